@@ -1,0 +1,47 @@
+//! `StoreError`: what can go wrong in the storage layer, in terms the service layer can act on.
+
+/// A storage failure. Driver details stay inside; the variants say what the caller can do.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// A unique constraint refused the write (an email already taken, a name in use, …).
+    #[error("a record with the same unique value already exists")]
+    Conflict,
+    /// The database cannot be reached or no connection freed up in time; worth retrying later.
+    #[error("the database is unavailable")]
+    Unavailable(#[source] sqlx::Error),
+    /// A stored value the domain does not accept (a hand-edited row, say).
+    #[error("stored data is invalid: {0}")]
+    Corrupt(String),
+    /// Anything else the driver reported: a bug or an unexpected database state.
+    #[error("database error")]
+    Database(#[source] sqlx::Error),
+    /// Applying migrations failed at start-up.
+    #[error("migration failed")]
+    Migration(#[from] sqlx::migrate::MigrateError),
+}
+
+impl From<sqlx::Error> for StoreError {
+    fn from(error: sqlx::Error) -> Self {
+        match &error {
+            sqlx::Error::Database(db) if db.is_unique_violation() => Self::Conflict,
+            sqlx::Error::PoolTimedOut
+            | sqlx::Error::PoolClosed
+            | sqlx::Error::Io(_)
+            | sqlx::Error::Tls(_)
+            | sqlx::Error::WorkerCrashed => Self::Unavailable(error),
+            // SQLITE_BUSY after the busy timeout: the file is locked by another writer.
+            sqlx::Error::Database(db) if db.code().as_deref() == Some("5") => {
+                Self::Unavailable(error)
+            }
+            // PostgreSQL class 08 (connection exception) and 57P0x (shutting down).
+            sqlx::Error::Database(db)
+                if db
+                    .code()
+                    .is_some_and(|code| code.starts_with("08") || code.starts_with("57P0")) =>
+            {
+                Self::Unavailable(error)
+            }
+            _ => Self::Database(error),
+        }
+    }
+}

@@ -1,0 +1,205 @@
+//! The storage layer: one `Store` API over PostgreSQL and SQLite.
+//!
+//! The backend is picked by the database URL's scheme. Each query is written once: the
+//! `on_backend!` macro expands the same code for both pools, so the compiler checks it against
+//! both drivers. Where the SQL dialects differ, the statements live in `postgres/` and `sqlite/`
+//! beside each other; migrations live in `migrations/postgres` and `migrations/sqlite` with the
+//! same numbers.
+
+mod error;
+mod sessions;
+mod stamp;
+#[cfg(feature = "testkit")]
+pub mod testkit;
+mod users;
+
+use std::path::Path;
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+};
+
+pub use error::StoreError;
+pub use sessions::{NewSession, RotateOutcome, SessionPrincipal};
+pub use stamp::Stamp;
+pub use users::{NewUser, UserChanges, UserCredentials, UserFilter};
+
+/// Runs `$body` with `$pool` bound to whichever pool the store holds. The body is compiled once
+/// per backend, so one piece of code serves both and neither can drift.
+macro_rules! on_backend {
+    ($store:expr, $pool:ident => $body:expr) => {
+        match &$store.backend {
+            $crate::Backend::Postgres($pool) => $body,
+            $crate::Backend::Sqlite($pool) => $body,
+        }
+    };
+}
+pub(crate) use on_backend;
+
+/// The two databases GrowDesk runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BackendKind {
+    Postgres,
+    Sqlite,
+}
+
+impl BackendKind {
+    /// Which backend a URL names, by scheme: `postgres://`/`postgresql://` or `sqlite:`.
+    pub fn of_url(url: &str) -> Option<Self> {
+        let scheme = url.split_once(':')?.0.to_ascii_lowercase();
+        match scheme.as_str() {
+            "postgres" | "postgresql" => Some(Self::Postgres),
+            "sqlite" => Some(Self::Sqlite),
+            _ => None,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Postgres => "postgres",
+            Self::Sqlite => "sqlite",
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+enum Backend {
+    Postgres(PgPool),
+    Sqlite(SqlitePool),
+}
+
+/// Connection-pool limits.
+#[derive(Debug, Clone, Copy)]
+pub struct PoolSettings {
+    /// Most connections held at once.
+    pub max_connections: u32,
+    /// How long a request waits for a free connection before it is answered 503; short, so an
+    /// outage is reported quickly instead of piling up requests.
+    pub acquire_timeout: Duration,
+}
+
+impl Default for PoolSettings {
+    fn default() -> Self {
+        Self {
+            max_connections: 10,
+            acquire_timeout: Duration::from_secs(3),
+        }
+    }
+}
+
+/// Why `Store::connect` refused a URL.
+#[derive(Debug, thiserror::Error)]
+pub enum ConnectError {
+    #[error("unsupported database URL scheme (expected postgres:// or sqlite:)")]
+    UnsupportedScheme,
+    #[error("invalid database URL: {0}")]
+    InvalidUrl(#[source] sqlx::Error),
+    #[error("cannot create the directory for the SQLite file {path}: {source}")]
+    CreateDirectory {
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// The repository every upper layer talks to. Cheap to clone: it holds a pool.
+#[derive(Debug, Clone)]
+pub struct Store {
+    backend: Backend,
+}
+
+impl Store {
+    /// Opens a pool for `url`. The pool connects lazily, so a server can start (and answer its
+    /// readiness probe with 503) while the database is still down.
+    ///
+    /// # Errors
+    /// An unknown scheme, an unparsable URL, or an SQLite directory that cannot be created.
+    pub fn connect(url: &str, pool: PoolSettings) -> Result<Self, ConnectError> {
+        let kind = BackendKind::of_url(url).ok_or(ConnectError::UnsupportedScheme)?;
+        let backend = match kind {
+            BackendKind::Postgres => {
+                let options = PgConnectOptions::from_str(url).map_err(ConnectError::InvalidUrl)?;
+                Backend::Postgres(
+                    PgPoolOptions::new()
+                        .max_connections(pool.max_connections)
+                        .acquire_timeout(pool.acquire_timeout)
+                        .connect_lazy_with(options),
+                )
+            }
+            BackendKind::Sqlite => {
+                let options = SqliteConnectOptions::from_str(url)
+                    .map_err(ConnectError::InvalidUrl)?
+                    .create_if_missing(true)
+                    // WAL lets readers and one writer (the server and the sync binary) share the file.
+                    .journal_mode(SqliteJournalMode::Wal)
+                    .synchronous(SqliteSynchronous::Normal)
+                    .busy_timeout(Duration::from_secs(5))
+                    .foreign_keys(true);
+                create_parent_dir(options.get_filename())?;
+                Backend::Sqlite(
+                    SqlitePoolOptions::new()
+                        .max_connections(pool.max_connections)
+                        .acquire_timeout(pool.acquire_timeout)
+                        .connect_lazy_with(options),
+                )
+            }
+        };
+        Ok(Self { backend })
+    }
+
+    /// Applies this backend's pending migrations.
+    ///
+    /// # Errors
+    /// The database is unreachable or a migration fails.
+    pub async fn migrate(&self) -> Result<(), StoreError> {
+        match &self.backend {
+            Backend::Postgres(pool) => sqlx::migrate!("./migrations/postgres").run(pool).await?,
+            Backend::Sqlite(pool) => sqlx::migrate!("./migrations/sqlite").run(pool).await?,
+        }
+        Ok(())
+    }
+
+    /// Which database this store talks to.
+    pub fn kind(&self) -> BackendKind {
+        match self.backend {
+            Backend::Postgres(_) => BackendKind::Postgres,
+            Backend::Sqlite(_) => BackendKind::Sqlite,
+        }
+    }
+
+    /// Round-trips a trivial query: the readiness probe.
+    ///
+    /// # Errors
+    /// The database is unreachable.
+    pub async fn ping(&self) -> Result<(), StoreError> {
+        on_backend!(self, pool => sqlx::query("SELECT 1").execute(pool).await.map(drop))?;
+        Ok(())
+    }
+
+    /// Open and idle connections, for metrics.
+    pub fn pool_usage(&self) -> (u32, usize) {
+        on_backend!(self, pool => (pool.size(), pool.num_idle()))
+    }
+
+    /// Closes every connection; later calls fail with `Unavailable`.
+    pub async fn close(&self) {
+        on_backend!(self, pool => pool.close().await);
+    }
+}
+
+fn create_parent_dir(file: &Path) -> Result<(), ConnectError> {
+    match file.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() && file != Path::new(":memory:") => {
+            std::fs::create_dir_all(dir).map_err(|source| ConnectError::CreateDirectory {
+                path: file.display().to_string(),
+                source,
+            })
+        }
+        _ => Ok(()),
+    }
+}

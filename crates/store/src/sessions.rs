@@ -1,0 +1,225 @@
+//! Sign-in sessions and their rotating refresh tokens.
+//!
+//! A session is the family of refresh tokens born from one sign-in. Exchanging a token marks it
+//! used and adds its successor in one transaction; the service decides what a reused token means.
+
+use uuid::Uuid;
+
+use crate::{Stamp, Store, StoreError, UserCredentials, on_backend};
+
+/// A session to open, with its first refresh token.
+#[derive(Debug, Clone)]
+pub struct NewSession {
+    pub id: Uuid,
+    pub user_id: Uuid,
+    /// Absolute end of the session.
+    pub expires_at: Stamp,
+    /// SHA-256 of the first refresh token.
+    pub token_hash: Vec<u8>,
+    pub token_expires_at: Stamp,
+}
+
+/// What came of presenting a refresh token.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RotateOutcome {
+    /// The token was live; it is now spent and its successor is stored.
+    Rotated { session_id: Uuid, user_id: Uuid },
+    /// The token exists but was already spent: someone holds a copy.
+    Reused { session_id: Uuid },
+    /// Unknown, expired, or its session is revoked or over.
+    Rejected,
+}
+
+/// The user behind an access token, with the state of the session it was issued for.
+#[derive(Debug, Clone)]
+pub struct SessionPrincipal {
+    pub credentials: UserCredentials,
+    /// The session was signed out or revoked.
+    pub session_revoked: bool,
+}
+
+#[derive(sqlx::FromRow)]
+struct ConsumedToken {
+    session_id: Uuid,
+}
+
+#[derive(sqlx::FromRow)]
+struct LiveSession {
+    user_id: Uuid,
+}
+
+impl Store {
+    /// Opens a session and stores its first refresh token.
+    ///
+    /// # Errors
+    /// The database failed, or the user does not exist.
+    pub async fn create_session(&self, session: NewSession) -> Result<(), StoreError> {
+        let now = Stamp::now();
+        on_backend!(self, pool => {
+            let mut tx = pool.begin().await?;
+            sqlx::query(
+                "INSERT INTO sessions (id, user_id, created_at, expires_at) VALUES ($1, $2, $3, $4)",
+            )
+            .bind(session.id)
+            .bind(session.user_id)
+            .bind(now)
+            .bind(session.expires_at)
+            .execute(&mut *tx)
+            .await?;
+            sqlx::query(
+                "INSERT INTO refresh_tokens (token_hash, session_id, created_at, expires_at) \
+                 VALUES ($1, $2, $3, $4)",
+            )
+            .bind(&session.token_hash)
+            .bind(session.id)
+            .bind(now)
+            .bind(session.token_expires_at)
+            .execute(&mut *tx)
+            .await?;
+            tx.commit().await
+        })?;
+        Ok(())
+    }
+
+    /// Spends the refresh token whose hash is `old_hash` and stores `new_hash` as its successor,
+    /// atomically: of two concurrent exchanges of one token, exactly one is `Rotated`.
+    ///
+    /// # Errors
+    /// The database failed.
+    pub async fn rotate_refresh_token(
+        &self,
+        old_hash: &[u8],
+        new_hash: &[u8],
+        new_expires_at: Stamp,
+    ) -> Result<RotateOutcome, StoreError> {
+        let now = Stamp::now();
+        on_backend!(self, pool => {
+            // The first statement writes, so an SQLite transaction takes the write lock at once
+            // instead of failing to upgrade a read lock later.
+            let mut tx = pool.begin().await?;
+            let consumed: Option<ConsumedToken> = sqlx::query_as(
+                "UPDATE refresh_tokens SET used_at = $2 \
+                 WHERE token_hash = $1 AND used_at IS NULL AND expires_at > $2 \
+                 RETURNING session_id",
+            )
+            .bind(old_hash)
+            .bind(now)
+            .fetch_optional(&mut *tx)
+            .await?;
+            let Some(consumed) = consumed else {
+                let spent: Option<ConsumedToken> = sqlx::query_as(
+                    "SELECT session_id FROM refresh_tokens WHERE token_hash = $1 AND used_at IS NOT NULL",
+                )
+                .bind(old_hash)
+                .fetch_optional(&mut *tx)
+                .await?;
+                tx.rollback().await?;
+                return Ok(match spent {
+                    Some(token) => RotateOutcome::Reused { session_id: token.session_id },
+                    None => RotateOutcome::Rejected,
+                });
+            };
+            let live: Option<LiveSession> = sqlx::query_as(
+                "SELECT s.user_id FROM sessions s JOIN users u ON u.id = s.user_id \
+                 WHERE s.id = $1 AND s.revoked_at IS NULL AND s.expires_at > $2 AND u.active = TRUE",
+            )
+            .bind(consumed.session_id)
+            .bind(now)
+            .fetch_optional(&mut *tx)
+            .await?;
+            let Some(live) = live else {
+                tx.rollback().await?;
+                return Ok(RotateOutcome::Rejected);
+            };
+            sqlx::query(
+                "INSERT INTO refresh_tokens (token_hash, session_id, created_at, expires_at) \
+                 VALUES ($1, $2, $3, $4)",
+            )
+            .bind(new_hash)
+            .bind(consumed.session_id)
+            .bind(now)
+            .bind(new_expires_at)
+            .execute(&mut *tx)
+            .await?;
+            tx.commit().await?;
+            Ok(RotateOutcome::Rotated { session_id: consumed.session_id, user_id: live.user_id })
+        })
+    }
+
+    /// Revokes one session of `user_id`; returns whether it existed and was live.
+    ///
+    /// # Errors
+    /// The database failed.
+    pub async fn revoke_session(
+        &self,
+        user_id: Uuid,
+        session_id: Uuid,
+    ) -> Result<bool, StoreError> {
+        let result = on_backend!(self, pool => sqlx::query(
+                "UPDATE sessions SET revoked_at = $3 WHERE id = $1 AND user_id = $2 AND revoked_at IS NULL")
+            .bind(session_id)
+            .bind(user_id)
+            .bind(Stamp::now())
+            .execute(pool)
+            .await
+            .map(|done| done.rows_affected()))?;
+        Ok(result > 0)
+    }
+
+    /// Revokes every live session of `user_id` except `keep`; returns how many.
+    ///
+    /// # Errors
+    /// The database failed.
+    pub async fn revoke_user_sessions(
+        &self,
+        user_id: Uuid,
+        keep: Option<Uuid>,
+    ) -> Result<u64, StoreError> {
+        let revoked = on_backend!(self, pool => sqlx::query(
+                "UPDATE sessions SET revoked_at = $3 \
+                 WHERE user_id = $1 AND revoked_at IS NULL AND ($2 IS NULL OR id <> $2)")
+            .bind(user_id)
+            .bind(keep)
+            .bind(Stamp::now())
+            .execute(pool)
+            .await
+            .map(|done| done.rows_affected()))?;
+        Ok(revoked)
+    }
+
+    /// The user and session an access token names, in one query: the per-request check that
+    /// makes sign-out, deactivation and password changes take effect at once.
+    ///
+    /// # Errors
+    /// The database failed.
+    pub async fn session_principal(
+        &self,
+        user_id: Uuid,
+        session_id: Uuid,
+    ) -> Result<Option<SessionPrincipal>, StoreError> {
+        let row: Option<PrincipalRow> = on_backend!(self, pool => sqlx::query_as(
+                "SELECT u.id, u.email, u.name, u.role, u.active, u.created_at, u.updated_at, \
+                 u.password_hash, u.token_version, \
+                 (s.revoked_at IS NOT NULL OR s.expires_at <= $3) AS session_revoked \
+                 FROM users u JOIN sessions s ON s.user_id = u.id WHERE u.id = $1 AND s.id = $2")
+            .bind(user_id)
+            .bind(session_id)
+            .bind(Stamp::now())
+            .fetch_optional(pool)
+            .await)?;
+        row.map(|row| {
+            Ok(SessionPrincipal {
+                session_revoked: row.session_revoked,
+                credentials: UserCredentials::try_from(row.user)?,
+            })
+        })
+        .transpose()
+    }
+}
+
+#[derive(sqlx::FromRow)]
+struct PrincipalRow {
+    #[sqlx(flatten)]
+    user: crate::users::UserRow,
+    session_revoked: bool,
+}

@@ -1,0 +1,108 @@
+//! `Stamp`: a UTC timestamp stored so that both backends compare and sort it correctly.
+//!
+//! PostgreSQL has `timestamptz`. SQLite has no time type, and sqlx writes `OffsetDateTime` as
+//! RFC 3339 with as many fraction digits as needed, so `…:05Z` sorts after `…:05.1Z` as text.
+//! `Stamp` always writes six fraction digits in UTC, which makes text order time order.
+
+use sqlx::encode::IsNull;
+use sqlx::error::BoxDynError;
+use sqlx::postgres::{PgArgumentBuffer, PgTypeInfo, PgValueRef};
+use sqlx::sqlite::{SqliteArgumentsBuffer, SqliteTypeInfo, SqliteValueRef};
+use sqlx::{Decode, Encode, Postgres, Sqlite, Type};
+use time::format_description::BorrowedFormatItem;
+use time::macros::format_description;
+use time::{OffsetDateTime, UtcOffset};
+
+const SQLITE_FORMAT: &[BorrowedFormatItem<'_>] =
+    format_description!("[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:6]Z");
+
+/// A point in time as stored in either backend. Microsecond precision, like PostgreSQL.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Stamp(OffsetDateTime);
+
+impl Stamp {
+    /// The current time, truncated to what the database keeps so that values read back compare
+    /// equal to values written.
+    pub fn now() -> Self {
+        Self::from(OffsetDateTime::now_utc())
+    }
+
+    /// The wrapped time, in UTC.
+    pub fn into_inner(self) -> OffsetDateTime {
+        self.0
+    }
+}
+
+impl From<OffsetDateTime> for Stamp {
+    fn from(value: OffsetDateTime) -> Self {
+        let utc = value.to_offset(UtcOffset::UTC);
+        let micros = utc.microsecond();
+        Self(utc.replace_microsecond(micros).unwrap_or(utc))
+    }
+}
+
+impl From<Stamp> for OffsetDateTime {
+    fn from(value: Stamp) -> Self {
+        value.0
+    }
+}
+
+impl Type<Sqlite> for Stamp {
+    fn type_info() -> SqliteTypeInfo {
+        <String as Type<Sqlite>>::type_info()
+    }
+
+    fn compatible(ty: &SqliteTypeInfo) -> bool {
+        <OffsetDateTime as Type<Sqlite>>::compatible(ty) || <String as Type<Sqlite>>::compatible(ty)
+    }
+}
+
+impl Encode<'_, Sqlite> for Stamp {
+    fn encode_by_ref(&self, buf: &mut SqliteArgumentsBuffer) -> Result<IsNull, BoxDynError> {
+        Encode::<Sqlite>::encode(self.0.format(SQLITE_FORMAT)?, buf)
+    }
+}
+
+impl<'r> Decode<'r, Sqlite> for Stamp {
+    fn decode(value: SqliteValueRef<'r>) -> Result<Self, BoxDynError> {
+        <OffsetDateTime as Decode<Sqlite>>::decode(value).map(Self::from)
+    }
+}
+
+impl Type<Postgres> for Stamp {
+    fn type_info() -> PgTypeInfo {
+        <OffsetDateTime as Type<Postgres>>::type_info()
+    }
+}
+
+impl Encode<'_, Postgres> for Stamp {
+    fn encode_by_ref(&self, buf: &mut PgArgumentBuffer) -> Result<IsNull, BoxDynError> {
+        Encode::<Postgres>::encode_by_ref(&self.0, buf)
+    }
+}
+
+impl<'r> Decode<'r, Postgres> for Stamp {
+    fn decode(value: PgValueRef<'r>) -> Result<Self, BoxDynError> {
+        <OffsetDateTime as Decode<Postgres>>::decode(value).map(Self::from)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use time::macros::datetime;
+
+    #[test]
+    fn sqlite_text_is_fixed_width_utc() {
+        let whole = Stamp::from(datetime!(2026-01-02 03:04:05 +02:00));
+        let text = whole.0.format(SQLITE_FORMAT).unwrap();
+        assert_eq!(text, "2026-01-02T01:04:05.000000Z");
+        let fraction = Stamp::from(datetime!(2026-01-02 01:04:05.1 UTC));
+        assert!(fraction.0.format(SQLITE_FORMAT).unwrap() > text);
+    }
+
+    #[test]
+    fn now_drops_nanoseconds() {
+        assert_eq!(Stamp::now().0.nanosecond() % 1_000, 0);
+    }
+}

@@ -1,0 +1,239 @@
+//! Users: create, look up, list and change accounts.
+
+use growdesk_domain::{Role, User};
+use uuid::Uuid;
+
+use crate::{Stamp, Store, StoreError, on_backend};
+
+/// The columns `UserRow` reads, in one place so every query selects the same set.
+macro_rules! user_columns {
+    () => {
+        "id, email, name, role, active, created_at, updated_at, password_hash, token_version"
+    };
+}
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct UserRow {
+    id: Uuid,
+    email: String,
+    name: String,
+    role: String,
+    active: bool,
+    created_at: Stamp,
+    updated_at: Stamp,
+    password_hash: Option<String>,
+    token_version: i64,
+}
+
+impl TryFrom<UserRow> for UserCredentials {
+    type Error = StoreError;
+
+    fn try_from(row: UserRow) -> Result<Self, Self::Error> {
+        let role: Role = row
+            .role
+            .parse()
+            .map_err(|_| StoreError::Corrupt(format!("user {} has role {:?}", row.id, row.role)))?;
+        Ok(Self {
+            user: User {
+                id: row.id,
+                email: row.email,
+                name: row.name,
+                role,
+                active: row.active,
+                created_at: row.created_at.into(),
+                updated_at: row.updated_at.into(),
+            },
+            password_hash: row.password_hash,
+            token_version: row.token_version,
+        })
+    }
+}
+
+/// A user together with what sign-in needs; never leaves the service layer.
+#[derive(Debug, Clone)]
+pub struct UserCredentials {
+    pub user: User,
+    /// PHC string; `None` for accounts that cannot sign in with a password.
+    pub password_hash: Option<String>,
+    /// Access tokens carrying an older version are refused.
+    pub token_version: i64,
+}
+
+/// A user to create. The email must already be normalised (`growdesk_domain::Email`).
+#[derive(Debug, Clone)]
+pub struct NewUser {
+    pub email: String,
+    pub name: String,
+    pub role: Role,
+    pub password_hash: Option<String>,
+}
+
+/// A partial update: `None` leaves a field as it is.
+#[derive(Debug, Clone, Default)]
+pub struct UserChanges {
+    pub name: Option<String>,
+    pub role: Option<Role>,
+    pub active: Option<bool>,
+    pub password_hash: Option<String>,
+    /// Invalidate every access token issued so far.
+    pub bump_token_version: bool,
+}
+
+/// Filters for the admin's user list.
+#[derive(Debug, Clone, Default)]
+pub struct UserFilter {
+    pub role: Option<Role>,
+    pub active: Option<bool>,
+    /// Case-insensitive substring of the email or the name.
+    pub query: Option<String>,
+}
+
+fn into_user(row: UserRow) -> Result<User, StoreError> {
+    UserCredentials::try_from(row).map(|credentials| credentials.user)
+}
+
+/// `%text%` for LIKE, with LIKE's own wildcards escaped so they match literally.
+fn like_pattern(text: &str) -> String {
+    let escaped = text
+        .to_lowercase()
+        .replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_");
+    format!("%{escaped}%")
+}
+
+impl Store {
+    /// Inserts a user with a fresh UUIDv7.
+    ///
+    /// # Errors
+    /// `Conflict` when the email is taken (whatever its case).
+    pub async fn create_user(&self, new: NewUser) -> Result<User, StoreError> {
+        let now = Stamp::now();
+        let row: UserRow = on_backend!(self, pool => sqlx::query_as(concat!(
+                "INSERT INTO users (id, email, name, role, password_hash, created_at, updated_at) ",
+                "VALUES ($1, $2, $3, $4, $5, $6, $6) RETURNING ", user_columns!()))
+            .bind(Uuid::now_v7())
+            .bind(&new.email)
+            .bind(&new.name)
+            .bind(new.role.as_str())
+            .bind(&new.password_hash)
+            .bind(now)
+            .fetch_one(pool)
+            .await)?;
+        into_user(row)
+    }
+
+    /// The user with this id.
+    ///
+    /// # Errors
+    /// The database failed.
+    pub async fn user(&self, id: Uuid) -> Result<Option<User>, StoreError> {
+        self.user_credentials(id)
+            .await
+            .map(|found| found.map(|credentials| credentials.user))
+    }
+
+    /// The user with this id, with their password hash and token version.
+    ///
+    /// # Errors
+    /// The database failed.
+    pub async fn user_credentials(&self, id: Uuid) -> Result<Option<UserCredentials>, StoreError> {
+        let row: Option<UserRow> = on_backend!(self, pool => sqlx::query_as(
+                concat!("SELECT ", user_columns!(), " FROM users WHERE id = $1"))
+            .bind(id)
+            .fetch_optional(pool)
+            .await)?;
+        row.map(UserCredentials::try_from).transpose()
+    }
+
+    /// The user with this (normalised) email, with their password hash.
+    ///
+    /// # Errors
+    /// The database failed.
+    pub async fn user_credentials_by_email(
+        &self,
+        email: &str,
+    ) -> Result<Option<UserCredentials>, StoreError> {
+        let row: Option<UserRow> = on_backend!(self, pool => sqlx::query_as(
+                concat!("SELECT ", user_columns!(), " FROM users WHERE lower(email) = lower($1)"))
+            .bind(email)
+            .fetch_optional(pool)
+            .await)?;
+        row.map(UserCredentials::try_from).transpose()
+    }
+
+    /// One page of users in id (creation) order, after `after`. Asks for one row more than
+    /// `limit` is not done here: the caller decides how to page.
+    ///
+    /// # Errors
+    /// The database failed.
+    pub async fn list_users(
+        &self,
+        filter: &UserFilter,
+        after: Option<Uuid>,
+        limit: u32,
+    ) -> Result<Vec<User>, StoreError> {
+        let pattern = filter.query.as_deref().map(like_pattern);
+        let rows: Vec<UserRow> = on_backend!(self, pool => sqlx::query_as(concat!(
+                "SELECT ", user_columns!(), " FROM users ",
+                "WHERE ($1 IS NULL OR role = $1) AND ($2 IS NULL OR active = $2) ",
+                "AND ($3 IS NULL OR lower(email) LIKE $3 ESCAPE '\\' OR lower(name) LIKE $3 ESCAPE '\\') ",
+                "AND ($4 IS NULL OR id > $4) ORDER BY id LIMIT $5"))
+            .bind(filter.role.map(Role::as_str))
+            .bind(filter.active)
+            .bind(&pattern)
+            .bind(after)
+            .bind(i64::from(limit))
+            .fetch_all(pool)
+            .await)?;
+        rows.into_iter().map(into_user).collect()
+    }
+
+    /// Applies `changes`; returns the updated user, or `None` when there is no such user.
+    ///
+    /// # Errors
+    /// The database failed.
+    pub async fn update_user(
+        &self,
+        id: Uuid,
+        changes: UserChanges,
+    ) -> Result<Option<User>, StoreError> {
+        let row: Option<UserRow> = on_backend!(self, pool => sqlx::query_as(concat!(
+                "UPDATE users SET name = COALESCE($2, name), role = COALESCE($3, role), ",
+                "active = COALESCE($4, active), password_hash = COALESCE($5, password_hash), ",
+                "token_version = token_version + $6, updated_at = $7 ",
+                "WHERE id = $1 RETURNING ", user_columns!()))
+            .bind(id)
+            .bind(&changes.name)
+            .bind(changes.role.map(Role::as_str))
+            .bind(changes.active)
+            .bind(&changes.password_hash)
+            .bind(i64::from(changes.bump_token_version))
+            .bind(Stamp::now())
+            .fetch_optional(pool)
+            .await)?;
+        row.map(into_user).transpose()
+    }
+
+    /// Whether any active admin exists: the bootstrap creates one when none does.
+    ///
+    /// # Errors
+    /// The database failed.
+    pub async fn has_active_admin(&self) -> Result<bool, StoreError> {
+        let found: Option<i32> = on_backend!(self, pool => sqlx::query_scalar(
+                "SELECT 1 FROM users WHERE role = 'admin' AND active = TRUE LIMIT 1")
+            .fetch_optional(pool)
+            .await)?;
+        Ok(found.is_some())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::like_pattern;
+
+    #[test]
+    fn like_wildcards_match_literally() {
+        assert_eq!(like_pattern("50%_Off\\"), "%50\\%\\_off\\\\%");
+    }
+}
