@@ -1,1 +1,127 @@
-//! stub
+//! The HTTP layer: the axum router, handlers, extractors, middleware, problem+json errors and
+//! the OpenAPI document. No SQL here: handlers call the service layer and map its errors once.
+
+mod app;
+pub mod error;
+mod extract;
+pub mod metrics;
+mod middleware;
+pub mod openapi;
+mod routes;
+mod serve;
+mod state;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::http::{HeaderName, HeaderValue, Method, StatusCode, header};
+use tower::ServiceBuilder;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::cors::{AllowOrigin, CorsLayer};
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::set_header::SetResponseHeaderLayer;
+use tower_http::timeout::TimeoutLayer;
+use tower_http::trace::{DefaultOnResponse, TraceLayer};
+use utoipa_swagger_ui::SwaggerUi;
+
+pub use app::{App, StartError};
+pub use serve::{ServeOptions, serve};
+pub use state::AppState;
+
+/// Limits and policies the router applies to every request.
+#[derive(Debug, Clone)]
+pub struct RouterOptions {
+    pub max_body_bytes: usize,
+    pub request_timeout: Duration,
+    /// Browser origins allowed to call the API; `*` allows any (credentials are never allowed:
+    /// the API authenticates with bearer tokens, not cookies).
+    pub cors_origins: Vec<String>,
+}
+
+const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+/// The whole application: documented routes, the docs page, and the middleware stack.
+///
+/// # Errors
+/// A CORS origin that is not a valid header value.
+pub fn router(state: AppState, options: &RouterOptions) -> Result<Router, StartError> {
+    let (api, document) = openapi::documented_routes();
+    let cors = cors_layer(&options.cors_origins)?;
+    let metrics = axum::middleware::from_fn_with_state(state.clone(), metrics::track);
+    let router = api
+        .merge(SwaggerUi::new("/api/docs").url("/api/openapi.json", document))
+        .fallback(|| async { StatusCode::NOT_FOUND })
+        .layer(metrics)
+        .with_state(state);
+    let middleware = ServiceBuilder::new()
+        .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
+        .layer(TraceLayer::new_for_http().make_span_with(|request: &axum::http::Request<_>| {
+            let request_id = request
+                .headers()
+                .get(REQUEST_ID)
+                .and_then(|value| value.to_str().ok())
+                .unwrap_or_default();
+            tracing::info_span!("request", method = %request.method(), path = %request.uri().path(), request_id)
+        })
+        .on_response(DefaultOnResponse::new().level(tracing::Level::INFO)))
+        .layer(PropagateRequestIdLayer::new(REQUEST_ID))
+        .layer(SetResponseHeaderLayer::overriding(
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        ))
+        .layer(CatchPanicLayer::custom(middleware::panic_response))
+        .layer(axum::middleware::from_fn(middleware::problem_for_bare_errors))
+        .option_layer(cors)
+        .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, options.request_timeout))
+        .layer(DefaultBodyLimit::max(options.max_body_bytes));
+    Ok(router.layer(middleware))
+}
+
+fn cors_layer(origins: &[String]) -> Result<Option<CorsLayer>, StartError> {
+    if origins.is_empty() {
+        return Ok(None);
+    }
+    let allow_origin = if origins.iter().any(|origin| origin == "*") {
+        AllowOrigin::any()
+    } else {
+        let values = origins
+            .iter()
+            .map(|origin| {
+                HeaderValue::from_str(origin).map_err(|_| StartError::CorsOrigin(origin.clone()))
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        AllowOrigin::list(values)
+    };
+    Ok(Some(
+        CorsLayer::new()
+            .allow_origin(allow_origin)
+            .allow_methods([
+                Method::GET,
+                Method::POST,
+                Method::PUT,
+                Method::PATCH,
+                Method::DELETE,
+            ])
+            .allow_headers([
+                header::AUTHORIZATION,
+                header::CONTENT_TYPE,
+                header::IF_MATCH,
+                HeaderName::from_static("idempotency-key"),
+                REQUEST_ID,
+            ])
+            .expose_headers([
+                header::ETAG,
+                header::RETRY_AFTER,
+                header::LOCATION,
+                REQUEST_ID,
+            ])
+            .max_age(Duration::from_secs(600)),
+    ))
+}
+
+/// A fresh metrics registry for a new app.
+pub fn new_metrics() -> Arc<metrics::Metrics> {
+    Arc::new(metrics::Metrics::default())
+}

@@ -1,1 +1,213 @@
-fn main() {}
+//! `growdesk-server`: reads the configuration, starts the API server, and offers the operator's
+//! commands (create a user, print the OpenAPI document).
+
+use std::io::Read as _;
+use std::net::SocketAddr;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use growdesk_domain::Role;
+use growdesk_http::App;
+use growdesk_service::accounts::{AdminBootstrap, NewAccount};
+use growdesk_service::auth::signing_key::KeySource;
+use growdesk_service::config::{CommonArgs, Settings};
+use growdesk_service::startup::build_service;
+use growdesk_service::telemetry;
+use serde::Serialize;
+use tokio_util::sync::CancellationToken;
+
+/// GrowDesk help-desk API server. Runs on SQLite with no set-up; set DATABASE_URL for PostgreSQL.
+#[derive(Debug, Parser)]
+#[command(name = "growdesk-server", version)]
+struct Cli {
+    #[command(flatten)]
+    common: CommonArgs,
+    /// Address to listen on (default 127.0.0.1:8080).
+    #[arg(long, global = true, value_name = "HOST:PORT")]
+    addr: Option<SocketAddr>,
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run the API server (the default).
+    Serve,
+    /// Create a user; the password is read from standard input.
+    CreateUser {
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        name: Option<String>,
+        #[arg(long, value_parser = parse_role, default_value = "agent")]
+        role: Role,
+    },
+    /// Print the OpenAPI document (what api/openapi.json holds).
+    Openapi,
+}
+
+#[derive(Serialize)]
+struct ServerFlags {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    addr: Option<SocketAddr>,
+}
+
+fn parse_role(text: &str) -> Result<Role, String> {
+    text.parse().map_err(|error| format!("{error}"))
+}
+
+fn main() -> ExitCode {
+    // One TLS provider for the whole process (PostgreSQL connections over TLS).
+    let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
+    let cli = Cli::parse();
+    if matches!(cli.command, Some(Command::Openapi)) {
+        print!("{}", growdesk_http::openapi::openapi_json());
+        return ExitCode::SUCCESS;
+    }
+    let (settings, unknown) = match cli.common.settings(ServerFlags { addr: cli.addr }) {
+        Ok(loaded) => loaded,
+        Err(error) => {
+            eprintln!("growdesk-server: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    telemetry::init(&settings.log_level, settings.log_format);
+    for name in unknown {
+        tracing::warn!(variable = %name, "unknown GROWDESK_ variable ignored (a typo?)");
+    }
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            eprintln!("growdesk-server: cannot start the async runtime: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let outcome = runtime.block_on(async {
+        match cli.command {
+            Some(Command::CreateUser { email, name, role }) => {
+                create_user(&settings, email, name, role).await
+            }
+            Some(Command::Serve | Command::Openapi) | None => serve(&settings).await,
+        }
+    });
+    match outcome {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            tracing::error!("{message}");
+            eprintln!("growdesk-server: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn serve(settings: &Settings) -> Result<(), String> {
+    tracing::info!(database = ?settings.database_url, addr = %settings.addr, "starting");
+    let app = App::build(settings)
+        .await
+        .map_err(|error| error.to_string())?;
+    let base = format!("http://{}", app.local_addr());
+    match &app.key_source {
+        KeySource::Generated(path) => {
+            tracing::info!(path = %path.display(), "generated a new token signing key")
+        }
+        KeySource::Loaded(path) => {
+            tracing::info!(path = %path.display(), "loaded the token signing key")
+        }
+        KeySource::Configured => tracing::info!("using the configured token signing key"),
+    }
+    print_sign_in_help(&base, &app.admin);
+    tracing::info!(%base, "listening");
+
+    let shutdown = CancellationToken::new();
+    tokio::spawn(cancel_on_signal(shutdown.clone()));
+    app.run(shutdown).await;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+/// Tells the operator how to sign in. A generated password goes to standard output once and
+/// never to the log, which may be shipped elsewhere.
+fn print_sign_in_help(base: &str, admin: &AdminBootstrap) {
+    let (email, password) = match admin {
+        AdminBootstrap::Present => {
+            println!("GrowDesk is running at {base} (API docs: {base}/api/docs).");
+            return;
+        }
+        AdminBootstrap::Created { email } => (email.as_str(), "<GROWDESK_ADMIN_PASSWORD>"),
+        AdminBootstrap::CreatedWithPassword { email, password } => {
+            (email.as_str(), password.as_str())
+        }
+    };
+    println!("GrowDesk is running at {base} (API docs: {base}/api/docs).");
+    println!("First admin created: {email}");
+    if matches!(admin, AdminBootstrap::CreatedWithPassword { .. }) {
+        println!("Its password, shown this once: {password}");
+        println!(
+            "Change it with PATCH /api/auth/me, or set GROWDESK_ADMIN_EMAIL and GROWDESK_ADMIN_PASSWORD before the first start."
+        );
+    }
+    println!("Sign in:");
+    println!(
+        "  curl -s {base}/api/auth/login -H 'content-type: application/json' -d '{{\"email\":\"{email}\",\"password\":\"{password}\"}}'"
+    );
+}
+
+async fn cancel_on_signal(shutdown: CancellationToken) {
+    let interrupt = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(error) => {
+                tracing::warn!(%error, "cannot listen for SIGTERM");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = interrupt => tracing::info!("SIGINT received; shutting down"),
+        () = terminate => tracing::info!("SIGTERM received; shutting down"),
+    }
+    shutdown.cancel();
+}
+
+async fn create_user(
+    settings: &Settings,
+    email: String,
+    name: Option<String>,
+    role: Role,
+) -> Result<(), String> {
+    let mut input = String::new();
+    std::io::stdin()
+        .read_to_string(&mut input)
+        .map_err(|error| format!("cannot read the password from standard input: {error}"))?;
+    let password = input.lines().next().unwrap_or_default().to_owned();
+    let (service, _) = build_service(settings)
+        .await
+        .map_err(|error| error.to_string())?;
+    let account = NewAccount {
+        email,
+        name,
+        role,
+        password: Some(password),
+    };
+    let user = service
+        .create_user_as_operator(account)
+        .await
+        .map_err(|error| match error {
+            growdesk_service::ServiceError::Validation(errors) => errors
+                .fields()
+                .iter()
+                .map(|field| format!("{} {}", field.field, field.message))
+                .collect::<Vec<_>>()
+                .join("; "),
+            other => other.to_string(),
+        })?;
+    service.store().close().await;
+    println!("created {} {} ({})", user.role, user.email, user.id);
+    Ok(())
+}

@@ -1,1 +1,73 @@
-//! stub
+//! The service layer: GrowDesk's use cases and rules — who may do what, sign-in and sessions,
+//! accounts — independent of HTTP and of SQL.
+//!
+//! `Service` is the one entry point the HTTP layer and the sync binary call. Every refusal is a
+//! `ServiceError`, which the HTTP layer maps to a status once.
+
+pub mod accounts;
+pub mod auth;
+pub mod config;
+mod error;
+pub mod pagination;
+pub mod policy;
+pub mod rate_limit;
+pub mod startup;
+pub mod telemetry;
+
+use std::time::Duration;
+
+use growdesk_domain::User;
+use growdesk_store::Store;
+use uuid::Uuid;
+
+pub use error::ServiceError;
+
+use crate::auth::passwords::PasswordHasher;
+use crate::auth::tokens::TokenKeys;
+use crate::rate_limit::AttemptLimits;
+
+/// The signed-in caller of a use case, as established from a valid access token.
+#[derive(Debug, Clone)]
+pub struct Principal {
+    /// The user as stored now (current role and state, not those in the token).
+    pub user: User,
+    /// The session the token was issued for.
+    pub session_id: Uuid,
+}
+
+/// The rules that shape account use cases, taken from the settings.
+#[derive(Debug, Clone)]
+pub struct AccountRules {
+    /// Whether customers may sign themselves up.
+    pub allow_registration: bool,
+    /// Absolute lifetime of a session.
+    pub session_ttl: Duration,
+}
+
+/// GrowDesk's use cases over one store. Cheap to clone.
+#[derive(Clone)]
+pub struct Service {
+    store: Store,
+    keys: TokenKeys,
+    hasher: PasswordHasher,
+    limits: AttemptLimits,
+    rules: AccountRules,
+}
+
+impl Service {
+    /// Assembles the service from its parts.
+    pub fn new(store: Store, keys: TokenKeys, limits: AttemptLimits, rules: AccountRules) -> Self {
+        Self {
+            store,
+            keys,
+            hasher: PasswordHasher::owasp(),
+            limits,
+            rules,
+        }
+    }
+
+    /// The store, for operational checks (readiness, metrics).
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+}

@@ -172,13 +172,18 @@ impl Store {
         }
     }
 
-    /// Round-trips a trivial query: the readiness probe.
+    /// Round-trips a trivial query within `within`: the readiness probe.
     ///
     /// # Errors
-    /// The database is unreachable.
-    pub async fn ping(&self) -> Result<(), StoreError> {
-        on_backend!(self, pool => sqlx::query("SELECT 1").execute(pool).await.map(drop))?;
-        Ok(())
+    /// `Unavailable` when the database does not answer in time or at all.
+    pub async fn ping(&self, within: Duration) -> Result<(), StoreError> {
+        let query = async {
+            on_backend!(self, pool => sqlx::query("SELECT 1").execute(pool).await.map(drop))
+        };
+        match tokio::time::timeout(within, query).await {
+            Ok(result) => Ok(result?),
+            Err(_) => Err(StoreError::Unavailable(sqlx::Error::PoolTimedOut)),
+        }
     }
 
     /// Open and idle connections, for metrics.

@@ -25,7 +25,7 @@ pub enum RotateOutcome {
     /// The token was live; it is now spent and its successor is stored.
     Rotated { session_id: Uuid, user_id: Uuid },
     /// The token exists but was already spent: someone holds a copy.
-    Reused { session_id: Uuid },
+    Reused { session_id: Uuid, user_id: Uuid },
     /// Unknown, expired, or its session is revoked or over.
     Rejected,
 }
@@ -41,6 +41,12 @@ pub struct SessionPrincipal {
 #[derive(sqlx::FromRow)]
 struct ConsumedToken {
     session_id: Uuid,
+}
+
+#[derive(sqlx::FromRow)]
+struct SpentToken {
+    session_id: Uuid,
+    user_id: Uuid,
 }
 
 #[derive(sqlx::FromRow)]
@@ -107,15 +113,20 @@ impl Store {
             .fetch_optional(&mut *tx)
             .await?;
             let Some(consumed) = consumed else {
-                let spent: Option<ConsumedToken> = sqlx::query_as(
-                    "SELECT session_id FROM refresh_tokens WHERE token_hash = $1 AND used_at IS NOT NULL",
+                let spent: Option<SpentToken> = sqlx::query_as(
+                    "SELECT r.session_id, s.user_id FROM refresh_tokens r \
+                     JOIN sessions s ON s.id = r.session_id \
+                     WHERE r.token_hash = $1 AND r.used_at IS NOT NULL",
                 )
                 .bind(old_hash)
                 .fetch_optional(&mut *tx)
                 .await?;
                 tx.rollback().await?;
                 return Ok(match spent {
-                    Some(token) => RotateOutcome::Reused { session_id: token.session_id },
+                    Some(token) => RotateOutcome::Reused {
+                        session_id: token.session_id,
+                        user_id: token.user_id,
+                    },
                     None => RotateOutcome::Rejected,
                 });
             };

@@ -1,0 +1,110 @@
+//! `App`: everything the server needs, built from settings; then run until shut down.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use growdesk_service::accounts::AdminBootstrap;
+use growdesk_service::auth::signing_key::KeySource;
+use growdesk_service::config::Settings;
+use growdesk_service::startup::{StartupError, build_service};
+use growdesk_service::{Service, ServiceError};
+use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
+
+use crate::serve::{ServeOptions, serve};
+use crate::state::AppState;
+use crate::{RouterOptions, new_metrics, router};
+
+/// Why the server could not start. Each message says what to fix.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error(transparent)]
+    Startup(#[from] StartupError),
+    #[error("cannot create the first admin: {0}")]
+    Bootstrap(#[source] ServiceError),
+    #[error("cannot listen on {addr}: {source}")]
+    Bind {
+        addr: SocketAddr,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("invalid CORS origin {0:?}")]
+    CorsOrigin(String),
+}
+
+/// A server ready to run: database migrated, key loaded, first admin ensured, port bound.
+pub struct App {
+    listener: TcpListener,
+    router: axum::Router,
+    serve_options: ServeOptions,
+    local_addr: SocketAddr,
+    service: Service,
+    /// What start-up did about the first admin, for the binary to report.
+    pub admin: AdminBootstrap,
+    /// Where the signing key came from, for the binary to report.
+    pub key_source: KeySource,
+}
+
+impl App {
+    /// Builds the service from `settings` and binds its port.
+    ///
+    /// # Errors
+    /// See `StartError`.
+    pub async fn build(settings: &Settings) -> Result<Self, StartError> {
+        let (service, key_source) = build_service(settings).await?;
+        let admin = service
+            .bootstrap_admin(
+                settings.admin_email.as_deref(),
+                settings.admin_password.as_ref(),
+            )
+            .await
+            .map_err(StartError::Bootstrap)?;
+        let state = AppState {
+            service: service.clone(),
+            metrics: new_metrics(),
+        };
+        let router = router(
+            state,
+            &RouterOptions {
+                max_body_bytes: settings.max_body_bytes,
+                request_timeout: Duration::from_secs(settings.request_timeout_secs),
+                cors_origins: settings.cors_origins.clone(),
+            },
+        )?;
+        let listener =
+            TcpListener::bind(settings.addr)
+                .await
+                .map_err(|source| StartError::Bind {
+                    addr: settings.addr,
+                    source,
+                })?;
+        let local_addr = listener.local_addr().map_err(|source| StartError::Bind {
+            addr: settings.addr,
+            source,
+        })?;
+        Ok(Self {
+            listener,
+            router,
+            serve_options: ServeOptions {
+                header_read_timeout: Duration::from_secs(settings.header_read_timeout_secs),
+                shutdown_grace: Duration::from_secs(settings.request_timeout_secs.max(1)),
+            },
+            local_addr,
+            service,
+            admin,
+            key_source,
+        })
+    }
+
+    /// The address actually bound (useful with port 0).
+    pub fn local_addr(&self) -> SocketAddr {
+        self.local_addr
+    }
+
+    /// Serves until `shutdown` is cancelled and open requests have finished, then closes the
+    /// database pool.
+    pub async fn run(self, shutdown: CancellationToken) {
+        serve(self.listener, self.router, self.serve_options, shutdown).await;
+        self.service.store().close().await;
+    }
+}

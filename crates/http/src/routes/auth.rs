@@ -1,0 +1,183 @@
+//! `/api/auth/*`: registration, sign-in, token refresh, sign-out and the caller's own account.
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use growdesk_domain::User;
+use growdesk_service::accounts::{ProfileChanges, Registration, SignedIn};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::error::{ApiError, Problem};
+use crate::extract::{ApiJson, Caller, ClientIp};
+use crate::state::AppState;
+
+pub(crate) fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(register))
+        .routes(routes!(login))
+        .routes(routes!(refresh))
+        .routes(routes!(logout))
+        .routes(routes!(me, update_me))
+}
+
+/// A customer's sign-up.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RegisterRequest {
+    email: String,
+    /// At least 8 characters.
+    password: String,
+    /// Defaults to the part of the email before `@`.
+    name: Option<String>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct LoginRequest {
+    email: String,
+    password: String,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RefreshRequest {
+    refresh_token: String,
+}
+
+/// Changes to the caller's own account. Changing the password needs `current_password` and
+/// signs out every other session.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct UpdateMeRequest {
+    name: Option<String>,
+    password: Option<String>,
+    current_password: Option<String>,
+}
+
+/// A fresh token pair.
+#[derive(Debug, Serialize, ToSchema)]
+pub(crate) struct TokenResponse {
+    /// A JWT for `Authorization: Bearer`; lives `expires_in` seconds.
+    access_token: String,
+    /// Opaque; exchange it at `/api/auth/refresh`. Each one works once.
+    refresh_token: String,
+    /// Always `Bearer`.
+    token_type: &'static str,
+    expires_in: u64,
+    user: User,
+}
+
+impl From<SignedIn> for TokenResponse {
+    fn from(signed_in: SignedIn) -> Self {
+        Self {
+            access_token: signed_in.access_token,
+            refresh_token: signed_in.refresh_token,
+            token_type: "Bearer",
+            expires_in: signed_in.expires_in,
+            user: signed_in.user,
+        }
+    }
+}
+
+/// Sign up as a customer (when registration is switched on) and get a token pair.
+#[utoipa::path(post, path = "/api/auth/register", tag = "auth", request_body = RegisterRequest,
+    responses(
+        (status = 201, description = "Registered and signed in", body = TokenResponse),
+        (status = 403, description = "Registration is switched off", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The email is taken", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Too many attempts", body = Problem, content_type = "application/problem+json"),
+    ))]
+async fn register(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    ApiJson(body): ApiJson<RegisterRequest>,
+) -> Result<(StatusCode, axum::Json<TokenResponse>), ApiError> {
+    let registration = Registration {
+        email: body.email,
+        password: body.password,
+        name: body.name,
+    };
+    let signed_in = state.service.register(registration, ip).await?;
+    Ok((StatusCode::CREATED, axum::Json(signed_in.into())))
+}
+
+/// Sign in with email and password.
+#[utoipa::path(post, path = "/api/auth/login", tag = "auth", request_body = LoginRequest,
+    responses(
+        (status = 200, description = "Signed in", body = TokenResponse),
+        (status = 401, description = "Wrong email or password (the same answer for both)", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Too many attempts", body = Problem, content_type = "application/problem+json"),
+    ))]
+async fn login(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    ApiJson(body): ApiJson<LoginRequest>,
+) -> Result<axum::Json<TokenResponse>, ApiError> {
+    let signed_in = state.service.login(&body.email, &body.password, ip).await?;
+    Ok(axum::Json(signed_in.into()))
+}
+
+/// Exchange a refresh token for a new pair. A refresh token works once; presenting a spent one
+/// ends its whole session.
+#[utoipa::path(post, path = "/api/auth/refresh", tag = "auth", request_body = RefreshRequest,
+    responses(
+        (status = 200, description = "A new token pair", body = TokenResponse),
+        (status = 401, description = "Unknown, spent, expired or revoked refresh token", body = Problem, content_type = "application/problem+json"),
+    ))]
+async fn refresh(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    ApiJson(body): ApiJson<RefreshRequest>,
+) -> Result<axum::Json<TokenResponse>, ApiError> {
+    let signed_in = state.service.refresh(&body.refresh_token, ip).await?;
+    Ok(axum::Json(signed_in.into()))
+}
+
+/// End the current session: its access and refresh tokens stop working at once.
+#[utoipa::path(post, path = "/api/auth/logout", tag = "auth", security(("bearer" = [])),
+    responses(
+        (status = 204, description = "Signed out"),
+        (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
+    ))]
+async fn logout(
+    State(state): State<AppState>,
+    Caller(caller): Caller,
+) -> Result<StatusCode, ApiError> {
+    state.service.logout(&caller).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// The signed-in user.
+#[utoipa::path(get, path = "/api/auth/me", tag = "auth", security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The caller", body = User),
+        (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
+    ))]
+async fn me(Caller(caller): Caller) -> axum::Json<User> {
+    axum::Json(caller.user)
+}
+
+/// Change the caller's name or password.
+#[utoipa::path(patch, path = "/api/auth/me", tag = "auth", security(("bearer" = [])), request_body = UpdateMeRequest,
+    responses(
+        (status = 200, description = "The updated user", body = User),
+        (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid fields or wrong current password", body = Problem, content_type = "application/problem+json"),
+    ))]
+async fn update_me(
+    State(state): State<AppState>,
+    Caller(caller): Caller,
+    ApiJson(body): ApiJson<UpdateMeRequest>,
+) -> Result<axum::Json<User>, ApiError> {
+    let changes = ProfileChanges {
+        name: body.name,
+        password: body.password,
+        current_password: body.current_password,
+    };
+    Ok(axum::Json(
+        state.service.update_profile(&caller, changes).await?,
+    ))
+}

@@ -1,0 +1,184 @@
+//! `/api/users`: the admin's account management.
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use growdesk_domain::{Role, User};
+use growdesk_service::accounts::{AccountChanges, NewAccount, UserQuery};
+use growdesk_service::pagination::PageRequest;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+use uuid::Uuid;
+
+use crate::error::{ApiError, Problem};
+use crate::extract::{ApiJson, ApiPath, ApiQuery, Caller};
+use crate::state::AppState;
+
+pub(crate) fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_users, create_user))
+        .routes(routes!(get_user, update_user, deactivate_user))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub(crate) struct ListUsersQuery {
+    /// Only users of this role.
+    role: Option<Role>,
+    /// Only active (`true`) or deactivated (`false`) users.
+    active: Option<bool>,
+    /// Case-insensitive text within the email or the name.
+    q: Option<String>,
+    /// Page size, 1 to 100 (default 25).
+    limit: Option<i64>,
+    /// `next_cursor` from the previous page.
+    cursor: Option<String>,
+}
+
+/// One page of users.
+#[derive(Debug, Serialize, ToSchema)]
+pub(crate) struct UserPage {
+    items: Vec<User>,
+    /// Pass as `cursor` for the next page; `null` on the last page.
+    next_cursor: Option<String>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct CreateUserRequest {
+    email: String,
+    /// Defaults to the part of the email before `@`.
+    name: Option<String>,
+    role: Role,
+    /// Omit to create an account that cannot sign in with a password yet.
+    password: Option<String>,
+}
+
+/// Fields to change; omitted ones stay as they are.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct UpdateUserRequest {
+    name: Option<String>,
+    /// Changing the role invalidates the user's access tokens.
+    role: Option<Role>,
+    /// `false` deactivates (signs the user out everywhere); `true` reactivates.
+    active: Option<bool>,
+    /// Sets a new password and signs the user out everywhere.
+    password: Option<String>,
+}
+
+/// List users (admin).
+#[utoipa::path(get, path = "/api/users", tag = "users", security(("bearer" = [])), params(ListUsersQuery),
+    responses(
+        (status = 200, description = "A page of users, oldest first", body = UserPage),
+        (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not an admin", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Bad limit or cursor", body = Problem, content_type = "application/problem+json"),
+    ))]
+async fn list_users(
+    State(state): State<AppState>,
+    Caller(caller): Caller,
+    ApiQuery(query): ApiQuery<ListUsersQuery>,
+) -> Result<axum::Json<UserPage>, ApiError> {
+    let page = PageRequest::parse(query.limit, query.cursor.as_deref())?;
+    let filter = UserQuery {
+        role: query.role,
+        active: query.active,
+        q: query.q,
+    };
+    let page = state.service.list_users(&caller, filter, page).await?;
+    Ok(axum::Json(UserPage {
+        items: page.items,
+        next_cursor: page.next_cursor,
+    }))
+}
+
+/// Create a user of any role (admin).
+#[utoipa::path(post, path = "/api/users", tag = "users", security(("bearer" = [])), request_body = CreateUserRequest,
+    responses(
+        (status = 201, description = "Created", body = User),
+        (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not an admin", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The email is taken", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json"),
+    ))]
+async fn create_user(
+    State(state): State<AppState>,
+    Caller(caller): Caller,
+    ApiJson(body): ApiJson<CreateUserRequest>,
+) -> Result<(StatusCode, axum::Json<User>), ApiError> {
+    let account = NewAccount {
+        email: body.email,
+        name: body.name,
+        role: body.role,
+        password: body.password,
+    };
+    let user = state.service.create_user(&caller, account).await?;
+    Ok((StatusCode::CREATED, axum::Json(user)))
+}
+
+/// One user (admin).
+#[utoipa::path(get, path = "/api/users/{id}", tag = "users", security(("bearer" = [])), params(("id" = Uuid, Path)),
+    responses(
+        (status = 200, description = "The user", body = User),
+        (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not an admin", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such user", body = Problem, content_type = "application/problem+json"),
+    ))]
+async fn get_user(
+    State(state): State<AppState>,
+    Caller(caller): Caller,
+    ApiPath(id): ApiPath<Uuid>,
+) -> Result<axum::Json<User>, ApiError> {
+    Ok(axum::Json(state.service.get_user(&caller, id).await?))
+}
+
+/// Change a user (admin).
+#[utoipa::path(patch, path = "/api/users/{id}", tag = "users", security(("bearer" = [])), params(("id" = Uuid, Path)),
+    request_body = UpdateUserRequest,
+    responses(
+        (status = 200, description = "The updated user", body = User),
+        (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not an admin", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such user", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Would leave no active admin", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json"),
+    ))]
+async fn update_user(
+    State(state): State<AppState>,
+    Caller(caller): Caller,
+    ApiPath(id): ApiPath<Uuid>,
+    ApiJson(body): ApiJson<UpdateUserRequest>,
+) -> Result<axum::Json<User>, ApiError> {
+    let changes = AccountChanges {
+        name: body.name,
+        role: body.role,
+        active: body.active,
+        password: body.password,
+    };
+    Ok(axum::Json(
+        state.service.update_user(&caller, id, changes).await?,
+    ))
+}
+
+/// Deactivate a user (admin). The account and its history stay; the user can no longer sign in
+/// and their tokens stop working at once.
+#[utoipa::path(delete, path = "/api/users/{id}", tag = "users", security(("bearer" = [])), params(("id" = Uuid, Path)),
+    responses(
+        (status = 200, description = "The deactivated user", body = User),
+        (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not an admin", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such user", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Would leave no active admin", body = Problem, content_type = "application/problem+json"),
+    ))]
+async fn deactivate_user(
+    State(state): State<AppState>,
+    Caller(caller): Caller,
+    ApiPath(id): ApiPath<Uuid>,
+) -> Result<axum::Json<User>, ApiError> {
+    Ok(axum::Json(
+        state.service.deactivate_user(&caller, id).await?,
+    ))
+}

@@ -1,0 +1,5 @@
+//! Authentication building blocks: password hashing, tokens and the signing key.
+
+pub mod passwords;
+pub mod signing_key;
+pub mod tokens;

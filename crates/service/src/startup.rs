@@ -1,0 +1,64 @@
+//! Building a `Service` from settings: open and migrate the database, load the signing key.
+//! Shared by the server and the sync binary.
+
+use std::time::Duration;
+
+use growdesk_store::{ConnectError, PoolSettings, Store, StoreError};
+
+use crate::auth::signing_key::{self, KeyFileError, KeySource};
+use crate::auth::tokens::{SecretError, TokenKeys};
+use crate::config::Settings;
+use crate::rate_limit::AttemptLimits;
+use crate::{AccountRules, Service};
+
+/// Why the service could not be built. Each message says what to fix.
+#[derive(Debug, thiserror::Error)]
+pub enum StartupError {
+    #[error("cannot open the database: {0}")]
+    Connect(#[from] ConnectError),
+    #[error("cannot migrate the database: {0}")]
+    Migrate(#[source] StoreError),
+    #[error(transparent)]
+    KeyFile(#[from] KeyFileError),
+    #[error("GROWDESK_JWT_SECRET is refused: {0}")]
+    Secret(#[from] SecretError),
+}
+
+/// Opens the configured database and applies its migrations.
+///
+/// # Errors
+/// An unusable URL, or a database that cannot be reached or migrated.
+pub async fn open_store(settings: &Settings) -> Result<Store, StartupError> {
+    let store = Store::connect(
+        settings.database_url.as_str(),
+        PoolSettings {
+            max_connections: settings.db_max_connections,
+            acquire_timeout: Duration::from_secs(settings.db_acquire_timeout_secs),
+        },
+    )?;
+    store.migrate().await.map_err(StartupError::Migrate)?;
+    Ok(store)
+}
+
+/// The service over a migrated store, with its signing key, and where that key came from.
+///
+/// # Errors
+/// See `StartupError`.
+pub async fn build_service(settings: &Settings) -> Result<(Service, KeySource), StartupError> {
+    let store = open_store(settings).await?;
+    let (secret, key_source) =
+        signing_key::load_or_create(settings.jwt_secret.as_ref(), &settings.data_dir)?;
+    let keys = TokenKeys::new(
+        signing_key::key_bytes(&secret),
+        Duration::from_secs(settings.access_token_ttl_secs),
+    )?;
+    let limits = AttemptLimits::new(
+        settings.auth_attempts_per_ip_per_minute,
+        settings.login_attempts_per_account_per_minute,
+    );
+    let rules = AccountRules {
+        allow_registration: settings.allow_registration,
+        session_ttl: Duration::from_secs(settings.session_ttl_days.saturating_mul(24 * 60 * 60)),
+    };
+    Ok((Service::new(store, keys, limits, rules), key_source))
+}
