@@ -128,24 +128,22 @@ async fn serve(settings: &Settings) -> Result<(), String> {
 /// Tells the operator how to sign in. A generated password goes to standard output once and
 /// never to the log, which may be shipped elsewhere.
 fn print_sign_in_help(base: &str, admin: &AdminBootstrap) {
+    println!("GrowDesk is running at {base} (API docs: {base}/api/docs).");
     let (email, password) = match admin {
-        AdminBootstrap::Present => {
-            println!("GrowDesk is running at {base} (API docs: {base}/api/docs).");
-            return;
+        AdminBootstrap::Present => ("<email>", "<password>"),
+        AdminBootstrap::Created { email } => {
+            println!("First admin created: {email}");
+            (email.as_str(), "<GROWDESK_ADMIN_PASSWORD>")
         }
-        AdminBootstrap::Created { email } => (email.as_str(), "<GROWDESK_ADMIN_PASSWORD>"),
         AdminBootstrap::CreatedWithPassword { email, password } => {
+            println!("First admin created: {email}");
+            println!("Its password, shown this once: {password}");
+            println!(
+                "Change it with PATCH /api/auth/me, or set GROWDESK_ADMIN_EMAIL and GROWDESK_ADMIN_PASSWORD before the first start."
+            );
             (email.as_str(), password.as_str())
         }
     };
-    println!("GrowDesk is running at {base} (API docs: {base}/api/docs).");
-    println!("First admin created: {email}");
-    if matches!(admin, AdminBootstrap::CreatedWithPassword { .. }) {
-        println!("Its password, shown this once: {password}");
-        println!(
-            "Change it with PATCH /api/auth/me, or set GROWDESK_ADMIN_EMAIL and GROWDESK_ADMIN_PASSWORD before the first start."
-        );
-    }
     println!("Sign in:");
     println!(
         "  curl -s {base}/api/auth/login -H 'content-type: application/json' -d '{{\"email\":\"{email}\",\"password\":\"{password}\"}}'"

@@ -133,6 +133,11 @@ impl Service {
         self.limits.check_ip(ip)?;
         let email = Email::parse(email)
             .map_err(|error| ValidationErrors::single("email", error.to_string()))?;
+        // No stored password is longer, and hashing megabytes would be a cheap way to burn CPU.
+        if password.chars().count() > Password::MAX_LEN {
+            let message = format!("must be at most {} characters", Password::MAX_LEN);
+            return Err(ValidationErrors::single("password", message).into());
+        }
         self.limits.check_account(email.as_str())?;
         let found = self.store.user_credentials_by_email(email.as_str()).await?;
         let stored_hash = found

@@ -33,11 +33,15 @@ impl From<sqlx::Error> for StoreError {
             sqlx::Error::Database(db) if db.code().as_deref() == Some("5") => {
                 Self::Unavailable(error)
             }
-            // PostgreSQL class 08 (connection exception) and 57P0x (shutting down).
+            // PostgreSQL refusing or losing the connection: class 08 (connection exception),
+            // 28 (authorization), 53 (out of resources, too many connections), 57P (shutting
+            // down or cancelled by the administrator), 3D000 (the database is gone).
             sqlx::Error::Database(db)
-                if db
-                    .code()
-                    .is_some_and(|code| code.starts_with("08") || code.starts_with("57P0")) =>
+                if db.code().is_some_and(|code| {
+                    ["08", "28", "53", "57P", "3D000"]
+                        .iter()
+                        .any(|class| code.starts_with(class))
+                }) =>
             {
                 Self::Unavailable(error)
             }

@@ -272,7 +272,8 @@ async fn refresh_tokens_rotate_once(store: &Store) {
     assert_eq!(
         replay,
         RotateOutcome::Reused {
-            session_id: session
+            session_id: session,
+            user_id: user.id
         }
     );
 

@@ -1,0 +1,498 @@
+//! Sign-up, sign-in, tokens, sessions and the caller's own account.
+
+use growdesk_store::BackendKind;
+use jsonwebtoken::{Algorithm, EncodingKey, Header};
+use reqwest::Method;
+use serde_json::json;
+
+use crate::helpers::{
+    ADMIN_EMAIL, ADMIN_PASSWORD, JWT_SECRET, access, refresh, spawn_app, spawn_app_with,
+};
+
+on_both_backends!(
+    admin_signs_in_and_reads_me,
+    customers_register_and_sign_in,
+    registration_can_be_switched_off,
+    wrong_password_and_unknown_email_get_the_same_answer,
+    refresh_rotates_and_reuse_revokes_the_session,
+    logout_ends_only_that_session,
+    password_change_needs_the_current_one_and_ends_other_sessions,
+    sign_in_is_rate_limited_per_account_and_per_ip,
+    forged_and_expired_tokens_are_refused,
+    stored_password_hashes_are_argon2id,
+);
+
+async fn admin_signs_in_and_reads_me(kind: BackendKind) {
+    let app = spawn_app(kind).await;
+    let tokens = app.login(ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    assert_eq!(tokens["token_type"], "Bearer");
+    assert_eq!(tokens["expires_in"], 900);
+    assert_eq!(tokens["user"]["role"], "admin");
+    assert_eq!(tokens["user"]["email"], ADMIN_EMAIL);
+    assert!(tokens["user"].get("password_hash").is_none());
+
+    let me = app
+        .get("/api/auth/me", &access(&tokens))
+        .await
+        .expect(200)
+        .body;
+    assert_eq!(me["id"], tokens["user"]["id"]);
+    let keys: Vec<&String> = me.as_object().unwrap().keys().collect();
+    assert_eq!(
+        keys,
+        [
+            "active",
+            "created_at",
+            "email",
+            "id",
+            "name",
+            "role",
+            "updated_at"
+        ]
+    );
+
+    let anonymous = app.call(Method::GET, "/api/auth/me", None, None).await;
+    assert_eq!(
+        anonymous.headers["www-authenticate"],
+        "Bearer realm=\"growdesk\""
+    );
+    anonymous.problem(401);
+    app.call(Method::GET, "/api/auth/me", Some("not-a-jwt"), None)
+        .await
+        .problem(401);
+}
+
+async fn customers_register_and_sign_in(kind: BackendKind) {
+    let app = spawn_app(kind).await;
+    let body = json!({"email": "Ana@Example.com", "password": "ana-password", "name": "Ana"});
+    let tokens = app
+        .post("/api/auth/register", None, body)
+        .await
+        .expect(201)
+        .body;
+    assert_eq!(tokens["user"]["role"], "customer");
+    assert_eq!(tokens["user"]["email"], "ana@example.com");
+    assert_eq!(tokens["user"]["name"], "Ana");
+    app.get("/api/auth/me", &access(&tokens)).await.expect(200);
+
+    let again = json!({"email": "ANA@example.COM", "password": "another-password"});
+    app.post("/api/auth/register", None, again)
+        .await
+        .problem(409);
+    let signed_in = app.login("aNa@example.com", "ana-password").await;
+    assert_eq!(signed_in["user"]["id"], tokens["user"]["id"]);
+
+    let bad = json!({"email": "not-an-email", "password": "short"});
+    let problem = app.post("/api/auth/register", None, bad).await.problem(422);
+    let fields: Vec<&str> = problem["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["field"].as_str().unwrap())
+        .collect();
+    assert_eq!(fields, ["email", "password"]);
+
+    // Mass assignment: a customer cannot make themselves an admin.
+    let sneaky = json!({"email": "eve@example.com", "password": "eve-password", "role": "admin"});
+    let problem = app
+        .post("/api/auth/register", None, sneaky)
+        .await
+        .problem(422);
+    assert_eq!(problem["errors"][0]["field"], "role");
+    app.post(
+        "/api/auth/login",
+        None,
+        json!({"email": "eve@example.com", "password": "eve-password"}),
+    )
+    .await
+    .problem(401);
+
+    let unnamed = json!({"email": "bo.b@example.com", "password": "bob-password"});
+    let tokens = app
+        .post("/api/auth/register", None, unnamed)
+        .await
+        .expect(201)
+        .body;
+    assert_eq!(tokens["user"]["name"], "bo.b");
+}
+
+async fn registration_can_be_switched_off(kind: BackendKind) {
+    let app = spawn_app_with(kind, |settings| settings.allow_registration = false).await;
+    let body = json!({"email": "ana@example.com", "password": "ana-password"});
+    app.post("/api/auth/register", None, body)
+        .await
+        .problem(403);
+    app.post(
+        "/api/auth/login",
+        None,
+        json!({"email": "ana@example.com", "password": "ana-password"}),
+    )
+    .await
+    .problem(401);
+}
+
+async fn wrong_password_and_unknown_email_get_the_same_answer(kind: BackendKind) {
+    let app = spawn_app(kind).await;
+    let wrong = app
+        .post(
+            "/api/auth/login",
+            None,
+            json!({"email": ADMIN_EMAIL, "password": "wrong-password"}),
+        )
+        .await
+        .problem(401);
+    let unknown = app
+        .post(
+            "/api/auth/login",
+            None,
+            json!({"email": "nobody@example.com", "password": "wrong-password"}),
+        )
+        .await
+        .problem(401);
+    assert_eq!(wrong, unknown);
+
+    let (_, user) = app.user_token("gone@example.com", "agent").await;
+    let admin = app.admin_token().await;
+    app.delete(
+        &format!("/api/users/{}", user["id"].as_str().unwrap()),
+        &admin,
+    )
+    .await
+    .expect(200);
+    let deactivated = app
+        .post(
+            "/api/auth/login",
+            None,
+            json!({"email": "gone@example.com", "password": "user-password-1"}),
+        )
+        .await
+        .problem(401);
+    assert_eq!(deactivated, wrong);
+}
+
+async fn refresh_rotates_and_reuse_revokes_the_session(kind: BackendKind) {
+    let app = spawn_app(kind).await;
+    let first = app.login(ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    let second = app
+        .post(
+            "/api/auth/refresh",
+            None,
+            json!({"refresh_token": refresh(&first)}),
+        )
+        .await
+        .expect(200)
+        .body;
+    assert_ne!(refresh(&second), refresh(&first));
+    assert_eq!(second["user"]["email"], ADMIN_EMAIL);
+    app.get("/api/auth/me", &access(&second)).await.expect(200);
+
+    // Replaying the spent token revokes the whole session: the newer tokens die with it.
+    app.post(
+        "/api/auth/refresh",
+        None,
+        json!({"refresh_token": refresh(&first)}),
+    )
+    .await
+    .problem(401);
+    app.post(
+        "/api/auth/refresh",
+        None,
+        json!({"refresh_token": refresh(&second)}),
+    )
+    .await
+    .problem(401);
+    app.get("/api/auth/me", &access(&second)).await.problem(401);
+
+    for garbage in ["", " ", "x", &"A".repeat(43), &access(&first)] {
+        app.post("/api/auth/refresh", None, json!({"refresh_token": garbage}))
+            .await
+            .problem(401);
+    }
+    // Another session is untouched.
+    let other = app.login(ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    app.post(
+        "/api/auth/refresh",
+        None,
+        json!({"refresh_token": refresh(&other)}),
+    )
+    .await
+    .expect(200);
+}
+
+async fn logout_ends_only_that_session(kind: BackendKind) {
+    let app = spawn_app(kind).await;
+    let laptop = app.login(ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    let phone = app.login(ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    app.call(
+        Method::POST,
+        "/api/auth/logout",
+        Some(&access(&laptop)),
+        None,
+    )
+    .await
+    .expect(204);
+    app.get("/api/auth/me", &access(&laptop)).await.problem(401);
+    app.post(
+        "/api/auth/refresh",
+        None,
+        json!({"refresh_token": refresh(&laptop)}),
+    )
+    .await
+    .problem(401);
+    app.get("/api/auth/me", &access(&phone)).await.expect(200);
+    app.call(Method::POST, "/api/auth/logout", None, None)
+        .await
+        .problem(401);
+}
+
+async fn password_change_needs_the_current_one_and_ends_other_sessions(kind: BackendKind) {
+    let app = spawn_app(kind).await;
+    let here = app.login(ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    let elsewhere = app.login(ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    let token = access(&here);
+
+    let renamed = app
+        .patch("/api/auth/me", &token, json!({"name": "  Root  "}))
+        .await
+        .expect(200)
+        .body;
+    assert_eq!(renamed["name"], "Root");
+
+    let missing = app
+        .patch(
+            "/api/auth/me",
+            &token,
+            json!({"password": "new-password-1"}),
+        )
+        .await
+        .problem(422);
+    assert_eq!(missing["errors"][0]["field"], "current_password");
+    let wrong = json!({"password": "new-password-1", "current_password": "not-it-at-all"});
+    let wrong = app.patch("/api/auth/me", &token, wrong).await.problem(422);
+    assert_eq!(wrong["errors"][0]["field"], "current_password");
+    let short = json!({"password": "short", "current_password": ADMIN_PASSWORD});
+    app.patch("/api/auth/me", &token, short).await.problem(422);
+    let role = json!({"role": "customer"});
+    app.patch("/api/auth/me", &token, role).await.problem(422);
+
+    let change = json!({"password": "new-password-1", "current_password": ADMIN_PASSWORD});
+    app.patch("/api/auth/me", &token, change).await.expect(200);
+    app.get("/api/auth/me", &token).await.expect(200);
+    app.get("/api/auth/me", &access(&elsewhere))
+        .await
+        .problem(401);
+    app.post(
+        "/api/auth/refresh",
+        None,
+        json!({"refresh_token": refresh(&elsewhere)}),
+    )
+    .await
+    .problem(401);
+    app.post(
+        "/api/auth/login",
+        None,
+        json!({"email": ADMIN_EMAIL, "password": ADMIN_PASSWORD}),
+    )
+    .await
+    .problem(401);
+    app.login(ADMIN_EMAIL, "new-password-1").await;
+}
+
+async fn sign_in_is_rate_limited_per_account_and_per_ip(kind: BackendKind) {
+    let app = spawn_app_with(kind, |settings| {
+        settings.login_attempts_per_account_per_minute = 3;
+        settings.auth_attempts_per_ip_per_minute = 7;
+    })
+    .await;
+    let attempt = json!({"email": ADMIN_EMAIL, "password": "guessing-1"});
+    // A parallel burst cannot slip past the counter.
+    let burst = (0..5).map(|_| app.post("/api/auth/login", None, attempt.clone()));
+    let statuses: Vec<u16> = futures_util::future::join_all(burst)
+        .await
+        .into_iter()
+        .map(|reply| reply.status.as_u16())
+        .collect();
+    assert_eq!(
+        statuses.iter().filter(|s| **s == 401).count(),
+        3,
+        "{statuses:?}"
+    );
+    assert_eq!(
+        statuses.iter().filter(|s| **s == 429).count(),
+        2,
+        "{statuses:?}"
+    );
+
+    let limited = app
+        .post(
+            "/api/auth/login",
+            None,
+            json!({"email": ADMIN_EMAIL, "password": ADMIN_PASSWORD}),
+        )
+        .await;
+    let retry_after: u64 = limited.headers["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((1..=60).contains(&retry_after), "{retry_after}");
+    limited.problem(429);
+
+    // Six attempts so far: the address has one left of seven; then every account is refused.
+    app.post(
+        "/api/auth/login",
+        None,
+        json!({"email": "other@example.com", "password": "guessing-2"}),
+    )
+    .await
+    .problem(401);
+    app.post(
+        "/api/auth/login",
+        None,
+        json!({"email": "third@example.com", "password": "guessing-3"}),
+    )
+    .await
+    .problem(429);
+}
+
+async fn forged_and_expired_tokens_are_refused(kind: BackendKind) {
+    let app = spawn_app(kind).await;
+    let tokens = app.login(ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    let genuine = access(&tokens);
+    app.get("/api/auth/me", &genuine).await.expect(200);
+    let claims: serde_json::Value = {
+        use base64::Engine as _;
+        let payload = genuine.split('.').nth(1).unwrap();
+        serde_json::from_slice(
+            &base64::engine::general_purpose::URL_SAFE_NO_PAD
+                .decode(payload)
+                .unwrap(),
+        )
+        .unwrap()
+    };
+    let now = time::OffsetDateTime::now_utc().unix_timestamp();
+    let sign = |claims: &serde_json::Value, key: &[u8], typ: Option<&str>| {
+        let mut header = Header::new(Algorithm::HS256);
+        header.typ = typ.map(str::to_owned);
+        jsonwebtoken::encode(&header, claims, &EncodingKey::from_secret(key)).unwrap()
+    };
+    let with = |field: &str, value: serde_json::Value| {
+        let mut changed = claims.clone();
+        changed[field] = value;
+        changed
+    };
+    // Re-signed with the real key and type, the genuine claims still pass: the refusals below
+    // are about the one thing each case changes.
+    app.get(
+        "/api/auth/me",
+        &sign(&claims, JWT_SECRET.as_bytes(), Some("at+jwt")),
+    )
+    .await
+    .expect(200);
+    let forged = [
+        (
+            "wrong key",
+            sign(
+                &claims,
+                b"another-key-another-key-another-key!",
+                Some("at+jwt"),
+            ),
+        ),
+        (
+            "wrong audience",
+            sign(
+                &with("aud", json!("growdesk-widget")),
+                JWT_SECRET.as_bytes(),
+                Some("at+jwt"),
+            ),
+        ),
+        (
+            "wrong issuer",
+            sign(
+                &with("iss", json!("someone-else")),
+                JWT_SECRET.as_bytes(),
+                Some("at+jwt"),
+            ),
+        ),
+        (
+            "expired",
+            sign(
+                &with("exp", json!(now - 60)),
+                JWT_SECRET.as_bytes(),
+                Some("at+jwt"),
+            ),
+        ),
+        ("no type", sign(&claims, JWT_SECRET.as_bytes(), None)),
+        (
+            "old token version",
+            sign(
+                &with("ver", json!(-1)),
+                JWT_SECRET.as_bytes(),
+                Some("at+jwt"),
+            ),
+        ),
+        (
+            "unknown session",
+            sign(
+                &with("sid", json!(uuid::Uuid::now_v7())),
+                JWT_SECRET.as_bytes(),
+                Some("at+jwt"),
+            ),
+        ),
+        ("alg none", {
+            use base64::Engine as _;
+            let engine = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+            let header = engine.encode(br#"{"alg":"none","typ":"at+jwt"}"#);
+            let payload = engine.encode(claims.to_string());
+            format!("{header}.{payload}.")
+        }),
+        ("tampered role", {
+            let mut parts: Vec<String> = genuine.split('.').map(str::to_owned).collect();
+            use base64::Engine as _;
+            let engine = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+            parts[1] = engine.encode(with("role", json!("customer")).to_string());
+            parts.join(".")
+        }),
+    ];
+    for (case, token) in forged {
+        let reply = app.get("/api/auth/me", &token).await;
+        assert_eq!(reply.status.as_u16(), 401, "{case} was accepted");
+    }
+}
+
+async fn stored_password_hashes_are_argon2id(kind: BackendKind) {
+    let app = spawn_app(kind).await;
+    app.post(
+        "/api/auth/register",
+        None,
+        json!({"email": "cy@example.com", "password": "cy-password"}),
+    )
+    .await
+    .expect(201);
+    let hashes: Vec<String> = match kind {
+        BackendKind::Postgres => {
+            let pool = sqlx::PgPool::connect(app.database_url()).await.unwrap();
+            let hashes = sqlx::query_scalar("SELECT password_hash FROM users")
+                .fetch_all(&pool)
+                .await
+                .unwrap();
+            pool.close().await;
+            hashes
+        }
+        BackendKind::Sqlite => {
+            let pool = sqlx::SqlitePool::connect(app.database_url()).await.unwrap();
+            sqlx::query_scalar("SELECT password_hash FROM users")
+                .fetch_all(&pool)
+                .await
+                .unwrap()
+        }
+    };
+    assert_eq!(hashes.len(), 2);
+    for hash in hashes {
+        assert!(
+            hash.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"),
+            "{hash}"
+        );
+        assert!(!hash.contains("cy-password") && !hash.contains(ADMIN_PASSWORD));
+    }
+}

@@ -1,0 +1,283 @@
+//! The real `growdesk-server` binary: zero-configuration start, operator commands, refused
+//! secrets, graceful shutdown, and logs that never carry a password or token.
+
+use std::io::{BufRead as _, BufReader, Write as _};
+use std::os::unix::fs::PermissionsExt as _;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+
+use serde_json::json;
+
+const BINARY: &str = env!("CARGO_BIN_EXE_growdesk-server");
+
+/// A server process started with a clean environment in `dir`.
+struct Server {
+    child: Child,
+    base: String,
+    stdout: Vec<String>,
+}
+
+fn command(dir: &Path, env: &[(&str, &str)]) -> Command {
+    let mut command = Command::new(BINARY);
+    command
+        .current_dir(dir)
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default());
+    for (name, value) in env {
+        command.env(name, value);
+    }
+    command
+}
+
+impl Server {
+    fn start(dir: &Path, env: &[(&str, &str)]) -> Self {
+        let mut child = command(dir, env)
+            .args(["--addr", "127.0.0.1:0"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("start growdesk-server");
+        let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+        let mut stdout = Vec::new();
+        let base = loop {
+            let line = lines
+                .next()
+                .expect("the server prints where it runs")
+                .unwrap();
+            stdout.push(line.clone());
+            if let Some(rest) = line.strip_prefix("GrowDesk is running at ") {
+                break rest.split_whitespace().next().unwrap().to_owned();
+            }
+        };
+        // The sign-in help follows the first line at once.
+        for line in lines
+            .by_ref()
+            .take_while(|line| line.as_ref().is_ok_and(|l| !l.starts_with("  curl")))
+        {
+            stdout.push(line.unwrap());
+        }
+        // Keep draining so the server never blocks on a full pipe.
+        std::thread::spawn(move || lines.for_each(drop));
+        Self {
+            child,
+            base,
+            stdout,
+        }
+    }
+
+    /// Sends SIGTERM and returns the exit status and everything written to standard error.
+    fn terminate(self) -> (std::process::ExitStatus, String) {
+        let pid = self.child.id().to_string();
+        Command::new("kill").args(["-TERM", &pid]).status().unwrap();
+        let output = self.child.wait_with_output().unwrap();
+        (
+            output.status,
+            String::from_utf8_lossy(&output.stderr).into_owned(),
+        )
+    }
+}
+
+#[tokio::test]
+async fn starts_with_no_configuration_and_stops_on_sigterm() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(dir.path(), &[]);
+    let health = reqwest::get(format!("{}/api/health", server.base))
+        .await
+        .unwrap();
+    assert_eq!(health.status(), 200);
+    assert!(
+        dir.path().join("data/growdesk.db").exists(),
+        "the SQLite file is created"
+    );
+    let key = dir.path().join("data/jwt-secret");
+    assert_eq!(
+        std::fs::metadata(&key).unwrap().permissions().mode() & 0o777,
+        0o600
+    );
+
+    let printed = server.stdout.join("\n");
+    assert!(
+        printed.contains("First admin created: admin@growdesk.local"),
+        "{printed}"
+    );
+    let (status, stderr) = server.terminate();
+    assert!(status.success(), "exit {status:?}: {stderr}");
+    assert!(stderr.contains("SIGTERM received"), "{stderr}");
+}
+
+#[tokio::test]
+async fn logs_carry_request_ids_and_never_secrets() {
+    let dir = tempfile::tempdir().unwrap();
+    let admin_password = "admin-secret-password-42";
+    let jwt_secret = "jwt-secret-that-is-long-enough-for-hs256";
+    let server = Server::start(
+        dir.path(),
+        &[
+            ("GROWDESK_ADMIN_EMAIL", "root@example.com"),
+            ("GROWDESK_ADMIN_PASSWORD", admin_password),
+            ("GROWDESK_JWT_SECRET", jwt_secret),
+            ("GROWDESK_LOG_LEVEL", "debug"),
+            ("GROWDESK_LOG_FORMAT", "json"),
+            ("GROWDESK_TYPO_SETTING", "1"),
+        ],
+    );
+    let client = reqwest::Client::new();
+    let url = |path: &str| format!("{}{path}", server.base);
+    let login: serde_json::Value = client
+        .post(url("/api/auth/login"))
+        .json(&json!({"email": "root@example.com", "password": admin_password}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let access = login["access_token"].as_str().unwrap().to_owned();
+    let refresh = login["refresh_token"].as_str().unwrap().to_owned();
+    let customer_password = "customer-password-77";
+    let registered: serde_json::Value = client
+        .post(url("/api/auth/register"))
+        .json(&json!({"email": "cu@example.com", "password": customer_password}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let refreshed: serde_json::Value = client
+        .post(url("/api/auth/refresh"))
+        .json(&json!({"refresh_token": refresh}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let new_password = "changed-password-88";
+    let changed = client
+        .patch(url("/api/auth/me"))
+        .bearer_auth(refreshed["access_token"].as_str().unwrap())
+        .json(&json!({"password": new_password, "current_password": admin_password}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(changed.status(), 200);
+    let wrong = client
+        .post(url("/api/auth/login"))
+        .json(&json!({"email": "root@example.com", "password": "wrong-guess-password"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(wrong.status(), 401);
+    let request_id = wrong.headers()["x-request-id"].to_str().unwrap().to_owned();
+
+    let (status, logs) = server.terminate();
+    assert!(status.success(), "{logs}");
+    let secrets = [
+        admin_password,
+        jwt_secret,
+        customer_password,
+        new_password,
+        "wrong-guess-password",
+        &access,
+        &refresh,
+        registered["access_token"].as_str().unwrap(),
+        registered["refresh_token"].as_str().unwrap(),
+        refreshed["access_token"].as_str().unwrap(),
+        refreshed["refresh_token"].as_str().unwrap(),
+    ];
+    for secret in secrets {
+        assert!(
+            !logs.contains(secret),
+            "a secret reached the logs: {secret}"
+        );
+    }
+    assert!(logs.contains("sign-in failed"), "{logs}");
+    assert!(
+        logs.contains(&request_id),
+        "the failed request's log line carries its id"
+    );
+    assert!(
+        logs.contains("GROWDESK_TYPO_SETTING"),
+        "unknown variables are warned about"
+    );
+    for line in logs.lines().filter(|line| !line.trim().is_empty()) {
+        assert!(
+            serde_json::from_str::<serde_json::Value>(line).is_ok(),
+            "not JSON: {line}"
+        );
+    }
+}
+
+#[test]
+fn a_short_signing_secret_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = command(dir.path(), &[("GROWDESK_JWT_SECRET", "too-short")])
+        .args(["--addr", "127.0.0.1:0"])
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("at least 32 bytes"), "{stderr}");
+    assert!(
+        !stderr.contains("too-short"),
+        "the refused secret is not echoed"
+    );
+}
+
+#[tokio::test]
+async fn create_user_reads_the_password_from_standard_input() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut create = command(dir.path(), &[])
+        .args([
+            "create-user",
+            "--email",
+            "Agent@Example.com",
+            "--name",
+            "Agent",
+            "--role",
+            "agent",
+        ])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    create
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"agent-password-1\n")
+        .unwrap();
+    let output = create.wait_with_output().unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(String::from_utf8_lossy(&output.stdout).contains("created agent agent@example.com"));
+
+    let mut short = command(dir.path(), &[])
+        .args(["create-user", "--email", "b@example.com"])
+        .stdin(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    short.stdin.take().unwrap().write_all(b"short\n").unwrap();
+    let output = short.wait_with_output().unwrap();
+    assert!(!output.status.success());
+    assert!(
+        String::from_utf8_lossy(&output.stderr).contains("password must be at least 8 characters")
+    );
+
+    let server = Server::start(dir.path(), &[]);
+    let login = reqwest::Client::new()
+        .post(format!("{}/api/auth/login", server.base))
+        .json(&json!({"email": "agent@example.com", "password": "agent-password-1"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(login.status(), 200);
+    let (status, _) = server.terminate();
+    assert!(status.success());
+}

@@ -1,0 +1,29 @@
+//! API integration tests: the real app on port 0, a fresh database per test, every scenario on
+//! SQLite and on PostgreSQL. One test binary, so the suite links once.
+
+/// Generates `sqlite::name` and `postgres::name` tests for each scenario `name(BackendKind)`.
+macro_rules! on_both_backends {
+    ($($scenario:ident),* $(,)?) => {
+        mod sqlite {
+            $(#[tokio::test]
+            async fn $scenario() {
+                super::$scenario(growdesk_store::BackendKind::Sqlite).await;
+            })*
+        }
+        mod postgres {
+            $(#[tokio::test]
+            async fn $scenario() {
+                super::$scenario(growdesk_store::BackendKind::Postgres).await;
+            })*
+        }
+    };
+}
+
+mod helpers;
+
+mod accounts;
+mod auth;
+mod binary;
+mod http_errors;
+mod openapi;
+mod operations;
