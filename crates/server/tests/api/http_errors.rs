@@ -157,3 +157,54 @@ async fn cors_allows_only_configured_origins(kind: BackendKind) {
             .contains_key("access-control-allow-origin")
     );
 }
+
+/// Slow clients: one that never finishes its headers is disconnected; one that never finishes
+/// its body gets 408; neither stops others from being served.
+#[tokio::test]
+async fn slow_clients_are_cut_off() {
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+
+    let app = spawn_app_with(BackendKind::Sqlite, |settings| {
+        settings.header_read_timeout_secs = 1;
+        settings.request_timeout_secs = 1;
+    })
+    .await;
+    let address = app.base.trim_start_matches("http://").to_owned();
+
+    let mut slow_headers = tokio::net::TcpStream::connect(&address).await.unwrap();
+    slow_headers
+        .write_all(b"GET /api/health HTTP/1.1\r\nHost: x\r\n")
+        .await
+        .unwrap();
+    let mut slow_body = tokio::net::TcpStream::connect(&address).await.unwrap();
+    slow_body
+        .write_all(b"POST /api/auth/login HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{\"email\":")
+        .await
+        .unwrap();
+
+    app.call(Method::GET, "/api/health", None, None)
+        .await
+        .expect(200);
+
+    let started = std::time::Instant::now();
+    let mut answer = Vec::new();
+    let read = tokio::time::timeout(
+        std::time::Duration::from_secs(5),
+        slow_headers.read_to_end(&mut answer),
+    )
+    .await;
+    assert!(read.is_ok(), "the half-sent request was not cut off");
+    assert!(started.elapsed() < std::time::Duration::from_secs(3));
+    assert!(!String::from_utf8_lossy(&answer).contains("200 OK"));
+
+    let mut answer = vec![0; 4096];
+    let read = tokio::time::timeout(
+        std::time::Duration::from_secs(5),
+        slow_body.read(&mut answer),
+    )
+    .await;
+    let length = read.expect("an answer within the request timeout").unwrap();
+    let head = String::from_utf8_lossy(&answer[..length]);
+    assert!(head.starts_with("HTTP/1.1 408"), "{head}");
+    assert!(head.contains("application/problem+json"), "{head}");
+}
