@@ -3,8 +3,18 @@
 //! Nothing here does I/O. Values are parsed once at the edge ("parse, don't validate"), so a
 //! `Email` or `Password` that exists is known to be well-formed.
 
+pub mod catalog;
+pub mod conversation;
+pub mod ticket;
 pub mod user;
 pub mod validation;
 
-pub use user::{Email, Password, PersonName, Role, User};
+pub use catalog::{Category, Color, Faq};
+pub use conversation::{
+    Assignee, Attachment, Author, EventKind, Message, Requester, Ticket, TicketEvent,
+};
+pub use ticket::{
+    MessageBody, Priority, Subject, Tags, TicketSource, TicketStatus, TransitionError,
+};
+pub use user::{Email, Password, PersonName, Role, User, ValueError};
 pub use validation::{FieldError, ValidationErrors};

@@ -90,6 +90,8 @@ pub enum ValueError {
     ControlCharacters,
     #[error("is not a valid email address")]
     NotAnEmail,
+    #[error("must be a colour as #rrggbb")]
+    NotAColor,
 }
 
 /// An email address, trimmed and lower-cased.

@@ -79,91 +79,59 @@ fn typed_problem(
 
 impl ApiError {
     fn into_problem(self) -> (Problem, Option<Duration>) {
-        let ApiError::Service(error) = self else {
-            return match self {
-                ApiError::BadRequest { status, detail } => (
+        let error = match self {
+            ApiError::Service(error) => error,
+            ApiError::BadRequest { status, detail } => {
+                return (
                     typed_problem(status, "bad-request", detail, Vec::new()),
                     None,
-                ),
-                _ => (
-                    typed_problem(
-                        StatusCode::NOT_FOUND,
-                        "no-route",
-                        "no such route".to_owned(),
-                        Vec::new(),
-                    ),
-                    None,
-                ),
-            };
+                );
+            }
+            ApiError::NoRoute => {
+                let problem = typed_problem(
+                    StatusCode::NOT_FOUND,
+                    "no-route",
+                    "no such route".to_owned(),
+                    Vec::new(),
+                );
+                return (problem, None);
+            }
         };
-        let detail = error.to_string();
-        match error {
-            ServiceError::Validation(errors) => (
-                typed_problem(
-                    StatusCode::UNPROCESSABLE_ENTITY,
-                    "validation",
-                    detail,
-                    errors.fields().to_vec(),
-                ),
-                None,
-            ),
-            ServiceError::Unauthenticated(_) => (
-                typed_problem(
-                    StatusCode::UNAUTHORIZED,
-                    "unauthenticated",
-                    detail,
-                    Vec::new(),
-                ),
-                None,
-            ),
-            ServiceError::Forbidden(_) => (
-                typed_problem(StatusCode::FORBIDDEN, "forbidden", detail, Vec::new()),
-                None,
-            ),
-            ServiceError::NotFound(_) => (
-                typed_problem(StatusCode::NOT_FOUND, "not-found", detail, Vec::new()),
-                None,
-            ),
-            ServiceError::Conflict(_) => (
-                typed_problem(StatusCode::CONFLICT, "conflict", detail, Vec::new()),
-                None,
-            ),
+        let (status, code) = match &error {
+            ServiceError::Validation(_) => (StatusCode::UNPROCESSABLE_ENTITY, "validation"),
+            ServiceError::Unauthenticated(_) => (StatusCode::UNAUTHORIZED, "unauthenticated"),
+            ServiceError::Forbidden(_) => (StatusCode::FORBIDDEN, "forbidden"),
+            ServiceError::NotFound(_) => (StatusCode::NOT_FOUND, "not-found"),
+            ServiceError::Conflict(_) => (StatusCode::CONFLICT, "conflict"),
+            ServiceError::PreconditionFailed => (StatusCode::PRECONDITION_FAILED, "stale"),
+            ServiceError::TooLarge(_) => (StatusCode::PAYLOAD_TOO_LARGE, "too-large"),
+            ServiceError::RateLimited { .. } => (StatusCode::TOO_MANY_REQUESTS, "rate-limited"),
+            ServiceError::Unavailable(_) => (StatusCode::SERVICE_UNAVAILABLE, "unavailable"),
+            ServiceError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
+        };
+        let (detail, fields, retry_after) = match error {
+            ServiceError::Validation(errors) => {
+                (errors.to_string(), errors.fields().to_vec(), None)
+            }
             ServiceError::RateLimited { retry_after } => (
-                typed_problem(
-                    StatusCode::TOO_MANY_REQUESTS,
-                    "rate-limited",
-                    "too many attempts; try again later".to_owned(),
-                    Vec::new(),
-                ),
+                "too many attempts; try again later".to_owned(),
+                Vec::new(),
                 Some(retry_after),
             ),
             ServiceError::Unavailable(cause) => {
                 tracing::warn!(error = %cause, "database unavailable");
-                (
-                    typed_problem(
-                        StatusCode::SERVICE_UNAVAILABLE,
-                        "unavailable",
-                        "the service is temporarily unavailable".to_owned(),
-                        Vec::new(),
-                    ),
-                    Some(Duration::from_secs(5)),
-                )
+                let detail = "the service is temporarily unavailable".to_owned();
+                (detail, Vec::new(), Some(Duration::from_secs(5)))
             }
             ServiceError::Internal(cause) => {
-                // The cause (with its chain) goes to the log, inside the request's span; the
-                // client gets nothing that could leak SQL, paths or secrets.
+                // The cause goes to the log, inside the request's span; the client gets nothing
+                // that could leak SQL, paths or secrets.
                 tracing::error!(error = %cause, source = ?cause.source(), "internal error");
-                (
-                    typed_problem(
-                        StatusCode::INTERNAL_SERVER_ERROR,
-                        "internal",
-                        "an internal error occurred".to_owned(),
-                        Vec::new(),
-                    ),
-                    None,
-                )
+                ("an internal error occurred".to_owned(), Vec::new(), None)
             }
-        }
+            other => (other.to_string(), Vec::new(), None),
+        };
+        (typed_problem(status, code, detail, fields), retry_after)
     }
 }
 

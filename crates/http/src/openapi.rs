@@ -15,6 +15,9 @@ use crate::state::AppState;
     tags(
         (name = "auth", description = "Sign-up, sign-in, tokens and the caller's own account"),
         (name = "users", description = "Account management (admin)"),
+        (name = "tickets", description = "Tickets, conversations, the event log and the dashboard"),
+        (name = "categories", description = "Ticket categories"),
+        (name = "faqs", description = "Frequently asked questions"),
         (name = "operations", description = "Health, readiness and metrics"),
     ),
     components(schemas(crate::error::Problem)),
@@ -43,6 +46,8 @@ pub(crate) fn documented_routes() -> (axum::Router<AppState>, OpenApi) {
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .merge(routes::auth::router())
         .merge(routes::users::router())
+        .merge(routes::tickets::router())
+        .merge(routes::catalog::router())
         .merge(routes::ops::router())
         .split_for_parts()
 }

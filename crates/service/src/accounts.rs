@@ -300,7 +300,7 @@ impl Service {
         &self,
         actor: &Principal,
         query: UserQuery,
-        page: PageRequest,
+        page: PageRequest<Uuid>,
     ) -> Result<Page<User>, ServiceError> {
         authorize(actor, Action::ManageUsers)?;
         let filter = UserFilter {
@@ -467,7 +467,8 @@ impl Service {
             // to a deactivated admin or a non-admin: say so rather than touch that account.
             Err(ServiceError::Conflict(_)) => {
                 return Err(ServiceError::Conflict(
-                    "the admin email belongs to an existing account that is not an active admin",
+                    "the admin email belongs to an existing account that is not an active admin"
+                        .to_owned(),
                 ));
             }
             Err(error) => return Err(error),
@@ -494,7 +495,7 @@ impl Service {
             Ok(())
         } else {
             Err(ServiceError::Conflict(
-                "the last active admin cannot be demoted or deactivated",
+                "the last active admin cannot be demoted or deactivated".to_owned(),
             ))
         }
     }
@@ -529,7 +530,7 @@ impl Service {
             .await;
         match created {
             Err(StoreError::Conflict) => Err(ServiceError::Conflict(
-                "an account with this email already exists",
+                "an account with this email already exists".to_owned(),
             )),
             other => Ok(other?),
         }

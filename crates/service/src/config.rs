@@ -57,6 +57,8 @@ pub struct Settings {
     pub auth_attempts_per_ip_per_minute: u32,
     /// Sign-in attempts allowed per account per minute.
     pub login_attempts_per_account_per_minute: u32,
+    /// Most bytes of files attached to one message.
+    pub attachment_max_bytes: usize,
 }
 
 impl Default for Settings {
@@ -81,6 +83,7 @@ impl Default for Settings {
             session_ttl_days: 30,
             auth_attempts_per_ip_per_minute: 30,
             login_attempts_per_account_per_minute: 10,
+            attachment_max_bytes: 10 * 1024 * 1024,
         }
     }
 }
@@ -107,6 +110,7 @@ pub const KNOWN_KEYS: &[&str] = &[
     "session_ttl_days",
     "auth_attempts_per_ip_per_minute",
     "login_attempts_per_account_per_minute",
+    "attachment_max_bytes",
 ];
 
 /// Variables with our prefix that are not settings: the config-file path and the tests'.

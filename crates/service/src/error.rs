@@ -22,7 +22,13 @@ pub enum ServiceError {
     NotFound(&'static str),
     /// The request contradicts the current state (409).
     #[error("{0}")]
-    Conflict(&'static str),
+    Conflict(String),
+    /// The resource changed since the version the client sent in `If-Match` (412).
+    #[error("the resource has changed; fetch it again and retry")]
+    PreconditionFailed,
+    /// An upload is larger than allowed (413).
+    #[error("{0}")]
+    TooLarge(String),
     /// Too many attempts; try again after the given time (429).
     #[error("too many attempts")]
     RateLimited { retry_after: Duration },

@@ -6,18 +6,23 @@
 
 pub mod accounts;
 pub mod auth;
+pub mod catalog;
 pub mod config;
 mod error;
+mod idempotency;
+pub mod messages;
 pub mod pagination;
 pub mod policy;
 pub mod rate_limit;
+mod search;
 pub mod startup;
 pub mod telemetry;
+pub mod tickets;
 
 use std::time::Duration;
 
 use growdesk_domain::User;
-use growdesk_store::Store;
+use growdesk_store::{FileStore, Store};
 use uuid::Uuid;
 
 pub use error::ServiceError;
@@ -44,6 +49,14 @@ pub struct AccountRules {
     pub session_ttl: Duration,
 }
 
+/// Where attachments go and how large they may be.
+#[derive(Debug, Clone)]
+pub struct AttachmentRules {
+    pub files: FileStore,
+    /// Most bytes of files on one message.
+    pub max_bytes: usize,
+}
+
 /// GrowDesk's use cases over one store. Cheap to clone.
 #[derive(Clone)]
 pub struct Service {
@@ -52,18 +65,31 @@ pub struct Service {
     hasher: PasswordHasher,
     limits: AttemptLimits,
     rules: AccountRules,
+    attachments: AttachmentRules,
 }
 
 impl Service {
     /// Assembles the service from its parts.
-    pub fn new(store: Store, keys: TokenKeys, limits: AttemptLimits, rules: AccountRules) -> Self {
+    pub fn new(
+        store: Store,
+        keys: TokenKeys,
+        limits: AttemptLimits,
+        rules: AccountRules,
+        attachments: AttachmentRules,
+    ) -> Self {
         Self {
             store,
             keys,
             hasher: PasswordHasher::owasp(),
             limits,
             rules,
+            attachments,
         }
+    }
+
+    /// Most bytes of files on one message.
+    pub fn attachment_limit(&self) -> usize {
+        self.attachments.max_bytes
     }
 
     /// The store, for operational checks (readiness, metrics).

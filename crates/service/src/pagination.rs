@@ -1,27 +1,31 @@
 //! Keyset pagination: opaque cursors and page sizes, the same for every list.
+//!
+//! A cursor is the position of the last item of a page (whatever identifies it in the list's
+//! order), as base64url JSON. Clients treat it as opaque.
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use growdesk_domain::ValidationErrors;
-use uuid::Uuid;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
 
 /// Items per page when the client does not say.
 pub const DEFAULT_LIMIT: u32 = 25;
 /// Most items per page.
 pub const MAX_LIMIT: u32 = 100;
 
-/// A validated page request: where to start and how many.
+/// A validated page request: after which position, and how many.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct PageRequest {
-    pub after: Option<Uuid>,
+pub struct PageRequest<P> {
+    pub after: Option<P>,
     pub limit: u32,
 }
 
-impl PageRequest {
+impl<P: DeserializeOwned> PageRequest<P> {
     /// Checks `limit` (1 to 100, default 25) and decodes `cursor`.
     ///
     /// # Errors
-    /// The field errors for a bad limit or a cursor this server did not issue.
+    /// The field errors for a bad limit or a cursor this list did not issue.
     pub fn parse(limit: Option<i64>, cursor: Option<&str>) -> Result<Self, ValidationErrors> {
         let mut errors = ValidationErrors::default();
         let limit = match limit {
@@ -37,7 +41,7 @@ impl PageRequest {
         let after = cursor.and_then(|cursor| {
             let decoded = decode_cursor(cursor);
             if decoded.is_none() {
-                errors.add("cursor", "is not a cursor this server issued");
+                errors.add("cursor", "is not a cursor this list issued");
             }
             decoded
         });
@@ -54,11 +58,15 @@ pub struct Page<T> {
 
 impl<T> Page<T> {
     /// Builds a page from up to `limit + 1` rows: the extra row only says a next page exists.
-    pub fn from_rows(mut rows: Vec<T>, limit: u32, key: impl Fn(&T) -> Uuid) -> Self {
+    pub fn from_rows<P: Serialize>(
+        mut rows: Vec<T>,
+        limit: u32,
+        position: impl Fn(&T) -> P,
+    ) -> Self {
         let more = rows.len() > limit as usize;
         rows.truncate(limit as usize);
         let next_cursor = if more {
-            rows.last().map(|last| encode_cursor(key(last)))
+            rows.last().map(|last| encode_cursor(&position(last)))
         } else {
             None
         };
@@ -69,25 +77,30 @@ impl<T> Page<T> {
     }
 }
 
-fn encode_cursor(id: Uuid) -> String {
-    URL_SAFE_NO_PAD.encode(id.as_bytes())
+fn encode_cursor<P: Serialize>(position: &P) -> String {
+    URL_SAFE_NO_PAD.encode(serde_json::to_vec(position).unwrap_or_default())
 }
 
-fn decode_cursor(cursor: &str) -> Option<Uuid> {
+fn decode_cursor<P: DeserializeOwned>(cursor: &str) -> Option<P> {
     let bytes = URL_SAFE_NO_PAD.decode(cursor).ok()?;
-    Uuid::from_slice(&bytes).ok()
+    serde_json::from_slice(&bytes).ok()
 }
 
 #[cfg(test)]
 mod tests {
+    use uuid::Uuid;
+
     use super::*;
 
     #[test]
     fn limits_are_bounded() {
-        assert_eq!(PageRequest::parse(None, None).unwrap().limit, 25);
-        assert_eq!(PageRequest::parse(Some(100), None).unwrap().limit, 100);
+        assert_eq!(PageRequest::<Uuid>::parse(None, None).unwrap().limit, 25);
+        assert_eq!(
+            PageRequest::<Uuid>::parse(Some(100), None).unwrap().limit,
+            100
+        );
         for bad in [0, -1, 101, 1_000_000, i64::MAX] {
-            let errors = PageRequest::parse(Some(bad), None).unwrap_err();
+            let errors = PageRequest::<Uuid>::parse(Some(bad), None).unwrap_err();
             assert_eq!(errors.fields()[0].field, "limit");
         }
     }
@@ -99,13 +112,15 @@ mod tests {
         assert_eq!(page.items.len(), 2);
         let cursor = page.next_cursor.unwrap();
         assert_eq!(
-            PageRequest::parse(None, Some(&cursor)).unwrap().after,
+            PageRequest::<Uuid>::parse(None, Some(&cursor))
+                .unwrap()
+                .after,
             Some(id)
         );
         assert!(Page::from_rows(vec![id], 2, |u| *u).next_cursor.is_none());
         for garbage in ["", "!!", "AAAA", "not-a-cursor"] {
             assert!(
-                PageRequest::parse(None, Some(garbage)).is_err(),
+                PageRequest::<Uuid>::parse(None, Some(garbage)).is_err(),
                 "{garbage:?}"
             );
         }

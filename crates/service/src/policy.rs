@@ -1,21 +1,44 @@
-//! Who may do what. Handlers never check roles themselves; they ask here, so one table of
-//! rules serves every route.
+//! Who may do what. Handlers and use cases never compare roles themselves; they ask here, so
+//! one table of rules serves every route (and, later, the WebSocket and the widget).
+//!
+//! | Action | admin | agent | customer |
+//! |---|---|---|---|
+//! | manage users, categories; delete tickets | yes | no | no |
+//! | read and write FAQs (all of them) | yes | yes | no |
+//! | see the whole queue, stats; assign; internal notes; change any ticket field | yes | yes | no |
+//! | see a ticket, its public messages and events | yes | yes | own tickets only |
+//! | open a ticket, reply, close a ticket | yes | yes | own tickets only |
+//!
+//! A ticket a customer may not see does not exist for them: the answer is 404, never 403.
 
-use growdesk_domain::Role;
+use growdesk_domain::{Role, Ticket};
 
 use crate::{Principal, ServiceError};
 
-/// Something a signed-in user may try to do.
+/// Something a signed-in user may try to do, beyond seeing a ticket.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Action {
     /// List, create, change and deactivate accounts.
     ManageUsers,
+    /// Create, change and delete categories.
+    ManageCategories,
+    /// Read every FAQ (drafts too) and write them.
+    ManageFaqs,
+    /// See every ticket, the queue's stats, and who works on what.
+    WorkQueue,
+    /// Assign tickets and write internal notes.
+    HandleTickets,
+    /// Delete tickets for good.
+    DeleteTickets,
 }
 
 /// Whether `role` may perform `action`.
 pub fn allows(role: Role, action: Action) -> bool {
     match action {
-        Action::ManageUsers => role == Role::Admin,
+        Action::ManageUsers | Action::ManageCategories | Action::DeleteTickets => {
+            role == Role::Admin
+        }
+        Action::ManageFaqs | Action::WorkQueue | Action::HandleTickets => role.is_staff(),
     }
 }
 
@@ -33,14 +56,48 @@ pub fn authorize(actor: &Principal, action: Action) -> Result<(), ServiceError> 
     }
 }
 
+/// Whether the caller may see `ticket`: staff see all, customers their own.
+pub fn can_see(actor: &Principal, ticket: &Ticket) -> bool {
+    actor.user.role.is_staff() || ticket.requester.id == actor.user.id
+}
+
+/// Whether the caller may see internal notes and the events about them.
+pub fn sees_internal(actor: &Principal) -> bool {
+    allows(actor.user.role, Action::HandleTickets)
+}
+
+/// `ticket` if the caller may see it; otherwise it is not found.
+///
+/// # Errors
+/// `NotFound` for a missing ticket or one the caller may not see.
+pub fn visible(actor: &Principal, ticket: Option<Ticket>) -> Result<Ticket, ServiceError> {
+    ticket
+        .filter(|ticket| can_see(actor, ticket))
+        .ok_or(ServiceError::NotFound("ticket"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn only_admins_manage_users() {
-        assert!(allows(Role::Admin, Action::ManageUsers));
-        assert!(!allows(Role::Agent, Action::ManageUsers));
-        assert!(!allows(Role::Customer, Action::ManageUsers));
+    fn the_table_holds() {
+        use Action::*;
+        let expected = [
+            (ManageUsers, [true, false, false]),
+            (ManageCategories, [true, false, false]),
+            (DeleteTickets, [true, false, false]),
+            (ManageFaqs, [true, true, false]),
+            (WorkQueue, [true, true, false]),
+            (HandleTickets, [true, true, false]),
+        ];
+        for (action, allowed) in expected {
+            for (role, allowed) in [Role::Admin, Role::Agent, Role::Customer]
+                .into_iter()
+                .zip(allowed)
+            {
+                assert_eq!(allows(role, action), allowed, "{role} {action:?}");
+            }
+        }
     }
 }

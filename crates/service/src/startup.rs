@@ -3,13 +3,13 @@
 
 use std::time::Duration;
 
-use growdesk_store::{ConnectError, PoolSettings, Store, StoreError};
+use growdesk_store::{ConnectError, FileStore, PoolSettings, Store, StoreError};
 
 use crate::auth::signing_key::{self, KeyFileError, KeySource};
 use crate::auth::tokens::{SecretError, TokenKeys};
 use crate::config::Settings;
 use crate::rate_limit::AttemptLimits;
-use crate::{AccountRules, Service};
+use crate::{AccountRules, AttachmentRules, Service};
 
 /// Why the service could not be built. Each message says what to fix.
 #[derive(Debug, thiserror::Error)]
@@ -60,5 +60,12 @@ pub async fn build_service(settings: &Settings) -> Result<(Service, KeySource), 
         allow_registration: settings.allow_registration,
         session_ttl: Duration::from_secs(settings.session_ttl_days.saturating_mul(24 * 60 * 60)),
     };
-    Ok((Service::new(store, keys, limits, rules), key_source))
+    let attachments = AttachmentRules {
+        files: FileStore::new(settings.data_dir.join("attachments")),
+        max_bytes: settings.attachment_max_bytes,
+    };
+    Ok((
+        Service::new(store, keys, limits, rules, attachments),
+        key_source,
+    ))
 }

@@ -6,6 +6,9 @@ pub enum StoreError {
     /// A unique constraint refused the write (an email already taken, a name in use, …).
     #[error("a record with the same unique value already exists")]
     Conflict,
+    /// A referenced row (category, user, ticket) does not exist.
+    #[error("a referenced record does not exist")]
+    MissingReference,
     /// The database cannot be reached or no connection freed up in time; worth retrying later.
     #[error("the database is unavailable")]
     Unavailable(#[source] sqlx::Error),
@@ -24,6 +27,7 @@ impl From<sqlx::Error> for StoreError {
     fn from(error: sqlx::Error) -> Self {
         match &error {
             sqlx::Error::Database(db) if db.is_unique_violation() => Self::Conflict,
+            sqlx::Error::Database(db) if db.is_foreign_key_violation() => Self::MissingReference,
             sqlx::Error::PoolTimedOut
             | sqlx::Error::PoolClosed
             | sqlx::Error::Io(_)

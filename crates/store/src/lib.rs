@@ -6,11 +6,21 @@
 //! beside each other; migrations live in `migrations/postgres` and `migrations/sqlite` with the
 //! same numbers.
 
+mod categories;
+mod dialect;
 mod error;
+mod events;
+mod faqs;
+mod files;
+mod idempotency;
+mod messages;
+mod postgres;
 mod sessions;
+mod sqlite;
 mod stamp;
 #[cfg(feature = "testkit")]
 pub mod testkit;
+mod tickets;
 mod users;
 
 use std::path::Path;
@@ -22,9 +32,19 @@ use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
 
+pub use categories::{CategoryDeletion, CategoryFields};
 pub use error::StoreError;
+pub use events::NewEvent;
+pub use faqs::{FaqCursor, FaqFields, FaqFilter};
+pub use files::FileStore;
+pub use idempotency::{Created, IdempotencyClaim};
+pub use messages::{MessagePost, NewAttachment, NewMessage, StoredAttachment};
 pub use sessions::{NewSession, RotateOutcome, SessionPrincipal};
 pub use stamp::Stamp;
+pub use tickets::{
+    AssigneeFilter, NewTicket, SortKey, TicketCursor, TicketFilter, TicketSort, TicketState,
+    TicketStats,
+};
 pub use users::{NewUser, UserChanges, UserCredentials, UserFilter};
 
 /// Runs `$body` with `$pool` bound to whichever pool the store holds. The body is compiled once

@@ -5,7 +5,7 @@ use axum::http::StatusCode;
 use growdesk_domain::{Role, User};
 use growdesk_service::accounts::{AccountChanges, NewAccount, UserQuery};
 use growdesk_service::pagination::PageRequest;
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -13,6 +13,7 @@ use uuid::Uuid;
 
 use crate::error::{ApiError, Problem};
 use crate::extract::{ApiJson, ApiPath, ApiQuery, Caller};
+use crate::routes::List;
 use crate::state::AppState;
 
 pub(crate) fn router() -> OpenApiRouter<AppState> {
@@ -35,14 +36,6 @@ pub(crate) struct ListUsersQuery {
     limit: Option<i64>,
     /// `next_cursor` from the previous page.
     cursor: Option<String>,
-}
-
-/// One page of users.
-#[derive(Debug, Serialize, ToSchema)]
-pub(crate) struct UserPage {
-    items: Vec<User>,
-    /// Pass as `cursor` for the next page; `null` on the last page.
-    next_cursor: Option<String>,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -72,7 +65,7 @@ pub(crate) struct UpdateUserRequest {
 /// List users (admin).
 #[utoipa::path(get, path = "/api/users", tag = "users", security(("bearer" = [])), params(ListUsersQuery),
     responses(
-        (status = 200, description = "A page of users, oldest first", body = UserPage),
+        (status = 200, description = "A page of users, oldest first", body = List<User>),
         (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Not an admin", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Bad limit or cursor", body = Problem, content_type = "application/problem+json"),
@@ -81,18 +74,15 @@ async fn list_users(
     State(state): State<AppState>,
     Caller(caller): Caller,
     ApiQuery(query): ApiQuery<ListUsersQuery>,
-) -> Result<axum::Json<UserPage>, ApiError> {
-    let page = PageRequest::parse(query.limit, query.cursor.as_deref())?;
+) -> Result<axum::Json<List<User>>, ApiError> {
+    let page = PageRequest::<Uuid>::parse(query.limit, query.cursor.as_deref())?;
     let filter = UserQuery {
         role: query.role,
         active: query.active,
         q: query.q,
     };
     let page = state.service.list_users(&caller, filter, page).await?;
-    Ok(axum::Json(UserPage {
-        items: page.items,
-        next_cursor: page.next_cursor,
-    }))
+    Ok(axum::Json(page.into()))
 }
 
 /// Create a user of any role (admin).

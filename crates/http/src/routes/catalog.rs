@@ -1,0 +1,266 @@
+//! `/api/categories` and `/api/faqs`.
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use growdesk_domain::{Category, Faq};
+use growdesk_service::catalog::{CategoryInput, FaqInput, FaqPosition, FaqQuery};
+use growdesk_service::pagination::PageRequest;
+use serde::Deserialize;
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+use uuid::Uuid;
+
+use crate::error::{ApiError, Problem};
+use crate::extract::{ApiJson, ApiPath, ApiQuery, Caller};
+use crate::routes::{List, nullable};
+use crate::state::AppState;
+
+pub(crate) fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_categories, create_category))
+        .routes(routes!(update_category, delete_category))
+        .routes(routes!(list_faqs, create_faq))
+        .routes(routes!(get_faq, update_faq, delete_faq))
+}
+
+/// A category's fields. On creation `name` is required; on change, omitted fields stay.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct CategoryRequest {
+    /// Unique regardless of case; at most 100 characters.
+    name: Option<String>,
+    description: Option<String>,
+    /// `#rrggbb`.
+    color: Option<String>,
+    active: Option<bool>,
+    position: Option<i32>,
+}
+
+impl From<CategoryRequest> for CategoryInput {
+    fn from(body: CategoryRequest) -> Self {
+        Self {
+            name: body.name,
+            description: body.description,
+            color: body.color,
+            active: body.active,
+            position: body.position,
+        }
+    }
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub(crate) struct DeleteCategoryQuery {
+    /// Move the category's tickets to this category first.
+    reassign_to: Option<Uuid>,
+}
+
+/// Categories in display order; customers see active ones only.
+#[utoipa::path(get, path = "/api/categories", tag = "categories", security(("bearer" = [])),
+    responses(
+        (status = 200, body = List<Category>),
+        (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
+    ))]
+async fn list_categories(
+    State(state): State<AppState>,
+    Caller(caller): Caller,
+) -> Result<axum::Json<List<Category>>, ApiError> {
+    Ok(axum::Json(List::whole(
+        state.service.list_categories(&caller).await?,
+    )))
+}
+
+/// Create a category (admin).
+#[utoipa::path(post, path = "/api/categories", tag = "categories", security(("bearer" = [])), request_body = CategoryRequest,
+    responses(
+        (status = 201, body = Category),
+        (status = 403, description = "Not an admin", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid fields or a name in use", body = Problem, content_type = "application/problem+json"),
+    ))]
+async fn create_category(
+    State(state): State<AppState>,
+    Caller(caller): Caller,
+    ApiJson(body): ApiJson<CategoryRequest>,
+) -> Result<(StatusCode, axum::Json<Category>), ApiError> {
+    let category = state.service.create_category(&caller, body.into()).await?;
+    Ok((StatusCode::CREATED, axum::Json(category)))
+}
+
+/// Change a category (admin).
+#[utoipa::path(patch, path = "/api/categories/{id}", tag = "categories", security(("bearer" = [])), params(("id" = Uuid, Path)),
+    request_body = CategoryRequest,
+    responses(
+        (status = 200, body = Category),
+        (status = 403, description = "Not an admin", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such category", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid fields or a name in use", body = Problem, content_type = "application/problem+json"),
+    ))]
+async fn update_category(
+    State(state): State<AppState>,
+    Caller(caller): Caller,
+    ApiPath(id): ApiPath<Uuid>,
+    ApiJson(body): ApiJson<CategoryRequest>,
+) -> Result<axum::Json<Category>, ApiError> {
+    Ok(axum::Json(
+        state
+            .service
+            .update_category(&caller, id, body.into())
+            .await?,
+    ))
+}
+
+/// Delete a category (admin). Tickets using it block the deletion (409) unless `reassign_to`
+/// names a category to move them to.
+#[utoipa::path(delete, path = "/api/categories/{id}", tag = "categories", security(("bearer" = [])),
+    params(("id" = Uuid, Path), DeleteCategoryQuery),
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = 403, description = "Not an admin", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such category", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Tickets use it", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Bad reassign_to", body = Problem, content_type = "application/problem+json"),
+    ))]
+async fn delete_category(
+    State(state): State<AppState>,
+    Caller(caller): Caller,
+    ApiPath(id): ApiPath<Uuid>,
+    ApiQuery(query): ApiQuery<DeleteCategoryQuery>,
+) -> Result<StatusCode, ApiError> {
+    state
+        .service
+        .delete_category(&caller, id, query.reassign_to)
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// A FAQ's fields. On creation `question` and `answer` are required; on change, omitted fields
+/// stay and `category_id: null` removes the category.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct FaqRequest {
+    question: Option<String>,
+    answer: Option<String>,
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<Uuid>)]
+    category_id: Option<Option<Uuid>>,
+    published: Option<bool>,
+    position: Option<i32>,
+}
+
+impl From<FaqRequest> for FaqInput {
+    fn from(body: FaqRequest) -> Self {
+        Self {
+            question: body.question,
+            answer: body.answer,
+            category_id: body.category_id,
+            published: body.published,
+            position: body.position,
+        }
+    }
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub(crate) struct ListFaqsQuery {
+    published: Option<bool>,
+    category_id: Option<Uuid>,
+    /// Words that must all appear in the question or answer (accents and case ignored).
+    q: Option<String>,
+    /// Page size, 1 to 100 (default 25).
+    limit: Option<i64>,
+    cursor: Option<String>,
+}
+
+/// FAQs for staff (drafts too), in display order.
+#[utoipa::path(get, path = "/api/faqs", tag = "faqs", security(("bearer" = [])), params(ListFaqsQuery),
+    responses(
+        (status = 200, body = List<Faq>),
+        (status = 403, description = "Not staff", body = Problem, content_type = "application/problem+json"),
+    ))]
+async fn list_faqs(
+    State(state): State<AppState>,
+    Caller(caller): Caller,
+    ApiQuery(query): ApiQuery<ListFaqsQuery>,
+) -> Result<axum::Json<List<Faq>>, ApiError> {
+    let page = PageRequest::<FaqPosition>::parse(query.limit, query.cursor.as_deref())?;
+    let filter = FaqQuery {
+        published: query.published,
+        category_id: query.category_id,
+        q: query.q,
+    };
+    Ok(axum::Json(
+        state.service.list_faqs(&caller, filter, page).await?.into(),
+    ))
+}
+
+/// Create a FAQ (staff).
+#[utoipa::path(post, path = "/api/faqs", tag = "faqs", security(("bearer" = [])), request_body = FaqRequest,
+    responses(
+        (status = 201, body = Faq),
+        (status = 403, description = "Not staff", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json"),
+    ))]
+async fn create_faq(
+    State(state): State<AppState>,
+    Caller(caller): Caller,
+    ApiJson(body): ApiJson<FaqRequest>,
+) -> Result<(StatusCode, axum::Json<Faq>), ApiError> {
+    Ok((
+        StatusCode::CREATED,
+        axum::Json(state.service.create_faq(&caller, body.into()).await?),
+    ))
+}
+
+/// One FAQ (staff).
+#[utoipa::path(get, path = "/api/faqs/{id}", tag = "faqs", security(("bearer" = [])), params(("id" = Uuid, Path)),
+    responses(
+        (status = 200, body = Faq),
+        (status = 403, description = "Not staff", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such FAQ", body = Problem, content_type = "application/problem+json"),
+    ))]
+async fn get_faq(
+    State(state): State<AppState>,
+    Caller(caller): Caller,
+    ApiPath(id): ApiPath<Uuid>,
+) -> Result<axum::Json<Faq>, ApiError> {
+    Ok(axum::Json(state.service.get_faq(&caller, id).await?))
+}
+
+/// Change a FAQ (staff).
+#[utoipa::path(patch, path = "/api/faqs/{id}", tag = "faqs", security(("bearer" = [])), params(("id" = Uuid, Path)),
+    request_body = FaqRequest,
+    responses(
+        (status = 200, body = Faq),
+        (status = 403, description = "Not staff", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such FAQ", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json"),
+    ))]
+async fn update_faq(
+    State(state): State<AppState>,
+    Caller(caller): Caller,
+    ApiPath(id): ApiPath<Uuid>,
+    ApiJson(body): ApiJson<FaqRequest>,
+) -> Result<axum::Json<Faq>, ApiError> {
+    Ok(axum::Json(
+        state.service.update_faq(&caller, id, body.into()).await?,
+    ))
+}
+
+/// Delete a FAQ (staff).
+#[utoipa::path(delete, path = "/api/faqs/{id}", tag = "faqs", security(("bearer" = [])), params(("id" = Uuid, Path)),
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = 403, description = "Not staff", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such FAQ", body = Problem, content_type = "application/problem+json"),
+    ))]
+async fn delete_faq(
+    State(state): State<AppState>,
+    Caller(caller): Caller,
+    ApiPath(id): ApiPath<Uuid>,
+) -> Result<StatusCode, ApiError> {
+    state.service.delete_faq(&caller, id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}

@@ -1,0 +1,52 @@
+//! `Idempotency-Key`: validating the key and fingerprinting the request it came with.
+
+use growdesk_domain::ValidationErrors;
+use growdesk_store::IdempotencyClaim;
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+use uuid::Uuid;
+
+use crate::ServiceError;
+
+/// Longest key accepted.
+const MAX_KEY_LEN: usize = 255;
+
+/// The claim for a creating request: its key, scoped to the caller, and a fingerprint of what
+/// was asked (`kind` names the operation; `request` is its normalised input).
+///
+/// # Errors
+/// A key that is empty, too long, or not visible ASCII.
+pub(crate) fn claim(
+    user_id: Uuid,
+    key: Option<&str>,
+    kind: &str,
+    request: &impl Serialize,
+) -> Result<Option<IdempotencyClaim>, ServiceError> {
+    let Some(key) = key else { return Ok(None) };
+    let valid =
+        !key.is_empty() && key.len() <= MAX_KEY_LEN && key.bytes().all(|b| b.is_ascii_graphic());
+    if !valid {
+        let message = format!("must be 1 to {MAX_KEY_LEN} visible ASCII characters");
+        return Err(ValidationErrors::single("Idempotency-Key", message).into());
+    }
+    let mut hasher = Sha256::new();
+    hasher.update(kind.as_bytes());
+    hasher.update([0]);
+    hasher.update(
+        serde_json::to_vec(request).map_err(|error| ServiceError::Internal(Box::new(error)))?,
+    );
+    Ok(Some(IdempotencyClaim {
+        user_id,
+        key: key.to_owned(),
+        fingerprint: hasher.finalize().to_vec(),
+    }))
+}
+
+/// The refusal for a key reused with a different request.
+pub(crate) fn reused() -> ServiceError {
+    ValidationErrors::single(
+        "Idempotency-Key",
+        "was already used with a different request",
+    )
+    .into()
+}

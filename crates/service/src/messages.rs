@@ -1,0 +1,292 @@
+//! Message use cases: the conversation on a ticket — public replies, internal notes, files.
+
+use std::path::PathBuf;
+
+use growdesk_domain::{
+    Attachment, EventKind, Message, MessageBody, TicketStatus, ValidationErrors,
+};
+use growdesk_store::{
+    Created, MessagePost, NewAttachment, NewEvent, NewMessage, Stamp, TicketState,
+};
+use serde::Serialize;
+use serde_json::json;
+use uuid::Uuid;
+
+use crate::pagination::{Page, PageRequest};
+use crate::policy::{sees_internal, visible};
+use crate::tickets::set_status;
+use crate::{Principal, Service, ServiceError, idempotency};
+
+/// How often a post is retried when the ticket changed between reading and writing it.
+const WRITE_ATTEMPTS: usize = 5;
+/// Most files on one message.
+pub const MAX_FILES: usize = 10;
+
+/// A file received with a message, not yet stored.
+#[derive(Debug, Clone)]
+pub struct Upload {
+    pub filename: String,
+    pub content_type: String,
+    pub bytes: Vec<u8>,
+}
+
+/// A message to post.
+#[derive(Debug, Clone, Default)]
+pub struct MessageDraft {
+    pub body: String,
+    /// An internal note (staff only).
+    pub internal: bool,
+    pub files: Vec<Upload>,
+}
+
+/// What an idempotent retry must repeat exactly.
+#[derive(Serialize)]
+struct Fingerprint<'a> {
+    ticket_id: Uuid,
+    body: &'a str,
+    internal: bool,
+    files: Vec<(&'a str, &'a str, &'a str)>,
+}
+
+/// A file name safe to store and to put in a `Content-Disposition` header: no path, no control
+/// characters, at most 255 characters.
+fn clean_filename(raw: &str) -> String {
+    let name = raw.rsplit(['/', '\\']).next().unwrap_or_default();
+    let name: String = name.chars().filter(|c| !c.is_control()).take(255).collect();
+    let name = name.trim().trim_start_matches('.').to_owned();
+    if name.is_empty() {
+        "attachment".to_owned()
+    } else {
+        name
+    }
+}
+
+/// A stored content type: the client's, when it looks like a media type.
+fn clean_content_type(raw: &str) -> String {
+    let media = raw
+        .split(';')
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .to_ascii_lowercase();
+    let valid = media.split_once('/').is_some_and(|(kind, subtype)| {
+        !kind.is_empty()
+            && !subtype.is_empty()
+            && media
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"/+-.".contains(&b))
+    });
+    if valid {
+        media
+    } else {
+        "application/octet-stream".to_owned()
+    }
+}
+
+impl Service {
+    /// A page of a ticket's messages, oldest first; internal notes for staff only.
+    ///
+    /// # Errors
+    /// `NotFound` for a ticket the caller may not see.
+    pub async fn list_messages(
+        &self,
+        actor: &Principal,
+        ticket_id: Uuid,
+        page: PageRequest<Uuid>,
+    ) -> Result<Page<Message>, ServiceError> {
+        visible(actor, self.store.ticket(ticket_id).await?)?;
+        let rows = self
+            .store
+            .list_messages(ticket_id, sees_internal(actor), page.after, page.limit + 1)
+            .await?;
+        Ok(Page::from_rows(rows, page.limit, |message| message.id))
+    }
+
+    /// Posts a reply or an internal note with its files. A customer's reply wakes a pending or
+    /// resolved ticket; the first public reply by staff sets `first_response_at`. A closed
+    /// ticket takes internal notes only.
+    ///
+    /// # Errors
+    /// `NotFound`; `Forbidden` for internal notes from customers; `Conflict` for replies to a
+    /// closed ticket; `Validation`; `TooLarge` for files over the limit.
+    pub async fn post_message(
+        &self,
+        actor: &Principal,
+        ticket_id: Uuid,
+        draft: MessageDraft,
+        idempotency_key: Option<&str>,
+    ) -> Result<Message, ServiceError> {
+        let staff = sees_internal(actor);
+        visible(actor, self.store.ticket(ticket_id).await?)?;
+        if draft.internal && !staff {
+            return Err(ServiceError::Forbidden("only staff write internal notes"));
+        }
+        let body = MessageBody::parse(&draft.body)
+            .map_err(|error| ValidationErrors::single("body", error.to_string()))?;
+        if draft.files.len() > MAX_FILES {
+            return Err(ValidationErrors::single(
+                "files",
+                format!("at most {MAX_FILES} files per message"),
+            )
+            .into());
+        }
+        let total: usize = draft.files.iter().map(|file| file.bytes.len()).sum();
+        if total > self.attachments.max_bytes {
+            return Err(ServiceError::TooLarge(format!(
+                "attachments may total at most {} bytes",
+                self.attachments.max_bytes
+            )));
+        }
+        let attachments = self.store_files(draft.files).await?;
+        let claim = idempotency::claim(
+            actor.user.id,
+            idempotency_key,
+            "post_message",
+            &Fingerprint {
+                ticket_id,
+                body: &draft.body,
+                internal: draft.internal,
+                files: attachments
+                    .iter()
+                    .map(|a| {
+                        (
+                            a.filename.as_str(),
+                            a.content_type.as_str(),
+                            a.sha256.as_str(),
+                        )
+                    })
+                    .collect(),
+            },
+        )?;
+        let message = NewMessage {
+            id: Uuid::now_v7(),
+            ticket_id,
+            author_id: actor.user.id,
+            body: body.into_inner(),
+            internal: draft.internal,
+        };
+
+        for _ in 0..WRITE_ATTEMPTS {
+            let ticket = visible(actor, self.store.ticket(ticket_id).await?)?;
+            if ticket.status == TicketStatus::Closed && !message.internal {
+                return Err(ServiceError::Conflict(
+                    "the ticket is closed; reopen it before replying".to_owned(),
+                ));
+            }
+            let mut state = TicketState::of(&ticket);
+            let mut events = Vec::new();
+            let now = Stamp::now();
+            if !staff {
+                let woken = ticket.status.after_customer_reply();
+                if woken != ticket.status {
+                    events.push(NewEvent::public(
+                        ticket_id,
+                        EventKind::StatusChanged,
+                        Some(actor.user.id),
+                        json!({"from": ticket.status, "to": woken}),
+                    ));
+                    set_status(&mut state, woken, now);
+                }
+            } else if !message.internal && state.first_response_at.is_none() {
+                state.first_response_at = Some(now);
+            }
+            let post = MessagePost {
+                message: message.clone(),
+                attachments: attachments.clone(),
+                expected_version: ticket.version,
+                ticket_state: state,
+                events,
+            };
+            let id = match self.store.post_message(post, claim.as_ref()).await? {
+                Created::New(id) | Created::Replayed(id) => id,
+                Created::KeyReused => return Err(idempotency::reused()),
+                Created::Stale => continue,
+            };
+            return self
+                .store
+                .message(id)
+                .await?
+                .ok_or(ServiceError::NotFound("message"));
+        }
+        Err(ServiceError::Conflict(
+            "the ticket is changing too fast; try again".to_owned(),
+        ))
+    }
+
+    async fn store_files(
+        &self,
+        files: Vec<crate::messages::Upload>,
+    ) -> Result<Vec<NewAttachment>, ServiceError> {
+        let store = self.attachments.files.clone();
+        let stored = tokio::task::spawn_blocking(move || {
+            files
+                .into_iter()
+                .map(|file| {
+                    let sha256 = store.put(&file.bytes)?;
+                    Ok(NewAttachment {
+                        id: Uuid::now_v7(),
+                        filename: clean_filename(&file.filename),
+                        content_type: clean_content_type(&file.content_type),
+                        size: i64::try_from(file.bytes.len()).unwrap_or(i64::MAX),
+                        sha256,
+                    })
+                })
+                .collect::<std::io::Result<Vec<_>>>()
+        })
+        .await?;
+        stored.map_err(|error| ServiceError::Internal(Box::new(error)))
+    }
+
+    /// An attachment the caller may download, with the path of its bytes.
+    ///
+    /// # Errors
+    /// `NotFound` unless the caller may see the message it belongs to.
+    pub async fn attachment(
+        &self,
+        actor: &Principal,
+        id: Uuid,
+    ) -> Result<(Attachment, PathBuf), ServiceError> {
+        let stored = self
+            .store
+            .attachment(id)
+            .await?
+            .ok_or(ServiceError::NotFound("attachment"))?;
+        visible(actor, self.store.ticket(stored.ticket_id).await?)
+            .map_err(|_| ServiceError::NotFound("attachment"))?;
+        if stored.internal && !sees_internal(actor) {
+            return Err(ServiceError::NotFound("attachment"));
+        }
+        let path = self
+            .attachments
+            .files
+            .locate(&stored.attachment.sha256)
+            .ok_or_else(|| {
+                ServiceError::Internal(format!("attachment {id} has no stored file").into())
+            })?;
+        Ok((stored.attachment, path))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn filenames_lose_paths_and_control_characters() {
+        assert_eq!(clean_filename("../../etc/passwd"), "passwd");
+        assert_eq!(clean_filename("C:\\Users\\x\\report.pdf"), "report.pdf");
+        assert_eq!(clean_filename("a\u{0}b\r\n.txt"), "ab.txt");
+        assert_eq!(clean_filename("...hidden"), "hidden");
+        assert_eq!(clean_filename(""), "attachment");
+    }
+
+    #[test]
+    fn content_types_are_media_types_or_octet_stream() {
+        assert_eq!(clean_content_type("Image/PNG; charset=x"), "image/png");
+        assert_eq!(
+            clean_content_type("text/html\r\nX-Evil: 1"),
+            "application/octet-stream"
+        );
+        assert_eq!(clean_content_type("nonsense"), "application/octet-stream");
+    }
+}

@@ -1,0 +1,26 @@
+//! Choosing between the PostgreSQL and SQLite spelling of a statement inside `on_backend!`.
+
+use sqlx::postgres::PgPool;
+use sqlx::sqlite::SqlitePool;
+
+/// A pool that knows which dialect it speaks.
+pub(crate) trait Dialect {
+    /// Whether this is PostgreSQL.
+    const POSTGRES: bool;
+}
+
+impl Dialect for PgPool {
+    const POSTGRES: bool = true;
+}
+
+impl Dialect for SqlitePool {
+    const POSTGRES: bool = false;
+}
+
+/// `postgres` on a PostgreSQL pool, `sqlite` on an SQLite one.
+pub(crate) fn pick<P: Dialect, T>(_pool: &P, postgres: T, sqlite: T) -> T {
+    if P::POSTGRES { postgres } else { sqlite }
+}
+
+/// Closes a dialect's search expression (`SUBJECT_MATCHES` and the like) after its bound query.
+pub(crate) const MATCH_END: &str = "))";

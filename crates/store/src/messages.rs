@@ -1,0 +1,273 @@
+//! Messages on tickets (public replies and internal notes) and their attachments.
+
+use std::collections::HashMap;
+
+use growdesk_domain::{Attachment, Author, Message, Role};
+use sqlx::QueryBuilder;
+use uuid::Uuid;
+
+use crate::events::{NewEvent, insert_events};
+use crate::idempotency::{IdempotencyClaim, claim_or_return};
+use crate::tickets::{TicketState, write_ticket_state};
+use crate::{Created, Stamp, Store, StoreError, on_backend};
+
+/// A message to store.
+#[derive(Debug, Clone)]
+pub struct NewMessage {
+    pub id: Uuid,
+    pub ticket_id: Uuid,
+    pub author_id: Uuid,
+    pub body: String,
+    pub internal: bool,
+}
+
+/// A stored file to attach to a new message.
+#[derive(Debug, Clone)]
+pub struct NewAttachment {
+    pub id: Uuid,
+    pub filename: String,
+    pub content_type: String,
+    pub size: i64,
+    pub sha256: String,
+}
+
+/// A message post: the message, its files, and the ticket's state after it, written together.
+#[derive(Debug, Clone)]
+pub struct MessagePost {
+    pub message: NewMessage,
+    pub attachments: Vec<NewAttachment>,
+    /// The ticket version the state was computed from.
+    pub expected_version: i64,
+    pub ticket_state: TicketState,
+    /// Besides `message_created` and `attachment_added`, which are added here (status changes).
+    pub events: Vec<NewEvent>,
+}
+
+/// An attachment with what deciding who may download it needs.
+#[derive(Debug, Clone)]
+pub struct StoredAttachment {
+    pub attachment: Attachment,
+    pub ticket_id: Uuid,
+    /// Attached to an internal note.
+    pub internal: bool,
+}
+
+#[derive(sqlx::FromRow)]
+struct MessageRow {
+    id: Uuid,
+    ticket_id: Uuid,
+    author_id: Uuid,
+    author_name: String,
+    author_role: String,
+    body: String,
+    internal: bool,
+    created_at: Stamp,
+}
+
+#[derive(sqlx::FromRow)]
+struct AttachmentRow {
+    id: Uuid,
+    message_id: Uuid,
+    ticket_id: Uuid,
+    filename: String,
+    content_type: String,
+    size: i64,
+    sha256: String,
+    internal: bool,
+}
+
+impl AttachmentRow {
+    fn into_stored(self) -> StoredAttachment {
+        StoredAttachment {
+            ticket_id: self.ticket_id,
+            internal: self.internal,
+            attachment: Attachment {
+                id: self.id,
+                filename: self.filename,
+                content_type: self.content_type,
+                size: self.size,
+                sha256: self.sha256,
+                message_id: self.message_id,
+            },
+        }
+    }
+}
+
+const SELECT_MESSAGES: &str = "SELECT m.id, m.ticket_id, m.author_id, u.name AS author_name, u.role AS author_role, \
+     m.body, m.internal, m.created_at FROM messages m JOIN users u ON u.id = m.author_id";
+
+const SELECT_ATTACHMENTS: &str = "SELECT a.id, a.message_id, a.ticket_id, a.filename, a.content_type, a.size, a.sha256, \
+     m.internal FROM attachments a JOIN messages m ON m.id = a.message_id";
+
+impl Store {
+    /// Stores a message with its attachments and writes the ticket's new state, if the ticket
+    /// is still at the version the state was computed from; all or nothing.
+    ///
+    /// # Errors
+    /// The database failed.
+    pub async fn post_message(
+        &self,
+        post: MessagePost,
+        claim: Option<&IdempotencyClaim>,
+    ) -> Result<Created, StoreError> {
+        let now = Stamp::now();
+        let message = &post.message;
+        let mut events = post.events.clone();
+        let event = |kind, data| NewEvent {
+            ticket_id: message.ticket_id,
+            kind,
+            actor_id: Some(message.author_id),
+            internal: message.internal,
+            data,
+        };
+        events.push(event(
+            growdesk_domain::EventKind::MessageCreated,
+            serde_json::json!({"message_id": message.id}),
+        ));
+        for attachment in &post.attachments {
+            events.push(event(
+                growdesk_domain::EventKind::AttachmentAdded,
+                serde_json::json!({"message_id": message.id, "attachment_id": attachment.id, "filename": attachment.filename}),
+            ));
+        }
+        on_backend!(self, pool => {
+            let mut tx = pool.begin().await?;
+            claim_or_return!(pool, tx, claim, message.id, now);
+            if !write_ticket_state!(tx, message.ticket_id, post.expected_version, &post.ticket_state, now) {
+                tx.rollback().await?;
+                return Ok(Created::Stale);
+            }
+            sqlx::query(
+                "INSERT INTO messages (id, ticket_id, author_id, body, internal, created_at) VALUES ($1, $2, $3, $4, $5, $6)",
+            )
+            .bind(message.id)
+            .bind(message.ticket_id)
+            .bind(message.author_id)
+            .bind(&message.body)
+            .bind(message.internal)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+            for attachment in &post.attachments {
+                sqlx::query(
+                    "INSERT INTO attachments (id, message_id, ticket_id, filename, content_type, size, sha256, created_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+                )
+                .bind(attachment.id)
+                .bind(message.id)
+                .bind(message.ticket_id)
+                .bind(&attachment.filename)
+                .bind(&attachment.content_type)
+                .bind(attachment.size)
+                .bind(&attachment.sha256)
+                .bind(now)
+                .execute(&mut *tx)
+                .await?;
+            }
+            insert_events!(tx, &events, now);
+            tx.commit().await?;
+            Ok(Created::New(message.id))
+        })
+    }
+
+    /// One message with its author and attachments.
+    ///
+    /// # Errors
+    /// The database failed.
+    pub async fn message(&self, id: Uuid) -> Result<Option<Message>, StoreError> {
+        let sql = format!("{SELECT_MESSAGES} WHERE m.id = $1");
+        let row: Option<MessageRow> = on_backend!(self, pool => sqlx::query_as(sqlx::AssertSqlSafe(sql))
+            .bind(id)
+            .fetch_optional(pool)
+            .await)?;
+        Ok(self
+            .with_attachments(row.into_iter().collect())
+            .await?
+            .pop())
+    }
+
+    /// A page of a ticket's messages, oldest first, after message `after`; internal notes only
+    /// when `include_internal`. Two queries whatever the page size.
+    ///
+    /// # Errors
+    /// The database failed.
+    pub async fn list_messages(
+        &self,
+        ticket_id: Uuid,
+        include_internal: bool,
+        after: Option<Uuid>,
+        limit: u32,
+    ) -> Result<Vec<Message>, StoreError> {
+        let sql = format!(
+            "{SELECT_MESSAGES} WHERE m.ticket_id = $1 AND ($2 = TRUE OR m.internal = FALSE) \
+             AND ($3 IS NULL OR m.id > $3) ORDER BY m.id LIMIT $4"
+        );
+        let rows: Vec<MessageRow> = on_backend!(self, pool => sqlx::query_as(sqlx::AssertSqlSafe(sql))
+            .bind(ticket_id)
+            .bind(include_internal)
+            .bind(after)
+            .bind(i64::from(limit))
+            .fetch_all(pool)
+            .await)?;
+        self.with_attachments(rows).await
+    }
+
+    async fn with_attachments(&self, rows: Vec<MessageRow>) -> Result<Vec<Message>, StoreError> {
+        let mut attachments: HashMap<Uuid, Vec<Attachment>> = HashMap::new();
+        if !rows.is_empty() {
+            let found: Vec<AttachmentRow> = on_backend!(self, pool => {
+                let mut query = QueryBuilder::new(SELECT_ATTACHMENTS);
+                query.push(" WHERE a.message_id IN (");
+                let mut list = query.separated(", ");
+                for row in &rows {
+                    list.push_bind(row.id);
+                }
+                query.push(") ORDER BY a.id");
+                query.build_query_as().fetch_all(pool).await
+            })?;
+            for row in found {
+                let stored = row.into_stored();
+                attachments
+                    .entry(stored.attachment.message_id)
+                    .or_default()
+                    .push(stored.attachment);
+            }
+        }
+        rows.into_iter()
+            .map(|row| {
+                let role: Role = row.author_role.parse().map_err(|_| {
+                    StoreError::Corrupt(format!(
+                        "user {} has role {:?}",
+                        row.author_id, row.author_role
+                    ))
+                })?;
+                Ok(Message {
+                    id: row.id,
+                    ticket_id: row.ticket_id,
+                    author: Author {
+                        id: row.author_id,
+                        name: row.author_name,
+                        role,
+                    },
+                    body: row.body,
+                    internal: row.internal,
+                    created_at: row.created_at.into(),
+                    attachments: attachments.remove(&row.id).unwrap_or_default(),
+                })
+            })
+            .collect()
+    }
+
+    /// An attachment with its ticket and whether it belongs to an internal note.
+    ///
+    /// # Errors
+    /// The database failed.
+    pub async fn attachment(&self, id: Uuid) -> Result<Option<StoredAttachment>, StoreError> {
+        let sql = format!("{SELECT_ATTACHMENTS} WHERE a.id = $1");
+        let row: Option<AttachmentRow> = on_backend!(self, pool => sqlx::query_as(sqlx::AssertSqlSafe(sql))
+            .bind(id)
+            .fetch_optional(pool)
+            .await)?;
+        Ok(row.map(AttachmentRow::into_stored))
+    }
+}

@@ -1,0 +1,585 @@
+//! Tickets: create, read, list with filters and keyset pagination, change, delete, and the
+//! counts of the dashboard.
+
+use std::collections::HashMap;
+
+use growdesk_domain::{Assignee, Priority, Requester, Ticket, TicketSource, TicketStatus};
+use sqlx::QueryBuilder;
+use uuid::Uuid;
+
+use crate::dialect::{MATCH_END, pick};
+use crate::events::{NewEvent, insert_events};
+use crate::idempotency::{IdempotencyClaim, claim_or_return};
+use crate::messages::NewMessage;
+use crate::{Created, Stamp, Store, StoreError, on_backend, postgres, sqlite};
+
+/// Binds a cursor's sort value with its own type.
+macro_rules! push_sort_key {
+    ($query:ident, $key:expr) => {
+        match $key {
+            SortKey::Time(stamp) => $query.push_bind(stamp),
+            SortKey::Int(value) => $query.push_bind(value),
+        }
+    };
+}
+
+/// Writes a `TicketState` over ticket `$id` at `$version` inside `$tx`; evaluates to whether
+/// the row was at that version. Shared by ticket changes and message posts.
+macro_rules! write_ticket_state {
+    ($tx:ident, $id:expr, $version:expr, $state:expr, $now:expr) => {{
+        let state: &$crate::tickets::TicketState = $state;
+        let updated = sqlx::query(
+            "UPDATE tickets SET subject = $3, status = $4, priority = $5, category_id = $6, assignee_id = $7, \
+             first_response_at = $8, resolved_at = $9, closed_at = $10, version = version + 1, updated_at = $11 \
+             WHERE id = $1 AND version = $2",
+        )
+        .bind($id)
+        .bind($version)
+        .bind(&state.subject)
+        .bind(state.status.as_str())
+        .bind(state.priority.rank())
+        .bind(state.category_id)
+        .bind(state.assignee_id)
+        .bind(state.first_response_at)
+        .bind(state.resolved_at)
+        .bind(state.closed_at)
+        .bind($now)
+        .execute(&mut *$tx)
+        .await?
+        .rows_affected();
+        if updated == 1 {
+            if let Some(tags) = &state.tags {
+                sqlx::query("DELETE FROM ticket_tags WHERE ticket_id = $1").bind($id).execute(&mut *$tx).await?;
+                for tag in tags {
+                    sqlx::query("INSERT INTO ticket_tags (ticket_id, tag) VALUES ($1, $2)")
+                        .bind($id)
+                        .bind(tag)
+                        .execute(&mut *$tx)
+                        .await?;
+                }
+            }
+        }
+        updated == 1
+    }};
+}
+pub(crate) use write_ticket_state;
+
+/// Selects a ticket with its requester's and assignee's names: one query for a whole page.
+const SELECT_TICKETS: &str = "SELECT t.id, t.number, t.subject, t.status, t.priority, t.category_id, \
+     t.requester_id, r.name AS requester_name, r.email AS requester_email, \
+     t.assignee_id, a.name AS assignee_name, t.source, t.version, t.created_at, t.updated_at, \
+     t.first_response_at, t.resolved_at, t.closed_at \
+     FROM tickets t JOIN users r ON r.id = t.requester_id LEFT JOIN users a ON a.id = t.assignee_id";
+
+#[derive(sqlx::FromRow)]
+struct TicketRow {
+    id: Uuid,
+    number: i64,
+    subject: String,
+    status: String,
+    priority: i16,
+    category_id: Option<Uuid>,
+    requester_id: Uuid,
+    requester_name: String,
+    requester_email: String,
+    assignee_id: Option<Uuid>,
+    assignee_name: Option<String>,
+    source: String,
+    version: i64,
+    created_at: Stamp,
+    updated_at: Stamp,
+    first_response_at: Option<Stamp>,
+    resolved_at: Option<Stamp>,
+    closed_at: Option<Stamp>,
+}
+
+impl TicketRow {
+    fn into_ticket(self, tags: Vec<String>) -> Result<Ticket, StoreError> {
+        let corrupt = |what: &str, value: &str| {
+            StoreError::Corrupt(format!("ticket {} has {what} {value:?}", self.id))
+        };
+        let status: TicketStatus = self
+            .status
+            .parse()
+            .map_err(|_| corrupt("status", &self.status))?;
+        let source: TicketSource = self
+            .source
+            .parse()
+            .map_err(|_| corrupt("source", &self.source))?;
+        let priority = Priority::from_rank(self.priority)
+            .ok_or_else(|| corrupt("priority", &self.priority.to_string()))?;
+        let assignee = match (self.assignee_id, self.assignee_name) {
+            (Some(id), Some(name)) => Some(Assignee { id, name }),
+            _ => None,
+        };
+        Ok(Ticket {
+            id: self.id,
+            number: self.number,
+            subject: self.subject,
+            status,
+            priority,
+            category_id: self.category_id,
+            requester: Requester {
+                id: self.requester_id,
+                name: self.requester_name,
+                email: self.requester_email,
+            },
+            assignee_id: self.assignee_id,
+            assignee,
+            tags,
+            source,
+            version: self.version,
+            created_at: self.created_at.into(),
+            updated_at: self.updated_at.into(),
+            first_response_at: self.first_response_at.map(Into::into),
+            resolved_at: self.resolved_at.map(Into::into),
+            closed_at: self.closed_at.map(Into::into),
+        })
+    }
+}
+
+/// A ticket to open, with its first message (the description).
+#[derive(Debug, Clone)]
+pub struct NewTicket {
+    pub subject: String,
+    pub priority: Priority,
+    pub category_id: Option<Uuid>,
+    pub requester_id: Uuid,
+    pub source: TicketSource,
+    pub tags: Vec<String>,
+    /// Who opened it (the requester, or staff on their behalf).
+    pub actor_id: Uuid,
+    /// The description, authored by the requester.
+    pub description: String,
+}
+
+/// The changeable state of a ticket, complete: the service reads a ticket, applies the rules,
+/// and writes the result back with the version it read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TicketState {
+    pub subject: String,
+    pub status: TicketStatus,
+    pub priority: Priority,
+    pub category_id: Option<Uuid>,
+    pub assignee_id: Option<Uuid>,
+    /// `Some` replaces the tag set.
+    pub tags: Option<Vec<String>>,
+    pub first_response_at: Option<Stamp>,
+    pub resolved_at: Option<Stamp>,
+    pub closed_at: Option<Stamp>,
+}
+
+impl TicketState {
+    /// The state of `ticket` as it is, tags unchanged.
+    pub fn of(ticket: &Ticket) -> Self {
+        Self {
+            subject: ticket.subject.clone(),
+            status: ticket.status,
+            priority: ticket.priority,
+            category_id: ticket.category_id,
+            assignee_id: ticket.assignee_id,
+            tags: None,
+            first_response_at: ticket.first_response_at.map(Stamp::from),
+            resolved_at: ticket.resolved_at.map(Stamp::from),
+            closed_at: ticket.closed_at.map(Stamp::from),
+        }
+    }
+}
+
+/// Which tickets by assignee.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AssigneeFilter {
+    Is(Uuid),
+    Unassigned,
+}
+
+/// Filters for the ticket list; every one is served by an index.
+#[derive(Debug, Clone, Default)]
+pub struct TicketFilter {
+    /// Any of these statuses (empty: all).
+    pub statuses: Vec<TicketStatus>,
+    pub priority: Option<Priority>,
+    pub category_id: Option<Uuid>,
+    pub assignee: Option<AssigneeFilter>,
+    /// Customers are always limited to their own tickets here.
+    pub requester_id: Option<Uuid>,
+    pub tag: Option<String>,
+    /// Search terms; every one must match the subject or one message.
+    pub terms: Vec<String>,
+    /// Whether internal notes are searched (staff only).
+    pub search_internal: bool,
+}
+
+/// Sort orders of the ticket list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum TicketSort {
+    #[default]
+    CreatedAt,
+    UpdatedAt,
+    Priority,
+    Number,
+}
+
+impl TicketSort {
+    fn column(self) -> &'static str {
+        match self {
+            Self::CreatedAt => "t.created_at",
+            Self::UpdatedAt => "t.updated_at",
+            Self::Priority => "t.priority",
+            Self::Number => "t.number",
+        }
+    }
+
+    /// The sort value of `ticket`, for the next page's cursor.
+    pub fn key_of(self, ticket: &Ticket) -> SortKey {
+        match self {
+            Self::CreatedAt => SortKey::Time(ticket.created_at.into()),
+            Self::UpdatedAt => SortKey::Time(ticket.updated_at.into()),
+            Self::Priority => SortKey::Int(i64::from(ticket.priority.rank())),
+            Self::Number => SortKey::Int(ticket.number),
+        }
+    }
+}
+
+/// A sort value, as kept in a cursor.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SortKey {
+    Time(Stamp),
+    Int(i64),
+}
+
+/// Where a ticket page starts: after this sort value and id.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TicketCursor {
+    pub key: SortKey,
+    pub id: Uuid,
+}
+
+/// Counts for the dashboard.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct TicketStats {
+    pub by_status: Vec<(TicketStatus, i64)>,
+    pub by_priority: Vec<(Priority, i64)>,
+    /// Not resolved or closed, and assigned to no one.
+    pub unassigned: i64,
+    /// Not resolved or closed, and assigned to the viewer.
+    pub assigned_to_viewer: i64,
+    /// `(YYYY-MM-DD, count)` for days with tickets, oldest first.
+    pub created_per_day: Vec<(String, i64)>,
+    pub median_first_response_seconds: Option<f64>,
+    pub median_resolution_seconds: Option<f64>,
+}
+
+impl Store {
+    /// Opens a ticket with its description as the first message, its tags, and `created` and
+    /// `message_created` events, in one transaction.
+    ///
+    /// # Errors
+    /// `MissingReference` for an unknown category or requester.
+    pub async fn create_ticket(
+        &self,
+        new: NewTicket,
+        claim: Option<&IdempotencyClaim>,
+    ) -> Result<Created, StoreError> {
+        let id = Uuid::now_v7();
+        let message = NewMessage {
+            id: Uuid::now_v7(),
+            ticket_id: id,
+            author_id: new.requester_id,
+            body: new.description.clone(),
+            internal: false,
+        };
+        let now = Stamp::now();
+        on_backend!(self, pool => {
+            let mut tx = pool.begin().await?;
+            claim_or_return!(pool, tx, claim, id, now);
+            let sql = format!(
+                "INSERT INTO tickets (id, number, subject, status, priority, category_id, requester_id, source, \
+                 created_at, updated_at) VALUES ($1, {}, $2, 'open', $3, $4, $5, $6, $7, $7) RETURNING number",
+                pick(pool, postgres::NEXT_TICKET_NUMBER, sqlite::NEXT_TICKET_NUMBER)
+            );
+            let number: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
+                .bind(id)
+                .bind(&new.subject)
+                .bind(new.priority.rank())
+                .bind(new.category_id)
+                .bind(new.requester_id)
+                .bind(new.source.as_str())
+                .bind(now)
+                .fetch_one(&mut *tx)
+                .await?;
+            for tag in &new.tags {
+                sqlx::query("INSERT INTO ticket_tags (ticket_id, tag) VALUES ($1, $2)")
+                    .bind(id)
+                    .bind(tag)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            sqlx::query(
+                "INSERT INTO messages (id, ticket_id, author_id, body, internal, created_at) VALUES ($1, $2, $3, $4, $5, $6)",
+            )
+            .bind(message.id)
+            .bind(id)
+            .bind(message.author_id)
+            .bind(&message.body)
+            .bind(false)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+            let events = [
+                NewEvent::public(id, growdesk_domain::EventKind::Created, Some(new.actor_id), serde_json::json!({
+                    "number": number,
+                    "subject": new.subject,
+                    "priority": new.priority,
+                    "category_id": new.category_id,
+                    "requester_id": new.requester_id,
+                    "source": new.source,
+                    "tags": new.tags,
+                })),
+                NewEvent::public(id, growdesk_domain::EventKind::MessageCreated, Some(new.requester_id), serde_json::json!({
+                    "message_id": message.id,
+                })),
+            ];
+            insert_events!(tx, &events, now);
+            tx.commit().await?;
+            Ok(Created::New(id))
+        })
+    }
+
+    /// One ticket with its names and tags.
+    ///
+    /// # Errors
+    /// The database failed.
+    pub async fn ticket(&self, id: Uuid) -> Result<Option<Ticket>, StoreError> {
+        let sql = format!("{SELECT_TICKETS} WHERE t.id = $1");
+        let row: Option<TicketRow> = on_backend!(self, pool => sqlx::query_as(sqlx::AssertSqlSafe(sql))
+            .bind(id)
+            .fetch_optional(pool)
+            .await)?;
+        let Some(row) = row else { return Ok(None) };
+        let id = row.id;
+        let mut tags = self.tags_of(&[id]).await?;
+        row.into_ticket(tags.remove(&id).unwrap_or_default())
+            .map(Some)
+    }
+
+    /// One page of tickets in two queries, whatever its size: the tickets with their people,
+    /// then the page's tags.
+    ///
+    /// # Errors
+    /// The database failed.
+    pub async fn list_tickets(
+        &self,
+        filter: &TicketFilter,
+        sort: TicketSort,
+        descending: bool,
+        after: Option<TicketCursor>,
+        limit: u32,
+    ) -> Result<Vec<Ticket>, StoreError> {
+        let rows: Vec<TicketRow> = on_backend!(self, pool => {
+            let mut query = QueryBuilder::new(SELECT_TICKETS);
+            query.push(" WHERE TRUE");
+            if !filter.statuses.is_empty() {
+                query.push(" AND t.status IN (");
+                let mut statuses = query.separated(", ");
+                for status in &filter.statuses {
+                    statuses.push_bind(status.as_str());
+                }
+                query.push(")");
+            }
+            if let Some(priority) = filter.priority {
+                query.push(" AND t.priority = ").push_bind(priority.rank());
+            }
+            if let Some(category) = filter.category_id {
+                query.push(" AND t.category_id = ").push_bind(category);
+            }
+            match filter.assignee {
+                Some(AssigneeFilter::Is(assignee)) => {
+                    query.push(" AND t.assignee_id = ").push_bind(assignee);
+                }
+                Some(AssigneeFilter::Unassigned) => {
+                    query.push(" AND t.assignee_id IS NULL");
+                }
+                None => {}
+            }
+            if let Some(requester) = filter.requester_id {
+                query.push(" AND t.requester_id = ").push_bind(requester);
+            }
+            if let Some(tag) = &filter.tag {
+                query.push(" AND EXISTS (SELECT 1 FROM ticket_tags tt WHERE tt.ticket_id = t.id AND tt.tag = ")
+                    .push_bind(tag.clone())
+                    .push(")");
+            }
+            if !filter.terms.is_empty() {
+                let search = pick(pool, postgres::search_query(&filter.terms), sqlite::search_query(&filter.terms));
+                query.push(" AND ((").push(pick(pool, postgres::SUBJECT_MATCHES, sqlite::SUBJECT_MATCHES));
+                query.push_bind(search.clone()).push(MATCH_END);
+                query.push(") OR t.id IN (SELECT m.ticket_id FROM messages m WHERE ");
+                query.push(pick(pool, postgres::BODY_MATCHES, sqlite::BODY_MATCHES));
+                query.push_bind(search).push(MATCH_END);
+                if !filter.search_internal {
+                    query.push(" AND m.internal = FALSE");
+                }
+                query.push("))");
+            }
+            let column = sort.column();
+            let (before, order) = if descending { ("<", "DESC") } else { (">", "ASC") };
+            if let Some(cursor) = after {
+                query.push(format!(" AND ({column} {before} "));
+                push_sort_key!(query, cursor.key);
+                query.push(format!(" OR ({column} = "));
+                push_sort_key!(query, cursor.key);
+                query.push(format!(" AND t.id {before} ")).push_bind(cursor.id).push("))");
+            }
+            query.push(format!(" ORDER BY {column} {order}, t.id {order} LIMIT ")).push_bind(i64::from(limit));
+            query.build_query_as().fetch_all(pool).await
+        })?;
+        let ids: Vec<Uuid> = rows.iter().map(|row| row.id).collect();
+        let mut tags = self.tags_of(&ids).await?;
+        rows.into_iter()
+            .map(|row| {
+                let ticket_tags = tags.remove(&row.id).unwrap_or_default();
+                row.into_ticket(ticket_tags)
+            })
+            .collect()
+    }
+
+    async fn tags_of(&self, ids: &[Uuid]) -> Result<HashMap<Uuid, Vec<String>>, StoreError> {
+        if ids.is_empty() {
+            return Ok(HashMap::new());
+        }
+        let rows: Vec<(Uuid, String)> = on_backend!(self, pool => {
+            let mut query = QueryBuilder::new("SELECT ticket_id, tag FROM ticket_tags WHERE ticket_id IN (");
+            let mut list = query.separated(", ");
+            for id in ids {
+                list.push_bind(*id);
+            }
+            query.push(") ORDER BY tag");
+            query.build_query_as().fetch_all(pool).await
+        })?;
+        let mut tags: HashMap<Uuid, Vec<String>> = HashMap::new();
+        for (ticket, tag) in rows {
+            tags.entry(ticket).or_default().push(tag);
+        }
+        Ok(tags)
+    }
+
+    /// Writes `state` if the ticket is still at `expected_version`, bumping the version, with
+    /// `events`, in one transaction. `false` when it changed in between (or is gone).
+    ///
+    /// # Errors
+    /// `MissingReference` for an unknown category or assignee.
+    pub async fn update_ticket(
+        &self,
+        id: Uuid,
+        expected_version: i64,
+        state: &TicketState,
+        events: &[NewEvent],
+    ) -> Result<bool, StoreError> {
+        let now = Stamp::now();
+        on_backend!(self, pool => {
+            let mut tx = pool.begin().await?;
+            let applied = write_ticket_state!(tx, id, expected_version, state, now);
+            if !applied {
+                tx.rollback().await?;
+                return Ok(false);
+            }
+            insert_events!(tx, events, now);
+            tx.commit().await?;
+            Ok(true)
+        })
+    }
+
+    /// Deletes a ticket with its messages, attachments and tags, leaving a `deleted` event.
+    /// Whether it existed.
+    ///
+    /// # Errors
+    /// The database failed.
+    pub async fn delete_ticket(&self, id: Uuid, actor: Uuid) -> Result<bool, StoreError> {
+        let now = Stamp::now();
+        on_backend!(self, pool => {
+            let mut tx = pool.begin().await?;
+            let deleted = sqlx::query("DELETE FROM tickets WHERE id = $1").bind(id).execute(&mut *tx).await?.rows_affected();
+            if deleted == 0 {
+                tx.rollback().await?;
+                return Ok(false);
+            }
+            let events = [NewEvent::public(id, growdesk_domain::EventKind::Deleted, Some(actor), serde_json::json!({}))];
+            insert_events!(tx, &events, now);
+            tx.commit().await?;
+            Ok(true)
+        })
+    }
+
+    /// The dashboard's counts, for staff member `viewer`, with days counted from `since`.
+    ///
+    /// # Errors
+    /// The database failed.
+    pub async fn ticket_stats(
+        &self,
+        viewer: Uuid,
+        since: Stamp,
+    ) -> Result<TicketStats, StoreError> {
+        let by_status: Vec<(String, i64)> = on_backend!(self, pool => sqlx::query_as(
+                "SELECT status, COUNT(*) FROM tickets GROUP BY status")
+            .fetch_all(pool)
+            .await)?;
+        let by_priority: Vec<(i16, i64)> = on_backend!(self, pool => sqlx::query_as(
+                "SELECT priority, COUNT(*) FROM tickets GROUP BY priority")
+            .fetch_all(pool)
+            .await)?;
+        let (unassigned, assigned_to_viewer): (i64, i64) = on_backend!(self, pool => sqlx::query_as(
+                "SELECT COUNT(*) FILTER (WHERE assignee_id IS NULL), COUNT(*) FILTER (WHERE assignee_id = $1) \
+                 FROM tickets WHERE status NOT IN ('resolved', 'closed')")
+            .bind(viewer)
+            .fetch_one(pool)
+            .await)?;
+        let created_per_day: Vec<(String, i64)> = on_backend!(self, pool => {
+            let day = pick(pool, postgres::day_of("created_at"), sqlite::day_of("created_at"));
+            let sql = format!("SELECT {day} AS day, COUNT(*) FROM tickets WHERE created_at >= $1 GROUP BY day ORDER BY day");
+            sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(since).fetch_all(pool).await
+        })?;
+        let mut stats = TicketStats {
+            unassigned,
+            assigned_to_viewer,
+            created_per_day,
+            median_first_response_seconds: self.median_seconds("first_response_at").await?,
+            median_resolution_seconds: self.median_seconds("resolved_at").await?,
+            ..TicketStats::default()
+        };
+        for (status, count) in by_status {
+            let status = status
+                .parse()
+                .map_err(|_| StoreError::Corrupt(format!("ticket status {status:?}")))?;
+            stats.by_status.push((status, count));
+        }
+        for (rank, count) in by_priority {
+            let priority = Priority::from_rank(rank)
+                .ok_or_else(|| StoreError::Corrupt(format!("priority {rank}")))?;
+            stats.by_priority.push((priority, count));
+        }
+        Ok(stats)
+    }
+
+    /// The median of `column - created_at` over tickets where `column` is set: the middle row,
+    /// or the mean of the two middle rows, found by offset in the sorted durations.
+    async fn median_seconds(&self, column: &'static str) -> Result<Option<f64>, StoreError> {
+        on_backend!(self, pool => {
+            let count_sql = format!("SELECT COUNT(*) FROM tickets WHERE {column} IS NOT NULL");
+            let count: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(count_sql)).fetch_one(pool).await?;
+            if count == 0 {
+                return Ok(None);
+            }
+            let seconds = pick(pool, postgres::seconds_between("created_at", column), sqlite::seconds_between("created_at", column));
+            let sql = format!(
+                "SELECT {seconds} AS seconds FROM tickets WHERE {column} IS NOT NULL ORDER BY seconds LIMIT $1 OFFSET $2"
+            );
+            let middle: Vec<f64> = sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
+                .bind(2 - count % 2)
+                .bind((count - 1) / 2)
+                .fetch_all(pool)
+                .await?;
+            Ok(Some(middle.iter().sum::<f64>() / middle.len().max(1) as f64))
+        })
+    }
+}
