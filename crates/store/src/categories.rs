@@ -3,6 +3,7 @@
 use growdesk_domain::Category;
 use uuid::Uuid;
 
+use crate::dialect::pick;
 use crate::events::{NewEvent, insert_events};
 use crate::{Stamp, Store, StoreError, on_backend};
 
@@ -145,7 +146,7 @@ impl Store {
     ) -> Result<CategoryDeletion, StoreError> {
         let now = Stamp::now();
         on_backend!(self, pool => {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_with(pick(pool, "BEGIN", "BEGIN IMMEDIATE")).await?;
             // Lock the row first (a write), so the count below cannot go stale.
             let exists = sqlx::query("UPDATE categories SET updated_at = $2 WHERE id = $1")
                 .bind(id)

@@ -18,6 +18,10 @@ impl Dialect for SqlitePool {
 }
 
 /// `postgres` on a PostgreSQL pool, `sqlite` on an SQLite one.
+///
+/// Write transactions begin with `pick(pool, "BEGIN", "BEGIN IMMEDIATE")`: SQLite then takes
+/// the write lock up front, waiting its busy timeout for it, instead of failing at once when a
+/// read snapshot turns out stale at the first write.
 pub(crate) fn pick<P: Dialect, T>(_pool: &P, postgres: T, sqlite: T) -> T {
     if P::POSTGRES { postgres } else { sqlite }
 }

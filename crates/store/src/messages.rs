@@ -6,6 +6,7 @@ use growdesk_domain::{Attachment, Author, Message, Role};
 use sqlx::QueryBuilder;
 use uuid::Uuid;
 
+use crate::dialect::pick;
 use crate::events::{NewEvent, insert_events};
 use crate::idempotency::{IdempotencyClaim, claim_or_return};
 use crate::tickets::{TicketState, write_ticket_state};
@@ -131,7 +132,7 @@ impl Store {
             ));
         }
         on_backend!(self, pool => {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_with(pick(pool, "BEGIN", "BEGIN IMMEDIATE")).await?;
             claim_or_return!(pool, tx, claim, message.id, now);
             if !write_ticket_state!(tx, message.ticket_id, post.expected_version, &post.ticket_state, now) {
                 tx.rollback().await?;

@@ -5,6 +5,7 @@
 
 use uuid::Uuid;
 
+use crate::dialect::pick;
 use crate::{Stamp, Store, StoreError, UserCredentials, on_backend};
 
 /// A session to open, with its first refresh token.
@@ -62,7 +63,7 @@ impl Store {
     pub async fn create_session(&self, session: NewSession) -> Result<(), StoreError> {
         let now = Stamp::now();
         on_backend!(self, pool => {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_with(pick(pool, "BEGIN", "BEGIN IMMEDIATE")).await?;
             sqlx::query(
                 "INSERT INTO sessions (id, user_id, created_at, expires_at) VALUES ($1, $2, $3, $4)",
             )
@@ -102,7 +103,7 @@ impl Store {
         on_backend!(self, pool => {
             // The first statement writes, so an SQLite transaction takes the write lock at once
             // instead of failing to upgrade a read lock later.
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_with(pick(pool, "BEGIN", "BEGIN IMMEDIATE")).await?;
             let consumed: Option<ConsumedToken> = sqlx::query_as(
                 "UPDATE refresh_tokens SET used_at = $2 \
                  WHERE token_hash = $1 AND used_at IS NULL AND expires_at > $2 \

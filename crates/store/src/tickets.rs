@@ -291,7 +291,7 @@ impl Store {
         };
         let now = Stamp::now();
         on_backend!(self, pool => {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_with(pick(pool, "BEGIN", "BEGIN IMMEDIATE")).await?;
             claim_or_return!(pool, tx, claim, id, now);
             let sql = format!(
                 "INSERT INTO tickets (id, number, subject, status, priority, category_id, requester_id, source, \
@@ -478,7 +478,7 @@ impl Store {
     ) -> Result<bool, StoreError> {
         let now = Stamp::now();
         on_backend!(self, pool => {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_with(pick(pool, "BEGIN", "BEGIN IMMEDIATE")).await?;
             let applied = write_ticket_state!(tx, id, expected_version, state, now);
             if !applied {
                 tx.rollback().await?;
@@ -498,7 +498,7 @@ impl Store {
     pub async fn delete_ticket(&self, id: Uuid, actor: Uuid) -> Result<bool, StoreError> {
         let now = Stamp::now();
         on_backend!(self, pool => {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_with(pick(pool, "BEGIN", "BEGIN IMMEDIATE")).await?;
             let deleted = sqlx::query("DELETE FROM tickets WHERE id = $1").bind(id).execute(&mut *tx).await?.rows_affected();
             if deleted == 0 {
                 tx.rollback().await?;

@@ -24,6 +24,8 @@ mod helpers;
 mod accounts;
 mod auth;
 mod binary;
+mod catalog;
 mod http_errors;
 mod openapi;
 mod operations;
+mod tickets;
