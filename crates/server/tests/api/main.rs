@@ -26,6 +26,7 @@ mod auth;
 mod binary;
 mod catalog;
 mod http_errors;
+mod matrix;
 mod openapi;
 mod operations;
 mod tickets;

@@ -1,0 +1,424 @@
+//! The authorisation matrix: every route × {anonymous, customer A, customer B, agent, admin},
+//! on objects that belong to customer A (so they are customer B's foreign objects). Each case
+//! runs on a fresh fixture and asserts the status; a refused request must change nothing.
+//! A route missing from the table fails `every_route_is_in_the_matrix`.
+
+use growdesk_store::BackendKind;
+use reqwest::Method;
+use serde_json::{Value, json};
+
+use crate::helpers::{TestApp, access, spawn_app};
+
+on_both_backends!(every_identity_gets_the_expected_answer_and_refusals_change_nothing);
+
+/// The objects one case works on; all of the ticket's belong to customer A.
+struct Fixture {
+    ticket: String,
+    public_file: String,
+    internal_file: String,
+    category: String,
+    faq: String,
+    /// A customer account for the user routes.
+    user: String,
+}
+
+struct Identities {
+    customer_a: String,
+    customer_b: String,
+    agent: String,
+    agent_id: String,
+    admin: String,
+}
+
+/// Statuses for anonymous, customer B (foreign), customer A (own), agent, admin.
+type Expected = [u16; 5];
+
+struct Case {
+    method: Method,
+    /// With `{ticket}`, `{public_file}`, `{internal_file}`, `{category}`, `{faq}`, `{user}`.
+    path: &'static str,
+    body: fn(&Identities) -> Option<Value>,
+    expected: Expected,
+}
+
+fn none(_: &Identities) -> Option<Value> {
+    None
+}
+
+fn unique() -> String {
+    uuid::Uuid::now_v7().simple().to_string()
+}
+
+fn cases() -> Vec<Case> {
+    use Method as M;
+    let case = |method: M, path, body: fn(&Identities) -> Option<Value>, expected| Case {
+        method,
+        path,
+        body,
+        expected,
+    };
+    vec![
+        case(M::GET, "/api/health", none, [200, 200, 200, 200, 200]),
+        case(M::GET, "/api/ready", none, [200, 200, 200, 200, 200]),
+        case(M::GET, "/metrics", none, [200, 200, 200, 200, 200]),
+        case(M::GET, "/api/auth/me", none, [401, 200, 200, 200, 200]),
+        case(
+            M::PATCH,
+            "/api/auth/me",
+            |_| Some(json!({"name": "Same Name"})),
+            [401, 200, 200, 200, 200],
+        ),
+        case(M::GET, "/api/tickets", none, [401, 200, 200, 200, 200]),
+        case(
+            M::POST,
+            "/api/tickets",
+            |_| Some(json!({"subject": "New", "description": "d"})),
+            [401, 201, 201, 201, 201],
+        ),
+        case(
+            M::GET,
+            "/api/tickets/stats",
+            none,
+            [401, 403, 403, 200, 200],
+        ),
+        case(
+            M::GET,
+            "/api/tickets/{ticket}",
+            none,
+            [401, 404, 200, 200, 200],
+        ),
+        case(
+            M::PATCH,
+            "/api/tickets/{ticket}",
+            |_| Some(json!({"priority": "high"})),
+            [401, 404, 403, 200, 200],
+        ),
+        case(
+            M::PATCH,
+            "/api/tickets/{ticket}",
+            |_| Some(json!({"status": "closed"})),
+            [401, 404, 200, 200, 200],
+        ),
+        case(
+            M::DELETE,
+            "/api/tickets/{ticket}",
+            none,
+            [401, 404, 403, 403, 204],
+        ),
+        case(
+            M::POST,
+            "/api/tickets/{ticket}/assign",
+            |ids| Some(json!({"assignee_id": ids.agent_id})),
+            [401, 404, 403, 200, 200],
+        ),
+        case(
+            M::GET,
+            "/api/tickets/{ticket}/messages",
+            none,
+            [401, 404, 200, 200, 200],
+        ),
+        case(
+            M::POST,
+            "/api/tickets/{ticket}/messages",
+            |_| Some(json!({"body": "hello"})),
+            [401, 404, 201, 201, 201],
+        ),
+        case(
+            M::POST,
+            "/api/tickets/{ticket}/messages",
+            |_| Some(json!({"body": "note", "internal": true})),
+            [401, 404, 403, 201, 201],
+        ),
+        case(
+            M::GET,
+            "/api/tickets/{ticket}/events",
+            none,
+            [401, 404, 200, 200, 200],
+        ),
+        case(
+            M::GET,
+            "/api/attachments/{public_file}",
+            none,
+            [401, 404, 200, 200, 200],
+        ),
+        case(
+            M::GET,
+            "/api/attachments/{internal_file}",
+            none,
+            [401, 404, 404, 200, 200],
+        ),
+        case(M::GET, "/api/categories", none, [401, 200, 200, 200, 200]),
+        case(
+            M::POST,
+            "/api/categories",
+            |_| Some(json!({"name": unique()})),
+            [401, 403, 403, 403, 201],
+        ),
+        case(
+            M::PATCH,
+            "/api/categories/{category}",
+            |_| Some(json!({"description": "changed"})),
+            [401, 403, 403, 403, 200],
+        ),
+        case(
+            M::DELETE,
+            "/api/categories/{category}",
+            none,
+            [401, 403, 403, 403, 204],
+        ),
+        case(M::GET, "/api/faqs", none, [401, 403, 403, 200, 200]),
+        case(
+            M::POST,
+            "/api/faqs",
+            |_| Some(json!({"question": "q", "answer": "a"})),
+            [401, 403, 403, 201, 201],
+        ),
+        case(M::GET, "/api/faqs/{faq}", none, [401, 403, 403, 200, 200]),
+        case(
+            M::PATCH,
+            "/api/faqs/{faq}",
+            |_| Some(json!({"published": true})),
+            [401, 403, 403, 200, 200],
+        ),
+        case(
+            M::DELETE,
+            "/api/faqs/{faq}",
+            none,
+            [401, 403, 403, 204, 204],
+        ),
+        case(M::GET, "/api/users", none, [401, 403, 403, 403, 200]),
+        case(
+            M::POST,
+            "/api/users",
+            |_| Some(json!({"email": format!("{}@example.com", unique()), "role": "agent"})),
+            [401, 403, 403, 403, 201],
+        ),
+        case(M::GET, "/api/users/{user}", none, [401, 403, 403, 403, 200]),
+        case(
+            M::PATCH,
+            "/api/users/{user}",
+            |_| Some(json!({"role": "admin"})),
+            [401, 403, 403, 403, 200],
+        ),
+        case(
+            M::DELETE,
+            "/api/users/{user}",
+            none,
+            [401, 403, 403, 403, 200],
+        ),
+    ]
+}
+
+/// Routes outside the matrix, and why.
+const EXEMPT: &[(&str, &str)] = &[
+    ("POST /api/auth/register", "public; tests in auth.rs"),
+    ("POST /api/auth/login", "public; tests in auth.rs"),
+    (
+        "POST /api/auth/refresh",
+        "public, needs a refresh token; tests in auth.rs",
+    ),
+    (
+        "POST /api/auth/logout",
+        "ends the caller's session; tests in auth.rs",
+    ),
+];
+
+async fn fixture(app: &TestApp, ids: &Identities) -> Fixture {
+    let ticket = app
+        .post(
+            "/api/tickets",
+            Some(&ids.customer_a),
+            json!({"subject": "A's ticket", "description": "private"}),
+        )
+        .await
+        .expect(201)
+        .body["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let upload = |token: &str, internal: bool| {
+        let part = reqwest::multipart::Part::bytes(b"file".to_vec())
+            .file_name("f.txt")
+            .mime_str("text/plain")
+            .unwrap();
+        let form = reqwest::multipart::Form::new()
+            .text("body", "with a file")
+            .text("internal", internal.to_string())
+            .part("files", part);
+        app.client
+            .post(app.url(&format!("/api/tickets/{ticket}/messages")))
+            .bearer_auth(token.to_owned())
+            .multipart(form)
+            .send()
+    };
+    let file_of = |message: Value| message["attachments"][0]["id"].as_str().unwrap().to_owned();
+    let public_file = file_of(
+        TestApp::reply(upload(&ids.customer_a, false).await.unwrap())
+            .await
+            .expect(201)
+            .body,
+    );
+    let internal_file = file_of(
+        TestApp::reply(upload(&ids.agent, true).await.unwrap())
+            .await
+            .expect(201)
+            .body,
+    );
+    let id_of =
+        |reply: crate::helpers::Reply| reply.expect(201).body["id"].as_str().unwrap().to_owned();
+    let category = id_of(
+        app.post(
+            "/api/categories",
+            Some(&ids.admin),
+            json!({"name": unique()}),
+        )
+        .await,
+    );
+    let faq = id_of(
+        app.post(
+            "/api/faqs",
+            Some(&ids.admin),
+            json!({"question": "q", "answer": "a"}),
+        )
+        .await,
+    );
+    let user = id_of(
+        app.post(
+            "/api/users",
+            Some(&ids.admin),
+            json!({"email": format!("{}@example.com", unique()), "role": "customer"}),
+        )
+        .await,
+    );
+    Fixture {
+        ticket,
+        public_file,
+        internal_file,
+        category,
+        faq,
+        user,
+    }
+}
+
+fn fill(path: &str, fixture: &Fixture) -> String {
+    path.replace("{ticket}", &fixture.ticket)
+        .replace("{public_file}", &fixture.public_file)
+        .replace("{internal_file}", &fixture.internal_file)
+        .replace("{category}", &fixture.category)
+        .replace("{faq}", &fixture.faq)
+        .replace("{user}", &fixture.user)
+}
+
+/// Everything a request could have changed, as the admin sees it.
+async fn snapshot(app: &TestApp, admin: &str, fixture: &Fixture) -> Value {
+    let mut state = serde_json::Map::new();
+    for path in [
+        format!("/api/tickets/{}", fixture.ticket),
+        format!("/api/tickets/{}/messages?limit=100", fixture.ticket),
+        format!("/api/tickets/{}/events?limit=100", fixture.ticket),
+        format!("/api/faqs/{}", fixture.faq),
+        format!("/api/users/{}", fixture.user),
+        "/api/tickets?limit=100".to_owned(),
+        "/api/categories".to_owned(),
+        "/api/faqs?limit=100".to_owned(),
+        "/api/users?limit=100".to_owned(),
+    ] {
+        let reply = app.get(&path, admin).await;
+        state.insert(
+            path,
+            json!({"status": reply.status.as_u16(), "body": reply.body}),
+        );
+    }
+    Value::Object(state)
+}
+
+async fn every_identity_gets_the_expected_answer_and_refusals_change_nothing(kind: BackendKind) {
+    let app = spawn_app(kind).await;
+    let admin = app.admin_token().await;
+    let (customer_a, _) = app.user_token("a@example.com", "customer").await;
+    let (customer_b, _) = app.user_token("b@example.com", "customer").await;
+    let (agent, agent_user) = app.user_token("agent@example.com", "agent").await;
+    let ids = Identities {
+        customer_a,
+        customer_b,
+        agent,
+        agent_id: agent_user["id"].as_str().unwrap().to_owned(),
+        admin: access(
+            &app.login(crate::helpers::ADMIN_EMAIL, crate::helpers::ADMIN_PASSWORD)
+                .await,
+        ),
+    };
+    let mut checked = 0;
+    for case in cases() {
+        let who: [(&str, Option<&str>); 5] = [
+            ("anonymous", None),
+            ("customer B", Some(&ids.customer_b)),
+            ("customer A", Some(&ids.customer_a)),
+            ("agent", Some(&ids.agent)),
+            ("admin", Some(&ids.admin)),
+        ];
+        for ((name, token), expected) in who.into_iter().zip(case.expected) {
+            let fixture = fixture(&app, &ids).await;
+            let path = fill(case.path, &fixture);
+            let before = snapshot(&app, &admin, &fixture).await;
+            let reply = app
+                .call(case.method.clone(), &path, token, (case.body)(&ids))
+                .await;
+            assert_eq!(
+                reply.status.as_u16(),
+                expected,
+                "{name}: {} {}: {}",
+                case.method,
+                case.path,
+                reply.body
+            );
+            if expected >= 400 {
+                reply.problem(expected);
+                let after = snapshot(&app, &admin, &fixture).await;
+                assert_eq!(
+                    before, after,
+                    "{name}: refused {} {} changed something",
+                    case.method, case.path
+                );
+            }
+            checked += 1;
+        }
+    }
+    assert_eq!(checked, cases().len() * 5);
+}
+
+#[test]
+fn every_route_is_in_the_matrix() {
+    let document: Value = serde_json::from_str(&growdesk_http::openapi::openapi_json()).unwrap();
+    let covered: Vec<String> = cases()
+        .iter()
+        .map(|case| {
+            let mut path = case.path.to_owned();
+            for placeholder in [
+                "{ticket}",
+                "{public_file}",
+                "{internal_file}",
+                "{category}",
+                "{faq}",
+                "{user}",
+            ] {
+                path = path.replace(placeholder, "{id}");
+            }
+            format!("{} {path}", case.method)
+        })
+        .collect();
+    let mut missing = Vec::new();
+    for (path, operations) in document["paths"].as_object().unwrap() {
+        for method in operations.as_object().unwrap().keys() {
+            let route = format!("{} {path}", method.to_uppercase());
+            let exempt = EXEMPT.iter().any(|(exempt, _)| *exempt == route);
+            if !exempt && !covered.contains(&route) {
+                missing.push(route);
+            }
+        }
+    }
+    assert!(
+        missing.is_empty(),
+        "routes without an authorisation matrix entry: {missing:?}"
+    );
+}
