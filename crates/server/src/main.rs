@@ -11,8 +11,7 @@ use growdesk_http::App;
 use growdesk_service::accounts::{AdminBootstrap, NewAccount};
 use growdesk_service::auth::signing_key::KeySource;
 use growdesk_service::config::{CommonArgs, Settings};
-use growdesk_service::startup::build_service;
-use growdesk_service::telemetry;
+use growdesk_service::startup::{build_service, run_binary};
 use serde::Serialize;
 use tokio_util::sync::CancellationToken;
 
@@ -64,40 +63,20 @@ fn main() -> ExitCode {
         print!("{}", growdesk_http::openapi::openapi_json());
         return ExitCode::SUCCESS;
     }
-    let (settings, unknown) = match cli.common.settings(ServerFlags { addr: cli.addr }) {
-        Ok(loaded) => loaded,
-        Err(error) => {
-            eprintln!("growdesk-server: {error}");
-            return ExitCode::FAILURE;
-        }
-    };
-    telemetry::init(&settings.log_level, settings.log_format);
-    for name in unknown {
-        tracing::warn!(variable = %name, "unknown GROWDESK_ variable ignored (a typo?)");
-    }
-    let runtime = match tokio::runtime::Runtime::new() {
-        Ok(runtime) => runtime,
-        Err(error) => {
-            eprintln!("growdesk-server: cannot start the async runtime: {error}");
-            return ExitCode::FAILURE;
-        }
-    };
-    let outcome = runtime.block_on(async {
-        match cli.command {
-            Some(Command::CreateUser { email, name, role }) => {
-                create_user(&settings, email, name, role).await
+    let flags = ServerFlags { addr: cli.addr };
+    run_binary(
+        "growdesk-server",
+        &cli.common,
+        flags,
+        |settings| async move {
+            match cli.command {
+                Some(Command::CreateUser { email, name, role }) => {
+                    create_user(&settings, email, name, role).await
+                }
+                Some(Command::Serve | Command::Openapi) | None => serve(&settings).await,
             }
-            Some(Command::Serve | Command::Openapi) | None => serve(&settings).await,
-        }
-    });
-    match outcome {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(message) => {
-            tracing::error!("{message}");
-            eprintln!("growdesk-server: {message}");
-            ExitCode::FAILURE
-        }
-    }
+        },
+    )
 }
 
 async fn serve(settings: &Settings) -> Result<(), String> {

@@ -1,15 +1,17 @@
 //! Building a `Service` from settings: open and migrate the database, load the signing key.
 //! Shared by the server and the sync binary.
 
+use std::future::Future;
+use std::process::ExitCode;
 use std::time::Duration;
 
 use growdesk_store::{ConnectError, FileStore, PoolSettings, Store, StoreError};
 
 use crate::auth::signing_key::{self, KeyFileError, KeySource};
 use crate::auth::tokens::{SecretError, TokenKeys};
-use crate::config::Settings;
+use crate::config::{CommonArgs, Settings};
 use crate::rate_limit::AttemptLimits;
-use crate::{AccountRules, AttachmentRules, Service};
+use crate::{AccountRules, AttachmentRules, Service, telemetry};
 
 /// Why the service could not be built. Each message says what to fix.
 #[derive(Debug, thiserror::Error)]
@@ -68,4 +70,42 @@ pub async fn build_service(settings: &Settings) -> Result<(Service, KeySource), 
         Service::new(store, keys, limits, rules, attachments),
         key_source,
     ))
+}
+
+/// What both binaries do around their command: load the settings from every layer (`extra`
+/// holds the binary's own flags), start logging, warn about unknown `GROWDESK_*` variables,
+/// run `command` on a multi-threaded runtime, and turn its outcome into the exit code. Errors
+/// go to standard error, prefixed with `program`.
+pub fn run_binary<Command, Outcome>(
+    program: &str,
+    common: &CommonArgs,
+    extra: impl serde::Serialize,
+    command: Command,
+) -> ExitCode
+where
+    Command: FnOnce(Settings) -> Outcome,
+    Outcome: Future<Output = Result<(), String>>,
+{
+    let (settings, unknown) = match common.settings(extra) {
+        Ok(loaded) => loaded,
+        Err(error) => {
+            eprintln!("{program}: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    telemetry::init(&settings.log_level, settings.log_format);
+    for name in unknown {
+        tracing::warn!(variable = %name, "unknown GROWDESK_ variable ignored (a typo?)");
+    }
+    let outcome = tokio::runtime::Runtime::new()
+        .map_err(|error| format!("cannot start the async runtime: {error}"))
+        .and_then(|runtime| runtime.block_on(command(settings)));
+    match outcome {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            tracing::error!("{message}");
+            eprintln!("{program}: {message}");
+            ExitCode::FAILURE
+        }
+    }
 }
