@@ -103,10 +103,12 @@ pub enum EventKind {
     MessageCreated,
     AttachmentAdded,
     Deleted,
+    /// A personal notification for `recipient_id`.
+    NotificationCreated,
 }
 
 impl EventKind {
-    pub const ALL: [Self; 10] = [
+    pub const ALL: [Self; 11] = [
         Self::Created,
         Self::StatusChanged,
         Self::PriorityChanged,
@@ -117,6 +119,7 @@ impl EventKind {
         Self::MessageCreated,
         Self::AttachmentAdded,
         Self::Deleted,
+        Self::NotificationCreated,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -131,6 +134,7 @@ impl EventKind {
             Self::MessageCreated => "message_created",
             Self::AttachmentAdded => "attachment_added",
             Self::Deleted => "deleted",
+            Self::NotificationCreated => "notification_created",
         }
     }
 
@@ -151,9 +155,29 @@ pub struct TicketEvent {
     pub actor_id: Option<Uuid>,
     /// Events about internal notes; never shown to customers.
     pub internal: bool,
+    /// Personal events (notifications) go to this user only.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub recipient_id: Option<Uuid>,
     /// What changed: `{"from": …, "to": …}` for changes, ids for messages and attachments.
     #[schema(value_type = Object)]
     pub data: serde_json::Value,
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: OffsetDateTime,
+}
+
+/// Something a user was told: a ticket assigned to them, a customer's reply on their ticket, a
+/// new ticket, a mention.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct Notification {
+    pub id: Uuid,
+    /// `assigned`, `customer_replied`, `new_ticket` or `mentioned`.
+    pub kind: String,
+    pub ticket_id: Uuid,
+    /// Details: the ticket's number and subject, the message id, who acted.
+    #[schema(value_type = Object)]
+    pub data: serde_json::Value,
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub read_at: Option<OffsetDateTime>,
     #[serde(with = "time::serde::rfc3339")]
     pub created_at: OffsetDateTime,
 }

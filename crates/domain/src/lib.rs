@@ -11,7 +11,7 @@ pub mod validation;
 
 pub use catalog::{Category, Color, Faq};
 pub use conversation::{
-    Assignee, Attachment, Author, EventKind, Message, Requester, Ticket, TicketEvent,
+    Assignee, Attachment, Author, EventKind, Message, Notification, Requester, Ticket, TicketEvent,
 };
 pub use ticket::{
     MessageBody, Priority, Subject, Tags, TicketSource, TicketStatus, TransitionError,

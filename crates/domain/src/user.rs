@@ -71,6 +71,8 @@ pub struct User {
     pub role: Role,
     /// A deactivated user can no longer sign in and their tokens stop working.
     pub active: bool,
+    /// Staff: notified of every new ticket.
+    pub notify_new_tickets: bool,
     #[serde(with = "time::serde::rfc3339")]
     pub created_at: OffsetDateTime,
     #[serde(with = "time::serde::rfc3339")]

@@ -1,7 +1,11 @@
 //! `App`: everything the server needs, built from settings; then run until shut down.
 
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::Duration;
+
+use growdesk_realtime::session::SessionSettings;
+use growdesk_realtime::{Hub, HubLimits};
 
 use growdesk_service::accounts::AdminBootstrap;
 use growdesk_service::auth::signing_key::KeySource;
@@ -12,7 +16,7 @@ use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
 use crate::serve::{ServeOptions, serve};
-use crate::state::AppState;
+use crate::state::{AppState, Realtime};
 use crate::{RouterOptions, new_metrics, router};
 
 /// Why the server could not start. Each message says what to fix.
@@ -39,6 +43,8 @@ pub struct App {
     serve_options: ServeOptions,
     local_addr: SocketAddr,
     service: Service,
+    hub: Hub,
+    relay_poll: Duration,
     /// What start-up did about the first admin, for the binary to report.
     pub admin: AdminBootstrap,
     /// Where the signing key came from, for the binary to report.
@@ -59,9 +65,23 @@ impl App {
             )
             .await
             .map_err(StartError::Bootstrap)?;
+        let hub = Hub::new(HubLimits {
+            per_user: settings.ws_max_connections_per_user,
+            per_ip: settings.ws_max_connections_per_ip,
+            backlog: settings.ws_send_queue.max(1024),
+        });
+        let realtime = Arc::new(Realtime {
+            hub: hub.clone(),
+            session: SessionSettings {
+                ping_interval: Duration::from_secs(settings.ws_ping_interval_secs.max(1)),
+                send_queue: settings.ws_send_queue,
+            },
+            allowed_origins: settings.cors_origins.clone(),
+        });
         let state = AppState {
             service: service.clone(),
             metrics: new_metrics(),
+            realtime,
         };
         let router = router(
             state,
@@ -91,6 +111,8 @@ impl App {
             },
             local_addr,
             service,
+            hub,
+            relay_poll: Duration::from_millis(settings.realtime_poll_ms.max(10)),
             admin,
             key_source,
         })
@@ -101,10 +123,27 @@ impl App {
         self.local_addr
     }
 
-    /// Serves until `shutdown` is cancelled and open requests have finished, then closes the
-    /// database pool.
+    /// Serves until `shutdown` is cancelled: then stops accepting, lets open requests finish,
+    /// closes every socket with 1001, stops the relay and closes the database pool.
     pub async fn run(self, shutdown: CancellationToken) {
+        let relay_stop = CancellationToken::new();
+        let relay = tokio::spawn(growdesk_realtime::relay::run(
+            self.service.store().clone(),
+            self.hub.clone(),
+            self.relay_poll,
+            relay_stop.clone(),
+        ));
+        let hub = self.hub.clone();
+        let grace = self.serve_options.shutdown_grace;
+        let sockets = shutdown.clone();
+        let closing = tokio::spawn(async move {
+            sockets.cancelled().await;
+            hub.shut_down(grace).await;
+        });
         serve(self.listener, self.router, self.serve_options, shutdown).await;
+        let _ = closing.await;
+        relay_stop.cancel();
+        let _ = relay.await;
         self.service.store().close().await;
     }
 }

@@ -34,9 +34,9 @@ pub struct Problem {
 pub enum ApiError {
     /// A refusal or failure from the service layer.
     Service(ServiceError),
-    /// A request the server cannot read: bad JSON, wrong content type, bad query string (400,
-    /// 413, 415, or 422 for well-formed JSON of the wrong shape).
-    BadRequest { status: StatusCode, detail: String },
+    /// A refusal decided by the HTTP layer itself: a request it cannot read (bad JSON, wrong
+    /// content type, bad query string, an oversized body), or a server that is stopping.
+    Refused { status: StatusCode, detail: String },
     /// No such route.
     NoRoute,
 }
@@ -81,7 +81,7 @@ impl ApiError {
     fn into_problem(self) -> (Problem, Option<Duration>) {
         let error = match self {
             ApiError::Service(error) => error,
-            ApiError::BadRequest { status, detail } => {
+            ApiError::Refused { status, detail } => {
                 return (
                     typed_problem(status, "bad-request", detail, Vec::new()),
                     None,
@@ -97,17 +97,18 @@ impl ApiError {
                 return (problem, None);
             }
         };
-        let (status, code) = match &error {
-            ServiceError::Validation(_) => (StatusCode::UNPROCESSABLE_ENTITY, "validation"),
-            ServiceError::Unauthenticated(_) => (StatusCode::UNAUTHORIZED, "unauthenticated"),
-            ServiceError::Forbidden(_) => (StatusCode::FORBIDDEN, "forbidden"),
-            ServiceError::NotFound(_) => (StatusCode::NOT_FOUND, "not-found"),
-            ServiceError::Conflict(_) => (StatusCode::CONFLICT, "conflict"),
-            ServiceError::PreconditionFailed => (StatusCode::PRECONDITION_FAILED, "stale"),
-            ServiceError::TooLarge(_) => (StatusCode::PAYLOAD_TOO_LARGE, "too-large"),
-            ServiceError::RateLimited { .. } => (StatusCode::TOO_MANY_REQUESTS, "rate-limited"),
-            ServiceError::Unavailable(_) => (StatusCode::SERVICE_UNAVAILABLE, "unavailable"),
-            ServiceError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
+        let code = error.code();
+        let status = match &error {
+            ServiceError::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            ServiceError::Unauthenticated(_) => StatusCode::UNAUTHORIZED,
+            ServiceError::Forbidden(_) => StatusCode::FORBIDDEN,
+            ServiceError::NotFound(_) => StatusCode::NOT_FOUND,
+            ServiceError::Conflict(_) => StatusCode::CONFLICT,
+            ServiceError::PreconditionFailed => StatusCode::PRECONDITION_FAILED,
+            ServiceError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            ServiceError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
+            ServiceError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            ServiceError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         };
         let (detail, fields, retry_after) = match error {
             ServiceError::Validation(errors) => {

@@ -33,16 +33,16 @@ fn json_rejection(rejection: JsonRejection) -> ApiError {
     match rejection {
         JsonRejection::JsonDataError(_) => match field_named_in(&detail) {
             Some(field) => ValidationErrors::single(&field, serde_reason(&detail)).into(),
-            None => ApiError::BadRequest {
+            None => ApiError::Refused {
                 status: StatusCode::UNPROCESSABLE_ENTITY,
                 detail,
             },
         },
-        JsonRejection::MissingJsonContentType(_) => ApiError::BadRequest {
+        JsonRejection::MissingJsonContentType(_) => ApiError::Refused {
             status: StatusCode::UNSUPPORTED_MEDIA_TYPE,
             detail: "expected a request body with Content-Type: application/json".to_owned(),
         },
-        other => ApiError::BadRequest {
+        other => ApiError::Refused {
             status: other.status(),
             detail,
         },
@@ -83,7 +83,7 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for ApiQuery<T> {
         Query::<T>::from_request_parts(parts, state)
             .await
             .map(|Query(value)| Self(value))
-            .map_err(|rejection: QueryRejection| ApiError::BadRequest {
+            .map_err(|rejection: QueryRejection| ApiError::Refused {
                 status: StatusCode::BAD_REQUEST,
                 detail: rejection.body_text(),
             })

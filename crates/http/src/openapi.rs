@@ -18,9 +18,15 @@ use crate::state::AppState;
         (name = "tickets", description = "Tickets, conversations, the event log and the dashboard"),
         (name = "categories", description = "Ticket categories"),
         (name = "faqs", description = "Frequently asked questions"),
+        (name = "notifications", description = "The caller's notifications"),
+        (name = "realtime", description = "The WebSocket: live events, chat, typing, presence"),
         (name = "operations", description = "Health, readiness and metrics"),
     ),
-    components(schemas(crate::error::Problem)),
+    components(schemas(
+        crate::error::Problem,
+        growdesk_realtime::frames::ServerFrame,
+        growdesk_realtime::frames::ClientFrame,
+    )),
 )]
 struct ApiDoc;
 
@@ -48,6 +54,8 @@ pub(crate) fn documented_routes() -> (axum::Router<AppState>, OpenApi) {
         .merge(routes::users::router())
         .merge(routes::tickets::router())
         .merge(routes::catalog::router())
+        .merge(routes::notifications::router())
+        .merge(routes::ws::router())
         .merge(routes::ops::router())
         .split_for_parts()
 }

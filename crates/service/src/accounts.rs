@@ -43,6 +43,8 @@ pub struct Registration {
 #[derive(Debug, Clone, Default)]
 pub struct ProfileChanges {
     pub name: Option<String>,
+    /// Staff only: be notified of every new ticket.
+    pub notify_new_tickets: Option<bool>,
     /// A new password; needs `current_password`.
     pub password: Option<String>,
     pub current_password: Option<String>,
@@ -227,9 +229,12 @@ impl Service {
         {
             return Err(ServiceError::Unauthenticated(INVALID_TOKEN));
         }
+        let access_expires_at = time::OffsetDateTime::from_unix_timestamp(claims.exp)
+            .map_err(|_| ServiceError::Unauthenticated(INVALID_TOKEN))?;
         Ok(Principal {
             user: credentials.user,
             session_id: claims.sid,
+            access_expires_at,
         })
     }
 
@@ -244,6 +249,11 @@ impl Service {
         actor: &Principal,
         changes: ProfileChanges,
     ) -> Result<User, ServiceError> {
+        if changes.notify_new_tickets.is_some() && !actor.user.role.is_staff() {
+            return Err(ServiceError::Forbidden(
+                "only staff are notified of new tickets",
+            ));
+        }
         let mut errors = ValidationErrors::default();
         let name = changes
             .name
@@ -277,6 +287,7 @@ impl Service {
                 UserChanges {
                     name: name.map(PersonName::into_inner),
                     password_hash,
+                    notify_new_tickets: changes.notify_new_tickets,
                     ..UserChanges::default()
                 },
             )
@@ -409,6 +420,7 @@ impl Service {
                     active: changes.active,
                     password_hash,
                     bump_token_version: bump,
+                    notify_new_tickets: None,
                 },
             )
             .await?

@@ -59,6 +59,15 @@ pub struct Settings {
     pub login_attempts_per_account_per_minute: u32,
     /// Most bytes of files attached to one message.
     pub attachment_max_bytes: usize,
+    /// The server pings each socket this often; silent ones are dropped after two intervals.
+    pub ws_ping_interval_secs: u64,
+    /// Frames queued for a socket before its client counts as too slow and is disconnected.
+    pub ws_send_queue: usize,
+    pub ws_max_connections_per_user: usize,
+    pub ws_max_connections_per_ip: usize,
+    /// How often the relay looks for changes made by other processes (PostgreSQL also
+    /// notifies at once).
+    pub realtime_poll_ms: u64,
 }
 
 impl Default for Settings {
@@ -84,6 +93,11 @@ impl Default for Settings {
             auth_attempts_per_ip_per_minute: 30,
             login_attempts_per_account_per_minute: 10,
             attachment_max_bytes: 10 * 1024 * 1024,
+            ws_ping_interval_secs: 30,
+            ws_send_queue: 256,
+            ws_max_connections_per_user: 20,
+            ws_max_connections_per_ip: 500,
+            realtime_poll_ms: 500,
         }
     }
 }
@@ -111,6 +125,11 @@ pub const KNOWN_KEYS: &[&str] = &[
     "auth_attempts_per_ip_per_minute",
     "login_attempts_per_account_per_minute",
     "attachment_max_bytes",
+    "ws_ping_interval_secs",
+    "ws_send_queue",
+    "ws_max_connections_per_user",
+    "ws_max_connections_per_ip",
+    "realtime_poll_ms",
 ];
 
 /// Variables with our prefix that are not settings: the config-file path and the tests'.

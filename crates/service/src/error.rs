@@ -40,6 +40,25 @@ pub enum ServiceError {
     Internal(#[source] Box<dyn std::error::Error + Send + Sync>),
 }
 
+impl ServiceError {
+    /// A stable machine-readable name of the kind of error (`not-found`, `validation`, …),
+    /// the same in problem+json `type`s and WebSocket error frames.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::Validation(_) => "validation",
+            Self::Unauthenticated(_) => "unauthenticated",
+            Self::Forbidden(_) => "forbidden",
+            Self::NotFound(_) => "not-found",
+            Self::Conflict(_) => "conflict",
+            Self::PreconditionFailed => "stale",
+            Self::TooLarge(_) => "too-large",
+            Self::RateLimited { .. } => "rate-limited",
+            Self::Unavailable(_) => "unavailable",
+            Self::Internal(_) => "internal",
+        }
+    }
+}
+
 impl From<StoreError> for ServiceError {
     fn from(error: StoreError) -> Self {
         match error {

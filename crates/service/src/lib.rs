@@ -11,6 +11,7 @@ pub mod config;
 mod error;
 mod idempotency;
 pub mod messages;
+pub mod notifications;
 pub mod pagination;
 pub mod policy;
 pub mod rate_limit;
@@ -38,6 +39,8 @@ pub struct Principal {
     pub user: User,
     /// The session the token was issued for.
     pub session_id: Uuid,
+    /// When the access token expires (a socket opened with it closes then).
+    pub access_expires_at: time::OffsetDateTime,
 }
 
 /// The rules that shape account use cases, taken from the settings.

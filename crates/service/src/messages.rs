@@ -6,19 +6,17 @@ use growdesk_domain::{
     Attachment, EventKind, Message, MessageBody, TicketStatus, ValidationErrors,
 };
 use growdesk_store::{
-    Created, MessagePost, NewAttachment, NewEvent, NewMessage, Stamp, TicketState,
+    Changed, MessageRecord, NewAttachment, NewEvent, NewMessage, Stamp, TicketChange, TicketState,
 };
 use serde::Serialize;
 use serde_json::json;
 use uuid::Uuid;
 
 use crate::pagination::{Page, PageRequest};
-use crate::policy::{sees_internal, visible};
+use crate::policy::{can_see, sees_internal, visible};
 use crate::tickets::set_status;
-use crate::{Principal, Service, ServiceError, idempotency};
+use crate::{Principal, Service, ServiceError, idempotency, notifications};
 
-/// How often a post is retried when the ticket changed between reading and writing it.
-const WRITE_ATTEMPTS: usize = 5;
 /// Most files on one message.
 pub const MAX_FILES: usize = 10;
 
@@ -117,7 +115,7 @@ impl Service {
         idempotency_key: Option<&str>,
     ) -> Result<Message, ServiceError> {
         let staff = sees_internal(actor);
-        visible(actor, self.store.ticket(ticket_id).await?)?;
+        let current = visible(actor, self.store.ticket(ticket_id).await?)?;
         if draft.internal && !staff {
             return Err(ServiceError::Forbidden("only staff write internal notes"));
         }
@@ -166,51 +164,76 @@ impl Service {
             internal: draft.internal,
         };
 
-        for _ in 0..WRITE_ATTEMPTS {
-            let ticket = visible(actor, self.store.ticket(ticket_id).await?)?;
-            if ticket.status == TicketStatus::Closed && !message.internal {
-                return Err(ServiceError::Conflict(
-                    "the ticket is closed; reopen it before replying".to_owned(),
-                ));
-            }
-            let mut state = TicketState::of(&ticket);
-            let mut events = Vec::new();
-            let now = Stamp::now();
-            if !staff {
-                let woken = ticket.status.after_customer_reply();
-                if woken != ticket.status {
-                    events.push(NewEvent::public(
-                        ticket_id,
-                        EventKind::StatusChanged,
-                        Some(actor.user.id),
-                        json!({"from": ticket.status, "to": woken}),
-                    ));
-                    set_status(&mut state, woken, now);
-                }
-            } else if !message.internal && state.first_response_at.is_none() {
-                state.first_response_at = Some(now);
-            }
-            let post = MessagePost {
-                message: message.clone(),
-                attachments: attachments.clone(),
-                expected_version: ticket.version,
-                ticket_state: state,
-                events,
-            };
-            let id = match self.store.post_message(post, claim.as_ref()).await? {
-                Created::New(id) | Created::Replayed(id) => id,
-                Created::KeyReused => return Err(idempotency::reused()),
-                Created::Stale => continue,
-            };
-            return self
-                .store
-                .message(id)
+        let mentions = if message.internal {
+            self.mention_notifications(&current, message.id, &message.body, &actor.user)
                 .await?
-                .ok_or(ServiceError::NotFound("message"));
-        }
-        Err(ServiceError::Conflict(
-            "the ticket is changing too fast; try again".to_owned(),
-        ))
+        } else {
+            Vec::new()
+        };
+        let message_id = message.id;
+        let record = MessageRecord {
+            message,
+            attachments,
+        };
+        let outcome = self
+            .store
+            .change_ticket(
+                ticket_id,
+                claim.as_ref().map(|claim| (claim, message_id)),
+                |ticket| {
+                    if !can_see(actor, ticket) {
+                        return Err(ServiceError::NotFound("ticket"));
+                    }
+                    if ticket.status == TicketStatus::Closed && !record.message.internal {
+                        return Err(ServiceError::Conflict(
+                            "the ticket is closed; reopen it before replying".to_owned(),
+                        ));
+                    }
+                    let mut state = TicketState::of(ticket);
+                    let mut events = mentions;
+                    let now = Stamp::now();
+                    if !staff {
+                        events.extend(notifications::customer_replied(
+                            ticket,
+                            message_id,
+                            &actor.user,
+                        ));
+                        let woken = ticket.status.after_customer_reply();
+                        if woken != ticket.status {
+                            events.push(NewEvent::public(
+                                ticket_id,
+                                EventKind::StatusChanged,
+                                Some(actor.user.id),
+                                json!({"from": ticket.status, "to": woken}),
+                            ));
+                            set_status(&mut state, woken, now);
+                        }
+                    } else if !record.message.internal && state.first_response_at.is_none() {
+                        state.first_response_at = Some(now);
+                    }
+                    Ok(TicketChange {
+                        state,
+                        events,
+                        message: Some(record),
+                    })
+                },
+            )
+            .await?;
+        let id = match outcome {
+            Changed::Applied {
+                message_id: Some(id),
+            }
+            | Changed::Replayed(id) => id,
+            Changed::KeyReused => return Err(idempotency::reused()),
+            Changed::Refused(refusal) => return Err(refusal),
+            Changed::Applied { message_id: None } | Changed::Unchanged | Changed::NotFound => {
+                return Err(ServiceError::NotFound("ticket"));
+            }
+        };
+        self.store
+            .message(id)
+            .await?
+            .ok_or(ServiceError::NotFound("message"))
     }
 
     async fn store_files(

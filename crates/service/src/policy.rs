@@ -11,7 +11,8 @@
 //!
 //! A ticket a customer may not see does not exist for them: the answer is 404, never 403.
 
-use growdesk_domain::{Role, Ticket};
+use growdesk_domain::{Role, Ticket, TicketEvent};
+use uuid::Uuid;
 
 use crate::{Principal, ServiceError};
 
@@ -74,6 +75,16 @@ pub fn visible(actor: &Principal, ticket: Option<Ticket>) -> Result<Ticket, Serv
     ticket
         .filter(|ticket| can_see(actor, ticket))
         .ok_or(ServiceError::NotFound("ticket"))
+}
+
+/// Whether the caller receives a logged event: their own notifications, and the events of
+/// tickets they may see (customers: their own tickets' events that are not about internal
+/// notes). `requester_id` is the ticket's requester (`None` once it is deleted).
+pub fn receives(actor: &Principal, event: &TicketEvent, requester_id: Option<Uuid>) -> bool {
+    match event.recipient_id {
+        Some(recipient) => recipient == actor.user.id,
+        None => sees_internal(actor) || (requester_id == Some(actor.user.id) && !event.internal),
+    }
 }
 
 #[cfg(test)]

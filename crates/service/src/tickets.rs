@@ -6,8 +6,8 @@ use growdesk_domain::{
     TicketStatus, ValidationErrors,
 };
 use growdesk_store::{
-    AssigneeFilter, Created, NewEvent, NewTicket, SortKey, Stamp, TicketCursor, TicketFilter,
-    TicketSort, TicketState,
+    AssigneeFilter, Changed, Created, FeedEvent, NewEvent, NewTicket, SortKey, Stamp, TicketChange,
+    TicketCursor, TicketFilter, TicketSort, TicketState,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -15,12 +15,8 @@ use uuid::Uuid;
 
 use crate::accounts::NewAccount;
 use crate::pagination::{Page, PageRequest};
-use crate::policy::{Action, authorize, sees_internal, visible};
-use crate::{Principal, Service, ServiceError, idempotency, search};
-
-/// How often a change is retried when another change to the same ticket slipped in between
-/// reading and writing it (without `If-Match`, the client asked for no stricter guarantee).
-const WRITE_ATTEMPTS: usize = 5;
+use crate::policy::{Action, authorize, can_see, sees_internal, visible};
+use crate::{Principal, Service, ServiceError, idempotency, notifications, search};
 
 /// A ticket to open.
 #[derive(Debug, Clone, Default, Serialize)]
@@ -222,8 +218,15 @@ impl Service {
             return Err(ServiceError::Internal("validated fields missing".into()));
         };
         let requester_id = self.requester_for(actor, &draft).await?;
+        let id = Uuid::now_v7();
+        let subject = subject.into_inner();
+        let extra_events = self
+            .new_ticket_notifications(id, &subject, &actor.user)
+            .await?;
         let new = NewTicket {
-            subject: subject.into_inner(),
+            id,
+            extra_events,
+            subject,
             priority: draft.priority.unwrap_or_default(),
             category_id: draft.category_id,
             requester_id,
@@ -239,11 +242,6 @@ impl Service {
             }
             Created::Replayed(id) => id,
             Created::KeyReused => return Err(idempotency::reused()),
-            Created::Stale => {
-                return Err(ServiceError::Internal(
-                    "a new ticket cannot be stale".into(),
-                ));
-            }
         };
         self.store
             .ticket(id)
@@ -556,51 +554,52 @@ impl Service {
                 &ticket.assignee_id,
                 &assignee,
             );
+            events.extend(notifications::assigned(ticket, assignee, &actor.user));
             state.assignee_id = assignee;
             Ok(())
         })
         .await
     }
 
-    /// Reads the ticket, lets `change` compute its new state and events, and writes them if
-    /// nobody changed the ticket in between; retries otherwise (unless `if_match` pinned the
-    /// version, when a concurrent change is the client's 412).
+    /// Lets `change` compute the ticket's new state and events from the ticket as it is under
+    /// its lock, and writes them; with `if_match`, a ticket at another version is refused.
     async fn rewrite_ticket(
         &self,
         actor: &Principal,
         id: Uuid,
         if_match: Option<i64>,
-        change: impl Fn(&Ticket, &mut TicketState, &mut Vec<NewEvent>) -> Result<(), ServiceError>,
+        change: impl FnOnce(&Ticket, &mut TicketState, &mut Vec<NewEvent>) -> Result<(), ServiceError>,
     ) -> Result<Ticket, ServiceError> {
-        for _ in 0..WRITE_ATTEMPTS {
-            let ticket = visible(actor, self.store.ticket(id).await?)?;
-            if if_match.is_some_and(|version| version != ticket.version) {
-                return Err(ServiceError::PreconditionFailed);
-            }
-            let mut state = TicketState::of(&ticket);
-            let mut events = Vec::new();
-            change(&ticket, &mut state, &mut events)?;
-            if events.is_empty() {
-                return Ok(ticket);
-            }
-            if self
-                .store
-                .update_ticket(id, ticket.version, &state, &events)
-                .await?
-            {
-                return self
-                    .store
-                    .ticket(id)
-                    .await?
-                    .ok_or(ServiceError::NotFound("ticket"));
-            }
-            if if_match.is_some() {
-                return Err(ServiceError::PreconditionFailed);
+        let outcome = self
+            .store
+            .change_ticket(id, None, |ticket| {
+                if !can_see(actor, ticket) {
+                    return Err(ServiceError::NotFound("ticket"));
+                }
+                if if_match.is_some_and(|version| version != ticket.version) {
+                    return Err(ServiceError::PreconditionFailed);
+                }
+                let mut state = TicketState::of(ticket);
+                let mut events = Vec::new();
+                change(ticket, &mut state, &mut events)?;
+                Ok(TicketChange {
+                    state,
+                    events,
+                    message: None,
+                })
+            })
+            .await?;
+        match outcome {
+            Changed::Applied { .. } | Changed::Unchanged => {}
+            Changed::Refused(refusal) => return Err(refusal),
+            Changed::NotFound | Changed::Replayed(_) | Changed::KeyReused => {
+                return Err(ServiceError::NotFound("ticket"));
             }
         }
-        Err(ServiceError::Conflict(
-            "the ticket is changing too fast; try again".to_owned(),
-        ))
+        self.store
+            .ticket(id)
+            .await?
+            .ok_or(ServiceError::NotFound("ticket"))
     }
 
     /// Deletes a ticket for good (admins only).
@@ -635,6 +634,23 @@ impl Service {
             .list_ticket_events(id, sees_internal(actor), page.after, page.limit + 1)
             .await?;
         Ok(Page::from_rows(rows, page.limit, |event| event.id))
+    }
+
+    /// The events the caller may receive after event `after`, oldest first: what a socket
+    /// reconnecting with that id missed.
+    ///
+    /// # Errors
+    /// The database failed.
+    pub async fn missed_events(
+        &self,
+        actor: &Principal,
+        after: i64,
+        limit: u32,
+    ) -> Result<Vec<FeedEvent>, ServiceError> {
+        Ok(self
+            .store
+            .visible_events_after(actor.user.id, sees_internal(actor), after, limit)
+            .await?)
     }
 
     /// The dashboard's counts (staff only).

@@ -182,12 +182,13 @@ impl Store {
                         .iter()
                         .map(|ticket| NewEvent::public(*ticket, growdesk_domain::EventKind::CategoryChanged, Some(actor), data.clone()))
                         .collect();
-                    insert_events!(tx, &events, now);
+                    insert_events!(pool, tx, &events, now);
                 }
                 _ => {}
             }
             sqlx::query("DELETE FROM categories WHERE id = $1").bind(id).execute(&mut *tx).await?;
             tx.commit().await?;
+            self.announce_change();
             Ok(CategoryDeletion::Deleted { reassigned })
         })
     }

@@ -1,11 +1,19 @@
 //! The ticket event log: every change, written in the change's transaction, read back in id
-//! order.
+//! order — by the REST API per ticket, and by the realtime relay for everyone.
+//!
+//! Ids must become visible in id order, or a reader resuming "after id N" could skip an id
+//! that commits late. SQLite has one writer at a time; on PostgreSQL, every transaction takes
+//! the same advisory lock just before it appends events, so ids are handed out and committed
+//! in one order. The lock is held only from the append to the commit.
 
 use growdesk_domain::{EventKind, TicketEvent};
 use sqlx::types::Json;
 use uuid::Uuid;
 
 use crate::{Stamp, Store, StoreError, on_backend};
+
+/// The advisory lock that orders event appends on PostgreSQL.
+pub(crate) const EVENT_ORDER_LOCK: i64 = 0x6772_6f77_6465_736b;
 
 /// An event to append.
 #[derive(Debug, Clone)]
@@ -15,6 +23,8 @@ pub struct NewEvent {
     pub actor_id: Option<Uuid>,
     /// Staff-only (about an internal note).
     pub internal: bool,
+    /// For personal events (notifications): the only user who receives it.
+    pub recipient_id: Option<Uuid>,
     pub data: serde_json::Value,
 }
 
@@ -31,25 +41,70 @@ impl NewEvent {
             kind,
             actor_id,
             internal: false,
+            recipient_id: None,
             data,
+        }
+    }
+
+    /// A notification for `recipient` about `ticket_id`: stored in `notifications` and logged
+    /// as a personal `notification_created` event.
+    pub fn notification(
+        recipient: Uuid,
+        ticket_id: Uuid,
+        actor_id: Option<Uuid>,
+        kind: &str,
+        data: serde_json::Value,
+    ) -> Self {
+        Self {
+            ticket_id,
+            kind: EventKind::NotificationCreated,
+            actor_id,
+            internal: false,
+            recipient_id: Some(recipient),
+            data: serde_json::json!({"kind": kind, "data": data}),
         }
     }
 }
 
-/// Appends `$events` (a slice of `NewEvent`) inside the open transaction `$tx`, stamped `$now`.
-/// A macro rather than a function so one body serves both backends' transaction types.
+/// Appends `$events` (a slice of `NewEvent`) inside the open transaction `$tx` of `$pool`,
+/// stamped `$now`; notifications also get their row. A macro rather than a function so one
+/// body serves both backends' transaction types.
 macro_rules! insert_events {
-    ($tx:ident, $events:expr, $now:expr) => {
-        for event in $events {
+    ($pool:ident, $tx:ident, $events:expr, $now:expr) => {
+        let events: &[$crate::events::NewEvent] = $events;
+        if !events.is_empty() && $crate::dialect::pick($pool, true, false) {
+            sqlx::query("SELECT pg_advisory_xact_lock($1), pg_notify('growdesk_changes', '')")
+                .bind($crate::events::EVENT_ORDER_LOCK)
+                .execute(&mut *$tx)
+                .await?;
+        }
+        for event in events {
+            let mut data = event.data.clone();
+            if let Some(recipient) = event.recipient_id {
+                let id = uuid::Uuid::now_v7();
+                data["id"] = serde_json::json!(id);
+                sqlx::query(
+                    "INSERT INTO notifications (id, user_id, kind, ticket_id, data, created_at) VALUES ($1, $2, $3, $4, $5, $6)",
+                )
+                .bind(id)
+                .bind(recipient)
+                .bind(data["kind"].as_str().unwrap_or_default())
+                .bind(event.ticket_id)
+                .bind(sqlx::types::Json(&data["data"]))
+                .bind($now)
+                .execute(&mut *$tx)
+                .await?;
+            }
             sqlx::query(
-                "INSERT INTO ticket_events (ticket_id, kind, actor_id, internal, data, created_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6)",
+                "INSERT INTO ticket_events (ticket_id, kind, actor_id, internal, recipient_id, data, created_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7)",
             )
             .bind(event.ticket_id)
             .bind(event.kind.as_str())
             .bind(event.actor_id)
             .bind(event.internal)
-            .bind(sqlx::types::Json(&event.data))
+            .bind(event.recipient_id)
+            .bind(sqlx::types::Json(&data))
             .bind($now)
             .execute(&mut *$tx)
             .await?;
@@ -58,6 +113,22 @@ macro_rules! insert_events {
 }
 pub(crate) use insert_events;
 
+/// Wakes other processes' relays when transaction `$tx` of `$pool` commits (PostgreSQL only;
+/// SQLite relays poll).
+macro_rules! notify_changes {
+    ($pool:ident, $tx:ident) => {
+        if $crate::dialect::pick($pool, true, false) {
+            sqlx::query("SELECT pg_notify('growdesk_changes', '')")
+                .execute(&mut *$tx)
+                .await?;
+        }
+    };
+}
+pub(crate) use notify_changes;
+
+const EVENT_COLUMNS: &str =
+    "e.id, e.ticket_id, e.kind, e.actor_id, e.internal, e.recipient_id, e.data, e.created_at";
+
 #[derive(sqlx::FromRow)]
 struct EventRow {
     id: i64,
@@ -65,6 +136,7 @@ struct EventRow {
     kind: String,
     actor_id: Option<Uuid>,
     internal: bool,
+    recipient_id: Option<Uuid>,
     data: Json<serde_json::Value>,
     created_at: Stamp,
 }
@@ -82,15 +154,40 @@ impl TryFrom<EventRow> for TicketEvent {
             kind,
             actor_id: row.actor_id,
             internal: row.internal,
+            recipient_id: row.recipient_id,
             data: row.data.0,
             created_at: row.created_at.into(),
         })
     }
 }
 
+/// An event of the whole log with what deciding who receives it needs.
+#[derive(Debug, Clone)]
+pub struct FeedEvent {
+    pub event: TicketEvent,
+    /// The ticket's requester; `None` once the ticket is deleted.
+    pub requester_id: Option<Uuid>,
+}
+
+#[derive(sqlx::FromRow)]
+struct FeedRow {
+    #[sqlx(flatten)]
+    event: EventRow,
+    requester_id: Option<Uuid>,
+}
+
+/// A sign-out, password change, deactivation or role change, for closing sockets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, sqlx::FromRow)]
+pub struct Revocation {
+    pub id: i64,
+    pub user_id: Uuid,
+    /// `None`: every session of the user.
+    pub session_id: Option<Uuid>,
+}
+
 impl Store {
     /// A ticket's events after `after` (an event id), oldest first; internal ones only when
-    /// `include_internal`.
+    /// `include_internal`. Personal events (notifications) are not part of a ticket's history.
     ///
     /// # Errors
     /// The database failed.
@@ -101,9 +198,11 @@ impl Store {
         after: Option<i64>,
         limit: u32,
     ) -> Result<Vec<TicketEvent>, StoreError> {
-        let rows: Vec<EventRow> = on_backend!(self, pool => sqlx::query_as(
-                "SELECT id, ticket_id, kind, actor_id, internal, data, created_at FROM ticket_events \
-                 WHERE ticket_id = $1 AND ($2 = TRUE OR internal = FALSE) AND id > $3 ORDER BY id LIMIT $4")
+        let sql = format!(
+            "SELECT {EVENT_COLUMNS} FROM ticket_events e WHERE e.ticket_id = $1 AND e.recipient_id IS NULL \
+             AND ($2 = TRUE OR e.internal = FALSE) AND e.id > $3 ORDER BY e.id LIMIT $4"
+        );
+        let rows: Vec<EventRow> = on_backend!(self, pool => sqlx::query_as(sqlx::AssertSqlSafe(sql))
             .bind(ticket_id)
             .bind(include_internal)
             .bind(after.unwrap_or(0))
@@ -111,5 +210,104 @@ impl Store {
             .fetch_all(pool)
             .await)?;
         rows.into_iter().map(TicketEvent::try_from).collect()
+    }
+
+    /// The log after `after`, oldest first, with each ticket's requester: the relay's feed.
+    ///
+    /// # Errors
+    /// The database failed.
+    pub async fn events_after(&self, after: i64, limit: u32) -> Result<Vec<FeedEvent>, StoreError> {
+        let sql = format!(
+            "SELECT {EVENT_COLUMNS}, t.requester_id FROM ticket_events e LEFT JOIN tickets t ON t.id = e.ticket_id \
+             WHERE e.id > $1 ORDER BY e.id LIMIT $2"
+        );
+        let rows: Vec<FeedRow> = on_backend!(self, pool => sqlx::query_as(sqlx::AssertSqlSafe(sql))
+            .bind(after)
+            .bind(i64::from(limit))
+            .fetch_all(pool)
+            .await)?;
+        rows.into_iter()
+            .map(|row| {
+                Ok(FeedEvent {
+                    requester_id: row.requester_id,
+                    event: TicketEvent::try_from(row.event)?,
+                })
+            })
+            .collect()
+    }
+
+    /// The events `user` may receive after `after`, oldest first: their notifications, and the
+    /// events of the tickets they may see (all for staff; their own, without internal ones, for
+    /// customers). What a reconnecting socket missed.
+    ///
+    /// # Errors
+    /// The database failed.
+    pub async fn visible_events_after(
+        &self,
+        user: Uuid,
+        staff: bool,
+        after: i64,
+        limit: u32,
+    ) -> Result<Vec<FeedEvent>, StoreError> {
+        let sql = format!(
+            "SELECT {EVENT_COLUMNS}, t.requester_id FROM ticket_events e LEFT JOIN tickets t ON t.id = e.ticket_id \
+             WHERE e.id > $1 AND (e.recipient_id = $2 OR (e.recipient_id IS NULL AND \
+             ($3 = TRUE OR (t.requester_id = $2 AND e.internal = FALSE)))) ORDER BY e.id LIMIT $4"
+        );
+        let rows: Vec<FeedRow> = on_backend!(self, pool => sqlx::query_as(sqlx::AssertSqlSafe(sql))
+            .bind(after)
+            .bind(user)
+            .bind(staff)
+            .bind(i64::from(limit))
+            .fetch_all(pool)
+            .await)?;
+        rows.into_iter()
+            .map(|row| {
+                Ok(FeedEvent {
+                    requester_id: row.requester_id,
+                    event: TicketEvent::try_from(row.event)?,
+                })
+            })
+            .collect()
+    }
+
+    /// The newest event id (0 for an empty log).
+    ///
+    /// # Errors
+    /// The database failed.
+    pub async fn latest_event_id(&self) -> Result<i64, StoreError> {
+        let id: Option<i64> = on_backend!(self, pool => sqlx::query_scalar("SELECT MAX(id) FROM ticket_events")
+            .fetch_one(pool)
+            .await)?;
+        Ok(id.unwrap_or(0))
+    }
+
+    /// Revocations after `after`, oldest first.
+    ///
+    /// # Errors
+    /// The database failed.
+    pub async fn revocations_after(
+        &self,
+        after: i64,
+        limit: u32,
+    ) -> Result<Vec<Revocation>, StoreError> {
+        let rows: Vec<Revocation> = on_backend!(self, pool => sqlx::query_as(
+                "SELECT id, user_id, session_id FROM session_revocations WHERE id > $1 ORDER BY id LIMIT $2")
+            .bind(after)
+            .bind(i64::from(limit))
+            .fetch_all(pool)
+            .await)?;
+        Ok(rows)
+    }
+
+    /// The newest revocation id (0 when there is none).
+    ///
+    /// # Errors
+    /// The database failed.
+    pub async fn latest_revocation_id(&self) -> Result<i64, StoreError> {
+        let id: Option<i64> = on_backend!(self, pool => sqlx::query_scalar("SELECT MAX(id) FROM session_revocations")
+            .fetch_one(pool)
+            .await)?;
+        Ok(id.unwrap_or(0))
     }
 }

@@ -21,14 +21,13 @@ pub enum Created {
     Replayed(Uuid),
     /// The key was used before for a different request.
     KeyReused,
-    /// The ticket changed since it was read; read it again and retry.
-    Stale,
 }
 
 /// Claims `$claim` (an `Option<&IdempotencyClaim>`) for `$resource` inside transaction `$tx`,
-/// or returns from the enclosing function with the earlier outcome when the key was used.
+/// or returns from the enclosing function with `$replayed(id)` or `$reused` when the key was
+/// used before.
 macro_rules! claim_or_return {
-    ($pool:ident, $tx:ident, $claim:expr, $resource:expr, $now:expr) => {
+    ($pool:ident, $tx:ident, $claim:expr, $resource:expr, $now:expr, $replayed:path, $reused:expr) => {
         if let Some(claim) = $claim {
             let inserted = sqlx::query(
                 "INSERT INTO idempotency_keys (user_id, key, fingerprint, resource_id, created_at) \
@@ -52,11 +51,7 @@ macro_rules! claim_or_return {
                     .bind(&claim.key)
                     .fetch_one($pool)
                     .await?;
-                    return Ok(if earlier.0 == claim.fingerprint {
-                        $crate::Created::Replayed(earlier.1)
-                    } else {
-                        $crate::Created::KeyReused
-                    });
+                    return Ok(if earlier.0 == claim.fingerprint { $replayed(earlier.1) } else { $reused });
                 }
                 other => {
                     other?;

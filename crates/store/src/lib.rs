@@ -14,33 +14,38 @@ mod faqs;
 mod files;
 mod idempotency;
 mod messages;
+mod notifications;
 mod postgres;
 mod sessions;
 mod sqlite;
 mod stamp;
 #[cfg(feature = "testkit")]
 pub mod testkit;
+mod ticket_changes;
 mod tickets;
 mod users;
 
 use std::path::Path;
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
+use tokio::sync::Notify;
 
 pub use categories::{CategoryDeletion, CategoryFields};
 pub use error::StoreError;
-pub use events::NewEvent;
+pub use events::{FeedEvent, NewEvent, Revocation};
 pub use faqs::{FaqCursor, FaqFields, FaqFilter};
 pub use files::FileStore;
 pub use idempotency::{Created, IdempotencyClaim};
-pub use messages::{MessagePost, NewAttachment, NewMessage, StoredAttachment};
+pub use messages::{NewAttachment, NewMessage, StoredAttachment};
 pub use sessions::{NewSession, RotateOutcome, SessionPrincipal};
 pub use stamp::Stamp;
+pub use ticket_changes::{Changed, MessageRecord, TicketChange};
 pub use tickets::{
     AssigneeFilter, NewTicket, SortKey, TicketCursor, TicketFilter, TicketSort, TicketState,
     TicketStats,
@@ -58,6 +63,9 @@ macro_rules! on_backend {
     };
 }
 pub(crate) use on_backend;
+
+/// The PostgreSQL channel notified by every commit that appends events or revocations.
+pub(crate) const CHANGES_CHANNEL: &str = "growdesk_changes";
 
 /// The two databases GrowDesk runs on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -131,6 +139,9 @@ pub enum ConnectError {
 #[derive(Debug, Clone)]
 pub struct Store {
     backend: Backend,
+    /// Woken after every commit that appended events or revocations, so this process's relay
+    /// delivers them at once (other processes learn through NOTIFY or polling).
+    changed: Arc<Notify>,
 }
 
 impl Store {
@@ -169,7 +180,10 @@ impl Store {
                 )
             }
         };
-        Ok(Self { backend })
+        Ok(Self {
+            backend,
+            changed: Arc::new(Notify::new()),
+        })
     }
 
     /// Applies this backend's pending migrations.
@@ -209,6 +223,32 @@ impl Store {
     /// Open and idle connections, for metrics.
     pub fn pool_usage(&self) -> (u32, usize) {
         on_backend!(self, pool => (pool.size(), pool.num_idle()))
+    }
+
+    /// Notified after this store committed new events or revocations.
+    pub fn changes(&self) -> Arc<Notify> {
+        Arc::clone(&self.changed)
+    }
+
+    /// Tells this process's relay that the log grew.
+    pub(crate) fn announce_change(&self) {
+        self.changed.notify_one();
+    }
+
+    /// A listener for other processes' changes on PostgreSQL (`None` on SQLite, which has no
+    /// notifications: the relay polls it instead).
+    ///
+    /// # Errors
+    /// The database cannot be reached.
+    pub async fn change_listener(&self) -> Result<Option<sqlx::postgres::PgListener>, StoreError> {
+        match &self.backend {
+            Backend::Postgres(pool) => {
+                let mut listener = sqlx::postgres::PgListener::connect_with(pool).await?;
+                listener.listen(CHANGES_CHANNEL).await?;
+                Ok(Some(listener))
+            }
+            Backend::Sqlite(_) => Ok(None),
+        }
     }
 
     /// Closes every connection; later calls fail with `Unavailable`.

@@ -6,11 +6,7 @@ use growdesk_domain::{Attachment, Author, Message, Role};
 use sqlx::QueryBuilder;
 use uuid::Uuid;
 
-use crate::dialect::pick;
-use crate::events::{NewEvent, insert_events};
-use crate::idempotency::{IdempotencyClaim, claim_or_return};
-use crate::tickets::{TicketState, write_ticket_state};
-use crate::{Created, Stamp, Store, StoreError, on_backend};
+use crate::{Stamp, Store, StoreError, on_backend};
 
 /// A message to store.
 #[derive(Debug, Clone)]
@@ -30,18 +26,6 @@ pub struct NewAttachment {
     pub content_type: String,
     pub size: i64,
     pub sha256: String,
-}
-
-/// A message post: the message, its files, and the ticket's state after it, written together.
-#[derive(Debug, Clone)]
-pub struct MessagePost {
-    pub message: NewMessage,
-    pub attachments: Vec<NewAttachment>,
-    /// The ticket version the state was computed from.
-    pub expected_version: i64,
-    pub ticket_state: TicketState,
-    /// Besides `message_created` and `attachment_added`, which are added here (status changes).
-    pub events: Vec<NewEvent>,
 }
 
 /// An attachment with what deciding who may download it needs.
@@ -101,76 +85,6 @@ const SELECT_ATTACHMENTS: &str = "SELECT a.id, a.message_id, a.ticket_id, a.file
      m.internal FROM attachments a JOIN messages m ON m.id = a.message_id";
 
 impl Store {
-    /// Stores a message with its attachments and writes the ticket's new state, if the ticket
-    /// is still at the version the state was computed from; all or nothing.
-    ///
-    /// # Errors
-    /// The database failed.
-    pub async fn post_message(
-        &self,
-        post: MessagePost,
-        claim: Option<&IdempotencyClaim>,
-    ) -> Result<Created, StoreError> {
-        let now = Stamp::now();
-        let message = &post.message;
-        let mut events = post.events.clone();
-        let event = |kind, data| NewEvent {
-            ticket_id: message.ticket_id,
-            kind,
-            actor_id: Some(message.author_id),
-            internal: message.internal,
-            data,
-        };
-        events.push(event(
-            growdesk_domain::EventKind::MessageCreated,
-            serde_json::json!({"message_id": message.id}),
-        ));
-        for attachment in &post.attachments {
-            events.push(event(
-                growdesk_domain::EventKind::AttachmentAdded,
-                serde_json::json!({"message_id": message.id, "attachment_id": attachment.id, "filename": attachment.filename}),
-            ));
-        }
-        on_backend!(self, pool => {
-            let mut tx = pool.begin_with(pick(pool, "BEGIN", "BEGIN IMMEDIATE")).await?;
-            claim_or_return!(pool, tx, claim, message.id, now);
-            if !write_ticket_state!(tx, message.ticket_id, post.expected_version, &post.ticket_state, now) {
-                tx.rollback().await?;
-                return Ok(Created::Stale);
-            }
-            sqlx::query(
-                "INSERT INTO messages (id, ticket_id, author_id, body, internal, created_at) VALUES ($1, $2, $3, $4, $5, $6)",
-            )
-            .bind(message.id)
-            .bind(message.ticket_id)
-            .bind(message.author_id)
-            .bind(&message.body)
-            .bind(message.internal)
-            .bind(now)
-            .execute(&mut *tx)
-            .await?;
-            for attachment in &post.attachments {
-                sqlx::query(
-                    "INSERT INTO attachments (id, message_id, ticket_id, filename, content_type, size, sha256, created_at) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-                )
-                .bind(attachment.id)
-                .bind(message.id)
-                .bind(message.ticket_id)
-                .bind(&attachment.filename)
-                .bind(&attachment.content_type)
-                .bind(attachment.size)
-                .bind(&attachment.sha256)
-                .bind(now)
-                .execute(&mut *tx)
-                .await?;
-            }
-            insert_events!(tx, &events, now);
-            tx.commit().await?;
-            Ok(Created::New(message.id))
-        })
-    }
-
     /// One message with its author and attachments.
     ///
     /// # Errors
@@ -185,6 +99,27 @@ impl Store {
             .with_attachments(row.into_iter().collect())
             .await?
             .pop())
+    }
+
+    /// The messages with these ids (any order), with authors and attachments.
+    ///
+    /// # Errors
+    /// The database failed.
+    pub async fn messages_by_ids(&self, ids: &[Uuid]) -> Result<Vec<Message>, StoreError> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let rows: Vec<MessageRow> = on_backend!(self, pool => {
+            let mut query = QueryBuilder::new(SELECT_MESSAGES);
+            query.push(" WHERE m.id IN (");
+            let mut list = query.separated(", ");
+            for id in ids {
+                list.push_bind(*id);
+            }
+            query.push(")");
+            query.build_query_as().fetch_all(pool).await
+        })?;
+        self.with_attachments(rows).await
     }
 
     /// A page of a ticket's messages, oldest first, after message `after`; internal notes only

@@ -6,6 +6,7 @@
 use uuid::Uuid;
 
 use crate::dialect::pick;
+use crate::events::notify_changes;
 use crate::{Stamp, Store, StoreError, UserCredentials, on_backend};
 
 /// A session to open, with its first refresh token.
@@ -42,6 +43,12 @@ pub struct SessionPrincipal {
 #[derive(sqlx::FromRow)]
 struct ConsumedToken {
     session_id: Uuid,
+}
+
+/// Which sessions of a user to revoke.
+enum SessionScope {
+    One(Uuid),
+    AllBut(Option<Uuid>),
 }
 
 #[derive(sqlx::FromRow)]
@@ -158,7 +165,8 @@ impl Store {
         })
     }
 
-    /// Revokes one session of `user_id`; returns whether it existed and was live.
+    /// Revokes one session of `user_id`, recording the revocation for open sockets; returns
+    /// whether it existed and was live.
     ///
     /// # Errors
     /// The database failed.
@@ -167,18 +175,13 @@ impl Store {
         user_id: Uuid,
         session_id: Uuid,
     ) -> Result<bool, StoreError> {
-        let result = on_backend!(self, pool => sqlx::query(
-                "UPDATE sessions SET revoked_at = $3 WHERE id = $1 AND user_id = $2 AND revoked_at IS NULL")
-            .bind(session_id)
-            .bind(user_id)
-            .bind(Stamp::now())
-            .execute(pool)
+        self.revoke_sessions(user_id, SessionScope::One(session_id))
             .await
-            .map(|done| done.rows_affected()))?;
-        Ok(result > 0)
+            .map(|revoked| revoked > 0)
     }
 
-    /// Revokes every live session of `user_id` except `keep`; returns how many.
+    /// Revokes every live session of `user_id` except `keep`, recording each for open sockets;
+    /// returns how many.
     ///
     /// # Errors
     /// The database failed.
@@ -187,15 +190,45 @@ impl Store {
         user_id: Uuid,
         keep: Option<Uuid>,
     ) -> Result<u64, StoreError> {
-        let revoked = on_backend!(self, pool => sqlx::query(
-                "UPDATE sessions SET revoked_at = $3 \
-                 WHERE user_id = $1 AND revoked_at IS NULL AND ($2 IS NULL OR id <> $2)")
-            .bind(user_id)
-            .bind(keep)
-            .bind(Stamp::now())
-            .execute(pool)
+        self.revoke_sessions(user_id, SessionScope::AllBut(keep))
             .await
-            .map(|done| done.rows_affected()))?;
+    }
+
+    async fn revoke_sessions(&self, user_id: Uuid, scope: SessionScope) -> Result<u64, StoreError> {
+        let (only, keep) = match scope {
+            SessionScope::One(session) => (Some(session), None),
+            SessionScope::AllBut(keep) => (None, keep),
+        };
+        let now = Stamp::now();
+        let revoked = on_backend!(self, pool => {
+            let mut tx = pool.begin_with(pick(pool, "BEGIN", "BEGIN IMMEDIATE")).await?;
+            let chosen = "user_id = $1 AND revoked_at IS NULL AND ($2 IS NULL OR id = $2) AND ($3 IS NULL OR id <> $3)";
+            sqlx::query(sqlx::AssertSqlSafe(format!(
+                "INSERT INTO session_revocations (user_id, session_id, created_at) SELECT user_id, id, $4 FROM sessions WHERE {chosen}"
+            )))
+            .bind(user_id)
+            .bind(only)
+            .bind(keep)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+            let revoked = sqlx::query(sqlx::AssertSqlSafe(format!("UPDATE sessions SET revoked_at = $4 WHERE {chosen}")))
+                .bind(user_id)
+                .bind(only)
+                .bind(keep)
+                .bind(now)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+            if revoked > 0 {
+                notify_changes!(pool, tx);
+            }
+            tx.commit().await?;
+            Ok::<u64, sqlx::Error>(revoked)
+        })?;
+        if revoked > 0 {
+            self.announce_change();
+        }
         Ok(revoked)
     }
 
@@ -211,7 +244,7 @@ impl Store {
     ) -> Result<Option<SessionPrincipal>, StoreError> {
         let row: Option<PrincipalRow> = on_backend!(self, pool => sqlx::query_as(
                 "SELECT u.id, u.email, u.name, u.role, u.active, u.created_at, u.updated_at, \
-                 u.password_hash, u.token_version, \
+                 u.password_hash, u.token_version, u.notify_new_tickets, \
                  (s.revoked_at IS NOT NULL OR s.expires_at <= $3) AS session_revoked \
                  FROM users u JOIN sessions s ON s.user_id = u.id WHERE u.id = $1 AND s.id = $2")
             .bind(user_id)

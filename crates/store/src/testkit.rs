@@ -5,6 +5,7 @@
 //! tests fail with a message saying so, rather than being skipped.
 
 use std::str::FromStr;
+use std::sync::Arc;
 
 use sqlx::postgres::PgConnectOptions;
 use sqlx::{ConnectOptions, Connection};
@@ -25,12 +26,15 @@ pub struct TestDatabase {
 #[derive(Debug)]
 enum Cleanup {
     Sqlite(
-        #[allow(dead_code, reason = "dropping the directory deletes the file")] tempfile::TempDir,
+        #[allow(dead_code, reason = "dropping the last handle deletes the file")]
+        Arc<tempfile::TempDir>,
     ),
     Postgres {
         server_url: String,
         name: String,
     },
+    /// A second handle on a PostgreSQL database the first handle removes.
+    Shared,
 }
 
 impl TestDatabase {
@@ -45,7 +49,7 @@ impl TestDatabase {
                 let url = format!("sqlite://{}", dir.path().join("growdesk.db").display());
                 Self {
                     url,
-                    cleanup: Cleanup::Sqlite(dir),
+                    cleanup: Cleanup::Sqlite(Arc::new(dir)),
                 }
             }
             BackendKind::Postgres => {
@@ -69,6 +73,19 @@ impl TestDatabase {
                     cleanup: Cleanup::Postgres { server_url, name },
                 }
             }
+        }
+    }
+
+    /// Another handle on the same database (for a second server instance); the database is
+    /// removed only when the first handle is dropped, which must outlive this one.
+    pub fn share(&self) -> Self {
+        let cleanup = match &self.cleanup {
+            Cleanup::Sqlite(dir) => Cleanup::Sqlite(Arc::clone(dir)),
+            _ => Cleanup::Shared,
+        };
+        Self {
+            url: self.url.clone(),
+            cleanup,
         }
     }
 

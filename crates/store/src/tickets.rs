@@ -23,56 +23,15 @@ macro_rules! push_sort_key {
     };
 }
 
-/// Writes a `TicketState` over ticket `$id` at `$version` inside `$tx`; evaluates to whether
-/// the row was at that version. Shared by ticket changes and message posts.
-macro_rules! write_ticket_state {
-    ($tx:ident, $id:expr, $version:expr, $state:expr, $now:expr) => {{
-        let state: &$crate::tickets::TicketState = $state;
-        let updated = sqlx::query(
-            "UPDATE tickets SET subject = $3, status = $4, priority = $5, category_id = $6, assignee_id = $7, \
-             first_response_at = $8, resolved_at = $9, closed_at = $10, version = version + 1, updated_at = $11 \
-             WHERE id = $1 AND version = $2",
-        )
-        .bind($id)
-        .bind($version)
-        .bind(&state.subject)
-        .bind(state.status.as_str())
-        .bind(state.priority.rank())
-        .bind(state.category_id)
-        .bind(state.assignee_id)
-        .bind(state.first_response_at)
-        .bind(state.resolved_at)
-        .bind(state.closed_at)
-        .bind($now)
-        .execute(&mut *$tx)
-        .await?
-        .rows_affected();
-        if updated == 1 {
-            if let Some(tags) = &state.tags {
-                sqlx::query("DELETE FROM ticket_tags WHERE ticket_id = $1").bind($id).execute(&mut *$tx).await?;
-                for tag in tags {
-                    sqlx::query("INSERT INTO ticket_tags (ticket_id, tag) VALUES ($1, $2)")
-                        .bind($id)
-                        .bind(tag)
-                        .execute(&mut *$tx)
-                        .await?;
-                }
-            }
-        }
-        updated == 1
-    }};
-}
-pub(crate) use write_ticket_state;
-
 /// Selects a ticket with its requester's and assignee's names: one query for a whole page.
-const SELECT_TICKETS: &str = "SELECT t.id, t.number, t.subject, t.status, t.priority, t.category_id, \
+pub(crate) const SELECT_TICKETS: &str = "SELECT t.id, t.number, t.subject, t.status, t.priority, t.category_id, \
      t.requester_id, r.name AS requester_name, r.email AS requester_email, \
      t.assignee_id, a.name AS assignee_name, t.source, t.version, t.created_at, t.updated_at, \
      t.first_response_at, t.resolved_at, t.closed_at \
      FROM tickets t JOIN users r ON r.id = t.requester_id LEFT JOIN users a ON a.id = t.assignee_id";
 
 #[derive(sqlx::FromRow)]
-struct TicketRow {
+pub(crate) struct TicketRow {
     id: Uuid,
     number: i64,
     subject: String,
@@ -94,7 +53,7 @@ struct TicketRow {
 }
 
 impl TicketRow {
-    fn into_ticket(self, tags: Vec<String>) -> Result<Ticket, StoreError> {
+    pub(crate) fn into_ticket(self, tags: Vec<String>) -> Result<Ticket, StoreError> {
         let corrupt = |what: &str, value: &str| {
             StoreError::Corrupt(format!("ticket {} has {what} {value:?}", self.id))
         };
@@ -141,6 +100,8 @@ impl TicketRow {
 /// A ticket to open, with its first message (the description).
 #[derive(Debug, Clone)]
 pub struct NewTicket {
+    /// A fresh UUIDv7, chosen by the caller so notifications can name the ticket.
+    pub id: Uuid,
     pub subject: String,
     pub priority: Priority,
     pub category_id: Option<Uuid>,
@@ -151,6 +112,8 @@ pub struct NewTicket {
     pub actor_id: Uuid,
     /// The description, authored by the requester.
     pub description: String,
+    /// Written with the ticket's own events (notifications about it).
+    pub extra_events: Vec<NewEvent>,
 }
 
 /// The changeable state of a ticket, complete: the service reads a ticket, applies the rules,
@@ -281,7 +244,7 @@ impl Store {
         new: NewTicket,
         claim: Option<&IdempotencyClaim>,
     ) -> Result<Created, StoreError> {
-        let id = Uuid::now_v7();
+        let id = new.id;
         let message = NewMessage {
             id: Uuid::now_v7(),
             ticket_id: id,
@@ -292,7 +255,7 @@ impl Store {
         let now = Stamp::now();
         on_backend!(self, pool => {
             let mut tx = pool.begin_with(pick(pool, "BEGIN", "BEGIN IMMEDIATE")).await?;
-            claim_or_return!(pool, tx, claim, id, now);
+            claim_or_return!(pool, tx, claim, id, now, Created::Replayed, Created::KeyReused);
             let sql = format!(
                 "INSERT INTO tickets (id, number, subject, status, priority, category_id, requester_id, source, \
                  created_at, updated_at) VALUES ($1, {}, $2, 'open', $3, $4, $5, $6, $7, $7) RETURNING number",
@@ -326,7 +289,7 @@ impl Store {
             .bind(now)
             .execute(&mut *tx)
             .await?;
-            let events = [
+            let mut events = vec![
                 NewEvent::public(id, growdesk_domain::EventKind::Created, Some(new.actor_id), serde_json::json!({
                     "number": number,
                     "subject": new.subject,
@@ -340,8 +303,10 @@ impl Store {
                     "message_id": message.id,
                 })),
             ];
-            insert_events!(tx, &events, now);
+            events.extend(new.extra_events.iter().cloned());
+            insert_events!(pool, tx, &events, now);
             tx.commit().await?;
+            self.announce_change();
             Ok(Created::New(id))
         })
     }
@@ -464,32 +429,6 @@ impl Store {
         Ok(tags)
     }
 
-    /// Writes `state` if the ticket is still at `expected_version`, bumping the version, with
-    /// `events`, in one transaction. `false` when it changed in between (or is gone).
-    ///
-    /// # Errors
-    /// `MissingReference` for an unknown category or assignee.
-    pub async fn update_ticket(
-        &self,
-        id: Uuid,
-        expected_version: i64,
-        state: &TicketState,
-        events: &[NewEvent],
-    ) -> Result<bool, StoreError> {
-        let now = Stamp::now();
-        on_backend!(self, pool => {
-            let mut tx = pool.begin_with(pick(pool, "BEGIN", "BEGIN IMMEDIATE")).await?;
-            let applied = write_ticket_state!(tx, id, expected_version, state, now);
-            if !applied {
-                tx.rollback().await?;
-                return Ok(false);
-            }
-            insert_events!(tx, events, now);
-            tx.commit().await?;
-            Ok(true)
-        })
-    }
-
     /// Deletes a ticket with its messages, attachments and tags, leaving a `deleted` event.
     /// Whether it existed.
     ///
@@ -505,8 +444,9 @@ impl Store {
                 return Ok(false);
             }
             let events = [NewEvent::public(id, growdesk_domain::EventKind::Deleted, Some(actor), serde_json::json!({}))];
-            insert_events!(tx, &events, now);
+            insert_events!(pool, tx, &events, now);
             tx.commit().await?;
+            self.announce_change();
             Ok(true)
         })
     }

@@ -3,12 +3,14 @@
 use growdesk_domain::{Role, User};
 use uuid::Uuid;
 
+use crate::dialect::pick;
+use crate::events::notify_changes;
 use crate::{Stamp, Store, StoreError, on_backend};
 
 /// The columns `UserRow` reads, in one place so every query selects the same set.
 macro_rules! user_columns {
     () => {
-        "id, email, name, role, active, created_at, updated_at, password_hash, token_version"
+        "id, email, name, role, active, created_at, updated_at, password_hash, token_version, notify_new_tickets"
     };
 }
 
@@ -23,6 +25,7 @@ pub(crate) struct UserRow {
     updated_at: Stamp,
     password_hash: Option<String>,
     token_version: i64,
+    notify_new_tickets: bool,
 }
 
 impl TryFrom<UserRow> for UserCredentials {
@@ -40,6 +43,7 @@ impl TryFrom<UserRow> for UserCredentials {
                 name: row.name,
                 role,
                 active: row.active,
+                notify_new_tickets: row.notify_new_tickets,
                 created_at: row.created_at.into(),
                 updated_at: row.updated_at.into(),
             },
@@ -77,6 +81,8 @@ pub struct UserChanges {
     pub password_hash: Option<String>,
     /// Invalidate every access token issued so far.
     pub bump_token_version: bool,
+    /// Staff: be notified of every new ticket.
+    pub notify_new_tickets: Option<bool>,
 }
 
 /// Filters for the admin's user list.
@@ -198,20 +204,40 @@ impl Store {
         id: Uuid,
         changes: UserChanges,
     ) -> Result<Option<User>, StoreError> {
-        let row: Option<UserRow> = on_backend!(self, pool => sqlx::query_as(concat!(
-                "UPDATE users SET name = COALESCE($2, name), role = COALESCE($3, role), ",
-                "active = COALESCE($4, active), password_hash = COALESCE($5, password_hash), ",
-                "token_version = token_version + $6, updated_at = $7 ",
-                "WHERE id = $1 RETURNING ", user_columns!()))
-            .bind(id)
-            .bind(&changes.name)
-            .bind(changes.role.map(Role::as_str))
-            .bind(changes.active)
-            .bind(&changes.password_hash)
-            .bind(i64::from(changes.bump_token_version))
-            .bind(Stamp::now())
-            .fetch_optional(pool)
-            .await)?;
+        let now = Stamp::now();
+        let row: Option<UserRow> = on_backend!(self, pool => {
+            let mut tx = pool.begin_with(pick(pool, "BEGIN", "BEGIN IMMEDIATE")).await?;
+            let row: Option<UserRow> = sqlx::query_as(concat!(
+                    "UPDATE users SET name = COALESCE($2, name), role = COALESCE($3, role), ",
+                    "active = COALESCE($4, active), password_hash = COALESCE($5, password_hash), ",
+                    "notify_new_tickets = COALESCE($8, notify_new_tickets), ",
+                    "token_version = token_version + $6, updated_at = $7 ",
+                    "WHERE id = $1 RETURNING ", user_columns!()))
+                .bind(id)
+                .bind(&changes.name)
+                .bind(changes.role.map(Role::as_str))
+                .bind(changes.active)
+                .bind(&changes.password_hash)
+                .bind(i64::from(changes.bump_token_version))
+                .bind(now)
+                .bind(changes.notify_new_tickets)
+                .fetch_optional(&mut *tx)
+                .await?;
+            if row.is_some() && changes.bump_token_version {
+                // Every token of the user is now invalid: their sockets must close too.
+                sqlx::query("INSERT INTO session_revocations (user_id, session_id, created_at) VALUES ($1, NULL, $2)")
+                    .bind(id)
+                    .bind(now)
+                    .execute(&mut *tx)
+                    .await?;
+                notify_changes!(pool, tx);
+            }
+            tx.commit().await?;
+            Ok::<_, sqlx::Error>(row)
+        })?;
+        if changes.bump_token_version {
+            self.announce_change();
+        }
         row.map(into_user).transpose()
     }
 
@@ -225,6 +251,34 @@ impl Store {
             .fetch_optional(pool)
             .await)?;
         Ok(found.is_some())
+    }
+}
+
+impl Store {
+    /// Active staff who asked to be notified of every new ticket.
+    ///
+    /// # Errors
+    /// The database failed.
+    pub async fn staff_notified_of_new_tickets(&self) -> Result<Vec<Uuid>, StoreError> {
+        let ids: Vec<Uuid> = on_backend!(self, pool => sqlx::query_scalar(
+                "SELECT id FROM users WHERE notify_new_tickets = TRUE AND active = TRUE AND role IN ('admin', 'agent')")
+            .fetch_all(pool)
+            .await)?;
+        Ok(ids)
+    }
+}
+
+impl Store {
+    /// Every active agent and admin (few): for resolving mentions.
+    ///
+    /// # Errors
+    /// The database failed.
+    pub async fn active_staff(&self) -> Result<Vec<User>, StoreError> {
+        let rows: Vec<UserRow> = on_backend!(self, pool => sqlx::query_as(concat!(
+                "SELECT ", user_columns!(), " FROM users WHERE active = TRUE AND role IN ('admin', 'agent') ORDER BY id"))
+            .fetch_all(pool)
+            .await)?;
+        rows.into_iter().map(into_user).collect()
     }
 }
 

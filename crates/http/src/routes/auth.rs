@@ -52,6 +52,8 @@ pub(crate) struct RefreshRequest {
 #[serde(deny_unknown_fields)]
 pub(crate) struct UpdateMeRequest {
     name: Option<String>,
+    /// Staff only: be notified of every new ticket.
+    notify_new_tickets: Option<bool>,
     password: Option<String>,
     current_password: Option<String>,
 }
@@ -174,6 +176,7 @@ async fn update_me(
 ) -> Result<axum::Json<User>, ApiError> {
     let changes = ProfileChanges {
         name: body.name,
+        notify_new_tickets: body.notify_new_tickets,
         password: body.password,
         current_password: body.current_password,
     };

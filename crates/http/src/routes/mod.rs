@@ -3,9 +3,11 @@
 
 pub(crate) mod auth;
 pub(crate) mod catalog;
+pub(crate) mod notifications;
 pub(crate) mod ops;
 pub(crate) mod tickets;
 pub(crate) mod users;
+pub(crate) mod ws;
 
 use growdesk_service::pagination::Page;
 use serde::{Deserialize, Deserializer, Serialize};

@@ -59,7 +59,7 @@ fn if_match(headers: &HeaderMap) -> Result<Option<i64>, ApiError> {
         return Ok(None);
     }
     let tag = text.trim_start_matches("W/").trim_matches('"');
-    tag.parse().map(Some).map_err(|_| ApiError::BadRequest {
+    tag.parse().map(Some).map_err(|_| ApiError::Refused {
         status: StatusCode::BAD_REQUEST,
         detail: "If-Match must be an ETag this server sent".to_owned(),
     })
@@ -425,7 +425,7 @@ async fn post_message(
     let draft = if multipart {
         let form = Multipart::from_request(request, &state)
             .await
-            .map_err(|rejection| ApiError::BadRequest {
+            .map_err(|rejection| ApiError::Refused {
                 status: rejection.status(),
                 detail: rejection.body_text(),
             })?;
@@ -446,20 +446,16 @@ async fn post_message(
 }
 
 async fn read_message_form(mut form: Multipart) -> Result<MessageDraft, ApiError> {
-    let bad = |detail: String| ApiError::BadRequest {
+    let bad = |detail: String| ApiError::Refused {
         status: StatusCode::BAD_REQUEST,
         detail,
     };
     let mut draft = MessageDraft::default();
     let mut body = None;
-    while let Some(field) = form
-        .next_field()
-        .await
-        .map_err(|error| ApiError::BadRequest {
-            status: error.status(),
-            detail: error.body_text(),
-        })?
-    {
+    while let Some(field) = form.next_field().await.map_err(|error| ApiError::Refused {
+        status: error.status(),
+        detail: error.body_text(),
+    })? {
         let name = field.name().unwrap_or_default().to_owned();
         match name.as_str() {
             "body" => body = Some(field.text().await.map_err(|error| bad(error.body_text()))?),
@@ -481,7 +477,7 @@ async fn read_message_form(mut form: Multipart) -> Result<MessageDraft, ApiError
                     .content_type()
                     .unwrap_or("application/octet-stream")
                     .to_owned();
-                let bytes = field.bytes().await.map_err(|error| ApiError::BadRequest {
+                let bytes = field.bytes().await.map_err(|error| ApiError::Refused {
                     status: error.status(),
                     detail: error.body_text(),
                 })?;

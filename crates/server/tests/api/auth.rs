@@ -46,6 +46,7 @@ async fn admin_signs_in_and_reads_me(kind: BackendKind) {
             "email",
             "id",
             "name",
+            "notify_new_tickets",
             "role",
             "updated_at"
         ]

@@ -49,7 +49,15 @@ pub(crate) async fn spawn_app_with(
     kind: BackendKind,
     adjust: impl FnOnce(&mut Settings),
 ) -> TestApp {
-    let database = TestDatabase::create(kind).await;
+    start(TestDatabase::create(kind).await, adjust).await
+}
+
+/// Another instance (its own pool, hub and relay) on `first`'s database.
+pub(crate) async fn spawn_second_instance(first: &TestApp) -> TestApp {
+    start(first.database.share(), |_| {}).await
+}
+
+async fn start(database: TestDatabase, adjust: impl FnOnce(&mut Settings)) -> TestApp {
     let data = tempfile::tempdir().expect("data directory");
     let mut settings = test_settings(database.url(), data.path().to_owned());
     adjust(&mut settings);

@@ -29,4 +29,5 @@ mod http_errors;
 mod matrix;
 mod openapi;
 mod operations;
+mod realtime;
 mod tickets;

@@ -20,6 +20,8 @@ struct Fixture {
     faq: String,
     /// A customer account for the user routes.
     user: String,
+    /// The agent's notification that the ticket was assigned to them.
+    notification: String,
 }
 
 struct Identities {
@@ -35,7 +37,8 @@ type Expected = [u16; 5];
 
 struct Case {
     method: Method,
-    /// With `{ticket}`, `{public_file}`, `{internal_file}`, `{category}`, `{faq}`, `{user}`.
+    /// With `{ticket}`, `{public_file}`, `{internal_file}`, `{category}`, `{faq}`, `{user}`,
+    /// `{notification}`.
     path: &'static str,
     body: fn(&Identities) -> Option<Value>,
     expected: Expected,
@@ -186,6 +189,24 @@ fn cases() -> Vec<Case> {
             none,
             [401, 403, 403, 204, 204],
         ),
+        case(
+            M::GET,
+            "/api/notifications",
+            none,
+            [401, 200, 200, 200, 200],
+        ),
+        case(
+            M::POST,
+            "/api/notifications/{notification}/read",
+            none,
+            [401, 404, 404, 204, 404],
+        ),
+        case(
+            M::POST,
+            "/api/notifications/read-all",
+            none,
+            [401, 200, 200, 200, 200],
+        ),
         case(M::GET, "/api/users", none, [401, 403, 403, 403, 200]),
         case(
             M::POST,
@@ -220,6 +241,10 @@ const EXEMPT: &[(&str, &str)] = &[
     (
         "POST /api/auth/logout",
         "ends the caller's session; tests in auth.rs",
+    ),
+    (
+        "GET /api/ws",
+        "the WebSocket handshake; tests in realtime.rs",
     ),
 ];
 
@@ -290,6 +315,19 @@ async fn fixture(app: &TestApp, ids: &Identities) -> Fixture {
         )
         .await,
     );
+    app.post(
+        &format!("/api/tickets/{ticket}/assign"),
+        Some(&ids.admin),
+        json!({"assignee_id": ids.agent_id}),
+    )
+    .await
+    .expect(200);
+    let inbox = app
+        .get("/api/notifications?limit=1", &ids.agent)
+        .await
+        .expect(200)
+        .body;
+    let notification = inbox["items"][0]["id"].as_str().unwrap().to_owned();
     Fixture {
         ticket,
         public_file,
@@ -297,6 +335,7 @@ async fn fixture(app: &TestApp, ids: &Identities) -> Fixture {
         category,
         faq,
         user,
+        notification,
     }
 }
 
@@ -307,11 +346,16 @@ fn fill(path: &str, fixture: &Fixture) -> String {
         .replace("{category}", &fixture.category)
         .replace("{faq}", &fixture.faq)
         .replace("{user}", &fixture.user)
+        .replace("{notification}", &fixture.notification)
 }
 
-/// Everything a request could have changed, as the admin sees it.
-async fn snapshot(app: &TestApp, admin: &str, fixture: &Fixture) -> Value {
+/// Everything a request could have changed, as the admin (and the agent, for their inbox)
+/// sees it.
+async fn snapshot(app: &TestApp, ids: &Identities, fixture: &Fixture) -> Value {
+    let admin = &ids.admin;
     let mut state = serde_json::Map::new();
+    let inbox = app.get("/api/notifications?limit=100", &ids.agent).await;
+    state.insert("agent inbox".to_owned(), inbox.body);
     for path in [
         format!("/api/tickets/{}", fixture.ticket),
         format!("/api/tickets/{}/messages?limit=100", fixture.ticket),
@@ -334,7 +378,6 @@ async fn snapshot(app: &TestApp, admin: &str, fixture: &Fixture) -> Value {
 
 async fn every_identity_gets_the_expected_answer_and_refusals_change_nothing(kind: BackendKind) {
     let app = spawn_app(kind).await;
-    let admin = app.admin_token().await;
     let (customer_a, _) = app.user_token("a@example.com", "customer").await;
     let (customer_b, _) = app.user_token("b@example.com", "customer").await;
     let (agent, agent_user) = app.user_token("agent@example.com", "agent").await;
@@ -360,7 +403,7 @@ async fn every_identity_gets_the_expected_answer_and_refusals_change_nothing(kin
         for ((name, token), expected) in who.into_iter().zip(case.expected) {
             let fixture = fixture(&app, &ids).await;
             let path = fill(case.path, &fixture);
-            let before = snapshot(&app, &admin, &fixture).await;
+            let before = snapshot(&app, &ids, &fixture).await;
             let reply = app
                 .call(case.method.clone(), &path, token, (case.body)(&ids))
                 .await;
@@ -374,7 +417,7 @@ async fn every_identity_gets_the_expected_answer_and_refusals_change_nothing(kin
             );
             if expected >= 400 {
                 reply.problem(expected);
-                let after = snapshot(&app, &admin, &fixture).await;
+                let after = snapshot(&app, &ids, &fixture).await;
                 assert_eq!(
                     before, after,
                     "{name}: refused {} {} changed something",
@@ -401,6 +444,7 @@ fn every_route_is_in_the_matrix() {
                 "{category}",
                 "{faq}",
                 "{user}",
+                "{notification}",
             ] {
                 path = path.replace(placeholder, "{id}");
             }

@@ -1,0 +1,367 @@
+//! The hub: every open socket of this instance, the signals fanned out to them, connection
+//! caps, presence, and revocation.
+
+use std::collections::{BTreeMap, HashMap};
+use std::net::IpAddr;
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use growdesk_domain::{Message, Notification};
+use growdesk_store::FeedEvent;
+use tokio::sync::broadcast;
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+use uuid::Uuid;
+
+use crate::frames::Person;
+
+/// A logged event with what its frame carries.
+#[derive(Debug, Clone)]
+pub struct EventSignal {
+    pub feed: FeedEvent,
+    pub message: Option<Message>,
+    pub notification: Option<Notification>,
+}
+
+/// What the relay and the sessions publish to every session of this instance.
+#[derive(Debug, Clone)]
+pub enum Signal {
+    /// A logged event, with the message or notification it is about.
+    Event(Box<EventSignal>),
+    Typing {
+        ticket_id: Uuid,
+        user: Person,
+        typing: bool,
+    },
+    Presence {
+        ticket_id: Uuid,
+        viewers: Vec<Person>,
+    },
+}
+
+/// Caps that keep one user or address from holding the server's sockets.
+#[derive(Debug, Clone, Copy)]
+pub struct HubLimits {
+    pub per_user: usize,
+    pub per_ip: usize,
+    /// Signals buffered for a session before it counts as too slow and is closed.
+    pub backlog: usize,
+}
+
+/// Why a socket was not accepted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum RegistrationRefused {
+    #[error("too many open connections for this user")]
+    TooManyForUser,
+    #[error("too many open connections from this address")]
+    TooManyForAddress,
+    #[error("the server is shutting down")]
+    ShuttingDown,
+}
+
+#[derive(Debug)]
+struct Connection {
+    id: Uuid,
+    user_id: Uuid,
+    session_id: Uuid,
+    ip: IpAddr,
+    closer: CancellationToken,
+}
+
+#[derive(Debug, Default)]
+struct State {
+    connections: HashMap<Uuid, Connection>,
+    /// ticket → connection → the staff member viewing it.
+    viewers: HashMap<Uuid, BTreeMap<Uuid, Person>>,
+}
+
+#[derive(Debug)]
+struct Inner {
+    signals: broadcast::Sender<Arc<Signal>>,
+    state: Mutex<State>,
+    limits: HubLimits,
+    /// Cancelled when the server shuts down: sessions close with 1001.
+    shutdown: CancellationToken,
+    /// The running sessions, so shutdown can wait for their goodbyes.
+    sessions: TaskTracker,
+}
+
+/// The hub. Cheap to clone.
+#[derive(Debug, Clone)]
+pub struct Hub {
+    inner: Arc<Inner>,
+}
+
+impl Hub {
+    pub fn new(limits: HubLimits) -> Self {
+        let (signals, _) = broadcast::channel(limits.backlog.max(16));
+        Self {
+            inner: Arc::new(Inner {
+                signals,
+                state: Mutex::new(State::default()),
+                limits,
+                shutdown: CancellationToken::new(),
+                sessions: TaskTracker::new(),
+            }),
+        }
+    }
+
+    fn state(&self) -> MutexGuard<'_, State> {
+        // A panic while holding the lock leaves plain maps behind, still usable.
+        self.inner
+            .state
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    pub fn limits(&self) -> HubLimits {
+        self.inner.limits
+    }
+
+    /// Sends a signal to every session of this instance.
+    pub fn publish(&self, signal: Signal) {
+        // No receiver means no open socket: nothing to deliver.
+        let _ = self.inner.signals.send(Arc::new(signal));
+    }
+
+    /// A receiver of every signal published from now on.
+    pub fn subscribe(&self) -> broadcast::Receiver<Arc<Signal>> {
+        self.inner.signals.subscribe()
+    }
+
+    /// Admits a socket for `user_id`'s session from `ip`, within the caps.
+    ///
+    /// # Errors
+    /// The user or the address holds too many sockets, or the server is stopping.
+    pub fn register(
+        &self,
+        user_id: Uuid,
+        session_id: Uuid,
+        ip: IpAddr,
+    ) -> Result<Registration, RegistrationRefused> {
+        if self.inner.shutdown.is_cancelled() {
+            return Err(RegistrationRefused::ShuttingDown);
+        }
+        let mut state = self.state();
+        let for_user = state
+            .connections
+            .values()
+            .filter(|c| c.user_id == user_id)
+            .count();
+        if for_user >= self.inner.limits.per_user {
+            return Err(RegistrationRefused::TooManyForUser);
+        }
+        let for_ip = state.connections.values().filter(|c| c.ip == ip).count();
+        if for_ip >= self.inner.limits.per_ip {
+            return Err(RegistrationRefused::TooManyForAddress);
+        }
+        let id = Uuid::now_v7();
+        let closer = self.inner.shutdown.child_token();
+        state.connections.insert(
+            id,
+            Connection {
+                id,
+                user_id,
+                session_id,
+                ip,
+                closer: closer.clone(),
+            },
+        );
+        Ok(Registration {
+            hub: self.clone(),
+            id,
+            closer,
+        })
+    }
+
+    /// Closes the sockets of `user_id`'s session (every session when `None`).
+    pub fn revoke(&self, user_id: Uuid, session_id: Option<Uuid>) {
+        let state = self.state();
+        for connection in state.connections.values() {
+            if connection.user_id == user_id
+                && session_id.is_none_or(|session| session == connection.session_id)
+            {
+                tracing::debug!(connection = %connection.id, %user_id, "closing a revoked session's socket");
+                connection.closer.cancel();
+            }
+        }
+    }
+
+    /// Records `viewer` (staff) on `ticket_id` for connection `connection` and publishes the
+    /// new presence; `None` removes the connection's presence.
+    pub(crate) fn set_viewing(&self, ticket_id: Uuid, connection: Uuid, viewer: Option<Person>) {
+        let viewers = {
+            let mut state = self.state();
+            let entry = state.viewers.entry(ticket_id).or_default();
+            let changed = match viewer {
+                Some(person) => entry.insert(connection, person).is_none(),
+                None => entry.remove(&connection).is_some(),
+            };
+            if !changed {
+                return;
+            }
+            let mut people: Vec<Person> = entry.values().cloned().collect();
+            if entry.is_empty() {
+                state.viewers.remove(&ticket_id);
+            }
+            people.sort_by_key(|person| person.id);
+            people.dedup_by_key(|person| person.id);
+            people
+        };
+        self.publish(Signal::Presence { ticket_id, viewers });
+    }
+
+    /// The staff viewing `ticket_id` now.
+    pub(crate) fn viewers(&self, ticket_id: Uuid) -> Vec<Person> {
+        let state = self.state();
+        let mut people: Vec<Person> = state
+            .viewers
+            .get(&ticket_id)
+            .map(|v| v.values().cloned().collect())
+            .unwrap_or_default();
+        people.sort_by_key(|person| person.id);
+        people.dedup_by_key(|person| person.id);
+        people
+    }
+
+    /// How many sockets are open on this instance.
+    pub fn open_connections(&self) -> usize {
+        self.state().connections.len()
+    }
+
+    /// Tracks a session task so shutdown can wait for it.
+    pub fn track<F>(&self, session: F)
+    where
+        F: std::future::Future<Output = ()> + Send + 'static,
+    {
+        self.inner.sessions.spawn(session);
+    }
+
+    /// Asks every session to close (1001) and waits for them, at most `grace`.
+    pub async fn shut_down(&self, grace: std::time::Duration) {
+        self.inner.shutdown.cancel();
+        self.inner.sessions.close();
+        if tokio::time::timeout(grace, self.inner.sessions.wait())
+            .await
+            .is_err()
+        {
+            tracing::warn!("some sockets did not close within the grace period");
+        }
+    }
+
+    /// Whether the server is shutting down.
+    pub(crate) fn is_shutting_down(&self) -> bool {
+        self.inner.shutdown.is_cancelled()
+    }
+}
+
+/// An admitted socket; dropping it frees its place and its presence.
+#[derive(Debug)]
+pub struct Registration {
+    hub: Hub,
+    id: Uuid,
+    closer: CancellationToken,
+}
+
+impl Registration {
+    pub fn id(&self) -> Uuid {
+        self.id
+    }
+
+    /// Cancelled when the session is revoked or the server shuts down.
+    pub fn closer(&self) -> &CancellationToken {
+        &self.closer
+    }
+
+    pub(crate) fn hub(&self) -> &Hub {
+        &self.hub
+    }
+}
+
+impl Drop for Registration {
+    fn drop(&mut self) {
+        let viewing: Vec<Uuid> = {
+            let mut state = self.hub.state();
+            state.connections.remove(&self.id);
+            state
+                .viewers
+                .iter()
+                .filter(|(_, viewers)| viewers.contains_key(&self.id))
+                .map(|(ticket, _)| *ticket)
+                .collect()
+        };
+        for ticket in viewing {
+            self.hub.set_viewing(ticket, self.id, None);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn hub() -> Hub {
+        Hub::new(HubLimits {
+            per_user: 2,
+            per_ip: 3,
+            backlog: 16,
+        })
+    }
+
+    #[test]
+    fn caps_hold_and_dropping_frees_the_place() {
+        let hub = hub();
+        let (user, other) = (Uuid::now_v7(), Uuid::now_v7());
+        let ip: IpAddr = [127, 0, 0, 1].into();
+        let first = hub.register(user, Uuid::now_v7(), ip).unwrap();
+        let _second = hub.register(user, Uuid::now_v7(), ip).unwrap();
+        assert_eq!(
+            hub.register(user, Uuid::now_v7(), ip).unwrap_err(),
+            RegistrationRefused::TooManyForUser
+        );
+        let _third = hub.register(other, Uuid::now_v7(), ip).unwrap();
+        assert_eq!(
+            hub.register(other, Uuid::now_v7(), ip).unwrap_err(),
+            RegistrationRefused::TooManyForAddress
+        );
+        drop(first);
+        assert!(hub.register(other, Uuid::now_v7(), ip).is_ok());
+    }
+
+    #[test]
+    fn revocation_closes_only_the_named_session() {
+        let hub = hub();
+        let user = Uuid::now_v7();
+        let (a, b) = (Uuid::now_v7(), Uuid::now_v7());
+        let ip: IpAddr = [10, 0, 0, 1].into();
+        let on_a = hub.register(user, a, ip).unwrap();
+        let on_b = hub.register(user, b, ip).unwrap();
+        hub.revoke(user, Some(a));
+        assert!(on_a.closer().is_cancelled() && !on_b.closer().is_cancelled());
+        hub.revoke(user, None);
+        assert!(on_b.closer().is_cancelled());
+    }
+
+    #[test]
+    fn presence_follows_registrations() {
+        let hub = hub();
+        let ticket = Uuid::now_v7();
+        let person = Person {
+            id: Uuid::now_v7(),
+            name: "Ana".into(),
+        };
+        let registration = hub
+            .register(person.id, Uuid::now_v7(), [10, 0, 0, 2].into())
+            .unwrap();
+        let mut signals = hub.subscribe();
+        hub.set_viewing(ticket, registration.id(), Some(person.clone()));
+        assert_eq!(hub.viewers(ticket), vec![person]);
+        drop(registration);
+        assert!(hub.viewers(ticket).is_empty());
+        assert!(
+            matches!(&*signals.try_recv().unwrap(), Signal::Presence { viewers, .. } if viewers.len() == 1)
+        );
+        assert!(
+            matches!(&*signals.try_recv().unwrap(), Signal::Presence { viewers, .. } if viewers.is_empty())
+        );
+    }
+}
