@@ -281,3 +281,95 @@ async fn create_user_reads_the_password_from_standard_input() {
     let (status, _) = server.terminate();
     assert!(status.success());
 }
+
+type Socket =
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+/// The next text frame as JSON, within three seconds.
+async fn next_text(socket: &mut Socket) -> serde_json::Value {
+    use futures_util::StreamExt as _;
+    loop {
+        match tokio::time::timeout(std::time::Duration::from_secs(3), socket.next()).await {
+            Ok(Some(Ok(tokio_tungstenite::tungstenite::Message::Text(text)))) => {
+                return serde_json::from_str(&text).unwrap();
+            }
+            Ok(Some(Ok(_))) => {}
+            other => panic!("no frame: {other:?}"),
+        }
+    }
+}
+
+/// Two server processes on one database: a change made through one reaches a socket on the
+/// other within a second (PostgreSQL: NOTIFY; SQLite: the relay's poll of the shared file).
+async fn two_processes_share_realtime(kind: growdesk_store::BackendKind) {
+    let database = growdesk_store::testkit::TestDatabase::create(kind).await;
+    let dirs = [tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap()];
+    let start = |dir: &tempfile::TempDir| {
+        let data = dir.path().join("data").display().to_string();
+        Server::start(
+            dir.path(),
+            &[
+                ("GROWDESK_DATABASE_URL", database.url()),
+                ("GROWDESK_DATA_DIR", &data),
+                (
+                    "GROWDESK_JWT_SECRET",
+                    "a-secret-both-instances-share-0123456789",
+                ),
+                ("GROWDESK_ADMIN_EMAIL", "root@example.com"),
+                ("GROWDESK_ADMIN_PASSWORD", "root-password-1"),
+                ("GROWDESK_REALTIME_POLL_MS", "200"),
+            ],
+        )
+    };
+    let first = start(&dirs[0]);
+    let second = start(&dirs[1]);
+
+    let client = reqwest::Client::new();
+    let login: serde_json::Value = client
+        .post(format!("{}/api/auth/login", first.base))
+        .json(&json!({"email": "root@example.com", "password": "root-password-1"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let token = login["access_token"].as_str().unwrap().to_owned();
+    let url = format!(
+        "{}/api/ws?access_token={token}",
+        second.base.replace("http://", "ws://")
+    );
+    let (mut socket, _) = tokio_tungstenite::connect_async(url).await.unwrap();
+    assert_eq!(next_text(&mut socket).await["type"], "ready");
+    let posted = std::time::Instant::now();
+    let created = client
+        .post(format!("{}/api/tickets", first.base))
+        .bearer_auth(&token)
+        .json(&json!({"subject": "Across processes", "description": "d"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(created.status(), 201);
+    let frame = next_text(&mut socket).await;
+    let delay = posted.elapsed();
+    assert_eq!(frame["event"]["kind"], "created");
+    assert!(
+        delay < std::time::Duration::from_secs(1),
+        "delivered across processes in {delay:?}"
+    );
+    drop(socket);
+    for server in [first, second] {
+        let (status, logs) = server.terminate();
+        assert!(status.success(), "{logs}");
+    }
+}
+
+#[tokio::test]
+async fn two_processes_on_postgres_share_realtime() {
+    two_processes_share_realtime(growdesk_store::BackendKind::Postgres).await;
+}
+
+#[tokio::test]
+async fn two_processes_on_sqlite_share_realtime() {
+    two_processes_share_realtime(growdesk_store::BackendKind::Sqlite).await;
+}

@@ -24,6 +24,7 @@ on_both_backends!(
     the_handshake_checks_token_and_origin,
     notifications_are_stored_and_pushed,
     a_second_instance_delivers_the_first_ones_changes,
+    silent_clients_are_dropped_and_shutdown_says_going_away,
 );
 
 /// A test client for `/api/ws`.
@@ -807,4 +808,31 @@ async fn a_second_instance_delivers_the_first_ones_changes(kind: BackendKind) {
         "delivered in {:?}",
         posted.elapsed()
     );
+}
+
+async fn silent_clients_are_dropped_and_shutdown_says_going_away(kind: BackendKind) {
+    let app = spawn_app_with(kind, |settings| settings.ws_ping_interval_secs = 1).await;
+    let (agent, _) = app.user_token("agent@example.com", "agent").await;
+    let mut silent = Client::connect(&app, &agent, None).await;
+    silent.next_of("ready", WAIT).await.unwrap();
+    // Not reading means not answering the server's pings.
+    tokio::time::sleep(Duration::from_millis(3_500)).await;
+    assert_eq!(
+        silent.closed(WAIT).await,
+        Some(Some(1001)),
+        "a client that answers no ping is dropped"
+    );
+
+    let mut listening = Client::connect(&app, &agent, None).await;
+    listening.next_of("ready", WAIT).await.unwrap();
+    let stopping = tokio::spawn(app.stop());
+    assert_eq!(
+        listening.closed(WAIT).await,
+        Some(Some(1001)),
+        "shutdown closes sockets with 1001"
+    );
+    tokio::time::timeout(Duration::from_secs(10), stopping)
+        .await
+        .expect("the server stops")
+        .unwrap();
 }
