@@ -50,6 +50,10 @@ pub struct Ticket {
     pub resolved_at: Option<OffsetDateTime>,
     #[serde(with = "time::serde::rfc3339::option")]
     pub closed_at: Option<OffsetDateTime>,
+    /// The widget visitor who opened it; only the server uses it (to decide what the visitor
+    /// may see).
+    #[serde(skip)]
+    pub visitor_id: Option<Uuid>,
 }
 
 /// Who wrote a message.

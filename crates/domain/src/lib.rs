@@ -8,6 +8,7 @@ pub mod conversation;
 pub mod ticket;
 pub mod user;
 pub mod validation;
+pub mod widget;
 
 pub use catalog::{Category, Color, Faq};
 pub use conversation::{
@@ -18,3 +19,4 @@ pub use ticket::{
 };
 pub use user::{Email, Password, PersonName, Role, User, ValueError};
 pub use validation::{FieldError, ValidationErrors};
+pub use widget::{Widget, WidgetSettings};

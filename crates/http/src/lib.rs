@@ -47,10 +47,14 @@ const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 /// # Errors
 /// A CORS origin that is not a valid header value.
 pub fn router(state: AppState, options: &RouterOptions) -> Result<Router, StartError> {
-    let (api, document) = openapi::documented_routes();
+    let (api, widget, document) = openapi::documented_routes();
     let cors = cors_layer(&options.cors_origins)?;
     let metrics = axum::middleware::from_fn_with_state(state.clone(), metrics::track);
+    let widget_cors = axum::middleware::from_fn_with_state(state.clone(), routes::widget::cors);
     let router = api
+        .layer(tower::util::option_layer(cors))
+        .merge(widget.layer(widget_cors))
+        .merge(routes::widget::assets())
         .merge(SwaggerUi::new("/api/docs").url("/api/openapi.json", document))
         .fallback(|| async { StatusCode::NOT_FOUND })
         .layer(metrics)
@@ -73,7 +77,6 @@ pub fn router(state: AppState, options: &RouterOptions) -> Result<Router, StartE
         ))
         .layer(CatchPanicLayer::custom(middleware::panic_response))
         .layer(axum::middleware::from_fn(middleware::problem_for_bare_errors))
-        .option_layer(cors)
         .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, options.request_timeout))
         .layer(DefaultBodyLimit::max(options.max_body_bytes));
     Ok(router.layer(middleware))

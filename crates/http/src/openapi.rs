@@ -20,6 +20,8 @@ use crate::state::AppState;
         (name = "faqs", description = "Frequently asked questions"),
         (name = "notifications", description = "The caller's notifications"),
         (name = "realtime", description = "The WebSocket: live events, chat, typing, presence"),
+        (name = "widgets", description = "Chat widget registry (admin)"),
+        (name = "widget", description = "The public widget API, keyed by X-Widget-Key, for visitors"),
         (name = "operations", description = "Health, readiness and metrics"),
     ),
     components(schemas(
@@ -47,22 +49,27 @@ impl Modify for BearerAuth {
     }
 }
 
-/// Every documented route, with the document describing them.
-pub(crate) fn documented_routes() -> (axum::Router<AppState>, OpenApi) {
-    OpenApiRouter::with_openapi(ApiDoc::openapi())
+/// Every documented route, with the document describing them: the `/api` routes and the
+/// public `/widget` routes apart, because they get different CORS.
+pub(crate) fn documented_routes() -> (axum::Router<AppState>, axum::Router<AppState>, OpenApi) {
+    let (widget, widget_document) = routes::widget::router().split_for_parts();
+    let (api, mut document) = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .merge(routes::auth::router())
         .merge(routes::users::router())
         .merge(routes::tickets::router())
         .merge(routes::catalog::router())
         .merge(routes::notifications::router())
         .merge(routes::ws::router())
+        .merge(routes::widgets::router())
         .merge(routes::ops::router())
-        .split_for_parts()
+        .split_for_parts();
+    document.merge(widget_document);
+    (api, widget, document)
 }
 
 /// The OpenAPI document as pretty JSON with a trailing newline: what `api/openapi.json` holds.
 pub fn openapi_json() -> String {
-    let (_, document) = documented_routes();
+    let (_, _, document) = documented_routes();
     let mut json = document.to_pretty_json().unwrap_or_default();
     json.push('\n');
     json

@@ -57,6 +57,8 @@ pub enum ServerFrame {
         ticket_id: Uuid,
         viewers: Vec<Person>,
     },
+    /// Widget visitors only: whether any agent is online (sent on connect and on change).
+    Agents { online: bool },
 }
 
 /// A frame a client sends.

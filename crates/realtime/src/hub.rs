@@ -36,6 +36,8 @@ pub enum Signal {
         ticket_id: Uuid,
         viewers: Vec<Person>,
     },
+    /// Whether any staff member has a socket open on this instance.
+    AgentsOnline(bool),
 }
 
 /// Caps that keep one user or address from holding the server's sockets.
@@ -64,6 +66,7 @@ struct Connection {
     user_id: Uuid,
     session_id: Uuid,
     ip: IpAddr,
+    staff: bool,
     closer: CancellationToken,
 }
 
@@ -128,7 +131,8 @@ impl Hub {
         self.inner.signals.subscribe()
     }
 
-    /// Admits a socket for `user_id`'s session from `ip`, within the caps.
+    /// Admits a socket for `user_id`'s session from `ip` (`staff` counts towards "an agent is
+    /// online"), within the caps.
     ///
     /// # Errors
     /// The user or the address holds too many sockets, or the server is stopping.
@@ -137,6 +141,7 @@ impl Hub {
         user_id: Uuid,
         session_id: Uuid,
         ip: IpAddr,
+        staff: bool,
     ) -> Result<Registration, RegistrationRefused> {
         if self.inner.shutdown.is_cancelled() {
             return Err(RegistrationRefused::ShuttingDown);
@@ -156,6 +161,7 @@ impl Hub {
         }
         let id = Uuid::now_v7();
         let closer = self.inner.shutdown.child_token();
+        let first_staff = staff && !state.connections.values().any(|c| c.staff);
         state.connections.insert(
             id,
             Connection {
@@ -163,9 +169,14 @@ impl Hub {
                 user_id,
                 session_id,
                 ip,
+                staff,
                 closer: closer.clone(),
             },
         );
+        drop(state);
+        if first_staff {
+            self.publish(Signal::AgentsOnline(true));
+        }
         Ok(Registration {
             hub: self.clone(),
             id,
@@ -221,6 +232,11 @@ impl Hub {
         people.sort_by_key(|person| person.id);
         people.dedup_by_key(|person| person.id);
         people
+    }
+
+    /// Whether any staff member has a socket open on this instance.
+    pub fn staff_online(&self) -> bool {
+        self.state().connections.values().any(|c| c.staff)
     }
 
     /// How many sockets are open on this instance.
@@ -279,18 +295,24 @@ impl Registration {
 
 impl Drop for Registration {
     fn drop(&mut self) {
-        let viewing: Vec<Uuid> = {
+        let (viewing, last_staff) = {
             let mut state = self.hub.state();
-            state.connections.remove(&self.id);
-            state
+            let removed = state.connections.remove(&self.id);
+            let last_staff =
+                removed.is_some_and(|c| c.staff) && !state.connections.values().any(|c| c.staff);
+            let viewing = state
                 .viewers
                 .iter()
                 .filter(|(_, viewers)| viewers.contains_key(&self.id))
                 .map(|(ticket, _)| *ticket)
-                .collect()
+                .collect::<Vec<Uuid>>();
+            (viewing, last_staff)
         };
         for ticket in viewing {
             self.hub.set_viewing(ticket, self.id, None);
+        }
+        if last_staff {
+            self.hub.publish(Signal::AgentsOnline(false));
         }
     }
 }
@@ -312,19 +334,19 @@ mod tests {
         let hub = hub();
         let (user, other) = (Uuid::now_v7(), Uuid::now_v7());
         let ip: IpAddr = [127, 0, 0, 1].into();
-        let first = hub.register(user, Uuid::now_v7(), ip).unwrap();
-        let _second = hub.register(user, Uuid::now_v7(), ip).unwrap();
+        let first = hub.register(user, Uuid::now_v7(), ip, false).unwrap();
+        let _second = hub.register(user, Uuid::now_v7(), ip, false).unwrap();
         assert_eq!(
-            hub.register(user, Uuid::now_v7(), ip).unwrap_err(),
+            hub.register(user, Uuid::now_v7(), ip, false).unwrap_err(),
             RegistrationRefused::TooManyForUser
         );
-        let _third = hub.register(other, Uuid::now_v7(), ip).unwrap();
+        let _third = hub.register(other, Uuid::now_v7(), ip, false).unwrap();
         assert_eq!(
-            hub.register(other, Uuid::now_v7(), ip).unwrap_err(),
+            hub.register(other, Uuid::now_v7(), ip, false).unwrap_err(),
             RegistrationRefused::TooManyForAddress
         );
         drop(first);
-        assert!(hub.register(other, Uuid::now_v7(), ip).is_ok());
+        assert!(hub.register(other, Uuid::now_v7(), ip, false).is_ok());
     }
 
     #[test]
@@ -333,8 +355,8 @@ mod tests {
         let user = Uuid::now_v7();
         let (a, b) = (Uuid::now_v7(), Uuid::now_v7());
         let ip: IpAddr = [10, 0, 0, 1].into();
-        let on_a = hub.register(user, a, ip).unwrap();
-        let on_b = hub.register(user, b, ip).unwrap();
+        let on_a = hub.register(user, a, ip, false).unwrap();
+        let on_b = hub.register(user, b, ip, false).unwrap();
         hub.revoke(user, Some(a));
         assert!(on_a.closer().is_cancelled() && !on_b.closer().is_cancelled());
         hub.revoke(user, None);
@@ -350,8 +372,9 @@ mod tests {
             name: "Ana".into(),
         };
         let registration = hub
-            .register(person.id, Uuid::now_v7(), [10, 0, 0, 2].into())
+            .register(person.id, Uuid::now_v7(), [10, 0, 0, 2].into(), true)
             .unwrap();
+        assert!(hub.staff_online());
         let mut signals = hub.subscribe();
         hub.set_viewing(ticket, registration.id(), Some(person.clone()));
         assert_eq!(hub.viewers(ticket), vec![person]);
@@ -363,5 +386,10 @@ mod tests {
         assert!(
             matches!(&*signals.try_recv().unwrap(), Signal::Presence { viewers, .. } if viewers.is_empty())
         );
+        assert!(matches!(
+            &*signals.try_recv().unwrap(),
+            Signal::AgentsOnline(false)
+        ));
+        assert!(!hub.staff_online());
     }
 }

@@ -7,7 +7,9 @@ use axum::extract::ws::{CloseFrame, Message as Frame, WebSocket};
 use futures_util::{SinkExt as _, StreamExt as _};
 use growdesk_service::messages::MessageDraft;
 use growdesk_service::policy::{receives, sees_internal};
+use growdesk_service::widgets::Visitor;
 use growdesk_service::{Principal, Service, ServiceError};
+use std::net::IpAddr;
 use tokio::sync::{broadcast, mpsc};
 use tokio::time::Instant;
 use uuid::Uuid;
@@ -33,6 +35,48 @@ pub struct SessionSettings {
     pub send_queue: usize,
 }
 
+/// Who is on the other end of a socket.
+#[derive(Debug, Clone)]
+pub enum Audience {
+    /// A signed-in user (staff or customer) on `/api/ws`.
+    User(Principal),
+    /// A widget visitor on `/widget/ws`, writing from `ip`.
+    Visitor {
+        visitor: Visitor,
+        name: String,
+        ip: IpAddr,
+    },
+}
+
+impl Audience {
+    fn person(&self) -> Person {
+        match self {
+            Self::User(principal) => Person {
+                id: principal.user.id,
+                name: principal.user.name.clone(),
+            },
+            Self::Visitor { visitor, name, .. } => Person {
+                id: visitor.visitor_id,
+                name: name.clone(),
+            },
+        }
+    }
+
+    fn expires_at(&self) -> time::OffsetDateTime {
+        match self {
+            Self::User(principal) => principal.access_expires_at,
+            Self::Visitor { visitor, .. } => {
+                time::OffsetDateTime::from_unix_timestamp(visitor.expires_at)
+                    .unwrap_or(time::OffsetDateTime::UNIX_EPOCH)
+            }
+        }
+    }
+
+    fn is_staff(&self) -> bool {
+        matches!(self, Self::User(principal) if sees_internal(principal))
+    }
+}
+
 /// Why the session ended, for the log.
 #[derive(Debug)]
 enum End {
@@ -42,7 +86,7 @@ enum End {
 
 struct Session {
     service: Service,
-    principal: Principal,
+    audience: Audience,
     registration: Registration,
     out: mpsc::Sender<Frame>,
     /// The id of the last event sent (or skipped): nothing at or below it is sent again.
@@ -54,20 +98,13 @@ fn text(frame: &ServerFrame) -> Frame {
     Frame::Text(serde_json::to_string(frame).unwrap_or_default().into())
 }
 
-fn person(principal: &Principal) -> Person {
-    Person {
-        id: principal.user.id,
-        name: principal.user.name.clone(),
-    }
-}
-
 /// Runs a session until the client leaves, the session is revoked, its token expires, the
 /// client stops answering or cannot keep up, or the server shuts down. `resume_after` is the
 /// last event id the client saw; without one, only events from now on are sent.
 pub async fn run(
     socket: WebSocket,
     service: Service,
-    principal: Principal,
+    audience: Audience,
     registration: Registration,
     resume_after: Option<i64>,
     settings: SessionSettings,
@@ -86,10 +123,10 @@ pub async fn run(
     });
     // Subscribe before reading the backlog, so no event falls between the two.
     let signals = registration.hub().subscribe();
-    let user_id = principal.user.id;
+    let user_id = audience.person().id;
     let mut session = Session {
         service,
-        principal,
+        audience,
         registration,
         out,
         last_event_id: 0,
@@ -128,10 +165,18 @@ impl Session {
             None => self.service.store().latest_event_id().await?,
         };
         loop {
-            let feed = self
-                .service
-                .missed_events(&self.principal, self.last_event_id, BACKLOG_BATCH)
-                .await?;
+            let feed = match &self.audience {
+                Audience::User(principal) => {
+                    self.service
+                        .missed_events(principal, self.last_event_id, BACKLOG_BATCH)
+                        .await?
+                }
+                Audience::Visitor { visitor, .. } => {
+                    self.service
+                        .visitor_missed_events(visitor, self.last_event_id, BACKLOG_BATCH)
+                        .await?
+                }
+            };
             let complete = feed.len() < BACKLOG_BATCH as usize;
             for signal in signals_for(self.service.store(), feed).await? {
                 // Catching up waits for the client rather than dropping it.
@@ -144,6 +189,12 @@ impl Session {
             if complete {
                 break;
             }
+        }
+        if let Audience::Visitor { .. } = self.audience {
+            let agents = ServerFrame::Agents {
+                online: self.registration.hub().staff_online(),
+            };
+            let _ = self.out.send(text(&agents)).await;
         }
         let ready = ServerFrame::Ready {
             last_event_id: self.last_event_id,
@@ -163,7 +214,7 @@ impl Session {
             settings.ping_interval,
         );
         let mut last_heard = Instant::now();
-        let expiry = self.principal.access_expires_at - time::OffsetDateTime::now_utc();
+        let expiry = self.audience.expires_at() - time::OffsetDateTime::now_utc();
         let expires = tokio::time::sleep(expiry.try_into().unwrap_or(Duration::ZERO));
         tokio::pin!(expires);
         let closer = self.registration.closer().clone();
@@ -236,7 +287,13 @@ impl Session {
                     return None;
                 }
                 self.last_event_id = event.id;
-                receives(&self.principal, event, signal.feed.requester_id).then(|| {
+                let receives = match &self.audience {
+                    Audience::User(principal) => {
+                        receives(principal, event, signal.feed.requester_id)
+                    }
+                    Audience::Visitor { visitor, .. } => visitor.receives(&signal.feed),
+                };
+                receives.then(|| {
                     ServerFrame::Event(Box::new(EventFrame {
                         event: event.clone(),
                         message: signal.message.clone(),
@@ -248,12 +305,14 @@ impl Session {
                 ticket_id,
                 user,
                 typing,
-            } => (self.subscriptions.contains(ticket_id) && user.id != self.principal.user.id)
+            } => (self.subscriptions.contains(ticket_id) && user.id != self.audience.person().id)
                 .then(|| ServerFrame::Typing {
                     ticket_id: *ticket_id,
                     user: user.clone(),
                     typing: *typing,
                 }),
+            Signal::AgentsOnline(online) => matches!(self.audience, Audience::Visitor { .. })
+                .then_some(ServerFrame::Agents { online: *online }),
             Signal::Presence { ticket_id, viewers } => {
                 self.subscriptions
                     .contains(ticket_id)
@@ -285,15 +344,15 @@ impl Session {
         let hub = self.registration.hub().clone();
         match frame {
             ClientFrame::Subscribe { ticket_id } => {
-                if let Err(error) = self.service.get_ticket(&self.principal, ticket_id).await {
+                if let Err(error) = self.may_see(ticket_id).await {
                     return Some(refused(None, error));
                 }
                 self.subscriptions.insert(ticket_id);
-                if sees_internal(&self.principal) {
+                if self.audience.is_staff() {
                     hub.set_viewing(
                         ticket_id,
                         self.registration.id(),
-                        Some(person(&self.principal)),
+                        Some(self.audience.person()),
                     );
                 }
                 Some(ServerFrame::Presence {
@@ -315,7 +374,7 @@ impl Session {
                 }
                 hub.publish(Signal::Typing {
                     ticket_id,
-                    user: person(&self.principal),
+                    user: self.audience.person(),
                     typing,
                 });
                 None
@@ -326,22 +385,49 @@ impl Session {
                 body,
                 internal,
             } => {
-                let draft = MessageDraft {
-                    body,
-                    internal,
-                    files: Vec::new(),
-                };
                 // The frame's ref doubles as the idempotency key: a resend after a drop is safe.
                 let key = format!("ws:{reference}");
-                match self
-                    .service
-                    .post_message(&self.principal, ticket_id, draft, Some(&key))
-                    .await
-                {
+                let posted = match &self.audience {
+                    Audience::User(principal) => {
+                        let draft = MessageDraft {
+                            body,
+                            internal,
+                            files: Vec::new(),
+                        };
+                        self.service
+                            .post_message(principal, ticket_id, draft, Some(&key))
+                            .await
+                    }
+                    Audience::Visitor { .. } if internal => {
+                        Err(ServiceError::Forbidden("only staff write internal notes"))
+                    }
+                    Audience::Visitor { visitor, ip, .. } => {
+                        self.service
+                            .visitor_post_message(visitor, ticket_id, body, *ip, Some(&key))
+                            .await
+                    }
+                };
+                match posted {
                     Ok(message) => Some(ServerFrame::Ack { reference, message }),
                     Err(error) => Some(refused(Some(reference), error)),
                 }
             }
+        }
+    }
+
+    /// Whether the other end may see `ticket_id`, as the REST API decides it.
+    async fn may_see(&self, ticket_id: Uuid) -> Result<(), ServiceError> {
+        match &self.audience {
+            Audience::User(principal) => self
+                .service
+                .get_ticket(principal, ticket_id)
+                .await
+                .map(drop),
+            Audience::Visitor { visitor, .. } => self
+                .service
+                .visitor_ticket(visitor, ticket_id)
+                .await
+                .map(drop),
         }
     }
 }

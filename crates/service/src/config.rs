@@ -68,6 +68,10 @@ pub struct Settings {
     /// How often the relay looks for changes made by other processes (PostgreSQL also
     /// notifies at once).
     pub realtime_poll_ms: u64,
+    /// Widget tickets and messages allowed per visitor address per minute.
+    pub widget_requests_per_ip_per_minute: u32,
+    /// Widget tickets and messages allowed per widget per minute.
+    pub widget_requests_per_widget_per_minute: u32,
 }
 
 impl Default for Settings {
@@ -98,6 +102,8 @@ impl Default for Settings {
             ws_max_connections_per_user: 20,
             ws_max_connections_per_ip: 500,
             realtime_poll_ms: 500,
+            widget_requests_per_ip_per_minute: 20,
+            widget_requests_per_widget_per_minute: 600,
         }
     }
 }
@@ -130,6 +136,8 @@ pub const KNOWN_KEYS: &[&str] = &[
     "ws_max_connections_per_user",
     "ws_max_connections_per_ip",
     "realtime_poll_ms",
+    "widget_requests_per_ip_per_minute",
+    "widget_requests_per_widget_per_minute",
 ];
 
 /// Variables with our prefix that are not settings: the config-file path and the tests'.

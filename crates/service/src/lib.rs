@@ -19,6 +19,7 @@ mod search;
 pub mod startup;
 pub mod telemetry;
 pub mod tickets;
+pub mod widgets;
 
 use std::time::Duration;
 
@@ -30,7 +31,7 @@ pub use error::ServiceError;
 
 use crate::auth::passwords::PasswordHasher;
 use crate::auth::tokens::TokenKeys;
-use crate::rate_limit::AttemptLimits;
+use crate::rate_limit::{AttemptLimits, WidgetLimits};
 
 /// The signed-in caller of a use case, as established from a valid access token.
 #[derive(Debug, Clone)]
@@ -69,6 +70,7 @@ pub struct Service {
     limits: AttemptLimits,
     rules: AccountRules,
     attachments: AttachmentRules,
+    widget_limits: WidgetLimits,
 }
 
 impl Service {
@@ -79,6 +81,7 @@ impl Service {
         limits: AttemptLimits,
         rules: AccountRules,
         attachments: AttachmentRules,
+        widget_limits: WidgetLimits,
     ) -> Self {
         Self {
             store,
@@ -87,6 +90,7 @@ impl Service {
             limits,
             rules,
             attachments,
+            widget_limits,
         }
     }
 

@@ -3,7 +3,7 @@
 //!
 //! | Action | admin | agent | customer |
 //! |---|---|---|---|
-//! | manage users, categories; delete tickets | yes | no | no |
+//! | manage users, categories, widgets; delete tickets | yes | no | no |
 //! | read and write FAQs (all of them) | yes | yes | no |
 //! | see the whole queue, stats; assign; internal notes; change any ticket field | yes | yes | no |
 //! | see a ticket, its public messages and events | yes | yes | own tickets only |
@@ -31,14 +31,17 @@ pub enum Action {
     HandleTickets,
     /// Delete tickets for good.
     DeleteTickets,
+    /// Register and configure chat widgets.
+    ManageWidgets,
 }
 
 /// Whether `role` may perform `action`.
 pub fn allows(role: Role, action: Action) -> bool {
     match action {
-        Action::ManageUsers | Action::ManageCategories | Action::DeleteTickets => {
-            role == Role::Admin
-        }
+        Action::ManageUsers
+        | Action::ManageCategories
+        | Action::DeleteTickets
+        | Action::ManageWidgets => role == Role::Admin,
         Action::ManageFaqs | Action::WorkQueue | Action::HandleTickets => role.is_staff(),
     }
 }
@@ -98,6 +101,7 @@ mod tests {
             (ManageUsers, [true, false, false]),
             (ManageCategories, [true, false, false]),
             (DeleteTickets, [true, false, false]),
+            (ManageWidgets, [true, false, false]),
             (ManageFaqs, [true, true, false]),
             (WorkQueue, [true, true, false]),
             (HandleTickets, [true, true, false]),

@@ -56,6 +56,32 @@ impl AttemptLimits {
     }
 }
 
+/// Limits on what widget visitors create (tickets and messages), per client address and per
+/// widget, so one visitor cannot flood a site and one site cannot flood the desk.
+#[derive(Clone)]
+pub struct WidgetLimits {
+    per_ip: Arc<DefaultKeyedRateLimiter<IpAddr>>,
+    per_widget: Arc<DefaultKeyedRateLimiter<uuid::Uuid>>,
+}
+
+impl WidgetLimits {
+    pub fn new(per_ip: u32, per_widget: u32) -> Self {
+        Self {
+            per_ip: Arc::new(RateLimiter::keyed(per_minute(per_ip))),
+            per_widget: Arc::new(RateLimiter::keyed(per_minute(per_widget))),
+        }
+    }
+
+    /// Counts one creation from `ip` on `widget`.
+    ///
+    /// # Errors
+    /// `RateLimited` with the time until the next is allowed.
+    pub fn check(&self, ip: IpAddr, widget: uuid::Uuid) -> Result<(), ServiceError> {
+        check(&self.per_ip, &ip)?;
+        check(&self.per_widget, &widget)
+    }
+}
+
 fn check<K: Clone + Hash + Eq>(
     limiter: &DefaultKeyedRateLimiter<K>,
     key: &K,

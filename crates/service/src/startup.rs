@@ -10,7 +10,7 @@ use growdesk_store::{ConnectError, FileStore, PoolSettings, Store, StoreError};
 use crate::auth::signing_key::{self, KeyFileError, KeySource};
 use crate::auth::tokens::{SecretError, TokenKeys};
 use crate::config::{CommonArgs, Settings};
-use crate::rate_limit::AttemptLimits;
+use crate::rate_limit::{AttemptLimits, WidgetLimits};
 use crate::{AccountRules, AttachmentRules, Service, telemetry};
 
 /// Why the service could not be built. Each message says what to fix.
@@ -66,8 +66,12 @@ pub async fn build_service(settings: &Settings) -> Result<(Service, KeySource), 
         files: FileStore::new(settings.data_dir.join("attachments")),
         max_bytes: settings.attachment_max_bytes,
     };
+    let widget_limits = WidgetLimits::new(
+        settings.widget_requests_per_ip_per_minute,
+        settings.widget_requests_per_widget_per_minute,
+    );
     Ok((
-        Service::new(store, keys, limits, rules, attachments),
+        Service::new(store, keys, limits, rules, attachments, widget_limits),
         key_source,
     ))
 }

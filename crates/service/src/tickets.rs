@@ -6,8 +6,8 @@ use growdesk_domain::{
     TicketStatus, ValidationErrors,
 };
 use growdesk_store::{
-    AssigneeFilter, Changed, Created, FeedEvent, NewEvent, NewTicket, SortKey, Stamp, TicketChange,
-    TicketCursor, TicketFilter, TicketSort, TicketState,
+    AssigneeFilter, Changed, Created, FeedEvent, IdempotencyClaim, NewEvent, NewTicket, SortKey,
+    Stamp, TicketChange, TicketCursor, TicketFilter, TicketSort, TicketState,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -80,7 +80,7 @@ fn sort_name(sort: TicketSort, descending: bool) -> String {
 }
 
 impl TicketPosition {
-    fn of(ticket: &Ticket, sort: TicketSort, descending: bool) -> Self {
+    pub(crate) fn of(ticket: &Ticket, sort: TicketSort, descending: bool) -> Self {
         let key = match sort.key_of(ticket) {
             SortKey::Int(value) => value,
             SortKey::Time(stamp) => {
@@ -94,7 +94,11 @@ impl TicketPosition {
         }
     }
 
-    fn cursor(&self, sort: TicketSort, descending: bool) -> Result<TicketCursor, ServiceError> {
+    pub(crate) fn cursor(
+        &self,
+        sort: TicketSort,
+        descending: bool,
+    ) -> Result<TicketCursor, ServiceError> {
         if self.sort != sort_name(sort, descending) {
             return Err(ValidationErrors::single("cursor", "belongs to another sort order").into());
         }
@@ -111,6 +115,20 @@ impl TicketPosition {
         };
         Ok(TicketCursor { key, id: self.id })
     }
+}
+
+/// A validated ticket about to be stored.
+pub(crate) struct OpenTicket<'a> {
+    pub(crate) actor: &'a growdesk_domain::User,
+    pub(crate) requester_id: Uuid,
+    pub(crate) subject: String,
+    pub(crate) description: String,
+    pub(crate) priority: Priority,
+    pub(crate) category_id: Option<Uuid>,
+    pub(crate) tags: Vec<String>,
+    pub(crate) source: TicketSource,
+    pub(crate) visitor_id: Option<Uuid>,
+    pub(crate) context: serde_json::Value,
 }
 
 /// The dashboard's counts.
@@ -218,26 +236,48 @@ impl Service {
             return Err(ServiceError::Internal("validated fields missing".into()));
         };
         let requester_id = self.requester_for(actor, &draft).await?;
+        let ticket = OpenTicket {
+            actor: &actor.user,
+            requester_id,
+            subject: subject.into_inner(),
+            description: description.into_inner(),
+            priority: draft.priority.unwrap_or_default(),
+            category_id: draft.category_id,
+            tags: tags.into_inner(),
+            source,
+            visitor_id: None,
+            context: serde_json::Value::Null,
+        };
+        self.open_ticket(ticket, claim.as_ref()).await
+    }
+
+    /// Stores a validated ticket with its notifications, honouring an idempotency claim.
+    pub(crate) async fn open_ticket(
+        &self,
+        ticket: OpenTicket<'_>,
+        claim: Option<&IdempotencyClaim>,
+    ) -> Result<Ticket, ServiceError> {
         let id = Uuid::now_v7();
-        let subject = subject.into_inner();
         let extra_events = self
-            .new_ticket_notifications(id, &subject, &actor.user)
+            .new_ticket_notifications(id, &ticket.subject, ticket.actor)
             .await?;
         let new = NewTicket {
             id,
             extra_events,
-            subject,
-            priority: draft.priority.unwrap_or_default(),
-            category_id: draft.category_id,
-            requester_id,
-            source,
-            tags: tags.into_inner(),
-            actor_id: actor.user.id,
-            description: description.into_inner(),
+            subject: ticket.subject,
+            priority: ticket.priority,
+            category_id: ticket.category_id,
+            requester_id: ticket.requester_id,
+            source: ticket.source,
+            tags: ticket.tags,
+            actor_id: ticket.actor.id,
+            description: ticket.description,
+            visitor_id: ticket.visitor_id,
+            context: ticket.context,
         };
-        let id = match self.store.create_ticket(new, claim.as_ref()).await? {
+        let id = match self.store.create_ticket(new, claim).await? {
             Created::New(id) => {
-                tracing::info!(ticket_id = %id, by = %actor.user.id, "ticket opened");
+                tracing::info!(ticket_id = %id, by = %ticket.actor.id, "ticket opened");
                 id
             }
             Created::Replayed(id) => id,
@@ -260,11 +300,26 @@ impl Service {
                 _ => Err(ValidationErrors::single("requester_id", "is not an active user").into()),
             };
         }
-        let Some(email) = &draft.requester_email else {
-            return Ok(actor.user.id);
-        };
+        match &draft.requester_email {
+            Some(email) => {
+                self.customer_for_email(email, draft.requester_name.as_deref(), "requester")
+                    .await
+            }
+            None => Ok(actor.user.id),
+        }
+    }
+
+    /// The active user with `email`, or a new customer with it (named `name`). Errors name
+    /// `{field}_email` and `{field}_name`.
+    pub(crate) async fn customer_for_email(
+        &self,
+        email: &str,
+        name: Option<&str>,
+        field: &str,
+    ) -> Result<Uuid, ServiceError> {
+        let email_field = format!("{field}_email");
         let parsed = growdesk_domain::Email::parse(email)
-            .map_err(|error| ValidationErrors::single("requester_email", error.to_string()))?;
+            .map_err(|error| ValidationErrors::single(&email_field, error.to_string()))?;
         if let Some(existing) = self
             .store
             .user_credentials_by_email(parsed.as_str())
@@ -273,15 +328,12 @@ impl Service {
             return if existing.user.active {
                 Ok(existing.user.id)
             } else {
-                Err(
-                    ValidationErrors::single("requester_email", "belongs to a deactivated user")
-                        .into(),
-                )
+                Err(ValidationErrors::single(&email_field, "belongs to a deactivated user").into())
             };
         }
         let account = NewAccount {
-            email: email.clone(),
-            name: draft.requester_name.clone(),
+            email: email.to_owned(),
+            name: name.map(str::to_owned),
             role: Role::Customer,
             password: None,
         };
@@ -301,7 +353,7 @@ impl Service {
                     .fields()
                     .first()
                     .map_or_else(String::new, |field| field.message.clone());
-                Err(ValidationErrors::single("requester_name", message).into())
+                Err(ValidationErrors::single(&format!("{field}_name"), message).into())
             }
             Err(other) => Err(other),
         }
@@ -380,6 +432,7 @@ impl Service {
             tag,
             terms: query.q.as_deref().map(search::terms).unwrap_or_default(),
             search_internal: staff,
+            visitor: None,
         };
         let rows = self
             .store

@@ -167,6 +167,8 @@ pub struct FeedEvent {
     pub event: TicketEvent,
     /// The ticket's requester; `None` once the ticket is deleted.
     pub requester_id: Option<Uuid>,
+    /// The widget visitor who opened the ticket, if any.
+    pub visitor_id: Option<Uuid>,
 }
 
 #[derive(sqlx::FromRow)]
@@ -174,6 +176,19 @@ struct FeedRow {
     #[sqlx(flatten)]
     event: EventRow,
     requester_id: Option<Uuid>,
+    visitor_id: Option<Uuid>,
+}
+
+impl TryFrom<FeedRow> for FeedEvent {
+    type Error = StoreError;
+
+    fn try_from(row: FeedRow) -> Result<Self, Self::Error> {
+        Ok(Self {
+            requester_id: row.requester_id,
+            visitor_id: row.visitor_id,
+            event: TicketEvent::try_from(row.event)?,
+        })
+    }
 }
 
 /// A sign-out, password change, deactivation or role change, for closing sockets.
@@ -218,7 +233,7 @@ impl Store {
     /// The database failed.
     pub async fn events_after(&self, after: i64, limit: u32) -> Result<Vec<FeedEvent>, StoreError> {
         let sql = format!(
-            "SELECT {EVENT_COLUMNS}, t.requester_id FROM ticket_events e LEFT JOIN tickets t ON t.id = e.ticket_id \
+            "SELECT {EVENT_COLUMNS}, t.requester_id, t.visitor_id FROM ticket_events e LEFT JOIN tickets t ON t.id = e.ticket_id \
              WHERE e.id > $1 ORDER BY e.id LIMIT $2"
         );
         let rows: Vec<FeedRow> = on_backend!(self, pool => sqlx::query_as(sqlx::AssertSqlSafe(sql))
@@ -226,14 +241,7 @@ impl Store {
             .bind(i64::from(limit))
             .fetch_all(pool)
             .await)?;
-        rows.into_iter()
-            .map(|row| {
-                Ok(FeedEvent {
-                    requester_id: row.requester_id,
-                    event: TicketEvent::try_from(row.event)?,
-                })
-            })
-            .collect()
+        rows.into_iter().map(FeedEvent::try_from).collect()
     }
 
     /// The events `user` may receive after `after`, oldest first: their notifications, and the
@@ -250,7 +258,7 @@ impl Store {
         limit: u32,
     ) -> Result<Vec<FeedEvent>, StoreError> {
         let sql = format!(
-            "SELECT {EVENT_COLUMNS}, t.requester_id FROM ticket_events e LEFT JOIN tickets t ON t.id = e.ticket_id \
+            "SELECT {EVENT_COLUMNS}, t.requester_id, t.visitor_id FROM ticket_events e LEFT JOIN tickets t ON t.id = e.ticket_id \
              WHERE e.id > $1 AND (e.recipient_id = $2 OR (e.recipient_id IS NULL AND \
              ($3 = TRUE OR (t.requester_id = $2 AND e.internal = FALSE)))) ORDER BY e.id LIMIT $4"
         );
@@ -261,14 +269,32 @@ impl Store {
             .bind(i64::from(limit))
             .fetch_all(pool)
             .await)?;
-        rows.into_iter()
-            .map(|row| {
-                Ok(FeedEvent {
-                    requester_id: row.requester_id,
-                    event: TicketEvent::try_from(row.event)?,
-                })
-            })
-            .collect()
+        rows.into_iter().map(FeedEvent::try_from).collect()
+    }
+
+    /// The public events of the tickets a widget visitor may see, after `after`, oldest first.
+    ///
+    /// # Errors
+    /// The database failed.
+    pub async fn visitor_events_after(
+        &self,
+        scope: crate::VisitorScope,
+        after: i64,
+        limit: u32,
+    ) -> Result<Vec<FeedEvent>, StoreError> {
+        let sql = format!(
+            "SELECT {EVENT_COLUMNS}, t.requester_id, t.visitor_id FROM ticket_events e JOIN tickets t ON t.id = e.ticket_id \
+             WHERE e.id > $1 AND e.recipient_id IS NULL AND e.internal = FALSE \
+             AND (t.visitor_id = $2 OR ($3 IS NOT NULL AND t.requester_id = $3)) ORDER BY e.id LIMIT $4"
+        );
+        let rows: Vec<FeedRow> = on_backend!(self, pool => sqlx::query_as(sqlx::AssertSqlSafe(sql))
+            .bind(after)
+            .bind(scope.visitor_id)
+            .bind(scope.identity_user_id)
+            .bind(i64::from(limit))
+            .fetch_all(pool)
+            .await)?;
+        rows.into_iter().map(FeedEvent::try_from).collect()
     }
 
     /// The newest event id (0 for an empty log).

@@ -24,6 +24,7 @@ pub mod testkit;
 mod ticket_changes;
 mod tickets;
 mod users;
+mod widgets;
 
 use std::path::Path;
 use std::str::FromStr;
@@ -48,9 +49,10 @@ pub use stamp::Stamp;
 pub use ticket_changes::{Changed, MessageRecord, TicketChange};
 pub use tickets::{
     AssigneeFilter, NewTicket, SortKey, TicketCursor, TicketFilter, TicketSort, TicketState,
-    TicketStats,
+    TicketStats, VisitorScope,
 };
 pub use users::{NewUser, UserChanges, UserCredentials, UserFilter};
+pub use widgets::{Visitor, WidgetFields};
 
 /// Runs `$body` with `$pool` bound to whichever pool the store holds. The body is compiled once
 /// per backend, so one piece of code serves both and neither can drift.

@@ -27,7 +27,7 @@ macro_rules! push_sort_key {
 pub(crate) const SELECT_TICKETS: &str = "SELECT t.id, t.number, t.subject, t.status, t.priority, t.category_id, \
      t.requester_id, r.name AS requester_name, r.email AS requester_email, \
      t.assignee_id, a.name AS assignee_name, t.source, t.version, t.created_at, t.updated_at, \
-     t.first_response_at, t.resolved_at, t.closed_at \
+     t.first_response_at, t.resolved_at, t.closed_at, t.visitor_id \
      FROM tickets t JOIN users r ON r.id = t.requester_id LEFT JOIN users a ON a.id = t.assignee_id";
 
 #[derive(sqlx::FromRow)]
@@ -50,6 +50,7 @@ pub(crate) struct TicketRow {
     first_response_at: Option<Stamp>,
     resolved_at: Option<Stamp>,
     closed_at: Option<Stamp>,
+    visitor_id: Option<Uuid>,
 }
 
 impl TicketRow {
@@ -93,6 +94,7 @@ impl TicketRow {
             first_response_at: self.first_response_at.map(Into::into),
             resolved_at: self.resolved_at.map(Into::into),
             closed_at: self.closed_at.map(Into::into),
+            visitor_id: self.visitor_id,
         })
     }
 }
@@ -114,6 +116,10 @@ pub struct NewTicket {
     pub description: String,
     /// Written with the ticket's own events (notifications about it).
     pub extra_events: Vec<NewEvent>,
+    /// The widget visitor who opened it, if it came through the widget.
+    pub visitor_id: Option<Uuid>,
+    /// Where it came from (page URL, browser), kept in the `created` event.
+    pub context: serde_json::Value,
 }
 
 /// The changeable state of a ticket, complete: the service reads a ticket, applies the rules,
@@ -171,6 +177,16 @@ pub struct TicketFilter {
     pub terms: Vec<String>,
     /// Whether internal notes are searched (staff only).
     pub search_internal: bool,
+    /// A widget visitor's view: tickets they opened, or of the identity they proved.
+    pub visitor: Option<VisitorScope>,
+}
+
+/// The tickets a widget visitor may see.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct VisitorScope {
+    pub visitor_id: Uuid,
+    /// The customer whose identity the visitor proved with an identity hash.
+    pub identity_user_id: Option<Uuid>,
 }
 
 /// Sort orders of the ticket list.
@@ -258,7 +274,7 @@ impl Store {
             claim_or_return!(pool, tx, claim, id, now, Created::Replayed, Created::KeyReused);
             let sql = format!(
                 "INSERT INTO tickets (id, number, subject, status, priority, category_id, requester_id, source, \
-                 created_at, updated_at) VALUES ($1, {}, $2, 'open', $3, $4, $5, $6, $7, $7) RETURNING number",
+                 created_at, updated_at, visitor_id) VALUES ($1, {}, $2, 'open', $3, $4, $5, $6, $7, $7, $8) RETURNING number",
                 pick(pool, postgres::NEXT_TICKET_NUMBER, sqlite::NEXT_TICKET_NUMBER)
             );
             let number: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
@@ -269,6 +285,7 @@ impl Store {
                 .bind(new.requester_id)
                 .bind(new.source.as_str())
                 .bind(now)
+                .bind(new.visitor_id)
                 .fetch_one(&mut *tx)
                 .await?;
             for tag in &new.tags {
@@ -298,6 +315,7 @@ impl Store {
                     "requester_id": new.requester_id,
                     "source": new.source,
                     "tags": new.tags,
+                    "context": new.context,
                 })),
                 NewEvent::public(id, growdesk_domain::EventKind::MessageCreated, Some(new.requester_id), serde_json::json!({
                     "message_id": message.id,
@@ -369,6 +387,13 @@ impl Store {
             }
             if let Some(requester) = filter.requester_id {
                 query.push(" AND t.requester_id = ").push_bind(requester);
+            }
+            if let Some(scope) = filter.visitor {
+                query.push(" AND (t.visitor_id = ").push_bind(scope.visitor_id);
+                if let Some(identity) = scope.identity_user_id {
+                    query.push(" OR t.requester_id = ").push_bind(identity);
+                }
+                query.push(")");
             }
             if let Some(tag) = &filter.tag {
                 query.push(" AND EXISTS (SELECT 1 FROM ticket_tags tt WHERE tt.ticket_id = t.id AND tt.tag = ")

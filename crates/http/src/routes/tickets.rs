@@ -211,8 +211,8 @@ impl ListTicketsQuery {
 #[into_params(parameter_in = Query)]
 pub(crate) struct PageQuery {
     /// Page size, 1 to 100 (default 25).
-    limit: Option<i64>,
-    cursor: Option<String>,
+    pub(crate) limit: Option<i64>,
+    pub(crate) cursor: Option<String>,
 }
 
 /// List the tickets the caller may see.

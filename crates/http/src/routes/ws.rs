@@ -5,7 +5,8 @@ use std::net::SocketAddr;
 use axum::extract::{ConnectInfo, Query, State, WebSocketUpgrade};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::Response;
-use growdesk_realtime::{RegistrationRefused, session};
+use growdesk_realtime::session::Audience;
+use growdesk_realtime::{Registration, RegistrationRefused, session};
 use growdesk_service::ServiceError;
 use serde::Deserialize;
 use utoipa::IntoParams;
@@ -94,37 +95,65 @@ async fn websocket(
     let token =
         token(&query, &headers).ok_or(ServiceError::Unauthenticated("missing access token"))?;
     let principal = state.service.authenticate(token).await?;
+    let staff = growdesk_service::policy::sees_internal(&principal);
     let registration = state
         .realtime
         .hub
-        .register(principal.user.id, principal.session_id, peer.ip())
-        .map_err(|refused| match refused {
-            RegistrationRefused::ShuttingDown => ApiError::Refused {
-                status: StatusCode::SERVICE_UNAVAILABLE,
-                detail: refused.to_string(),
-            },
-            _ => ServiceError::RateLimited {
-                retry_after: std::time::Duration::from_secs(30),
-            }
-            .into(),
-        })?;
+        .register(principal.user.id, principal.session_id, peer.ip(), staff)
+        .map_err(refusal)?;
+    let protocol =
+        headers.get(header::SEC_WEBSOCKET_PROTOCOL).is_some() && query.access_token.is_none();
+    Ok(open(
+        &state,
+        upgrade,
+        protocol,
+        Audience::User(principal),
+        registration,
+        query.last_event_id,
+    ))
+}
+
+/// Why the hub refused a socket, as an answer.
+pub(crate) fn refusal(refused: RegistrationRefused) -> ApiError {
+    match refused {
+        RegistrationRefused::ShuttingDown => ApiError::Refused {
+            status: StatusCode::SERVICE_UNAVAILABLE,
+            detail: refused.to_string(),
+        },
+        _ => ServiceError::RateLimited {
+            retry_after: std::time::Duration::from_secs(30),
+        }
+        .into(),
+    }
+}
+
+/// Upgrades to a socket session for `audience`, with the frame limits; `bearer_protocol` echoes
+/// the subprotocol a browser named its token with.
+pub(crate) fn open(
+    state: &AppState,
+    upgrade: WebSocketUpgrade,
+    bearer_protocol: bool,
+    audience: Audience,
+    registration: Registration,
+    last_event_id: Option<i64>,
+) -> Response {
     let mut upgrade = upgrade
         .max_frame_size(MAX_FRAME_BYTES)
         .max_message_size(MAX_FRAME_BYTES);
-    if headers.get(header::SEC_WEBSOCKET_PROTOCOL).is_some() && query.access_token.is_none() {
+    if bearer_protocol {
         upgrade.set_selected_protocol(HeaderValue::from_static(BEARER_PROTOCOL));
     }
     let hub = state.realtime.hub.clone();
     let settings = state.realtime.session;
     let service = state.service.clone();
-    Ok(upgrade.on_upgrade(move |socket| async move {
+    upgrade.on_upgrade(move |socket| async move {
         hub.track(session::run(
             socket,
             service,
-            principal,
+            audience,
             registration,
-            query.last_event_id,
+            last_event_id,
             settings,
         ));
-    }))
+    })
 }

@@ -31,3 +31,4 @@ mod openapi;
 mod operations;
 mod realtime;
 mod tickets;
+mod widgets;

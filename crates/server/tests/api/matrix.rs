@@ -22,6 +22,7 @@ struct Fixture {
     user: String,
     /// The agent's notification that the ticket was assigned to them.
     notification: String,
+    widget: String,
 }
 
 struct Identities {
@@ -207,6 +208,37 @@ fn cases() -> Vec<Case> {
             none,
             [401, 200, 200, 200, 200],
         ),
+        case(M::GET, "/api/widgets", none, [401, 403, 403, 403, 200]),
+        case(
+            M::POST,
+            "/api/widgets",
+            |_| Some(json!({"name": "Site"})),
+            [401, 403, 403, 403, 201],
+        ),
+        case(
+            M::GET,
+            "/api/widgets/{widget}",
+            none,
+            [401, 403, 403, 403, 200],
+        ),
+        case(
+            M::PATCH,
+            "/api/widgets/{widget}",
+            |_| Some(json!({"active": false})),
+            [401, 403, 403, 403, 200],
+        ),
+        case(
+            M::DELETE,
+            "/api/widgets/{widget}",
+            none,
+            [401, 403, 403, 403, 204],
+        ),
+        case(
+            M::POST,
+            "/api/widgets/{widget}/regenerate-key",
+            none,
+            [401, 403, 403, 403, 200],
+        ),
         case(M::GET, "/api/users", none, [401, 403, 403, 403, 200]),
         case(
             M::POST,
@@ -245,6 +277,34 @@ const EXEMPT: &[(&str, &str)] = &[
     (
         "GET /api/ws",
         "the WebSocket handshake; tests in realtime.rs",
+    ),
+    (
+        "GET /widget/config",
+        "keyed by widget, not by user; tests in widgets.rs",
+    ),
+    (
+        "GET /widget/faqs",
+        "keyed by widget, not by user; tests in widgets.rs",
+    ),
+    (
+        "GET /widget/tickets",
+        "visitor tokens, not users; tests in widgets.rs",
+    ),
+    (
+        "POST /widget/tickets",
+        "visitor tokens, not users; tests in widgets.rs",
+    ),
+    (
+        "GET /widget/tickets/{id}/messages",
+        "visitor tokens, not users; tests in widgets.rs",
+    ),
+    (
+        "POST /widget/tickets/{id}/messages",
+        "visitor tokens, not users; tests in widgets.rs",
+    ),
+    (
+        "GET /widget/ws",
+        "the visitor's WebSocket handshake; tests in widgets.rs",
     ),
 ];
 
@@ -328,6 +388,10 @@ async fn fixture(app: &TestApp, ids: &Identities) -> Fixture {
         .expect(200)
         .body;
     let notification = inbox["items"][0]["id"].as_str().unwrap().to_owned();
+    let widget = id_of(
+        app.post("/api/widgets", Some(&ids.admin), json!({"name": "Fixture"}))
+            .await,
+    );
     Fixture {
         ticket,
         public_file,
@@ -336,6 +400,7 @@ async fn fixture(app: &TestApp, ids: &Identities) -> Fixture {
         faq,
         user,
         notification,
+        widget,
     }
 }
 
@@ -347,6 +412,7 @@ fn fill(path: &str, fixture: &Fixture) -> String {
         .replace("{faq}", &fixture.faq)
         .replace("{user}", &fixture.user)
         .replace("{notification}", &fixture.notification)
+        .replace("{widget}", &fixture.widget)
 }
 
 /// Everything a request could have changed, as the admin (and the agent, for their inbox)
@@ -366,6 +432,7 @@ async fn snapshot(app: &TestApp, ids: &Identities, fixture: &Fixture) -> Value {
         "/api/categories".to_owned(),
         "/api/faqs?limit=100".to_owned(),
         "/api/users?limit=100".to_owned(),
+        "/api/widgets".to_owned(),
     ] {
         let reply = app.get(&path, admin).await;
         state.insert(
@@ -445,6 +512,7 @@ fn every_route_is_in_the_matrix() {
                 "{faq}",
                 "{user}",
                 "{notification}",
+                "{widget}",
             ] {
                 path = path.replace(placeholder, "{id}");
             }

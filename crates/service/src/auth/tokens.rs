@@ -17,6 +17,12 @@ pub const ISSUER: &str = "growdesk";
 pub const API_AUDIENCE: &str = "growdesk-api";
 /// The JOSE `typ` of access tokens (RFC 9068), so no other JWT can stand in for one.
 pub const ACCESS_TOKEN_TYPE: &str = "at+jwt";
+/// The audience of widget visitor tokens: never accepted by the staff and customer API.
+pub const WIDGET_AUDIENCE: &str = "growdesk-widget";
+/// The JOSE `typ` of visitor tokens.
+pub const VISITOR_TOKEN_TYPE: &str = "visitor+jwt";
+/// How long a visitor token lasts: the browser keeps it to come back to the conversation.
+pub const VISITOR_TOKEN_DAYS: i64 = 90;
 /// Shortest signing key accepted: 256 bits, as RFC 8725 §3.5 asks for HMAC keys.
 pub const MIN_SECRET_BYTES: usize = 32;
 
@@ -31,6 +37,22 @@ pub struct AccessClaims {
     pub sid: Uuid,
     /// The user's token version when issued; bumping it invalidates the token.
     pub ver: i64,
+    pub iss: String,
+    pub aud: String,
+    pub iat: i64,
+    pub exp: i64,
+}
+
+/// The claims of a widget visitor token.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct VisitorClaims {
+    /// The visitor id.
+    pub sub: Uuid,
+    /// The widget it was issued for: it works on no other.
+    pub wid: Uuid,
+    /// The customer whose identity the visitor proved with an identity hash, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub idn: Option<Uuid>,
     pub iss: String,
     pub aud: String,
     pub iat: i64,
@@ -53,7 +75,17 @@ pub struct TokenKeys {
     encoding: EncodingKey,
     decoding: DecodingKey,
     validation: Validation,
+    visitor_validation: Validation,
     access_ttl: Duration,
+}
+
+fn validation(audience: &str) -> Validation {
+    let mut validation = Validation::new(Algorithm::HS256);
+    validation.set_issuer(&[ISSUER]);
+    validation.set_audience(&[audience]);
+    validation.set_required_spec_claims(&["exp", "iat", "iss", "aud", "sub"]);
+    validation.leeway = 10;
+    validation
 }
 
 impl TokenKeys {
@@ -66,15 +98,11 @@ impl TokenKeys {
         if secret.iter().all(|byte| *byte == secret[0]) {
             return Err(SecretError::Trivial);
         }
-        let mut validation = Validation::new(Algorithm::HS256);
-        validation.set_issuer(&[ISSUER]);
-        validation.set_audience(&[API_AUDIENCE]);
-        validation.set_required_spec_claims(&["exp", "iat", "iss", "aud", "sub"]);
-        validation.leeway = 10;
         Ok(Self {
             encoding: EncodingKey::from_secret(secret),
             decoding: DecodingKey::from_secret(secret),
-            validation,
+            validation: validation(API_AUDIENCE),
+            visitor_validation: validation(WIDGET_AUDIENCE),
             access_ttl,
         })
     }
@@ -110,6 +138,39 @@ impl TokenKeys {
         let mut header = Header::new(Algorithm::HS256);
         header.typ = Some(ACCESS_TOKEN_TYPE.to_owned());
         jsonwebtoken::encode(&header, &claims, &self.encoding)
+    }
+
+    /// A signed visitor token for `visitor` on `widget`.
+    ///
+    /// # Errors
+    /// Only if signing fails, which it does not for HMAC keys.
+    pub fn issue_visitor(
+        &self,
+        visitor: Uuid,
+        widget: Uuid,
+        identity: Option<Uuid>,
+    ) -> Result<String, jsonwebtoken::errors::Error> {
+        let now = time::OffsetDateTime::now_utc().unix_timestamp();
+        let claims = VisitorClaims {
+            sub: visitor,
+            wid: widget,
+            idn: identity,
+            iss: ISSUER.to_owned(),
+            aud: WIDGET_AUDIENCE.to_owned(),
+            iat: now,
+            exp: now + VISITOR_TOKEN_DAYS * 24 * 60 * 60,
+        };
+        let mut header = Header::new(Algorithm::HS256);
+        header.typ = Some(VISITOR_TOKEN_TYPE.to_owned());
+        jsonwebtoken::encode(&header, &claims, &self.encoding)
+    }
+
+    /// The claims of a valid visitor token; `None` for anything else (an access token included).
+    pub fn verify_visitor(&self, token: &str) -> Option<VisitorClaims> {
+        let data =
+            jsonwebtoken::decode::<VisitorClaims>(token, &self.decoding, &self.visitor_validation)
+                .ok()?;
+        (data.header.typ.as_deref() == Some(VISITOR_TOKEN_TYPE)).then_some(data.claims)
     }
 
     /// The claims of a valid access token; `None` for anything else (bad signature, other
@@ -158,6 +219,26 @@ mod tests {
             (user, session, 3, Role::Agent)
         );
         assert_eq!(claims.exp - claims.iat, 900);
+    }
+
+    #[test]
+    fn visitor_and_access_tokens_do_not_stand_in_for_each_other() {
+        let keys = keys();
+        let (visitor, widget) = (Uuid::now_v7(), Uuid::now_v7());
+        let token = keys.issue_visitor(visitor, widget, None).unwrap();
+        let claims = keys.verify_visitor(&token).unwrap();
+        assert_eq!((claims.sub, claims.wid), (visitor, widget));
+        assert!(
+            keys.verify(&token).is_none(),
+            "a visitor token is no access token"
+        );
+        let access = keys
+            .issue(Uuid::now_v7(), Role::Customer, Uuid::now_v7(), 0)
+            .unwrap();
+        assert!(
+            keys.verify_visitor(&access).is_none(),
+            "an access token is no visitor token"
+        );
     }
 
     #[test]
