@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Runs every test against SQLite and a real PostgreSQL.
+# Runs every test against SQLite and a real PostgreSQL, and the widget in headless Chromium.
 #
 # Unless GROWDESK_TEST_DATABASE_URL names a server to use, a throwaway PostgreSQL cluster is
 # created in a temporary directory (as the unprivileged `postgres` user when run as root, since
@@ -56,6 +56,28 @@ stop_throwaway_postgres() {
   rm -rf "$PG_DIR"
 }
 
+# The widget's browser test drives Debian's Chromium with playwright-core (from npm).
+ensure_browser() {
+  if [ ! -x /usr/bin/chromium ]; then
+    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+      echo "installing Chromium for the browser test"
+      apt-get update -qq
+      DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+    else
+      echo "The browser test needs Chromium at /usr/bin/chromium (Debian: apt-get install chromium)." >&2
+      exit 1
+    fi
+  fi
+  if [ ! -d crates/server/tests/e2e/node_modules/playwright-core ]; then
+    if ! command -v npm >/dev/null 2>&1; then
+      echo "The browser test needs Node.js and npm (Debian: apt-get install nodejs npm)." >&2
+      exit 1
+    fi
+    npm ci --prefix crates/server/tests/e2e --no-audit --no-fund --silent
+  fi
+}
+
+ensure_browser
 if [ -z "${GROWDESK_TEST_DATABASE_URL:-}" ]; then
   start_throwaway_postgres
 fi

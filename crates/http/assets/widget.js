@@ -49,8 +49,9 @@
   var style = el("style");
   style.textContent = [
     ":host{all:initial}",
+    "[hidden]{display:none!important}",
     "*{box-sizing:border-box;font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif}",
-    ".launcher{position:fixed;bottom:20px;width:56px;height:56px;border-radius:50%;border:0;color:#fff;font-size:24px;cursor:pointer;box-shadow:0 4px 12px rgba(0,0,0,.25);z-index:2147483646}",
+    ".launcher{position:fixed;bottom:20px;width:56px;height:56px;border-radius:50%;border:0;color:#fff;cursor:pointer;box-shadow:0 4px 12px rgba(0,0,0,.25);z-index:2147483646;display:flex;align-items:center;justify-content:center}",
     ".panel{position:fixed;bottom:88px;width:340px;max-width:calc(100vw - 40px);height:480px;max-height:calc(100vh - 120px);background:#fff;border-radius:12px;box-shadow:0 8px 30px rgba(0,0,0,.3);display:flex;flex-direction:column;overflow:hidden;z-index:2147483647}",
     ".panel[hidden]{display:none}",
     "header{color:#fff;padding:12px 14px}",
@@ -71,7 +72,18 @@
   ].join("\n");
   root.appendChild(style);
 
-  var launcher = el("button", { "class": "launcher", "type": "button", "aria-label": "Open chat", "aria-expanded": "false" }, "💬");
+  var launcher = el("button", { "class": "launcher", "type": "button", "aria-label": "Open chat", "aria-expanded": "false" });
+  var svg = "http://www.w3.org/2000/svg";
+  var icon = document.createElementNS(svg, "svg");
+  icon.setAttribute("viewBox", "0 0 24 24");
+  icon.setAttribute("width", "26");
+  icon.setAttribute("height", "26");
+  icon.setAttribute("aria-hidden", "true");
+  var bubblePath = document.createElementNS(svg, "path");
+  bubblePath.setAttribute("fill", "currentColor");
+  bubblePath.setAttribute("d", "M4 4h16a2 2 0 0 1 2 2v10a2 2 0 0 1-2 2H9l-5 4v-4a2 2 0 0 1-2-2V6a2 2 0 0 1 2-2z");
+  icon.appendChild(bubblePath);
+  launcher.appendChild(icon);
   var panel = el("section", { "class": "panel", "role": "dialog", "aria-label": "Chat" });
   panel.hidden = true;
   var header = el("header");

@@ -24,6 +24,7 @@ mod helpers;
 mod accounts;
 mod auth;
 mod binary;
+mod browser;
 mod catalog;
 mod http_errors;
 mod matrix;
