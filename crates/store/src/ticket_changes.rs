@@ -31,6 +31,57 @@ pub struct TicketChange {
     pub message: Option<MessageRecord>,
 }
 
+/// Stores `$record` (a `MessageRecord`) on ticket `$ticket` inside transaction `$tx`: the
+/// message and its attachments. Shared by new tickets (their description) and later messages.
+macro_rules! insert_message {
+    ($tx:ident, $ticket:expr, $record:expr, $now:expr) => {
+        let record: &$crate::ticket_changes::MessageRecord = $record;
+        let message = &record.message;
+        sqlx::query(
+            "INSERT INTO messages (id, ticket_id, author_id, body, internal, created_at) VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(message.id)
+        .bind($ticket)
+        .bind(message.author_id)
+        .bind(&message.body)
+        .bind(message.internal)
+        .bind($now)
+        .execute(&mut *$tx)
+        .await?;
+        for attachment in &record.attachments {
+            sqlx::query(
+                "INSERT INTO attachments (id, message_id, ticket_id, filename, content_type, size, sha256, created_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+            )
+            .bind(attachment.id)
+            .bind(message.id)
+            .bind($ticket)
+            .bind(&attachment.filename)
+            .bind(&attachment.content_type)
+            .bind(attachment.size)
+            .bind(&attachment.sha256)
+            .bind($now)
+            .execute(&mut *$tx)
+            .await?;
+        }
+    };
+}
+pub(crate) use insert_message;
+
+/// Adds `$tags` to ticket `$ticket` inside transaction `$tx`.
+macro_rules! insert_tags {
+    ($tx:ident, $ticket:expr, $tags:expr) => {
+        for tag in $tags {
+            sqlx::query("INSERT INTO ticket_tags (ticket_id, tag) VALUES ($1, $2)")
+                .bind($ticket)
+                .bind(tag)
+                .execute(&mut *$tx)
+                .await?;
+        }
+    };
+}
+pub(crate) use insert_tags;
+
 /// What came of a change.
 #[derive(Debug)]
 pub enum Changed<E> {
@@ -113,40 +164,11 @@ impl Store {
             .await?;
             if let Some(tags) = &state.tags {
                 sqlx::query("DELETE FROM ticket_tags WHERE ticket_id = $1").bind(id).execute(&mut *tx).await?;
-                for tag in tags {
-                    sqlx::query("INSERT INTO ticket_tags (ticket_id, tag) VALUES ($1, $2)").bind(id).bind(tag).execute(&mut *tx).await?;
-                }
+                insert_tags!(tx, id, tags);
             }
             let mut events = change.events.clone();
             if let Some(record) = &change.message {
-                let message = &record.message;
-                sqlx::query(
-                    "INSERT INTO messages (id, ticket_id, author_id, body, internal, created_at) VALUES ($1, $2, $3, $4, $5, $6)",
-                )
-                .bind(message.id)
-                .bind(id)
-                .bind(message.author_id)
-                .bind(&message.body)
-                .bind(message.internal)
-                .bind(now)
-                .execute(&mut *tx)
-                .await?;
-                for attachment in &record.attachments {
-                    sqlx::query(
-                        "INSERT INTO attachments (id, message_id, ticket_id, filename, content_type, size, sha256, created_at) \
-                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-                    )
-                    .bind(attachment.id)
-                    .bind(message.id)
-                    .bind(id)
-                    .bind(&attachment.filename)
-                    .bind(&attachment.content_type)
-                    .bind(attachment.size)
-                    .bind(&attachment.sha256)
-                    .bind(now)
-                    .execute(&mut *tx)
-                    .await?;
-                }
+                insert_message!(tx, id, record, now);
                 events.extend(message_events(id, record));
             }
             insert_events!(pool, tx, &events, now);

@@ -11,6 +11,7 @@ use crate::dialect::{MATCH_END, pick};
 use crate::events::{NewEvent, insert_events};
 use crate::idempotency::{IdempotencyClaim, claim_or_return};
 use crate::messages::NewMessage;
+use crate::ticket_changes::{MessageRecord, insert_message, insert_tags};
 use crate::{Created, Stamp, Store, StoreError, on_backend, postgres, sqlite};
 
 /// Binds a cursor's sort value with its own type.
@@ -288,24 +289,8 @@ impl Store {
                 .bind(new.visitor_id)
                 .fetch_one(&mut *tx)
                 .await?;
-            for tag in &new.tags {
-                sqlx::query("INSERT INTO ticket_tags (ticket_id, tag) VALUES ($1, $2)")
-                    .bind(id)
-                    .bind(tag)
-                    .execute(&mut *tx)
-                    .await?;
-            }
-            sqlx::query(
-                "INSERT INTO messages (id, ticket_id, author_id, body, internal, created_at) VALUES ($1, $2, $3, $4, $5, $6)",
-            )
-            .bind(message.id)
-            .bind(id)
-            .bind(message.author_id)
-            .bind(&message.body)
-            .bind(false)
-            .bind(now)
-            .execute(&mut *tx)
-            .await?;
+            insert_tags!(tx, id, &new.tags);
+            insert_message!(tx, id, &MessageRecord { message: message.clone(), attachments: Vec::new() }, now);
             let mut events = vec![
                 NewEvent::public(id, growdesk_domain::EventKind::Created, Some(new.actor_id), serde_json::json!({
                     "number": number,
