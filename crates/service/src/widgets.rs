@@ -343,14 +343,12 @@ impl Service {
     /// # Errors
     /// `Unauthenticated` for a token that is invalid, expired, or for another widget.
     pub async fn visitor(&self, widget: &Widget, token: &str) -> Result<Visitor, ServiceError> {
-        let refused = ServiceError::Unauthenticated("invalid or expired visitor token");
+        let refused = || ServiceError::Unauthenticated("invalid or expired visitor token");
         let claims = self
             .keys
             .verify_visitor(token)
-            .ok_or_else(|| ServiceError::Unauthenticated("invalid or expired visitor token"))?;
-        if claims.wid != widget.id {
-            return Err(refused);
-        }
+            .filter(|claims| claims.wid == widget.id)
+            .ok_or_else(refused)?;
         match self.store.visitor(claims.sub).await? {
             Some(visitor) if visitor.widget_id == widget.id => Ok(Visitor {
                 visitor_id: visitor.id,
@@ -358,7 +356,7 @@ impl Service {
                 identity_user_id: claims.idn,
                 expires_at: claims.exp,
             }),
-            _ => Err(refused),
+            _ => Err(refused()),
         }
     }
 
@@ -425,22 +423,18 @@ impl Service {
                 "requester",
             )
             .await?;
-        let visitor = match visitor {
-            Some(visitor) => visitor,
-            None => {
-                let record = self.store.create_visitor(widget.id, requester_id).await?;
-                Visitor {
-                    visitor_id: record.id,
-                    widget_id: widget.id,
-                    identity_user_id: None,
-                    expires_at: 0,
-                }
-            }
+        // A returning visitor keeps their id (and any identity they proved before).
+        let (visitor_id, proven_before) = match visitor {
+            Some(visitor) => (visitor.visitor_id, visitor.identity_user_id),
+            None => (
+                self.store.create_visitor(widget.id, requester_id).await?.id,
+                None,
+            ),
         };
         let identity_user_id = if proven {
             Some(requester_id)
         } else {
-            visitor.identity_user_id
+            proven_before
         };
         let requester = self
             .store
@@ -450,7 +444,7 @@ impl Service {
         let claim = idempotency::claim(
             requester_id,
             idempotency_key
-                .map(|key| format!("widget:{}:{key}", visitor.visitor_id))
+                .map(|key| format!("widget:{}:{key}", visitor_id))
                 .as_deref(),
             "widget_ticket",
             &draft,
@@ -464,13 +458,13 @@ impl Service {
             category_id: widget.default_category_id,
             tags: Vec::new(),
             source: TicketSource::Widget,
-            visitor_id: Some(visitor.visitor_id),
+            visitor_id: Some(visitor_id),
             context: serde_json::json!({"widget_id": widget.id, "page_url": draft.page_url, "user_agent": draft.user_agent, "identity_verified": proven}),
         };
         let ticket = self.open_ticket(ticket, claim.as_ref()).await?;
         let token = self
             .keys
-            .issue_visitor(visitor.visitor_id, widget.id, identity_user_id)
+            .issue_visitor(visitor_id, widget.id, identity_user_id)
             .map_err(|error| ServiceError::Internal(Box::new(error)))?;
         Ok((ticket, token))
     }
