@@ -13,6 +13,7 @@ mod events;
 mod faqs;
 mod files;
 mod idempotency;
+mod imports;
 mod messages;
 mod notifications;
 mod postgres;
@@ -43,6 +44,9 @@ pub use events::{FeedEvent, NewEvent, Revocation};
 pub use faqs::{FaqCursor, FaqFields, FaqFilter};
 pub use files::FileStore;
 pub use idempotency::{Created, IdempotencyClaim};
+pub use imports::{
+    Imported, ImportedCategory, ImportedFaq, ImportedMessage, ImportedTicket, ImportedUser,
+};
 pub use messages::{NewAttachment, NewMessage, StoredAttachment};
 pub use sessions::{NewSession, RotateOutcome, SessionPrincipal};
 pub use stamp::Stamp;

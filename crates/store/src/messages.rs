@@ -122,6 +122,31 @@ impl Store {
         self.with_attachments(rows).await
     }
 
+    /// Every message (internal ones too) of these tickets, oldest first: for exports, one
+    /// query per page of tickets.
+    ///
+    /// # Errors
+    /// The database failed.
+    pub async fn messages_of_tickets(
+        &self,
+        ticket_ids: &[Uuid],
+    ) -> Result<Vec<Message>, StoreError> {
+        if ticket_ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let rows: Vec<MessageRow> = on_backend!(self, pool => {
+            let mut query = QueryBuilder::new(SELECT_MESSAGES);
+            query.push(" WHERE m.ticket_id IN (");
+            let mut list = query.separated(", ");
+            for id in ticket_ids {
+                list.push_bind(*id);
+            }
+            query.push(") ORDER BY m.id");
+            query.build_query_as().fetch_all(pool).await
+        })?;
+        self.with_attachments(rows).await
+    }
+
     /// A page of a ticket's messages, oldest first, after message `after`; internal notes only
     /// when `include_internal`. Two queries whatever the page size.
     ///

@@ -269,6 +269,24 @@ impl Store {
 }
 
 impl Store {
+    /// A page of users with their credentials, in id order after `after`: for exports.
+    ///
+    /// # Errors
+    /// The database failed.
+    pub async fn export_users(
+        &self,
+        after: Option<Uuid>,
+        limit: u32,
+    ) -> Result<Vec<UserCredentials>, StoreError> {
+        let rows: Vec<UserRow> = on_backend!(self, pool => sqlx::query_as(concat!(
+                "SELECT ", user_columns!(), " FROM users WHERE ($1 IS NULL OR id > $1) ORDER BY id LIMIT $2"))
+            .bind(after)
+            .bind(i64::from(limit))
+            .fetch_all(pool)
+            .await)?;
+        rows.into_iter().map(UserCredentials::try_from).collect()
+    }
+
     /// Every active agent and admin (few): for resolving mentions.
     ///
     /// # Errors

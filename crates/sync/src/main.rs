@@ -1,14 +1,19 @@
-//! `growdesk-sync`: the sync server. Imports, exports, scheduled maintenance and webhook
-//! delivery run here, apart from the API server; today it applies migrations.
+//! `growdesk-sync`: the sync server. Migrations, and moving data in and out: GrowDesk's own
+//! export and import (the way to move an installation, SQLite to PostgreSQL included).
 
+mod export;
+mod format;
+mod importers;
+
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 use growdesk_service::config::CommonArgs;
 use growdesk_service::startup::{open_store, run_binary};
 
-/// GrowDesk sync server: imports, exports, maintenance and webhooks, against the same database
-/// as growdesk-server.
+/// GrowDesk sync server: imports, exports and maintenance, against the same database as
+/// growdesk-server.
 #[derive(Debug, Parser)]
 #[command(name = "growdesk-sync", version)]
 struct Cli {
@@ -22,27 +27,97 @@ struct Cli {
 enum Command {
     /// Apply pending database migrations, then exit.
     Migrate,
+    /// Write everything (users, categories, FAQs, tickets with their messages) to PATH: a
+    /// `.jsonl` file, or a directory that gets `growdesk-export.jsonl`.
+    Export { path: PathBuf },
+    /// Import records. Exit code 0: all imported; 1: some records refused (see the report);
+    /// 2: failure.
+    Import {
+        #[command(subcommand)]
+        source: ImportSource,
+        /// Check every record, write nothing.
+        #[arg(long, global = true)]
+        dry_run: bool,
+        /// Also write the report, as JSON, to FILE.
+        #[arg(long, global = true, value_name = "FILE")]
+        report: Option<PathBuf>,
+    },
 }
+
+#[derive(Debug, Subcommand)]
+enum ImportSource {
+    /// GrowDesk's own export (a `.jsonl` file or a directory holding one). Ids and ticket
+    /// numbers are kept where free; re-running changes nothing.
+    Json { path: PathBuf },
+}
+
+/// Exit code for an import that refused some records.
+const SOME_REFUSED: u8 = 1;
+/// Exit code for a failure (of the database, of reading a file, of the configuration).
+const FAILED: u8 = 2;
 
 fn main() -> ExitCode {
     let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
     let cli = Cli::parse();
     let no_extra_flags = std::collections::BTreeMap::<String, String>::new();
-    run_binary(
-        "growdesk-sync",
-        &cli.common,
-        no_extra_flags,
-        |settings| async move {
+    let mut refused = false;
+    let code = run_binary("growdesk-sync", &cli.common, no_extra_flags, |settings| {
+        let refused = &mut refused;
+        async move {
+            let store = open_store(&settings)
+                .await
+                .map_err(|error| error.to_string())?;
             match cli.command {
                 Command::Migrate => {
-                    let store = open_store(&settings)
+                    tracing::info!(database = ?settings.database_url, "migrations applied")
+                }
+                Command::Export { path } => {
+                    let counts = export::export(&store, &path)
                         .await
-                        .map_err(|error| error.to_string())?;
-                    tracing::info!(database = ?settings.database_url, "migrations applied");
-                    store.close().await;
-                    Ok(())
+                        .map_err(|error| format!("export failed: {error:#}"))?;
+                    println!(
+                        "exported {} users, {} categories, {} FAQs, {} tickets, {} messages to {}",
+                        counts.users,
+                        counts.categories,
+                        counts.faqs,
+                        counts.tickets,
+                        counts.messages,
+                        export::target(&path).display()
+                    );
+                }
+                Command::Import {
+                    source,
+                    dry_run,
+                    report,
+                } => {
+                    let outcome = match source {
+                        ImportSource::Json { path } => {
+                            importers::growdesk::import(&store, &path, dry_run).await
+                        }
+                    };
+                    let outcome = outcome.map_err(|error| format!("import failed: {error:#}"))?;
+                    println!("{}", outcome.summary());
+                    for refusal in outcome.refused.iter().take(20) {
+                        eprintln!("  refused {}: {}", refusal.position, refusal.reason);
+                    }
+                    if let Some(file) = report {
+                        let json = serde_json::to_vec_pretty(&outcome)
+                            .map_err(|error| error.to_string())?;
+                        std::fs::write(&file, json)
+                            .map_err(|error| format!("cannot write {}: {error}", file.display()))?;
+                    }
+                    *refused = !outcome.refused.is_empty();
                 }
             }
-        },
-    )
+            store.close().await;
+            Ok(())
+        }
+    });
+    if code != ExitCode::SUCCESS {
+        ExitCode::from(FAILED)
+    } else if refused {
+        ExitCode::from(SOME_REFUSED)
+    } else {
+        code
+    }
 }

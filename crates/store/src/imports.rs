@@ -1,0 +1,460 @@
+//! Imports: records from elsewhere, remembered by `(source, kind, external_id)`, so a re-run
+//! (or a run resumed after a crash) updates what changed and creates nothing twice.
+
+use growdesk_domain::{Priority, Role, TicketSource, TicketStatus};
+use uuid::Uuid;
+
+use crate::dialect::pick;
+use crate::events::{NewEvent, insert_events};
+use crate::messages::{NewAttachment, NewMessage};
+use crate::ticket_changes::{MessageRecord, insert_message, insert_tags};
+use crate::{Stamp, Store, StoreError, on_backend};
+
+/// What an import did with one record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Imported {
+    Created(Uuid),
+    Updated(Uuid),
+    Unchanged(Uuid),
+}
+
+impl Imported {
+    pub fn id(self) -> Uuid {
+        match self {
+            Self::Created(id) | Self::Updated(id) | Self::Unchanged(id) => id,
+        }
+    }
+}
+
+/// A user from another system.
+#[derive(Debug, Clone)]
+pub struct ImportedUser {
+    pub external_id: String,
+    /// Kept when free, so an export imported elsewhere keeps its ids.
+    pub preferred_id: Option<Uuid>,
+    /// Normalised (`growdesk_domain::Email`).
+    pub email: String,
+    pub name: String,
+    pub role: Role,
+    pub active: bool,
+    pub password_hash: Option<String>,
+    pub created_at: Stamp,
+}
+
+/// A category from another system; matched by name when new to this source.
+#[derive(Debug, Clone)]
+pub struct ImportedCategory {
+    pub external_id: String,
+    pub preferred_id: Option<Uuid>,
+    pub name: String,
+    pub description: String,
+    pub color: String,
+    pub active: bool,
+    pub position: i32,
+}
+
+/// A FAQ from another system.
+#[derive(Debug, Clone)]
+pub struct ImportedFaq {
+    pub external_id: String,
+    pub preferred_id: Option<Uuid>,
+    pub question: String,
+    pub answer: String,
+    pub category_id: Option<Uuid>,
+    pub published: bool,
+    pub position: i32,
+}
+
+/// A message of an imported ticket.
+#[derive(Debug, Clone)]
+pub struct ImportedMessage {
+    pub external_id: String,
+    pub preferred_id: Option<Uuid>,
+    /// A local user id.
+    pub author_id: Uuid,
+    pub body: String,
+    pub internal: bool,
+    pub created_at: Stamp,
+    pub attachments: Vec<NewAttachment>,
+}
+
+/// A ticket from another system, with its conversation; references are local ids.
+#[derive(Debug, Clone)]
+pub struct ImportedTicket {
+    pub external_id: String,
+    pub preferred_id: Option<Uuid>,
+    /// Kept when free (a GrowDesk export); otherwise the next number.
+    pub preferred_number: Option<i64>,
+    pub subject: String,
+    pub status: TicketStatus,
+    pub priority: Priority,
+    pub category_id: Option<Uuid>,
+    pub requester_id: Uuid,
+    pub assignee_id: Option<Uuid>,
+    pub tags: Vec<String>,
+    pub source: TicketSource,
+    pub created_at: Stamp,
+    pub updated_at: Stamp,
+    pub first_response_at: Option<Stamp>,
+    pub resolved_at: Option<Stamp>,
+    pub closed_at: Option<Stamp>,
+    pub messages: Vec<ImportedMessage>,
+}
+
+/// Looks up `(source, kind, external_id)` inside transaction `$tx`.
+macro_rules! local_ref {
+    ($tx:ident, $source:expr, $kind:expr, $external:expr) => {{
+        let found: Option<Uuid> = sqlx::query_scalar(
+            "SELECT local_id FROM external_refs WHERE source = $1 AND kind = $2 AND external_id = $3",
+        )
+        .bind($source)
+        .bind($kind)
+        .bind($external)
+        .fetch_optional(&mut *$tx)
+        .await?;
+        found
+    }};
+}
+
+/// Records `(source, kind, external_id) → local` inside transaction `$tx`.
+macro_rules! remember_ref {
+    ($tx:ident, $source:expr, $kind:expr, $external:expr, $local:expr, $now:expr) => {
+        sqlx::query(
+            "INSERT INTO external_refs (source, kind, external_id, local_id, created_at) VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind($source)
+        .bind($kind)
+        .bind($external)
+        .bind($local)
+        .bind($now)
+        .execute(&mut *$tx)
+        .await?;
+    };
+}
+
+/// A preferred id when no row of `$table` has it yet, else a fresh one.
+macro_rules! free_id {
+    ($tx:ident, $table:literal, $preferred:expr) => {{
+        match $preferred {
+            Some(id) => {
+                let taken: Option<i32> =
+                    sqlx::query_scalar(concat!("SELECT 1 FROM ", $table, " WHERE id = $1"))
+                        .bind(id)
+                        .fetch_optional(&mut *$tx)
+                        .await?;
+                if taken.is_some() { Uuid::now_v7() } else { id }
+            }
+            None => Uuid::now_v7(),
+        }
+    }};
+}
+
+impl Store {
+    /// The local id an import recorded for `(source, kind, external_id)`.
+    ///
+    /// # Errors
+    /// The database failed.
+    pub async fn local_id(
+        &self,
+        source: &str,
+        kind: &str,
+        external_id: &str,
+    ) -> Result<Option<Uuid>, StoreError> {
+        let found: Option<Uuid> = on_backend!(self, pool => sqlx::query_scalar(
+                "SELECT local_id FROM external_refs WHERE source = $1 AND kind = $2 AND external_id = $3")
+            .bind(source)
+            .bind(kind)
+            .bind(external_id)
+            .fetch_optional(pool)
+            .await)?;
+        Ok(found)
+    }
+
+    /// Imports a user: the one imported before from this source, else the one with this email
+    /// (accounts are never duplicated), else a new one.
+    ///
+    /// # Errors
+    /// The database failed.
+    pub async fn import_user(
+        &self,
+        source: &str,
+        user: &ImportedUser,
+    ) -> Result<Imported, StoreError> {
+        let now = Stamp::now();
+        on_backend!(self, pool => {
+            let mut tx = pool.begin_with(pick(pool, "BEGIN", "BEGIN IMMEDIATE")).await?;
+            if let Some(id) = local_ref!(tx, source, "user", &user.external_id) {
+                let changed = sqlx::query(
+                    "UPDATE users SET name = $2, updated_at = $3 WHERE id = $1 AND name <> $2",
+                )
+                .bind(id)
+                .bind(&user.name)
+                .bind(now)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+                tx.commit().await?;
+                return Ok(if changed > 0 { Imported::Updated(id) } else { Imported::Unchanged(id) });
+            }
+            let existing: Option<Uuid> = sqlx::query_scalar("SELECT id FROM users WHERE lower(email) = lower($1)")
+                .bind(&user.email)
+                .fetch_optional(&mut *tx)
+                .await?;
+            let outcome = match existing {
+                Some(id) => Imported::Unchanged(id),
+                None => {
+                    let id = free_id!(tx, "users", user.preferred_id);
+                    sqlx::query(
+                        "INSERT INTO users (id, email, name, role, password_hash, active, created_at, updated_at) \
+                         VALUES ($1, $2, $3, $4, $5, $6, $7, $7)",
+                    )
+                    .bind(id)
+                    .bind(&user.email)
+                    .bind(&user.name)
+                    .bind(user.role.as_str())
+                    .bind(&user.password_hash)
+                    .bind(user.active)
+                    .bind(user.created_at)
+                    .execute(&mut *tx)
+                    .await?;
+                    Imported::Created(id)
+                }
+            };
+            remember_ref!(tx, source, "user", &user.external_id, outcome.id(), now);
+            tx.commit().await?;
+            Ok(outcome)
+        })
+    }
+
+    /// Imports a category: the one imported before from this source, else the one with this
+    /// name (case aside), else a new one.
+    ///
+    /// # Errors
+    /// The database failed.
+    pub async fn import_category(
+        &self,
+        source: &str,
+        category: &ImportedCategory,
+    ) -> Result<Imported, StoreError> {
+        let now = Stamp::now();
+        on_backend!(self, pool => {
+            let mut tx = pool.begin_with(pick(pool, "BEGIN", "BEGIN IMMEDIATE")).await?;
+            if let Some(id) = local_ref!(tx, source, "category", &category.external_id) {
+                tx.commit().await?;
+                return Ok(Imported::Unchanged(id));
+            }
+            let existing: Option<Uuid> = sqlx::query_scalar("SELECT id FROM categories WHERE lower(name) = lower($1)")
+                .bind(&category.name)
+                .fetch_optional(&mut *tx)
+                .await?;
+            let outcome = match existing {
+                Some(id) => Imported::Unchanged(id),
+                None => {
+                    let id = free_id!(tx, "categories", category.preferred_id);
+                    sqlx::query(
+                        "INSERT INTO categories (id, name, description, color, active, position, created_at, updated_at) \
+                         VALUES ($1, $2, $3, $4, $5, $6, $7, $7)",
+                    )
+                    .bind(id)
+                    .bind(&category.name)
+                    .bind(&category.description)
+                    .bind(&category.color)
+                    .bind(category.active)
+                    .bind(category.position)
+                    .bind(now)
+                    .execute(&mut *tx)
+                    .await?;
+                    Imported::Created(id)
+                }
+            };
+            remember_ref!(tx, source, "category", &category.external_id, outcome.id(), now);
+            tx.commit().await?;
+            Ok(outcome)
+        })
+    }
+
+    /// Imports a FAQ: the one imported before from this source is left as it is, else a new one.
+    ///
+    /// # Errors
+    /// `MissingReference` for an unknown category.
+    pub async fn import_faq(
+        &self,
+        source: &str,
+        faq: &ImportedFaq,
+    ) -> Result<Imported, StoreError> {
+        let now = Stamp::now();
+        on_backend!(self, pool => {
+            let mut tx = pool.begin_with(pick(pool, "BEGIN", "BEGIN IMMEDIATE")).await?;
+            if let Some(id) = local_ref!(tx, source, "faq", &faq.external_id) {
+                tx.commit().await?;
+                return Ok(Imported::Unchanged(id));
+            }
+            let id = free_id!(tx, "faqs", faq.preferred_id);
+            sqlx::query(
+                "INSERT INTO faqs (id, question, answer, category_id, published, position, created_at, updated_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $7)",
+            )
+            .bind(id)
+            .bind(&faq.question)
+            .bind(&faq.answer)
+            .bind(faq.category_id)
+            .bind(faq.published)
+            .bind(faq.position)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+            remember_ref!(tx, source, "faq", &faq.external_id, id, now);
+            tx.commit().await?;
+            Ok(Imported::Created(id))
+        })
+    }
+
+    /// Imports a ticket and its conversation in one transaction: created when new to this
+    /// source; otherwise its fields are brought up to date and messages not seen before are
+    /// added. Original timestamps are kept.
+    ///
+    /// # Errors
+    /// `MissingReference` for unknown local users or categories.
+    pub async fn import_ticket(
+        &self,
+        source: &str,
+        ticket: &ImportedTicket,
+    ) -> Result<Imported, StoreError> {
+        let now = Stamp::now();
+        let outcome = on_backend!(self, pool => {
+            let mut tx = pool.begin_with(pick(pool, "BEGIN", "BEGIN IMMEDIATE")).await?;
+            let known = local_ref!(tx, source, "ticket", &ticket.external_id);
+            let mut outcome = match known {
+                Some(id) => {
+                    let changed = sqlx::query(
+                        "UPDATE tickets SET subject = $2, status = $3, priority = $4, category_id = $5, assignee_id = $6, \
+                         updated_at = $7, first_response_at = $8, resolved_at = $9, closed_at = $10, version = version + 1 \
+                         WHERE id = $1 AND (subject <> $2 OR status <> $3 OR priority <> $4 \
+                         OR category_id IS DISTINCT FROM $5 OR assignee_id IS DISTINCT FROM $6 OR updated_at <> $7)",
+                    )
+                    .bind(id)
+                    .bind(&ticket.subject)
+                    .bind(ticket.status.as_str())
+                    .bind(ticket.priority.rank())
+                    .bind(ticket.category_id)
+                    .bind(ticket.assignee_id)
+                    .bind(ticket.updated_at)
+                    .bind(ticket.first_response_at)
+                    .bind(ticket.resolved_at)
+                    .bind(ticket.closed_at)
+                    .execute(&mut *tx)
+                    .await?
+                    .rows_affected();
+                    if changed > 0 {
+                        sqlx::query("DELETE FROM ticket_tags WHERE ticket_id = $1").bind(id).execute(&mut *tx).await?;
+                        insert_tags!(tx, id, &ticket.tags);
+                        Imported::Updated(id)
+                    } else {
+                        Imported::Unchanged(id)
+                    }
+                }
+                None => {
+                    let id = free_id!(tx, "tickets", ticket.preferred_id);
+                    let number_taken: Option<i32> = match ticket.preferred_number {
+                        Some(number) => sqlx::query_scalar("SELECT 1 FROM tickets WHERE number = $1").bind(number).fetch_optional(&mut *tx).await?,
+                        None => Some(1),
+                    };
+                    let number = match (ticket.preferred_number, number_taken) {
+                        (Some(number), None) => number.to_string(),
+                        _ => pick(pool, crate::postgres::NEXT_TICKET_NUMBER, crate::sqlite::NEXT_TICKET_NUMBER).to_owned(),
+                    };
+                    let sql = format!(
+                        "INSERT INTO tickets (id, number, subject, status, priority, category_id, requester_id, assignee_id, \
+                         source, created_at, updated_at, first_response_at, resolved_at, closed_at) \
+                         VALUES ($1, {number}, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)"
+                    );
+                    sqlx::query(sqlx::AssertSqlSafe(sql))
+                        .bind(id)
+                        .bind(&ticket.subject)
+                        .bind(ticket.status.as_str())
+                        .bind(ticket.priority.rank())
+                        .bind(ticket.category_id)
+                        .bind(ticket.requester_id)
+                        .bind(ticket.assignee_id)
+                        .bind(ticket.source.as_str())
+                        .bind(ticket.created_at)
+                        .bind(ticket.updated_at)
+                        .bind(ticket.first_response_at)
+                        .bind(ticket.resolved_at)
+                        .bind(ticket.closed_at)
+                        .execute(&mut *tx)
+                        .await?;
+                    insert_tags!(tx, id, &ticket.tags);
+                    remember_ref!(tx, source, "ticket", &ticket.external_id, id, now);
+                    let created = [NewEvent::public(id, growdesk_domain::EventKind::Created, None, serde_json::json!({"imported_from": source}))];
+                    insert_events!(pool, tx, &created, now);
+                    Imported::Created(id)
+                }
+            };
+            let id = outcome.id();
+            for message in &ticket.messages {
+                if local_ref!(tx, source, "message", &message.external_id).is_some() {
+                    continue;
+                }
+                let message_id = free_id!(tx, "messages", message.preferred_id);
+                let record = MessageRecord {
+                    message: NewMessage { id: message_id, ticket_id: id, author_id: message.author_id, body: message.body.clone(), internal: message.internal },
+                    attachments: message.attachments.clone(),
+                };
+                insert_message!(tx, id, &record, message.created_at);
+                remember_ref!(tx, source, "message", &message.external_id, message_id, now);
+                if outcome == Imported::Unchanged(id) {
+                    outcome = Imported::Updated(id);
+                }
+            }
+            tx.commit().await?;
+            Ok::<_, StoreError>(outcome)
+        })?;
+        if matches!(outcome, Imported::Created(_)) {
+            self.announce_change();
+        }
+        Ok(outcome)
+    }
+
+    /// After imports that kept ticket numbers: new tickets continue after the highest.
+    ///
+    /// # Errors
+    /// The database failed.
+    pub async fn continue_ticket_numbers(&self) -> Result<(), StoreError> {
+        if let crate::Backend::Postgres(pool) = &self.backend {
+            sqlx::query("SELECT setval('ticket_number_seq', GREATEST((SELECT COALESCE(MAX(number), 0) FROM tickets), 1))")
+                .execute(pool)
+                .await?;
+        }
+        Ok(())
+    }
+
+    /// How far an incremental import of `source` has read.
+    ///
+    /// # Errors
+    /// The database failed.
+    pub async fn import_cursor(&self, source: &str) -> Result<Option<String>, StoreError> {
+        let cursor: Option<String> = on_backend!(self, pool => sqlx::query_scalar("SELECT cursor FROM import_cursors WHERE source = $1")
+            .bind(source)
+            .fetch_optional(pool)
+            .await)?;
+        Ok(cursor)
+    }
+
+    /// Records how far an incremental import of `source` has read.
+    ///
+    /// # Errors
+    /// The database failed.
+    pub async fn set_import_cursor(&self, source: &str, cursor: &str) -> Result<(), StoreError> {
+        on_backend!(self, pool => sqlx::query(
+                "INSERT INTO import_cursors (source, cursor, updated_at) VALUES ($1, $2, $3) \
+                 ON CONFLICT (source) DO UPDATE SET cursor = excluded.cursor, updated_at = excluded.updated_at")
+            .bind(source)
+            .bind(cursor)
+            .bind(Stamp::now())
+            .execute(pool)
+            .await
+            .map(drop))?;
+        Ok(())
+    }
+}
