@@ -49,6 +49,25 @@ enum ImportSource {
     /// GrowDesk's own export (a `.jsonl` file or a directory holding one). Ids and ticket
     /// numbers are kept where free; re-running changes nothing.
     Json { path: PathBuf },
+    /// A CSV file: one ticket per row, or — with a `ticket_id` column — one message per row,
+    /// rows sharing a ticket id making one ticket. Columns map to fields by name:
+    /// external_id, ticket_id, subject, body, email, name, status, priority, category, tags,
+    /// created_at, author_email, author_name, internal.
+    Csv {
+        path: PathBuf,
+        /// `field=Column header`, repeatable (a column named like the field needs none).
+        #[arg(long = "map", value_name = "FIELD=COLUMN")]
+        map: Vec<String>,
+        /// A TOML mapping file: `source`, `default_email`, and a `[columns]` table.
+        #[arg(long, value_name = "FILE")]
+        mapping: Option<PathBuf>,
+        /// The requester's email for rows without one.
+        #[arg(long, value_name = "EMAIL")]
+        default_email: Option<String>,
+        /// The name re-runs are matched under (default: `csv:<file name>`).
+        #[arg(long, value_name = "NAME")]
+        source: Option<String>,
+    },
 }
 
 /// Exit code for an import that refused some records.
@@ -94,6 +113,23 @@ fn main() -> ExitCode {
                         ImportSource::Json { path } => {
                             importers::growdesk::import(&store, &path, dry_run).await
                         }
+                        ImportSource::Csv {
+                            path,
+                            map,
+                            mapping,
+                            default_email,
+                            source,
+                        } => match importers::csv::Mapping::load(
+                            mapping.as_deref(),
+                            &map,
+                            default_email,
+                            source,
+                        ) {
+                            Ok(mapping) => {
+                                importers::csv::import(&store, &path, &mapping, dry_run).await
+                            }
+                            Err(error) => Err(error),
+                        },
                     };
                     let outcome = outcome.map_err(|error| format!("import failed: {error:#}"))?;
                     println!("{}", outcome.summary());

@@ -456,3 +456,272 @@ mod transfer {
         store.close().await;
     }
 }
+
+mod csv_import {
+    //! `import csv` with real data (CFPB complaints) and a conversation export.
+
+    use std::path::PathBuf;
+    use std::process::{Command, Output};
+
+    use growdesk_store::testkit::TestDatabase;
+    use growdesk_store::{BackendKind, PoolSettings, Store, TicketFilter, TicketSort};
+    use serde_json::Value;
+
+    use super::BINARY;
+
+    fn fixture(name: &str) -> PathBuf {
+        PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures")
+            .join(name)
+    }
+
+    fn sync(database: &TestDatabase, args: &[&str]) -> Output {
+        Command::new(BINARY)
+            .env_clear()
+            .arg("--database-url")
+            .arg(database.url())
+            .args(args)
+            .output()
+            .unwrap()
+    }
+
+    fn report_of(output: &Output, file: &std::path::Path) -> Value {
+        assert!(
+            output.status.code().is_some_and(|code| code <= 1),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        serde_json::from_slice(&std::fs::read(file).unwrap()).unwrap()
+    }
+
+    async fn tickets(database: &TestDatabase) -> Vec<Value> {
+        let store = Store::connect(database.url(), PoolSettings::default()).unwrap();
+        let filter = TicketFilter {
+            search_internal: true,
+            ..TicketFilter::default()
+        };
+        let tickets = store
+            .list_tickets(&filter, TicketSort::CreatedAt, false, None, 100)
+            .await
+            .unwrap();
+        let ids: Vec<uuid::Uuid> = tickets.iter().map(|t| t.id).collect();
+        let messages = store.messages_of_tickets(&ids).await.unwrap();
+        let summary = tickets
+            .iter()
+            .map(|t| {
+                let bodies: Vec<Value> = messages
+                    .iter()
+                    .filter(|m| m.ticket_id == t.id)
+                    .map(|m| {
+                        serde_json::json!([
+                            m.body,
+                            m.internal,
+                            m.author.role,
+                            m.created_at.unix_timestamp()
+                        ])
+                    })
+                    .collect();
+                serde_json::json!([
+                    t.subject,
+                    t.status,
+                    t.priority,
+                    t.tags,
+                    t.requester.email,
+                    t.created_at.unix_timestamp(),
+                    bodies
+                ])
+            })
+            .collect();
+        store.close().await;
+        summary
+    }
+
+    async fn complaints(kind: BackendKind) {
+        let database = TestDatabase::create(kind).await;
+        let dir = tempfile::tempdir().unwrap();
+        let report = dir.path().join("report.json");
+        let args = |report: &std::path::Path| {
+            vec![
+                "import".to_owned(),
+                "csv".to_owned(),
+                fixture("cfpb_complaints.csv").display().to_string(),
+                "--mapping".to_owned(),
+                fixture("cfpb.toml").display().to_string(),
+                "--report".to_owned(),
+                report.display().to_string(),
+            ]
+        };
+        let first = sync(
+            &database,
+            &args(&report).iter().map(String::as_str).collect::<Vec<_>>(),
+        );
+        assert_eq!(
+            first.status.code(),
+            Some(1),
+            "rows without a narrative are refused"
+        );
+        let report_json = report_of(&first, &report);
+        assert_eq!(report_json["created"], 24);
+        let refused = report_json["refused"].as_array().unwrap();
+        assert_eq!(refused.len(), 16);
+        assert!(
+            refused
+                .iter()
+                .all(|r| r["reason"] == "body must not be empty"
+                    && r["position"].as_str().unwrap().starts_with("line "))
+        );
+        let imported = tickets(&database).await;
+        assert_eq!(imported.len(), 24);
+        let first_ticket = &imported[0];
+        assert_eq!(first_ticket[4], "complaints@cfpb.invalid");
+
+        let second = sync(
+            &database,
+            &args(&report).iter().map(String::as_str).collect::<Vec<_>>(),
+        );
+        let again = report_of(&second, &report);
+        assert_eq!(
+            (again["created"].as_i64(), again["unchanged"].as_i64()),
+            (Some(0), Some(24)),
+            "a re-run creates nothing"
+        );
+        assert_eq!(tickets(&database).await, imported);
+    }
+
+    #[tokio::test]
+    async fn complaints_import_on_sqlite() {
+        complaints(BackendKind::Sqlite).await;
+    }
+
+    #[tokio::test]
+    async fn complaints_import_on_postgres() {
+        complaints(BackendKind::Postgres).await;
+    }
+
+    fn conversation_args(path: &std::path::Path) -> Vec<String> {
+        [
+            "import",
+            "csv",
+            &path.display().to_string(),
+            "--map",
+            "external_id=message_id",
+            "--source",
+            "helpdesk-x",
+        ]
+        .iter()
+        .map(|s| (*s).to_owned())
+        .collect()
+    }
+
+    #[tokio::test]
+    async fn conversations_group_into_tickets_and_a_cut_run_resumes() {
+        let clean = TestDatabase::create(BackendKind::Sqlite).await;
+        let args = conversation_args(&fixture("conversations.csv"));
+        let out = sync(&clean, &args.iter().map(String::as_str).collect::<Vec<_>>());
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let expected = tickets(&clean).await;
+        assert_eq!(expected.len(), 3);
+        let login = &expected[0];
+        assert_eq!(login[0], "Cannot log in");
+        assert_eq!(login[1], "resolved");
+        assert_eq!(login[3], serde_json::json!(["login", "vip"]));
+        let messages = login[6].as_array().unwrap();
+        assert_eq!(messages.len(), 3);
+        assert_eq!(messages[1][2], "agent", "agents are matched by email");
+        assert_eq!(messages[2][1], true, "internal notes stay internal");
+
+        // A run cut off after four rows, then a full run, ends like one clean run.
+        let resumed = TestDatabase::create(BackendKind::Postgres).await;
+        let dir = tempfile::tempdir().unwrap();
+        let cut = dir.path().join("conversations.csv");
+        let full = std::fs::read_to_string(fixture("conversations.csv")).unwrap();
+        std::fs::write(&cut, full.lines().take(5).collect::<Vec<_>>().join("\n")).unwrap();
+        let partial = sync(
+            &resumed,
+            &conversation_args(&cut)
+                .iter()
+                .map(String::as_str)
+                .collect::<Vec<_>>(),
+        );
+        assert_eq!(partial.status.code(), Some(0));
+        std::fs::write(&cut, &full).unwrap();
+        let rest = sync(
+            &resumed,
+            &conversation_args(&cut)
+                .iter()
+                .map(String::as_str)
+                .collect::<Vec<_>>(),
+        );
+        assert_eq!(
+            rest.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&rest.stderr)
+        );
+        assert_eq!(tickets(&resumed).await, expected);
+    }
+
+    #[tokio::test]
+    async fn hostile_rows_are_refused_without_stopping_the_import() {
+        let database = TestDatabase::create(BackendKind::Sqlite).await;
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("hostile.csv");
+        let huge = "x".repeat(1_000_000);
+        let content = format!(
+            "subject,body,email,created_at,priority\n\
+             Fine,<img src=x onerror=alert(1)>,a@example.com,2024-01-01,low\n\
+             Bad date,body,b@example.com,yesterday,low\n\
+             Bad email,body,not-an-email,2024-01-01,low\n\
+             Huge,{huge},c@example.com,2024-01-01,low\n\
+             \"Unclosed,body,d@example.com\n"
+        );
+        std::fs::write(&file, content).unwrap();
+        let report = dir.path().join("report.json");
+        let out = sync(
+            &database,
+            &[
+                "import",
+                "csv",
+                file.to_str().unwrap(),
+                "--report",
+                report.to_str().unwrap(),
+            ],
+        );
+        let report = report_of(&out, &report);
+        assert_eq!(out.status.code(), Some(1));
+        assert_eq!(report["created"], 1);
+        let reasons: Vec<&str> = report["refused"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["reason"].as_str().unwrap())
+            .collect();
+        assert!(reasons.len() >= 3, "{reasons:?}");
+        let stored = tickets(&database).await;
+        assert_eq!(
+            stored[0][6][0][0], "<img src=x onerror=alert(1)>",
+            "stored verbatim, as text"
+        );
+
+        let unknown = sync(
+            &database,
+            &[
+                "import",
+                "csv",
+                file.to_str().unwrap(),
+                "--map",
+                "colour=subject",
+            ],
+        );
+        assert_eq!(
+            unknown.status.code(),
+            Some(2),
+            "an unknown field is a failure"
+        );
+    }
+}

@@ -2,6 +2,7 @@
 //! primitives, which remember `(source, external_id)` so re-runs are idempotent. Bad records
 //! are reported with their position and reason while good ones go in.
 
+pub(crate) mod csv;
 pub(crate) mod growdesk;
 
 use serde::Serialize;
