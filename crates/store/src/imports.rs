@@ -99,6 +99,8 @@ pub struct ImportedTicket {
     pub resolved_at: Option<Stamp>,
     pub closed_at: Option<Stamp>,
     pub messages: Vec<ImportedMessage>,
+    /// The source's own values (ids, statuses, channels), kept in the `created` event.
+    pub original: serde_json::Value,
 }
 
 /// Looks up `(source, kind, external_id)` inside transaction `$tx`.
@@ -386,7 +388,7 @@ impl Store {
                         .await?;
                     insert_tags!(tx, id, &ticket.tags);
                     remember_ref!(tx, source, "ticket", &ticket.external_id, id, now);
-                    let created = [NewEvent::public(id, growdesk_domain::EventKind::Created, None, serde_json::json!({"imported_from": source}))];
+                    let created = [NewEvent::public(id, growdesk_domain::EventKind::Created, None, serde_json::json!({"imported_from": source, "original": ticket.original}))];
                     insert_events!(pool, tx, &created, now);
                     Imported::Created(id)
                 }

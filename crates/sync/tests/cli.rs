@@ -725,3 +725,266 @@ mod csv_import {
         );
     }
 }
+
+mod zendesk {
+    //! `import zendesk` from API responses on disk and from a live (test) API with pagination,
+    //! a 429, and a stored cursor.
+
+    use std::path::PathBuf;
+    use std::process::{Command, Output};
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    use axum::extract::{Path, Query};
+    use axum::http::{HeaderMap, StatusCode};
+    use axum::response::IntoResponse;
+    use growdesk_store::testkit::TestDatabase;
+    use growdesk_store::{BackendKind, PoolSettings, Store, TicketFilter, TicketSort};
+    use serde_json::{Value, json};
+
+    use super::BINARY;
+
+    fn fixtures() -> PathBuf {
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/zendesk")
+    }
+
+    fn sync(database: &TestDatabase, args: &[&str]) -> Output {
+        Command::new(BINARY)
+            .env_clear()
+            .arg("--database-url")
+            .arg(database.url())
+            .args(args)
+            .output()
+            .unwrap()
+    }
+
+    async fn imported(database: &TestDatabase) -> Vec<Value> {
+        let store = Store::connect(database.url(), PoolSettings::default()).unwrap();
+        let filter = TicketFilter {
+            search_internal: true,
+            ..TicketFilter::default()
+        };
+        let tickets = store
+            .list_tickets(&filter, TicketSort::CreatedAt, false, None, 100)
+            .await
+            .unwrap();
+        let ids: Vec<uuid::Uuid> = tickets.iter().map(|t| t.id).collect();
+        let messages = store.messages_of_tickets(&ids).await.unwrap();
+        let rows = tickets
+            .iter()
+            .map(|t| {
+                let bodies: Vec<&str> = messages
+                    .iter()
+                    .filter(|m| m.ticket_id == t.id)
+                    .map(|m| m.body.as_str())
+                    .collect();
+                json!([
+                    t.subject,
+                    t.status,
+                    t.priority,
+                    t.source,
+                    t.created_at.unix_timestamp(),
+                    bodies
+                ])
+            })
+            .collect();
+        store.close().await;
+        rows
+    }
+
+    async fn from_files(kind: BackendKind) {
+        let database = TestDatabase::create(kind).await;
+        let out = sync(
+            &database,
+            &["import", "zendesk", fixtures().to_str().unwrap()],
+        );
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let summary = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            summary.contains("zendesk: 5 created"),
+            "2 users, 1 stand-in for the unknown requester, 2 tickets: {summary}"
+        );
+        let tickets = imported(&database).await;
+        assert_eq!(tickets.len(), 2);
+        assert_eq!(tickets[0][0], "Mail to create fixture ticket for testing");
+        assert_eq!(tickets[0][1], "resolved", "solved maps to resolved");
+        assert_eq!(tickets[0][3], "import");
+        assert_eq!(
+            tickets[0][5].as_array().unwrap().len(),
+            2,
+            "ticket 2's comments"
+        );
+        assert_eq!(
+            tickets[1][5].as_array().unwrap().len(),
+            1,
+            "ticket 3 has only its description"
+        );
+        let again = sync(
+            &database,
+            &["import", "zendesk", fixtures().to_str().unwrap()],
+        );
+        assert!(
+            String::from_utf8_lossy(&again.stdout).contains("0 created, 0 updated"),
+            "{}",
+            String::from_utf8_lossy(&again.stdout)
+        );
+        assert_eq!(imported(&database).await, tickets);
+    }
+
+    #[tokio::test]
+    async fn zendesk_files_import_on_sqlite() {
+        from_files(BackendKind::Sqlite).await;
+    }
+
+    #[tokio::test]
+    async fn zendesk_files_import_on_postgres() {
+        from_files(BackendKind::Postgres).await;
+    }
+
+    /// A Zendesk-compatible API serving the fixtures: users in two pages, tickets through the
+    /// incremental cursor export (the second page answers 429 once), comments per ticket.
+    async fn fake_zendesk() -> (String, Arc<AtomicUsize>) {
+        let throttled = Arc::new(AtomicUsize::new(0));
+        let users: Value =
+            serde_json::from_slice(&std::fs::read(fixtures().join("users.json")).unwrap()).unwrap();
+        let tickets: Value =
+            serde_json::from_slice(&std::fs::read(fixtures().join("tickets.json")).unwrap())
+                .unwrap();
+        let comments: Value =
+            serde_json::from_slice(&std::fs::read(fixtures().join("comments/2.json")).unwrap())
+                .unwrap();
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        let authorized = |headers: &HeaderMap| {
+            headers
+                .get("authorization")
+                .and_then(|v| v.to_str().ok())
+                .is_some_and(|v| v.starts_with("Basic "))
+        };
+        let page_base = base.clone();
+        let users_route =
+            move |headers: HeaderMap,
+                  Query(query): Query<std::collections::HashMap<String, String>>| {
+                let users = users.clone();
+                let page_base = page_base.clone();
+                async move {
+                    if !authorized(&headers) {
+                        return StatusCode::UNAUTHORIZED.into_response();
+                    }
+                    let all = users["users"].as_array().unwrap().clone();
+                    if query.get("page").map(String::as_str) == Some("2") {
+                        axum::Json(json!({"users": [all[1]], "next_page": null})).into_response()
+                    } else {
+                        axum::Json(json!({"users": [all[0]], "next_page": format!("{page_base}/api/v2/users.json?page=2")})).into_response()
+                    }
+                }
+            };
+        let count = throttled.clone();
+        let tickets_route = move |Query(query): Query<
+            std::collections::HashMap<String, String>,
+        >| {
+            let tickets = tickets.clone();
+            let count = count.clone();
+            async move {
+                let all = tickets["tickets"].as_array().unwrap().clone();
+                match query.get("cursor").map(String::as_str) {
+                    None => axum::Json(
+                        json!({"tickets": [all[0]], "after_cursor": "c1", "end_of_stream": false}),
+                    )
+                    .into_response(),
+                    Some("c1") if count.fetch_add(1, Ordering::SeqCst) == 0 => {
+                        (StatusCode::TOO_MANY_REQUESTS, [("retry-after", "1")]).into_response()
+                    }
+                    Some("c1") => axum::Json(
+                        json!({"tickets": [all[1]], "after_cursor": "c2", "end_of_stream": true}),
+                    )
+                    .into_response(),
+                    Some(_) => axum::Json(
+                        json!({"tickets": [], "after_cursor": "c2", "end_of_stream": true}),
+                    )
+                    .into_response(),
+                }
+            }
+        };
+        let comments_route = move |Path(id): Path<String>| {
+            let comments = comments.clone();
+            async move {
+                if id == "2" {
+                    axum::Json(json!({"comments": comments["comments"]})).into_response()
+                } else {
+                    axum::Json(json!({"comments": []})).into_response()
+                }
+            }
+        };
+        let app = axum::Router::new()
+            .route("/api/v2/users.json", axum::routing::get(users_route))
+            .route(
+                "/api/v2/incremental/tickets/cursor.json",
+                axum::routing::get(tickets_route),
+            )
+            .route(
+                "/api/v2/tickets/{id}/comments.json",
+                axum::routing::get(comments_route),
+            );
+        tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+        (base, throttled)
+    }
+
+    #[tokio::test]
+    async fn zendesk_api_is_pulled_page_by_page_through_a_429() {
+        let (base, throttled) = fake_zendesk().await;
+        let database = TestDatabase::create(BackendKind::Postgres).await;
+        let args: Vec<String> = [
+            "import",
+            "zendesk",
+            "--url",
+            &base,
+            "--email",
+            "admin@example.com",
+            "--token",
+            "t0ken",
+        ]
+        .iter()
+        .map(|s| (*s).to_owned())
+        .collect();
+        let url = database.url().to_owned();
+        let run = move || {
+            Command::new(BINARY)
+                .env_clear()
+                .arg("--database-url")
+                .arg(&url)
+                .args(&args)
+                .output()
+                .unwrap()
+        };
+        let first = tokio::task::spawn_blocking(run.clone()).await.unwrap();
+        assert_eq!(
+            first.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&first.stderr)
+        );
+        assert_eq!(
+            throttled.load(Ordering::SeqCst),
+            2,
+            "the 429 was waited out and retried: {}",
+            String::from_utf8_lossy(&first.stdout)
+        );
+        let tickets = imported(&database).await;
+        assert_eq!(tickets.len(), 2);
+        assert_eq!(tickets[0][5].as_array().unwrap().len(), 2);
+
+        let second = tokio::task::spawn_blocking(run).await.unwrap();
+        assert_eq!(second.status.code(), Some(0));
+        let summary = String::from_utf8_lossy(&second.stdout);
+        assert!(
+            summary.contains("0 created, 0 updated"),
+            "the stored cursor resumes past what was read: {summary}"
+        );
+    }
+}

@@ -385,6 +385,7 @@ impl Importer<'_> {
             resolved_at: status.is_done().then_some(done_at),
             closed_at: (status == TicketStatus::Closed).then_some(done_at),
             messages,
+            original: serde_json::Value::Null,
         };
         Ok(self.store.import_ticket(&self.source, &ticket).await?)
     }

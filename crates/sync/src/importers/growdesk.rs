@@ -236,6 +236,7 @@ async fn import_ticket(
         resolved_at: ticket.resolved_at.map(Stamp::from),
         closed_at: ticket.closed_at.map(Stamp::from),
         messages,
+        original: serde_json::Value::Null,
     };
     Ok(store.import_ticket(SOURCE, &imported).await?)
 }

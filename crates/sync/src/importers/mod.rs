@@ -4,6 +4,7 @@
 
 pub(crate) mod csv;
 pub(crate) mod growdesk;
+pub(crate) mod zendesk;
 
 use serde::Serialize;
 

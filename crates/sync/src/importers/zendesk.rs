@@ -1,0 +1,494 @@
+//! `import zendesk`: Zendesk Support API v2 data, from a directory of API responses or by
+//! pulling a Zendesk-compatible API with its cursor-based incremental ticket export.
+//!
+//! Mapping: users by email (`end-user` → customer, `agent`/`admin` kept), statuses `new`/`open`
+//! → open, `pending`/`hold` → pending, `solved` → resolved, `closed` → closed; priorities as
+//! named (none → medium); public comments → replies, private ones → internal notes; the first
+//! comment (or the description) opens the conversation; original ids, status, channel and
+//! custom fields are kept in the ticket's `created` event.
+//!
+//! Directory layout: `users*.json` (`{"users": […]}`), `tickets*.json` (`{"tickets": […]}`, the
+//! list or incremental format), and `comments/<ticket id>.json` (`{"comments": […]}`).
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::time::Duration;
+
+use growdesk_domain::{
+    Email, MessageBody, PersonName, Priority, Role, Subject, Tags, TicketSource, TicketStatus,
+};
+use growdesk_store::{ImportedMessage, ImportedTicket, ImportedUser, Stamp, Store};
+use serde::Deserialize;
+use serde_json::Value;
+use time::OffsetDateTime;
+
+use crate::importers::Report;
+
+/// Longest wait a 429 may ask for before the import gives up on the source.
+const MAX_RETRY_AFTER: Duration = Duration::from_secs(120);
+
+#[derive(Debug, Clone, Deserialize)]
+pub(crate) struct ZendeskUser {
+    pub(crate) id: i64,
+    pub(crate) name: Option<String>,
+    pub(crate) email: Option<String>,
+    #[serde(default)]
+    pub(crate) role: String,
+    #[serde(default = "yes")]
+    pub(crate) active: bool,
+    #[serde(with = "time::serde::rfc3339::option", default)]
+    pub(crate) created_at: Option<OffsetDateTime>,
+}
+
+fn yes() -> bool {
+    true
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub(crate) struct ZendeskComment {
+    /// A number from Zendesk; a string for the description standing in for missing comments.
+    pub(crate) id: Value,
+    pub(crate) author_id: i64,
+    #[serde(default)]
+    pub(crate) body: String,
+    #[serde(default = "yes")]
+    pub(crate) public: bool,
+    #[serde(with = "time::serde::rfc3339::option", default)]
+    pub(crate) created_at: Option<OffsetDateTime>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub(crate) struct ZendeskTicket {
+    pub(crate) id: i64,
+    pub(crate) subject: Option<String>,
+    pub(crate) description: Option<String>,
+    pub(crate) status: Option<String>,
+    pub(crate) priority: Option<String>,
+    pub(crate) requester_id: Option<i64>,
+    pub(crate) assignee_id: Option<i64>,
+    #[serde(default)]
+    pub(crate) tags: Vec<String>,
+    #[serde(with = "time::serde::rfc3339::option", default)]
+    pub(crate) created_at: Option<OffsetDateTime>,
+    #[serde(with = "time::serde::rfc3339::option", default)]
+    pub(crate) updated_at: Option<OffsetDateTime>,
+    #[serde(default)]
+    pub(crate) via: Value,
+    #[serde(default)]
+    pub(crate) custom_fields: Value,
+}
+
+/// Where Zendesk records come from.
+pub(crate) enum Origin {
+    Files(std::path::PathBuf),
+    Api {
+        client: reqwest::Client,
+        base: String,
+        email: String,
+        token: String,
+    },
+}
+
+impl Origin {
+    async fn get(&self, url: &str) -> anyhow::Result<Value> {
+        let Origin::Api {
+            client,
+            email,
+            token,
+            ..
+        } = self
+        else {
+            anyhow::bail!("not an API origin")
+        };
+        loop {
+            let response = client
+                .get(url)
+                .basic_auth(format!("{email}/token"), Some(token))
+                .send()
+                .await?;
+            if response.status() == reqwest::StatusCode::TOO_MANY_REQUESTS {
+                let wait = response
+                    .headers()
+                    .get(reqwest::header::RETRY_AFTER)
+                    .and_then(|value| value.to_str().ok())
+                    .and_then(|value| value.parse::<u64>().ok())
+                    .map_or(Duration::from_secs(1), Duration::from_secs);
+                if wait > MAX_RETRY_AFTER {
+                    anyhow::bail!("the source asks to wait {wait:?}; try again later");
+                }
+                tracing::info!(?wait, "rate limited by the source; waiting");
+                tokio::time::sleep(wait).await;
+                continue;
+            }
+            let status = response.status();
+            if !status.is_success() {
+                anyhow::bail!("{url} answered {status}");
+            }
+            return Ok(response.json().await?);
+        }
+    }
+
+    /// Every page of a list resource, following `next_page` / `links.next`.
+    async fn pages(&self, first: String, key: &str) -> anyhow::Result<Vec<Value>> {
+        let mut items = Vec::new();
+        let mut next = Some(first);
+        while let Some(url) = next.take() {
+            let page = self.get(&url).await?;
+            items.extend(page[key].as_array().cloned().unwrap_or_default());
+            let has_more = page["meta"]["has_more"].as_bool().unwrap_or(true);
+            next = page["links"]["next"]
+                .as_str()
+                .or(page["next_page"].as_str())
+                .filter(|_| has_more)
+                .map(str::to_owned);
+        }
+        Ok(items)
+    }
+
+    async fn users(&self) -> anyhow::Result<Vec<Value>> {
+        match self {
+            Origin::Files(dir) => files_with(dir, "users", "users"),
+            Origin::Api { base, .. } => {
+                self.pages(format!("{base}/api/v2/users.json"), "users")
+                    .await
+            }
+        }
+    }
+
+    async fn comments(&self, ticket: i64) -> anyhow::Result<Option<Vec<Value>>> {
+        match self {
+            Origin::Files(dir) => {
+                let file = dir.join("comments").join(format!("{ticket}.json"));
+                if !file.exists() {
+                    return Ok(None);
+                }
+                let page: Value = serde_json::from_slice(&std::fs::read(file)?)?;
+                Ok(Some(
+                    page["comments"].as_array().cloned().unwrap_or_default(),
+                ))
+            }
+            Origin::Api { base, .. } => Ok(Some(
+                self.pages(
+                    format!("{base}/api/v2/tickets/{ticket}/comments.json"),
+                    "comments",
+                )
+                .await?,
+            )),
+        }
+    }
+}
+
+/// The `key` arrays of every `<prefix>*.json` file in `dir`, in file-name order.
+fn files_with(dir: &Path, prefix: &str, key: &str) -> anyhow::Result<Vec<Value>> {
+    let mut names: Vec<std::path::PathBuf> = std::fs::read_dir(dir)?
+        .filter_map(Result::ok)
+        .map(|entry| entry.path())
+        .filter(|path| {
+            path.extension()
+                .is_some_and(|extension| extension == "json")
+                && path
+                    .file_name()
+                    .and_then(|name| name.to_str())
+                    .is_some_and(|name| name.starts_with(prefix))
+        })
+        .collect();
+    names.sort();
+    let mut items = Vec::new();
+    for name in names {
+        let page: Value = serde_json::from_slice(&std::fs::read(&name)?)
+            .map_err(|error| anyhow::anyhow!("{}: {error}", name.display()))?;
+        items.extend(page[key].as_array().cloned().unwrap_or_default());
+    }
+    Ok(items)
+}
+
+fn status_of(status: Option<&str>) -> TicketStatus {
+    match status.unwrap_or("open") {
+        "pending" | "hold" => TicketStatus::Pending,
+        "solved" => TicketStatus::Resolved,
+        "closed" => TicketStatus::Closed,
+        _ => TicketStatus::Open,
+    }
+}
+
+fn priority_of(priority: Option<&str>) -> Priority {
+    match priority.unwrap_or("normal") {
+        "low" => Priority::Low,
+        "high" => Priority::High,
+        "urgent" => Priority::Urgent,
+        _ => Priority::Medium,
+    }
+}
+
+fn role_of(role: &str) -> Role {
+    match role {
+        "admin" => Role::Admin,
+        "agent" => Role::Agent,
+        _ => Role::Customer,
+    }
+}
+
+struct Importer<'a> {
+    store: &'a Store,
+    source: String,
+    report: Report,
+    /// Zendesk user id → local user id.
+    users: HashMap<i64, uuid::Uuid>,
+}
+
+impl Importer<'_> {
+    async fn user(&mut self, value: Value, index: usize) -> anyhow::Result<()> {
+        let user: ZendeskUser = match serde_json::from_value(value) {
+            Ok(user) => user,
+            Err(error) => {
+                self.report
+                    .refuse(format!("user {}", index + 1), error.to_string());
+                return Ok(());
+            }
+        };
+        let position = format!("user {}", user.id);
+        let email = user
+            .email
+            .clone()
+            .unwrap_or_else(|| format!("zendesk-{}@import.invalid", user.id));
+        let Ok(email) = Email::parse(&email) else {
+            self.report
+                .refuse(position, format!("email {email:?} is not an address"));
+            return Ok(());
+        };
+        let name = user
+            .name
+            .as_deref()
+            .and_then(|name| PersonName::parse(name).ok())
+            .unwrap_or_else(|| PersonName::from_email(&email));
+        if self.report.dry_run {
+            self.report.checked += 1;
+            return Ok(());
+        }
+        let imported = ImportedUser {
+            external_id: user.id.to_string(),
+            preferred_id: None,
+            email: email.into_inner(),
+            name: name.into_inner(),
+            role: role_of(&user.role),
+            active: user.active,
+            password_hash: None,
+            created_at: user.created_at.map_or_else(Stamp::now, Stamp::from),
+        };
+        let outcome = self.store.import_user(&self.source, &imported).await?;
+        self.users.insert(user.id, outcome.id());
+        self.report.record(outcome);
+        Ok(())
+    }
+
+    /// A local user for a Zendesk id this import has not seen (a deleted user, say).
+    async fn stand_in(&mut self, id: i64) -> anyhow::Result<uuid::Uuid> {
+        if let Some(local) = self.users.get(&id) {
+            return Ok(*local);
+        }
+        if let Some(local) = self
+            .store
+            .local_id(&self.source, "user", &id.to_string())
+            .await?
+        {
+            self.users.insert(id, local);
+            return Ok(local);
+        }
+        let email = format!("zendesk-{id}@import.invalid");
+        let user = ImportedUser {
+            external_id: id.to_string(),
+            preferred_id: None,
+            email: email.clone(),
+            name: format!("Zendesk user {id}"),
+            role: Role::Customer,
+            active: false,
+            password_hash: None,
+            created_at: Stamp::now(),
+        };
+        let outcome = self.store.import_user(&self.source, &user).await?;
+        self.report.record(outcome);
+        self.users.insert(id, outcome.id());
+        Ok(outcome.id())
+    }
+
+    async fn ticket(&mut self, origin: &Origin, value: Value) -> anyhow::Result<()> {
+        let raw = value.clone();
+        let ticket: ZendeskTicket = match serde_json::from_value(value) {
+            Ok(ticket) => ticket,
+            Err(error) => {
+                let id = raw["id"]
+                    .as_i64()
+                    .map_or_else(|| "?".to_owned(), |id| id.to_string());
+                self.report
+                    .refuse(format!("ticket {id}"), error.to_string());
+                return Ok(());
+            }
+        };
+        let position = format!("ticket {}", ticket.id);
+        let subject = ticket
+            .subject
+            .as_deref()
+            .filter(|s| !s.trim().is_empty())
+            .map_or_else(|| format!("Zendesk ticket {}", ticket.id), str::to_owned);
+        let subject: String = subject.chars().take(Subject::MAX_LEN).collect();
+        let subject = match Subject::parse(&subject.replace(['\n', '\r'], " ")) {
+            Ok(subject) => subject.into_inner(),
+            Err(error) => {
+                self.report.refuse(position, format!("subject {error}"));
+                return Ok(());
+            }
+        };
+        let tags = Tags::parse(
+            &ticket
+                .tags
+                .iter()
+                .map(|tag| tag.replace(' ', "-"))
+                .collect::<Vec<_>>(),
+        )
+        .map(Tags::into_inner)
+        .unwrap_or_default();
+        let comments = match origin.comments(ticket.id).await? {
+            Some(comments) if !comments.is_empty() => comments,
+            _ => vec![serde_json::json!({
+                "id": format!("{}-description", ticket.id),
+                "author_id": ticket.requester_id,
+                "body": ticket.description,
+                "public": true,
+                "created_at": raw["created_at"],
+            })],
+        };
+        if self.report.dry_run {
+            self.report.checked += 1;
+            return Ok(());
+        }
+        let Some(requester) = ticket.requester_id else {
+            self.report.refuse(position, "no requester");
+            return Ok(());
+        };
+        let requester_id = self.stand_in(requester).await?;
+        let assignee_id = match ticket.assignee_id {
+            Some(assignee) => Some(self.stand_in(assignee).await?),
+            None => None,
+        };
+        let created_at = ticket.created_at.map_or_else(Stamp::now, Stamp::from);
+        let mut messages = Vec::new();
+        for comment in comments {
+            let external_id = comment["id"].to_string();
+            let comment: ZendeskComment = match serde_json::from_value(comment) {
+                Ok(comment) => comment,
+                Err(error) => {
+                    self.report.refuse(
+                        format!("{position} comment {external_id}"),
+                        error.to_string(),
+                    );
+                    continue;
+                }
+            };
+            let Ok(body) = MessageBody::parse(&comment.body) else {
+                continue;
+            };
+            let external_id = comment
+                .id
+                .as_str()
+                .map_or_else(|| comment.id.to_string(), str::to_owned);
+            messages.push(ImportedMessage {
+                external_id,
+                preferred_id: None,
+                author_id: self.stand_in(comment.author_id).await?,
+                body: body.into_inner(),
+                internal: !comment.public,
+                created_at: comment.created_at.map_or(created_at, Stamp::from),
+                attachments: Vec::new(),
+            });
+        }
+        let status = status_of(ticket.status.as_deref());
+        let updated_at = ticket.updated_at.map_or(created_at, Stamp::from);
+        let imported = ImportedTicket {
+            external_id: ticket.id.to_string(),
+            preferred_id: None,
+            preferred_number: None,
+            subject,
+            status,
+            priority: priority_of(ticket.priority.as_deref()),
+            category_id: None,
+            requester_id,
+            assignee_id,
+            tags,
+            source: TicketSource::Import,
+            created_at,
+            updated_at,
+            first_response_at: None,
+            resolved_at: status.is_done().then_some(updated_at),
+            closed_at: (status == TicketStatus::Closed).then_some(updated_at),
+            messages,
+            original: serde_json::json!({"id": ticket.id, "status": ticket.status, "priority": ticket.priority, "via": ticket.via, "custom_fields": ticket.custom_fields}),
+        };
+        match self.store.import_ticket(&self.source, &imported).await {
+            Ok(outcome) => self.report.record(outcome),
+            Err(
+                growdesk_store::StoreError::MissingReference | growdesk_store::StoreError::Conflict,
+            ) => {
+                self.report
+                    .refuse(position, "refers to a record that is missing or conflicts");
+            }
+            Err(error) => return Err(error.into()),
+        }
+        Ok(())
+    }
+}
+
+/// Imports users, then tickets with their comments, from `origin`. From an API, tickets come
+/// from the incremental export, resumed from the cursor the last run stored.
+///
+/// # Errors
+/// The source cannot be read or the database fails; bad records are reported.
+pub(crate) async fn import(
+    store: &Store,
+    origin: &Origin,
+    source: &str,
+    dry_run: bool,
+) -> anyhow::Result<Report> {
+    let mut importer = Importer {
+        store,
+        source: source.to_owned(),
+        report: Report::new(source, dry_run),
+        users: HashMap::new(),
+    };
+    for (index, user) in origin.users().await?.into_iter().enumerate() {
+        importer.user(user, index).await?;
+    }
+    match origin {
+        Origin::Files(dir) => {
+            for ticket in files_with(dir, "tickets", "tickets")? {
+                importer.ticket(origin, ticket).await?;
+            }
+        }
+        Origin::Api { base, .. } => {
+            let cursor = store.import_cursor(source).await?;
+            let mut url = match cursor {
+                Some(cursor) => {
+                    format!("{base}/api/v2/incremental/tickets/cursor.json?cursor={cursor}")
+                }
+                None => format!("{base}/api/v2/incremental/tickets/cursor.json?start_time=0"),
+            };
+            loop {
+                let page = origin.get(&url).await?;
+                for ticket in page["tickets"].as_array().cloned().unwrap_or_default() {
+                    importer.ticket(origin, ticket).await?;
+                }
+                let Some(next) = page["after_cursor"].as_str() else {
+                    break;
+                };
+                if !dry_run {
+                    // Everything up to here is in: a crash after this resumes from the next page.
+                    store.set_import_cursor(source, next).await?;
+                }
+                if page["end_of_stream"].as_bool().unwrap_or(true) {
+                    break;
+                }
+                url = format!("{base}/api/v2/incremental/tickets/cursor.json?cursor={next}");
+            }
+        }
+    }
+    Ok(importer.report)
+}
