@@ -885,14 +885,13 @@ mod zendesk {
                 }
             };
         let count = throttled.clone();
-        let tickets_route = move |Query(query): Query<
-            std::collections::HashMap<String, String>,
-        >| {
-            let tickets = tickets.clone();
-            let count = count.clone();
-            async move {
-                let all = tickets["tickets"].as_array().unwrap().clone();
-                match query.get("cursor").map(String::as_str) {
+        let tickets_route =
+            move |Query(query): Query<std::collections::HashMap<String, String>>| {
+                let tickets = tickets.clone();
+                let count = count.clone();
+                async move {
+                    let all = tickets["tickets"].as_array().unwrap().clone();
+                    match query.get("cursor").map(String::as_str) {
                     None => axum::Json(
                         json!({"tickets": [all[0]], "after_cursor": "c1", "end_of_stream": false}),
                     )
@@ -909,8 +908,8 @@ mod zendesk {
                     )
                     .into_response(),
                 }
-            }
-        };
+                }
+            };
         let comments_route = move |Path(id): Path<String>| {
             let comments = comments.clone();
             async move {
@@ -985,6 +984,214 @@ mod zendesk {
         assert!(
             summary.contains("0 created, 0 updated"),
             "the stored cursor resumes past what was read: {summary}"
+        );
+    }
+}
+
+mod freshdesk {
+    //! `import freshdesk` from API responses on disk and from a live (test) API.
+
+    use std::path::PathBuf;
+    use std::process::{Command, Output};
+
+    use axum::extract::{Path, Query};
+    use axum::http::{HeaderMap, StatusCode};
+    use axum::response::IntoResponse;
+    use growdesk_store::testkit::TestDatabase;
+    use growdesk_store::{BackendKind, PoolSettings, Store, TicketFilter, TicketSort};
+    use serde_json::{Value, json};
+
+    use super::BINARY;
+
+    fn fixtures() -> PathBuf {
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/freshdesk")
+    }
+
+    fn sync(database: &TestDatabase, args: &[&str]) -> Output {
+        Command::new(BINARY)
+            .env_clear()
+            .arg("--database-url")
+            .arg(database.url())
+            .args(args)
+            .output()
+            .unwrap()
+    }
+
+    async fn imported(database: &TestDatabase) -> Vec<Value> {
+        let store = Store::connect(database.url(), PoolSettings::default()).unwrap();
+        let filter = TicketFilter {
+            search_internal: true,
+            ..TicketFilter::default()
+        };
+        let tickets = store
+            .list_tickets(&filter, TicketSort::CreatedAt, false, None, 100)
+            .await
+            .unwrap();
+        let ids: Vec<uuid::Uuid> = tickets.iter().map(|t| t.id).collect();
+        let messages = store.messages_of_tickets(&ids).await.unwrap();
+        let rows = tickets
+            .iter()
+            .map(|t| {
+                let conversation: Vec<Value> = messages
+                    .iter()
+                    .filter(|m| m.ticket_id == t.id)
+                    .map(|m| json!([m.body, m.internal]))
+                    .collect();
+                json!([
+                    t.subject,
+                    t.status,
+                    t.priority,
+                    t.tags,
+                    t.requester.email,
+                    t.assignee_id.is_some(),
+                    conversation
+                ])
+            })
+            .collect();
+        store.close().await;
+        rows
+    }
+
+    async fn from_files(kind: BackendKind) {
+        let database = TestDatabase::create(kind).await;
+        let out = sync(
+            &database,
+            &["import", "freshdesk", fixtures().to_str().unwrap()],
+        );
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let tickets = imported(&database).await;
+        assert_eq!(tickets.len(), 1);
+        let ticket = &tickets[0];
+        assert_eq!(
+            (ticket[0].as_str(), ticket[1].as_str(), ticket[2].as_str()),
+            (Some("This is a sample ticket"), Some("open"), Some("low"))
+        );
+        assert_eq!(ticket[3], json!(["mytag"]));
+        let conversation = ticket[6].as_array().unwrap();
+        assert_eq!(
+            conversation.len(),
+            3,
+            "the description and two conversations"
+        );
+        assert_eq!(
+            conversation[1][1], true,
+            "a private conversation is an internal note"
+        );
+        let again = sync(
+            &database,
+            &["import", "freshdesk", fixtures().to_str().unwrap()],
+        );
+        assert!(
+            String::from_utf8_lossy(&again.stdout).contains("0 created, 0 updated"),
+            "{}",
+            String::from_utf8_lossy(&again.stdout)
+        );
+        assert_eq!(imported(&database).await, tickets);
+    }
+
+    #[tokio::test]
+    async fn freshdesk_files_import_on_sqlite() {
+        from_files(BackendKind::Sqlite).await;
+    }
+
+    #[tokio::test]
+    async fn freshdesk_files_import_on_postgres() {
+        from_files(BackendKind::Postgres).await;
+    }
+
+    #[tokio::test]
+    async fn freshdesk_api_is_pulled_from_the_stored_cursor() {
+        let load = |name: &str| -> Value {
+            serde_json::from_slice(&std::fs::read(fixtures().join(name)).unwrap()).unwrap()
+        };
+        let (contacts, agents, tickets, conversations) = (
+            load("contacts.json"),
+            load("agents.json"),
+            load("tickets.json"),
+            load("conversations.json"),
+        );
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        let guard = |headers: &HeaderMap| {
+            headers
+                .get("authorization")
+                .and_then(|v| v.to_str().ok())
+                .is_some_and(|v| v.starts_with("Basic "))
+        };
+        let page = |all: Value| {
+            move |headers: HeaderMap,
+                  Query(query): Query<std::collections::HashMap<String, String>>| {
+                let all = all.clone();
+                async move {
+                    if !guard(&headers) {
+                        return StatusCode::UNAUTHORIZED.into_response();
+                    }
+                    let first = query.get("page").map(String::as_str) == Some("1");
+                    let since = query
+                        .get("updated_since")
+                        .map(String::as_str)
+                        .unwrap_or("1970");
+                    let fresh = since.starts_with("1970");
+                    axum::Json(
+                        if first && (fresh || !query.contains_key("updated_since")) {
+                            all
+                        } else {
+                            json!([])
+                        },
+                    )
+                    .into_response()
+                }
+            }
+        };
+        let conversations_route = move |Path(_id): Path<String>| {
+            let conversations = conversations.clone();
+            async move { axum::Json(conversations) }
+        };
+        let app = axum::Router::new()
+            .route("/api/v2/contacts", axum::routing::get(page(contacts)))
+            .route("/api/v2/agents", axum::routing::get(page(agents)))
+            .route("/api/v2/tickets", axum::routing::get(page(tickets)))
+            .route(
+                "/api/v2/tickets/{id}/conversations",
+                axum::routing::get(conversations_route),
+            );
+        tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+
+        let database = TestDatabase::create(BackendKind::Sqlite).await;
+        let url = database.url().to_owned();
+        let run = move || {
+            Command::new(BINARY)
+                .env_clear()
+                .arg("--database-url")
+                .arg(&url)
+                .args(["import", "freshdesk", "--url", &base, "--api-key", "k3y"])
+                .output()
+                .unwrap()
+        };
+        let first = tokio::task::spawn_blocking(run.clone()).await.unwrap();
+        assert_eq!(
+            first.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&first.stderr)
+        );
+        assert_eq!(imported(&database).await.len(), 1);
+        let store = Store::connect(database.url(), PoolSettings::default()).unwrap();
+        assert_eq!(
+            store.import_cursor("freshdesk").await.unwrap().as_deref(),
+            Some("2015-01-01T10:58:39+10:00")
+        );
+        store.close().await;
+        let second = tokio::task::spawn_blocking(run).await.unwrap();
+        assert!(
+            String::from_utf8_lossy(&second.stdout).contains("0 created, 0 updated"),
+            "{}",
+            String::from_utf8_lossy(&second.stdout)
         );
     }
 }

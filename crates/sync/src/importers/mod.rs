@@ -3,7 +3,9 @@
 //! are reported with their position and reason while good ones go in.
 
 pub(crate) mod csv;
+pub(crate) mod freshdesk;
 pub(crate) mod growdesk;
+pub(crate) mod http;
 pub(crate) mod zendesk;
 
 use serde::Serialize;

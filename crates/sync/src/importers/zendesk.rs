@@ -11,8 +11,6 @@
 //! list or incremental format), and `comments/<ticket id>.json` (`{"comments": […]}`).
 
 use std::collections::HashMap;
-use std::path::Path;
-use std::time::Duration;
 
 use growdesk_domain::{
     Email, MessageBody, PersonName, Priority, Role, Subject, Tags, TicketSource, TicketStatus,
@@ -23,9 +21,7 @@ use serde_json::Value;
 use time::OffsetDateTime;
 
 use crate::importers::Report;
-
-/// Longest wait a 429 may ask for before the import gives up on the source.
-const MAX_RETRY_AFTER: Duration = Duration::from_secs(120);
+use crate::importers::http::{ApiClient, saved_pages};
 
 #[derive(Debug, Clone, Deserialize)]
 pub(crate) struct ZendeskUser {
@@ -81,59 +77,16 @@ pub(crate) struct ZendeskTicket {
 /// Where Zendesk records come from.
 pub(crate) enum Origin {
     Files(std::path::PathBuf),
-    Api {
-        client: reqwest::Client,
-        base: String,
-        email: String,
-        token: String,
-    },
+    Api(ApiClient),
 }
 
 impl Origin {
-    async fn get(&self, url: &str) -> anyhow::Result<Value> {
-        let Origin::Api {
-            client,
-            email,
-            token,
-            ..
-        } = self
-        else {
-            anyhow::bail!("not an API origin")
-        };
-        loop {
-            let response = client
-                .get(url)
-                .basic_auth(format!("{email}/token"), Some(token))
-                .send()
-                .await?;
-            if response.status() == reqwest::StatusCode::TOO_MANY_REQUESTS {
-                let wait = response
-                    .headers()
-                    .get(reqwest::header::RETRY_AFTER)
-                    .and_then(|value| value.to_str().ok())
-                    .and_then(|value| value.parse::<u64>().ok())
-                    .map_or(Duration::from_secs(1), Duration::from_secs);
-                if wait > MAX_RETRY_AFTER {
-                    anyhow::bail!("the source asks to wait {wait:?}; try again later");
-                }
-                tracing::info!(?wait, "rate limited by the source; waiting");
-                tokio::time::sleep(wait).await;
-                continue;
-            }
-            let status = response.status();
-            if !status.is_success() {
-                anyhow::bail!("{url} answered {status}");
-            }
-            return Ok(response.json().await?);
-        }
-    }
-
     /// Every page of a list resource, following `next_page` / `links.next`.
-    async fn pages(&self, first: String, key: &str) -> anyhow::Result<Vec<Value>> {
+    async fn pages(api: &ApiClient, first: String, key: &str) -> anyhow::Result<Vec<Value>> {
         let mut items = Vec::new();
         let mut next = Some(first);
         while let Some(url) = next.take() {
-            let page = self.get(&url).await?;
+            let page = api.get(&url).await?;
             items.extend(page[key].as_array().cloned().unwrap_or_default());
             let has_more = page["meta"]["has_more"].as_bool().unwrap_or(true);
             next = page["links"]["next"]
@@ -147,10 +100,9 @@ impl Origin {
 
     async fn users(&self) -> anyhow::Result<Vec<Value>> {
         match self {
-            Origin::Files(dir) => files_with(dir, "users", "users"),
-            Origin::Api { base, .. } => {
-                self.pages(format!("{base}/api/v2/users.json"), "users")
-                    .await
+            Origin::Files(dir) => saved_pages(dir, "users", Some("users")),
+            Origin::Api(api) => {
+                Self::pages(api, format!("{}/api/v2/users.json", api.base), "users").await
             }
         }
     }
@@ -167,39 +119,16 @@ impl Origin {
                     page["comments"].as_array().cloned().unwrap_or_default(),
                 ))
             }
-            Origin::Api { base, .. } => Ok(Some(
-                self.pages(
-                    format!("{base}/api/v2/tickets/{ticket}/comments.json"),
+            Origin::Api(api) => Ok(Some(
+                Self::pages(
+                    api,
+                    format!("{}/api/v2/tickets/{ticket}/comments.json", api.base),
                     "comments",
                 )
                 .await?,
             )),
         }
     }
-}
-
-/// The `key` arrays of every `<prefix>*.json` file in `dir`, in file-name order.
-fn files_with(dir: &Path, prefix: &str, key: &str) -> anyhow::Result<Vec<Value>> {
-    let mut names: Vec<std::path::PathBuf> = std::fs::read_dir(dir)?
-        .filter_map(Result::ok)
-        .map(|entry| entry.path())
-        .filter(|path| {
-            path.extension()
-                .is_some_and(|extension| extension == "json")
-                && path
-                    .file_name()
-                    .and_then(|name| name.to_str())
-                    .is_some_and(|name| name.starts_with(prefix))
-        })
-        .collect();
-    names.sort();
-    let mut items = Vec::new();
-    for name in names {
-        let page: Value = serde_json::from_slice(&std::fs::read(&name)?)
-            .map_err(|error| anyhow::anyhow!("{}: {error}", name.display()))?;
-        items.extend(page[key].as_array().cloned().unwrap_or_default());
-    }
-    Ok(items)
 }
 
 fn status_of(status: Option<&str>) -> TicketStatus {
@@ -459,11 +388,12 @@ pub(crate) async fn import(
     }
     match origin {
         Origin::Files(dir) => {
-            for ticket in files_with(dir, "tickets", "tickets")? {
+            for ticket in saved_pages(dir, "tickets", Some("tickets"))? {
                 importer.ticket(origin, ticket).await?;
             }
         }
-        Origin::Api { base, .. } => {
+        Origin::Api(api) => {
+            let base = &api.base;
             let cursor = store.import_cursor(source).await?;
             let mut url = match cursor {
                 Some(cursor) => {
@@ -472,7 +402,7 @@ pub(crate) async fn import(
                 None => format!("{base}/api/v2/incremental/tickets/cursor.json?start_time=0"),
             };
             loop {
-                let page = origin.get(&url).await?;
+                let page = api.get(&url).await?;
                 for ticket in page["tickets"].as_array().cloned().unwrap_or_default() {
                     importer.ticket(origin, ticket).await?;
                 }
