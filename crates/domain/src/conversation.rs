@@ -174,7 +174,7 @@ pub struct TicketEvent {
 #[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
 pub struct Notification {
     pub id: Uuid,
-    /// `assigned`, `customer_replied`, `new_ticket` or `mentioned`.
+    /// `assigned`, `customer_replied`, `new_ticket`, `mentioned` or `sla_breach`.
     pub kind: String,
     pub ticket_id: Uuid,
     /// Details: the ticket's number and subject, the message id, who acted.

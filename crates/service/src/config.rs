@@ -72,6 +72,12 @@ pub struct Settings {
     pub widget_requests_per_ip_per_minute: u32,
     /// Widget tickets and messages allowed per widget per minute.
     pub widget_requests_per_widget_per_minute: u32,
+    /// `growdesk-sync run` closes tickets resolved longer ago than this.
+    pub auto_close_after_days: u64,
+    /// First-response targets in hours per priority: `low=24,medium=8,high=4,urgent=1`.
+    pub sla_first_response_hours: String,
+    /// Resolution targets in hours per priority.
+    pub sla_resolution_hours: String,
 }
 
 impl Default for Settings {
@@ -104,6 +110,9 @@ impl Default for Settings {
             realtime_poll_ms: 500,
             widget_requests_per_ip_per_minute: 20,
             widget_requests_per_widget_per_minute: 600,
+            auto_close_after_days: 7,
+            sla_first_response_hours: "low=24,medium=8,high=4,urgent=1".to_owned(),
+            sla_resolution_hours: "low=168,medium=72,high=24,urgent=4".to_owned(),
         }
     }
 }
@@ -138,6 +147,9 @@ pub const KNOWN_KEYS: &[&str] = &[
     "realtime_poll_ms",
     "widget_requests_per_ip_per_minute",
     "widget_requests_per_widget_per_minute",
+    "auto_close_after_days",
+    "sla_first_response_hours",
+    "sla_resolution_hours",
 ];
 
 /// Variables with our prefix that are not settings: the config-file path and the tests'.

@@ -14,6 +14,7 @@ mod faqs;
 mod files;
 mod idempotency;
 mod imports;
+mod jobs;
 mod messages;
 mod notifications;
 mod postgres;
@@ -47,6 +48,7 @@ pub use idempotency::{Created, IdempotencyClaim};
 pub use imports::{
     Imported, ImportedCategory, ImportedFaq, ImportedMessage, ImportedTicket, ImportedUser,
 };
+pub use jobs::{Overdue, SYSTEM_EMAIL};
 pub use messages::{NewAttachment, NewMessage, StoredAttachment};
 pub use sessions::{NewSession, RotateOutcome, SessionPrincipal};
 pub use stamp::Stamp;

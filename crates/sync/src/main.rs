@@ -1,9 +1,10 @@
-//! `growdesk-sync`: the sync server. Migrations, and moving data in and out: GrowDesk's own
-//! export and import (the way to move an installation, SQLite to PostgreSQL included).
+//! `growdesk-sync`: the sync server. Migrations, moving data in and out (GrowDesk's own export
+//! and import, CSV, Zendesk, Freshdesk) and scheduled maintenance.
 
 mod export;
 mod format;
 mod importers;
+mod jobs;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -42,6 +43,28 @@ enum Command {
         #[arg(long, global = true, value_name = "FILE")]
         report: Option<PathBuf>,
     },
+    /// Run the maintenance jobs (auto-close, SLA breaches, purging expired sessions, cleaning
+    /// temporary files) when due, until SIGTERM or Ctrl-C. Any number of `run` processes may
+    /// share a database: each job runs in one of them at a time.
+    Run {
+        /// One pass of the due jobs, then exit.
+        #[arg(long)]
+        once: bool,
+        /// Act as if it were this time (RFC 3339), for trying out the jobs; needs --once.
+        #[arg(long, requires = "once", value_parser = parse_time)]
+        now: Option<time::OffsetDateTime>,
+        /// The name this process holds job leases under (default: host and process id).
+        #[arg(long)]
+        holder: Option<String>,
+        /// Seconds between looks for due jobs.
+        #[arg(long, default_value_t = 30)]
+        tick_secs: u64,
+    },
+}
+
+fn parse_time(text: &str) -> Result<time::OffsetDateTime, String> {
+    time::OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339)
+        .map_err(|error| format!("not an RFC 3339 time: {error}"))
 }
 
 #[derive(Debug, Subcommand)]
@@ -222,6 +245,42 @@ fn main() -> ExitCode {
                             .map_err(|error| format!("cannot write {}: {error}", file.display()))?;
                     }
                     *refused = !outcome.refused.is_empty();
+                }
+                Command::Run {
+                    once,
+                    now,
+                    holder,
+                    tick_secs,
+                } => {
+                    let job_settings = jobs::JobSettings::from_settings(&settings)?;
+                    let holder = holder.unwrap_or_else(|| {
+                        let host = std::env::var("HOSTNAME").unwrap_or_else(|_| "host".to_owned());
+                        format!("{host}:{}", std::process::id())
+                    });
+                    if once {
+                        let now = now.map_or_else(growdesk_store::Stamp::now, Into::into);
+                        let ran = jobs::run_once(&store, &job_settings, &holder, now)
+                            .await
+                            .map_err(|error| format!("jobs failed: {error:#}"))?;
+                        for (job, outcome) in ran {
+                            println!("{job}: {outcome}");
+                        }
+                    } else {
+                        let shutdown = tokio_util::sync::CancellationToken::new();
+                        let on_signal = shutdown.clone();
+                        tokio::spawn(async move {
+                            growdesk_service::startup::shutdown_signal().await;
+                            on_signal.cancel();
+                        });
+                        jobs::run_forever(
+                            &store,
+                            &job_settings,
+                            &holder,
+                            std::time::Duration::from_secs(tick_secs.max(1)),
+                            shutdown,
+                        )
+                        .await;
+                    }
                 }
             }
             store.close().await;

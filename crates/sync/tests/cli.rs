@@ -1195,3 +1195,366 @@ mod freshdesk {
         );
     }
 }
+
+mod scheduler {
+    //! `growdesk-sync run`: resolved tickets close on time, SLA breaches are told once, expired
+    //! sessions and stale temporary files go, and two processes never run one job twice.
+
+    use std::process::{Command, Output, Stdio};
+    use std::time::Duration;
+
+    use growdesk_domain::{EventKind, Priority, Role, TicketSource, TicketStatus};
+    use growdesk_store::testkit::TestDatabase;
+    use growdesk_store::{
+        BackendKind, Changed, NewEvent, NewSession, NewTicket, NewUser, PoolSettings, Stamp, Store,
+        TicketChange, TicketState,
+    };
+    use serde_json::Value;
+    use time::format_description::well_known::Rfc3339;
+    use uuid::Uuid;
+
+    use super::BINARY;
+
+    fn run_once(
+        database: &TestDatabase,
+        data_dir: &std::path::Path,
+        now: time::OffsetDateTime,
+        holder: &str,
+    ) -> Output {
+        Command::new(BINARY)
+            .env_clear()
+            .arg("--database-url")
+            .arg(database.url())
+            .arg("--data-dir")
+            .arg(data_dir)
+            .args(["run", "--once", "--holder", holder, "--now"])
+            .arg(now.format(&Rfc3339).unwrap())
+            .output()
+            .unwrap()
+    }
+
+    fn succeeded(output: &Output) -> String {
+        assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        String::from_utf8_lossy(&output.stdout).into_owned()
+    }
+
+    async fn user(store: &Store, email: &str, role: Role) -> Uuid {
+        let new = NewUser {
+            email: email.into(),
+            name: email.into(),
+            role,
+            password_hash: None,
+        };
+        store.create_user(new).await.unwrap().id
+    }
+
+    async fn ticket(
+        store: &Store,
+        requester: Uuid,
+        priority: Priority,
+        assignee: Option<Uuid>,
+        status: TicketStatus,
+    ) -> Uuid {
+        let id = Uuid::now_v7();
+        let new = NewTicket {
+            id,
+            subject: format!("{priority:?} {status:?}"),
+            priority,
+            category_id: None,
+            requester_id: requester,
+            source: TicketSource::Web,
+            tags: Vec::new(),
+            actor_id: requester,
+            description: "help".into(),
+            extra_events: Vec::new(),
+            visitor_id: None,
+            context: Value::Null,
+        };
+        store.create_ticket(new, None).await.unwrap();
+        if assignee.is_none() && status == TicketStatus::Open {
+            return id;
+        }
+        let outcome: Changed<()> = store
+            .change_ticket(id, None, |current| {
+                let mut state = TicketState::of(current);
+                state.assignee_id = assignee;
+                state.status = status;
+                if status == TicketStatus::Resolved {
+                    state.resolved_at = Some(Stamp::now());
+                }
+                let event = NewEvent::public(
+                    id,
+                    EventKind::StatusChanged,
+                    None,
+                    serde_json::json!({"to": status}),
+                );
+                Ok(TicketChange {
+                    state,
+                    events: vec![event],
+                    message: None,
+                })
+            })
+            .await
+            .unwrap();
+        assert!(matches!(outcome, Changed::Applied { .. }));
+        id
+    }
+
+    async fn breach_kinds(store: &Store, user: Uuid) -> Vec<(Uuid, String)> {
+        let mut told: Vec<(Uuid, String)> = store
+            .list_notifications(user, false, None, 100)
+            .await
+            .unwrap()
+            .into_iter()
+            .filter(|notification| notification.kind == "sla_breach")
+            .map(|notification| {
+                (
+                    notification.ticket_id,
+                    notification.data["breach"].as_str().unwrap().to_owned(),
+                )
+            })
+            .collect();
+        told.sort();
+        told
+    }
+
+    async fn maintenance(kind: BackendKind) {
+        let database = TestDatabase::create(kind).await;
+        let data_dir = tempfile::tempdir().unwrap();
+        let store = Store::connect(database.url(), PoolSettings::default()).unwrap();
+        store.migrate().await.unwrap();
+        let admin = user(&store, "admin@example.com", Role::Admin).await;
+        let agent = user(&store, "agent@example.com", Role::Agent).await;
+        let customer = user(&store, "cy@example.com", Role::Customer).await;
+        let resolved = ticket(
+            &store,
+            customer,
+            Priority::Medium,
+            Some(agent),
+            TicketStatus::Resolved,
+        )
+        .await;
+        let urgent = ticket(
+            &store,
+            customer,
+            Priority::Urgent,
+            Some(agent),
+            TicketStatus::Open,
+        )
+        .await;
+        let unassigned = ticket(&store, customer, Priority::Low, None, TicketStatus::Open).await;
+        let second_unassigned =
+            ticket(&store, customer, Priority::Low, None, TicketStatus::Open).await;
+        let start = time::OffsetDateTime::now_utc();
+        store
+            .create_session(NewSession {
+                id: Uuid::now_v7(),
+                user_id: customer,
+                expires_at: Stamp::from(start + time::Duration::days(30)),
+                token_hash: vec![7; 32],
+                token_expires_at: Stamp::from(start + time::Duration::days(30)),
+            })
+            .await
+            .unwrap();
+        let temp = data_dir.path().join("tmp");
+        std::fs::create_dir_all(&temp).unwrap();
+        std::fs::write(temp.join("upload.part"), b"half an upload").unwrap();
+
+        // An hour and a half on: only the urgent ticket is late, for its first response (1 h).
+        let early = succeeded(&run_once(
+            &database,
+            data_dir.path(),
+            start + time::Duration::minutes(90),
+            "a",
+        ));
+        assert!(early.contains("sla_breaches: {\"breaches\":1}"), "{early}");
+        assert!(early.contains("auto_close: {\"closed\":0}"), "{early}");
+        assert_eq!(
+            breach_kinds(&store, agent).await,
+            vec![(urgent, "first_response".to_owned())]
+        );
+        assert!(
+            breach_kinds(&store, admin).await.is_empty(),
+            "the assignee is told, not the admins"
+        );
+        assert!(
+            std::fs::exists(temp.join("upload.part")).unwrap(),
+            "a fresh temporary file stays"
+        );
+
+        // Eight days on.
+        let later = start + time::Duration::days(8);
+        let out = succeeded(&run_once(&database, data_dir.path(), later, "a"));
+        assert!(out.contains("auto_close: {\"closed\":1}"), "{out}");
+        assert!(out.contains("purge_expired:"), "{out}");
+        assert!(out.contains("clean_temp: {\"files\":1}"), "{out}");
+        let closed = store.ticket(resolved).await.unwrap().unwrap();
+        assert_eq!(closed.status, TicketStatus::Closed);
+        let messages = store
+            .list_messages(resolved, false, None, 10)
+            .await
+            .unwrap();
+        let last = messages.last().unwrap();
+        assert!(last.body.contains("closed automatically"), "{}", last.body);
+        assert_eq!(
+            store.ticket(urgent).await.unwrap().unwrap().status,
+            TicketStatus::Open,
+            "open work is not closed"
+        );
+        assert_eq!(
+            breach_kinds(&store, agent).await,
+            {
+                let mut expected = vec![
+                    (urgent, "first_response".to_owned()),
+                    (urgent, "resolution".to_owned()),
+                ];
+                expected.sort();
+                expected
+            },
+            "each breach is told once"
+        );
+        let mut for_admins = vec![
+            (unassigned, "first_response".to_owned()),
+            (unassigned, "resolution".to_owned()),
+            (second_unassigned, "first_response".to_owned()),
+            (second_unassigned, "resolution".to_owned()),
+        ];
+        for_admins.sort();
+        assert_eq!(
+            breach_kinds(&store, admin).await,
+            for_admins,
+            "unassigned work is told to the admins"
+        );
+        assert!(
+            !std::fs::exists(temp.join("upload.part")).unwrap(),
+            "a day-old temporary file goes"
+        );
+
+        // Run again at once: nothing is due, nothing repeats.
+        let again = succeeded(&run_once(&database, data_dir.path(), later, "a"));
+        assert_eq!(again.trim(), "", "no job is due yet");
+        // Later still, by two processes at once: each job runs exactly once, and re-runs tell nothing new.
+        let forty_days = start + time::Duration::days(40);
+        let spawn = |holder: &str| {
+            Command::new(BINARY)
+                .env_clear()
+                .arg("--database-url")
+                .arg(database.url())
+                .arg("--data-dir")
+                .arg(data_dir.path())
+                .args(["run", "--once", "--holder", holder, "--now"])
+                .arg(forty_days.format(&Rfc3339).unwrap())
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                .spawn()
+                .unwrap()
+        };
+        let (first, second) = (spawn("b"), spawn("c"));
+        let outputs = [
+            first.wait_with_output().unwrap(),
+            second.wait_with_output().unwrap(),
+        ];
+        let printed: String = outputs.iter().map(succeeded).collect();
+        for job in ["auto_close", "sla_breaches", "purge_expired", "clean_temp"] {
+            let runs = store.job_runs(job).await.unwrap();
+            assert_eq!(runs.len(), 3, "{job} ran once per due pass: {runs:?}");
+            assert_eq!(printed.matches(&format!("{job}:")).count(), 1, "{printed}");
+        }
+        assert!(
+            printed.contains("sla_breaches: {\"breaches\":0}"),
+            "{printed}"
+        );
+        assert!(
+            printed.contains("\"sessions\":1"),
+            "the session that ended ten days ago goes: {printed}"
+        );
+        assert_eq!(breach_kinds(&store, agent).await.len(), 2);
+        store.close().await;
+    }
+
+    #[tokio::test]
+    async fn maintenance_on_sqlite() {
+        maintenance(BackendKind::Sqlite).await;
+    }
+
+    #[tokio::test]
+    async fn maintenance_on_postgres() {
+        maintenance(BackendKind::Postgres).await;
+    }
+
+    #[tokio::test]
+    async fn run_stops_cleanly_on_sigterm() {
+        let database = TestDatabase::create(BackendKind::Sqlite).await;
+        let data_dir = tempfile::tempdir().unwrap();
+        let mut child = Command::new(BINARY)
+            .env_clear()
+            .arg("--database-url")
+            .arg(database.url())
+            .arg("--data-dir")
+            .arg(data_dir.path())
+            .args(["run", "--tick-secs", "1"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let store = Store::connect(database.url(), PoolSettings::default()).unwrap();
+        let mut waited = Duration::ZERO;
+        while store
+            .job_runs("clean_temp")
+            .await
+            .map_or(true, |runs| runs.is_empty())
+        {
+            assert!(
+                waited < Duration::from_secs(30),
+                "the first pass never finished"
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+            waited += Duration::from_millis(100);
+        }
+        let pid = child.id().to_string();
+        assert!(
+            Command::new("kill")
+                .args(["-TERM", &pid])
+                .status()
+                .unwrap()
+                .success()
+        );
+        let mut stopped = None;
+        for _ in 0..100 {
+            if let Some(status) = child.try_wait().unwrap() {
+                stopped = Some(status);
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        let status = stopped.unwrap_or_else(|| {
+            child.kill().unwrap();
+            panic!("run did not stop within 10 s of SIGTERM");
+        });
+        assert!(status.success(), "{status:?}");
+        store.close().await;
+    }
+
+    #[test]
+    fn bad_targets_are_a_clear_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let output = Command::new(BINARY)
+            .env_clear()
+            .env("GROWDESK_SLA_FIRST_RESPONSE_HOURS", "low=24,medium=soon")
+            .arg("--database-url")
+            .arg(format!(
+                "sqlite://{}",
+                dir.path().join("db.sqlite").display()
+            ))
+            .args(["run", "--once"])
+            .output()
+            .unwrap();
+        assert_eq!(output.status.code(), Some(2));
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(stderr.contains("sla_first_response_hours"), "{stderr}");
+    }
+}

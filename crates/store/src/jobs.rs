@@ -1,0 +1,258 @@
+//! What scheduled maintenance needs from storage: job leases, run records, the tickets each
+//! job works on, and breach bookkeeping.
+
+use std::time::Duration;
+
+use growdesk_domain::Priority;
+use sqlx::types::Json;
+use uuid::Uuid;
+
+use crate::dialect::pick;
+use crate::events::{NewEvent, insert_events};
+use crate::{Stamp, Store, StoreError, on_backend};
+
+/// The address of the account automatic messages are written by.
+pub const SYSTEM_EMAIL: &str = "system@growdesk.local";
+
+fn later(stamp: Stamp, by: Duration) -> Stamp {
+    Stamp::from(stamp.into_inner() + time::Duration::try_from(by).unwrap_or(time::Duration::ZERO))
+}
+
+fn earlier(stamp: Stamp, by: Duration) -> Stamp {
+    Stamp::from(stamp.into_inner() - time::Duration::try_from(by).unwrap_or(time::Duration::ZERO))
+}
+
+/// A ticket past a service-level target.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Overdue {
+    pub id: Uuid,
+    pub number: i64,
+    pub subject: String,
+    pub assignee_id: Option<Uuid>,
+}
+
+impl Store {
+    /// Takes job `name` for `holder` until `now + lease`, if no one holds it and it last
+    /// finished at least `every` ago (or never ran). Atomic: of several contenders, one wins.
+    ///
+    /// # Errors
+    /// The database failed.
+    pub async fn acquire_job(
+        &self,
+        name: &str,
+        holder: &str,
+        now: Stamp,
+        lease: Duration,
+        every: Duration,
+    ) -> Result<bool, StoreError> {
+        let won: Option<String> = on_backend!(self, pool => sqlx::query_scalar(
+                "INSERT INTO job_leases (name, holder, locked_until) VALUES ($1, $2, $3) \
+                 ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, locked_until = excluded.locked_until \
+                 WHERE job_leases.locked_until <= $4 \
+                 AND (job_leases.last_finished_at IS NULL OR job_leases.last_finished_at <= $5) \
+                 RETURNING holder")
+            .bind(name)
+            .bind(holder)
+            .bind(later(now, lease))
+            .bind(now)
+            .bind(earlier(now, every))
+            .fetch_optional(pool)
+            .await)?;
+        Ok(won.is_some())
+    }
+
+    /// Releases job `name` and records the run.
+    ///
+    /// # Errors
+    /// The database failed.
+    pub async fn finish_job(
+        &self,
+        name: &str,
+        holder: &str,
+        started: Stamp,
+        finished: Stamp,
+        outcome: &serde_json::Value,
+    ) -> Result<(), StoreError> {
+        on_backend!(self, pool => {
+            let mut tx = pool.begin_with(pick(pool, "BEGIN", "BEGIN IMMEDIATE")).await?;
+            sqlx::query("UPDATE job_leases SET locked_until = $3, last_finished_at = $3 WHERE name = $1 AND holder = $2")
+                .bind(name)
+                .bind(holder)
+                .bind(finished)
+                .execute(&mut *tx)
+                .await?;
+            sqlx::query("INSERT INTO job_runs (name, holder, started_at, finished_at, outcome) VALUES ($1, $2, $3, $4, $5)")
+                .bind(name)
+                .bind(holder)
+                .bind(started)
+                .bind(finished)
+                .bind(Json(outcome))
+                .execute(&mut *tx)
+                .await?;
+            tx.commit().await
+        })?;
+        Ok(())
+    }
+
+    /// The recorded runs of job `name`: `(holder, outcome)`, oldest first.
+    ///
+    /// # Errors
+    /// The database failed.
+    pub async fn job_runs(
+        &self,
+        name: &str,
+    ) -> Result<Vec<(String, serde_json::Value)>, StoreError> {
+        let rows: Vec<(String, Json<serde_json::Value>)> = on_backend!(self, pool => sqlx::query_as(
+                "SELECT holder, outcome FROM job_runs WHERE name = $1 ORDER BY id")
+            .bind(name)
+            .fetch_all(pool)
+            .await)?;
+        Ok(rows
+            .into_iter()
+            .map(|(holder, outcome)| (holder, outcome.0))
+            .collect())
+    }
+
+    /// Resolved tickets resolved before `cutoff`, oldest first.
+    ///
+    /// # Errors
+    /// The database failed.
+    pub async fn resolved_before(
+        &self,
+        cutoff: Stamp,
+        limit: u32,
+    ) -> Result<Vec<Uuid>, StoreError> {
+        let ids: Vec<Uuid> = on_backend!(self, pool => sqlx::query_scalar(
+                "SELECT id FROM tickets WHERE status = 'resolved' AND resolved_at < $1 ORDER BY resolved_at LIMIT $2")
+            .bind(cutoff)
+            .bind(i64::from(limit))
+            .fetch_all(pool)
+            .await)?;
+        Ok(ids)
+    }
+
+    /// Open work of `priority` created before `cutoff` that was not told about yet for `kind`:
+    /// `first_response` (no public staff reply yet) or `resolution` (not resolved or closed).
+    ///
+    /// # Errors
+    /// The database failed.
+    pub async fn overdue(
+        &self,
+        kind: &str,
+        priority: Priority,
+        cutoff: Stamp,
+        limit: u32,
+    ) -> Result<Vec<Overdue>, StoreError> {
+        let waiting = if kind == "first_response" {
+            "AND t.first_response_at IS NULL"
+        } else {
+            ""
+        };
+        let sql = format!(
+            "SELECT t.id, t.number, t.subject, t.assignee_id FROM tickets t \
+             WHERE t.priority = $1 AND t.status NOT IN ('resolved', 'closed') {waiting} AND t.created_at < $2 \
+             AND NOT EXISTS (SELECT 1 FROM sla_breaches b WHERE b.ticket_id = t.id AND b.kind = $3) \
+             ORDER BY t.created_at LIMIT $4"
+        );
+        let rows: Vec<Overdue> = on_backend!(self, pool => sqlx::query_as(sqlx::AssertSqlSafe(sql))
+            .bind(priority.rank())
+            .bind(cutoff)
+            .bind(kind)
+            .bind(i64::from(limit))
+            .fetch_all(pool)
+            .await)?;
+        Ok(rows)
+    }
+
+    /// Records that `ticket`'s `kind` breach was told, with the notifications that tell it, once:
+    /// `false` when it was recorded before (by another run).
+    ///
+    /// # Errors
+    /// The database failed.
+    pub async fn record_breach(
+        &self,
+        ticket: Uuid,
+        kind: &str,
+        notifications: &[NewEvent],
+        now: Stamp,
+    ) -> Result<bool, StoreError> {
+        let recorded = on_backend!(self, pool => {
+            let mut tx = pool.begin_with(pick(pool, "BEGIN", "BEGIN IMMEDIATE")).await?;
+            let inserted = sqlx::query(
+                "INSERT INTO sla_breaches (ticket_id, kind, notified_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
+            )
+            .bind(ticket)
+            .bind(kind)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+            if inserted == 0 {
+                tx.rollback().await?;
+                return Ok(false);
+            }
+            insert_events!(pool, tx, notifications, now);
+            tx.commit().await?;
+            Ok::<bool, StoreError>(true)
+        })?;
+        if recorded {
+            self.announce_change();
+        }
+        Ok(recorded)
+    }
+
+    /// Removes expired refresh tokens, sessions over for a day, and idempotency keys older than a
+    /// day; how many of each.
+    ///
+    /// # Errors
+    /// The database failed.
+    pub async fn purge_expired(&self, now: Stamp) -> Result<(u64, u64, u64), StoreError> {
+        let day_ago = earlier(now, Duration::from_secs(24 * 60 * 60));
+        on_backend!(self, pool => {
+            let mut tx = pool.begin_with(pick(pool, "BEGIN", "BEGIN IMMEDIATE")).await?;
+            let tokens = sqlx::query("DELETE FROM refresh_tokens WHERE expires_at < $1 OR used_at < $2")
+                .bind(now)
+                .bind(day_ago)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+            let sessions = sqlx::query("DELETE FROM sessions WHERE expires_at < $1 OR revoked_at < $1")
+                .bind(day_ago)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+            let keys = sqlx::query("DELETE FROM idempotency_keys WHERE created_at < $1")
+                .bind(day_ago)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+            tx.commit().await?;
+            Ok((tokens, sessions, keys))
+        })
+    }
+
+    /// The account automatic messages are written by, created on first use: an admin that
+    /// cannot sign in (no password, inactive).
+    ///
+    /// # Errors
+    /// The database failed.
+    pub async fn system_user(&self) -> Result<Uuid, StoreError> {
+        if let Some(found) = self.user_credentials_by_email(SYSTEM_EMAIL).await? {
+            return Ok(found.user.id);
+        }
+        let created = on_backend!(self, pool => sqlx::query(
+                "INSERT INTO users (id, email, name, role, password_hash, active, created_at, updated_at) \
+                 VALUES ($1, $2, 'GrowDesk', 'admin', NULL, FALSE, $3, $3) ON CONFLICT DO NOTHING")
+            .bind(Uuid::now_v7())
+            .bind(SYSTEM_EMAIL)
+            .bind(Stamp::now())
+            .execute(pool)
+            .await
+            .map(drop));
+        created?;
+        let found = self.user_credentials_by_email(SYSTEM_EMAIL).await?;
+        found
+            .map(|credentials| credentials.user.id)
+            .ok_or(StoreError::Corrupt("the system user vanished".to_owned()))
+    }
+}

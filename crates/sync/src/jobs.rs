@@ -1,0 +1,335 @@
+//! `growdesk-sync run`: scheduled maintenance. Each job runs when due, under a lease in the
+//! database, so several `run` processes on one database never run the same job at once.
+//!
+//! - `auto_close`: tickets resolved longer ago than `auto_close_after_days` are closed, with a
+//!   message from the system account and a `status_changed` event.
+//! - `sla_breaches`: open work past its first-response or resolution target (per priority) is
+//!   told, once, to its assignee — or to every admin when nobody holds it.
+//! - `purge_expired`: spent and expired refresh tokens, old sessions and idempotency keys go.
+//! - `clean_temp`: files in the data directory's `tmp/` older than a day go.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use growdesk_domain::{EventKind, Priority, Role, TicketStatus};
+use growdesk_store::{
+    Changed, MessageRecord, NewEvent, NewMessage, Stamp, Store, TicketChange, TicketState,
+};
+use serde_json::{Value, json};
+use tokio_util::sync::CancellationToken;
+use uuid::Uuid;
+
+/// Tickets or records one pass of a job handles (the next pass takes the rest).
+const BATCH: u32 = 500;
+/// How long a lease lasts: a crashed holder's job is free again after it.
+const LEASE: Duration = Duration::from_secs(10 * 60);
+
+/// What the jobs are configured with.
+#[derive(Debug, Clone)]
+pub(crate) struct JobSettings {
+    pub(crate) auto_close_after: Duration,
+    /// First-response target per priority, low to urgent.
+    pub(crate) first_response: [Duration; 4],
+    /// Resolution target per priority, low to urgent.
+    pub(crate) resolution: [Duration; 4],
+    pub(crate) temp_dir: PathBuf,
+}
+
+impl JobSettings {
+    /// The jobs' settings from the shared configuration.
+    ///
+    /// # Errors
+    /// A service-level target does not parse.
+    pub(crate) fn from_settings(
+        settings: &growdesk_service::config::Settings,
+    ) -> Result<Self, String> {
+        Ok(Self {
+            auto_close_after: Duration::from_secs(
+                settings.auto_close_after_days.saturating_mul(86_400),
+            ),
+            first_response: targets(&settings.sla_first_response_hours)
+                .map_err(|error| format!("sla_first_response_hours: {error}"))?,
+            resolution: targets(&settings.sla_resolution_hours)
+                .map_err(|error| format!("sla_resolution_hours: {error}"))?,
+            temp_dir: settings.data_dir.join("tmp"),
+        })
+    }
+}
+
+/// `low=24,medium=8,high=4,urgent=1` (hours) as targets, low to urgent.
+pub(crate) fn targets(text: &str) -> Result<[Duration; 4], String> {
+    let mut hours = [None; 4];
+    for part in text
+        .split(',')
+        .map(str::trim)
+        .filter(|part| !part.is_empty())
+    {
+        let (name, value) = part
+            .split_once('=')
+            .ok_or_else(|| format!("{part:?} is not priority=hours"))?;
+        let priority: Priority = name
+            .trim()
+            .parse()
+            .map_err(|_| format!("{name:?} is not a priority"))?;
+        let value: f64 = value
+            .trim()
+            .parse()
+            .map_err(|_| format!("{value:?} is not a number of hours"))?;
+        if !(value > 0.0 && value.is_finite()) {
+            return Err(format!("{value} hours is not a target"));
+        }
+        hours[usize::from(priority.rank().unsigned_abs()) - 1] =
+            Some(Duration::from_secs_f64(value * 3600.0));
+    }
+    let mut targets = [Duration::ZERO; 4];
+    for (index, value) in hours.into_iter().enumerate() {
+        targets[index] =
+            value.ok_or_else(|| format!("no target for {}", Priority::ALL[index].as_str()))?;
+    }
+    Ok(targets)
+}
+
+/// The maintenance jobs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Job {
+    AutoClose,
+    SlaBreaches,
+    PurgeExpired,
+    CleanTemp,
+}
+
+impl Job {
+    pub(crate) const ALL: [Job; 4] = [
+        Job::AutoClose,
+        Job::SlaBreaches,
+        Job::PurgeExpired,
+        Job::CleanTemp,
+    ];
+
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            Job::AutoClose => "auto_close",
+            Job::SlaBreaches => "sla_breaches",
+            Job::PurgeExpired => "purge_expired",
+            Job::CleanTemp => "clean_temp",
+        }
+    }
+
+    /// How often the job is due.
+    fn every(self) -> Duration {
+        match self {
+            Job::AutoClose | Job::SlaBreaches => Duration::from_secs(5 * 60),
+            Job::PurgeExpired | Job::CleanTemp => Duration::from_secs(60 * 60),
+        }
+    }
+
+    async fn run(self, store: &Store, settings: &JobSettings, now: Stamp) -> anyhow::Result<Value> {
+        match self {
+            Job::AutoClose => auto_close(store, settings, now).await,
+            Job::SlaBreaches => sla_breaches(store, settings, now).await,
+            Job::PurgeExpired => {
+                let (tokens, sessions, keys) = store.purge_expired(now).await?;
+                Ok(
+                    json!({"refresh_tokens": tokens, "sessions": sessions, "idempotency_keys": keys}),
+                )
+            }
+            Job::CleanTemp => Ok(json!({"files": clean_temp(&settings.temp_dir, now)?})),
+        }
+    }
+}
+
+fn before(now: Stamp, by: Duration) -> Stamp {
+    Stamp::from(now.into_inner() - time::Duration::try_from(by).unwrap_or(time::Duration::ZERO))
+}
+
+async fn auto_close(store: &Store, settings: &JobSettings, now: Stamp) -> anyhow::Result<Value> {
+    let system = store.system_user().await?;
+    let days = settings.auto_close_after.as_secs() / 86_400;
+    let body = format!("This ticket was closed automatically {days} day(s) after it was resolved.");
+    let mut closed = 0;
+    for id in store
+        .resolved_before(before(now, settings.auto_close_after), BATCH)
+        .await?
+    {
+        let outcome: Changed<std::convert::Infallible> = store
+            .change_ticket(id, None, |ticket| {
+                let mut state = TicketState::of(ticket);
+                // Someone reopened or closed it since it was listed: nothing to do.
+                if ticket.status != TicketStatus::Resolved {
+                    return Ok(TicketChange {
+                        state,
+                        events: Vec::new(),
+                        message: None,
+                    });
+                }
+                state.status = TicketStatus::Closed;
+                state.closed_at = Some(now);
+                let event = NewEvent::public(
+                    id,
+                    EventKind::StatusChanged,
+                    None,
+                    json!({"from": "resolved", "to": "closed", "automatic": true}),
+                );
+                let message = NewMessage {
+                    id: Uuid::now_v7(),
+                    ticket_id: id,
+                    author_id: system,
+                    body: body.clone(),
+                    internal: false,
+                };
+                Ok(TicketChange {
+                    state,
+                    events: vec![event],
+                    message: Some(MessageRecord {
+                        message,
+                        attachments: Vec::new(),
+                    }),
+                })
+            })
+            .await?;
+        if matches!(outcome, Changed::Applied { .. }) {
+            closed += 1;
+        }
+    }
+    Ok(json!({"closed": closed}))
+}
+
+async fn sla_breaches(store: &Store, settings: &JobSettings, now: Stamp) -> anyhow::Result<Value> {
+    let admins: Vec<Uuid> = store
+        .active_staff()
+        .await?
+        .into_iter()
+        .filter(|user| user.role == Role::Admin)
+        .map(|user| user.id)
+        .collect();
+    let mut told = 0;
+    for (kind, targets) in [
+        ("first_response", &settings.first_response),
+        ("resolution", &settings.resolution),
+    ] {
+        for (priority, target) in Priority::ALL.into_iter().zip(targets.iter()) {
+            for ticket in store
+                .overdue(kind, priority, before(now, *target), BATCH)
+                .await?
+            {
+                let recipients = ticket
+                    .assignee_id
+                    .map_or_else(|| admins.clone(), |assignee| vec![assignee]);
+                let data = json!({"number": ticket.number, "subject": ticket.subject, "breach": kind, "priority": priority});
+                let notifications: Vec<NewEvent> = recipients
+                    .into_iter()
+                    .map(|recipient| {
+                        NewEvent::notification(
+                            recipient,
+                            ticket.id,
+                            None,
+                            "sla_breach",
+                            data.clone(),
+                        )
+                    })
+                    .collect();
+                if store
+                    .record_breach(ticket.id, kind, &notifications, now)
+                    .await?
+                {
+                    told += 1;
+                }
+            }
+        }
+    }
+    Ok(json!({"breaches": told}))
+}
+
+fn clean_temp(dir: &std::path::Path, now: Stamp) -> anyhow::Result<usize> {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return Ok(0);
+    };
+    let cutoff = std::time::SystemTime::UNIX_EPOCH
+        + Duration::from_secs(
+            u64::try_from(
+                before(now, Duration::from_secs(86_400))
+                    .into_inner()
+                    .unix_timestamp(),
+            )
+            .unwrap_or(0),
+        );
+    let mut removed = 0;
+    for entry in entries.filter_map(Result::ok) {
+        let stale = entry
+            .metadata()
+            .and_then(|meta| meta.modified())
+            .is_ok_and(|modified| modified < cutoff);
+        if stale && entry.path().is_file() && std::fs::remove_file(entry.path()).is_ok() {
+            removed += 1;
+        }
+    }
+    Ok(removed)
+}
+
+/// One pass: every due job whose lease this holder wins runs, at time `now`.
+///
+/// # Errors
+/// The database failed.
+pub(crate) async fn run_once(
+    store: &Store,
+    settings: &JobSettings,
+    holder: &str,
+    now: Stamp,
+) -> anyhow::Result<Vec<(&'static str, Value)>> {
+    let mut ran = Vec::new();
+    for job in Job::ALL {
+        if !store
+            .acquire_job(job.name(), holder, now, LEASE, job.every())
+            .await?
+        {
+            continue;
+        }
+        let outcome = match job.run(store, settings, now).await {
+            Ok(outcome) => outcome,
+            Err(error) => {
+                tracing::warn!(job = job.name(), error = %format!("{error:#}"), "job failed");
+                json!({"error": error.to_string()})
+            }
+        };
+        store
+            .finish_job(job.name(), holder, now, now, &outcome)
+            .await?;
+        tracing::info!(job = job.name(), %outcome, "job ran");
+        ran.push((job.name(), outcome));
+    }
+    Ok(ran)
+}
+
+/// Passes every `tick` until `shutdown`.
+pub(crate) async fn run_forever(
+    store: &Store,
+    settings: &JobSettings,
+    holder: &str,
+    tick: Duration,
+    shutdown: CancellationToken,
+) {
+    loop {
+        if let Err(error) = run_once(store, settings, holder, Stamp::now()).await {
+            tracing::warn!(error = %format!("{error:#}"), "scheduler pass failed; retrying next tick");
+        }
+        tokio::select! {
+            () = shutdown.cancelled() => return,
+            () = tokio::time::sleep(tick) => {}
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn targets_are_read_per_priority() {
+        let read = targets("low=24, medium=8, high=4, urgent=0.5").unwrap();
+        assert_eq!(read[0], Duration::from_secs(24 * 3600));
+        assert_eq!(read[3], Duration::from_secs(1800));
+        assert!(targets("low=24").is_err(), "every priority needs a target");
+        assert!(targets("low=-1,medium=1,high=1,urgent=1").is_err());
+        assert!(targets("blocker=1").is_err());
+    }
+}
