@@ -8,6 +8,7 @@ pub mod conversation;
 pub mod ticket;
 pub mod user;
 pub mod validation;
+pub mod webhook;
 pub mod widget;
 
 pub use catalog::{Category, Color, Faq};
@@ -19,4 +20,5 @@ pub use ticket::{
 };
 pub use user::{Email, Password, PersonName, Role, User, ValueError};
 pub use validation::{FieldError, ValidationErrors};
+pub use webhook::{DeliveryStatus, Webhook, WebhookDelivery};
 pub use widget::{Widget, WidgetSettings};

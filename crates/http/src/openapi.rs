@@ -21,6 +21,7 @@ use crate::state::AppState;
         (name = "notifications", description = "The caller's notifications"),
         (name = "realtime", description = "The WebSocket: live events, chat, typing, presence"),
         (name = "widgets", description = "Chat widget registry (admin)"),
+        (name = "webhooks", description = "Webhooks and their delivery log (admin)"),
         (name = "widget", description = "The public widget API, keyed by X-Widget-Key, for visitors"),
         (name = "operations", description = "Health, readiness and metrics"),
     ),
@@ -61,6 +62,7 @@ pub(crate) fn documented_routes() -> (axum::Router<AppState>, axum::Router<AppSt
         .merge(routes::notifications::router())
         .merge(routes::ws::router())
         .merge(routes::widgets::router())
+        .merge(routes::webhooks::router())
         .merge(routes::ops::router())
         .split_for_parts();
     document.merge(widget_document);

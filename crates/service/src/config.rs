@@ -78,6 +78,8 @@ pub struct Settings {
     pub sla_first_response_hours: String,
     /// Resolution targets in hours per priority.
     pub sla_resolution_hours: String,
+    /// Let webhooks point at loopback, private and link-local addresses (refused by default).
+    pub webhook_allow_private_targets: bool,
 }
 
 impl Default for Settings {
@@ -113,6 +115,7 @@ impl Default for Settings {
             auto_close_after_days: 7,
             sla_first_response_hours: "low=24,medium=8,high=4,urgent=1".to_owned(),
             sla_resolution_hours: "low=168,medium=72,high=24,urgent=4".to_owned(),
+            webhook_allow_private_targets: false,
         }
     }
 }
@@ -150,6 +153,7 @@ pub const KNOWN_KEYS: &[&str] = &[
     "auto_close_after_days",
     "sla_first_response_hours",
     "sla_resolution_hours",
+    "webhook_allow_private_targets",
 ];
 
 /// Variables with our prefix that are not settings: the config-file path and the tests'.

@@ -19,6 +19,7 @@ mod search;
 pub mod startup;
 pub mod telemetry;
 pub mod tickets;
+pub mod webhooks;
 pub mod widgets;
 
 use std::time::Duration;
@@ -61,6 +62,13 @@ pub struct AttachmentRules {
     pub max_bytes: usize,
 }
 
+/// Where webhooks may point.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct WebhookRules {
+    /// Allow loopback, private and link-local targets (for tests and closed networks).
+    pub allow_private_targets: bool,
+}
+
 /// GrowDesk's use cases over one store. Cheap to clone.
 #[derive(Clone)]
 pub struct Service {
@@ -71,6 +79,7 @@ pub struct Service {
     rules: AccountRules,
     attachments: AttachmentRules,
     widget_limits: WidgetLimits,
+    webhook_rules: WebhookRules,
 }
 
 impl Service {
@@ -82,6 +91,7 @@ impl Service {
         rules: AccountRules,
         attachments: AttachmentRules,
         widget_limits: WidgetLimits,
+        webhook_rules: WebhookRules,
     ) -> Self {
         Self {
             store,
@@ -91,6 +101,7 @@ impl Service {
             rules,
             attachments,
             widget_limits,
+            webhook_rules,
         }
     }
 

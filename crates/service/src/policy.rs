@@ -33,6 +33,8 @@ pub enum Action {
     DeleteTickets,
     /// Register and configure chat widgets.
     ManageWidgets,
+    /// Configure webhooks and read their delivery log.
+    ManageWebhooks,
 }
 
 /// Whether `role` may perform `action`.
@@ -41,7 +43,8 @@ pub fn allows(role: Role, action: Action) -> bool {
         Action::ManageUsers
         | Action::ManageCategories
         | Action::DeleteTickets
-        | Action::ManageWidgets => role == Role::Admin,
+        | Action::ManageWidgets
+        | Action::ManageWebhooks => role == Role::Admin,
         Action::ManageFaqs | Action::WorkQueue | Action::HandleTickets => role.is_staff(),
     }
 }
@@ -102,6 +105,7 @@ mod tests {
             (ManageCategories, [true, false, false]),
             (DeleteTickets, [true, false, false]),
             (ManageWidgets, [true, false, false]),
+            (ManageWebhooks, [true, false, false]),
             (ManageFaqs, [true, true, false]),
             (WorkQueue, [true, true, false]),
             (HandleTickets, [true, true, false]),

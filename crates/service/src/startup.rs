@@ -71,7 +71,17 @@ pub async fn build_service(settings: &Settings) -> Result<(Service, KeySource), 
         settings.widget_requests_per_widget_per_minute,
     );
     Ok((
-        Service::new(store, keys, limits, rules, attachments, widget_limits),
+        Service::new(
+            store,
+            keys,
+            limits,
+            rules,
+            attachments,
+            widget_limits,
+            crate::WebhookRules {
+                allow_private_targets: settings.webhook_allow_private_targets,
+            },
+        ),
         key_source,
     ))
 }

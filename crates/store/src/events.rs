@@ -95,9 +95,9 @@ macro_rules! insert_events {
                 .execute(&mut *$tx)
                 .await?;
             }
-            sqlx::query(
+            let event_id: i64 = sqlx::query_scalar(
                 "INSERT INTO ticket_events (ticket_id, kind, actor_id, internal, recipient_id, data, created_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                 VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
             )
             .bind(event.ticket_id)
             .bind(event.kind.as_str())
@@ -106,8 +106,23 @@ macro_rules! insert_events {
             .bind(event.recipient_id)
             .bind(sqlx::types::Json(&data))
             .bind($now)
-            .execute(&mut *$tx)
+            .fetch_one(&mut *$tx)
             .await?;
+            // The webhook outbox: written with the event, so no event is ever sent without
+            // having happened, nor happens without being sent.
+            if event.recipient_id.is_none() {
+                sqlx::query(
+                    "INSERT INTO webhook_deliveries (webhook_id, event_id, event_type, status, next_attempt_at, created_at) \
+                     SELECT DISTINCT w.id, $1, $2, 'pending', $3, $3 FROM webhooks w \
+                     JOIN webhook_subscriptions s ON s.webhook_id = w.id \
+                     WHERE w.active = TRUE AND s.event_type IN ($2, '*')",
+                )
+                .bind(event_id)
+                .bind(event.kind.as_str())
+                .bind($now)
+                .execute(&mut *$tx)
+                .await?;
+            }
         }
     };
 }

@@ -26,6 +26,7 @@ pub mod testkit;
 mod ticket_changes;
 mod tickets;
 mod users;
+mod webhooks;
 mod widgets;
 
 use std::path::Path;
@@ -58,6 +59,7 @@ pub use tickets::{
     TicketStats, VisitorScope,
 };
 pub use users::{NewUser, UserChanges, UserCredentials, UserFilter};
+pub use webhooks::{DeliveryAttempt, DueDelivery, WebhookFields};
 pub use widgets::{Visitor, WidgetFields};
 
 /// Runs `$body` with `$pool` bound to whichever pool the store holds. The body is compiled once

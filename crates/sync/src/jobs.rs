@@ -7,6 +7,7 @@
 //!   told, once, to its assignee — or to every admin when nobody holds it.
 //! - `purge_expired`: spent and expired refresh tokens, old sessions and idempotency keys go.
 //! - `clean_temp`: files in the data directory's `tmp/` older than a day go.
+//! - `deliver_webhooks`: due webhook deliveries are sent (see `crate::webhooks`).
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -21,6 +22,8 @@ use uuid::Uuid;
 
 /// Tickets or records one pass of a job handles (the next pass takes the rest).
 const BATCH: u32 = 500;
+/// How long finished webhook deliveries stay in the log.
+const DELIVERY_LOG_KEPT: Duration = Duration::from_secs(7 * 24 * 60 * 60);
 /// How long a lease lasts: a crashed holder's job is free again after it.
 const LEASE: Duration = Duration::from_secs(10 * 60);
 
@@ -33,6 +36,7 @@ pub(crate) struct JobSettings {
     /// Resolution target per priority, low to urgent.
     pub(crate) resolution: [Duration; 4],
     pub(crate) temp_dir: PathBuf,
+    pub(crate) allow_private_webhook_targets: bool,
 }
 
 impl JobSettings {
@@ -52,6 +56,7 @@ impl JobSettings {
             resolution: targets(&settings.sla_resolution_hours)
                 .map_err(|error| format!("sla_resolution_hours: {error}"))?,
             temp_dir: settings.data_dir.join("tmp"),
+            allow_private_webhook_targets: settings.webhook_allow_private_targets,
         })
     }
 }
@@ -96,14 +101,16 @@ pub(crate) enum Job {
     SlaBreaches,
     PurgeExpired,
     CleanTemp,
+    DeliverWebhooks,
 }
 
 impl Job {
-    pub(crate) const ALL: [Job; 4] = [
+    pub(crate) const ALL: [Job; 5] = [
         Job::AutoClose,
         Job::SlaBreaches,
         Job::PurgeExpired,
         Job::CleanTemp,
+        Job::DeliverWebhooks,
     ];
 
     pub(crate) fn name(self) -> &'static str {
@@ -112,6 +119,7 @@ impl Job {
             Job::SlaBreaches => "sla_breaches",
             Job::PurgeExpired => "purge_expired",
             Job::CleanTemp => "clean_temp",
+            Job::DeliverWebhooks => "deliver_webhooks",
         }
     }
 
@@ -120,6 +128,8 @@ impl Job {
         match self {
             Job::AutoClose | Job::SlaBreaches => Duration::from_secs(5 * 60),
             Job::PurgeExpired | Job::CleanTemp => Duration::from_secs(60 * 60),
+            // Every pass: deliveries wait for nothing but the tick.
+            Job::DeliverWebhooks => Duration::ZERO,
         }
     }
 
@@ -129,11 +139,21 @@ impl Job {
             Job::SlaBreaches => sla_breaches(store, settings, now).await,
             Job::PurgeExpired => {
                 let (tokens, sessions, keys) = store.purge_expired(now).await?;
-                Ok(
-                    json!({"refresh_tokens": tokens, "sessions": sessions, "idempotency_keys": keys}),
-                )
+                let deliveries = store
+                    .prune_deliveries(before(now, DELIVERY_LOG_KEPT))
+                    .await?;
+                Ok(json!({
+                    "refresh_tokens": tokens,
+                    "sessions": sessions,
+                    "idempotency_keys": keys,
+                    "webhook_deliveries": deliveries,
+                }))
             }
             Job::CleanTemp => Ok(json!({"files": clean_temp(&settings.temp_dir, now)?})),
+            Job::DeliverWebhooks => {
+                crate::webhooks::deliver_due(store, settings.allow_private_webhook_targets, now)
+                    .await
+            }
         }
     }
 }

@@ -5,6 +5,7 @@ mod export;
 mod format;
 mod importers;
 mod jobs;
+mod webhooks;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -57,7 +58,7 @@ enum Command {
         #[arg(long)]
         holder: Option<String>,
         /// Seconds between looks for due jobs.
-        #[arg(long, default_value_t = 30)]
+        #[arg(long, default_value_t = 2)]
         tick_secs: u64,
     },
 }

@@ -1434,9 +1434,13 @@ mod scheduler {
             "a day-old temporary file goes"
         );
 
-        // Run again at once: nothing is due, nothing repeats.
+        // Run again at once: nothing but webhook delivery (due on every pass) runs.
         let again = succeeded(&run_once(&database, data_dir.path(), later, "a"));
-        assert_eq!(again.trim(), "", "no job is due yet");
+        let ran: Vec<&str> = again
+            .lines()
+            .filter_map(|line| line.split(':').next())
+            .collect();
+        assert_eq!(ran, ["deliver_webhooks"], "no other job is due yet");
         // Later still, by two processes at once: each job runs exactly once, and re-runs tell nothing new.
         let forty_days = start + time::Duration::days(40);
         let spawn = |holder: &str| {
@@ -1556,5 +1560,241 @@ mod scheduler {
         assert_eq!(output.status.code(), Some(2));
         let stderr = String::from_utf8_lossy(&output.stderr);
         assert!(stderr.contains("sla_first_response_hours"), "{stderr}");
+    }
+}
+
+mod webhook_delivery {
+    //! `growdesk-sync run` delivers the outbox: Standard Webhooks signatures that verify, retries
+    //! that back off and give up after a day, and internal targets refused at send time.
+
+    use std::process::{Command, Output};
+    use std::sync::atomic::{AtomicU16, Ordering};
+    use std::sync::{Arc, Mutex};
+
+    use axum::http::{HeaderMap, StatusCode};
+    use base64::Engine as _;
+    use base64::engine::general_purpose::STANDARD as BASE64;
+    use growdesk_domain::{DeliveryStatus, Role, TicketSource, WebhookDelivery};
+    use growdesk_store::testkit::TestDatabase;
+    use growdesk_store::{BackendKind, NewTicket, NewUser, PoolSettings, Store, WebhookFields};
+    use hmac::{Hmac, Mac};
+    use serde_json::Value;
+    use sha2::Sha256;
+    use time::format_description::well_known::Rfc3339;
+    use uuid::Uuid;
+
+    use super::BINARY;
+
+    const KEY: [u8; 24] = *b"a test key of 24 bytes!!";
+
+    /// What the receiver got: headers and body of each request.
+    type Received = Arc<Mutex<Vec<(HeaderMap, Vec<u8>)>>>;
+
+    async fn receiver(answer: Arc<AtomicU16>) -> (String, Received) {
+        let received: Received = Arc::default();
+        let log = received.clone();
+        let app = axum::Router::new().route(
+            "/hook",
+            axum::routing::post(move |headers: HeaderMap, body: axum::body::Bytes| {
+                let log = log.clone();
+                let answer = answer.clone();
+                async move {
+                    log.lock().unwrap().push((headers, body.to_vec()));
+                    StatusCode::from_u16(answer.load(Ordering::SeqCst)).unwrap()
+                }
+            }),
+        );
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}/hook", listener.local_addr().unwrap());
+        tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+        (url, received)
+    }
+
+    fn run_at(database: &TestDatabase, now: time::OffsetDateTime, allow_private: bool) -> Output {
+        let output = Command::new(BINARY)
+            .env_clear()
+            .env(
+                "GROWDESK_WEBHOOK_ALLOW_PRIVATE_TARGETS",
+                allow_private.to_string(),
+            )
+            .arg("--database-url")
+            .arg(database.url())
+            .args(["run", "--once", "--now"])
+            .arg(now.format(&Rfc3339).unwrap())
+            .output()
+            .unwrap();
+        assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        output
+    }
+
+    async fn open_ticket(store: &Store, requester: Uuid, subject: &str) -> Uuid {
+        let id = Uuid::now_v7();
+        store
+            .create_ticket(
+                NewTicket {
+                    id,
+                    subject: subject.into(),
+                    priority: growdesk_domain::Priority::Medium,
+                    category_id: None,
+                    requester_id: requester,
+                    source: TicketSource::Web,
+                    tags: Vec::new(),
+                    actor_id: requester,
+                    description: "help".into(),
+                    extra_events: Vec::new(),
+                    visitor_id: None,
+                    context: Value::Null,
+                },
+                None,
+            )
+            .await
+            .unwrap();
+        id
+    }
+
+    async fn deliveries(store: &Store, webhook: Uuid) -> Vec<WebhookDelivery> {
+        store.webhook_deliveries(webhook, None, 100).await.unwrap()
+    }
+
+    fn header<'a>(headers: &'a HeaderMap, name: &str) -> &'a str {
+        headers.get(name).unwrap().to_str().unwrap()
+    }
+
+    async fn delivery(kind: BackendKind) {
+        let database = TestDatabase::create(kind).await;
+        let store = Store::connect(database.url(), PoolSettings::default()).unwrap();
+        store.migrate().await.unwrap();
+        let answer = Arc::new(AtomicU16::new(500));
+        let (url, received) = receiver(answer.clone()).await;
+        let secret = format!("whsec_{}", BASE64.encode(KEY));
+        let fields = WebhookFields {
+            url,
+            event_types: vec!["created".into()],
+            active: true,
+        };
+        let webhook = store.create_webhook(&secret, &fields).await.unwrap();
+        let customer = store
+            .create_user(NewUser {
+                email: "cy@example.com".into(),
+                name: "Cy".into(),
+                role: Role::Customer,
+                password_hash: None,
+            })
+            .await
+            .unwrap();
+        let ticket = open_ticket(&store, customer.id, "Refund").await;
+        let outbox = deliveries(&store, webhook.id).await;
+        assert_eq!(outbox.len(), 1, "one `created` event: {outbox:?}");
+        let start = time::OffsetDateTime::now_utc()
+            .replace_nanosecond(0)
+            .unwrap()
+            + time::Duration::seconds(5);
+
+        // First attempt: the receiver fails; the delivery waits 30 s ± 25 %.
+        run_at(&database, start, true);
+        let first = received.lock().unwrap().clone();
+        assert_eq!(first.len(), 1);
+        let (headers, body) = &first[0];
+        let id = header(headers, "webhook-id");
+        let timestamp = header(headers, "webhook-timestamp");
+        assert_eq!(id, format!("msg_{}", outbox[0].id));
+        assert_eq!(timestamp, start.unix_timestamp().to_string());
+        let mut mac = Hmac::<Sha256>::new_from_slice(&KEY).unwrap();
+        mac.update(format!("{id}.{timestamp}.").as_bytes());
+        mac.update(body);
+        let expected = format!("v1,{}", BASE64.encode(mac.finalize().into_bytes()));
+        assert_eq!(
+            header(headers, "webhook-signature"),
+            expected,
+            "the signature verifies"
+        );
+        let payload: Value = serde_json::from_slice(body).unwrap();
+        assert_eq!(payload["type"], "created");
+        assert_eq!(payload["data"]["ticket_id"], ticket.to_string());
+        let after_first = &deliveries(&store, webhook.id).await[0];
+        assert_eq!(after_first.status, DeliveryStatus::Pending);
+        assert_eq!(after_first.attempts, 1);
+        assert_eq!(after_first.last_status, Some(500));
+        let wait = after_first.next_attempt_at - start;
+        assert!(
+            wait >= time::Duration::milliseconds(22_500)
+                && wait <= time::Duration::milliseconds(37_500),
+            "{wait}"
+        );
+
+        // Not due yet: nothing is sent.
+        run_at(&database, start + time::Duration::seconds(10), true);
+        assert_eq!(
+            received.lock().unwrap().len(),
+            1,
+            "no retry before its time"
+        );
+
+        // Due, and the receiver is back: delivered, under the same message id.
+        answer.store(204, Ordering::SeqCst);
+        run_at(&database, start + time::Duration::seconds(60), true);
+        let all = received.lock().unwrap().clone();
+        assert_eq!(all.len(), 2);
+        assert_eq!(
+            header(&all[1].0, "webhook-id"),
+            id,
+            "retries keep the message id"
+        );
+        let delivered = &deliveries(&store, webhook.id).await[0];
+        assert_eq!(delivered.status, DeliveryStatus::Delivered);
+        assert_eq!((delivered.attempts, delivered.last_status), (2, Some(204)));
+        run_at(&database, start + time::Duration::seconds(120), true);
+        assert_eq!(
+            received.lock().unwrap().len(),
+            2,
+            "a delivered event is not sent again"
+        );
+
+        // Without permission for internal targets, the loopback receiver is refused at send.
+        open_ticket(&store, customer.id, "Third").await;
+        let before = received.lock().unwrap().len();
+        run_at(&database, start + time::Duration::seconds(180), false);
+        assert_eq!(
+            received.lock().unwrap().len(),
+            before,
+            "nothing reached the internal address"
+        );
+        let refused = &deliveries(&store, webhook.id).await[0];
+        assert_eq!(
+            refused.status,
+            DeliveryStatus::Pending,
+            "refused now, retried later"
+        );
+        assert!(
+            refused
+                .last_error
+                .as_deref()
+                .unwrap_or_default()
+                .contains("target refused"),
+            "{refused:?}"
+        );
+        // A receiver down for over a day: the delivery is marked failed.
+        answer.store(503, Ordering::SeqCst);
+        open_ticket(&store, customer.id, "Another").await;
+        run_at(&database, start + time::Duration::hours(25), true);
+        let newest = &deliveries(&store, webhook.id).await[0];
+        assert_eq!(newest.status, DeliveryStatus::Failed, "{newest:?}");
+        assert_eq!(newest.last_status, Some(503));
+
+        store.close().await;
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn delivery_on_sqlite() {
+        delivery(BackendKind::Sqlite).await;
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn delivery_on_postgres() {
+        delivery(BackendKind::Postgres).await;
     }
 }

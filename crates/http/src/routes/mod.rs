@@ -7,6 +7,7 @@ pub(crate) mod notifications;
 pub(crate) mod ops;
 pub(crate) mod tickets;
 pub(crate) mod users;
+pub(crate) mod webhooks;
 pub(crate) mod widget;
 pub(crate) mod widgets;
 pub(crate) mod ws;

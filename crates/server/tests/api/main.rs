@@ -32,4 +32,5 @@ mod openapi;
 mod operations;
 mod realtime;
 mod tickets;
+mod webhooks;
 mod widgets;

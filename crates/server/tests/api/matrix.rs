@@ -23,6 +23,7 @@ struct Fixture {
     /// The agent's notification that the ticket was assigned to them.
     notification: String,
     widget: String,
+    webhook: String,
 }
 
 struct Identities {
@@ -239,6 +240,37 @@ fn cases() -> Vec<Case> {
             none,
             [401, 403, 403, 403, 200],
         ),
+        case(M::GET, "/api/webhooks", none, [401, 403, 403, 403, 200]),
+        case(
+            M::POST,
+            "/api/webhooks",
+            |_| Some(json!({"url": "https://93.184.215.14/new", "event_types": ["created"]})),
+            [401, 403, 403, 403, 201],
+        ),
+        case(
+            M::GET,
+            "/api/webhooks/{webhook}",
+            none,
+            [401, 403, 403, 403, 200],
+        ),
+        case(
+            M::GET,
+            "/api/webhooks/{webhook}/deliveries",
+            none,
+            [401, 403, 403, 403, 200],
+        ),
+        case(
+            M::PATCH,
+            "/api/webhooks/{webhook}",
+            |_| Some(json!({"active": false})),
+            [401, 403, 403, 403, 200],
+        ),
+        case(
+            M::DELETE,
+            "/api/webhooks/{webhook}",
+            none,
+            [401, 403, 403, 403, 204],
+        ),
         case(M::GET, "/api/users", none, [401, 403, 403, 403, 200]),
         case(
             M::POST,
@@ -392,6 +424,14 @@ async fn fixture(app: &TestApp, ids: &Identities) -> Fixture {
         app.post("/api/widgets", Some(&ids.admin), json!({"name": "Fixture"}))
             .await,
     );
+    let webhook = id_of(
+        app.post(
+            "/api/webhooks",
+            Some(&ids.admin),
+            json!({"url": "https://93.184.215.14/hook", "event_types": ["*"]}),
+        )
+        .await,
+    );
     Fixture {
         ticket,
         public_file,
@@ -401,6 +441,7 @@ async fn fixture(app: &TestApp, ids: &Identities) -> Fixture {
         user,
         notification,
         widget,
+        webhook,
     }
 }
 
@@ -413,6 +454,7 @@ fn fill(path: &str, fixture: &Fixture) -> String {
         .replace("{user}", &fixture.user)
         .replace("{notification}", &fixture.notification)
         .replace("{widget}", &fixture.widget)
+        .replace("{webhook}", &fixture.webhook)
 }
 
 /// Everything a request could have changed, as the admin (and the agent, for their inbox)
@@ -433,6 +475,8 @@ async fn snapshot(app: &TestApp, ids: &Identities, fixture: &Fixture) -> Value {
         "/api/faqs?limit=100".to_owned(),
         "/api/users?limit=100".to_owned(),
         "/api/widgets".to_owned(),
+        "/api/webhooks".to_owned(),
+        format!("/api/webhooks/{}/deliveries", fixture.webhook),
     ] {
         let reply = app.get(&path, admin).await;
         state.insert(
@@ -513,6 +557,7 @@ fn every_route_is_in_the_matrix() {
                 "{user}",
                 "{notification}",
                 "{widget}",
+                "{webhook}",
             ] {
                 path = path.replace(placeholder, "{id}");
             }

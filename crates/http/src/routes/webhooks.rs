@@ -1,0 +1,163 @@
+//! `/api/webhooks`: the admin's webhooks and each one's delivery log.
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use growdesk_domain::{Webhook, WebhookDelivery};
+use growdesk_service::pagination::PageRequest;
+use growdesk_service::webhooks::WebhookInput;
+use serde::Deserialize;
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+use uuid::Uuid;
+
+use crate::error::{ApiError, Problem};
+use crate::extract::{ApiJson, ApiPath, ApiQuery, Caller};
+use crate::routes::List;
+use crate::state::AppState;
+
+pub(crate) fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_webhooks, create_webhook))
+        .routes(routes!(get_webhook, update_webhook, delete_webhook))
+        .routes(routes!(list_deliveries))
+}
+
+/// A webhook's fields; on change, omitted ones stay.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct WebhookRequest {
+    /// `http` or `https`; loopback, private and link-local targets are refused.
+    url: Option<String>,
+    /// Event types (`created`, `status_changed`, `message_created`, …) or `["*"]`.
+    event_types: Option<Vec<String>>,
+    active: Option<bool>,
+}
+
+impl From<WebhookRequest> for WebhookInput {
+    fn from(body: WebhookRequest) -> Self {
+        Self {
+            url: body.url,
+            event_types: body.event_types,
+            active: body.active,
+        }
+    }
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub(crate) struct DeliveriesQuery {
+    /// Page size, 1 to 100 (default 25).
+    limit: Option<i64>,
+    cursor: Option<String>,
+}
+
+/// Every webhook (admin).
+#[utoipa::path(get, path = "/api/webhooks", tag = "webhooks", security(("bearer" = [])),
+    responses(
+        (status = 200, body = List<Webhook>),
+        (status = 403, description = "Not an admin", body = Problem, content_type = "application/problem+json"),
+    ))]
+async fn list_webhooks(
+    State(state): State<AppState>,
+    Caller(caller): Caller,
+) -> Result<axum::Json<List<Webhook>>, ApiError> {
+    Ok(axum::Json(List::whole(
+        state.service.list_webhooks(&caller).await?,
+    )))
+}
+
+/// Create a webhook (admin); the answer holds its signing secret.
+#[utoipa::path(post, path = "/api/webhooks", tag = "webhooks", security(("bearer" = [])), request_body = WebhookRequest,
+    responses(
+        (status = 201, body = Webhook),
+        (status = 403, description = "Not an admin", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid fields or a refused target", body = Problem, content_type = "application/problem+json"),
+    ))]
+async fn create_webhook(
+    State(state): State<AppState>,
+    Caller(caller): Caller,
+    ApiJson(body): ApiJson<WebhookRequest>,
+) -> Result<(StatusCode, axum::Json<Webhook>), ApiError> {
+    let webhook = state.service.create_webhook(&caller, body.into()).await?;
+    Ok((StatusCode::CREATED, axum::Json(webhook)))
+}
+
+/// One webhook (admin).
+#[utoipa::path(get, path = "/api/webhooks/{id}", tag = "webhooks", security(("bearer" = [])), params(("id" = Uuid, Path)),
+    responses(
+        (status = 200, body = Webhook),
+        (status = 403, description = "Not an admin", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such webhook", body = Problem, content_type = "application/problem+json"),
+    ))]
+async fn get_webhook(
+    State(state): State<AppState>,
+    Caller(caller): Caller,
+    ApiPath(id): ApiPath<Uuid>,
+) -> Result<axum::Json<Webhook>, ApiError> {
+    Ok(axum::Json(state.service.get_webhook(&caller, id).await?))
+}
+
+/// Change a webhook (admin).
+#[utoipa::path(patch, path = "/api/webhooks/{id}", tag = "webhooks", security(("bearer" = [])), params(("id" = Uuid, Path)),
+    request_body = WebhookRequest,
+    responses(
+        (status = 200, body = Webhook),
+        (status = 403, description = "Not an admin", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such webhook", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid fields or a refused target", body = Problem, content_type = "application/problem+json"),
+    ))]
+async fn update_webhook(
+    State(state): State<AppState>,
+    Caller(caller): Caller,
+    ApiPath(id): ApiPath<Uuid>,
+    ApiJson(body): ApiJson<WebhookRequest>,
+) -> Result<axum::Json<Webhook>, ApiError> {
+    Ok(axum::Json(
+        state
+            .service
+            .update_webhook(&caller, id, body.into())
+            .await?,
+    ))
+}
+
+/// Delete a webhook and its delivery log (admin).
+#[utoipa::path(delete, path = "/api/webhooks/{id}", tag = "webhooks", security(("bearer" = [])), params(("id" = Uuid, Path)),
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = 403, description = "Not an admin", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such webhook", body = Problem, content_type = "application/problem+json"),
+    ))]
+async fn delete_webhook(
+    State(state): State<AppState>,
+    Caller(caller): Caller,
+    ApiPath(id): ApiPath<Uuid>,
+) -> Result<StatusCode, ApiError> {
+    state.service.delete_webhook(&caller, id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// A webhook's deliveries, newest first (admin).
+#[utoipa::path(get, path = "/api/webhooks/{id}/deliveries", tag = "webhooks", security(("bearer" = [])),
+    params(("id" = Uuid, Path), DeliveriesQuery),
+    responses(
+        (status = 200, body = List<WebhookDelivery>),
+        (status = 403, description = "Not an admin", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such webhook", body = Problem, content_type = "application/problem+json"),
+    ))]
+async fn list_deliveries(
+    State(state): State<AppState>,
+    Caller(caller): Caller,
+    ApiPath(id): ApiPath<Uuid>,
+    ApiQuery(query): ApiQuery<DeliveriesQuery>,
+) -> Result<axum::Json<List<WebhookDelivery>>, ApiError> {
+    let page = PageRequest::<i64>::parse(query.limit, query.cursor.as_deref())?;
+    Ok(axum::Json(
+        state
+            .service
+            .webhook_deliveries(&caller, id, page)
+            .await?
+            .into(),
+    ))
+}
