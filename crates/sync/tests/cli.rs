@@ -1798,3 +1798,58 @@ mod webhook_delivery {
         delivery(BackendKind::Postgres).await;
     }
 }
+
+mod progress {
+    //! The import spinner: drawn on a terminal, absent from pipes and logs.
+
+    use std::path::Path;
+    use std::process::Command;
+
+    use super::BINARY;
+
+    fn import_command(database: &Path) -> String {
+        let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
+        format!(
+            "{BINARY} --database-url sqlite://{} import csv {} --mapping {}",
+            database.display(),
+            fixtures.join("cfpb_complaints.csv").display(),
+            fixtures.join("cfpb.toml").display()
+        )
+    }
+
+    #[test]
+    fn a_terminal_sees_progress_and_a_pipe_does_not() {
+        let dir = tempfile::tempdir().unwrap();
+        // `script` runs the import on a pseudo-terminal, as a person at a shell would.
+        let on_terminal = Command::new("script")
+            .args([
+                "-qec",
+                &import_command(&dir.path().join("tty.db")),
+                "/dev/null",
+            ])
+            .env_clear()
+            .env("TERM", "xterm")
+            .output()
+            .unwrap();
+        // Exit code 1: the fixture has complaints without a narrative, refused as rows.
+        assert_eq!(on_terminal.status.code(), Some(1));
+        let shown = String::from_utf8_lossy(&on_terminal.stdout);
+        assert!(shown.contains(" records ("), "{shown}");
+        assert!(shown.contains("24 created"), "{shown}");
+
+        let piped = Command::new("sh")
+            .args(["-c", &import_command(&dir.path().join("pipe.db"))])
+            .env_clear()
+            .env("TERM", "xterm")
+            .output()
+            .unwrap();
+        assert_eq!(piped.status.code(), Some(1));
+        let stderr = String::from_utf8_lossy(&piped.stderr);
+        let stdout = String::from_utf8_lossy(&piped.stdout);
+        assert!(stdout.contains("24 created"), "{stdout}");
+        assert!(
+            !stderr.contains(" records (") && !stdout.contains(" records ("),
+            "{stderr}"
+        );
+    }
+}

@@ -465,7 +465,7 @@ pub(crate) async fn import(
             }
         };
         if dry_run {
-            report.checked += 1;
+            report.check();
             continue;
         }
         if !grouped {

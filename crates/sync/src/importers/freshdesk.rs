@@ -102,7 +102,7 @@ impl Importer<'_> {
             return Ok(());
         };
         if self.report.dry_run {
-            self.report.checked += 1;
+            self.report.check();
             return Ok(());
         }
         let name = name
@@ -177,7 +177,7 @@ impl Importer<'_> {
             return Ok(());
         };
         if self.report.dry_run {
-            self.report.checked += 1;
+            self.report.check();
             return Ok(());
         }
         let requester_id = self.user_for(&[format!("contact:{requester}")]).await?;

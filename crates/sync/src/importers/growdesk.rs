@@ -56,7 +56,7 @@ pub(crate) async fn import(store: &Store, path: &Path, dry_run: bool) -> anyhow:
         }
         if dry_run {
             match check(&record) {
-                Ok(()) => report.checked += 1,
+                Ok(()) => report.check(),
                 Err(reason) => report.refuse(position, reason),
             }
             continue;

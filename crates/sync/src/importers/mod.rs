@@ -8,6 +8,9 @@ pub(crate) mod growdesk;
 pub(crate) mod http;
 pub(crate) mod zendesk;
 
+use std::time::Duration;
+
+use indicatif::{ProgressBar, ProgressStyle};
 use serde::Serialize;
 
 /// One record an import refused.
@@ -29,6 +32,26 @@ pub(crate) struct Report {
     /// Records that would be written (dry runs only).
     pub(crate) checked: usize,
     pub(crate) refused: Vec<Refused>,
+    #[serde(skip)]
+    progress: Progress,
+}
+
+/// A spinner with the running count on stderr — drawn only when stderr is a terminal.
+#[derive(Debug, Clone)]
+struct Progress(ProgressBar);
+
+impl Default for Progress {
+    fn default() -> Self {
+        let bar = ProgressBar::new_spinner();
+        if let Ok(style) =
+            ProgressStyle::with_template("{spinner} {pos} records ({per_sec}, {elapsed}) {msg}")
+        {
+            bar.set_style(style);
+        }
+        bar.tick();
+        bar.enable_steady_tick(Duration::from_millis(200));
+        Self(bar)
+    }
 }
 
 impl Report {
@@ -40,8 +63,24 @@ impl Report {
         }
     }
 
+    fn advance(&self) {
+        self.progress.0.inc(1);
+        if !self.refused.is_empty() && self.progress.0.position().is_multiple_of(100) {
+            self.progress
+                .0
+                .set_message(format!("{} refused", self.refused.len()));
+        }
+    }
+
+    /// Counts one record a dry run would import.
+    pub(crate) fn check(&mut self) {
+        self.checked += 1;
+        self.advance();
+    }
+
     /// Counts what the store did with one record.
     pub(crate) fn record(&mut self, outcome: growdesk_store::Imported) {
+        self.advance();
         match outcome {
             growdesk_store::Imported::Created(_) => self.created += 1,
             growdesk_store::Imported::Updated(_) => self.updated += 1,
@@ -54,10 +93,12 @@ impl Report {
             position,
             reason: reason.into(),
         });
+        self.advance();
     }
 
-    /// One line for the terminal.
+    /// One line for the terminal (the progress spinner goes).
     pub(crate) fn summary(&self) -> String {
+        self.progress.0.finish_and_clear();
         if self.dry_run {
             format!(
                 "{}: dry run, {} records would be imported, {} refused",

@@ -191,7 +191,7 @@ impl Importer<'_> {
             .and_then(|name| PersonName::parse(name).ok())
             .unwrap_or_else(|| PersonName::from_email(&email));
         if self.report.dry_run {
-            self.report.checked += 1;
+            self.report.check();
             return Ok(());
         }
         let imported = ImportedUser {
@@ -287,7 +287,7 @@ impl Importer<'_> {
             })],
         };
         if self.report.dry_run {
-            self.report.checked += 1;
+            self.report.check();
             return Ok(());
         }
         let Some(requester) = ticket.requester_id else {
