@@ -80,6 +80,20 @@ pub struct Settings {
     pub sla_resolution_hours: String,
     /// Let webhooks point at loopback, private and link-local addresses (refused by default).
     pub webhook_allow_private_targets: bool,
+    /// Imports `growdesk-sync run` repeats (`[[scheduled_imports]]` tables in the config file).
+    pub scheduled_imports: Vec<ScheduledImport>,
+}
+
+/// An import `growdesk-sync run` repeats.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ScheduledImport {
+    /// Names the job (`import:<name>`) in logs and in `job_runs`.
+    pub name: String,
+    pub every_minutes: u64,
+    /// What follows `growdesk-sync import`, such as `["zendesk", "--url", "https://acme.zendesk.com",
+    /// "--email", "admin@acme.com"]` (secrets from their environment variables).
+    pub args: Vec<String>,
 }
 
 impl Default for Settings {
@@ -116,6 +130,7 @@ impl Default for Settings {
             sla_first_response_hours: "low=24,medium=8,high=4,urgent=1".to_owned(),
             sla_resolution_hours: "low=168,medium=72,high=24,urgent=4".to_owned(),
             webhook_allow_private_targets: false,
+            scheduled_imports: Vec::new(),
         }
     }
 }
@@ -154,6 +169,7 @@ pub const KNOWN_KEYS: &[&str] = &[
     "sla_first_response_hours",
     "sla_resolution_hours",
     "webhook_allow_private_targets",
+    "scheduled_imports",
 ];
 
 /// Variables with our prefix that are not settings: the config-file path and the tests'.

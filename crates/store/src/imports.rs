@@ -2,6 +2,7 @@
 //! (or a run resumed after a crash) updates what changed and creates nothing twice.
 
 use growdesk_domain::{Priority, Role, TicketSource, TicketStatus};
+use sha2::Digest as _;
 use uuid::Uuid;
 
 use crate::dialect::pick;
@@ -116,6 +117,32 @@ macro_rules! local_ref {
         .await?;
         found
     }};
+}
+
+impl ImportedTicket {
+    /// A fingerprint of the fields a re-import may change, as the source has them.
+    fn digest(&self) -> String {
+        let stamp = |stamp: Option<Stamp>| {
+            stamp
+                .map(|stamp| stamp.into_inner().unix_timestamp_nanos().to_string())
+                .unwrap_or_default()
+        };
+        let uuid = |id: Option<Uuid>| id.map(|id| id.to_string()).unwrap_or_default();
+        let fields = [
+            self.subject.clone(),
+            self.status.as_str().to_owned(),
+            self.priority.rank().to_string(),
+            uuid(self.category_id),
+            uuid(self.assignee_id),
+            stamp(Some(self.updated_at)),
+            stamp(self.first_response_at),
+            stamp(self.resolved_at),
+            stamp(self.closed_at),
+            self.tags.join("\u{1f}"),
+        ];
+        let hash = sha2::Sha256::digest(fields.join("\u{1e}").as_bytes());
+        hash.iter().map(|byte| format!("{byte:02x}")).collect()
+    }
 }
 
 /// Records `(source, kind, external_id) → local` inside transaction `$tx`.
@@ -325,14 +352,21 @@ impl Store {
         let now = Stamp::now();
         let outcome = on_backend!(self, pool => {
             let mut tx = pool.begin_with(pick(pool, "BEGIN", "BEGIN IMMEDIATE")).await?;
-            let known = local_ref!(tx, source, "ticket", &ticket.external_id);
+            let digest = ticket.digest();
+            let known: Option<(Uuid, Option<String>)> = sqlx::query_as(
+                "SELECT local_id, digest FROM external_refs WHERE source = $1 AND kind = 'ticket' AND external_id = $2",
+            )
+            .bind(source)
+            .bind(&ticket.external_id)
+            .fetch_optional(&mut *tx)
+            .await?;
             let mut outcome = match known {
-                Some(id) => {
-                    let changed = sqlx::query(
+                Some((id, seen)) if seen.as_deref() == Some(digest.as_str()) => Imported::Unchanged(id),
+                Some((id, _)) => {
+                    sqlx::query(
                         "UPDATE tickets SET subject = $2, status = $3, priority = $4, category_id = $5, assignee_id = $6, \
                          updated_at = $7, first_response_at = $8, resolved_at = $9, closed_at = $10, version = version + 1 \
-                         WHERE id = $1 AND (subject <> $2 OR status <> $3 OR priority <> $4 \
-                         OR category_id IS DISTINCT FROM $5 OR assignee_id IS DISTINCT FROM $6 OR updated_at <> $7)",
+                         WHERE id = $1",
                     )
                     .bind(id)
                     .bind(&ticket.subject)
@@ -345,15 +379,10 @@ impl Store {
                     .bind(ticket.resolved_at)
                     .bind(ticket.closed_at)
                     .execute(&mut *tx)
-                    .await?
-                    .rows_affected();
-                    if changed > 0 {
-                        sqlx::query("DELETE FROM ticket_tags WHERE ticket_id = $1").bind(id).execute(&mut *tx).await?;
-                        insert_tags!(tx, id, &ticket.tags);
-                        Imported::Updated(id)
-                    } else {
-                        Imported::Unchanged(id)
-                    }
+                    .await?;
+                    sqlx::query("DELETE FROM ticket_tags WHERE ticket_id = $1").bind(id).execute(&mut *tx).await?;
+                    insert_tags!(tx, id, &ticket.tags);
+                    Imported::Updated(id)
                 }
                 None => {
                     let id = free_id!(tx, "tickets", ticket.preferred_id);
@@ -394,6 +423,12 @@ impl Store {
                 }
             };
             let id = outcome.id();
+            sqlx::query("UPDATE external_refs SET digest = $3 WHERE source = $1 AND kind = 'ticket' AND external_id = $2")
+                .bind(source)
+                .bind(&ticket.external_id)
+                .bind(&digest)
+                .execute(&mut *tx)
+                .await?;
             for message in &ticket.messages {
                 if local_ref!(tx, source, "message", &message.external_id).is_some() {
                     continue;

@@ -8,6 +8,7 @@
 //! - `purge_expired`: spent and expired refresh tokens, old sessions and idempotency keys go.
 //! - `clean_temp`: files in the data directory's `tmp/` older than a day go.
 //! - `deliver_webhooks`: due webhook deliveries are sent (see `crate::webhooks`).
+//! - `import:<name>`: the scheduled imports of the configuration.
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -18,6 +19,8 @@ use growdesk_store::{
 };
 use serde_json::{Value, json};
 use tokio_util::sync::CancellationToken;
+
+use crate::importers::Source;
 use uuid::Uuid;
 
 /// Tickets or records one pass of a job handles (the next pass takes the rest).
@@ -37,13 +40,31 @@ pub(crate) struct JobSettings {
     pub(crate) resolution: [Duration; 4],
     pub(crate) temp_dir: PathBuf,
     pub(crate) allow_private_webhook_targets: bool,
+    pub(crate) imports: Vec<ScheduledImport>,
+}
+
+/// An import run on a schedule.
+#[derive(Debug, Clone)]
+pub(crate) struct ScheduledImport {
+    /// `import:<name>`.
+    job_name: String,
+    every: Duration,
+    source: Source,
+}
+
+/// The arguments of a scheduled import, parsed as `growdesk-sync import` would.
+#[derive(Debug, clap::Parser)]
+#[command(no_binary_name = true)]
+struct ImportArgs {
+    #[command(subcommand)]
+    source: Source,
 }
 
 impl JobSettings {
     /// The jobs' settings from the shared configuration.
     ///
     /// # Errors
-    /// A service-level target does not parse.
+    /// A service-level target or a scheduled import does not parse.
     pub(crate) fn from_settings(
         settings: &growdesk_service::config::Settings,
     ) -> Result<Self, String> {
@@ -57,6 +78,25 @@ impl JobSettings {
                 .map_err(|error| format!("sla_resolution_hours: {error}"))?,
             temp_dir: settings.data_dir.join("tmp"),
             allow_private_webhook_targets: settings.webhook_allow_private_targets,
+            imports: settings
+                .scheduled_imports
+                .iter()
+                .map(|import| {
+                    let parsed = <ImportArgs as clap::Parser>::try_parse_from(&import.args)
+                        .map_err(|error| format!("scheduled import {:?}: {error}", import.name))?;
+                    if import.every_minutes == 0 {
+                        return Err(format!(
+                            "scheduled import {:?}: every_minutes must be at least 1",
+                            import.name
+                        ));
+                    }
+                    Ok(ScheduledImport {
+                        job_name: format!("import:{}", import.name),
+                        every: Duration::from_secs(import.every_minutes.saturating_mul(60)),
+                        source: parsed.source,
+                    })
+                })
+                .collect::<Result<_, String>>()?,
         })
     }
 }
@@ -286,6 +326,33 @@ fn clean_temp(dir: &std::path::Path, now: Stamp) -> anyhow::Result<usize> {
     Ok(removed)
 }
 
+/// Runs `work` as job `name` if it is due and this holder wins its lease.
+async fn run_leased<Work>(
+    store: &Store,
+    name: &str,
+    every: Duration,
+    holder: &str,
+    now: Stamp,
+    work: Work,
+) -> anyhow::Result<Option<Value>>
+where
+    Work: Future<Output = anyhow::Result<Value>>,
+{
+    if !store.acquire_job(name, holder, now, LEASE, every).await? {
+        return Ok(None);
+    }
+    let outcome = match work.await {
+        Ok(outcome) => outcome,
+        Err(error) => {
+            tracing::warn!(job = name, error = %format!("{error:#}"), "job failed");
+            json!({"error": format!("{error:#}")})
+        }
+    };
+    store.finish_job(name, holder, now, now, &outcome).await?;
+    tracing::info!(job = name, %outcome, "job ran");
+    Ok(Some(outcome))
+}
+
 /// One pass: every due job whose lease this holder wins runs, at time `now`.
 ///
 /// # Errors
@@ -295,27 +362,30 @@ pub(crate) async fn run_once(
     settings: &JobSettings,
     holder: &str,
     now: Stamp,
-) -> anyhow::Result<Vec<(&'static str, Value)>> {
+) -> anyhow::Result<Vec<(String, Value)>> {
     let mut ran = Vec::new();
     for job in Job::ALL {
-        if !store
-            .acquire_job(job.name(), holder, now, LEASE, job.every())
-            .await?
+        let work = job.run(store, settings, now);
+        if let Some(outcome) = run_leased(store, job.name(), job.every(), holder, now, work).await?
         {
-            continue;
+            ran.push((job.name().to_owned(), outcome));
         }
-        let outcome = match job.run(store, settings, now).await {
-            Ok(outcome) => outcome,
-            Err(error) => {
-                tracing::warn!(job = job.name(), error = %format!("{error:#}"), "job failed");
-                json!({"error": error.to_string()})
-            }
+    }
+    for import in &settings.imports {
+        let work = async {
+            let report = crate::importers::run(store, import.source.clone(), false).await?;
+            Ok(json!({
+                "created": report.created,
+                "updated": report.updated,
+                "unchanged": report.unchanged,
+                "refused": report.refused.len(),
+            }))
         };
-        store
-            .finish_job(job.name(), holder, now, now, &outcome)
-            .await?;
-        tracing::info!(job = job.name(), %outcome, "job ran");
-        ran.push((job.name(), outcome));
+        if let Some(outcome) =
+            run_leased(store, &import.job_name, import.every, holder, now, work).await?
+        {
+            ran.push((import.job_name.clone(), outcome));
+        }
     }
     Ok(ran)
 }

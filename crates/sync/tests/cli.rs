@@ -1490,6 +1490,118 @@ mod scheduler {
         maintenance(BackendKind::Postgres).await;
     }
 
+    /// Ticket 1's priority rank, set to `new` first when given (as an agent's change would).
+    async fn first_ticket_priority(kind: BackendKind, url: &str, new: Option<i16>) -> i16 {
+        let update = "UPDATE tickets SET priority = $1 WHERE number = 1";
+        let select = "SELECT priority FROM tickets WHERE number = 1";
+        match kind {
+            BackendKind::Postgres => {
+                let pool = sqlx::PgPool::connect(url).await.unwrap();
+                if let Some(rank) = new {
+                    sqlx::query(update).bind(rank).execute(&pool).await.unwrap();
+                }
+                let rank = sqlx::query_scalar(select).fetch_one(&pool).await.unwrap();
+                pool.close().await;
+                rank
+            }
+            BackendKind::Sqlite => {
+                let pool = sqlx::SqlitePool::connect(url).await.unwrap();
+                if let Some(rank) = new {
+                    sqlx::query(update).bind(rank).execute(&pool).await.unwrap();
+                }
+                let rank = sqlx::query_scalar(select).fetch_one(&pool).await.unwrap();
+                pool.close().await;
+                rank
+            }
+        }
+    }
+
+    async fn scheduled_imports(kind: BackendKind) {
+        let database = TestDatabase::create(kind).await;
+        let dir = tempfile::tempdir().unwrap();
+        let fixtures = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
+        let config = dir.path().join("growdesk.toml");
+        std::fs::write(
+            &config,
+            format!(
+                "[[scheduled_imports]]\nname = \"complaints\"\nevery_minutes = 60\nargs = [\"csv\", {:?}, \"--mapping\", {:?}]\n",
+                fixtures.join("cfpb_complaints.csv").display().to_string(),
+                fixtures.join("cfpb.toml").display().to_string()
+            ),
+        )
+        .unwrap();
+        let start = time::OffsetDateTime::now_utc();
+        let run_at = |offset: time::Duration| {
+            let output = Command::new(BINARY)
+                .env_clear()
+                .arg("--config")
+                .arg(&config)
+                .arg("--database-url")
+                .arg(database.url())
+                .arg("--data-dir")
+                .arg(dir.path())
+                .args(["run", "--once", "--now"])
+                .arg((start + offset).format(&Rfc3339).unwrap())
+                .output()
+                .unwrap();
+            succeeded(&output)
+        };
+        let first = run_at(time::Duration::ZERO);
+        assert!(
+            first.contains(
+                "import:complaints: {\"created\":24,\"refused\":16,\"unchanged\":0,\"updated\":0}"
+            ),
+            "{first}"
+        );
+        assert!(
+            !run_at(time::Duration::minutes(10)).contains("import:"),
+            "not due for an hour"
+        );
+        // Work done here since the import survives the next one (the source did not change).
+        first_ticket_priority(kind, database.url(), Some(4)).await;
+        let again = run_at(time::Duration::minutes(61));
+        assert!(
+            again.contains("\"created\":0") && again.contains("\"unchanged\":24"),
+            "{again}"
+        );
+        let store = Store::connect(database.url(), PoolSettings::default()).unwrap();
+        assert_eq!(store.job_runs("import:complaints").await.unwrap().len(), 2);
+        assert_eq!(
+            first_ticket_priority(kind, database.url(), None).await,
+            4,
+            "the re-import kept the local change"
+        );
+        store.close().await;
+
+        std::fs::write(
+            &config,
+            "[[scheduled_imports]]\nname = \"broken\"\nevery_minutes = 5\nargs = [\"ftp\"]\n",
+        )
+        .unwrap();
+        let refused = Command::new(BINARY)
+            .env_clear()
+            .arg("--config")
+            .arg(&config)
+            .arg("--database-url")
+            .arg(database.url())
+            .args(["run", "--once"])
+            .output()
+            .unwrap();
+        assert_eq!(refused.status.code(), Some(2));
+        let stderr = String::from_utf8_lossy(&refused.stderr);
+        assert!(stderr.contains("scheduled import \"broken\""), "{stderr}");
+    }
+
+    #[tokio::test]
+    async fn scheduled_imports_on_sqlite() {
+        scheduled_imports(BackendKind::Sqlite).await;
+    }
+
+    #[tokio::test]
+    async fn scheduled_imports_on_postgres() {
+        scheduled_imports(BackendKind::Postgres).await;
+    }
+
     #[tokio::test]
     async fn run_stops_cleanly_on_sigterm() {
         let database = TestDatabase::create(BackendKind::Sqlite).await;

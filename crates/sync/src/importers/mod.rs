@@ -8,7 +8,10 @@ pub(crate) mod growdesk;
 pub(crate) mod http;
 pub(crate) mod zendesk;
 
+use std::path::PathBuf;
 use std::time::Duration;
+
+use growdesk_store::Store;
 
 use indicatif::{ProgressBar, ProgressStyle};
 use serde::Serialize;
@@ -115,6 +118,123 @@ impl Report {
                 self.unchanged,
                 self.refused.len()
             )
+        }
+    }
+}
+
+/// Where an import reads from: the `import` subcommands, also used by scheduled imports.
+#[derive(Debug, Clone, clap::Subcommand)]
+pub(crate) enum Source {
+    /// GrowDesk's own export (a `.jsonl` file or a directory holding one). Ids and ticket
+    /// numbers are kept where free; re-running changes nothing.
+    Json { path: PathBuf },
+    /// A CSV file: one ticket per row, or — with a `ticket_id` column — one message per row,
+    /// rows sharing a ticket id making one ticket. Columns map to fields by name:
+    /// external_id, ticket_id, subject, body, email, name, status, priority, category, tags,
+    /// created_at, author_email, author_name, internal.
+    Csv {
+        path: PathBuf,
+        /// `field=Column header`, repeatable (a column named like the field needs none).
+        #[arg(long = "map", value_name = "FIELD=COLUMN")]
+        map: Vec<String>,
+        /// A TOML mapping file: `source`, `default_email`, and a `[columns]` table.
+        #[arg(long, value_name = "FILE")]
+        mapping: Option<PathBuf>,
+        /// The requester's email for rows without one.
+        #[arg(long, value_name = "EMAIL")]
+        default_email: Option<String>,
+        /// The name re-runs are matched under (default: `csv:<file name>`).
+        #[arg(long, value_name = "NAME")]
+        source: Option<String>,
+    },
+    /// Zendesk Support: a directory of API responses (`users*.json`, `tickets*.json`,
+    /// `comments/<ticket id>.json`), or a Zendesk-compatible API (`--url`, `--email`, `--token`)
+    /// read with its cursor-based incremental export, resumed where the last run stopped.
+    Zendesk {
+        /// The directory of API responses.
+        #[arg(required_unless_present = "url")]
+        path: Option<PathBuf>,
+        /// The API's base URL, such as https://acme.zendesk.com.
+        #[arg(long, requires_all = ["email", "token"])]
+        url: Option<String>,
+        #[arg(long)]
+        email: Option<String>,
+        /// An API token (or set GROWDESK_ZENDESK_TOKEN).
+        #[arg(long, env = "GROWDESK_ZENDESK_TOKEN", hide_env_values = true)]
+        token: Option<String>,
+        /// The name re-runs are matched under (default: `zendesk`).
+        #[arg(long, value_name = "NAME", default_value = "zendesk")]
+        source: String,
+    },
+    /// Freshdesk API v2: a directory of API responses (`contacts*.json`, `agents*.json`,
+    /// `tickets*.json`, `conversations*.json`), or the API itself (`--url`, `--api-key`), tickets
+    /// read by `updated_since` from where the last run stopped.
+    Freshdesk {
+        #[arg(required_unless_present = "url")]
+        path: Option<std::path::PathBuf>,
+        /// The API's base URL, such as https://acme.freshdesk.com.
+        #[arg(long, requires = "api_key")]
+        url: Option<String>,
+        /// An API key (or set GROWDESK_FRESHDESK_API_KEY).
+        #[arg(long, env = "GROWDESK_FRESHDESK_API_KEY", hide_env_values = true)]
+        api_key: Option<String>,
+        /// The name re-runs are matched under (default: `freshdesk`).
+        #[arg(long, value_name = "NAME", default_value = "freshdesk")]
+        source: String,
+    },
+}
+
+/// Runs one import from `source`.
+///
+/// # Errors
+/// The source cannot be read or the database failed (refused records are in the report).
+pub(crate) async fn run(store: &Store, source: Source, dry_run: bool) -> anyhow::Result<Report> {
+    match source {
+        Source::Json { path } => growdesk::import(store, &path, dry_run).await,
+        Source::Csv {
+            path,
+            map,
+            mapping,
+            default_email,
+            source,
+        } => match csv::Mapping::load(mapping.as_deref(), &map, default_email, source) {
+            Ok(mapping) => csv::import(store, &path, &mapping, dry_run).await,
+            Err(error) => Err(error),
+        },
+        Source::Zendesk {
+            path,
+            url,
+            email,
+            token,
+            source,
+        } => {
+            let origin = match (path, url, email, token) {
+                (_, Some(url), Some(email), Some(token)) => zendesk::Origin::Api(
+                    http::ApiClient::new(&url, format!("{email}/token"), token),
+                ),
+                (Some(path), ..) => zendesk::Origin::Files(path),
+                _ => {
+                    anyhow::bail!("give a directory, or --url, --email and --token");
+                }
+            };
+            zendesk::import(store, &origin, &source, dry_run).await
+        }
+        Source::Freshdesk {
+            path,
+            url,
+            api_key,
+            source,
+        } => {
+            let origin = match (path, url, api_key) {
+                (_, Some(url), Some(key)) => {
+                    freshdesk::Origin::Api(http::ApiClient::new(&url, key, "X".to_owned()))
+                }
+                (Some(path), ..) => freshdesk::Origin::Files(path),
+                _ => {
+                    anyhow::bail!("give a directory, or --url and --api-key");
+                }
+            };
+            freshdesk::import(store, &origin, &source, dry_run).await
         }
     }
 }
