@@ -666,6 +666,82 @@ mod csv_import {
         assert_eq!(tickets(&resumed).await, expected);
     }
 
+    /// Tickets, messages, and distinct subjects in a SQLite database.
+    async fn counts(database: &TestDatabase) -> [i64; 3] {
+        let pool = sqlx::SqlitePool::connect(database.url()).await.unwrap();
+        let mut counts = [0; 3];
+        for (count, sql) in counts.iter_mut().zip([
+            "SELECT count(*) FROM tickets",
+            "SELECT count(*) FROM messages",
+            "SELECT count(DISTINCT subject) FROM tickets",
+        ]) {
+            *count = sqlx::query_scalar(sql).fetch_one(&pool).await.unwrap();
+        }
+        pool.close().await;
+        counts
+    }
+
+    #[tokio::test]
+    async fn an_import_killed_mid_run_then_rerun_equals_a_clean_run() {
+        const ROWS: usize = 1500;
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("tickets.csv");
+        let mut content = String::from("external_id,subject,body,email,priority,tags,created_at\n");
+        for row in 1..=ROWS {
+            content.push_str(&format!(
+                "{row},Order {row} is late,Where is order {row}?,customer{}@example.com,high,\"late,shipping\",2024-03-{:02}\n",
+                row % 97,
+                1 + row % 28
+            ));
+        }
+        std::fs::write(&file, content).unwrap();
+        let args = ["import", "csv", file.to_str().unwrap()];
+
+        let clean = TestDatabase::create(BackendKind::Sqlite).await;
+        assert_eq!(sync(&clean, &args).status.code(), Some(0));
+        let expected = counts(&clean).await;
+        assert_eq!(expected, [ROWS as i64; 3]);
+
+        let killed = TestDatabase::create(BackendKind::Sqlite).await;
+        assert!(sync(&killed, &["migrate"]).status.success());
+        let mut child = Command::new(BINARY)
+            .env_clear()
+            .arg("--database-url")
+            .arg(killed.url())
+            .args(args)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        let mut waited = 0;
+        while counts(&killed).await[0] < 50 {
+            assert!(waited < 600, "the import never got going");
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+            waited += 1;
+        }
+        child.kill().unwrap();
+        child.wait().unwrap();
+        let cut_at = counts(&killed).await[0];
+        assert!(
+            cut_at < ROWS as i64,
+            "killed before the end ({cut_at} of {ROWS})"
+        );
+
+        let rerun = sync(&killed, &args);
+        assert_eq!(
+            rerun.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&rerun.stderr)
+        );
+        assert_eq!(
+            counts(&killed).await,
+            expected,
+            "no duplicates, nothing missing"
+        );
+        assert_eq!(tickets(&killed).await, tickets(&clean).await);
+    }
+
     #[tokio::test]
     async fn hostile_rows_are_refused_without_stopping_the_import() {
         let database = TestDatabase::create(BackendKind::Sqlite).await;
