@@ -61,6 +61,28 @@ impl Store {
         Ok(won.is_some())
     }
 
+    /// Extends `holder`'s lease on job `name` to `until` (a long run keeps its job); `false`
+    /// when the lease is no longer this holder's.
+    ///
+    /// # Errors
+    /// The database failed.
+    pub async fn renew_job(
+        &self,
+        name: &str,
+        holder: &str,
+        until: Stamp,
+    ) -> Result<bool, StoreError> {
+        let renewed = on_backend!(self, pool => sqlx::query(
+                "UPDATE job_leases SET locked_until = $3 WHERE name = $1 AND holder = $2")
+            .bind(name)
+            .bind(holder)
+            .bind(until)
+            .execute(pool)
+            .await
+            .map(|done| done.rows_affected()))?;
+        Ok(renewed > 0)
+    }
+
     /// Releases job `name` and records the run.
     ///
     /// # Errors

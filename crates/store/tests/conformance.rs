@@ -42,6 +42,7 @@ on_both_backends!(
     expired_and_revoked_sessions_reject_refresh,
     principal_reports_revoked_sessions,
     timestamps_round_trip_exactly,
+    job_leases_exclude_until_they_end,
 );
 
 async fn fresh(kind: BackendKind) -> (TestDatabase, Store) {
@@ -466,4 +467,71 @@ fn both_backends_have_the_same_migrations() {
     let postgres = names("postgres");
     assert!(!postgres.is_empty());
     assert_eq!(postgres, names("sqlite"));
+}
+
+async fn job_leases_exclude_until_they_end(store: &Store) {
+    let lease = Duration::from_secs(600);
+    let every = Duration::from_secs(300);
+    let start = Stamp::now();
+    let at = |seconds: i64| Stamp::from(start.into_inner() + time::Duration::seconds(seconds));
+    assert!(
+        store
+            .acquire_job("nightly", "a", at(0), lease, every)
+            .await
+            .unwrap()
+    );
+    assert!(
+        !store
+            .acquire_job("nightly", "b", at(1), lease, every)
+            .await
+            .unwrap(),
+        "held by a"
+    );
+    // A long run renews its lease: b still cannot take the job after the first lease would end.
+    assert!(store.renew_job("nightly", "a", at(1200)).await.unwrap());
+    assert!(
+        !store
+            .acquire_job("nightly", "b", at(900), lease, every)
+            .await
+            .unwrap()
+    );
+    assert!(
+        !store.renew_job("nightly", "b", at(2000)).await.unwrap(),
+        "only the holder renews"
+    );
+    // A holder that died: its lease ends, and someone else takes the job.
+    assert!(
+        store
+            .acquire_job("nightly", "b", at(1201), lease, every)
+            .await
+            .unwrap()
+    );
+    store
+        .finish_job(
+            "nightly",
+            "b",
+            at(1201),
+            at(1210),
+            &serde_json::json!({"ok": true}),
+        )
+        .await
+        .unwrap();
+    assert!(
+        !store
+            .acquire_job("nightly", "a", at(1300), lease, every)
+            .await
+            .unwrap(),
+        "not due yet"
+    );
+    assert!(
+        store
+            .acquire_job("nightly", "a", at(1510), lease, every)
+            .await
+            .unwrap(),
+        "due again"
+    );
+    assert_eq!(
+        store.job_runs("nightly").await.unwrap(),
+        vec![("b".to_owned(), serde_json::json!({"ok": true}))]
+    );
 }

@@ -341,7 +341,23 @@ where
     if !store.acquire_job(name, holder, now, LEASE, every).await? {
         return Ok(None);
     }
-    let outcome = match work.await {
+    // Renew the lease while the work lasts, so a long import is never run twice at once.
+    let started = std::time::Instant::now();
+    let mut renew = tokio::time::interval(LEASE / 3);
+    renew.tick().await;
+    let mut work = std::pin::pin!(work);
+    let result = loop {
+        tokio::select! {
+            result = &mut work => break result,
+            _ = renew.tick() => {
+                let until = Stamp::from(now.into_inner() + time::Duration::try_from(LEASE + started.elapsed()).unwrap_or(time::Duration::ZERO));
+                if !store.renew_job(name, holder, until).await? {
+                    tracing::warn!(job = name, "lost the job's lease while running");
+                }
+            }
+        }
+    };
+    let outcome = match result {
         Ok(outcome) => outcome,
         Err(error) => {
             tracing::warn!(job = name, error = %format!("{error:#}"), "job failed");
