@@ -1976,6 +1976,99 @@ mod webhook_delivery {
         store.close().await;
     }
 
+    /// A receiver that fails, then stalls past the send timeout, then recovers: every event is
+    /// acknowledged exactly once by its `webhook-id`.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_failing_then_stalling_receiver_gets_every_event_once() {
+        let database = TestDatabase::create(BackendKind::Sqlite).await;
+        let store = Store::connect(database.url(), PoolSettings::default()).unwrap();
+        store.migrate().await.unwrap();
+        // 500: fail; 0: stall 12 s (past the 10 s timeout), then answer 200; 200: fine.
+        let mode = Arc::new(AtomicU16::new(500));
+        let acknowledged: Arc<Mutex<Vec<String>>> = Arc::default();
+        let app = {
+            let mode = mode.clone();
+            let acknowledged = acknowledged.clone();
+            axum::Router::new().route(
+                "/hook",
+                axum::routing::post(move |headers: HeaderMap| {
+                    let mode = mode.clone();
+                    let acknowledged = acknowledged.clone();
+                    async move {
+                        let id = header(&headers, "webhook-id").to_owned();
+                        match mode.load(Ordering::SeqCst) {
+                            500 => StatusCode::INTERNAL_SERVER_ERROR,
+                            0 => {
+                                tokio::time::sleep(std::time::Duration::from_secs(12)).await;
+                                StatusCode::OK
+                            }
+                            _ => {
+                                acknowledged.lock().unwrap().push(id);
+                                StatusCode::OK
+                            }
+                        }
+                    }
+                }),
+            )
+        };
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}/hook", listener.local_addr().unwrap());
+        tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+        let secret = format!("whsec_{}", BASE64.encode(KEY));
+        let fields = WebhookFields {
+            url,
+            event_types: vec!["*".into()],
+            active: true,
+        };
+        let webhook = store.create_webhook(&secret, &fields).await.unwrap();
+        let customer = store
+            .create_user(NewUser {
+                email: "cy@example.com".into(),
+                name: "Cy".into(),
+                role: Role::Customer,
+                password_hash: None,
+            })
+            .await
+            .unwrap();
+        for subject in ["One", "Two", "Three"] {
+            open_ticket(&store, customer.id, subject).await;
+        }
+        let events = deliveries(&store, webhook.id).await.len();
+        assert!(events >= 3);
+        let start = time::OffsetDateTime::now_utc() + time::Duration::seconds(5);
+
+        run_at(&database, start, true);
+        mode.store(0, Ordering::SeqCst);
+        run_at(&database, start + time::Duration::minutes(2), true);
+        let stalled = deliveries(&store, webhook.id).await;
+        assert!(
+            stalled
+                .iter()
+                .all(|d| d.status == DeliveryStatus::Pending && d.attempts == 2),
+            "timed out, to be retried: {stalled:?}"
+        );
+        mode.store(200, Ordering::SeqCst);
+        run_at(&database, start + time::Duration::minutes(10), true);
+        run_at(&database, start + time::Duration::minutes(20), true);
+
+        let mut ids = acknowledged.lock().unwrap().clone();
+        ids.sort();
+        let mut expected: Vec<String> = deliveries(&store, webhook.id)
+            .await
+            .iter()
+            .map(|d| format!("msg_{}", d.id))
+            .collect();
+        expected.sort();
+        assert_eq!(ids, expected, "every event acknowledged exactly once");
+        assert!(
+            deliveries(&store, webhook.id)
+                .await
+                .iter()
+                .all(|d| d.status == DeliveryStatus::Delivered)
+        );
+        store.close().await;
+    }
+
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn delivery_on_sqlite() {
         delivery(BackendKind::Sqlite).await;
