@@ -285,11 +285,12 @@ impl Tags {
         for tag in raw {
             let tag = Self::parse_one(tag)?;
             if !tags.contains(&tag) {
+                // Stop at once: checking every tag against every other is quadratic.
+                if tags.len() == Self::MAX_TAGS {
+                    return Err(format!("at most {} tags", Self::MAX_TAGS));
+                }
                 tags.push(tag);
             }
-        }
-        if tags.len() > Self::MAX_TAGS {
-            return Err(format!("at most {} tags", Self::MAX_TAGS));
         }
         tags.sort();
         Ok(Self(tags))
@@ -397,6 +398,21 @@ mod tests {
             script,
             "stored verbatim"
         );
+    }
+
+    #[test]
+    fn a_flood_of_tags_is_refused_without_quadratic_work() {
+        // Deduplicating a million distinct tags pairwise would take hours; the refusal must
+        // come after the 21st. The thread and deadline only guard against a hang.
+        let (sender, receiver) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let flood: Vec<String> = (0..1_000_000).map(|i| format!("t{i}")).collect();
+            let _ = sender.send(Tags::parse(&flood));
+        });
+        let parsed = receiver
+            .recv_timeout(std::time::Duration::from_secs(60))
+            .expect("parsing a million tags hung");
+        assert_eq!(parsed, Err(format!("at most {} tags", Tags::MAX_TAGS)));
     }
 
     #[test]

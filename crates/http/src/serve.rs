@@ -27,6 +27,9 @@ pub struct ServeOptions {
     pub shutdown_grace: Duration,
 }
 
+/// Largest request head (request line and headers) accepted.
+const MAX_HEAD_BYTES: usize = 64 * 1024;
+
 /// Serves `router` on `listener` until `shutdown` is cancelled, then stops accepting, asks
 /// every connection to finish its current request, and waits up to the grace period.
 pub async fn serve(
@@ -36,14 +39,18 @@ pub async fn serve(
     shutdown: CancellationToken,
 ) {
     let mut builder = Builder::new(TokioExecutor::new());
+    // Request heads over 64 KiB are refused (431 on HTTP/1), bounding each connection's memory;
+    // bodies stream and are limited separately.
     builder
         .http1()
         .timer(TokioTimer::new())
-        .header_read_timeout(options.header_read_timeout);
+        .header_read_timeout(options.header_read_timeout)
+        .max_buf_size(MAX_HEAD_BYTES);
     builder
         .http2()
         .timer(TokioTimer::new())
-        .enable_connect_protocol();
+        .enable_connect_protocol()
+        .max_header_list_size(MAX_HEAD_BYTES as u32);
     let graceful = GracefulShutdown::new();
 
     loop {

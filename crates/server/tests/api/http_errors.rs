@@ -12,6 +12,7 @@ on_both_backends!(
     oversized_bodies_are_refused,
     every_response_carries_a_request_id,
     cors_allows_only_configured_origins,
+    hostile_inputs_get_clear_4xx_and_text_is_stored_verbatim,
 );
 
 async fn raw(
@@ -207,4 +208,143 @@ async fn slow_clients_are_cut_off() {
     let head = String::from_utf8_lossy(&answer[..length]);
     assert!(head.starts_with("HTTP/1.1 408"), "{head}");
     assert!(head.contains("application/problem+json"), "{head}");
+}
+
+/// Sends `body` as JSON bytes to `path` as `token`, and returns the status.
+async fn send_bytes(
+    app: &TestApp,
+    path: &str,
+    token: &str,
+    body: Vec<u8>,
+) -> crate::helpers::Reply {
+    let request = app
+        .client
+        .post(app.url(path))
+        .bearer_auth(token)
+        .header(CONTENT_TYPE, "application/json")
+        .body(body);
+    TestApp::reply(request.send().await.unwrap()).await
+}
+
+async fn hostile_inputs_get_clear_4xx_and_text_is_stored_verbatim(kind: BackendKind) {
+    let app = spawn_app(kind).await;
+    let (customer, _) = app.user_token("cy@example.com", "customer").await;
+    let ticket = |subject: serde_json::Value, extra: serde_json::Value| {
+        let mut body = json!({"subject": subject, "description": "Help."});
+        if let (Some(body), Some(extra)) = (body.as_object_mut(), extra.as_object()) {
+            body.extend(extra.clone());
+        }
+        serde_json::to_vec(&body).unwrap()
+    };
+    let cases: Vec<(&str, Vec<u8>, u16)> = vec![
+        ("1 MiB + 1 body", vec![b' '; 1024 * 1024 + 1], 413),
+        (
+            "JSON nested 1,000 deep",
+            format!("{}{}", "[".repeat(1000), "]".repeat(1000)).into_bytes(),
+            422,
+        ),
+        (
+            "nested objects",
+            format!("{}1{}", "{\"a\":".repeat(1000), "}".repeat(1000)).into_bytes(),
+            422,
+        ),
+        (
+            "100,000 tags",
+            ticket(
+                json!("Tags"),
+                json!({"tags": (0..100_000).map(|i| format!("t{i}")).collect::<Vec<_>>()}),
+            ),
+            422,
+        ),
+        (
+            "100,000-character subject",
+            ticket(json!("s".repeat(100_000)), json!({})),
+            422,
+        ),
+        (
+            "invalid UTF-8",
+            b"{\"subject\": \"\xff\xfe\", \"description\": \"x\"}".to_vec(),
+            400,
+        ),
+        (
+            "lone surrogate",
+            br#"{"subject": "\ud800", "description": "x"}"#.to_vec(),
+            400,
+        ),
+        (
+            "NUL in a subject",
+            br#"{"subject": "a\u0000b", "description": "x"}"#.to_vec(),
+            422,
+        ),
+        (
+            "subject of the wrong type",
+            ticket(json!({"$gt": ""}), json!({})),
+            422,
+        ),
+        (
+            "unknown priority",
+            ticket(json!("Hi"), json!({"priority": "blocker"})),
+            422,
+        ),
+    ];
+    for (name, body, status) in cases {
+        let reply = send_bytes(&app, "/api/tickets", &customer, body).await;
+        assert_eq!(reply.status.as_u16(), status, "{name}: {:?}", reply.body);
+        reply.problem(status);
+    }
+    let huge_header = app
+        .client
+        .get(app.url("/api/tickets"))
+        .bearer_auth(&customer)
+        .header(
+            "x-padding",
+            HeaderValue::from_str(&"p".repeat(200_000)).unwrap(),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        huge_header.status().is_client_error(),
+        "{}",
+        huge_header.status()
+    );
+    let bad_cursor = app
+        .get("/api/tickets?cursor=%00%ff&limit=-5", &customer)
+        .await;
+    bad_cursor.problem(422);
+
+    // Markup is data: stored and served back verbatim, as JSON the browser will not sniff.
+    for xss in [
+        "<script>alert(1)</script>",
+        "<img src=x onerror=alert(1)>",
+        "\"><svg/onload=alert(1)>",
+        "javascript:alert(1)",
+        "{{constructor.constructor('alert(1)')()}}",
+    ] {
+        let created = app
+            .post(
+                "/api/tickets",
+                Some(&customer),
+                json!({"subject": xss, "description": xss, "tags": ["x"]}),
+            )
+            .await
+            .expect(201);
+        assert_eq!(created.body["subject"], xss);
+        let id = created.body["id"].as_str().unwrap();
+        let messages = app
+            .get(&format!("/api/tickets/{id}/messages"), &customer)
+            .await
+            .expect(200);
+        assert_eq!(messages.body["items"][0]["body"], xss);
+        assert_eq!(messages.headers["x-content-type-options"], "nosniff");
+        assert!(
+            messages.headers["content-type"]
+                .to_str()
+                .unwrap()
+                .starts_with("application/json")
+        );
+    }
+    // The server is still well.
+    app.get("/api/tickets", &customer).await.expect(200);
+    app.stop().await;
 }
