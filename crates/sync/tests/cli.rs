@@ -1805,6 +1805,7 @@ mod webhook_delivery {
                 "GROWDESK_WEBHOOK_ALLOW_PRIVATE_TARGETS",
                 allow_private.to_string(),
             )
+            .env("GROWDESK_LOG_LEVEL", "debug")
             .arg("--database-url")
             .arg(database.url())
             .args(["run", "--once", "--now"])
@@ -1816,6 +1817,13 @@ mod webhook_delivery {
             "{}",
             String::from_utf8_lossy(&output.stderr)
         );
+        let secret = BASE64.encode(KEY);
+        for printed in [&output.stdout, &output.stderr] {
+            assert!(
+                !String::from_utf8_lossy(printed).contains(&secret),
+                "the signing secret reached the logs"
+            );
+        }
         output
     }
 

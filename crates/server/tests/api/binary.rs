@@ -170,6 +170,17 @@ async fn logs_carry_request_ids_and_never_secrets() {
         .unwrap();
     assert_eq!(wrong.status(), 401);
     let request_id = wrong.headers()["x-request-id"].to_str().unwrap().to_owned();
+    let webhook: serde_json::Value = client
+        .post(url("/api/webhooks"))
+        .bearer_auth(refreshed["access_token"].as_str().unwrap())
+        .json(&json!({"url": "https://93.184.215.14/hook", "event_types": ["*"]}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let webhook_secret = webhook["secret"].as_str().expect("the webhook was created");
 
     let (status, logs) = server.terminate();
     assert!(status.success(), "{logs}");
@@ -185,6 +196,7 @@ async fn logs_carry_request_ids_and_never_secrets() {
         registered["refresh_token"].as_str().unwrap(),
         refreshed["access_token"].as_str().unwrap(),
         refreshed["refresh_token"].as_str().unwrap(),
+        webhook_secret,
     ];
     for secret in secrets {
         assert!(
