@@ -385,3 +385,134 @@ async fn two_processes_on_postgres_share_realtime() {
 async fn two_processes_on_sqlite_share_realtime() {
     two_processes_share_realtime(growdesk_store::BackendKind::Sqlite).await;
 }
+
+/// The server SIGKILLed at varied moments while four clients create tickets and messages, five
+/// times over: after the restarts every acknowledged write is there, once.
+async fn acknowledged_writes_survive_sigkill(kind: growdesk_store::BackendKind) {
+    use std::sync::{Arc, Mutex};
+
+    use growdesk_store::{PoolSettings, Store, TicketFilter, TicketSort};
+
+    const WRITERS: usize = 4;
+    const CYCLES: u64 = 5;
+    let database = growdesk_store::testkit::TestDatabase::create(kind).await;
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data").display().to_string();
+    let env = [
+        ("GROWDESK_DATABASE_URL", database.url()),
+        ("GROWDESK_DATA_DIR", data.as_str()),
+        (
+            "GROWDESK_JWT_SECRET",
+            "a-secret-that-survives-restarts-0123456789",
+        ),
+        ("GROWDESK_ADMIN_EMAIL", "root@example.com"),
+        ("GROWDESK_ADMIN_PASSWORD", "root-password-1"),
+    ];
+    let tickets: Arc<Mutex<Vec<String>>> = Arc::default();
+    let messages: Arc<Mutex<Vec<String>>> = Arc::default();
+    let client = reqwest::Client::new();
+    for cycle in 0..CYCLES {
+        let server = Server::start(dir.path(), &env);
+        let login: serde_json::Value = client
+            .post(format!("{}/api/auth/login", server.base))
+            .json(&json!({"email": "root@example.com", "password": "root-password-1"}))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let token = login["access_token"].as_str().unwrap().to_owned();
+        let writers: Vec<_> = (0..WRITERS)
+            .map(|writer| {
+                let (client, base, token) = (client.clone(), server.base.clone(), token.clone());
+                let (tickets, messages) = (tickets.clone(), messages.clone());
+                tokio::spawn(async move {
+                    for n in 0.. {
+                        let created = client
+                            .post(format!("{base}/api/tickets"))
+                            .bearer_auth(&token)
+                            .json(&json!({"subject": format!("c{cycle} w{writer} n{n}"), "description": "d"}))
+                            .send()
+                            .await;
+                        let Ok(created) = created else { return };
+                        assert_eq!(created.status(), 201, "a write was refused, not cut off");
+                        let Ok(ticket) = created.json::<serde_json::Value>().await else { return };
+                        let id = ticket["id"].as_str().unwrap().to_owned();
+                        tickets.lock().unwrap().push(id.clone());
+                        let posted = client
+                            .post(format!("{base}/api/tickets/{id}/messages"))
+                            .bearer_auth(&token)
+                            .json(&json!({"body": format!("reply {n}"), "internal": false}))
+                            .send()
+                            .await;
+                        let Ok(posted) = posted else { return };
+                        assert_eq!(posted.status(), 201, "a write was refused, not cut off");
+                        let Ok(message) = posted.json::<serde_json::Value>().await else { return };
+                        messages.lock().unwrap().push(message["id"].as_str().unwrap().to_owned());
+                    }
+                })
+            })
+            .collect();
+        // A different moment in each cycle.
+        let run_for = 300 + (cycle * 373 + u64::from(std::process::id())) % 900;
+        tokio::time::sleep(std::time::Duration::from_millis(run_for)).await;
+        let mut child = server.child;
+        child.kill().unwrap();
+        child.wait().unwrap();
+        for writer in writers {
+            writer.await.unwrap();
+        }
+    }
+
+    let store = Store::connect(database.url(), PoolSettings::default()).unwrap();
+    let filter = TicketFilter {
+        search_internal: true,
+        ..TicketFilter::default()
+    };
+    let stored = store
+        .list_tickets(&filter, TicketSort::CreatedAt, false, None, 100_000)
+        .await
+        .unwrap();
+    let stored_ids: std::collections::HashSet<String> =
+        stored.iter().map(|t| t.id.to_string()).collect();
+    let acknowledged = tickets.lock().unwrap().clone();
+    assert!(
+        acknowledged.len() > 20,
+        "the writers got going: {}",
+        acknowledged.len()
+    );
+    for id in &acknowledged {
+        assert!(stored_ids.contains(id), "acknowledged ticket {id} was lost");
+    }
+    assert_eq!(stored_ids.len(), stored.len(), "no ticket stored twice");
+    let numbers: std::collections::HashSet<i64> = stored.iter().map(|t| t.number).collect();
+    assert_eq!(numbers.len(), stored.len(), "no ticket number given twice");
+    // Writes the kill cut off after they committed but before the answer: at most one per writer.
+    assert!(stored.len() <= acknowledged.len() + WRITERS * CYCLES as usize);
+    let ids: Vec<uuid::Uuid> = stored.iter().map(|t| t.id).collect();
+    let stored_messages: std::collections::HashSet<String> = store
+        .messages_of_tickets(&ids)
+        .await
+        .unwrap()
+        .iter()
+        .map(|m| m.id.to_string())
+        .collect();
+    for id in messages.lock().unwrap().iter() {
+        assert!(
+            stored_messages.contains(id),
+            "acknowledged message {id} was lost"
+        );
+    }
+    store.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn acknowledged_writes_survive_sigkill_on_sqlite() {
+    acknowledged_writes_survive_sigkill(growdesk_store::BackendKind::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn acknowledged_writes_survive_sigkill_on_postgres() {
+    acknowledged_writes_survive_sigkill(growdesk_store::BackendKind::Postgres).await;
+}
