@@ -311,6 +311,20 @@ async fn next_text(socket: &mut Socket) -> serde_json::Value {
     }
 }
 
+/// Signs in as the admin the multi-process tests configure (`root@example.com`).
+async fn root_token(client: &reqwest::Client, base: &str) -> String {
+    let login: serde_json::Value = client
+        .post(format!("{base}/api/auth/login"))
+        .json(&json!({"email": "root@example.com", "password": "root-password-1"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    login["access_token"].as_str().unwrap().to_owned()
+}
+
 /// Two server processes on one database: a change made through one reaches a socket on the
 /// other within a second (PostgreSQL: NOTIFY; SQLite: the relay's poll of the shared file).
 async fn two_processes_share_realtime(kind: growdesk_store::BackendKind) {
@@ -337,16 +351,7 @@ async fn two_processes_share_realtime(kind: growdesk_store::BackendKind) {
     let second = start(&dirs[1]);
 
     let client = reqwest::Client::new();
-    let login: serde_json::Value = client
-        .post(format!("{}/api/auth/login", first.base))
-        .json(&json!({"email": "root@example.com", "password": "root-password-1"}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let token = login["access_token"].as_str().unwrap().to_owned();
+    let token = root_token(&client, &first.base).await;
     let url = format!(
         "{}/api/ws?access_token={token}",
         second.base.replace("http://", "ws://")
@@ -413,16 +418,7 @@ async fn acknowledged_writes_survive_sigkill(kind: growdesk_store::BackendKind) 
     let client = reqwest::Client::new();
     for cycle in 0..CYCLES {
         let server = Server::start(dir.path(), &env);
-        let login: serde_json::Value = client
-            .post(format!("{}/api/auth/login", server.base))
-            .json(&json!({"email": "root@example.com", "password": "root-password-1"}))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        let token = login["access_token"].as_str().unwrap().to_owned();
+        let token = root_token(&client, &server.base).await;
         let writers: Vec<_> = (0..WRITERS)
             .map(|writer| {
                 let (client, base, token) = (client.clone(), server.base.clone(), token.clone());

@@ -507,12 +507,7 @@ async fn write(
     match importer.ticket(external_id, rows).await {
         Ok(outcome) => report.record(outcome),
         Err(error) => match error.downcast::<growdesk_store::StoreError>() {
-            Ok(
-                growdesk_store::StoreError::MissingReference | growdesk_store::StoreError::Conflict,
-            ) => {
-                report.refuse(position, "refers to a record that is missing or conflicts");
-            }
-            Ok(other) => return Err(other.into()),
+            Ok(stored) => report.settle(position, Err(stored))?,
             Err(other) => report.refuse(position, other.to_string()),
         },
     }

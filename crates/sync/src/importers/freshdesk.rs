@@ -266,17 +266,8 @@ impl Importer<'_> {
                 "custom_fields": ticket["custom_fields"],
             }),
         };
-        match self.store.import_ticket(&self.source, &imported).await {
-            Ok(outcome) => self.report.record(outcome),
-            Err(
-                growdesk_store::StoreError::MissingReference | growdesk_store::StoreError::Conflict,
-            ) => {
-                self.report
-                    .refuse(position, "refers to a record that is missing or conflicts");
-            }
-            Err(error) => return Err(error.into()),
-        }
-        Ok(())
+        let stored = self.store.import_ticket(&self.source, &imported).await;
+        Ok(self.report.settle(position, stored)?)
     }
 }
 

@@ -91,6 +91,26 @@ impl Report {
         }
     }
 
+    /// Counts what the store made of the record at `position`: imported, or refused because it
+    /// names a missing or conflicting record. Other errors are the database's, and stop the import.
+    ///
+    /// # Errors
+    /// The database failed.
+    pub(crate) fn settle(
+        &mut self,
+        position: String,
+        stored: Result<growdesk_store::Imported, growdesk_store::StoreError>,
+    ) -> Result<(), growdesk_store::StoreError> {
+        match stored {
+            Ok(outcome) => self.record(outcome),
+            Err(
+                growdesk_store::StoreError::MissingReference | growdesk_store::StoreError::Conflict,
+            ) => self.refuse(position, "refers to a record that is missing or conflicts"),
+            Err(error) => return Err(error),
+        }
+        Ok(())
+    }
+
     pub(crate) fn refuse(&mut self, position: String, reason: impl Into<String>) {
         self.refused.push(Refused {
             position,
