@@ -107,7 +107,7 @@ impl App {
             router,
             serve_options: ServeOptions {
                 header_read_timeout: Duration::from_secs(settings.header_read_timeout_secs),
-                shutdown_grace: Duration::from_secs(settings.request_timeout_secs.max(1)),
+                shutdown_grace: Duration::from_secs(settings.shutdown_grace_secs.max(1)),
             },
             local_addr,
             service,

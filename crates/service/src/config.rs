@@ -44,11 +44,15 @@ pub struct Settings {
     pub max_body_bytes: usize,
     /// Longest a request may take before it is answered 408.
     pub request_timeout_secs: u64,
+    /// How long in-flight requests may take to finish after SIGTERM before their connections
+    /// are closed; under the usual 10 s an orchestrator waits before SIGKILL.
+    pub shutdown_grace_secs: u64,
     /// Longest a client may take to send its request headers.
     pub header_read_timeout_secs: u64,
     pub db_max_connections: u32,
-    /// How long a request waits for a database connection before getting 503.
-    pub db_acquire_timeout_secs: u64,
+    /// The longest one database operation may take, waiting for a connection included, before
+    /// the request gets 503.
+    pub db_timeout_secs: u64,
     /// Lifetime of access tokens.
     pub access_token_ttl_secs: u64,
     /// Absolute lifetime of a sign-in session (and so of its refresh tokens).
@@ -111,9 +115,10 @@ impl Default for Settings {
             cors_origins: Vec::new(),
             max_body_bytes: 1024 * 1024,
             request_timeout_secs: 30,
+            shutdown_grace_secs: 8,
             header_read_timeout_secs: 10,
             db_max_connections: 10,
-            db_acquire_timeout_secs: 3,
+            db_timeout_secs: 3,
             access_token_ttl_secs: 15 * 60,
             session_ttl_days: 30,
             auth_attempts_per_ip_per_minute: 30,
@@ -150,9 +155,10 @@ pub const KNOWN_KEYS: &[&str] = &[
     "cors_origins",
     "max_body_bytes",
     "request_timeout_secs",
+    "shutdown_grace_secs",
     "header_read_timeout_secs",
     "db_max_connections",
-    "db_acquire_timeout_secs",
+    "db_timeout_secs",
     "access_token_ttl_secs",
     "session_ttl_days",
     "auth_attempts_per_ip_per_minute",

@@ -35,7 +35,7 @@ pub async fn open_store(settings: &Settings) -> Result<Store, StartupError> {
         settings.database_url.as_str(),
         PoolSettings {
             max_connections: settings.db_max_connections,
-            acquire_timeout: Duration::from_secs(settings.db_acquire_timeout_secs),
+            timeout: Duration::from_secs(settings.db_timeout_secs),
         },
     )?;
     store.migrate().await.map_err(StartupError::Migrate)?;

@@ -33,8 +33,10 @@ impl From<sqlx::Error> for StoreError {
             | sqlx::Error::Io(_)
             | sqlx::Error::Tls(_)
             | sqlx::Error::WorkerCrashed => Self::Unavailable(error),
-            // SQLITE_BUSY after the busy timeout: the file is locked by another writer.
-            sqlx::Error::Database(db) if db.code().as_deref() == Some("5") => {
+            // SQLITE_BUSY and its extended codes (BUSY_RECOVERY 261, BUSY_SNAPSHOT 517,
+            // BUSY_TIMEOUT 773): the file is locked by another writer, or another writer
+            // committed while this statement's snapshot was open. Either way, retry later.
+            sqlx::Error::Database(db) if db.code().as_deref().is_some_and(is_sqlite_busy) => {
                 Self::Unavailable(error)
             }
             // PostgreSQL refusing or losing the connection: class 08 (connection exception),
@@ -50,6 +52,46 @@ impl From<sqlx::Error> for StoreError {
                 Self::Unavailable(error)
             }
             _ => Self::Database(error),
+        }
+    }
+}
+
+/// Whether a SQLite result code is `SQLITE_BUSY` or one of its extended codes, whose low byte
+/// is the primary code 5. PostgreSQL's codes are not numbers, so they never match.
+fn is_sqlite_busy(code: &str) -> bool {
+    code.parse::<u32>().is_ok_and(|code| code & 0xff == 5)
+}
+
+/// A database operation outlived the store's deadline.
+#[derive(Debug)]
+pub(crate) struct DeadlinePassed;
+
+impl From<DeadlinePassed> for sqlx::Error {
+    fn from(_: DeadlinePassed) -> Self {
+        Self::Io(std::io::Error::new(
+            std::io::ErrorKind::TimedOut,
+            "the database did not answer in time",
+        ))
+    }
+}
+
+impl From<DeadlinePassed> for StoreError {
+    fn from(passed: DeadlinePassed) -> Self {
+        Self::Unavailable(passed.into())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_busy_code_of_sqlite_is_busy() {
+        for code in ["5", "261", "517", "773"] {
+            assert!(is_sqlite_busy(code), "{code}");
+        }
+        for code in ["6", "19", "2067", "08006", "40001"] {
+            assert!(!is_sqlite_busy(code), "{code}");
         }
     }
 }

@@ -41,6 +41,7 @@ use sqlx::sqlite::{
 use tokio::sync::Notify;
 
 pub use categories::{CategoryDeletion, CategoryFields};
+use error::DeadlinePassed;
 pub use error::StoreError;
 pub use events::{FeedEvent, NewEvent, Revocation};
 pub use faqs::{FaqCursor, FaqFields, FaqFilter};
@@ -64,7 +65,23 @@ pub use widgets::{Visitor, WidgetFields};
 
 /// Runs `$body` with `$pool` bound to whichever pool the store holds. The body is compiled once
 /// per backend, so one piece of code serves both and neither can drift.
+/// Runs a database operation on whichever pool the store has, within the store's deadline:
+/// past it the operation is abandoned as `Unavailable`, so a database that stops answering
+/// (frozen, or behind a dead link) costs a caller seconds, not a hung request.
 macro_rules! on_backend {
+    ($store:expr, $pool:ident => $body:expr) => {
+        $store
+            .within_deadline(async {
+                $crate::with_pool!($store, $pool => $body)
+            })
+            .await
+    };
+}
+pub(crate) use on_backend;
+
+/// The same code for either pool, with no deadline: for work that does not wait on the
+/// database, or bounds its own wait.
+macro_rules! with_pool {
     ($store:expr, $pool:ident => $body:expr) => {
         match &$store.backend {
             $crate::Backend::Postgres($pool) => $body,
@@ -72,7 +89,7 @@ macro_rules! on_backend {
         }
     };
 }
-pub(crate) use on_backend;
+pub(crate) use with_pool;
 
 /// The PostgreSQL channel notified by every commit that appends events or revocations.
 pub(crate) const CHANGES_CHANNEL: &str = "growdesk_changes";
@@ -114,16 +131,17 @@ enum Backend {
 pub struct PoolSettings {
     /// Most connections held at once.
     pub max_connections: u32,
-    /// How long a request waits for a free connection before it is answered 503; short, so an
-    /// outage is reported quickly instead of piling up requests.
-    pub acquire_timeout: Duration,
+    /// The longest one operation may take, waiting for a free connection included, before it
+    /// is abandoned as `Unavailable` (a 503); short, so an outage is reported quickly instead
+    /// of piling up requests.
+    pub timeout: Duration,
 }
 
 impl Default for PoolSettings {
     fn default() -> Self {
         Self {
             max_connections: 10,
-            acquire_timeout: Duration::from_secs(3),
+            timeout: Duration::from_secs(3),
         }
     }
 }
@@ -152,6 +170,8 @@ pub struct Store {
     /// Woken after every commit that appended events or revocations, so this process's relay
     /// delivers them at once (other processes learn through NOTIFY or polling).
     changed: Arc<Notify>,
+    /// How long one operation may take before it is abandoned as `Unavailable`.
+    timeout: Duration,
 }
 
 impl Store {
@@ -168,7 +188,7 @@ impl Store {
                 Backend::Postgres(
                     PgPoolOptions::new()
                         .max_connections(pool.max_connections)
-                        .acquire_timeout(pool.acquire_timeout)
+                        .acquire_timeout(pool.timeout)
                         .connect_lazy_with(options),
                 )
             }
@@ -185,7 +205,7 @@ impl Store {
                 Backend::Sqlite(
                     SqlitePoolOptions::new()
                         .max_connections(pool.max_connections)
-                        .acquire_timeout(pool.acquire_timeout)
+                        .acquire_timeout(pool.timeout)
                         .connect_lazy_with(options),
                 )
             }
@@ -193,6 +213,7 @@ impl Store {
         Ok(Self {
             backend,
             changed: Arc::new(Notify::new()),
+            timeout: pool.timeout,
         })
     }
 
@@ -222,7 +243,7 @@ impl Store {
     /// `Unavailable` when the database does not answer in time or at all.
     pub async fn ping(&self, within: Duration) -> Result<(), StoreError> {
         let query = async {
-            on_backend!(self, pool => sqlx::query("SELECT 1").execute(pool).await.map(drop))
+            with_pool!(self, pool => sqlx::query("SELECT 1").execute(pool).await.map(drop))
         };
         match tokio::time::timeout(within, query).await {
             Ok(result) => Ok(result?),
@@ -230,9 +251,19 @@ impl Store {
         }
     }
 
+    /// `operation`'s outcome, or `Unavailable` when it has not finished within the deadline.
+    async fn within_deadline<T, E: From<DeadlinePassed>>(
+        &self,
+        operation: impl Future<Output = Result<T, E>>,
+    ) -> Result<T, E> {
+        tokio::time::timeout(self.timeout, operation)
+            .await
+            .unwrap_or_else(|_| Err(DeadlinePassed.into()))
+    }
+
     /// Open and idle connections, for metrics.
     pub fn pool_usage(&self) -> (u32, usize) {
-        on_backend!(self, pool => (pool.size(), pool.num_idle()))
+        with_pool!(self, pool => (pool.size(), pool.num_idle()))
     }
 
     /// Notified after this store committed new events or revocations.
@@ -263,7 +294,7 @@ impl Store {
 
     /// Closes every connection; later calls fail with `Unavailable`.
     pub async fn close(&self) {
-        on_backend!(self, pool => pool.close().await);
+        with_pool!(self, pool => pool.close().await);
     }
 }
 

@@ -60,19 +60,27 @@ impl TestDatabase {
                          {POSTGRES_URL_VAR} at a server where this user may create databases."
                     )
                 });
-                let name = format!("growdesk_test_{}", Uuid::now_v7().simple());
-                let mut admin = connect_admin(&server_url).await;
-                sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE \"{name}\"")))
-                    .execute(&mut admin)
-                    .await
-                    .expect("create the test database");
-                admin.close().await.ok();
-                let url = with_database(&server_url, &name);
-                Self {
-                    url,
-                    cleanup: Cleanup::Postgres { server_url, name },
-                }
+                Self::create_on_postgres(server_url).await
             }
+        }
+    }
+
+    /// A fresh database on the PostgreSQL server at `server_url` (a test's own cluster, say).
+    ///
+    /// # Panics
+    /// When the server cannot be reached or refuses to create the database.
+    pub async fn create_on_postgres(server_url: String) -> Self {
+        let name = format!("growdesk_test_{}", Uuid::now_v7().simple());
+        let mut admin = connect_admin(&server_url).await;
+        sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE \"{name}\"")))
+            .execute(&mut admin)
+            .await
+            .expect("create the test database");
+        admin.close().await.ok();
+        let url = with_database(&server_url, &name);
+        Self {
+            url,
+            cleanup: Cleanup::Postgres { server_url, name },
         }
     }
 

@@ -178,7 +178,7 @@ impl Store {
             .rows_affected();
             if affected == 0 {
                 tx.rollback().await?;
-                return Ok(None);
+                return Ok(false);
             }
             sqlx::query("DELETE FROM webhook_subscriptions WHERE webhook_id = $1").bind(id).execute(&mut *tx).await?;
             for event_type in &fields.event_types {

@@ -57,7 +57,7 @@ pub(crate) async fn spawn_second_instance(first: &TestApp) -> TestApp {
     start(first.database.share(), |_| {}).await
 }
 
-async fn start(database: TestDatabase, adjust: impl FnOnce(&mut Settings)) -> TestApp {
+pub(crate) async fn start(database: TestDatabase, adjust: impl FnOnce(&mut Settings)) -> TestApp {
     let data = tempfile::tempdir().expect("data directory");
     let mut settings = test_settings(database.url(), data.path().to_owned());
     adjust(&mut settings);

@@ -26,6 +26,7 @@ mod auth;
 mod binary;
 mod browser;
 mod catalog;
+mod faults;
 mod http_errors;
 mod matrix;
 mod openapi;
