@@ -77,9 +77,29 @@ ensure_browser() {
   fi
 }
 
+# The API fuzz test runs schemathesis, pinned in its requirements file, from a virtualenv in
+# target/py; it is (re)created only when missing or at another version.
+ensure_schemathesis() {
+  local requirements=crates/server/tests/fuzz/requirements.txt venv=target/py
+  local pinned
+  pinned=$(sed -n 's/^schemathesis==//p' "$requirements")
+  if [ "$("$venv/bin/st" --version 2>/dev/null | awk '{print $NF}')" != "$pinned" ]; then
+    echo "installing schemathesis $pinned into $venv"
+    python3 -m venv "$venv"
+    "$venv/bin/pip" install --quiet --disable-pip-version-check -r "$requirements"
+  fi
+  GROWDESK_SCHEMATHESIS="$(pwd)/$venv/bin/st"
+  export GROWDESK_SCHEMATHESIS
+}
+
 ensure_browser
+ensure_schemathesis
 if [ -z "${GROWDESK_TEST_DATABASE_URL:-}" ]; then
   start_throwaway_postgres
 fi
 
-cargo test --workspace --all-targets --locked "$@"
+# The run's output is kept, and it and every report the tests wrote are searched for the
+# passwords, keys and tokens the tests used.
+mkdir -p target/test-logs
+cargo test --workspace --all-targets --locked "$@" 2>&1 | tee target/test-logs/cargo-test.log
+scripts/check-logs-for-secrets.sh target/test-logs target/fuzz-reports target/e2e-artifacts

@@ -12,13 +12,20 @@ use crate::Priority;
 #[serde(default, deny_unknown_fields)]
 pub struct WidgetSettings {
     /// Shown in the widget's header.
+    #[schema(max_length = 500)]
     pub brand_name: String,
     /// `#rrggbb`.
+    #[schema(
+        pattern = "^[\\t-\\r \\x85\\xa0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000]*#[0-9a-fA-F]{6}[\\t-\\r \\x85\\xa0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000]*$"
+    )]
     pub color: String,
+    #[schema(max_length = 500)]
     pub welcome_message: String,
     /// `right` or `left` bottom corner.
+    #[schema(pattern = "^(right|left)$")]
     pub position: String,
     /// Shown when no agent is online.
+    #[schema(max_length = 500)]
     pub offline_message: String,
 }
 

@@ -120,7 +120,14 @@ impl ApiError {
                 Some(retry_after),
             ),
             ServiceError::Unavailable(cause) => {
-                tracing::warn!(error = %cause, "database unavailable");
+                // The driver's own words are what an operator needs to find the cause.
+                let chain: Vec<String> =
+                    std::iter::successors(Some(&cause as &dyn std::error::Error), |error| {
+                        error.source()
+                    })
+                    .map(ToString::to_string)
+                    .collect();
+                tracing::warn!(error = %chain.join(": "), "database unavailable");
                 let detail = "the service is temporarily unavailable".to_owned();
                 (detail, Vec::new(), Some(Duration::from_secs(5)))
             }

@@ -8,6 +8,7 @@ pub mod metrics;
 mod middleware;
 pub mod openapi;
 mod routes;
+mod schemas;
 mod serve;
 mod state;
 

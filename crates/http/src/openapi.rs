@@ -1,7 +1,9 @@
 //! The OpenAPI document, generated from the handlers' annotations.
 
-use utoipa::openapi::OpenApi;
+use utoipa::openapi::path::{Operation, ParameterIn};
+use utoipa::openapi::schema::{Schema, SchemaType, Type};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::openapi::{ContentBuilder, OpenApi, Ref, RefOr, Response, ResponseBuilder};
 use utoipa::{Modify, OpenApi as _};
 use utoipa_axum::router::OpenApiRouter;
 
@@ -50,6 +52,130 @@ impl Modify for BearerAuth {
     }
 }
 
+/// Documents the answers that come from the layers every request crosses — the extractors, the
+/// authentication, the body limit, the timeout and the database pool — on every operation they
+/// apply to, so that each handler lists only the outcomes of its own work.
+struct CommonResponses;
+
+impl CommonResponses {
+    fn problem(description: &str) -> RefOr<Response> {
+        RefOr::T(
+            ResponseBuilder::new()
+                .description(description)
+                .content(
+                    "application/problem+json",
+                    ContentBuilder::new()
+                        .schema(Some(Ref::from_schema_name("Problem")))
+                        .build(),
+                )
+                .build(),
+        )
+    }
+
+    fn add_to(operation: &mut Operation) {
+        let takes = |location: ParameterIn| {
+            operation.parameters.iter().flatten().any(|parameter| {
+                matches!(parameter, RefOr::T(parameter) if parameter.parameter_in == location)
+            })
+        };
+        let takes_named = |name: &str| {
+            operation.parameters.iter().flatten().any(|parameter| {
+                matches!(parameter, RefOr::T(parameter) if parameter.name.eq_ignore_ascii_case(name))
+            })
+        };
+        let mut common = vec![
+            ("408", "The request took too long"),
+            ("503", "The database is unavailable or busy; retry later"),
+        ];
+        if takes(ParameterIn::Query) {
+            common.push(("400", "A query parameter does not parse"));
+        }
+        if takes(ParameterIn::Path) {
+            common.push(("404", "No such resource"));
+        }
+        if takes_named("cursor") {
+            // Cursors are opaque: the schema cannot tell one this list issued from any other.
+            common.push(("422", "A cursor this list did not issue"));
+        }
+        if takes_named("X-Widget-Key") {
+            common.extend([
+                ("401", "Missing X-Widget-Key"),
+                (
+                    "403",
+                    "Inactive widget, or a page on an origin the widget does not allow",
+                ),
+                ("404", "Unknown widget key"),
+            ]);
+        }
+        if operation.request_body.is_some() {
+            common.extend([
+                ("400", "The body is not well-formed"),
+                ("413", "The body is too large"),
+                ("415", "The body is not of the documented media type"),
+                ("422", "The body has missing, unknown or invalid fields"),
+            ]);
+        }
+        if operation
+            .security
+            .as_ref()
+            .is_some_and(|security| !security.is_empty())
+        {
+            common.push(("401", "Missing, invalid or expired credentials"));
+        }
+        for (status, description) in common {
+            operation
+                .responses
+                .responses
+                .entry(status.to_owned())
+                .or_insert_with(|| Self::problem(description));
+        }
+    }
+}
+
+impl Modify for CommonResponses {
+    fn modify(&self, openapi: &mut OpenApi) {
+        for item in openapi.paths.paths.values_mut() {
+            let operations = [
+                &mut item.get,
+                &mut item.put,
+                &mut item.post,
+                &mut item.delete,
+                &mut item.patch,
+            ];
+            for operation in operations.into_iter().flatten() {
+                Self::add_to(operation);
+                headers_are_never_null(operation);
+            }
+        }
+    }
+}
+
+/// utoipa documents an optional header as `type: [string, null]`, but a header is absent or a
+/// string, never JSON `null`: the document says so, or clients would send the text `null`.
+fn headers_are_never_null(operation: &mut Operation) {
+    for parameter in operation.parameters.iter_mut().flatten() {
+        let RefOr::T(parameter) = parameter else {
+            continue;
+        };
+        if parameter.parameter_in != ParameterIn::Header {
+            continue;
+        }
+        if let Some(RefOr::T(Schema::Object(schema))) = &mut parameter.schema
+            && let SchemaType::Array(types) = &schema.schema_type
+        {
+            let types: Vec<Type> = types
+                .iter()
+                .filter(|t| **t != Type::Null)
+                .cloned()
+                .collect();
+            schema.schema_type = match types.as_slice() {
+                [single] => SchemaType::Type(single.clone()),
+                _ => SchemaType::Array(types),
+            };
+        }
+    }
+}
+
 /// Every documented route, with the document describing them: the `/api` routes and the
 /// public `/widget` routes apart, because they get different CORS.
 pub(crate) fn documented_routes() -> (axum::Router<AppState>, axum::Router<AppState>, OpenApi) {
@@ -66,6 +192,7 @@ pub(crate) fn documented_routes() -> (axum::Router<AppState>, axum::Router<AppSt
         .merge(routes::ops::router())
         .split_for_parts();
     document.merge(widget_document);
+    CommonResponses.modify(&mut document);
     (api, widget, document)
 }
 

@@ -111,10 +111,13 @@ fn check_origin(origin: &str) -> Result<String, String> {
         .strip_prefix("https://")
         .or_else(|| origin.strip_prefix("http://"))
         .ok_or_else(|| format!("{origin:?} must start with https:// or http://"))?;
+    // The characters alone let through `http://[` or `http://a:b:c`, which no browser sends as
+    // an origin: the text must also be exactly what a URL parser calls that URL's origin.
     let valid = !rest.is_empty()
         && rest
             .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':' | '[' | ']'));
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':' | '[' | ']'))
+        && url::Url::parse(&origin).is_ok_and(|url| url.origin().ascii_serialization() == origin);
     if valid {
         Ok(origin)
     } else {
@@ -179,7 +182,7 @@ fn widget_fields(
         }
     }
     let identity_secret = match input.identity_secret {
-        Some(Some(secret)) if secret.len() < 16 => {
+        Some(Some(secret)) if secret.chars().count() < 16 => {
             errors.add("identity_secret", "must be at least 16 characters");
             None
         }
@@ -612,6 +615,9 @@ mod tests {
             "https://example.com/path",
             "ftp://x",
             "https://",
+            "http://[",
+            "http://a:b:c",
+            "http://[::1",
         ] {
             assert!(check_origin(bad).is_err(), "{bad}");
         }

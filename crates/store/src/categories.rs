@@ -68,7 +68,7 @@ impl Store {
             "INSERT INTO categories (id, name, description, color, active, position, created_at, updated_at) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $7) RETURNING {COLUMNS}"
         );
-        let row: CategoryRow = on_backend!(self, pool => sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        let row: CategoryRow = on_backend!(self, pool => sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()))
             .bind(Uuid::now_v7())
             .bind(&fields.name)
             .bind(&fields.description)
@@ -85,7 +85,7 @@ impl Store {
     /// The database failed.
     pub async fn category(&self, id: Uuid) -> Result<Option<Category>, StoreError> {
         let sql = format!("SELECT {COLUMNS} FROM categories WHERE id = $1");
-        let row: Option<CategoryRow> = on_backend!(self, pool => sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        let row: Option<CategoryRow> = on_backend!(self, pool => sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()))
             .bind(id)
             .fetch_optional(pool)
             .await)?;
@@ -100,7 +100,7 @@ impl Store {
         let sql = format!(
             "SELECT {COLUMNS} FROM categories WHERE ($1 = FALSE OR active = TRUE) ORDER BY position, lower(name), id"
         );
-        let rows: Vec<CategoryRow> = on_backend!(self, pool => sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        let rows: Vec<CategoryRow> = on_backend!(self, pool => sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()))
             .bind(active_only)
             .fetch_all(pool)
             .await)?;
@@ -120,7 +120,7 @@ impl Store {
             "UPDATE categories SET name = $2, description = $3, color = $4, active = $5, position = $6, \
              updated_at = $7 WHERE id = $1 RETURNING {COLUMNS}"
         );
-        let row: Option<CategoryRow> = on_backend!(self, pool => sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        let row: Option<CategoryRow> = on_backend!(self, pool => sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()))
             .bind(id)
             .bind(&fields.name)
             .bind(&fields.description)

@@ -62,6 +62,25 @@ fn is_sqlite_busy(code: &str) -> bool {
     code.parse::<u32>().is_ok_and(|code| code & 0xff == 5)
 }
 
+/// SQLite's `SQLITE_BUSY_SNAPSHOT`: another connection wrote since this one's read snapshot
+/// began, so the write cannot go ahead on it. SQLite answers it at once, without waiting, and
+/// the remedy is to run the statement again on a fresh snapshot.
+pub(crate) trait StaleSnapshot {
+    fn is_stale_snapshot(&self) -> bool;
+}
+
+impl StaleSnapshot for sqlx::Error {
+    fn is_stale_snapshot(&self) -> bool {
+        matches!(self, Self::Database(db) if db.code().as_deref() == Some("517"))
+    }
+}
+
+impl StaleSnapshot for StoreError {
+    fn is_stale_snapshot(&self) -> bool {
+        matches!(self, Self::Unavailable(error) if error.is_stale_snapshot())
+    }
+}
+
 /// A database operation outlived the store's deadline.
 #[derive(Debug)]
 pub(crate) struct DeadlinePassed;

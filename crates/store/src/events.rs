@@ -232,7 +232,7 @@ impl Store {
             "SELECT {EVENT_COLUMNS} FROM ticket_events e WHERE e.ticket_id = $1 AND e.recipient_id IS NULL \
              AND ($2 = TRUE OR e.internal = FALSE) AND e.id > $3 ORDER BY e.id LIMIT $4"
         );
-        let rows: Vec<EventRow> = on_backend!(self, pool => sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        let rows: Vec<EventRow> = on_backend!(self, pool => sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()))
             .bind(ticket_id)
             .bind(include_internal)
             .bind(after.unwrap_or(0))
@@ -251,7 +251,7 @@ impl Store {
             "SELECT {EVENT_COLUMNS}, t.requester_id, t.visitor_id FROM ticket_events e LEFT JOIN tickets t ON t.id = e.ticket_id \
              WHERE e.id > $1 ORDER BY e.id LIMIT $2"
         );
-        let rows: Vec<FeedRow> = on_backend!(self, pool => sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        let rows: Vec<FeedRow> = on_backend!(self, pool => sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()))
             .bind(after)
             .bind(i64::from(limit))
             .fetch_all(pool)
@@ -277,7 +277,7 @@ impl Store {
              WHERE e.id > $1 AND (e.recipient_id = $2 OR (e.recipient_id IS NULL AND \
              ($3 = TRUE OR (t.requester_id = $2 AND e.internal = FALSE)))) ORDER BY e.id LIMIT $4"
         );
-        let rows: Vec<FeedRow> = on_backend!(self, pool => sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        let rows: Vec<FeedRow> = on_backend!(self, pool => sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()))
             .bind(after)
             .bind(user)
             .bind(staff)
@@ -302,7 +302,7 @@ impl Store {
              WHERE e.id > $1 AND e.recipient_id IS NULL AND e.internal = FALSE \
              AND (t.visitor_id = $2 OR ($3 IS NOT NULL AND t.requester_id = $3)) ORDER BY e.id LIMIT $4"
         );
-        let rows: Vec<FeedRow> = on_backend!(self, pool => sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        let rows: Vec<FeedRow> = on_backend!(self, pool => sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()))
             .bind(after)
             .bind(scope.visitor_id)
             .bind(scope.identity_user_id)

@@ -87,7 +87,7 @@ impl Store {
     /// The database failed.
     pub async fn faq(&self, id: Uuid) -> Result<Option<Faq>, StoreError> {
         let sql = format!("SELECT {COLUMNS} FROM faqs f WHERE f.id = $1");
-        let row: Option<FaqRow> = on_backend!(self, pool => sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        let row: Option<FaqRow> = on_backend!(self, pool => sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()))
             .bind(id)
             .fetch_optional(pool)
             .await)?;

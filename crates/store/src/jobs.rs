@@ -176,7 +176,7 @@ impl Store {
              AND NOT EXISTS (SELECT 1 FROM sla_breaches b WHERE b.ticket_id = t.id AND b.kind = $3) \
              ORDER BY t.created_at LIMIT $4"
         );
-        let rows: Vec<Overdue> = on_backend!(self, pool => sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        let rows: Vec<Overdue> = on_backend!(self, pool => sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()))
             .bind(priority.rank())
             .bind(cutoff)
             .bind(kind)

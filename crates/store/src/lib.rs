@@ -72,7 +72,15 @@ macro_rules! on_backend {
     ($store:expr, $pool:ident => $body:expr) => {
         $store
             .within_deadline(async {
-                $crate::with_pool!($store, $pool => $body)
+                let mut retries = 0;
+                loop {
+                    match $crate::with_pool!($store, $pool => $body) {
+                        Err(error) if retries < 3 && $crate::error::StaleSnapshot::is_stale_snapshot(&error) => {
+                            retries += 1;
+                        }
+                        outcome => break outcome,
+                    }
+                }
             })
             .await
     };

@@ -91,7 +91,7 @@ impl Store {
     /// The database failed.
     pub async fn message(&self, id: Uuid) -> Result<Option<Message>, StoreError> {
         let sql = format!("{SELECT_MESSAGES} WHERE m.id = $1");
-        let row: Option<MessageRow> = on_backend!(self, pool => sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        let row: Option<MessageRow> = on_backend!(self, pool => sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()))
             .bind(id)
             .fetch_optional(pool)
             .await)?;
@@ -163,7 +163,7 @@ impl Store {
             "{SELECT_MESSAGES} WHERE m.ticket_id = $1 AND ($2 = TRUE OR m.internal = FALSE) \
              AND ($3 IS NULL OR m.id > $3) ORDER BY m.id LIMIT $4"
         );
-        let rows: Vec<MessageRow> = on_backend!(self, pool => sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        let rows: Vec<MessageRow> = on_backend!(self, pool => sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()))
             .bind(ticket_id)
             .bind(include_internal)
             .bind(after)
@@ -225,7 +225,7 @@ impl Store {
     /// The database failed.
     pub async fn attachment(&self, id: Uuid) -> Result<Option<StoredAttachment>, StoreError> {
         let sql = format!("{SELECT_ATTACHMENTS} WHERE a.id = $1");
-        let row: Option<AttachmentRow> = on_backend!(self, pool => sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        let row: Option<AttachmentRow> = on_backend!(self, pool => sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()))
             .bind(id)
             .fetch_optional(pool)
             .await)?;

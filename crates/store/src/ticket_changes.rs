@@ -13,7 +13,7 @@ use crate::events::{NewEvent, insert_events};
 use crate::idempotency::{IdempotencyClaim, claim_or_return};
 use crate::messages::{NewAttachment, NewMessage};
 use crate::tickets::{SELECT_TICKETS, TicketRow, TicketState};
-use crate::{Stamp, Store, StoreError, on_backend};
+use crate::{Stamp, Store, StoreError, with_pool};
 
 /// A message to add with a change, and its files.
 #[derive(Debug, Clone)]
@@ -117,7 +117,9 @@ impl Store {
         F: FnOnce(&Ticket) -> Result<TicketChange, E>,
     {
         let now = Stamp::now();
-        let outcome = on_backend!(self, pool => {
+        // `decide` runs once, so this transaction is not retried; BEGIN IMMEDIATE takes SQLite's
+        // write lock up front, so it never meets a stale snapshot anyway.
+        let outcome = self.within_deadline(async { with_pool!(self, pool => {
             let mut tx = pool.begin_with(pick(pool, "BEGIN", "BEGIN IMMEDIATE")).await?;
             if let Some((claim, resource)) = claim {
                 claim_or_return!(pool, tx, Some(claim), resource, now, Changed::Replayed, Changed::KeyReused);
@@ -174,7 +176,7 @@ impl Store {
             insert_events!(pool, tx, &events, now);
             tx.commit().await?;
             Ok::<_, StoreError>(Changed::Applied { message_id: change.message.as_ref().map(|record| record.message.id) })
-        })?;
+        })}).await?;
         if matches!(outcome, Changed::Applied { .. }) {
             self.announce_change();
         }

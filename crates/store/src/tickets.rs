@@ -320,7 +320,7 @@ impl Store {
     /// The database failed.
     pub async fn ticket(&self, id: Uuid) -> Result<Option<Ticket>, StoreError> {
         let sql = format!("{SELECT_TICKETS} WHERE t.id = $1");
-        let row: Option<TicketRow> = on_backend!(self, pool => sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        let row: Option<TicketRow> = on_backend!(self, pool => sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()))
             .bind(id)
             .fetch_optional(pool)
             .await)?;

@@ -88,7 +88,7 @@ impl Store {
              default_category_id, default_priority, created_at, updated_at) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11) RETURNING {COLUMNS}"
         );
-        let row: WidgetRow = on_backend!(self, pool => sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        let row: WidgetRow = on_backend!(self, pool => sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()))
             .bind(Uuid::now_v7())
             .bind(key)
             .bind(&fields.name)
@@ -109,7 +109,7 @@ impl Store {
     /// The database failed.
     pub async fn widget(&self, id: Uuid) -> Result<Option<Widget>, StoreError> {
         let sql = format!("SELECT {COLUMNS} FROM widgets WHERE id = $1");
-        let row: Option<WidgetRow> = on_backend!(self, pool => sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(id).fetch_optional(pool).await)?;
+        let row: Option<WidgetRow> = on_backend!(self, pool => sqlx::query_as(sqlx::AssertSqlSafe(sql.clone())).bind(id).fetch_optional(pool).await)?;
         row.map(Widget::try_from).transpose()
     }
 
@@ -117,7 +117,7 @@ impl Store {
     /// The database failed.
     pub async fn widget_by_key(&self, key: &str) -> Result<Option<Widget>, StoreError> {
         let sql = format!("SELECT {COLUMNS} FROM widgets WHERE key = $1");
-        let row: Option<WidgetRow> = on_backend!(self, pool => sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(key).fetch_optional(pool).await)?;
+        let row: Option<WidgetRow> = on_backend!(self, pool => sqlx::query_as(sqlx::AssertSqlSafe(sql.clone())).bind(key).fetch_optional(pool).await)?;
         row.map(Widget::try_from).transpose()
     }
 
@@ -127,7 +127,7 @@ impl Store {
     /// The database failed.
     pub async fn list_widgets(&self) -> Result<Vec<Widget>, StoreError> {
         let sql = format!("SELECT {COLUMNS} FROM widgets ORDER BY id");
-        let rows: Vec<WidgetRow> = on_backend!(self, pool => sqlx::query_as(sqlx::AssertSqlSafe(sql)).fetch_all(pool).await)?;
+        let rows: Vec<WidgetRow> = on_backend!(self, pool => sqlx::query_as(sqlx::AssertSqlSafe(sql.clone())).fetch_all(pool).await)?;
         rows.into_iter().map(Widget::try_from).collect()
     }
 
@@ -147,7 +147,7 @@ impl Store {
              identity_secret = $6, enforce_identity = $7, active = $8, default_category_id = $9, default_priority = $10, \
              updated_at = $11 WHERE id = $1 RETURNING {COLUMNS}"
         );
-        let row: Option<WidgetRow> = on_backend!(self, pool => sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        let row: Option<WidgetRow> = on_backend!(self, pool => sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()))
             .bind(id)
             .bind(key)
             .bind(&fields.name)

@@ -11,6 +11,7 @@ use utoipa_axum::routes;
 
 use crate::error::{ApiError, Problem};
 use crate::extract::{ApiJson, Caller, ClientIp};
+use crate::schemas;
 use crate::state::AppState;
 
 pub(crate) fn router() -> OpenApiRouter<AppState> {
@@ -26,17 +27,22 @@ pub(crate) fn router() -> OpenApiRouter<AppState> {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct RegisterRequest {
+    #[schema(schema_with = schemas::email)]
     email: String,
-    /// At least 8 characters.
+    #[schema(schema_with = schemas::password)]
     password: String,
     /// Defaults to the part of the email before `@`.
+    #[schema(schema_with = schemas::person_name_or_null)]
     name: Option<String>,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct LoginRequest {
+    #[schema(schema_with = schemas::email)]
     email: String,
+    /// No stored password is longer than 1024 characters.
+    #[schema(max_length = 1024)]
     password: String,
 }
 
@@ -51,9 +57,11 @@ pub(crate) struct RefreshRequest {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct UpdateMeRequest {
+    #[schema(schema_with = schemas::person_name_or_null)]
     name: Option<String>,
     /// Staff only: be notified of every new ticket.
     notify_new_tickets: Option<bool>,
+    #[schema(schema_with = schemas::password_or_null)]
     password: Option<String>,
     current_password: Option<String>,
 }
@@ -167,6 +175,7 @@ async fn me(Caller(caller): Caller) -> axum::Json<User> {
     responses(
         (status = 200, description = "The updated user", body = User),
         (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "`notify_new_tickets` from a customer", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid fields or wrong current password", body = Problem, content_type = "application/problem+json"),
     ))]
 async fn update_me(

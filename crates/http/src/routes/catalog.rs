@@ -13,7 +13,8 @@ use uuid::Uuid;
 
 use crate::error::{ApiError, Problem};
 use crate::extract::{ApiJson, ApiPath, ApiQuery, Caller};
-use crate::routes::{List, nullable};
+use crate::routes::{List, nullable, whole_i32};
+use crate::schemas;
 use crate::state::AppState;
 
 pub(crate) fn router() -> OpenApiRouter<AppState> {
@@ -24,16 +25,55 @@ pub(crate) fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(get_faq, update_faq, delete_faq))
 }
 
-/// A category's fields. On creation `name` is required; on change, omitted fields stay.
+/// A new category.
+// Required fields are `Option`s all the same, so that a body missing one is answered by the
+// service, which names every missing or invalid field at once, rather than by serde.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct CreateCategoryRequest {
+    /// Unique regardless of case.
+    #[schema(schema_with = schemas::category_name, required = true)]
+    name: Option<String>,
+    #[schema(schema_with = schemas::category_description_or_null)]
+    description: Option<String>,
+    /// `#rrggbb`; default `#6b7280`.
+    #[schema(
+        pattern = r"^[\t-\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*#[0-9a-fA-F]{6}[\t-\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*$"
+    )]
+    color: Option<String>,
+    active: Option<bool>,
+    #[serde(default, deserialize_with = "whole_i32")]
+    position: Option<i32>,
+}
+
+impl From<CreateCategoryRequest> for CategoryInput {
+    fn from(body: CreateCategoryRequest) -> Self {
+        Self {
+            name: body.name,
+            description: body.description,
+            color: body.color,
+            active: body.active,
+            position: body.position,
+        }
+    }
+}
+
+/// Changes to a category; omitted fields stay.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct CategoryRequest {
-    /// Unique regardless of case; at most 100 characters.
+    /// Unique regardless of case.
+    #[schema(schema_with = schemas::category_name_or_null)]
     name: Option<String>,
+    #[schema(schema_with = schemas::category_description_or_null)]
     description: Option<String>,
     /// `#rrggbb`.
+    #[schema(
+        pattern = r"^[\t-\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*#[0-9a-fA-F]{6}[\t-\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*$"
+    )]
     color: Option<String>,
     active: Option<bool>,
+    #[serde(default, deserialize_with = "whole_i32")]
     position: Option<i32>,
 }
 
@@ -73,7 +113,7 @@ async fn list_categories(
 }
 
 /// Create a category (admin).
-#[utoipa::path(post, path = "/api/categories", tag = "categories", security(("bearer" = [])), request_body = CategoryRequest,
+#[utoipa::path(post, path = "/api/categories", tag = "categories", security(("bearer" = [])), request_body = CreateCategoryRequest,
     responses(
         (status = 201, body = Category),
         (status = 403, description = "Not an admin", body = Problem, content_type = "application/problem+json"),
@@ -82,7 +122,7 @@ async fn list_categories(
 async fn create_category(
     State(state): State<AppState>,
     Caller(caller): Caller,
-    ApiJson(body): ApiJson<CategoryRequest>,
+    ApiJson(body): ApiJson<CreateCategoryRequest>,
 ) -> Result<(StatusCode, axum::Json<Category>), ApiError> {
     let category = state.service.create_category(&caller, body.into()).await?;
     Ok((StatusCode::CREATED, axum::Json(category)))
@@ -135,17 +175,49 @@ async fn delete_category(
     Ok(StatusCode::NO_CONTENT)
 }
 
-/// A FAQ's fields. On creation `question` and `answer` are required; on change, omitted fields
-/// stay and `category_id: null` removes the category.
+/// A new FAQ.
+// Required fields are `Option`s all the same, so that a body missing one is answered by the
+// service, which names every missing or invalid field at once, rather than by serde.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct CreateFaqRequest {
+    #[schema(schema_with = schemas::faq_question, required = true)]
+    question: Option<String>,
+    #[schema(schema_with = schemas::faq_answer, required = true)]
+    answer: Option<String>,
+    /// An existing category.
+    category_id: Option<Uuid>,
+    published: Option<bool>,
+    #[serde(default, deserialize_with = "whole_i32")]
+    position: Option<i32>,
+}
+
+impl From<CreateFaqRequest> for FaqInput {
+    fn from(body: CreateFaqRequest) -> Self {
+        Self {
+            question: body.question,
+            answer: body.answer,
+            category_id: Some(body.category_id),
+            published: body.published,
+            position: body.position,
+        }
+    }
+}
+
+/// Changes to a FAQ; omitted fields stay and `category_id: null` removes the category.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct FaqRequest {
+    #[schema(schema_with = schemas::faq_question_or_null)]
     question: Option<String>,
+    #[schema(schema_with = schemas::faq_answer_or_null)]
     answer: Option<String>,
+    /// An existing category, or `null` to remove it.
     #[serde(default, deserialize_with = "nullable")]
     #[schema(value_type = Option<Uuid>)]
     category_id: Option<Option<Uuid>>,
     published: Option<bool>,
+    #[serde(default, deserialize_with = "whole_i32")]
     position: Option<i32>,
 }
 
@@ -170,6 +242,7 @@ pub(crate) struct ListFaqsQuery {
     /// Words that must all appear in the question or answer (accents and case ignored).
     q: Option<String>,
     /// Page size, 1 to 100 (default 25).
+    #[param(minimum = 1, maximum = 100)]
     limit: Option<i64>,
     cursor: Option<String>,
 }
@@ -197,7 +270,7 @@ async fn list_faqs(
 }
 
 /// Create a FAQ (staff).
-#[utoipa::path(post, path = "/api/faqs", tag = "faqs", security(("bearer" = [])), request_body = FaqRequest,
+#[utoipa::path(post, path = "/api/faqs", tag = "faqs", security(("bearer" = [])), request_body = CreateFaqRequest,
     responses(
         (status = 201, body = Faq),
         (status = 403, description = "Not staff", body = Problem, content_type = "application/problem+json"),
@@ -206,7 +279,7 @@ async fn list_faqs(
 async fn create_faq(
     State(state): State<AppState>,
     Caller(caller): Caller,
-    ApiJson(body): ApiJson<FaqRequest>,
+    ApiJson(body): ApiJson<CreateFaqRequest>,
 ) -> Result<(StatusCode, axum::Json<Faq>), ApiError> {
     Ok((
         StatusCode::CREATED,

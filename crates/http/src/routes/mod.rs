@@ -13,6 +13,7 @@ pub(crate) mod widgets;
 pub(crate) mod ws;
 
 use growdesk_service::pagination::Page;
+use serde::de::Error as _;
 use serde::{Deserialize, Deserializer, Serialize};
 use utoipa::ToSchema;
 
@@ -48,4 +49,28 @@ pub(crate) fn nullable<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
     deserializer: D,
 ) -> Result<Option<Option<T>>, D::Error> {
     Option::<T>::deserialize(deserializer).map(Some)
+}
+
+/// An optional `i32` that may be written with a zero fraction (`3.0`): JSON Schema, which the
+/// document is written in, counts `3.0` as an integer, so an `integer` field must take it.
+pub(crate) fn whole_i32<'de, D: Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Option<i32>, D::Error> {
+    let Some(number) = Option::<f64>::deserialize(deserializer)? else {
+        return Ok(None);
+    };
+    let range = f64::from(i32::MIN)..=f64::from(i32::MAX);
+    if number.fract() == 0.0 && range.contains(&number) {
+        #[expect(
+            clippy::cast_possible_truncation,
+            reason = "a whole number within the range of i32"
+        )]
+        Ok(Some(number as i32))
+    } else {
+        Err(D::Error::custom(format!(
+            "expected a whole number from {} to {}",
+            i32::MIN,
+            i32::MAX
+        )))
+    }
 }

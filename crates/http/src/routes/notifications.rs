@@ -29,6 +29,7 @@ pub(crate) struct NotificationsQuery {
     /// Only unread ones.
     unread: Option<bool>,
     /// Page size, 1 to 100 (default 25).
+    #[param(minimum = 1, maximum = 100)]
     limit: Option<i64>,
     cursor: Option<String>,
 }

@@ -23,6 +23,7 @@ use uuid::Uuid;
 use crate::error::{ApiError, Problem};
 use crate::extract::{ApiJson, ApiPath, ApiQuery, Caller};
 use crate::routes::{List, nullable};
+use crate::schemas;
 use crate::state::AppState;
 
 pub(crate) fn router() -> OpenApiRouter<AppState> {
@@ -50,6 +51,8 @@ fn idempotency_key(headers: &HeaderMap) -> Result<Option<&str>, ApiError> {
 }
 
 /// The version an `If-Match` header names: `"7"` (or `W/"7"`); `*` or no header pins nothing.
+/// Anything else is refused rather than guessed at: the server's ETags are 1 to 18 digits in
+/// quotes, so `7`, `""7""` or `W/W/"7"` name no version it sent.
 fn if_match(headers: &HeaderMap) -> Result<Option<i64>, ApiError> {
     let Some(value) = headers.get(header::IF_MATCH) else {
         return Ok(None);
@@ -58,11 +61,18 @@ fn if_match(headers: &HeaderMap) -> Result<Option<i64>, ApiError> {
     if text == "*" {
         return Ok(None);
     }
-    let tag = text.trim_start_matches("W/").trim_matches('"');
-    tag.parse().map(Some).map_err(|_| ApiError::Refused {
-        status: StatusCode::BAD_REQUEST,
-        detail: "If-Match must be an ETag this server sent".to_owned(),
-    })
+    let opaque = text.strip_prefix("W/").unwrap_or(text);
+    opaque
+        .strip_prefix('"')
+        .and_then(|rest| rest.strip_suffix('"'))
+        .filter(|digits| (1..=18).contains(&digits.len()))
+        .filter(|digits| digits.bytes().all(|byte| byte.is_ascii_digit()))
+        .and_then(|digits| digits.parse().ok())
+        .map(Some)
+        .ok_or_else(|| ApiError::Refused {
+            status: StatusCode::BAD_REQUEST,
+            detail: "If-Match must be an ETag this server sent".to_owned(),
+        })
 }
 
 /// A ticket with its `ETag`.
@@ -79,22 +89,27 @@ fn with_etag(status: StatusCode, ticket: Ticket) -> Response {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct CreateTicketRequest {
-    /// One line, at most 200 characters.
+    #[schema(schema_with = schemas::subject)]
     subject: String,
     /// The first message.
+    #[schema(schema_with = schemas::message_body)]
     description: String,
     /// Default `medium`.
     priority: Option<Priority>,
+    /// An active category.
     category_id: Option<Uuid>,
     #[serde(default)]
+    #[schema(schema_with = schemas::tags)]
     tags: Vec<String>,
     /// Default `web` for customers, `api` for staff.
     source: Option<TicketSource>,
     /// Staff only: open the ticket for this user…
     requester_id: Option<Uuid>,
     /// …or for this email (a customer is created for a new one).
+    #[schema(schema_with = schemas::email_or_null)]
     requester_email: Option<String>,
     /// Staff only: the new customer's name.
+    #[schema(schema_with = schemas::person_name_or_null)]
     requester_name: Option<String>,
 }
 
@@ -102,6 +117,7 @@ pub(crate) struct CreateTicketRequest {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct UpdateTicketRequest {
+    #[schema(schema_with = schemas::subject_or_null)]
     subject: Option<String>,
     status: Option<TicketStatus>,
     priority: Option<Priority>,
@@ -110,6 +126,7 @@ pub(crate) struct UpdateTicketRequest {
     #[schema(value_type = Option<Uuid>)]
     category_id: Option<Option<Uuid>>,
     /// Replaces the tags.
+    #[schema(schema_with = schemas::tags_or_null)]
     tags: Option<Vec<String>>,
 }
 
@@ -118,7 +135,7 @@ pub(crate) struct UpdateTicketRequest {
 pub(crate) struct AssignRequest {
     /// An active agent or admin, or `null` to unassign.
     #[serde(default, deserialize_with = "nullable")]
-    #[schema(value_type = Option<Uuid>)]
+    #[schema(value_type = Option<Uuid>, required = true)]
     assignee_id: Option<Option<Uuid>>,
 }
 
@@ -127,22 +144,33 @@ pub(crate) struct AssignRequest {
 #[into_params(parameter_in = Query)]
 pub(crate) struct ListTicketsQuery {
     /// One status or several, comma-separated (`open,pending`).
+    #[param(value_type = Option<Vec<TicketStatus>>, style = Form, explode = false)]
     status: Option<String>,
     priority: Option<Priority>,
     category_id: Option<Uuid>,
     /// A user id, `me` or `none`.
+    #[param(
+        pattern = "^(me|none|[0-9a-fA-F]{32}|[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})$"
+    )]
     assignee_id: Option<String>,
     /// Staff only; customers always see their own tickets.
     requester_id: Option<Uuid>,
+    /// One tag, as in `tags` (case is ignored).
+    #[param(
+        pattern = r"^[\t-\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*[\w.-]{1,50}[\t-\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*$"
+    )]
     tag: Option<String>,
     /// Words that must all appear in the subject or in one message the caller may see; accents
     /// and case are ignored.
     q: Option<String>,
-    /// `created_at` (default), `updated_at`, `priority` or `number`.
+    /// Default `created_at`.
+    #[param(schema_with = schemas::ticket_sort)]
     sort: Option<String>,
-    /// `desc` (default) or `asc`.
+    /// Default `desc`.
+    #[param(schema_with = schemas::sort_order)]
     order: Option<String>,
     /// Page size, 1 to 100 (default 25).
+    #[param(minimum = 1, maximum = 100)]
     limit: Option<i64>,
     cursor: Option<String>,
 }
@@ -211,6 +239,7 @@ impl ListTicketsQuery {
 #[into_params(parameter_in = Query)]
 pub(crate) struct PageQuery {
     /// Page size, 1 to 100 (default 25).
+    #[param(minimum = 1, maximum = 100)]
     pub(crate) limit: Option<i64>,
     pub(crate) cursor: Option<String>,
 }
@@ -239,7 +268,7 @@ async fn list_tickets(
 
 /// Open a ticket. Honours `Idempotency-Key`: a retry returns the first ticket.
 #[utoipa::path(post, path = "/api/tickets", tag = "tickets", security(("bearer" = [])), request_body = CreateTicketRequest,
-    params(("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe")),
+    params(("Idempotency-Key" = Option<String>, Header, pattern = "^[!-~]{1,255}$", description = "Makes retries safe: 1 to 255 visible ASCII characters")),
     responses(
         (status = 201, body = Ticket, headers(("ETag" = String))),
         (status = 403, description = "Requester fields from a customer", body = Problem, content_type = "application/problem+json"),
@@ -289,7 +318,7 @@ async fn get_ticket(
 /// Change a ticket. Send `If-Match` with the `ETag` you have: a ticket changed since gets 412
 /// instead of being overwritten.
 #[utoipa::path(patch, path = "/api/tickets/{id}", tag = "tickets", security(("bearer" = [])),
-    params(("id" = Uuid, Path), ("If-Match" = Option<String>, Header, description = "The ETag the change is based on")),
+    params(("id" = Uuid, Path), ("If-Match" = Option<String>, Header, pattern = "^(\\*|(W/)?\"[0-9]{1,18}\")$", description = "The ETag the change is based on, or `*`")),
     request_body = UpdateTicketRequest,
     responses(
         (status = 200, body = Ticket, headers(("ETag" = String))),
@@ -339,7 +368,7 @@ async fn delete_ticket(
 /// Assign a ticket (staff). Taking a ticket someone else holds is a conflict; assigning it to
 /// someone else reassigns it.
 #[utoipa::path(post, path = "/api/tickets/{id}/assign", tag = "tickets", security(("bearer" = [])),
-    params(("id" = Uuid, Path), ("If-Match" = Option<String>, Header, description = "The ETag the change is based on")),
+    params(("id" = Uuid, Path), ("If-Match" = Option<String>, Header, pattern = "^(\\*|(W/)?\"[0-9]{1,18}\")$", description = "The ETag the change is based on, or `*`")),
     request_body = AssignRequest,
     responses(
         (status = 200, body = Ticket, headers(("ETag" = String))),
@@ -371,6 +400,7 @@ async fn assign_ticket(
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct MessageRequest {
+    #[schema(schema_with = schemas::message_body)]
     body: String,
     /// An internal note, never shown to customers (staff only).
     #[serde(default)]
@@ -398,7 +428,7 @@ async fn list_messages(
 
 /// Reply, or write an internal note (staff), with optional files. Honours `Idempotency-Key`.
 #[utoipa::path(post, path = "/api/tickets/{id}/messages", tag = "tickets", security(("bearer" = [])),
-    params(("id" = Uuid, Path), ("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe")),
+    params(("id" = Uuid, Path), ("Idempotency-Key" = Option<String>, Header, pattern = "^[!-~]{1,255}$", description = "Makes retries safe: 1 to 255 visible ASCII characters")),
     request_body(content(
         (MessageRequest = "application/json"),
         (MessageRequest = "multipart/form-data"),
@@ -685,7 +715,17 @@ mod tests {
         assert_eq!(if_match(&headers).unwrap(), Some(8));
         headers.insert(header::IF_MATCH, HeaderValue::from_static("*"));
         assert_eq!(if_match(&headers).unwrap(), None);
-        headers.insert(header::IF_MATCH, HeaderValue::from_static("\"abc\""));
-        assert!(if_match(&headers).is_err());
+        for bad in [
+            "\"abc\"",
+            "7",
+            "\"\"7\"\"",
+            "W/W/\"7\"",
+            "\"-7\"",
+            "\"+7\"",
+            "\"\"",
+        ] {
+            headers.insert(header::IF_MATCH, HeaderValue::from_static(bad));
+            assert!(if_match(&headers).is_err(), "{bad}");
+        }
     }
 }

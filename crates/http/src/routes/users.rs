@@ -14,6 +14,7 @@ use uuid::Uuid;
 use crate::error::{ApiError, Problem};
 use crate::extract::{ApiJson, ApiPath, ApiQuery, Caller};
 use crate::routes::List;
+use crate::schemas;
 use crate::state::AppState;
 
 pub(crate) fn router() -> OpenApiRouter<AppState> {
@@ -33,6 +34,7 @@ pub(crate) struct ListUsersQuery {
     /// Case-insensitive text within the email or the name.
     q: Option<String>,
     /// Page size, 1 to 100 (default 25).
+    #[param(minimum = 1, maximum = 100)]
     limit: Option<i64>,
     /// `next_cursor` from the previous page.
     cursor: Option<String>,
@@ -41,11 +43,14 @@ pub(crate) struct ListUsersQuery {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct CreateUserRequest {
+    #[schema(schema_with = schemas::email)]
     email: String,
     /// Defaults to the part of the email before `@`.
+    #[schema(schema_with = schemas::person_name_or_null)]
     name: Option<String>,
     role: Role,
     /// Omit to create an account that cannot sign in with a password yet.
+    #[schema(schema_with = schemas::password_or_null)]
     password: Option<String>,
 }
 
@@ -53,12 +58,14 @@ pub(crate) struct CreateUserRequest {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct UpdateUserRequest {
+    #[schema(schema_with = schemas::person_name_or_null)]
     name: Option<String>,
     /// Changing the role invalidates the user's access tokens.
     role: Option<Role>,
     /// `false` deactivates (signs the user out everywhere); `true` reactivates.
     active: Option<bool>,
     /// Sets a new password and signs the user out everywhere.
+    #[schema(schema_with = schemas::password_or_null)]
     password: Option<String>,
 }
 

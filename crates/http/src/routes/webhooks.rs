@@ -14,6 +14,7 @@ use uuid::Uuid;
 use crate::error::{ApiError, Problem};
 use crate::extract::{ApiJson, ApiPath, ApiQuery, Caller};
 use crate::routes::List;
+use crate::schemas;
 use crate::state::AppState;
 
 pub(crate) fn router() -> OpenApiRouter<AppState> {
@@ -23,13 +24,41 @@ pub(crate) fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(list_deliveries))
 }
 
-/// A webhook's fields; on change, omitted ones stay.
+/// A new webhook.
+// Required fields are `Option`s all the same, so that a body missing one is answered by the
+// service, which names every missing or invalid field at once, rather than by serde.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct CreateWebhookRequest {
+    /// `http` or `https`; a host that does not resolve, or resolves to a loopback, private or
+    /// link-local address, is refused.
+    #[schema(schema_with = schemas::webhook_url, required = true)]
+    url: Option<String>,
+    /// Event types, or `["*"]` for all.
+    #[schema(schema_with = schemas::webhook_event_types, required = true)]
+    event_types: Option<Vec<String>>,
+    active: Option<bool>,
+}
+
+impl From<CreateWebhookRequest> for WebhookInput {
+    fn from(body: CreateWebhookRequest) -> Self {
+        Self {
+            url: body.url,
+            event_types: body.event_types,
+            active: body.active,
+        }
+    }
+}
+
+/// Changes to a webhook; omitted fields stay.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct WebhookRequest {
-    /// `http` or `https`; loopback, private and link-local targets are refused.
+    /// As on creation.
+    #[schema(schema_with = schemas::webhook_url_or_null)]
     url: Option<String>,
-    /// Event types (`created`, `status_changed`, `message_created`, …) or `["*"]`.
+    /// Event types, or `["*"]` for all.
+    #[schema(schema_with = schemas::webhook_event_types_or_null)]
     event_types: Option<Vec<String>>,
     active: Option<bool>,
 }
@@ -49,6 +78,7 @@ impl From<WebhookRequest> for WebhookInput {
 #[into_params(parameter_in = Query)]
 pub(crate) struct DeliveriesQuery {
     /// Page size, 1 to 100 (default 25).
+    #[param(minimum = 1, maximum = 100)]
     limit: Option<i64>,
     cursor: Option<String>,
 }
@@ -69,7 +99,7 @@ async fn list_webhooks(
 }
 
 /// Create a webhook (admin); the answer holds its signing secret.
-#[utoipa::path(post, path = "/api/webhooks", tag = "webhooks", security(("bearer" = [])), request_body = WebhookRequest,
+#[utoipa::path(post, path = "/api/webhooks", tag = "webhooks", security(("bearer" = [])), request_body = CreateWebhookRequest,
     responses(
         (status = 201, body = Webhook),
         (status = 403, description = "Not an admin", body = Problem, content_type = "application/problem+json"),
@@ -78,7 +108,7 @@ async fn list_webhooks(
 async fn create_webhook(
     State(state): State<AppState>,
     Caller(caller): Caller,
-    ApiJson(body): ApiJson<WebhookRequest>,
+    ApiJson(body): ApiJson<CreateWebhookRequest>,
 ) -> Result<(StatusCode, axum::Json<Webhook>), ApiError> {
     let webhook = state.service.create_webhook(&caller, body.into()).await?;
     Ok((StatusCode::CREATED, axum::Json(webhook)))

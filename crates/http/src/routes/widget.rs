@@ -24,6 +24,7 @@ use crate::error::{ApiError, Problem};
 use crate::extract::{ApiJson, ApiPath, ApiQuery, ClientIp};
 use crate::routes::List;
 use crate::routes::tickets::PageQuery;
+use crate::schemas;
 use crate::state::AppState;
 
 const WIDGET_KEY: &str = "x-widget-key";
@@ -202,11 +203,19 @@ async fn faqs(
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct OpenTicketRequest {
+    #[schema(schema_with = schemas::person_name)]
     name: String,
+    #[schema(schema_with = schemas::email)]
     email: String,
+    #[schema(schema_with = schemas::message_body)]
     message: String,
+    /// Default "Chat with" and the name.
+    #[schema(schema_with = schemas::subject_or_null)]
     subject: Option<String>,
+    /// The page the visitor is on, for context.
+    #[schema(max_length = 2000)]
     page_url: Option<String>,
+    #[schema(max_length = 2000)]
     user_agent: Option<String>,
     /// Hex HMAC-SHA256 of the email with the widget's identity secret, from the site's backend.
     identity_hash: Option<String>,
@@ -225,7 +234,7 @@ pub(crate) struct OpenedTicket {
     params(("X-Widget-Key" = String, Header), ("Idempotency-Key" = Option<String>, Header)),
     responses(
         (status = 201, body = OpenedTicket),
-        (status = 401, description = "Identity hash missing or wrong (enforced)", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Identity hash missing or wrong (enforced), or a visitor token that is not valid", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json"),
         (status = 429, description = "Too many", body = Problem, content_type = "application/problem+json"),
     ))]
@@ -309,6 +318,7 @@ async fn list_messages(
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct VisitorMessageRequest {
+    #[schema(schema_with = schemas::message_body)]
     body: String,
 }
 
@@ -355,8 +365,10 @@ pub(crate) struct SocketQuery {
 #[utoipa::path(get, path = "/widget/ws", tag = "widget", params(SocketQuery),
     responses(
         (status = 101, description = "Switching to the WebSocket protocol"),
+        (status = 400, description = "Not a WebSocket upgrade request, or a query parameter that does not parse", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "No valid visitor token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Origin not allowed or widget inactive", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "Unknown widget key", body = Problem, content_type = "application/problem+json"),
     ))]
 async fn socket(
     State(state): State<AppState>,

@@ -13,6 +13,7 @@ use uuid::Uuid;
 use crate::error::{ApiError, Problem};
 use crate::extract::{ApiJson, ApiPath, Caller};
 use crate::routes::{List, nullable};
+use crate::schemas;
 use crate::state::AppState;
 
 pub(crate) fn router() -> OpenApiRouter<AppState> {
@@ -53,20 +54,58 @@ fn view(widget: Widget, headers: &HeaderMap) -> WidgetView {
     }
 }
 
-/// A widget's fields; on change, omitted ones stay.
+/// A new widget.
+// Required fields are `Option`s all the same, so that a body missing one is answered by the
+// service, which names every missing or invalid field at once, rather than by serde.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct CreateWidgetRequest {
+    #[schema(schema_with = schemas::person_name, required = true)]
+    name: Option<String>,
+    #[schema(schema_with = schemas::origins_or_null)]
+    allowed_origins: Option<Vec<String>>,
+    settings: Option<WidgetSettings>,
+    /// At least 16 characters; `enforce_identity` needs one.
+    #[schema(min_length = 16)]
+    identity_secret: Option<String>,
+    enforce_identity: Option<bool>,
+    active: Option<bool>,
+    /// An existing category.
+    default_category_id: Option<Uuid>,
+    default_priority: Option<Priority>,
+}
+
+impl From<CreateWidgetRequest> for WidgetInput {
+    fn from(body: CreateWidgetRequest) -> Self {
+        Self {
+            name: body.name,
+            allowed_origins: body.allowed_origins,
+            settings: body.settings,
+            identity_secret: Some(body.identity_secret),
+            enforce_identity: body.enforce_identity,
+            active: body.active,
+            default_category_id: Some(body.default_category_id),
+            default_priority: body.default_priority,
+        }
+    }
+}
+
+/// Changes to a widget; omitted fields stay.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct WidgetRequest {
+    #[schema(schema_with = schemas::person_name_or_null)]
     name: Option<String>,
-    /// Exact origins: `https://shop.example.com` (no path, no wildcard).
+    #[schema(schema_with = schemas::origins_or_null)]
     allowed_origins: Option<Vec<String>>,
     settings: Option<WidgetSettings>,
     /// At least 16 characters; `null` stops identity verification.
     #[serde(default, deserialize_with = "nullable")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, min_length = 16)]
     identity_secret: Option<Option<String>>,
     enforce_identity: Option<bool>,
     active: Option<bool>,
+    /// An existing category, or `null`.
     #[serde(default, deserialize_with = "nullable")]
     #[schema(value_type = Option<Uuid>)]
     default_category_id: Option<Option<Uuid>>,
@@ -109,7 +148,7 @@ async fn list_widgets(
 }
 
 /// Register a widget (admin).
-#[utoipa::path(post, path = "/api/widgets", tag = "widgets", security(("bearer" = [])), request_body = WidgetRequest,
+#[utoipa::path(post, path = "/api/widgets", tag = "widgets", security(("bearer" = [])), request_body = CreateWidgetRequest,
     responses(
         (status = 201, body = WidgetView),
         (status = 403, description = "Not an admin", body = Problem, content_type = "application/problem+json"),
@@ -119,7 +158,7 @@ async fn create_widget(
     State(state): State<AppState>,
     Caller(caller): Caller,
     headers: HeaderMap,
-    ApiJson(body): ApiJson<WidgetRequest>,
+    ApiJson(body): ApiJson<CreateWidgetRequest>,
 ) -> Result<(StatusCode, axum::Json<WidgetView>), ApiError> {
     let widget = state.service.create_widget(&caller, body.into()).await?;
     Ok((StatusCode::CREATED, axum::Json(view(widget, &headers))))

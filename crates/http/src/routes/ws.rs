@@ -78,6 +78,7 @@ fn origin_allowed(headers: &HeaderMap, allowed: &[String]) -> bool {
 #[utoipa::path(get, path = "/api/ws", tag = "realtime", params(SocketQuery),
     responses(
         (status = 101, description = "Switching to the WebSocket protocol"),
+        (status = 400, description = "Not a WebSocket upgrade request, or a query parameter that does not parse", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "No valid token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Origin not allowed", body = Problem, content_type = "application/problem+json"),
         (status = 429, description = "Too many open sockets", body = Problem, content_type = "application/problem+json"),

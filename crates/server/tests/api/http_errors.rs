@@ -13,6 +13,9 @@ on_both_backends!(
     every_response_carries_a_request_id,
     cors_allows_only_configured_origins,
     hostile_inputs_get_clear_4xx_and_text_is_stored_verbatim,
+    malformed_if_match_is_refused_not_guessed_at,
+    integers_written_with_a_zero_fraction_are_integers,
+    identity_secrets_are_counted_in_characters,
 );
 
 async fn raw(
@@ -157,6 +160,35 @@ async fn cors_allows_only_configured_origins(kind: BackendKind) {
             .headers()
             .contains_key("access-control-allow-origin")
     );
+}
+
+/// A request head of 100 KiB (one huge header) is refused with 431 before any handler runs,
+/// and the server goes on serving.
+#[tokio::test]
+async fn huge_request_heads_are_refused_with_431() {
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+
+    let app = spawn_app(BackendKind::Sqlite).await;
+    let address = app.base.trim_start_matches("http://").to_owned();
+    let mut client = tokio::net::TcpStream::connect(&address).await.unwrap();
+    let padding = "a".repeat(100 * 1024);
+    client
+        .write_all(
+            format!("GET /api/health HTTP/1.1\r\nHost: x\r\nX-Padding: {padding}\r\n\r\n")
+                .as_bytes(),
+        )
+        .await
+        .unwrap();
+    let mut answer = vec![0; 4096];
+    let length = tokio::time::timeout(std::time::Duration::from_secs(5), client.read(&mut answer))
+        .await
+        .expect("an answer")
+        .unwrap();
+    let head = String::from_utf8_lossy(&answer[..length]);
+    assert!(head.starts_with("HTTP/1.1 431"), "{head}");
+    app.call(Method::GET, "/api/health", None, None)
+        .await
+        .expect(200);
 }
 
 /// Slow clients: one that never finishes its headers is disconnected; one that never finishes
@@ -347,4 +379,95 @@ async fn hostile_inputs_get_clear_4xx_and_text_is_stored_verbatim(kind: BackendK
     // The server is still well.
     app.get("/api/tickets", &customer).await.expect(200);
     app.stop().await;
+}
+
+/// Found by the API fuzz test: `If-Match: 7` (no quotes), `""7""` or `W/W/"7"` were read as
+/// version 7. Only `*`, `"7"` and `W/"7"` are ETags this server sends.
+async fn malformed_if_match_is_refused_not_guessed_at(kind: BackendKind) {
+    let app = spawn_app(kind).await;
+    let admin = app.admin_token().await;
+    let ticket = app
+        .post(
+            "/api/tickets",
+            Some(&admin),
+            json!({"subject": "Printer", "description": "It jams", "requester_email": "cy@example.com"}),
+        )
+        .await
+        .expect(201)
+        .body;
+    let path = format!("/api/tickets/{}", ticket["id"].as_str().unwrap());
+    let version = ticket["version"].as_i64().unwrap();
+    let patch = |if_match: String| {
+        app.client
+            .patch(app.url(&path))
+            .bearer_auth(&admin)
+            .header("if-match", if_match)
+            .json(&json!({"priority": "high"}))
+            .send()
+    };
+    for bad in [
+        format!("{version}"),
+        format!("\"\"{version}\"\""),
+        format!("W/W/\"{version}\""),
+        format!("\"+{version}\""),
+        "\"\"".to_owned(),
+    ] {
+        let reply = TestApp::reply(patch(bad.clone()).await.unwrap()).await;
+        assert_eq!(reply.status, 400, "If-Match: {bad}");
+    }
+    for good in [format!("\"{version}\""), "*".to_owned()] {
+        let reply = TestApp::reply(patch(good.clone()).await.unwrap()).await;
+        assert_eq!(reply.status, 200, "If-Match: {good}");
+    }
+}
+
+/// Found by the API fuzz test: the document says `position` is an integer, and JSON Schema
+/// counts `3.0` as one, but the server refused it.
+async fn integers_written_with_a_zero_fraction_are_integers(kind: BackendKind) {
+    let app = spawn_app(kind).await;
+    let admin = app.admin_token().await;
+    let category = app
+        .post(
+            "/api/categories",
+            Some(&admin),
+            json!({"name": "Billing", "position": 3.0}),
+        )
+        .await
+        .expect(201)
+        .body;
+    assert_eq!(category["position"], 3);
+    for bad in [json!(3.5), json!(4_294_967_296.0_f64), json!("3")] {
+        let problem = app
+            .post(
+                "/api/categories",
+                Some(&admin),
+                json!({"name": "Refunds", "position": bad}),
+            )
+            .await
+            .problem(422);
+        assert_eq!(problem["errors"][0]["field"], "position", "{bad}");
+    }
+}
+
+/// Found by the API fuzz test: "at least 16 characters" was checked in bytes, so nine accented
+/// letters (18 bytes) passed.
+async fn identity_secrets_are_counted_in_characters(kind: BackendKind) {
+    let app = spawn_app(kind).await;
+    let admin = app.admin_token().await;
+    let problem = app
+        .post(
+            "/api/widgets",
+            Some(&admin),
+            json!({"name": "Shop", "identity_secret": "ééééééééé"}),
+        )
+        .await
+        .problem(422);
+    assert_eq!(problem["errors"][0]["field"], "identity_secret");
+    app.post(
+        "/api/widgets",
+        Some(&admin),
+        json!({"name": "Shop", "identity_secret": "é".repeat(16)}),
+    )
+    .await
+    .expect(201);
 }

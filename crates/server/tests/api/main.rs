@@ -22,11 +22,13 @@ macro_rules! on_both_backends {
 mod helpers;
 
 mod accounts;
+mod assignment;
 mod auth;
 mod binary;
 mod browser;
 mod catalog;
 mod faults;
+mod fuzz;
 mod http_errors;
 mod matrix;
 mod openapi;

@@ -1,15 +1,23 @@
 //! The authorisation matrix: every route × {anonymous, customer A, customer B, agent, admin},
 //! on objects that belong to customer A (so they are customer B's foreign objects). Each case
 //! runs on a fresh fixture and asserts the status; a refused request must change nothing.
-//! A route missing from the table fails `every_route_is_in_the_matrix`.
+//! A visitor token (the widget's credential) is refused on every one of them. The public widget
+//! routes have their own table, over widget keys and visitor tokens. A route missing from the
+//! tables fails `every_route_is_in_the_matrix`.
 
 use growdesk_store::BackendKind;
 use reqwest::Method;
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, access, spawn_app};
+use crate::helpers::{TestApp, access, spawn_app, spawn_app_with};
 
-on_both_backends!(every_identity_gets_the_expected_answer_and_refusals_change_nothing);
+on_both_backends!(
+    every_identity_gets_the_expected_answer_and_refusals_change_nothing,
+    every_widget_caller_gets_the_expected_answer_and_refusals_change_nothing
+);
+
+/// The origin the widgets of these tests are embedded on.
+const SITE: &str = "https://shop.example.com";
 
 /// The objects one case works on; all of the ticket's belong to customer A.
 struct Fixture {
@@ -311,32 +319,8 @@ const EXEMPT: &[(&str, &str)] = &[
         "the WebSocket handshake; tests in realtime.rs",
     ),
     (
-        "GET /widget/config",
-        "keyed by widget, not by user; tests in widgets.rs",
-    ),
-    (
-        "GET /widget/faqs",
-        "keyed by widget, not by user; tests in widgets.rs",
-    ),
-    (
-        "GET /widget/tickets",
-        "visitor tokens, not users; tests in widgets.rs",
-    ),
-    (
-        "POST /widget/tickets",
-        "visitor tokens, not users; tests in widgets.rs",
-    ),
-    (
-        "GET /widget/tickets/{id}/messages",
-        "visitor tokens, not users; tests in widgets.rs",
-    ),
-    (
-        "POST /widget/tickets/{id}/messages",
-        "visitor tokens, not users; tests in widgets.rs",
-    ),
-    (
         "GET /widget/ws",
-        "the visitor's WebSocket handshake; tests in widgets.rs",
+        "the visitor's WebSocket handshake; tests in widgets.rs and realtime.rs",
     ),
 ];
 
@@ -502,6 +486,39 @@ async fn every_identity_gets_the_expected_answer_and_refusals_change_nothing(kin
                 .await,
         ),
     };
+    let visitor = open_widget_chat(&app, &ids.admin).await.visitor_token;
+    let fixture_for_visitor = fixture(&app, &ids).await;
+    let before = snapshot(&app, &ids, &fixture_for_visitor).await;
+    for case in cases() {
+        let path = fill(case.path, &fixture_for_visitor);
+        let reply = app
+            .call(
+                case.method.clone(),
+                &path,
+                Some(&visitor),
+                (case.body)(&ids),
+            )
+            .await;
+        // A visitor token is no staff credential: it gets what no token at all gets.
+        let anonymous = case.expected[0];
+        assert_eq!(
+            reply.status.as_u16(),
+            anonymous,
+            "visitor: {} {}: {}",
+            case.method,
+            case.path,
+            reply.body
+        );
+        if anonymous >= 400 {
+            reply.problem(anonymous);
+        }
+    }
+    assert_eq!(
+        before,
+        snapshot(&app, &ids, &fixture_for_visitor).await,
+        "a visitor token changed something"
+    );
+
     let mut checked = 0;
     for case in cases() {
         let who: [(&str, Option<&str>); 5] = [
@@ -546,6 +563,7 @@ fn every_route_is_in_the_matrix() {
     let document: Value = serde_json::from_str(&growdesk_http::openapi::openapi_json()).unwrap();
     let covered: Vec<String> = cases()
         .iter()
+        .chain(widget_cases().iter())
         .map(|case| {
             let mut path = case.path.to_owned();
             for placeholder in [
@@ -578,4 +596,202 @@ fn every_route_is_in_the_matrix() {
         missing.is_empty(),
         "routes without an authorisation matrix entry: {missing:?}"
     );
+}
+
+/// A widget with a chat open on it: its key, and the visitor's token and ticket.
+struct WidgetChat {
+    key: String,
+    visitor_token: String,
+    ticket: String,
+}
+
+async fn open_widget_chat(app: &TestApp, admin: &str) -> WidgetChat {
+    let widget = app
+        .post(
+            "/api/widgets",
+            Some(admin),
+            json!({"name": unique(), "allowed_origins": [SITE]}),
+        )
+        .await
+        .expect(201)
+        .body;
+    let key = widget["key"].as_str().unwrap().to_owned();
+    let opened = widget_call(
+        app,
+        Method::POST,
+        "/widget/tickets",
+        Some(&key),
+        None,
+        Some(json!({"name": "Vera", "email": format!("{}@example.com", unique()), "message": "Hello"})),
+    )
+    .await
+    .expect(201)
+    .body;
+    WidgetChat {
+        key,
+        visitor_token: opened["visitor_token"].as_str().unwrap().to_owned(),
+        ticket: opened["ticket"]["id"].as_str().unwrap().to_owned(),
+    }
+}
+
+async fn widget_call(
+    app: &TestApp,
+    method: Method,
+    path: &str,
+    key: Option<&str>,
+    token: Option<&str>,
+    body: Option<Value>,
+) -> crate::helpers::Reply {
+    let mut request = app
+        .client
+        .request(method, app.url(path))
+        .header("origin", SITE);
+    if let Some(key) = key {
+        request = request.header("x-widget-key", key);
+    }
+    if let Some(token) = token {
+        request = request.bearer_auth(token);
+    }
+    if let Some(body) = body {
+        request = request.json(&body);
+    }
+    TestApp::reply(request.send().await.unwrap()).await
+}
+
+/// The public widget routes; `{ticket}` is visitor A's ticket. Statuses for: no widget key;
+/// another widget's key with visitor A's token; visitor B (same widget, another chat); visitor
+/// A; widget A's key with a staff access token instead of a visitor token.
+fn widget_cases() -> Vec<Case> {
+    use Method as M;
+    let case = |method: M, path, body: fn(&Identities) -> Option<Value>, expected| Case {
+        method,
+        path,
+        body,
+        expected,
+    };
+    vec![
+        case(M::GET, "/widget/config", none, [401, 200, 200, 200, 200]),
+        case(M::GET, "/widget/faqs", none, [401, 200, 200, 200, 200]),
+        case(M::GET, "/widget/tickets", none, [401, 401, 200, 200, 401]),
+        case(
+            M::POST,
+            "/widget/tickets",
+            |_| {
+                Some(
+                    json!({"name": "Vera", "email": format!("{}@example.com", unique()), "message": "Again"}),
+                )
+            },
+            // A token that is presented must be this widget's: a stale or foreign one is
+            // refused rather than ignored.
+            [401, 401, 201, 201, 401],
+        ),
+        case(
+            M::GET,
+            "/widget/tickets/{ticket}/messages",
+            none,
+            [401, 401, 404, 200, 401],
+        ),
+        case(
+            M::POST,
+            "/widget/tickets/{ticket}/messages",
+            |_| Some(json!({"body": "more"})),
+            [401, 401, 404, 201, 401],
+        ),
+    ]
+}
+
+async fn every_widget_caller_gets_the_expected_answer_and_refusals_change_nothing(
+    kind: BackendKind,
+) {
+    // Every case opens chats; the per-address limit on them is not what this table checks.
+    let app = spawn_app_with(kind, |settings| {
+        settings.widget_requests_per_ip_per_minute = 10_000;
+        settings.widget_requests_per_widget_per_minute = 10_000;
+    })
+    .await;
+    let (agent, agent_user) = app.user_token("agent@example.com", "agent").await;
+    let ids = Identities {
+        customer_a: String::new(),
+        customer_b: String::new(),
+        agent,
+        agent_id: agent_user["id"].as_str().unwrap().to_owned(),
+        admin: app.admin_token().await,
+    };
+    let mut checked = 0;
+    for case in widget_cases() {
+        for (column, expected) in case.expected.into_iter().enumerate() {
+            let a = open_widget_chat(&app, &ids.admin).await;
+            let other = open_widget_chat(&app, &ids.admin).await;
+            let b = widget_call(
+                &app,
+                Method::POST,
+                "/widget/tickets",
+                Some(&a.key),
+                None,
+                Some(json!({"name": "Bob", "email": format!("{}@example.com", unique()), "message": "Hi"})),
+            )
+            .await
+            .expect(201)
+            .body;
+            let visitor_b = b["visitor_token"].as_str().unwrap();
+            let (name, key, token) = match column {
+                0 => ("no key", None, None),
+                1 => (
+                    "another widget's key",
+                    Some(other.key.as_str()),
+                    Some(a.visitor_token.as_str()),
+                ),
+                2 => ("visitor B", Some(a.key.as_str()), Some(visitor_b)),
+                3 => (
+                    "visitor A",
+                    Some(a.key.as_str()),
+                    Some(a.visitor_token.as_str()),
+                ),
+                _ => (
+                    "a staff token",
+                    Some(a.key.as_str()),
+                    Some(ids.admin.as_str()),
+                ),
+            };
+            let path = case.path.replace("{ticket}", &a.ticket);
+            let before = widget_state(&app, &ids.admin, &a.ticket).await;
+            let reply = widget_call(
+                &app,
+                case.method.clone(),
+                &path,
+                key,
+                token,
+                (case.body)(&ids),
+            )
+            .await;
+            assert_eq!(
+                reply.status.as_u16(),
+                expected,
+                "{name}: {} {}: {}",
+                case.method,
+                case.path,
+                reply.body
+            );
+            if expected >= 400 {
+                reply.problem(expected);
+                assert_eq!(
+                    before,
+                    widget_state(&app, &ids.admin, &a.ticket).await,
+                    "{name}: refused {} {} changed something",
+                    case.method,
+                    case.path
+                );
+            }
+            checked += 1;
+        }
+    }
+    assert_eq!(checked, widget_cases().len() * 5);
+}
+
+/// What a widget request could change: the tickets and visitor A's conversation.
+async fn widget_state(app: &TestApp, admin: &str, ticket: &str) -> Value {
+    json!({
+        "tickets": app.get("/api/tickets?limit=100", admin).await.body,
+        "messages": app.get(&format!("/api/tickets/{ticket}/messages?limit=100"), admin).await.body,
+    })
 }
