@@ -1,0 +1,86 @@
+//! `floor`: the floor of the stack on this machine. axum, tokio and a pool on the same database
+//! with nothing of GrowDesk between them: a constant, one indexed SELECT and one INSERT. `load`
+//! prints every figure of the server beside these.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use growdesk_store::Stamp;
+use serde_json::{Value, json};
+use uuid::Uuid;
+
+use crate::database::{Database, on_pool};
+
+#[derive(Debug, clap::Args)]
+pub(crate) struct Args {
+    /// The database the server under test uses (seeded).
+    #[arg(long, env = "GROWDESK_DATABASE_URL")]
+    database_url: String,
+    #[arg(long, default_value = "127.0.0.1:8090")]
+    addr: SocketAddr,
+    /// The pool size, as the server's `GROWDESK_DB_MAX_CONNECTIONS`.
+    #[arg(long, default_value_t = 10)]
+    connections: u32,
+}
+
+const WRITES_TABLE_POSTGRES: &str = "CREATE TABLE IF NOT EXISTS bench_floor_writes \
+     (id uuid PRIMARY KEY, body text NOT NULL, created_at timestamptz NOT NULL)";
+const WRITES_TABLE_SQLITE: &str = "CREATE TABLE IF NOT EXISTS bench_floor_writes \
+     (id BLOB PRIMARY KEY NOT NULL, body TEXT NOT NULL, created_at TEXT NOT NULL) STRICT";
+
+pub(crate) async fn run(args: Args) -> anyhow::Result<()> {
+    let database = Database::connect(&args.database_url, args.connections).await?;
+    on_pool!(&database, pool => {
+        let ddl = if database.name() == "postgres" { WRITES_TABLE_POSTGRES } else { WRITES_TABLE_SQLITE };
+        sqlx::query(ddl).execute(pool).await?;
+    });
+    let app = Router::new()
+        .route("/floor/constant", get(|| async { "ok" }))
+        .route("/floor/select/{id}", get(select))
+        .route("/floor/insert", post(insert))
+        .with_state(Arc::new(database));
+    let listener = tokio::net::TcpListener::bind(args.addr).await?;
+    println!("floor listening on http://{}", listener.local_addr()?);
+    axum::serve(listener, app).await?;
+    Ok(())
+}
+
+/// One ticket by its primary key.
+async fn select(
+    State(database): State<Arc<Database>>,
+    Path(id): Path<Uuid>,
+) -> Result<Json<Value>, StatusCode> {
+    let row: Option<(Uuid, String, String)> = on_pool!(database.as_ref(), pool => {
+        sqlx::query_as("SELECT id, subject, status FROM tickets WHERE id = $1")
+            .bind(id)
+            .fetch_optional(pool)
+            .await
+    })
+    .map_err(|_| StatusCode::SERVICE_UNAVAILABLE)?;
+    let (id, subject, status) = row.ok_or(StatusCode::NOT_FOUND)?;
+    Ok(Json(
+        json!({"id": id, "subject": subject, "status": status}),
+    ))
+}
+
+/// One row into a table of its own.
+async fn insert(
+    State(database): State<Arc<Database>>,
+) -> Result<(StatusCode, Json<Value>), StatusCode> {
+    let id = Uuid::now_v7();
+    on_pool!(database.as_ref(), pool => {
+        sqlx::query("INSERT INTO bench_floor_writes (id, body, created_at) VALUES ($1, $2, $3)")
+            .bind(id)
+            .bind("a message of a typical length, written by the floor to measure one INSERT")
+            .bind(Stamp::now())
+            .execute(pool)
+            .await
+            .map(drop)
+    })
+    .map_err(|_| StatusCode::SERVICE_UNAVAILABLE)?;
+    Ok((StatusCode::CREATED, Json(json!({"id": id}))))
+}

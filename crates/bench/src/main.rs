@@ -1,0 +1,47 @@
+//! `growdesk-bench`: seeds a help desk with realistic data, loads the running server beside the
+//! floor of the stack on the same machine, and writes the figures (BENCHMARKS.md).
+
+mod corpus;
+mod database;
+mod floor;
+mod load;
+mod measure;
+mod report;
+mod seed;
+mod sockets;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Debug, Parser)]
+#[command(version, about = "Seeds, loads and measures a GrowDesk instance")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Fill an empty database with tickets, messages, agents and customers.
+    Seed(seed::Args),
+    /// Serve the floor: a constant, one indexed SELECT and one INSERT on the same database.
+    Floor(floor::Args),
+    /// Run the HTTP scenarios at several concurrency levels against a server and the floor.
+    Load(load::Args),
+    /// Hold idle WebSocket connections and time a message's fan-out to subscribers.
+    Sockets(sockets::Args),
+    /// Turn result files into the tables and the plot of BENCHMARKS.md.
+    Report(report::Args),
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    // One TLS provider for the whole process (reqwest's rustls), chosen before any client.
+    let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
+    match Cli::parse().command {
+        Command::Seed(args) => seed::run(args).await,
+        Command::Floor(args) => floor::run(args).await,
+        Command::Load(args) => load::run(args).await,
+        Command::Sockets(args) => sockets::run(args).await,
+        Command::Report(args) => report::run(&args),
+    }
+}

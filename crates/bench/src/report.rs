@@ -1,0 +1,302 @@
+//! `report`: turns the result files of `load` and `sockets` into the tables of BENCHMARKS.md
+//! (written between its figure markers, so the prose around them stays) and a plot of latency
+//! against load.
+
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+use anyhow::Context as _;
+use plotters::prelude::*;
+
+use crate::load::{Results, Run, Scenario, by_scenario};
+use crate::sockets::SocketResults;
+
+#[derive(Debug, clap::Args)]
+pub(crate) struct Args {
+    /// The directory `load` and `sockets` wrote their JSON into.
+    #[arg(long, default_value = "target/bench")]
+    results: PathBuf,
+    /// The document whose figure section is replaced.
+    #[arg(long, default_value = "BENCHMARKS.md")]
+    document: PathBuf,
+    /// Where the plot goes.
+    #[arg(long, default_value = "docs/benchmarks/latency.svg")]
+    plot: PathBuf,
+}
+
+const START: &str = "<!-- figures:start (written by growdesk-bench report) -->";
+const END: &str = "<!-- figures:end -->";
+/// The scenarios drawn in the plot.
+const PLOTTED: [&str; 6] = [
+    "floor_select",
+    "get_ticket",
+    "list_first_page",
+    "list_messages",
+    "create_ticket",
+    "search",
+];
+
+pub(crate) fn run(args: &Args) -> anyhow::Result<()> {
+    let (mut loads, mut sockets) = (Vec::new(), Vec::new());
+    for entry in std::fs::read_dir(&args.results)
+        .with_context(|| format!("reading {}", args.results.display()))?
+    {
+        let path = entry?.path();
+        if path
+            .extension()
+            .is_some_and(|extension| extension == "json")
+        {
+            let text = std::fs::read_to_string(&path)?;
+            if let Ok(results) = serde_json::from_str::<Results>(&text) {
+                loads.push(results);
+            } else {
+                sockets.push(
+                    serde_json::from_str::<SocketResults>(&text)
+                        .with_context(|| format!("reading {}", path.display()))?,
+                );
+            }
+        }
+    }
+    loads.sort_by(|a, b| (&a.backend, a.tickets).cmp(&(&b.backend, b.tickets)));
+    sockets.sort_by(|a, b| a.label.cmp(&b.label));
+
+    let mut figures = String::new();
+    write_tables(&mut figures, &loads, &sockets)?;
+    let document = std::fs::read_to_string(&args.document).unwrap_or_default();
+    let updated = match (document.find(START), document.find(END)) {
+        (Some(start), Some(end)) if start < end => format!(
+            "{}{START}\n{figures}{}",
+            &document[..start],
+            &document[end..]
+        ),
+        _ => format!("{document}\n{START}\n{figures}{END}\n"),
+    };
+    std::fs::write(&args.document, updated)?;
+    plot(&args.plot, &loads)?;
+    println!(
+        "wrote the figures of {} load runs and {} socket runs into {} and {}",
+        loads.len(),
+        sockets.len(),
+        args.document.display(),
+        args.plot.display()
+    );
+    Ok(())
+}
+
+fn floor_rps(results: &Results, floor: &str, concurrency: usize) -> Option<f64> {
+    results
+        .runs
+        .iter()
+        .find(|run| run.scenario == floor && run.concurrency == concurrency)
+        .map(|run| run.figures.rps)
+}
+
+fn at(runs: &[Run], concurrency: usize) -> Option<&Run> {
+    runs.iter().find(|run| run.concurrency == concurrency)
+}
+
+fn write_tables(
+    out: &mut String,
+    loads: &[Results],
+    sockets: &[SocketResults],
+) -> anyhow::Result<()> {
+    for results in loads {
+        writeln!(
+            out,
+            "\n### {} — {} tickets, {} messages\n\nServer memory: {:.1} MiB idle, {:.1} MiB at most under the highest load. \
+             The deep page starts after {} tickets.\n",
+            results.label,
+            results.tickets,
+            results.messages,
+            results.idle_rss_kib as f64 / 1024.0,
+            results.loaded_rss_kib as f64 / 1024.0,
+            results.deep_page_position
+        )?;
+        writeln!(
+            out,
+            "| scenario | clients | req/s | p50 ms | p90 ms | p99 ms | floor | × floor req/s | errors |"
+        )?;
+        writeln!(out, "|---|---:|---:|---:|---:|---:|---|---:|---:|")?;
+        for (name, runs) in by_scenario(&results.runs).into_values() {
+            let floor = Scenario::floor(&name);
+            for run in runs {
+                let ratio = if name.starts_with("floor_") {
+                    "—".to_owned()
+                } else {
+                    floor_rps(results, floor, run.concurrency).map_or("—".to_owned(), |floor| {
+                        format!("{:.2}", run.figures.rps / floor)
+                    })
+                };
+                writeln!(
+                    out,
+                    "| {name} | {} | {:.0} | {:.2} | {:.2} | {:.2} | {} | {ratio} | {} |",
+                    run.concurrency,
+                    run.figures.rps,
+                    run.figures.p50_ms,
+                    run.figures.p90_ms,
+                    run.figures.p99_ms,
+                    if name.starts_with("floor_") {
+                        ""
+                    } else {
+                        floor
+                    },
+                    run.figures.errors
+                )?;
+            }
+        }
+    }
+
+    let backends: Vec<&str> = {
+        let mut names: Vec<&str> = loads
+            .iter()
+            .map(|results| results.backend.as_str())
+            .collect();
+        names.dedup();
+        names
+    };
+    for backend in backends {
+        let sizes: Vec<&Results> = loads
+            .iter()
+            .filter(|results| results.backend == backend)
+            .collect();
+        if let [small, .., large] = sizes.as_slice() {
+            writeln!(
+                out,
+                "\n### Cost growth on {backend}: {} → {} tickets, 32 clients\n\n| scenario | p50 ms | p50 ms | p99 ms | p99 ms | p99 × |\n|---|---:|---:|---:|---:|---:|",
+                small.tickets, large.tickets
+            )?;
+            let large_runs = by_scenario(&large.runs);
+            for (order, (name, runs)) in by_scenario(&small.runs) {
+                let (Some(before), Some(after)) = (
+                    at(&runs, 32),
+                    large_runs.get(&order).and_then(|(_, runs)| at(runs, 32)),
+                ) else {
+                    continue;
+                };
+                writeln!(
+                    out,
+                    "| {name} | {:.2} | {:.2} | {:.2} | {:.2} | {:.2} |",
+                    before.figures.p50_ms,
+                    after.figures.p50_ms,
+                    before.figures.p99_ms,
+                    after.figures.p99_ms,
+                    after.figures.p99_ms / before.figures.p99_ms
+                )?;
+            }
+        }
+    }
+
+    if !sockets.is_empty() {
+        writeln!(
+            out,
+            "\n### WebSockets\n\n| run | idle connections | server RSS before → holding | KiB each | subscribers × messages | p50 ms | p99 ms | missed |\n|---|---:|---|---:|---|---:|---:|---:|"
+        )?;
+        for run in sockets {
+            writeln!(
+                out,
+                "| {} | {} | {:.1} → {:.1} MiB | {:.1} | {} × {} | {:.1} | {:.1} | {} |",
+                run.label,
+                run.connections,
+                run.rss_before_kib as f64 / 1024.0,
+                run.rss_holding_kib as f64 / 1024.0,
+                run.kib_per_connection,
+                run.subscribers,
+                run.messages,
+                run.fan_out.p50_ms,
+                run.fan_out.p99_ms,
+                run.missed_deliveries
+            )?;
+        }
+    }
+    writeln!(out)?;
+    Ok(())
+}
+
+/// p99 latency against the number of clients, one panel per run, log scales.
+fn plot(path: &Path, loads: &[Results]) -> anyhow::Result<()> {
+    if loads.is_empty() {
+        return Ok(());
+    }
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir)?;
+    }
+    let panels = loads.len();
+    let root = SVGBackend::new(
+        path,
+        (
+            520 * u32::try_from(panels.min(2))?,
+            380 * u32::try_from(panels.div_ceil(2))?,
+        ),
+    )
+    .into_drawing_area();
+    root.fill(&WHITE)
+        .map_err(|error| anyhow::anyhow!("{error}"))?;
+    let areas = root.split_evenly((panels.div_ceil(2), panels.min(2)));
+    for (results, area) in loads.iter().zip(areas) {
+        let highest_clients = results
+            .runs
+            .iter()
+            .map(|run| run.concurrency)
+            .max()
+            .unwrap_or(1) as f64;
+        let highest_p99 = results
+            .runs
+            .iter()
+            .map(|run| run.figures.p99_ms)
+            .fold(1.0, f64::max);
+        let mut chart = ChartBuilder::on(&area)
+            .caption(
+                format!("{} — p99 latency", results.label),
+                ("sans-serif", 18),
+            )
+            .margin(12)
+            .x_label_area_size(36)
+            .y_label_area_size(52)
+            .build_cartesian_2d(
+                (1.0..highest_clients * 1.2).log_scale(),
+                (0.05..highest_p99 * 1.5).log_scale(),
+            )
+            .map_err(|error| anyhow::anyhow!("{error}"))?;
+        chart
+            .configure_mesh()
+            .x_desc("concurrent clients")
+            .y_desc("p99 ms")
+            .draw()
+            .map_err(|error| anyhow::anyhow!("{error}"))?;
+        for (index, scenario) in PLOTTED.iter().enumerate() {
+            let points: Vec<(f64, f64)> = results
+                .runs
+                .iter()
+                .filter(|run| run.scenario == *scenario)
+                .map(|run| (run.concurrency as f64, run.figures.p99_ms))
+                .collect();
+            let color = Palette99::pick(index).stroke_width(2);
+            chart
+                .draw_series(LineSeries::new(points.clone(), color))
+                .map_err(|error| anyhow::anyhow!("{error}"))?
+                .label(*scenario)
+                .legend(move |(x, y)| {
+                    PathElement::new(
+                        vec![(x, y), (x + 16, y)],
+                        Palette99::pick(index).stroke_width(2),
+                    )
+                });
+            chart
+                .draw_series(
+                    points
+                        .into_iter()
+                        .map(|point| Circle::new(point, 3, Palette99::pick(index).filled())),
+                )
+                .map_err(|error| anyhow::anyhow!("{error}"))?;
+        }
+        chart
+            .configure_series_labels()
+            .background_style(WHITE.mix(0.8))
+            .border_style(BLACK)
+            .position(SeriesLabelPosition::UpperLeft)
+            .draw()
+            .map_err(|error| anyhow::anyhow!("{error}"))?;
+    }
+    root.present().map_err(|error| anyhow::anyhow!("{error}"))?;
+    Ok(())
+}

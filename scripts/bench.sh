@@ -1,0 +1,127 @@
+#!/usr/bin/env bash
+# The benchmarks of BENCHMARKS.md, on this machine: for each backend (SQLite, and a throwaway
+# PostgreSQL started here) and each size, seed a fresh database with `growdesk-bench seed`,
+# start the release server and the floor on it, run every HTTP scenario at 1, 8, 32 and 128
+# clients, then (at the largest size) the WebSocket figures; finally write the tables into
+# BENCHMARKS.md and the plot into docs/benchmarks/latency.svg.
+#
+# Usage: scripts/bench.sh [TICKETS...]        (default: 10000 1000000)
+# Environment: BENCH_SECONDS (measured seconds per scenario and level, default 5),
+#              BENCH_BACKENDS (default "sqlite postgres"), BENCH_CONNECTIONS (idle sockets, 10000).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+if [ "$#" -gt 0 ]; then SIZES=("$@"); else SIZES=(10000 1000000); fi
+SECONDS_PER_RUN=${BENCH_SECONDS:-5}
+read -r -a BACKENDS <<<"${BENCH_BACKENDS:-sqlite postgres}"
+CONNECTIONS=${BENCH_CONNECTIONS:-10000}
+PASSWORD=bench-password-1
+OUT=target/bench
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/growdesk-bench.XXXXXX")
+SERVER_PID=
+FLOOR_PID=
+
+# shellcheck source=lib/throwaway-postgres.sh
+source scripts/lib/throwaway-postgres.sh
+
+stop_processes() {
+  for pid in $SERVER_PID $FLOOR_PID; do
+    kill "$pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true
+  done
+  SERVER_PID= FLOOR_PID=
+}
+
+cleanup() {
+  stop_processes
+  if [ -n "${PG_DIR:-}" ]; then stop_throwaway_postgres; fi
+  chmod -R u+w "$WORK" 2>/dev/null || true
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+# Ten thousand sockets on each side need more descriptors than the usual 1,024.
+ulimit -n "$(ulimit -Hn)"
+
+cargo build --release --locked -p growdesk-server -p growdesk-bench
+mkdir -p "$OUT"
+rm -f "$OUT"/*.json
+largest=0
+for size in "${SIZES[@]}"; do
+  if [ "$size" -gt "$largest" ]; then largest=$size; fi
+done
+
+wait_for() {
+  local url=$1
+  for _ in $(seq 1 200); do
+    if curl -fs "$url" >/dev/null 2>&1; then return; fi
+    sleep 0.1
+  done
+  echo "no answer from $url" >&2
+  exit 1
+}
+
+label_of() {
+  local size=$1
+  if [ "$size" -ge 1000000 ] && [ $((size % 1000000)) = 0 ]; then echo "$((size / 1000000))m"
+  elif [ "$size" -ge 1000 ] && [ $((size % 1000)) = 0 ]; then echo "$((size / 1000))k"
+  else echo "$size"; fi
+}
+
+for backend in "${BACKENDS[@]}"; do
+  if [ "$backend" = postgres ] && [ -z "${PG_DIR:-}" ]; then
+    # synchronous_commit off matches the server's SQLite (WAL, synchronous=NORMAL): a commit
+    # is durable at the next WAL flush, not at once. fsync stays on.
+    start_throwaway_postgres -c max_connections=200 -c shared_buffers=512MB -c synchronous_commit=off
+  fi
+  for size in "${SIZES[@]}"; do
+    label="$backend-$(label_of "$size")"
+    if [ "$backend" = sqlite ]; then
+      url="sqlite://$WORK/$label.db"
+    else
+      psql -q -h 127.0.0.1 -p "$PG_PORT" -U growdesk -d postgres -c "CREATE DATABASE \"bench_$size\""
+      url="postgres://growdesk@127.0.0.1:$PG_PORT/bench_$size"
+    fi
+    echo "== $label: seeding"
+    target/release/growdesk-bench seed --database-url "$url" --tickets "$size" --password "$PASSWORD"
+
+    GROWDESK_DATABASE_URL="$url" \
+    GROWDESK_ADDR=127.0.0.1:18080 \
+    GROWDESK_DATA_DIR="$WORK/data-$label" \
+    GROWDESK_ADMIN_EMAIL=admin@bench.growdesk.test \
+    GROWDESK_ADMIN_PASSWORD="$PASSWORD" \
+    GROWDESK_LOG_LEVEL=warn \
+    GROWDESK_ACCESS_TOKEN_TTL_SECS=86400 \
+    GROWDESK_AUTH_ATTEMPTS_PER_IP_PER_MINUTE=100000000 \
+    GROWDESK_LOGIN_ATTEMPTS_PER_ACCOUNT_PER_MINUTE=100000000 \
+    GROWDESK_WIDGET_REQUESTS_PER_IP_PER_MINUTE=100000000 \
+    GROWDESK_WIDGET_REQUESTS_PER_WIDGET_PER_MINUTE=100000000 \
+    GROWDESK_WS_MAX_CONNECTIONS_PER_USER=100000 \
+    GROWDESK_WS_MAX_CONNECTIONS_PER_IP=100000 \
+      target/release/growdesk-server >"$WORK/server-$label.log" 2>&1 &
+    SERVER_PID=$!
+    target/release/growdesk-bench floor --database-url "$url" --addr 127.0.0.1:18090 >"$WORK/floor-$label.log" 2>&1 &
+    FLOOR_PID=$!
+    wait_for http://127.0.0.1:18080/api/ready
+    wait_for http://127.0.0.1:18090/floor/constant
+    # An answer from a process that was already on the port would measure the wrong server.
+    for pid in $SERVER_PID $FLOOR_PID; do
+      kill -0 "$pid" 2>/dev/null || { cat "$WORK"/*-"$label".log >&2; exit 1; }
+    done
+
+    echo "== $label: HTTP scenarios"
+    target/release/growdesk-bench load --label "$label" --database-url "$url" \
+      --target http://127.0.0.1:18080 --floor http://127.0.0.1:18090 --server-pid "$SERVER_PID" \
+      --admin-email admin@bench.growdesk.test --password "$PASSWORD" \
+      --seconds "$SECONDS_PER_RUN" --out "$OUT/load-$label.json"
+    if [ "$size" = "$largest" ]; then
+      echo "== $label: WebSockets"
+      target/release/growdesk-bench sockets --label "$label" --target http://127.0.0.1:18080 \
+        --server-pid "$SERVER_PID" --password "$PASSWORD" --connections "$CONNECTIONS" \
+        --out "$OUT/sockets-$label.json"
+    fi
+    stop_processes
+  done
+done
+
+target/release/growdesk-bench report --results "$OUT"
