@@ -45,6 +45,9 @@ pub(crate) struct Args {
     /// Measured seconds per scenario and level, after one second of warm-up.
     #[arg(long, default_value_t = 5.0)]
     seconds: f64,
+    /// Seconds to leave the server alone before reading its idle memory.
+    #[arg(long, default_value_t = 15.0)]
+    settle_seconds: f64,
     /// Only these scenarios (comma-separated names); all by default.
     #[arg(long, value_delimiter = ',')]
     only: Vec<String>,
@@ -60,7 +63,7 @@ pub(crate) struct Results {
     pub(crate) backend: String,
     pub(crate) tickets: i64,
     pub(crate) messages: i64,
-    /// The server's resident memory before the first request, in KiB.
+    /// The server's resident memory before the first request, once settled, in KiB.
     pub(crate) idle_rss_kib: u64,
     /// The most it held while serving the highest concurrency level, in KiB.
     pub(crate) loaded_rss_kib: u64,
@@ -256,6 +259,8 @@ pub(crate) async fn run(args: Args) -> anyhow::Result<()> {
         .timeout(Duration::from_secs(60))
         .build()?;
     let database = Database::connect(&args.database_url, 2).await?;
+    // Idle means settled: the allocator hands freed memory back some seconds after start-up.
+    tokio::time::sleep(Duration::from_secs_f64(args.settle_seconds)).await;
     let idle_rss_kib = resident_kib(args.server_pid)?;
     let context = Arc::new(prepare(&client, &database, &args).await?);
     let (tickets, messages): (i64, i64) = on_pool!(&database, pool => {

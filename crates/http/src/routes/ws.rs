@@ -18,6 +18,9 @@ use crate::state::AppState;
 
 /// Largest frame or message a client may send (OWASP's WebSocket guidance).
 const MAX_FRAME_BYTES: usize = 64 * 1024;
+/// Each socket's read and write buffers. tungstenite's default of 128 KiB each made an idle
+/// connection cost about 140 KiB; chat frames are small, and the buffers grow for a big one.
+const SOCKET_BUFFER_BYTES: usize = 4 * 1024;
 /// The subprotocol a browser names to carry its token: `Sec-WebSocket-Protocol: bearer, <token>`.
 const BEARER_PROTOCOL: &str = "bearer";
 
@@ -140,7 +143,9 @@ pub(crate) fn open(
 ) -> Response {
     let mut upgrade = upgrade
         .max_frame_size(MAX_FRAME_BYTES)
-        .max_message_size(MAX_FRAME_BYTES);
+        .max_message_size(MAX_FRAME_BYTES)
+        .read_buffer_size(SOCKET_BUFFER_BYTES)
+        .write_buffer_size(SOCKET_BUFFER_BYTES);
     if bearer_protocol {
         upgrade.set_selected_protocol(HeaderValue::from_static(BEARER_PROTOCOL));
     }
