@@ -115,6 +115,7 @@ for backend in "${BACKENDS[@]}"; do
       --admin-email admin@bench.growdesk.test --password "$PASSWORD" \
       --seconds "$SECONDS_PER_RUN" --out "$OUT/load-$label.json"
     if [ "$size" = "$largest" ]; then
+      target/release/growdesk-bench plans --database-url "$url" --out "$OUT/plans-$label.md"
       echo "== $label: WebSockets"
       target/release/growdesk-bench sockets --label "$label" --target http://127.0.0.1:18080 \
         --server-pid "$SERVER_PID" --password "$PASSWORD" --connections "$CONNECTIONS" \

@@ -6,6 +6,7 @@ mod database;
 mod floor;
 mod load;
 mod measure;
+mod plans;
 mod report;
 mod seed;
 mod sockets;
@@ -27,6 +28,8 @@ enum Command {
     Floor(floor::Args),
     /// Run the HTTP scenarios at several concurrency levels against a server and the floor.
     Load(load::Args),
+    /// Write the database's plan for the ticket list under each filter.
+    Plans(plans::Args),
     /// Hold idle WebSocket connections and time a message's fan-out to subscribers.
     Sockets(sockets::Args),
     /// Turn result files into the tables and the plot of BENCHMARKS.md.
@@ -41,6 +44,7 @@ async fn main() -> anyhow::Result<()> {
         Command::Seed(args) => seed::run(args).await,
         Command::Floor(args) => floor::run(args).await,
         Command::Load(args) => load::run(args).await,
+        Command::Plans(args) => plans::run(args).await,
         Command::Sockets(args) => sockets::run(args).await,
         Command::Report(args) => report::run(&args),
     }

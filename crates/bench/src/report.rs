@@ -37,15 +37,22 @@ const PLOTTED: [&str; 6] = [
 ];
 
 pub(crate) fn run(args: &Args) -> anyhow::Result<()> {
-    let (mut loads, mut sockets) = (Vec::new(), Vec::new());
+    let (mut loads, mut sockets, mut plans) = (Vec::new(), Vec::new(), Vec::new());
     for entry in std::fs::read_dir(&args.results)
         .with_context(|| format!("reading {}", args.results.display()))?
     {
         let path = entry?.path();
-        if path
-            .extension()
-            .is_some_and(|extension| extension == "json")
-        {
+        let extension = path.extension().and_then(|extension| extension.to_str());
+        if extension == Some("md") {
+            let label = path
+                .file_stem()
+                .and_then(|stem| stem.to_str())
+                .unwrap_or_default();
+            plans.push((
+                label.trim_start_matches("plans-").to_owned(),
+                std::fs::read_to_string(&path)?,
+            ));
+        } else if extension == Some("json") {
             let text = std::fs::read_to_string(&path)?;
             if let Ok(results) = serde_json::from_str::<Results>(&text) {
                 loads.push(results);
@@ -60,8 +67,12 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<()> {
     loads.sort_by(|a, b| (&a.backend, a.tickets).cmp(&(&b.backend, b.tickets)));
     sockets.sort_by(|a, b| a.label.cmp(&b.label));
 
+    plans.sort();
     let mut figures = String::new();
     write_tables(&mut figures, &loads, &sockets)?;
+    for (label, plan) in &plans {
+        writeln!(figures, "\n### Query plans — {label}\n\n{plan}")?;
+    }
     let document = std::fs::read_to_string(&args.document).unwrap_or_default();
     let updated = match (document.find(START), document.find(END)) {
         (Some(start), Some(end)) if start < end => format!(

@@ -24,6 +24,76 @@ macro_rules! push_sort_key {
     };
 }
 
+/// One page of tickets as `list_tickets` asks for it, after `prefix` (the SELECT, or an
+/// EXPLAIN of it), so that the benchmarks' query plans are those of the real query.
+macro_rules! page_query {
+    ($pool:ident, $prefix:expr, $filter:expr, $sort:expr, $descending:expr, $after:expr, $limit:expr) => {{
+        let mut query = QueryBuilder::new($prefix);
+        query.push(" WHERE TRUE");
+        if !$filter.statuses.is_empty() {
+            query.push(" AND t.status IN (");
+            let mut statuses = query.separated(", ");
+            for status in &$filter.statuses {
+                statuses.push_bind(status.as_str());
+            }
+            query.push(")");
+        }
+        if let Some(priority) = $filter.priority {
+            query.push(" AND t.priority = ").push_bind(priority.rank());
+        }
+        if let Some(category) = $filter.category_id {
+            query.push(" AND t.category_id = ").push_bind(category);
+        }
+        match $filter.assignee {
+            Some(AssigneeFilter::Is(assignee)) => {
+                query.push(" AND t.assignee_id = ").push_bind(assignee);
+            }
+            Some(AssigneeFilter::Unassigned) => {
+                query.push(" AND t.assignee_id IS NULL");
+            }
+            None => {}
+        }
+        if let Some(requester) = $filter.requester_id {
+            query.push(" AND t.requester_id = ").push_bind(requester);
+        }
+        if let Some(scope) = $filter.visitor {
+            query.push(" AND (t.visitor_id = ").push_bind(scope.visitor_id);
+            if let Some(identity) = scope.identity_user_id {
+                query.push(" OR t.requester_id = ").push_bind(identity);
+            }
+            query.push(")");
+        }
+        if let Some(tag) = &$filter.tag {
+            query.push(" AND EXISTS (SELECT 1 FROM ticket_tags tt WHERE tt.ticket_id = t.id AND tt.tag = ")
+                .push_bind(tag.clone())
+                .push(")");
+        }
+        if !$filter.terms.is_empty() {
+            let search = pick($pool, postgres::search_query(&$filter.terms), sqlite::search_query(&$filter.terms));
+            query.push(" AND ((").push(pick($pool, postgres::SUBJECT_MATCHES, sqlite::SUBJECT_MATCHES));
+            query.push_bind(search.clone()).push(MATCH_END);
+            query.push(") OR t.id IN (SELECT m.ticket_id FROM messages m WHERE ");
+            query.push(pick($pool, postgres::BODY_MATCHES, sqlite::BODY_MATCHES));
+            query.push_bind(search).push(MATCH_END);
+            if !$filter.search_internal {
+                query.push(" AND m.internal = FALSE");
+            }
+            query.push("))");
+        }
+        let column = $sort.column();
+        let (before, order) = if $descending { ("<", "DESC") } else { (">", "ASC") };
+        if let Some(cursor) = $after {
+            // A row-value comparison, not `a < x OR (a = x AND id < y)`: both databases seek
+            // the (column, id) index to it, where the OR form made SQLite scan from the top.
+            query.push(format!(" AND ({column}, t.id) {before} ("));
+            push_sort_key!(query, cursor.key);
+            query.push(", ").push_bind(cursor.id).push(")");
+        }
+        query.push(format!(" ORDER BY {column} {order}, t.id {order} LIMIT ")).push_bind(i64::from($limit));
+        query
+    }};
+}
+
 /// Selects a ticket with its requester's and assignee's names: one query for a whole page.
 pub(crate) const SELECT_TICKETS: &str = "SELECT t.id, t.number, t.subject, t.status, t.priority, t.category_id, \
      t.requester_id, r.name AS requester_name, r.email AS requester_email, \
@@ -345,68 +415,7 @@ impl Store {
         limit: u32,
     ) -> Result<Vec<Ticket>, StoreError> {
         let rows: Vec<TicketRow> = on_backend!(self, pool => {
-            let mut query = QueryBuilder::new(SELECT_TICKETS);
-            query.push(" WHERE TRUE");
-            if !filter.statuses.is_empty() {
-                query.push(" AND t.status IN (");
-                let mut statuses = query.separated(", ");
-                for status in &filter.statuses {
-                    statuses.push_bind(status.as_str());
-                }
-                query.push(")");
-            }
-            if let Some(priority) = filter.priority {
-                query.push(" AND t.priority = ").push_bind(priority.rank());
-            }
-            if let Some(category) = filter.category_id {
-                query.push(" AND t.category_id = ").push_bind(category);
-            }
-            match filter.assignee {
-                Some(AssigneeFilter::Is(assignee)) => {
-                    query.push(" AND t.assignee_id = ").push_bind(assignee);
-                }
-                Some(AssigneeFilter::Unassigned) => {
-                    query.push(" AND t.assignee_id IS NULL");
-                }
-                None => {}
-            }
-            if let Some(requester) = filter.requester_id {
-                query.push(" AND t.requester_id = ").push_bind(requester);
-            }
-            if let Some(scope) = filter.visitor {
-                query.push(" AND (t.visitor_id = ").push_bind(scope.visitor_id);
-                if let Some(identity) = scope.identity_user_id {
-                    query.push(" OR t.requester_id = ").push_bind(identity);
-                }
-                query.push(")");
-            }
-            if let Some(tag) = &filter.tag {
-                query.push(" AND EXISTS (SELECT 1 FROM ticket_tags tt WHERE tt.ticket_id = t.id AND tt.tag = ")
-                    .push_bind(tag.clone())
-                    .push(")");
-            }
-            if !filter.terms.is_empty() {
-                let search = pick(pool, postgres::search_query(&filter.terms), sqlite::search_query(&filter.terms));
-                query.push(" AND ((").push(pick(pool, postgres::SUBJECT_MATCHES, sqlite::SUBJECT_MATCHES));
-                query.push_bind(search.clone()).push(MATCH_END);
-                query.push(") OR t.id IN (SELECT m.ticket_id FROM messages m WHERE ");
-                query.push(pick(pool, postgres::BODY_MATCHES, sqlite::BODY_MATCHES));
-                query.push_bind(search).push(MATCH_END);
-                if !filter.search_internal {
-                    query.push(" AND m.internal = FALSE");
-                }
-                query.push("))");
-            }
-            let column = sort.column();
-            let (before, order) = if descending { ("<", "DESC") } else { (">", "ASC") };
-            if let Some(cursor) = after {
-                query.push(format!(" AND ({column} {before} "));
-                push_sort_key!(query, cursor.key);
-                query.push(format!(" OR ({column} = "));
-                push_sort_key!(query, cursor.key);
-                query.push(format!(" AND t.id {before} ")).push_bind(cursor.id).push("))");
-            }
-            query.push(format!(" ORDER BY {column} {order}, t.id {order} LIMIT ")).push_bind(i64::from(limit));
+            let mut query = page_query!(pool, SELECT_TICKETS, filter, sort, descending, after, limit);
             query.build_query_as().fetch_all(pool).await
         })?;
         let ids: Vec<Uuid> = rows.iter().map(|row| row.id).collect();
@@ -417,6 +426,33 @@ impl Store {
                 row.into_ticket(ticket_tags)
             })
             .collect()
+    }
+
+    /// The database's plan for `list_tickets` with the same arguments, one line per step:
+    /// which index serves each filter (`growdesk-bench plans` prints them).
+    ///
+    /// # Errors
+    /// The database failed.
+    pub async fn explain_list_tickets(
+        &self,
+        filter: &TicketFilter,
+        sort: TicketSort,
+        descending: bool,
+        after: Option<TicketCursor>,
+        limit: u32,
+    ) -> Result<Vec<String>, StoreError> {
+        let lines: Vec<String> = on_backend!(self, pool => {
+            let prefix = format!("{}{SELECT_TICKETS}", pick(pool, "EXPLAIN ", "EXPLAIN QUERY PLAN "));
+            let mut query = page_query!(pool, prefix, filter, sort, descending, after, limit);
+            // PostgreSQL answers one text column; SQLite (id, parent, notused, detail).
+            let detail = pick(pool, 0, 3);
+            query
+                .build()
+                .fetch_all(pool)
+                .await
+                .and_then(|rows| rows.iter().map(|row| sqlx::Row::try_get::<String, _>(row, detail)).collect())
+        })?;
+        Ok(lines)
     }
 
     async fn tags_of(&self, ids: &[Uuid]) -> Result<HashMap<Uuid, Vec<String>>, StoreError> {
