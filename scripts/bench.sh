@@ -45,7 +45,6 @@ ulimit -n "$(ulimit -Hn)"
 
 cargo build --release --locked -p growdesk-server -p growdesk-bench
 mkdir -p "$OUT"
-rm -f "$OUT"/*.json
 largest=0
 for size in "${SIZES[@]}"; do
   if [ "$size" -gt "$largest" ]; then largest=$size; fi
@@ -76,6 +75,8 @@ for backend in "${BACKENDS[@]}"; do
   fi
   for size in "${SIZES[@]}"; do
     label="$backend-$(label_of "$size")"
+    # Results of other runs stay, so one backend or size can be measured again on its own.
+    rm -f "$OUT/load-$label.json" "$OUT/sockets-$label.json" "$OUT/plans-$label.md"
     if [ "$backend" = sqlite ]; then
       url="sqlite://$WORK/$label.db"
     else

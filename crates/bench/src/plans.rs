@@ -21,9 +21,15 @@ pub(crate) struct Args {
 
 pub(crate) async fn run(args: Args) -> anyhow::Result<()> {
     let store = Store::connect(&args.database_url, PoolSettings::default())?;
-    let newest = TicketFilter::default();
+    // The oldest tickets by number are seeded ones; the load adds tickets without category.
     let sample = store
-        .list_tickets(&newest, TicketSort::CreatedAt, true, None, 100)
+        .list_tickets(
+            &TicketFilter::default(),
+            TicketSort::Number,
+            false,
+            None,
+            100,
+        )
         .await?;
     let with_everything = sample
         .iter()

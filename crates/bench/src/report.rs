@@ -9,6 +9,7 @@ use anyhow::Context as _;
 use plotters::prelude::*;
 
 use crate::load::{Results, Run, Scenario, by_scenario};
+use crate::measure::Figures;
 use crate::sockets::SocketResults;
 
 #[derive(Debug, clap::Args)]
@@ -102,6 +103,15 @@ fn floor_rps(results: &Results, floor: &str, concurrency: usize) -> Option<f64> 
         .map(|run| run.figures.rps)
 }
 
+/// A latency, or "failed" for a run in which no request succeeded.
+fn millis(figures: &Figures, value: f64) -> String {
+    if figures.requests == 0 {
+        "failed".to_owned()
+    } else {
+        format!("{value:.2}")
+    }
+}
+
 fn at(runs: &[Run], concurrency: usize) -> Option<&Run> {
     runs.iter().find(|run| run.concurrency == concurrency)
 }
@@ -140,12 +150,12 @@ fn write_tables(
                 };
                 writeln!(
                     out,
-                    "| {name} | {} | {:.0} | {:.2} | {:.2} | {:.2} | {} | {ratio} | {} |",
+                    "| {name} | {} | {:.0} | {} | {} | {} | {} | {ratio} | {} |",
                     run.concurrency,
                     run.figures.rps,
-                    run.figures.p50_ms,
-                    run.figures.p90_ms,
-                    run.figures.p99_ms,
+                    millis(&run.figures, run.figures.p50_ms),
+                    millis(&run.figures, run.figures.p90_ms),
+                    millis(&run.figures, run.figures.p99_ms),
                     if name.starts_with("floor_") {
                         ""
                     } else {
@@ -173,8 +183,11 @@ fn write_tables(
         if let [small, .., large] = sizes.as_slice() {
             writeln!(
                 out,
-                "\n### Cost growth on {backend}: {} → {} tickets, 32 clients\n\n| scenario | p50 ms | p50 ms | p99 ms | p99 ms | p99 × |\n|---|---:|---:|---:|---:|---:|",
-                small.tickets, large.tickets
+                "\n### Cost growth on {backend}: {small} → {large} tickets, 32 clients\n\n\
+                 | scenario | p50 ms at {small} | p50 ms at {large} | p99 ms at {small} | p99 ms at {large} | p99 × |\n\
+                 |---|---:|---:|---:|---:|---:|",
+                small = small.tickets,
+                large = large.tickets
             )?;
             let large_runs = by_scenario(&large.runs);
             for (order, (name, runs)) in by_scenario(&small.runs) {
@@ -184,14 +197,18 @@ fn write_tables(
                 ) else {
                     continue;
                 };
+                let growth = if before.figures.requests == 0 || after.figures.requests == 0 {
+                    "—".to_owned()
+                } else {
+                    format!("{:.2}", after.figures.p99_ms / before.figures.p99_ms)
+                };
                 writeln!(
                     out,
-                    "| {name} | {:.2} | {:.2} | {:.2} | {:.2} | {:.2} |",
-                    before.figures.p50_ms,
-                    after.figures.p50_ms,
-                    before.figures.p99_ms,
-                    after.figures.p99_ms,
-                    after.figures.p99_ms / before.figures.p99_ms
+                    "| {name} | {} | {} | {} | {} | {growth} |",
+                    millis(&before.figures, before.figures.p50_ms),
+                    millis(&after.figures, after.figures.p50_ms),
+                    millis(&before.figures, before.figures.p99_ms),
+                    millis(&after.figures, after.figures.p99_ms),
                 )?;
             }
         }
