@@ -343,23 +343,32 @@ pub(crate) async fn run(args: Args) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// An access token for `email`, signed in through the API like any client.
+pub(crate) async fn sign_in(
+    client: &Client,
+    target: &str,
+    email: &str,
+    password: &str,
+) -> anyhow::Result<String> {
+    let reply: Value = client
+        .post(format!("{target}/api/auth/login"))
+        .json(&json!({"email": email, "password": password}))
+        .send()
+        .await?
+        .error_for_status()?
+        .json()
+        .await?;
+    reply["access_token"]
+        .as_str()
+        .map(str::to_owned)
+        .context("no access token in the sign-in answer")
+}
+
 /// Signs in, registers a widget, samples ids, and walks to page 1,000 of 25 (position 25,000,
 /// or the last page of a smaller desk) to get its cursor.
 async fn prepare(client: &Client, database: &Database, args: &Args) -> anyhow::Result<Context> {
-    let sign_in = |email: String| {
-        let request = client
-            .post(format!("{}/api/auth/login", args.target))
-            .json(&json!({"email": email, "password": args.password}));
-        async move {
-            let reply: Value = request.send().await?.error_for_status()?.json().await?;
-            reply["access_token"]
-                .as_str()
-                .map(str::to_owned)
-                .context("no access token in the sign-in answer")
-        }
-    };
-    let agent_token = sign_in(agent_email(0)).await?;
-    let admin_token = sign_in(args.admin_email.clone()).await?;
+    let agent_token = sign_in(client, &args.target, &agent_email(0), &args.password).await?;
+    let admin_token = sign_in(client, &args.target, &args.admin_email, &args.password).await?;
     let widget: Value = client
         .post(format!("{}/api/widgets", args.target))
         .bearer_auth(&admin_token)

@@ -12,6 +12,7 @@ use serde_json::{Value, json};
 use tokio::sync::mpsc;
 use tokio_tungstenite::tungstenite::Message;
 
+use crate::load::sign_in;
 use crate::measure::{Figures, Latencies, resident_kib};
 use crate::seed::agent_email;
 
@@ -55,21 +56,6 @@ pub(crate) struct SocketResults {
 type Socket =
     tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
-async fn sign_in(client: &Client, args: &Args, agent: usize) -> anyhow::Result<String> {
-    let reply: Value = client
-        .post(format!("{}/api/auth/login", args.target))
-        .json(&json!({"email": agent_email(agent), "password": args.password}))
-        .send()
-        .await?
-        .error_for_status()?
-        .json()
-        .await?;
-    reply["access_token"]
-        .as_str()
-        .map(str::to_owned)
-        .context("no access token")
-}
-
 /// Opens `count` sockets, 200 at a time, each past its `ready` frame.
 async fn open(url: &str, count: usize) -> anyhow::Result<Vec<Socket>> {
     let mut sockets = Vec::with_capacity(count);
@@ -96,8 +82,8 @@ async fn open(url: &str, count: usize) -> anyhow::Result<Vec<Socket>> {
 
 pub(crate) async fn run(args: Args) -> anyhow::Result<()> {
     let client = Client::new();
-    let listener_token = sign_in(&client, &args, 0).await?;
-    let poster_token = sign_in(&client, &args, 1).await?;
+    let listener_token = sign_in(&client, &args.target, &agent_email(0), &args.password).await?;
+    let poster_token = sign_in(&client, &args.target, &agent_email(1), &args.password).await?;
     let url = format!(
         "{}/api/ws?access_token={listener_token}",
         args.target.replace("http://", "ws://")
