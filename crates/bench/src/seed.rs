@@ -42,6 +42,11 @@ pub(crate) fn agent_email(index: usize) -> String {
     format!("agent{index}@bench.growdesk.test")
 }
 
+/// The order number quoted in ticket `number`'s first message: one ticket's own search term.
+pub(crate) fn order_reference(number: i64) -> String {
+    format!("GD{:08}", number.wrapping_mul(7_919) % 100_000_000)
+}
+
 fn customer_email(index: usize) -> String {
     format!("customer{index}@bench.growdesk.test")
 }
@@ -239,7 +244,12 @@ pub(crate) async fn run(args: Args) -> anyhow::Result<()> {
                         .unwrap_or_else(|| *pick(&mut rng, &agents));
                     (agent, exchange.response.clone())
                 } else if turn == 0 {
-                    (ticket.requester_id, exchange.request.clone())
+                    // Customers quote their order, so most tickets hold a word of their own.
+                    let reference = order_reference(ticket.number);
+                    (
+                        ticket.requester_id,
+                        format!("{}\n\nOrder {reference}", exchange.request),
+                    )
                 } else {
                     (ticket.requester_id, pick(&mut rng, &corpus).request.clone())
                 };

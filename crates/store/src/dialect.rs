@@ -28,3 +28,21 @@ pub(crate) fn pick<P: Dialect, T>(_pool: &P, postgres: T, sqlite: T) -> T {
 
 /// Closes a dialect's search expression (`SUBJECT_MATCHES` and the like) after its bound query.
 pub(crate) const MATCH_END: &str = "))";
+
+/// SQL around one bound value: `before`, the value, `after`.
+pub(crate) struct Around {
+    pub(crate) before: &'static str,
+    pub(crate) after: &'static str,
+}
+
+/// A dialect's ways of finding tickets by a bound search query (see `tickets::SearchPlan`).
+pub(crate) struct TicketSearch {
+    /// Selects the ids of tickets whose subject matches, through the full-text index.
+    pub(crate) subject_hits: Around,
+    /// Selects `m.ticket_id` of messages whose body matches, through the full-text index.
+    pub(crate) body_hits: Around,
+    /// Whether the subject of ticket `t` matches, tested on that row.
+    pub(crate) subject_matches_row: Around,
+    /// Selects the messages `m` of ticket `t` whose body matches, tested message by message.
+    pub(crate) body_matches_row: Around,
+}

@@ -41,10 +41,12 @@ impl From<sqlx::Error> for StoreError {
             }
             // PostgreSQL refusing or losing the connection: class 08 (connection exception),
             // 28 (authorization), 53 (out of resources, too many connections), 57P (shutting
-            // down or cancelled by the administrator), 3D000 (the database is gone).
+            // down or cancelled by the administrator), 3D000 (the database is gone); or giving
+            // up on a statement: 57014 (past the statement deadline), 40001 and 40P01
+            // (serialization failure, deadlock), which a retry may pass.
             sqlx::Error::Database(db)
                 if db.code().is_some_and(|code| {
-                    ["08", "28", "53", "57P", "3D000"]
+                    ["08", "28", "53", "57P", "3D000", "57014", "40001", "40P01"]
                         .iter()
                         .any(|class| code.starts_with(class))
                 }) =>

@@ -180,6 +180,8 @@ pub struct Store {
     changed: Arc<Notify>,
     /// How long one operation may take before it is abandoned as `Unavailable`.
     timeout: Duration,
+    /// Past this many matches, a ticket search walks the sort order.
+    search_collect_limit: i64,
 }
 
 impl Store {
@@ -192,7 +194,14 @@ impl Store {
         let kind = BackendKind::of_url(url).ok_or(ConnectError::UnsupportedScheme)?;
         let backend = match kind {
             BackendKind::Postgres => {
-                let options = PgConnectOptions::from_str(url).map_err(ConnectError::InvalidUrl)?;
+                // The server ends a statement at the store's deadline too: one abandoned at the
+                // deadline would otherwise run on and slow every query after it.
+                let options = PgConnectOptions::from_str(url)
+                    .map_err(ConnectError::InvalidUrl)?
+                    .options([(
+                        "statement_timeout",
+                        format!("{}ms", pool.timeout.as_millis()),
+                    )]);
                 Backend::Postgres(
                     PgPoolOptions::new()
                         .max_connections(pool.max_connections)
@@ -222,7 +231,16 @@ impl Store {
             backend,
             changed: Arc::new(Notify::new()),
             timeout: pool.timeout,
+            search_collect_limit: tickets::SEARCH_COLLECT_LIMIT,
         })
+    }
+
+    /// Sets how many matches a ticket search collects before it walks the sort order instead
+    /// (see `list_tickets`); for tests and tuning.
+    #[must_use]
+    pub fn with_search_collect_limit(mut self, matches: i64) -> Self {
+        self.search_collect_limit = matches;
+        self
     }
 
     /// Applies this backend's pending migrations.
@@ -231,7 +249,18 @@ impl Store {
     /// The database is unreachable or a migration fails.
     pub async fn migrate(&self) -> Result<(), StoreError> {
         match &self.backend {
-            Backend::Postgres(pool) => sqlx::migrate!("./migrations/postgres").run(pool).await?,
+            Backend::Postgres(pool) => {
+                // Migrations may rewrite large tables: no statement deadline for them, on a
+                // connection that is closed afterwards rather than returned to the pool.
+                let mut connection = pool.acquire().await?;
+                connection.close_on_drop();
+                sqlx::query("SET statement_timeout = 0")
+                    .execute(&mut *connection)
+                    .await?;
+                sqlx::migrate!("./migrations/postgres")
+                    .run(&mut *connection)
+                    .await?;
+            }
             Backend::Sqlite(pool) => sqlx::migrate!("./migrations/sqlite").run(pool).await?,
         }
         Ok(())

@@ -7,7 +7,7 @@ use growdesk_domain::{Assignee, Priority, Requester, Ticket, TicketSource, Ticke
 use sqlx::QueryBuilder;
 use uuid::Uuid;
 
-use crate::dialect::{MATCH_END, pick};
+use crate::dialect::pick;
 use crate::events::{NewEvent, insert_events};
 use crate::idempotency::{IdempotencyClaim, claim_or_return};
 use crate::messages::NewMessage;
@@ -24,10 +24,20 @@ macro_rules! push_sort_key {
     };
 }
 
+/// Pushes SQL around a bound value (a `dialect::Around`).
+macro_rules! push_around {
+    ($query:ident, $around:expr, $value:expr) => {
+        $query
+            .push($around.before)
+            .push_bind($value)
+            .push($around.after)
+    };
+}
+
 /// One page of tickets as `list_tickets` asks for it, after `prefix` (the SELECT, or an
 /// EXPLAIN of it), so that the benchmarks' query plans are those of the real query.
 macro_rules! page_query {
-    ($pool:ident, $prefix:expr, $filter:expr, $sort:expr, $descending:expr, $after:expr, $limit:expr) => {{
+    ($pool:ident, $prefix:expr, $filter:expr, $plan:expr, $sort:expr, $descending:expr, $after:expr, $limit:expr) => {{
         let mut query = QueryBuilder::new($prefix);
         query.push(" WHERE TRUE");
         if !$filter.statuses.is_empty() {
@@ -69,16 +79,25 @@ macro_rules! page_query {
                 .push(")");
         }
         if !$filter.terms.is_empty() {
-            let search = pick($pool, postgres::search_query(&$filter.terms), sqlite::search_query(&$filter.terms));
-            query.push(" AND ((").push(pick($pool, postgres::SUBJECT_MATCHES, sqlite::SUBJECT_MATCHES));
-            query.push_bind(search.clone()).push(MATCH_END);
-            query.push(") OR t.id IN (SELECT m.ticket_id FROM messages m WHERE ");
-            query.push(pick($pool, postgres::BODY_MATCHES, sqlite::BODY_MATCHES));
-            query.push_bind(search).push(MATCH_END);
-            if !$filter.search_internal {
-                query.push(" AND m.internal = FALSE");
+            let terms = pick($pool, postgres::search_query(&$filter.terms), sqlite::search_query(&$filter.terms));
+            let search = pick($pool, &postgres::TICKET_SEARCH, &sqlite::TICKET_SEARCH);
+            let public_only = if $filter.search_internal { "" } else { " AND m.internal = FALSE" };
+            match $plan {
+                SearchPlan::Collect => {
+                    query.push(" AND t.id IN (");
+                    push_around!(query, search.subject_hits, terms.clone());
+                    query.push(" UNION ");
+                    push_around!(query, search.body_hits, terms);
+                    query.push(public_only).push(")");
+                }
+                SearchPlan::Walk => {
+                    query.push(" AND (");
+                    push_around!(query, search.subject_matches_row, terms.clone());
+                    query.push(" OR EXISTS (");
+                    push_around!(query, search.body_matches_row, terms);
+                    query.push(public_only).push("))");
+                }
             }
-            query.push("))");
         }
         let column = $sort.column();
         let (before, order) = if $descending { ("<", "DESC") } else { (">", "ASC") };
@@ -92,6 +111,20 @@ macro_rules! page_query {
         query.push(format!(" ORDER BY {column} {order}, t.id {order} LIMIT ")).push_bind(i64::from($limit));
         query
     }};
+}
+
+/// Past this many matching subjects and messages, a search walks the sort order instead of
+/// collecting its matches: a page of tickets then lies within a few hundred rows of the walk,
+/// where collecting would read and sort every match.
+pub(crate) const SEARCH_COLLECT_LIMIT: i64 = 30_000;
+
+/// How a search finds its tickets (see `Store::search_plan`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum SearchPlan {
+    /// Few matches: list them through the full-text indexes, then filter and sort them.
+    Collect,
+    /// Many matches: walk the sort order's index and test each ticket until the page is full.
+    Walk,
 }
 
 /// Selects a ticket with its requester's and assignee's names: one query for a whole page.
@@ -414,8 +447,9 @@ impl Store {
         after: Option<TicketCursor>,
         limit: u32,
     ) -> Result<Vec<Ticket>, StoreError> {
+        let plan = self.search_plan(filter).await?;
         let rows: Vec<TicketRow> = on_backend!(self, pool => {
-            let mut query = page_query!(pool, SELECT_TICKETS, filter, sort, descending, after, limit);
+            let mut query = page_query!(pool, SELECT_TICKETS, filter, plan, sort, descending, after, limit);
             query.build_query_as().fetch_all(pool).await
         })?;
         let ids: Vec<Uuid> = rows.iter().map(|row| row.id).collect();
@@ -441,9 +475,10 @@ impl Store {
         after: Option<TicketCursor>,
         limit: u32,
     ) -> Result<Vec<String>, StoreError> {
+        let plan = self.search_plan(filter).await?;
         let lines: Vec<String> = on_backend!(self, pool => {
             let prefix = format!("{}{SELECT_TICKETS}", pick(pool, "EXPLAIN ", "EXPLAIN QUERY PLAN "));
-            let mut query = page_query!(pool, prefix, filter, sort, descending, after, limit);
+            let mut query = page_query!(pool, prefix, filter, plan, sort, descending, after, limit);
             // PostgreSQL answers one text column; SQLite (id, parent, notused, detail).
             let detail = pick(pool, 0, 3);
             query
@@ -453,6 +488,30 @@ impl Store {
                 .and_then(|rows| rows.iter().map(|row| sqlx::Row::try_get::<String, _>(row, detail)).collect())
         })?;
         Ok(lines)
+    }
+
+    /// How to find the tickets a search matches: by collecting every match when there are
+    /// few, by walking the sort order when there are so many that a page is near. One bounded
+    /// count through the full-text indexes decides.
+    async fn search_plan(&self, filter: &TicketFilter) -> Result<SearchPlan, StoreError> {
+        if filter.terms.is_empty() {
+            return Ok(SearchPlan::Collect);
+        }
+        let hits: i64 = on_backend!(self, pool => {
+            let terms = pick(pool, postgres::search_query(&filter.terms), sqlite::search_query(&filter.terms));
+            let search = pick(pool, &postgres::TICKET_SEARCH, &sqlite::TICKET_SEARCH);
+            let mut query = QueryBuilder::new("SELECT COUNT(*) FROM (");
+            push_around!(query, search.subject_hits, terms.clone());
+            query.push(" UNION ALL ");
+            push_around!(query, search.body_hits, terms);
+            query.push(" LIMIT ").push_bind(self.search_collect_limit + 1).push(") hits");
+            query.build_query_scalar().fetch_one(pool).await
+        })?;
+        Ok(if hits > self.search_collect_limit {
+            SearchPlan::Walk
+        } else {
+            SearchPlan::Collect
+        })
     }
 
     async fn tags_of(&self, ids: &[Uuid]) -> Result<HashMap<Uuid, Vec<String>>, StoreError> {
@@ -497,7 +556,9 @@ impl Store {
         })
     }
 
-    /// The dashboard's counts, for staff member `viewer`, with days counted from `since`.
+    /// The dashboard's counts, for staff member `viewer`, with days and medians counted from
+    /// `since` (a UTC midnight). The counts come from the counter tables the ticket triggers
+    /// keep (migration 0010), so they cost the same at any number of tickets.
     ///
     /// # Errors
     /// The database failed.
@@ -506,61 +567,67 @@ impl Store {
         viewer: Uuid,
         since: Stamp,
     ) -> Result<TicketStats, StoreError> {
-        let by_status: Vec<(String, i64)> = on_backend!(self, pool => sqlx::query_as(
-                "SELECT status, COUNT(*) FROM tickets GROUP BY status")
+        let counts: Vec<(String, i16, Uuid, i64)> = on_backend!(self, pool => sqlx::query_as(
+                "SELECT status, priority, assignee_key, tickets FROM ticket_counts WHERE tickets <> 0")
             .fetch_all(pool)
             .await)?;
-        let by_priority: Vec<(i16, i64)> = on_backend!(self, pool => sqlx::query_as(
-                "SELECT priority, COUNT(*) FROM tickets GROUP BY priority")
+        let first_day = since.into_inner().date().to_string();
+        let created_per_day: Vec<(String, i64)> = on_backend!(self, pool => sqlx::query_as(
+                "SELECT day, tickets FROM ticket_days WHERE day >= $1 AND tickets <> 0 ORDER BY day")
+            .bind(&first_day)
             .fetch_all(pool)
             .await)?;
-        let (unassigned, assigned_to_viewer): (i64, i64) = on_backend!(self, pool => sqlx::query_as(
-                "SELECT COUNT(*) FILTER (WHERE assignee_id IS NULL), COUNT(*) FILTER (WHERE assignee_id = $1) \
-                 FROM tickets WHERE status NOT IN ('resolved', 'closed')")
-            .bind(viewer)
-            .fetch_one(pool)
-            .await)?;
-        let created_per_day: Vec<(String, i64)> = on_backend!(self, pool => {
-            let day = pick(pool, postgres::day_of("created_at"), sqlite::day_of("created_at"));
-            let sql = format!("SELECT {day} AS day, COUNT(*) FROM tickets WHERE created_at >= $1 GROUP BY day ORDER BY day");
-            sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(since).fetch_all(pool).await
-        })?;
+        let mut by_status: HashMap<TicketStatus, i64> = HashMap::new();
+        let mut by_priority: HashMap<Priority, i64> = HashMap::new();
         let mut stats = TicketStats {
-            unassigned,
-            assigned_to_viewer,
             created_per_day,
-            median_first_response_seconds: self.median_seconds("first_response_at").await?,
-            median_resolution_seconds: self.median_seconds("resolved_at").await?,
+            median_first_response_seconds: self.median_seconds("first_response_at", since).await?,
+            median_resolution_seconds: self.median_seconds("resolved_at", since).await?,
             ..TicketStats::default()
         };
-        for (status, count) in by_status {
-            let status = status
+        for (status, rank, assignee, tickets) in counts {
+            let status: TicketStatus = status
                 .parse()
                 .map_err(|_| StoreError::Corrupt(format!("ticket status {status:?}")))?;
-            stats.by_status.push((status, count));
-        }
-        for (rank, count) in by_priority {
             let priority = Priority::from_rank(rank)
                 .ok_or_else(|| StoreError::Corrupt(format!("priority {rank}")))?;
-            stats.by_priority.push((priority, count));
+            *by_status.entry(status).or_default() += tickets;
+            *by_priority.entry(priority).or_default() += tickets;
+            if !matches!(status, TicketStatus::Resolved | TicketStatus::Closed) {
+                if assignee.is_nil() {
+                    stats.unassigned += tickets;
+                } else if assignee == viewer {
+                    stats.assigned_to_viewer += tickets;
+                }
+            }
         }
+        stats.by_status = by_status.into_iter().collect();
+        stats.by_priority = by_priority.into_iter().collect();
         Ok(stats)
     }
 
-    /// The median of `column - created_at` over tickets where `column` is set: the middle row,
-    /// or the mean of the two middle rows, found by offset in the sorted durations.
-    async fn median_seconds(&self, column: &'static str) -> Result<Option<f64>, StoreError> {
+    /// The median of `column - created_at` over tickets opened since `since` where `column`
+    /// is set: the middle row, or the mean of the two middle rows, found by offset in the
+    /// sorted durations. The window keeps it to a month of tickets, read through the
+    /// (created_at, first_response_at, resolved_at) index.
+    async fn median_seconds(
+        &self,
+        column: &'static str,
+        since: Stamp,
+    ) -> Result<Option<f64>, StoreError> {
         on_backend!(self, pool => {
-            let count_sql = format!("SELECT COUNT(*) FROM tickets WHERE {column} IS NOT NULL");
-            let count: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(count_sql)).fetch_one(pool).await?;
+            let count_sql = format!("SELECT COUNT(*) FROM tickets WHERE created_at >= $1 AND {column} IS NOT NULL");
+            let count: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(count_sql)).bind(since).fetch_one(pool).await?;
             if count == 0 {
                 return Ok(None);
             }
             let seconds = pick(pool, postgres::seconds_between("created_at", column), sqlite::seconds_between("created_at", column));
             let sql = format!(
-                "SELECT {seconds} AS seconds FROM tickets WHERE {column} IS NOT NULL ORDER BY seconds LIMIT $1 OFFSET $2"
+                "SELECT {seconds} AS seconds FROM tickets WHERE created_at >= $1 AND {column} IS NOT NULL \
+                 ORDER BY seconds LIMIT $2 OFFSET $3"
             );
             let middle: Vec<f64> = sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
+                .bind(since)
                 .bind(2 - count % 2)
                 .bind((count - 1) / 2)
                 .fetch_all(pool)

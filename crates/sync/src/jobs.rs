@@ -8,6 +8,8 @@
 //! - `purge_expired`: spent and expired refresh tokens, old sessions and idempotency keys go.
 //! - `clean_temp`: files in the data directory's `tmp/` older than a day go.
 //! - `deliver_webhooks`: due webhook deliveries are sent (see `crate::webhooks`).
+//! - `merge_search_indexes`: SQLite's full-text indexes are merged, a bounded step at a time,
+//!   so a search probes one segment instead of many (PostgreSQL's are autovacuum's work).
 //! - `import:<name>`: the scheduled imports of the configuration.
 
 use std::path::PathBuf;
@@ -136,21 +138,26 @@ pub(crate) fn targets(text: &str) -> Result<[Duration; 4], String> {
 
 /// The maintenance jobs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// Bounds one run's index merging (a step is a few milliseconds); the next run goes on.
+const SEARCH_MERGE_STEPS_PER_RUN: u64 = 2_000;
+
 pub(crate) enum Job {
     AutoClose,
     SlaBreaches,
     PurgeExpired,
     CleanTemp,
     DeliverWebhooks,
+    MergeSearchIndexes,
 }
 
 impl Job {
-    pub(crate) const ALL: [Job; 5] = [
+    pub(crate) const ALL: [Job; 6] = [
         Job::AutoClose,
         Job::SlaBreaches,
         Job::PurgeExpired,
         Job::CleanTemp,
         Job::DeliverWebhooks,
+        Job::MergeSearchIndexes,
     ];
 
     pub(crate) fn name(self) -> &'static str {
@@ -160,6 +167,7 @@ impl Job {
             Job::PurgeExpired => "purge_expired",
             Job::CleanTemp => "clean_temp",
             Job::DeliverWebhooks => "deliver_webhooks",
+            Job::MergeSearchIndexes => "merge_search_indexes",
         }
     }
 
@@ -167,7 +175,9 @@ impl Job {
     fn every(self) -> Duration {
         match self {
             Job::AutoClose | Job::SlaBreaches => Duration::from_secs(5 * 60),
-            Job::PurgeExpired | Job::CleanTemp => Duration::from_secs(60 * 60),
+            Job::PurgeExpired | Job::CleanTemp | Job::MergeSearchIndexes => {
+                Duration::from_secs(60 * 60)
+            }
             // Every pass: deliveries wait for nothing but the tick.
             Job::DeliverWebhooks => Duration::ZERO,
         }
@@ -194,6 +204,9 @@ impl Job {
                 crate::webhooks::deliver_due(store, settings.allow_private_webhook_targets, now)
                     .await
             }
+            Job::MergeSearchIndexes => Ok(json!({
+                "steps": store.merge_search_indexes(SEARCH_MERGE_STEPS_PER_RUN).await?
+            })),
         }
     }
 }

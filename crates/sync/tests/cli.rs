@@ -1539,7 +1539,13 @@ mod scheduler {
             second.wait_with_output().unwrap(),
         ];
         let printed: String = outputs.iter().map(succeeded).collect();
-        for job in ["auto_close", "sla_breaches", "purge_expired", "clean_temp"] {
+        for job in [
+            "auto_close",
+            "sla_breaches",
+            "purge_expired",
+            "clean_temp",
+            "merge_search_indexes",
+        ] {
             let runs = store.job_runs(job).await.unwrap();
             assert_eq!(runs.len(), 3, "{job} ran once per due pass: {runs:?}");
             assert_eq!(printed.matches(&format!("{job}:")).count(), 1, "{printed}");

@@ -1,24 +1,39 @@
 //! Statements in PostgreSQL's dialect, where it differs from SQLite's.
 
+use crate::dialect::{Around, TicketSearch};
+
 /// The next ticket number, from a sequence: no lock is held across ticket creation.
 pub(crate) const NEXT_TICKET_NUMBER: &str = "nextval('ticket_number_seq')";
 
-/// Tickets whose subject matches the search bound as `$N` (a `to_tsquery` string).
-pub(crate) const SUBJECT_MATCHES: &str = "to_tsvector('simple', growdesk_unaccent(t.subject)) @@ to_tsquery('simple', growdesk_unaccent(";
-/// Messages whose body matches the search.
-pub(crate) const BODY_MATCHES: &str =
-    "to_tsvector('simple', growdesk_unaccent(m.body)) @@ to_tsquery('simple', growdesk_unaccent(";
+/// Ticket search with a `to_tsquery` string; the expressions are those of the GIN indexes.
+pub(crate) const TICKET_SEARCH: TicketSearch = TicketSearch {
+    subject_hits: Around {
+        before: "SELECT s.id FROM tickets s WHERE to_tsvector('simple', growdesk_unaccent(s.subject)) \
+                 @@ to_tsquery('simple', growdesk_unaccent(",
+        after: "))",
+    },
+    body_hits: Around {
+        before: "SELECT m.ticket_id FROM messages m WHERE to_tsvector('simple', growdesk_unaccent(m.body)) \
+                 @@ to_tsquery('simple', growdesk_unaccent(",
+        after: "))",
+    },
+    subject_matches_row: Around {
+        before: "to_tsvector('simple', growdesk_unaccent(t.subject)) @@ to_tsquery('simple', growdesk_unaccent(",
+        after: "))",
+    },
+    body_matches_row: Around {
+        before: "SELECT 1 FROM messages m WHERE m.ticket_id = t.id \
+                 AND to_tsvector('simple', growdesk_unaccent(m.body)) @@ to_tsquery('simple', growdesk_unaccent(",
+        after: "))",
+    },
+};
+
 /// FAQs whose question or answer matches the search.
 pub(crate) const FAQ_MATCHES: &str = "to_tsvector('simple', growdesk_unaccent(f.question || ' ' || f.answer)) @@ to_tsquery('simple', growdesk_unaccent(";
 
 /// Seconds between two timestamp columns.
 pub(crate) fn seconds_between(from: &str, to: &str) -> String {
     format!("EXTRACT(EPOCH FROM ({to} - {from}))::float8")
-}
-
-/// The UTC calendar day of a timestamp column, as `YYYY-MM-DD` text.
-pub(crate) fn day_of(column: &str) -> String {
-    format!("to_char({column} AT TIME ZONE 'UTC', 'YYYY-MM-DD')")
 }
 
 /// Search terms as a `to_tsquery` string: every term must match.

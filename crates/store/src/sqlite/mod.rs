@@ -1,15 +1,35 @@
 //! Statements in SQLite's dialect, where it differs from PostgreSQL's.
 
+use crate::dialect::{Around, TicketSearch};
+
 /// The next ticket number. SQLite runs one writer at a time, so reading the maximum inside the
 /// inserting transaction cannot hand out a number twice.
 pub(crate) const NEXT_TICKET_NUMBER: &str = "(SELECT COALESCE(MAX(number), 0) + 1 FROM tickets)";
 
-/// Tickets whose subject matches the search bound next (an FTS5 query).
-pub(crate) const SUBJECT_MATCHES: &str =
-    "t.rowid IN (SELECT rowid FROM tickets_fts WHERE tickets_fts MATCH (";
-/// Messages whose body matches the search.
-pub(crate) const BODY_MATCHES: &str =
-    "m.rowid IN (SELECT rowid FROM messages_fts WHERE messages_fts MATCH (";
+/// Ticket search with an FTS5 query. Row by row, the FTS5 tables are probed by rowid with the
+/// query, which seeks the term's index entries instead of listing every match.
+pub(crate) const TICKET_SEARCH: TicketSearch = TicketSearch {
+    subject_hits: Around {
+        before: "SELECT s.id FROM tickets s WHERE s.rowid IN \
+                 (SELECT rowid FROM tickets_fts WHERE tickets_fts MATCH (",
+        after: "))",
+    },
+    body_hits: Around {
+        before: "SELECT m.ticket_id FROM messages m WHERE m.rowid IN \
+                 (SELECT rowid FROM messages_fts WHERE messages_fts MATCH (",
+        after: "))",
+    },
+    subject_matches_row: Around {
+        before: "EXISTS (SELECT 1 FROM tickets_fts WHERE tickets_fts.rowid = t.rowid AND tickets_fts MATCH (",
+        after: "))",
+    },
+    body_matches_row: Around {
+        before: "SELECT 1 FROM messages m JOIN messages_fts ON messages_fts.rowid = m.rowid \
+                 WHERE m.ticket_id = t.id AND messages_fts MATCH (",
+        after: ")",
+    },
+};
+
 /// FAQs whose question or answer matches the search.
 pub(crate) const FAQ_MATCHES: &str =
     "f.rowid IN (SELECT rowid FROM faqs_fts WHERE faqs_fts MATCH (";
@@ -17,11 +37,6 @@ pub(crate) const FAQ_MATCHES: &str =
 /// Seconds between two timestamp columns.
 pub(crate) fn seconds_between(from: &str, to: &str) -> String {
     format!("((julianday({to}) - julianday({from})) * 86400.0)")
-}
-
-/// The UTC calendar day of a timestamp column, as `YYYY-MM-DD` text (stored as UTC text).
-pub(crate) fn day_of(column: &str) -> String {
-    format!("substr({column}, 1, 10)")
 }
 
 /// Search terms as an FTS5 query: each term quoted, every term must match.
