@@ -17,9 +17,10 @@ use serde_json::{Value, json};
 use sqlx::QueryBuilder;
 use uuid::Uuid;
 
+use crate::corpus;
 use crate::database::{Database, on_pool};
 use crate::measure::{Figures, Latencies, resident_kib};
-use crate::seed::agent_email;
+use crate::seed::{agent_email, order_reference};
 
 #[derive(Debug, clap::Args)]
 pub(crate) struct Args {
@@ -95,6 +96,11 @@ struct Context {
     category_id: Uuid,
     requester_id: Uuid,
     tag: String,
+    /// Every word of four letters or more in the corpus: from a few thousand matching
+    /// messages to millions at a million tickets.
+    search_words: Vec<String>,
+    /// Seeded tickets are numbered from 1 to this, each quoting its `order_reference`.
+    seeded_tickets: i64,
     /// The cursor of the deep page, and how many tickets come before it.
     deep_cursor: Option<String>,
     deep_position: usize,
@@ -113,7 +119,8 @@ pub(crate) enum Scenario {
     FilterUnassigned,
     FilterRequester,
     FilterTag,
-    Search,
+    SearchWord,
+    SearchOrder,
     GetTicket,
     ListMessages,
     PostMessage,
@@ -124,12 +131,8 @@ pub(crate) enum Scenario {
     FloorInsert,
 }
 
-const SEARCH_WORDS: [&str; 6] = [
-    "refund", "invoice", "password", "delivery", "cancel", "address",
-];
-
 impl Scenario {
-    pub(crate) const ALL: [Self; 20] = [
+    pub(crate) const ALL: [Self; 21] = [
         Self::FloorConstant,
         Self::FloorSelect,
         Self::FloorInsert,
@@ -144,7 +147,8 @@ impl Scenario {
         Self::FilterUnassigned,
         Self::FilterRequester,
         Self::FilterTag,
-        Self::Search,
+        Self::SearchWord,
+        Self::SearchOrder,
         Self::Stats,
         Self::CreateTicket,
         Self::PostMessage,
@@ -165,7 +169,8 @@ impl Scenario {
             Self::FilterUnassigned => "filter_unassigned",
             Self::FilterRequester => "filter_requester",
             Self::FilterTag => "filter_tag",
-            Self::Search => "search",
+            Self::SearchWord => "search_word",
+            Self::SearchOrder => "search_order",
             Self::GetTicket => "get_ticket",
             Self::ListMessages => "list_messages",
             Self::PostMessage => "post_message",
@@ -221,10 +226,14 @@ impl Scenario {
             Self::FilterUnassigned => list(&[("assignee_id", "none".to_owned())]),
             Self::FilterRequester => list(&[("requester_id", context.requester_id.to_string())]),
             Self::FilterTag => list(&[("tag", context.tag.clone())]),
-            Self::Search => {
-                let word = SEARCH_WORDS[rng.random_range(0..SEARCH_WORDS.len())];
-                list(&[("q", word.to_owned())])
+            Self::SearchWord => {
+                let word = &context.search_words[rng.random_range(0..context.search_words.len())];
+                list(&[("q", word.clone())])
             }
+            Self::SearchOrder => list(&[(
+                "q",
+                order_reference(rng.random_range(1..=context.seeded_tickets)),
+            )]),
             Self::GetTicket => api(Method::GET, &format!("/api/tickets/{ticket}")),
             Self::ListMessages => api(
                 Method::GET,
@@ -453,6 +462,8 @@ async fn prepare(client: &Client, database: &Database, args: &Args) -> anyhow::R
         category_id,
         requester_id,
         tag,
+        search_words: search_words()?,
+        seeded_tickets: highest,
         deep_cursor: cursor,
         deep_position: position,
     })
@@ -541,4 +552,19 @@ pub(crate) fn by_scenario(runs: &[Run]) -> BTreeMap<usize, (String, Vec<Run>)> {
             .push(run.clone());
     }
     grouped
+}
+
+/// The distinct words of four letters or more of the corpus, sorted.
+fn search_words() -> anyhow::Result<Vec<String>> {
+    let mut words = std::collections::BTreeSet::new();
+    for exchange in corpus::load()? {
+        for text in [&exchange.request, &exchange.response] {
+            for word in text.split(|c: char| !c.is_ascii_alphabetic()) {
+                if word.len() >= 4 {
+                    words.insert(word.to_ascii_lowercase());
+                }
+            }
+        }
+    }
+    Ok(words.into_iter().collect())
 }

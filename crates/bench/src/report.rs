@@ -34,7 +34,7 @@ const PLOTTED: [&str; 6] = [
     "list_first_page",
     "list_messages",
     "create_ticket",
-    "search",
+    "search_word",
 ];
 
 pub(crate) fn run(args: &Args) -> anyhow::Result<()> {

@@ -287,6 +287,11 @@ pub(crate) async fn run(args: Args) -> anyhow::Result<()> {
         }
         sqlx::query("ANALYZE").execute(pool).await?;
     });
+    // What `growdesk-sync run`'s hourly merge job reaches on a live SQLite database.
+    let store = Store::connect(&args.database_url, PoolSettings::default())?;
+    let steps = store.merge_search_indexes(u64::MAX).await?;
+    store.close().await;
+    println!("search indexes merged in {steps} steps");
     println!(
         "seeded {} on {}: {} tickets, {} messages, {} agents, {} customers, {} categories in {:.0} s",
         args.database_url.split('@').next_back().unwrap_or_default(),

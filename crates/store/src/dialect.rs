@@ -29,7 +29,7 @@ pub(crate) fn pick<P: Dialect, T>(_pool: &P, postgres: T, sqlite: T) -> T {
 /// Closes a dialect's search expression (`SUBJECT_MATCHES` and the like) after its bound query.
 pub(crate) const MATCH_END: &str = "))";
 
-/// SQL around one bound value: `before`, the value, `after`.
+/// SQL around one bound value or subquery: `before`, it, `after`.
 pub(crate) struct Around {
     pub(crate) before: &'static str,
     pub(crate) after: &'static str,
@@ -37,6 +37,8 @@ pub(crate) struct Around {
 
 /// A dialect's ways of finding tickets by a bound search query (see `tickets::SearchPlan`).
 pub(crate) struct TicketSearch {
+    /// Around the collected ids (a subquery): limits the tickets `t` to them.
+    pub(crate) in_collected: Around,
     /// Selects the ids of tickets whose subject matches, through the full-text index.
     pub(crate) subject_hits: Around,
     /// Selects `m.ticket_id` of messages whose body matches, through the full-text index.

@@ -198,10 +198,15 @@ impl Store {
                 // deadline would otherwise run on and slow every query after it.
                 let options = PgConnectOptions::from_str(url)
                     .map_err(ConnectError::InvalidUrl)?
-                    .options([(
-                        "statement_timeout",
-                        format!("{}ms", pool.timeout.as_millis()),
-                    )]);
+                    .options([
+                        (
+                            "statement_timeout",
+                            format!("{}ms", pool.timeout.as_millis()),
+                        ),
+                        // JIT compiling cost more than it saved on these short queries
+                        // (13 ms of a 250 ms search at a million tickets).
+                        ("jit", "off".to_owned()),
+                    ]);
                 Backend::Postgres(
                     PgPoolOptions::new()
                         .max_connections(pool.max_connections)

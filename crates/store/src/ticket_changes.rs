@@ -12,7 +12,7 @@ use crate::dialect::pick;
 use crate::events::{NewEvent, insert_events};
 use crate::idempotency::{IdempotencyClaim, claim_or_return};
 use crate::messages::{NewAttachment, NewMessage};
-use crate::tickets::{SELECT_TICKETS, TicketRow, TicketState};
+use crate::tickets::{SELECT_TICKETS_POSTGRES, SELECT_TICKETS_SQLITE, TicketRow, TicketState};
 use crate::{Stamp, Store, StoreError, with_pool};
 
 /// A message to add with a change, and its files.
@@ -124,17 +124,17 @@ impl Store {
             if let Some((claim, resource)) = claim {
                 claim_or_return!(pool, tx, Some(claim), resource, now, Changed::Replayed, Changed::KeyReused);
             }
-            let sql = format!("{SELECT_TICKETS} WHERE t.id = $1{}", pick(pool, " FOR UPDATE OF t", ""));
+            let sql = pick(
+                pool,
+                format!("{SELECT_TICKETS_POSTGRES} WHERE t.id = $1 FOR UPDATE OF t"),
+                format!("{SELECT_TICKETS_SQLITE} WHERE t.id = $1"),
+            );
             let row: Option<TicketRow> = sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(id).fetch_optional(&mut *tx).await?;
             let Some(row) = row else {
                 tx.rollback().await?;
                 return Ok(Changed::NotFound);
             };
-            let tags: Vec<String> = sqlx::query_scalar("SELECT tag FROM ticket_tags WHERE ticket_id = $1 ORDER BY tag")
-                .bind(id)
-                .fetch_all(&mut *tx)
-                .await?;
-            let ticket = row.into_ticket(tags)?;
+            let ticket = row.into_ticket()?;
             let change = match decide(&ticket) {
                 Ok(change) => change,
                 Err(refusal) => {

@@ -5,25 +5,29 @@ use crate::dialect::{Around, TicketSearch};
 /// The next ticket number, from a sequence: no lock is held across ticket creation.
 pub(crate) const NEXT_TICKET_NUMBER: &str = "nextval('ticket_number_seq')";
 
-/// Ticket search with a `to_tsquery` string; the expressions are those of the GIN indexes.
+/// Ticket search with a `to_tsquery` string, against the stored `search` vectors (migration
+/// 0011) and their GIN indexes. Collected ids are handed to the ticket scan as an array, so it
+/// looks each one up by primary key rather than hashing the whole table.
 pub(crate) const TICKET_SEARCH: TicketSearch = TicketSearch {
+    in_collected: Around {
+        before: " AND t.id = ANY (ARRAY(",
+        after: "))",
+    },
     subject_hits: Around {
-        before: "SELECT s.id FROM tickets s WHERE to_tsvector('simple', growdesk_unaccent(s.subject)) \
-                 @@ to_tsquery('simple', growdesk_unaccent(",
+        before: "SELECT s.id FROM tickets s WHERE s.search @@ to_tsquery('simple', growdesk_unaccent(",
         after: "))",
     },
     body_hits: Around {
-        before: "SELECT m.ticket_id FROM messages m WHERE to_tsvector('simple', growdesk_unaccent(m.body)) \
-                 @@ to_tsquery('simple', growdesk_unaccent(",
+        before: "SELECT m.ticket_id FROM messages m WHERE m.search @@ to_tsquery('simple', growdesk_unaccent(",
         after: "))",
     },
     subject_matches_row: Around {
-        before: "to_tsvector('simple', growdesk_unaccent(t.subject)) @@ to_tsquery('simple', growdesk_unaccent(",
+        before: "t.search @@ to_tsquery('simple', growdesk_unaccent(",
         after: "))",
     },
     body_matches_row: Around {
         before: "SELECT 1 FROM messages m WHERE m.ticket_id = t.id \
-                 AND to_tsvector('simple', growdesk_unaccent(m.body)) @@ to_tsquery('simple', growdesk_unaccent(",
+                 AND m.search @@ to_tsquery('simple', growdesk_unaccent(",
         after: "))",
     },
 };

@@ -9,6 +9,10 @@ pub(crate) const NEXT_TICKET_NUMBER: &str = "(SELECT COALESCE(MAX(number), 0) + 
 /// Ticket search with an FTS5 query. Row by row, the FTS5 tables are probed by rowid with the
 /// query, which seeks the term's index entries instead of listing every match.
 pub(crate) const TICKET_SEARCH: TicketSearch = TicketSearch {
+    in_collected: Around {
+        before: " AND t.id IN (",
+        after: ")",
+    },
     subject_hits: Around {
         before: "SELECT s.id FROM tickets s WHERE s.rowid IN \
                  (SELECT rowid FROM tickets_fts WHERE tickets_fts MATCH (",
