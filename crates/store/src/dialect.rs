@@ -37,6 +37,9 @@ pub(crate) struct Around {
 
 /// A dialect's ways of finding tickets by a bound search query (see `tickets::SearchPlan`).
 pub(crate) struct TicketSearch {
+    /// Past this many matching subjects and messages, a search walks the sort order instead
+    /// of collecting its matches (see `tickets::SearchPlan`).
+    pub(crate) collect_limit: i64,
     /// Around the collected ids (a subquery): limits the tickets `t` to them.
     pub(crate) in_collected: Around,
     /// Selects the ids of tickets whose subject matches, through the full-text index.
@@ -45,6 +48,10 @@ pub(crate) struct TicketSearch {
     pub(crate) body_hits: Around,
     /// Whether the subject of ticket `t` matches, tested on that row.
     pub(crate) subject_matches_row: Around,
-    /// Selects the messages `m` of ticket `t` whose body matches, tested message by message.
+    /// Selects the messages `m` of ticket `t` (a filter on them may follow)...
+    pub(crate) ticket_messages: &'static str,
+    /// ...then keeps those whose body matches, tested message by message...
     pub(crate) body_matches_row: Around,
+    /// ...and ends that selection.
+    pub(crate) ticket_messages_end: &'static str,
 }

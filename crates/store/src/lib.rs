@@ -180,8 +180,9 @@ pub struct Store {
     changed: Arc<Notify>,
     /// How long one operation may take before it is abandoned as `Unavailable`.
     timeout: Duration,
-    /// Past this many matches, a ticket search walks the sort order.
-    search_collect_limit: i64,
+    /// Past this many matches, a ticket search walks the sort order (`None`: the backend's
+    /// own limit).
+    search_collect_limit: Option<i64>,
 }
 
 impl Store {
@@ -236,15 +237,15 @@ impl Store {
             backend,
             changed: Arc::new(Notify::new()),
             timeout: pool.timeout,
-            search_collect_limit: tickets::SEARCH_COLLECT_LIMIT,
+            search_collect_limit: None,
         })
     }
 
     /// Sets how many matches a ticket search collects before it walks the sort order instead
-    /// (see `list_tickets`); for tests and tuning.
+    /// (see `list_tickets`; each backend has its own default); for tests and tuning.
     #[must_use]
     pub fn with_search_collect_limit(mut self, matches: i64) -> Self {
-        self.search_collect_limit = matches;
+        self.search_collect_limit = Some(matches);
         self
     }
 

@@ -12,7 +12,7 @@ use crate::events::{NewEvent, insert_events};
 use crate::idempotency::{IdempotencyClaim, claim_or_return};
 use crate::messages::NewMessage;
 use crate::ticket_changes::{MessageRecord, insert_message, insert_tags};
-use crate::{Created, Stamp, Store, StoreError, on_backend, postgres, sqlite};
+use crate::{Created, Stamp, Store, StoreError, on_backend, postgres, sqlite, with_pool};
 
 /// Binds a cursor's sort value with its own type.
 macro_rules! push_sort_key {
@@ -93,9 +93,9 @@ macro_rules! page_query {
                 SearchPlan::Walk => {
                     query.push(" AND (");
                     push_around!(query, search.subject_matches_row, terms.clone());
-                    query.push(" OR EXISTS (");
+                    query.push(" OR EXISTS (").push(search.ticket_messages).push(public_only);
                     push_around!(query, search.body_matches_row, terms);
-                    query.push(public_only).push("))");
+                    query.push(search.ticket_messages_end).push("))");
                 }
             }
         }
@@ -112,12 +112,6 @@ macro_rules! page_query {
         query
     }};
 }
-
-/// Past this many matching subjects and messages, a search walks the sort order instead of
-/// collecting its matches. Collecting costs about 3 µs a match on SQLite (60 ms at 20,000);
-/// walking costs the rows it passes before the page is full, which past 20,000 matches in a
-/// million tickets stayed under about 100 ms (growdesk-bench, `search_word`).
-pub(crate) const SEARCH_COLLECT_LIMIT: i64 = 20_000;
 
 /// How a search finds its tickets (see `Store::search_plan`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -510,6 +504,8 @@ impl Store {
         if filter.terms.is_empty() {
             return Ok(SearchPlan::Collect);
         }
+        let collect_limit = self.search_collect_limit.unwrap_or(with_pool!(self, pool =>
+            pick(pool, &postgres::TICKET_SEARCH, &sqlite::TICKET_SEARCH).collect_limit));
         let hits: i64 = on_backend!(self, pool => {
             let terms = pick(pool, postgres::search_query(&filter.terms), sqlite::search_query(&filter.terms));
             let search = pick(pool, &postgres::TICKET_SEARCH, &sqlite::TICKET_SEARCH);
@@ -517,10 +513,10 @@ impl Store {
             push_around!(query, search.subject_hits, terms.clone());
             query.push(" UNION ALL ");
             push_around!(query, search.body_hits, terms);
-            query.push(" LIMIT ").push_bind(self.search_collect_limit + 1).push(") hits");
+            query.push(" LIMIT ").push_bind(collect_limit + 1).push(") hits");
             query.build_query_scalar().fetch_one(pool).await
         })?;
-        Ok(if hits > self.search_collect_limit {
+        Ok(if hits > collect_limit {
             SearchPlan::Walk
         } else {
             SearchPlan::Collect

@@ -9,6 +9,9 @@ pub(crate) const NEXT_TICKET_NUMBER: &str = "(SELECT COALESCE(MAX(number), 0) + 
 /// Ticket search with an FTS5 query. Row by row, the FTS5 tables are probed by rowid with the
 /// query, which seeks the term's index entries instead of listing every match.
 pub(crate) const TICKET_SEARCH: TicketSearch = TicketSearch {
+    // Collecting costs about 3 µs a match (60 ms at 20,000); walking costs the rows it passes
+    // before the page is full, under about 100 ms past 20,000 matches in a million tickets.
+    collect_limit: 20_000,
     in_collected: Around {
         before: " AND t.id IN (",
         after: ")",
@@ -27,11 +30,13 @@ pub(crate) const TICKET_SEARCH: TicketSearch = TicketSearch {
         before: "EXISTS (SELECT 1 FROM tickets_fts WHERE tickets_fts.rowid = t.rowid AND tickets_fts MATCH (",
         after: "))",
     },
+    ticket_messages: "SELECT 1 FROM messages m JOIN messages_fts ON messages_fts.rowid = m.rowid \
+                      WHERE m.ticket_id = t.id",
     body_matches_row: Around {
-        before: "SELECT 1 FROM messages m JOIN messages_fts ON messages_fts.rowid = m.rowid \
-                 WHERE m.ticket_id = t.id AND messages_fts MATCH (",
+        before: " AND messages_fts MATCH (",
         after: ")",
     },
+    ticket_messages_end: "",
 };
 
 /// FAQs whose question or answer matches the search.
