@@ -137,10 +137,10 @@ pub(crate) fn targets(text: &str) -> Result<[Duration; 4], String> {
 }
 
 /// The maintenance jobs.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 /// Bounds one run's index merging (a step is a few milliseconds); the next run goes on.
 const SEARCH_MERGE_STEPS_PER_RUN: u64 = 2_000;
 
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Job {
     AutoClose,
     SlaBreaches,

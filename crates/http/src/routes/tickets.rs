@@ -559,7 +559,9 @@ pub(crate) struct StatsResponse {
     assigned_to_me: i64,
     /// The last 30 days (UTC), oldest first, days without tickets included.
     created_per_day: Vec<DayCount>,
+    /// Median time to the first staff reply of the tickets opened in the last 30 days.
     median_first_response_seconds: Option<f64>,
+    /// Median time to resolution of the tickets opened in the last 30 days.
     median_resolution_seconds: Option<f64>,
 }
 
