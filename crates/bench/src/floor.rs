@@ -1,6 +1,6 @@
 //! `floor`: the floor of the stack on this machine. axum, tokio and a pool on the same database
-//! with nothing of GrowDesk between them: a constant, one indexed SELECT and one INSERT. `load`
-//! prints every figure of the server beside these.
+//! with nothing of GrowDesk between them: a constant, one indexed SELECT of a row and of a page,
+//! and one INSERT. `load` prints every figure of the server beside these.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -41,6 +41,7 @@ pub(crate) async fn run(args: Args) -> anyhow::Result<()> {
     let app = Router::new()
         .route("/floor/constant", get(|| async { "ok" }))
         .route("/floor/select/{id}", get(select))
+        .route("/floor/page", get(page))
         .route("/floor/insert", post(insert))
         .with_state(Arc::new(database));
     let listener = tokio::net::TcpListener::bind(args.addr).await?;
@@ -65,6 +66,36 @@ async fn select(
     Ok(Json(
         json!({"id": id, "subject": subject, "status": status}),
     ))
+}
+
+/// The 25 newest tickets, from the creation-date index: the floor of a list page.
+async fn page(State(database): State<Arc<Database>>) -> Result<Json<Value>, StatusCode> {
+    let rows: Vec<(Uuid, i64, String, String, i16, Stamp)> = on_pool!(database.as_ref(), pool => {
+        sqlx::query_as(
+            "SELECT id, number, subject, status, priority, created_at FROM tickets \
+             ORDER BY created_at DESC, id DESC LIMIT 25",
+        )
+        .fetch_all(pool)
+        .await
+    })
+    .map_err(|_| StatusCode::SERVICE_UNAVAILABLE)?;
+    let items: Vec<Value> = rows
+        .into_iter()
+        .map(|(id, number, subject, status, priority, created_at)| {
+            json!({
+                "id": id,
+                "number": number,
+                "subject": subject,
+                "status": status,
+                "priority": priority,
+                "created_at": created_at
+                    .into_inner()
+                    .format(&time::format_description::well_known::Rfc3339)
+                    .unwrap_or_default(),
+            })
+        })
+        .collect();
+    Ok(Json(json!({ "items": items })))
 }
 
 /// One row into a table of its own.

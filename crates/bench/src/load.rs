@@ -128,13 +128,15 @@ pub(crate) enum Scenario {
     Stats,
     FloorConstant,
     FloorSelect,
+    FloorPage,
     FloorInsert,
 }
 
 impl Scenario {
-    pub(crate) const ALL: [Self; 21] = [
+    pub(crate) const ALL: [Self; 22] = [
         Self::FloorConstant,
         Self::FloorSelect,
+        Self::FloorPage,
         Self::FloorInsert,
         Self::GetTicket,
         Self::ListFirstPage,
@@ -178,15 +180,18 @@ impl Scenario {
             Self::Stats => "stats",
             Self::FloorConstant => "floor_constant",
             Self::FloorSelect => "floor_select",
+            Self::FloorPage => "floor_page",
             Self::FloorInsert => "floor_insert",
         }
     }
 
-    /// The floor a scenario is compared with: writes with one INSERT, the rest with one SELECT.
+    /// The floor a scenario is compared with: writes with one INSERT, pages of 25 (tickets or
+    /// messages) with one SELECT of a page, the rest with one SELECT of a row.
     pub(crate) fn floor(name: &str) -> &'static str {
         match name {
             "create_ticket" | "post_message" | "widget_ticket" => "floor_insert",
-            _ => "floor_select",
+            "get_ticket" | "stats" | "sign_in" => "floor_select",
+            _ => "floor_page",
         }
     }
 
@@ -257,6 +262,7 @@ impl Scenario {
             Self::Stats => api(Method::GET, "/api/tickets/stats"),
             Self::FloorConstant => client.get(format!("{}/floor/constant", context.floor)),
             Self::FloorSelect => client.get(format!("{}/floor/select/{ticket}", context.floor)),
+            Self::FloorPage => client.get(format!("{}/floor/page", context.floor)),
             Self::FloorInsert => client.post(format!("{}/floor/insert", context.floor)),
         }
     }

@@ -28,8 +28,9 @@ pub(crate) struct Args {
 const START: &str = "<!-- figures:start (written by growdesk-bench report) -->";
 const END: &str = "<!-- figures:end -->";
 /// The scenarios drawn in the plot.
-const PLOTTED: [&str; 6] = [
+const PLOTTED: [&str; 7] = [
     "floor_select",
+    "floor_page",
     "get_ticket",
     "list_first_page",
     "list_messages",
