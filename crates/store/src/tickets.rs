@@ -108,7 +108,10 @@ macro_rules! page_query {
             push_sort_key!(query, cursor.key);
             query.push(", ").push_bind(cursor.id).push(")");
         }
-        query.push(format!(" ORDER BY {column} {order}, t.id {order} LIMIT ")).push_bind(i64::from($limit));
+        // The page size is written into the statement: bound, PostgreSQL's generic plan of a
+        // cached statement cannot know the page is small, and chose plans that read every match.
+        let limit: u32 = $limit;
+        query.push(format!(" ORDER BY {column} {order}, t.id {order} LIMIT {limit}"));
         query
     }};
 }
@@ -464,7 +467,9 @@ impl Store {
         let rows: Vec<TicketRow> = on_backend!(self, pool => {
             let select = pick(pool, SELECT_TICKETS_POSTGRES, SELECT_TICKETS_SQLITE);
             let mut query = page_query!(pool, select, filter, plan, sort, descending, after, limit);
-            query.build_query_as().fetch_all(pool).await
+            // A search is planned with its words (an unnamed statement): how many tickets match
+            // decides the plan, and a cached generic plan cannot know it.
+            query.build_query_as().persistent(filter.terms.is_empty()).fetch_all(pool).await
         })?;
         rows.into_iter().map(TicketRow::into_ticket).collect()
     }
@@ -514,7 +519,7 @@ impl Store {
             query.push(" UNION ALL ");
             push_around!(query, search.body_hits, terms);
             query.push(" LIMIT ").push_bind(collect_limit + 1).push(") hits");
-            query.build_query_scalar().fetch_one(pool).await
+            query.build_query_scalar().persistent(false).fetch_one(pool).await
         })?;
         Ok(if hits > collect_limit {
             SearchPlan::Walk

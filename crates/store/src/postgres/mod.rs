@@ -30,9 +30,13 @@ pub(crate) const TICKET_SEARCH: TicketSearch = TicketSearch {
         after: "))",
     },
     ticket_messages: "SELECT 1 FROM messages m WHERE m.ticket_id = t.id",
+    // The function behind `@@`, which no index serves: each of the ticket's few messages is
+    // tested as it is. With the operator, PostgreSQL intersected the ticket's messages with the
+    // word's whole GIN posting list, once per ticket walked (4.4 s for a word in 6,500 messages,
+    // 61 ms now).
     body_matches_row: Around {
-        before: " AND m.search @@ to_tsquery('simple', growdesk_unaccent(",
-        after: "))",
+        before: " AND ts_match_vq(m.search, to_tsquery('simple', growdesk_unaccent(",
+        after: ")))",
     },
     // OFFSET 0 keeps the planner from turning the EXISTS into a hash of every matching
     // message, which is the cost the walk is there to avoid.
