@@ -26,7 +26,7 @@ pub(crate) fn pick<P: Dialect, T>(_pool: &P, postgres: T, sqlite: T) -> T {
     if P::POSTGRES { postgres } else { sqlite }
 }
 
-/// Closes a dialect's search expression (`SUBJECT_MATCHES` and the like) after its bound query.
+/// Closes a dialect's search expression (`FAQ_MATCHES`) after its bound query.
 pub(crate) const MATCH_END: &str = "))";
 
 /// SQL around one bound value or subquery: `before`, it, `after`.

@@ -195,14 +195,17 @@ impl Store {
         let kind = BackendKind::of_url(url).ok_or(ConnectError::UnsupportedScheme)?;
         let backend = match kind {
             BackendKind::Postgres => {
-                // The server ends a statement at the store's deadline too: one abandoned at the
-                // deadline would otherwise run on and slow every query after it.
+                // The server ends a statement two deadlines after it began: one abandoned at the
+                // deadline would otherwise run on and slow every query after it. Not at one
+                // deadline: the connection would come free while its request's successors still
+                // queue for it, and they would then run their next step past their own deadline.
+                let statement_timeout = pool.timeout * 2;
                 let options = PgConnectOptions::from_str(url)
                     .map_err(ConnectError::InvalidUrl)?
                     .options([
                         (
                             "statement_timeout",
-                            format!("{}ms", pool.timeout.as_millis()),
+                            format!("{}ms", statement_timeout.as_millis()),
                         ),
                         // JIT compiling cost more than it saved on these short queries
                         // (13 ms of a 250 ms search at a million tickets).

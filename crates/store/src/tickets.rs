@@ -143,11 +143,11 @@ macro_rules! select_tickets {
     };
 }
 
-/// `SELECT_TICKETS` in PostgreSQL's dialect.
+/// The ticket query (`select_tickets!`) in PostgreSQL's dialect.
 pub(crate) const SELECT_TICKETS_POSTGRES: &str = select_tickets!(
     "(SELECT COALESCE(json_agg(tag ORDER BY tag), '[]')::text FROM ticket_tags WHERE ticket_id = t.id)"
 );
-/// `SELECT_TICKETS` in SQLite's dialect.
+/// The ticket query (`select_tickets!`) in SQLite's dialect.
 pub(crate) const SELECT_TICKETS_SQLITE: &str = select_tickets!(
     "(SELECT json_group_array(tag) FROM (SELECT tag FROM ticket_tags WHERE ticket_id = t.id ORDER BY tag))"
 );
