@@ -46,6 +46,10 @@ pub(crate) struct TicketSearch {
     pub(crate) subject_hits: Around,
     /// Selects `m.ticket_id` of messages whose body matches, through the full-text index.
     pub(crate) body_hits: Around,
+    /// One row per matching subject, read from as little as the backend allows: for counting.
+    pub(crate) subject_hit_rows: Around,
+    /// One row per matching message, likewise.
+    pub(crate) body_hit_rows: Around,
     /// Whether the subject of ticket `t` matches, tested on that row.
     pub(crate) subject_matches_row: Around,
     /// Selects the messages `m` of ticket `t` (a filter on them may follow)...

@@ -515,9 +515,9 @@ impl Store {
             let terms = pick(pool, postgres::search_query(&filter.terms), sqlite::search_query(&filter.terms));
             let search = pick(pool, &postgres::TICKET_SEARCH, &sqlite::TICKET_SEARCH);
             let mut query = QueryBuilder::new("SELECT COUNT(*) FROM (");
-            push_around!(query, search.subject_hits, terms.clone());
+            push_around!(query, search.subject_hit_rows, terms.clone());
             query.push(" UNION ALL ");
-            push_around!(query, search.body_hits, terms);
+            push_around!(query, search.body_hit_rows, terms);
             query.push(" LIMIT ").push_bind(collect_limit + 1).push(") hits");
             query.build_query_scalar().persistent(false).fetch_one(pool).await
         })?;

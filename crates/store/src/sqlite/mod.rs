@@ -26,6 +26,16 @@ pub(crate) const TICKET_SEARCH: TicketSearch = TicketSearch {
                  (SELECT rowid FROM messages_fts WHERE messages_fts MATCH (",
         after: "))",
     },
+    // The FTS5 index alone: counting 20,000 matches takes 1 ms, where reading their rows took
+    // 20–300 ms (warm or cold cache).
+    subject_hit_rows: Around {
+        before: "SELECT rowid FROM tickets_fts WHERE tickets_fts MATCH (",
+        after: ")",
+    },
+    body_hit_rows: Around {
+        before: "SELECT rowid FROM messages_fts WHERE messages_fts MATCH (",
+        after: ")",
+    },
     subject_matches_row: Around {
         before: "EXISTS (SELECT 1 FROM tickets_fts WHERE tickets_fts.rowid = t.rowid AND tickets_fts MATCH (",
         after: "))",
