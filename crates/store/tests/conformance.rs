@@ -576,12 +576,12 @@ async fn change(
     store: &Store,
     id: Uuid,
     message: Option<NewMessage>,
-    change: impl FnOnce(&mut TicketState),
+    edit: impl FnOnce(&mut TicketState),
 ) {
     let outcome = store
         .change_ticket(id, None, |ticket| {
             let mut state = TicketState::of(ticket);
-            change(&mut state);
+            edit(&mut state);
             Ok::<_, ()>(TicketChange {
                 state,
                 events: vec![NewEvent::public(

@@ -5,6 +5,18 @@ use crate::dialect::{Around, TicketSearch};
 /// The next ticket number, from a sequence: no lock is held across ticket creation.
 pub(crate) const NEXT_TICKET_NUMBER: &str = "nextval('ticket_number_seq')";
 
+/// Ids of tickets whose stored subject vector matches, through its GIN index.
+const SUBJECT_HITS: Around = Around {
+    before: "SELECT s.id FROM tickets s WHERE s.search @@ to_tsquery('simple', growdesk_unaccent(",
+    after: "))",
+};
+
+/// Tickets of messages whose stored body vector matches, through its GIN index.
+const BODY_HITS: Around = Around {
+    before: "SELECT m.ticket_id FROM messages m WHERE m.search @@ to_tsquery('simple', growdesk_unaccent(",
+    after: "))",
+};
+
 /// Ticket search with a `to_tsquery` string, against the stored `search` vectors (migration
 /// 0011) and their GIN indexes. Collected ids are handed to the ticket scan as an array, so it
 /// looks each one up by primary key rather than hashing the whole table.
@@ -17,23 +29,11 @@ pub(crate) const TICKET_SEARCH: TicketSearch = TicketSearch {
         before: " AND t.id = ANY (ARRAY(",
         after: "))",
     },
-    subject_hits: Around {
-        before: "SELECT s.id FROM tickets s WHERE s.search @@ to_tsquery('simple', growdesk_unaccent(",
-        after: "))",
-    },
-    body_hits: Around {
-        before: "SELECT m.ticket_id FROM messages m WHERE m.search @@ to_tsquery('simple', growdesk_unaccent(",
-        after: "))",
-    },
+    subject_hits: SUBJECT_HITS,
+    body_hits: BODY_HITS,
     // A GIN bitmap scan reads the rows anyway, so counting reads what collecting does.
-    subject_hit_rows: Around {
-        before: "SELECT s.id FROM tickets s WHERE s.search @@ to_tsquery('simple', growdesk_unaccent(",
-        after: "))",
-    },
-    body_hit_rows: Around {
-        before: "SELECT m.ticket_id FROM messages m WHERE m.search @@ to_tsquery('simple', growdesk_unaccent(",
-        after: "))",
-    },
+    subject_hit_rows: SUBJECT_HITS,
+    body_hit_rows: BODY_HITS,
     subject_matches_row: Around {
         before: "t.search @@ to_tsquery('simple', growdesk_unaccent(",
         after: "))",
