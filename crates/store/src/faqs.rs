@@ -1,4 +1,8 @@
 //! FAQs: questions and answers, kept by staff, published to customers.
+//!
+//! Each write is one statement, yet runs in a transaction: on SQLite, a write to the
+//! full-text-indexed `faqs` refused outside one (an unknown category) left its connection
+//! failing its next write with "database is locked" once another connection had written.
 
 use growdesk_domain::Faq;
 use sqlx::QueryBuilder;
@@ -67,19 +71,24 @@ impl Store {
     /// `MissingReference` for an unknown category.
     pub async fn create_faq(&self, fields: FaqFields) -> Result<Faq, StoreError> {
         let now = Stamp::now();
-        let row: FaqRow = on_backend!(self, pool => sqlx::query_as(
-                "INSERT INTO faqs (id, question, answer, category_id, published, position, created_at, updated_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $7) \
-                 RETURNING id, question, answer, category_id, published, position, created_at, updated_at")
-            .bind(Uuid::now_v7())
-            .bind(&fields.question)
-            .bind(&fields.answer)
-            .bind(fields.category_id)
-            .bind(fields.published)
-            .bind(fields.position)
-            .bind(now)
-            .fetch_one(pool)
-            .await)?;
+        let row: FaqRow = on_backend!(self, pool => {
+            let mut tx = pool.begin_with(pick(pool, "BEGIN", "BEGIN IMMEDIATE")).await?;
+            let row = sqlx::query_as(
+                    "INSERT INTO faqs (id, question, answer, category_id, published, position, created_at, updated_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $7) \
+                     RETURNING id, question, answer, category_id, published, position, created_at, updated_at")
+                .bind(Uuid::now_v7())
+                .bind(&fields.question)
+                .bind(&fields.answer)
+                .bind(fields.category_id)
+                .bind(fields.published)
+                .bind(fields.position)
+                .bind(now)
+                .fetch_one(&mut *tx)
+                .await?;
+            tx.commit().await?;
+            Ok::<_, sqlx::Error>(row)
+        })?;
         Ok(row.into())
     }
 
@@ -133,19 +142,24 @@ impl Store {
     /// # Errors
     /// `MissingReference` for an unknown category.
     pub async fn update_faq(&self, id: Uuid, fields: FaqFields) -> Result<Option<Faq>, StoreError> {
-        let row: Option<FaqRow> = on_backend!(self, pool => sqlx::query_as(
-                "UPDATE faqs SET question = $2, answer = $3, category_id = $4, published = $5, position = $6, \
-                 updated_at = $7 WHERE id = $1 \
-                 RETURNING id, question, answer, category_id, published, position, created_at, updated_at")
-            .bind(id)
-            .bind(&fields.question)
-            .bind(&fields.answer)
-            .bind(fields.category_id)
-            .bind(fields.published)
-            .bind(fields.position)
-            .bind(Stamp::now())
-            .fetch_optional(pool)
-            .await)?;
+        let row: Option<FaqRow> = on_backend!(self, pool => {
+            let mut tx = pool.begin_with(pick(pool, "BEGIN", "BEGIN IMMEDIATE")).await?;
+            let row = sqlx::query_as(
+                    "UPDATE faqs SET question = $2, answer = $3, category_id = $4, published = $5, position = $6, \
+                     updated_at = $7 WHERE id = $1 \
+                     RETURNING id, question, answer, category_id, published, position, created_at, updated_at")
+                .bind(id)
+                .bind(&fields.question)
+                .bind(&fields.answer)
+                .bind(fields.category_id)
+                .bind(fields.published)
+                .bind(fields.position)
+                .bind(Stamp::now())
+                .fetch_optional(&mut *tx)
+                .await?;
+            tx.commit().await?;
+            Ok::<_, sqlx::Error>(row)
+        })?;
         Ok(row.map(Faq::from))
     }
 
@@ -154,11 +168,16 @@ impl Store {
     /// # Errors
     /// The database failed.
     pub async fn delete_faq(&self, id: Uuid) -> Result<bool, StoreError> {
-        let deleted = on_backend!(self, pool => sqlx::query("DELETE FROM faqs WHERE id = $1")
-            .bind(id)
-            .execute(pool)
-            .await
-            .map(|done| done.rows_affected()))?;
+        let deleted = on_backend!(self, pool => {
+            let mut tx = pool.begin_with(pick(pool, "BEGIN", "BEGIN IMMEDIATE")).await?;
+            let deleted = sqlx::query("DELETE FROM faqs WHERE id = $1")
+                .bind(id)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+            tx.commit().await?;
+            Ok::<_, sqlx::Error>(deleted)
+        })?;
         Ok(deleted > 0)
     }
 }
