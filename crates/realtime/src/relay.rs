@@ -1,4 +1,5 @@
-//! The relay: tails the event log and the revocations and feeds the hub.
+//! The relay: tails the event log and the revocations and feeds the hub (and the store's
+//! cache of sessions, which must forget what other processes revoke).
 //!
 //! It wakes when this process commits (the store's notifier), when another process commits on
 //! PostgreSQL (`LISTEN growdesk_changes`), and at least every poll interval (which is how an
@@ -134,6 +135,7 @@ async fn catch_up(
         let batch = store.revocations_after(*revocations, BATCH).await?;
         let Some(last) = batch.last() else { break };
         *revocations = last.id;
+        store.forget_revoked(&batch);
         for revocation in &batch {
             hub.revoke(revocation.user_id, revocation.session_id);
         }

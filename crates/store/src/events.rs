@@ -3,8 +3,9 @@
 //!
 //! Ids must become visible in id order, or a reader resuming "after id N" could skip an id
 //! that commits late. SQLite has one writer at a time; on PostgreSQL, every transaction takes
-//! the same advisory lock just before it appends events, so ids are handed out and committed
-//! in one order. The lock is held only from the append to the commit.
+//! the same advisory lock just before it appends events or session revocations (the relay
+//! tails both), so ids are handed out and committed in one order. The lock is held only from
+//! the append to the commit.
 
 use growdesk_domain::{EventKind, TicketEvent};
 use sqlx::types::Json;
@@ -72,11 +73,8 @@ impl NewEvent {
 macro_rules! insert_events {
     ($pool:ident, $tx:ident, $events:expr, $now:expr) => {
         let events: &[$crate::events::NewEvent] = $events;
-        if !events.is_empty() && $crate::dialect::pick($pool, true, false) {
-            sqlx::query("SELECT pg_advisory_xact_lock($1), pg_notify('growdesk_changes', '')")
-                .bind($crate::events::EVENT_ORDER_LOCK)
-                .execute(&mut *$tx)
-                .await?;
+        if !events.is_empty() {
+            $crate::events::lock_feed!($pool, $tx);
         }
         for event in events {
             let mut data = event.data.clone();
@@ -128,18 +126,21 @@ macro_rules! insert_events {
 }
 pub(crate) use insert_events;
 
-/// Wakes other processes' relays when transaction `$tx` of `$pool` commits (PostgreSQL only;
-/// SQLite relays poll).
-macro_rules! notify_changes {
+/// Called in transaction `$tx` of `$pool` just before it appends events or revocations: on
+/// PostgreSQL, takes the lock that orders appends (see the module's comment) and wakes other
+/// processes' relays when the transaction commits. SQLite needs neither: one writer at a
+/// time, and relays that poll.
+macro_rules! lock_feed {
     ($pool:ident, $tx:ident) => {
         if $crate::dialect::pick($pool, true, false) {
-            sqlx::query("SELECT pg_notify('growdesk_changes', '')")
+            sqlx::query("SELECT pg_advisory_xact_lock($1), pg_notify('growdesk_changes', '')")
+                .bind($crate::events::EVENT_ORDER_LOCK)
                 .execute(&mut *$tx)
                 .await?;
         }
     };
 }
-pub(crate) use notify_changes;
+pub(crate) use lock_feed;
 
 const EVENT_COLUMNS: &str =
     "e.id, e.ticket_id, e.kind, e.actor_id, e.internal, e.recipient_id, e.data, e.created_at";

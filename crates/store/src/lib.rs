@@ -18,6 +18,7 @@ mod jobs;
 mod messages;
 mod notifications;
 mod postgres;
+mod principals;
 mod sessions;
 mod sqlite;
 mod stamp;
@@ -52,6 +53,7 @@ pub use imports::{
 };
 pub use jobs::{Overdue, SYSTEM_EMAIL};
 pub use messages::{NewAttachment, NewMessage, StoredAttachment};
+use principals::PrincipalCache;
 pub use sessions::{NewSession, RotateOutcome, SessionPrincipal};
 pub use stamp::Stamp;
 pub use ticket_changes::{Changed, MessageRecord, TicketChange};
@@ -180,6 +182,8 @@ pub struct Store {
     changed: Arc<Notify>,
     /// How long one operation may take before it is abandoned as `Unavailable`.
     timeout: Duration,
+    /// The sessions this process checked lately, shared by its clones.
+    principals: Arc<PrincipalCache>,
     /// Past this many matches, a ticket search walks the sort order (`None`: the backend's
     /// own limit).
     search_collect_limit: Option<i64>,
@@ -240,6 +244,7 @@ impl Store {
             backend,
             changed: Arc::new(Notify::new()),
             timeout: pool.timeout,
+            principals: Arc::default(),
             search_collect_limit: None,
         })
     }

@@ -6,8 +6,9 @@
 use uuid::Uuid;
 
 use crate::dialect::pick;
-use crate::events::notify_changes;
-use crate::{Stamp, Store, StoreError, UserCredentials, on_backend};
+use crate::events::lock_feed;
+use crate::principals::CachedSession;
+use crate::{Revocation, Stamp, Store, StoreError, UserCredentials, on_backend};
 
 /// A session to open, with its first refresh token.
 #[derive(Debug, Clone)]
@@ -203,6 +204,7 @@ impl Store {
         let revoked = on_backend!(self, pool => {
             let mut tx = pool.begin_with(pick(pool, "BEGIN", "BEGIN IMMEDIATE")).await?;
             let chosen = "user_id = $1 AND revoked_at IS NULL AND ($2 IS NULL OR id = $2) AND ($3 IS NULL OR id <> $3)";
+            lock_feed!(pool, tx);
             sqlx::query(sqlx::AssertSqlSafe(format!(
                 "INSERT INTO session_revocations (user_id, session_id, created_at) SELECT user_id, id, $4 FROM sessions WHERE {chosen}"
             )))
@@ -220,20 +222,19 @@ impl Store {
                 .execute(&mut *tx)
                 .await?
                 .rows_affected();
-            if revoked > 0 {
-                notify_changes!(pool, tx);
-            }
             tx.commit().await?;
             Ok::<u64, sqlx::Error>(revoked)
         })?;
         if revoked > 0 {
+            self.principals.forget(user_id, only);
             self.announce_change();
         }
         Ok(revoked)
     }
 
-    /// The user and session an access token names, in one query: the per-request check that
-    /// makes sign-out, deactivation and password changes take effect at once.
+    /// The user and session an access token names: the per-request check that makes
+    /// sign-out, deactivation and password changes take effect at once. Read in one query,
+    /// then served from the process's cache (see `principals`) until either changes.
     ///
     /// # Errors
     /// The database failed.
@@ -242,23 +243,38 @@ impl Store {
         user_id: Uuid,
         session_id: Uuid,
     ) -> Result<Option<SessionPrincipal>, StoreError> {
+        if let Some(cached) = self.principals.get(user_id, session_id) {
+            return Ok(Some(cached.principal(Stamp::now())));
+        }
+        let generation = self.principals.generation();
         let row: Option<PrincipalRow> = on_backend!(self, pool => sqlx::query_as(
                 "SELECT u.id, u.email, u.name, u.role, u.active, u.created_at, u.updated_at, \
                  u.password_hash, u.token_version, u.notify_new_tickets, \
-                 (s.revoked_at IS NOT NULL OR s.expires_at <= $3) AS session_revoked \
+                 s.revoked_at IS NOT NULL AS session_revoked, s.expires_at AS session_expires_at \
                  FROM users u JOIN sessions s ON s.user_id = u.id WHERE u.id = $1 AND s.id = $2")
             .bind(user_id)
             .bind(session_id)
-            .bind(Stamp::now())
             .fetch_optional(pool)
             .await)?;
-        row.map(|row| {
-            Ok(SessionPrincipal {
-                session_revoked: row.session_revoked,
-                credentials: UserCredentials::try_from(row.user)?,
-            })
-        })
-        .transpose()
+        let Some(row) = row else { return Ok(None) };
+        let session = CachedSession {
+            credentials: UserCredentials::try_from(row.user)?,
+            revoked: row.session_revoked,
+            expires_at: row.session_expires_at,
+        };
+        let principal = session.principal(Stamp::now());
+        self.principals
+            .insert(generation, user_id, session_id, session);
+        Ok(Some(principal))
+    }
+
+    /// Forgets the cached sessions that revocations made elsewhere name (the relay calls it
+    /// with every revocation it reads), so that they are read again.
+    pub fn forget_revoked(&self, revocations: &[Revocation]) {
+        for revocation in revocations {
+            self.principals
+                .forget(revocation.user_id, revocation.session_id);
+        }
     }
 }
 
@@ -267,4 +283,5 @@ struct PrincipalRow {
     #[sqlx(flatten)]
     user: crate::users::UserRow,
     session_revoked: bool,
+    session_expires_at: Stamp,
 }

@@ -4,7 +4,7 @@ use growdesk_domain::{Role, User};
 use uuid::Uuid;
 
 use crate::dialect::pick;
-use crate::events::notify_changes;
+use crate::events::lock_feed;
 use crate::{Stamp, Store, StoreError, on_backend};
 
 /// The columns `UserRow` reads, in one place so every query selects the same set.
@@ -225,16 +225,19 @@ impl Store {
                 .await?;
             if row.is_some() && changes.bump_token_version {
                 // Every token of the user is now invalid: their sockets must close too.
+                lock_feed!(pool, tx);
                 sqlx::query("INSERT INTO session_revocations (user_id, session_id, created_at) VALUES ($1, NULL, $2)")
                     .bind(id)
                     .bind(now)
                     .execute(&mut *tx)
                     .await?;
-                notify_changes!(pool, tx);
             }
             tx.commit().await?;
             Ok::<_, sqlx::Error>(row)
         })?;
+        // Whatever changed, this process reads the user again; other processes learn of the
+        // changes that matter to access through the revocation the token bump records.
+        self.principals.forget(id, None);
         if changes.bump_token_version {
             self.announce_change();
         }

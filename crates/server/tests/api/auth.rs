@@ -1,5 +1,7 @@
 //! Sign-up, sign-in, tokens, sessions and the caller's own account.
 
+use std::time::{Duration, Instant};
+
 use growdesk_store::BackendKind;
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use reqwest::Method;
@@ -7,6 +9,7 @@ use serde_json::json;
 
 use crate::helpers::{
     ADMIN_EMAIL, ADMIN_PASSWORD, JWT_SECRET, access, refresh, spawn_app, spawn_app_with,
+    spawn_second_instance,
 };
 
 on_both_backends!(
@@ -16,6 +19,7 @@ on_both_backends!(
     wrong_password_and_unknown_email_get_the_same_answer,
     refresh_rotates_and_reuse_revokes_the_session,
     logout_ends_only_that_session,
+    sign_out_and_demotion_reach_every_instance,
     password_change_needs_the_current_one_and_ends_other_sessions,
     sign_in_is_rate_limited_per_account_and_per_ip,
     forged_and_expired_tokens_are_refused,
@@ -244,6 +248,43 @@ async fn logout_ends_only_that_session(kind: BackendKind) {
     app.call(Method::POST, "/api/auth/logout", None, None)
         .await
         .problem(401);
+}
+
+/// Each instance keeps the sessions it checked; what another instance revokes reaches it
+/// through the relay, well before its cache would read them again (10 s).
+async fn sign_out_and_demotion_reach_every_instance(kind: BackendKind) {
+    let first = spawn_app(kind).await;
+    let second = spawn_second_instance(&first).await;
+    let admin = first.admin_token().await;
+    let (agent, agent_user) = first.user_token("agent@example.com", "agent").await;
+    let leaving = access(&first.login(ADMIN_EMAIL, ADMIN_PASSWORD).await);
+    for token in [&agent, &leaving] {
+        second.get("/api/tickets", token).await.expect(200);
+    }
+
+    first
+        .call(Method::POST, "/api/auth/logout", Some(&leaving), None)
+        .await
+        .expect(204);
+    first
+        .patch(
+            &format!("/api/users/{}", agent_user["id"].as_str().unwrap()),
+            &admin,
+            json!({"role": "customer"}),
+        )
+        .await
+        .expect(200);
+    let revoked = Instant::now();
+    for token in [&leaving, &agent] {
+        while second.get("/api/tickets", token).await.status != 401 {
+            assert!(
+                revoked.elapsed() < Duration::from_secs(2),
+                "the other instance still takes the token"
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+    second.get("/api/tickets", &admin).await.expect(200);
 }
 
 async fn password_change_needs_the_current_one_and_ends_other_sessions(kind: BackendKind) {
