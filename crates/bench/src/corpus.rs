@@ -12,6 +12,13 @@ pub(crate) struct Exchange {
     pub(crate) response: String,
 }
 
+impl Exchange {
+    /// The tag a ticket of this exchange carries: its intent, as agents write tags.
+    pub(crate) fn tag(&self) -> String {
+        self.intent.to_lowercase().replace('_', "-")
+    }
+}
+
 /// The whole corpus, built into the binary so the tool runs from anywhere.
 pub(crate) fn load() -> anyhow::Result<Vec<Exchange>> {
     include_str!("../corpus/bitext.jsonl")

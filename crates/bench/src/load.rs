@@ -17,10 +17,10 @@ use serde_json::{Value, json};
 use sqlx::QueryBuilder;
 use uuid::Uuid;
 
-use crate::corpus;
+use crate::corpus::{self, Exchange};
 use crate::database::{Database, on_pool};
 use crate::measure::{Figures, Latencies, resident_kib};
-use crate::seed::{agent_email, order_reference};
+use crate::seed::{agent_email, first_chars, order_reference};
 
 #[derive(Debug, clap::Args)]
 pub(crate) struct Args {
@@ -96,6 +96,10 @@ struct Context {
     category_id: Uuid,
     requester_id: Uuid,
     tag: String,
+    /// What new tickets and replies say: the seed's corpus, so that the tickets a run adds
+    /// contain its words as the seeded ones do (a run that added thousands of tickets without
+    /// them made every later search walk past them).
+    exchanges: Vec<Exchange>,
     /// Every word of four letters or more in the corpus: from a few thousand matching
     /// messages to millions at a million tickets.
     search_words: Vec<String>,
@@ -207,6 +211,7 @@ impl Scenario {
                 .query(filter)
         };
         let ticket = context.ticket_ids[rng.random_range(0..context.ticket_ids.len())];
+        let exchange = &context.exchanges[rng.random_range(0..context.exchanges.len())];
         match self {
             Self::SignIn => client
                 .post(format!("{}/api/auth/login", context.target))
@@ -215,9 +220,9 @@ impl Scenario {
                     "password": context.password,
                 })),
             Self::CreateTicket => api(Method::POST, "/api/tickets").json(&json!({
-                "subject": "My order arrived damaged",
-                "description": "The box was crushed and the screen is cracked. What can I do?",
-                "tags": ["damaged"],
+                "subject": first_chars(&exchange.request, 200),
+                "description": exchange.request,
+                "tags": [exchange.tag()],
             })),
             Self::ListFirstPage => list(&[]),
             Self::ListDeepPage => match &context.deep_cursor {
@@ -248,7 +253,7 @@ impl Scenario {
                 let ticket =
                     context.open_ticket_ids[rng.random_range(0..context.open_ticket_ids.len())];
                 api(Method::POST, &format!("/api/tickets/{ticket}/messages"))
-                    .json(&json!({"body": "Thanks, I have sent a replacement; it should arrive on Monday."}))
+                    .json(&json!({"body": exchange.response}))
             }
             Self::WidgetTicket => client
                 .post(format!("{}/widget/tickets", context.target))
@@ -257,7 +262,7 @@ impl Scenario {
                 .json(&json!({
                     "name": "Vera Visitor",
                     "email": format!("visitor{}@bench.example", rng.random_range(0..1_000_000)),
-                    "message": "Hello, where is my parcel?",
+                    "message": exchange.request,
                 })),
             Self::Stats => api(Method::GET, "/api/tickets/stats"),
             Self::FloorConstant => client.get(format!("{}/floor/constant", context.floor)),
@@ -456,6 +461,7 @@ async fn prepare(client: &Client, database: &Database, args: &Args) -> anyhow::R
         position += items;
         cursor = Some(next.to_owned());
     }
+    let exchanges = corpus::load()?;
     Ok(Context {
         target: args.target.clone(),
         floor: args.floor.clone(),
@@ -468,7 +474,8 @@ async fn prepare(client: &Client, database: &Database, args: &Args) -> anyhow::R
         category_id,
         requester_id,
         tag,
-        search_words: search_words()?,
+        search_words: search_words(&exchanges),
+        exchanges,
         seeded_tickets: highest,
         deep_cursor: cursor,
         deep_position: position,
@@ -561,9 +568,9 @@ pub(crate) fn by_scenario(runs: &[Run]) -> BTreeMap<usize, (String, Vec<Run>)> {
 }
 
 /// The distinct words of four letters or more of the corpus, sorted.
-fn search_words() -> anyhow::Result<Vec<String>> {
+fn search_words(exchanges: &[Exchange]) -> Vec<String> {
     let mut words = std::collections::BTreeSet::new();
-    for exchange in corpus::load()? {
+    for exchange in exchanges {
         for text in [&exchange.request, &exchange.response] {
             for word in text.split(|c: char| !c.is_ascii_alphabetic()) {
                 if word.len() >= 4 {
@@ -572,5 +579,5 @@ fn search_words() -> anyhow::Result<Vec<String>> {
             }
         }
     }
-    Ok(words.into_iter().collect())
+    words.into_iter().collect()
 }

@@ -116,7 +116,8 @@ fn weighted<T: Copy>(rng: &mut StdRng, choices: &[(T, u32)]) -> T {
     choices[choices.len() - 1].0
 }
 
-fn first_chars(text: &str, count: usize) -> String {
+/// The first `count` characters of `text`, trimmed: a subject from a request.
+pub(crate) fn first_chars(text: &str, count: usize) -> String {
     text.trim().chars().take(count).collect()
 }
 
@@ -227,7 +228,7 @@ pub(crate) async fn run(args: Args) -> anyhow::Result<()> {
                 &agents,
                 &customers,
             );
-            let intent = exchange.intent.to_lowercase().replace('_', "-");
+            let intent = exchange.tag();
             if rng.random_bool(0.3) {
                 let extra = *pick(&mut rng, &EXTRA_TAGS);
                 if extra != intent {
