@@ -13,6 +13,11 @@ mod sockets;
 
 use clap::{Parser, Subcommand};
 
+/// The server's allocator (C's `malloc` included), so that the floor is the same stack as the
+/// server it is compared with.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Debug, Parser)]
 #[command(version, about = "Seeds, loads and measures a GrowDesk instance")]
 struct Cli {
