@@ -390,6 +390,16 @@ async fn expired_and_revoked_sessions_reject_refresh(store: &Store) {
     );
 }
 
+/// Whether the existing session `session` of `user` counts as revoked.
+async fn session_revoked(store: &Store, user: Uuid, session: Uuid) -> bool {
+    store
+        .session_principal(user, session)
+        .await
+        .unwrap()
+        .expect("the session exists")
+        .session_revoked
+}
+
 async fn principal_reports_revoked_sessions(store: &Store) {
     let user = store
         .create_user(new_user("fay@example.com", Role::Agent))
@@ -419,36 +429,15 @@ async fn principal_reports_revoked_sessions(store: &Store) {
         "cannot revoke another's session"
     );
     // Checked once, so remembered: the revocation below must still reach it.
-    assert!(
-        !store
-            .session_principal(user.id, b)
-            .await
-            .unwrap()
-            .unwrap()
-            .session_revoked
-    );
+    assert!(!session_revoked(store, user.id, b).await);
 
     assert_eq!(
         store.revoke_user_sessions(user.id, Some(a)).await.unwrap(),
         2
     );
-    assert!(
-        !store
-            .session_principal(user.id, a)
-            .await
-            .unwrap()
-            .unwrap()
-            .session_revoked
-    );
+    assert!(!session_revoked(store, user.id, a).await);
     for revoked in [b, c] {
-        assert!(
-            store
-                .session_principal(user.id, revoked)
-                .await
-                .unwrap()
-                .unwrap()
-                .session_revoked
-        );
+        assert!(session_revoked(store, user.id, revoked).await);
     }
     store
         .update_user(
