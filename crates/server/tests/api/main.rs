@@ -34,6 +34,7 @@ mod matrix;
 mod openapi;
 mod operations;
 mod realtime;
+mod search;
 mod tickets;
 mod webhooks;
 mod widgets;

@@ -58,11 +58,13 @@ pub(crate) fn seconds_between(from: &str, to: &str) -> String {
     format!("((julianday({to}) - julianday({from})) * 86400.0)")
 }
 
-/// Search terms as an FTS5 query: each term quoted, every term must match.
+/// Search terms as an FTS5 query: each term an FTS5 string (its `"` doubled), so it is split
+/// into tokens by the tokenizer that indexed the text and nothing in it is query syntax; every
+/// term must match.
 pub(crate) fn search_query(terms: &[String]) -> String {
     terms
         .iter()
-        .map(|term| format!("\"{}\"", term.replace('"', "")))
+        .map(|term| format!("\"{}\"", term.replace('"', "\"\"")))
         .collect::<Vec<_>>()
         .join(" ")
 }
