@@ -8,6 +8,7 @@ use growdesk_realtime::session::SessionSettings;
 use growdesk_realtime::{Hub, HubLimits};
 
 use growdesk_service::accounts::AdminBootstrap;
+use growdesk_service::addresses::AddressGrouping;
 use growdesk_service::auth::signing_key::KeySource;
 use growdesk_service::config::Settings;
 use growdesk_service::startup::{StartupError, build_service};
@@ -68,6 +69,7 @@ impl App {
         let hub = Hub::new(HubLimits {
             per_user: settings.ws_max_connections_per_user,
             per_ip: settings.ws_max_connections_per_ip,
+            addresses: AddressGrouping::new(settings.rate_limit_ipv6_prefix),
             backlog: settings.ws_send_queue.max(1024),
         });
         let realtime = Arc::new(Realtime {
@@ -108,6 +110,7 @@ impl App {
             serve_options: ServeOptions {
                 header_read_timeout: Duration::from_secs(settings.header_read_timeout_secs),
                 shutdown_grace: Duration::from_secs(settings.shutdown_grace_secs.max(1)),
+                trusted_proxies: settings.trusted_proxies.clone(),
             },
             local_addr,
             service,

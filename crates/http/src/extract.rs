@@ -1,9 +1,9 @@
 //! Extractors whose rejections are problem+json, and the authenticated caller.
 
-use std::net::{IpAddr, SocketAddr};
+use std::net::IpAddr;
 
 use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
-use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Path, Query, Request};
+use axum::extract::{FromRequest, FromRequestParts, Path, Query, Request};
 use axum::http::request::Parts;
 use axum::http::{StatusCode, header};
 use growdesk_domain::ValidationErrors;
@@ -130,7 +130,8 @@ impl FromRequestParts<AppState> for Caller {
     }
 }
 
-/// The address of the connected client, for per-IP limits.
+/// The client's address, for per-address limits and logs: the peer's, or the one a trusted
+/// proxy forwards for. The accept loop puts it in every request.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct ClientIp(pub IpAddr);
 
@@ -138,14 +139,11 @@ impl<S: Send + Sync> FromRequestParts<S> for ClientIp {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        let ConnectInfo(address) = parts
+        parts
             .extensions
-            .get::<ConnectInfo<SocketAddr>>()
+            .get::<Self>()
             .copied()
-            .ok_or_else(|| {
-                ApiError::Service(ServiceError::Internal("no connection info".into()))
-            })?;
-        Ok(Self(address.ip()))
+            .ok_or_else(|| ApiError::Service(ServiceError::Internal("no client address".into())))
     }
 }
 

@@ -2,6 +2,7 @@
 //! the OpenAPI document. No SQL here: handlers call the service layer and map its errors once.
 
 mod app;
+mod client_address;
 pub mod error;
 mod extract;
 pub mod metrics;

@@ -1,15 +1,15 @@
 //! The accept loop: HTTP/1 and HTTP/2 with a header-read timeout, client addresses for the
-//! handlers, and graceful shutdown that lets in-flight requests finish.
+//! handlers (resolved through trusted proxies), and graceful shutdown that lets in-flight
+//! requests finish.
 //!
 //! `axum::serve` offers no header-read timeout, which leaves the server open to slowloris
 //! clients; hyper has one, so connections are served with hyper-util directly.
 
 use std::convert::Infallible;
-use std::net::SocketAddr;
 use std::time::Duration;
 
 use axum::Router;
-use axum::extract::ConnectInfo;
+use growdesk_service::addresses::TrustedProxies;
 use hyper::body::Incoming;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto::Builder;
@@ -18,13 +18,18 @@ use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 use tower::ServiceExt as _;
 
+use crate::client_address;
+use crate::extract::ClientIp;
+
 /// How the accept loop treats connections.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct ServeOptions {
     /// A client that has not sent its whole request head by then is disconnected.
     pub header_read_timeout: Duration,
     /// How long shutdown waits for open connections before giving up on them.
     pub shutdown_grace: Duration,
+    /// Peers whose forwarding headers name the client.
+    pub trusted_proxies: TrustedProxies,
 }
 
 /// Largest request head (request line and headers) accepted.
@@ -67,10 +72,11 @@ pub async fn serve(
             () = shutdown.cancelled() => break,
         };
         let router = router.clone();
+        let trusted_proxies = options.trusted_proxies.clone();
         let service = hyper::service::service_fn(move |mut request: hyper::Request<Incoming>| {
-            request
-                .extensions_mut()
-                .insert(ConnectInfo::<SocketAddr>(remote));
+            // The only address handlers and logs get, so none of them can use the proxy's.
+            let client = client_address::resolve(remote.ip(), request.headers(), &trusted_proxies);
+            request.extensions_mut().insert(ClientIp(client));
             let router = router.clone();
             async move {
                 Ok::<_, Infallible>(

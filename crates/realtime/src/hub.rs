@@ -6,6 +6,7 @@ use std::net::IpAddr;
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use growdesk_domain::{Message, Notification};
+use growdesk_service::addresses::AddressGrouping;
 use growdesk_store::FeedEvent;
 use tokio::sync::broadcast;
 use tokio_util::sync::CancellationToken;
@@ -45,6 +46,8 @@ pub enum Signal {
 pub struct HubLimits {
     pub per_user: usize,
     pub per_ip: usize,
+    /// How `per_ip` groups addresses: an IPv6 client's whole network counts as one.
+    pub addresses: AddressGrouping,
     /// Signals buffered for a session before it counts as too slow and is closed.
     pub backlog: usize,
 }
@@ -65,7 +68,8 @@ struct Connection {
     id: Uuid,
     user_id: Uuid,
     session_id: Uuid,
-    ip: IpAddr,
+    /// The client's address group, as `per_ip` counts it.
+    address_key: IpAddr,
     staff: bool,
     closer: CancellationToken,
 }
@@ -155,7 +159,12 @@ impl Hub {
         if for_user >= self.inner.limits.per_user {
             return Err(RegistrationRefused::TooManyForUser);
         }
-        let for_ip = state.connections.values().filter(|c| c.ip == ip).count();
+        let address_key = self.inner.limits.addresses.key(ip);
+        let for_ip = state
+            .connections
+            .values()
+            .filter(|c| c.address_key == address_key)
+            .count();
         if for_ip >= self.inner.limits.per_ip {
             return Err(RegistrationRefused::TooManyForAddress);
         }
@@ -168,7 +177,7 @@ impl Hub {
                 id,
                 user_id,
                 session_id,
-                ip,
+                address_key,
                 staff,
                 closer: closer.clone(),
             },
@@ -325,8 +334,32 @@ mod tests {
         Hub::new(HubLimits {
             per_user: 2,
             per_ip: 3,
+            addresses: AddressGrouping::new(64),
             backlog: 16,
         })
+    }
+
+    #[test]
+    fn an_ipv6_network_counts_as_one_address() {
+        let hub = hub();
+        let _held: Vec<Registration> = ["2001:db8:5::1", "2001:db8:5::2", "2001:db8:5:0:ffff::3"]
+            .into_iter()
+            .map(|ip| {
+                hub.register(Uuid::now_v7(), Uuid::now_v7(), ip.parse().unwrap(), false)
+                    .unwrap()
+            })
+            .collect();
+        let same_network = "2001:db8:5::4".parse().unwrap();
+        assert_eq!(
+            hub.register(Uuid::now_v7(), Uuid::now_v7(), same_network, false)
+                .unwrap_err(),
+            RegistrationRefused::TooManyForAddress
+        );
+        let next_network = "2001:db8:5:1::1".parse().unwrap();
+        assert!(
+            hub.register(Uuid::now_v7(), Uuid::now_v7(), next_network, false)
+                .is_ok()
+        );
     }
 
     #[test]

@@ -9,6 +9,8 @@ use figment::providers::{Format, Serialized, Toml};
 use secrecy::SecretString;
 use serde::{Deserialize, Deserializer, Serialize};
 
+use crate::addresses::TrustedProxies;
+
 /// The prefix every environment variable of ours carries.
 pub const ENV_PREFIX: &str = "GROWDESK_";
 
@@ -76,6 +78,13 @@ pub struct Settings {
     pub widget_requests_per_ip_per_minute: u32,
     /// Widget tickets and messages allowed per widget per minute.
     pub widget_requests_per_widget_per_minute: u32,
+    /// Per-address limits count an IPv6 client with every address sharing this many leading
+    /// bits (its /64 by default); an IPv4 client by its address.
+    #[serde(deserialize_with = "crate::addresses::ipv6_prefix")]
+    pub rate_limit_ipv6_prefix: u8,
+    /// Reverse proxies (CIDR networks or addresses; comma-separated in the environment) whose
+    /// `Forwarded` / `X-Forwarded-For` name the client. Empty: every peer is the client.
+    pub trusted_proxies: TrustedProxies,
     /// `growdesk-sync run` closes tickets resolved longer ago than this.
     pub auto_close_after_days: u64,
     /// First-response targets in hours per priority: `low=24,medium=8,high=4,urgent=1`.
@@ -131,6 +140,8 @@ impl Default for Settings {
             realtime_poll_ms: 500,
             widget_requests_per_ip_per_minute: 20,
             widget_requests_per_widget_per_minute: 600,
+            rate_limit_ipv6_prefix: 64,
+            trusted_proxies: TrustedProxies::default(),
             auto_close_after_days: 7,
             sla_first_response_hours: "low=24,medium=8,high=4,urgent=1".to_owned(),
             sla_resolution_hours: "low=168,medium=72,high=24,urgent=4".to_owned(),
@@ -171,6 +182,8 @@ pub const KNOWN_KEYS: &[&str] = &[
     "realtime_poll_ms",
     "widget_requests_per_ip_per_minute",
     "widget_requests_per_widget_per_minute",
+    "rate_limit_ipv6_prefix",
+    "trusted_proxies",
     "auto_close_after_days",
     "sla_first_response_hours",
     "sla_resolution_hours",
@@ -238,7 +251,7 @@ fn never_serialized<S: serde::Serializer>(
     serializer.serialize_none()
 }
 
-fn list_or_comma_separated<'de, D: Deserializer<'de>>(
+pub(crate) fn list_or_comma_separated<'de, D: Deserializer<'de>>(
     deserializer: D,
 ) -> Result<Vec<String>, D::Error> {
     #[derive(Deserialize)]
@@ -460,6 +473,36 @@ mod tests {
             no_overrides(),
         );
         assert!(matches!(missing, Err(ConfigError::MissingFile(_))));
+    }
+
+    #[test]
+    fn trusted_proxies_and_ipv6_prefix_are_read_and_checked() {
+        let environment = env(&[
+            ("GROWDESK_TRUSTED_PROXIES", "10.0.0.0/8, 192.0.2.7"),
+            ("GROWDESK_RATE_LIMIT_IPV6_PREFIX", "56"),
+        ]);
+        let settings = Settings::load(None, &environment, no_overrides()).unwrap();
+        assert!(settings.trusted_proxies.contains([10, 1, 2, 3].into()));
+        assert!(settings.trusted_proxies.contains([192, 0, 2, 7].into()));
+        assert!(!settings.trusted_proxies.contains([192, 0, 2, 8].into()));
+        assert_eq!(settings.rate_limit_ipv6_prefix, 56);
+        let defaults = Settings::load(None, &env(&[]), no_overrides()).unwrap();
+        assert!(defaults.trusted_proxies.is_empty());
+        assert_eq!(defaults.rate_limit_ipv6_prefix, 64);
+
+        let bad_network = env(&[("GROWDESK_TRUSTED_PROXIES", "10.0.0.0/8,10.0.0/8")]);
+        let error = Settings::load(None, &bad_network, no_overrides())
+            .unwrap_err()
+            .to_string();
+        assert!(
+            error.contains("\"10.0.0/8\"") && error.contains("CIDR"),
+            "{error}"
+        );
+        let long_prefix = env(&[("GROWDESK_RATE_LIMIT_IPV6_PREFIX", "129")]);
+        let error = Settings::load(None, &long_prefix, no_overrides())
+            .unwrap_err()
+            .to_string();
+        assert!(error.contains("0 to 128"), "{error}");
     }
 
     #[test]

@@ -5,6 +5,7 @@
 //! `ServiceError`, which the HTTP layer maps to a status once.
 
 pub mod accounts;
+pub mod addresses;
 pub mod auth;
 pub mod catalog;
 pub mod config;

@@ -1,8 +1,9 @@
-//! Attempt limits for sign-in, registration and refresh, per client IP and per account.
+//! Attempt limits for sign-in, registration and refresh, per client address and per account.
 //!
 //! In memory, per instance: with several instances behind a balancer each allows the quota,
 //! which still bounds guessing to a small multiple. The GCRA counters are atomic, so a parallel
-//! burst cannot slip past them.
+//! burst cannot slip past them. Addresses are counted in the groups of `AddressGrouping`, so
+//! an IPv6 client cannot get a fresh quota from each address of its network.
 
 use std::hash::Hash;
 use std::net::IpAddr;
@@ -14,6 +15,7 @@ use governor::clock::{Clock as _, DefaultClock};
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 
 use crate::ServiceError;
+use crate::addresses::AddressGrouping;
 
 /// Forget idle keys once a limiter tracks this many, so a spray of addresses cannot grow memory
 /// without bound.
@@ -22,7 +24,7 @@ const RETAIN_ABOVE: usize = 10_000;
 /// The attempt limiters.
 #[derive(Clone)]
 pub struct AttemptLimits {
-    per_ip: Arc<DefaultKeyedRateLimiter<IpAddr>>,
+    per_ip: PerAddress,
     per_account: Arc<DefaultKeyedRateLimiter<String>>,
 }
 
@@ -30,11 +32,32 @@ fn per_minute(limit: u32) -> Quota {
     Quota::per_minute(NonZeroU32::new(limit).unwrap_or(NonZeroU32::MIN))
 }
 
-impl AttemptLimits {
-    /// Limits of `per_ip` and `per_account` attempts a minute, each allowed as a burst.
-    pub fn new(per_ip: u32, per_account: u32) -> Self {
+/// A limit per client address group.
+#[derive(Clone)]
+struct PerAddress {
+    limiter: Arc<DefaultKeyedRateLimiter<IpAddr>>,
+    grouping: AddressGrouping,
+}
+
+impl PerAddress {
+    fn per_minute(limit: u32, grouping: AddressGrouping) -> Self {
         Self {
-            per_ip: Arc::new(RateLimiter::keyed(per_minute(per_ip))),
+            limiter: Arc::new(RateLimiter::keyed(per_minute(limit))),
+            grouping,
+        }
+    }
+
+    fn check(&self, ip: IpAddr) -> Result<(), ServiceError> {
+        check(&self.limiter, &self.grouping.key(ip))
+    }
+}
+
+impl AttemptLimits {
+    /// Limits of `per_ip` and `per_account` attempts a minute, each allowed as a burst;
+    /// addresses grouped by `grouping`.
+    pub fn new(per_ip: u32, per_account: u32, grouping: AddressGrouping) -> Self {
+        Self {
+            per_ip: PerAddress::per_minute(per_ip, grouping),
             per_account: Arc::new(RateLimiter::keyed(per_minute(per_account))),
         }
     }
@@ -44,7 +67,7 @@ impl AttemptLimits {
     /// # Errors
     /// `RateLimited` with the time until the next attempt is allowed.
     pub fn check_ip(&self, ip: IpAddr) -> Result<(), ServiceError> {
-        check(&self.per_ip, &ip)
+        self.per_ip.check(ip)
     }
 
     /// Counts a sign-in attempt on `account` (a normalised email).
@@ -60,14 +83,15 @@ impl AttemptLimits {
 /// widget, so one visitor cannot flood a site and one site cannot flood the desk.
 #[derive(Clone)]
 pub struct WidgetLimits {
-    per_ip: Arc<DefaultKeyedRateLimiter<IpAddr>>,
+    per_ip: PerAddress,
     per_widget: Arc<DefaultKeyedRateLimiter<uuid::Uuid>>,
 }
 
 impl WidgetLimits {
-    pub fn new(per_ip: u32, per_widget: u32) -> Self {
+    /// Limits of `per_ip` and `per_widget` creations a minute; addresses grouped by `grouping`.
+    pub fn new(per_ip: u32, per_widget: u32, grouping: AddressGrouping) -> Self {
         Self {
-            per_ip: Arc::new(RateLimiter::keyed(per_minute(per_ip))),
+            per_ip: PerAddress::per_minute(per_ip, grouping),
             per_widget: Arc::new(RateLimiter::keyed(per_minute(per_widget))),
         }
     }
@@ -77,7 +101,7 @@ impl WidgetLimits {
     /// # Errors
     /// `RateLimited` with the time until the next is allowed.
     pub fn check(&self, ip: IpAddr, widget: uuid::Uuid) -> Result<(), ServiceError> {
-        check(&self.per_ip, &ip)?;
+        self.per_ip.check(ip)?;
         check(&self.per_widget, &widget)
     }
 }
@@ -103,7 +127,7 @@ mod tests {
 
     #[test]
     fn limits_are_per_key() {
-        let limits = AttemptLimits::new(3, 2);
+        let limits = AttemptLimits::new(3, 2, AddressGrouping::default());
         let ip: IpAddr = [10, 0, 0, 1].into();
         for _ in 0..3 {
             limits.check_ip(ip).unwrap();
@@ -118,5 +142,35 @@ mod tests {
         limits.check_account("a@example.com").unwrap();
         assert!(limits.check_account("a@example.com").is_err());
         limits.check_account("b@example.com").unwrap();
+    }
+
+    #[test]
+    fn an_ipv6_network_shares_one_quota() {
+        let limits = WidgetLimits::new(2, 100, AddressGrouping::new(64));
+        let widget = uuid::Uuid::now_v7();
+        limits
+            .check("2001:db8:1:2::1".parse().unwrap(), widget)
+            .unwrap();
+        limits
+            .check("2001:db8:1:2::2".parse().unwrap(), widget)
+            .unwrap();
+        assert!(
+            limits
+                .check("2001:db8:1:2:ffff::3".parse().unwrap(), widget)
+                .is_err(),
+            "a third address of the same /64 is refused"
+        );
+        limits
+            .check("2001:db8:1:3::1".parse().unwrap(), widget)
+            .unwrap();
+
+        let attempts = AttemptLimits::new(1, 100, AddressGrouping::new(64));
+        attempts.check_ip("203.0.113.7".parse().unwrap()).unwrap();
+        assert!(
+            attempts
+                .check_ip("::ffff:203.0.113.7".parse().unwrap())
+                .is_err(),
+            "an IPv4-mapped address counts as its IPv4 address"
+        );
     }
 }

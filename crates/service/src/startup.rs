@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use growdesk_store::{ConnectError, FileStore, PoolSettings, Store, StoreError};
 
+use crate::addresses::AddressGrouping;
 use crate::auth::signing_key::{self, KeyFileError, KeySource};
 use crate::auth::tokens::{SecretError, TokenKeys};
 use crate::config::{CommonArgs, Settings};
@@ -54,9 +55,11 @@ pub async fn build_service(settings: &Settings) -> Result<(Service, KeySource), 
         signing_key::key_bytes(&secret),
         Duration::from_secs(settings.access_token_ttl_secs),
     )?;
+    let addresses = AddressGrouping::new(settings.rate_limit_ipv6_prefix);
     let limits = AttemptLimits::new(
         settings.auth_attempts_per_ip_per_minute,
         settings.login_attempts_per_account_per_minute,
+        addresses,
     );
     let rules = AccountRules {
         allow_registration: settings.allow_registration,
@@ -69,6 +72,7 @@ pub async fn build_service(settings: &Settings) -> Result<(Service, KeySource), 
     let widget_limits = WidgetLimits::new(
         settings.widget_requests_per_ip_per_minute,
         settings.widget_requests_per_widget_per_minute,
+        addresses,
     );
     Ok((
         Service::new(

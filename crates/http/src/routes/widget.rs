@@ -1,9 +1,7 @@
 //! The public widget API (`/widget/*`), keyed by `X-Widget-Key`, for visitors on the sites that
 //! embed the widget; and `/widget.js` and `/widget/demo`.
 
-use std::net::SocketAddr;
-
-use axum::extract::{ConnectInfo, FromRequestParts, Query, Request, State, WebSocketUpgrade};
+use axum::extract::{FromRequestParts, Query, Request, State, WebSocketUpgrade};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::middleware::Next;
@@ -372,7 +370,7 @@ pub(crate) struct SocketQuery {
     ))]
 async fn socket(
     State(state): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    ClientIp(ip): ClientIp,
     Query(query): Query<SocketQuery>,
     headers: HeaderMap,
     upgrade: WebSocketUpgrade,
@@ -385,12 +383,12 @@ async fn socket(
     let registration = state
         .realtime
         .hub
-        .register(visitor.visitor_id, visitor.visitor_id, peer.ip(), false)
+        .register(visitor.visitor_id, visitor.visitor_id, ip, false)
         .map_err(crate::routes::ws::refusal)?;
     let audience = Audience::Visitor {
         visitor,
         name: "Visitor".to_owned(),
-        ip: peer.ip(),
+        ip,
     };
     Ok(crate::routes::ws::open(
         &state,

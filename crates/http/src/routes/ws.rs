@@ -1,8 +1,6 @@
 //! `GET /api/ws`: the realtime socket for signed-in users.
 
-use std::net::SocketAddr;
-
-use axum::extract::{ConnectInfo, Query, State, WebSocketUpgrade};
+use axum::extract::{Query, State, WebSocketUpgrade};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::Response;
 use growdesk_realtime::session::Audience;
@@ -14,6 +12,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::error::{ApiError, Problem};
+use crate::extract::ClientIp;
 use crate::state::AppState;
 
 /// Largest frame or message a client may send (OWASP's WebSocket guidance).
@@ -88,7 +87,7 @@ fn origin_allowed(headers: &HeaderMap, allowed: &[String]) -> bool {
     ))]
 async fn websocket(
     State(state): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    ClientIp(ip): ClientIp,
     Query(query): Query<SocketQuery>,
     headers: HeaderMap,
     upgrade: WebSocketUpgrade,
@@ -103,7 +102,7 @@ async fn websocket(
     let registration = state
         .realtime
         .hub
-        .register(principal.user.id, principal.session_id, peer.ip(), staff)
+        .register(principal.user.id, principal.session_id, ip, staff)
         .map_err(refusal)?;
     let protocol =
         headers.get(header::SEC_WEBSOCKET_PROTOCOL).is_some() && query.access_token.is_none();

@@ -33,6 +33,7 @@ mod http_errors;
 mod matrix;
 mod openapi;
 mod operations;
+mod proxies;
 mod realtime;
 mod search;
 mod tickets;
