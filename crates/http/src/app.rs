@@ -89,6 +89,7 @@ impl App {
             state,
             &RouterOptions {
                 max_body_bytes: settings.max_body_bytes,
+                attachment_max_bytes: settings.attachment_max_bytes,
                 request_timeout: Duration::from_secs(settings.request_timeout_secs),
                 cors_origins: settings.cors_origins.clone(),
             },

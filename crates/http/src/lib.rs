@@ -8,6 +8,7 @@ mod extract;
 pub mod metrics;
 mod middleware;
 pub mod openapi;
+mod refusals;
 mod routes;
 mod schemas;
 mod serve;
@@ -17,7 +18,6 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
-use axum::extract::DefaultBodyLimit;
 use axum::http::{HeaderName, HeaderValue, Method, StatusCode, header};
 use tower::ServiceBuilder;
 use tower_http::catch_panic::CatchPanicLayer;
@@ -35,7 +35,10 @@ pub use state::AppState;
 /// Limits and policies the router applies to every request.
 #[derive(Debug, Clone)]
 pub struct RouterOptions {
+    /// Largest body of any request but a `multipart/form-data` upload.
     pub max_body_bytes: usize,
+    /// Most bytes of files on one message; an upload may add `max_body_bytes` for its fields.
+    pub attachment_max_bytes: usize,
     pub request_timeout: Duration,
     /// Browser origins allowed to call the API; `*` allows any (credentials are never allowed:
     /// the API authenticates with bearer tokens, not cookies).
@@ -63,24 +66,28 @@ pub fn router(state: AppState, options: &RouterOptions) -> Result<Router, StartE
         .with_state(state);
     let middleware = ServiceBuilder::new()
         .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
-        .layer(TraceLayer::new_for_http().make_span_with(|request: &axum::http::Request<_>| {
-            let request_id = request
-                .headers()
-                .get(REQUEST_ID)
-                .and_then(|value| value.to_str().ok())
-                .unwrap_or_default();
-            tracing::info_span!("request", method = %request.method(), path = %request.uri().path(), request_id)
-        })
-        .on_response(DefaultOnResponse::new().level(tracing::Level::INFO)))
+        .layer(
+            TraceLayer::new_for_http()
+                .make_span_with(middleware::request_span)
+                .on_response(DefaultOnResponse::new().level(tracing::Level::INFO)),
+        )
         .layer(PropagateRequestIdLayer::new(REQUEST_ID))
         .layer(SetResponseHeaderLayer::overriding(
             header::X_CONTENT_TYPE_OPTIONS,
             HeaderValue::from_static("nosniff"),
         ))
         .layer(CatchPanicLayer::custom(middleware::panic_response))
-        .layer(axum::middleware::from_fn(middleware::problem_for_bare_errors))
-        .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, options.request_timeout))
-        .layer(DefaultBodyLimit::max(options.max_body_bytes));
+        .layer(axum::middleware::from_fn(
+            middleware::problem_for_bare_errors,
+        ))
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            options.request_timeout,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            middleware::BodyLimits::new(options.max_body_bytes, options.attachment_max_bytes),
+            middleware::limit_body,
+        ));
     Ok(router.layer(middleware))
 }
 

@@ -21,6 +21,8 @@ use tower::ServiceExt as _;
 use crate::client_address;
 use crate::extract::ClientIp;
 
+use crate::refusals::ProblemRefusals;
+
 /// How the accept loop treats connections.
 #[derive(Debug, Clone)]
 pub struct ServeOptions {
@@ -88,7 +90,7 @@ pub async fn serve(
             }
         });
         let connection = builder
-            .serve_connection_with_upgrades(TokioIo::new(stream), service)
+            .serve_connection_with_upgrades(TokioIo::new(ProblemRefusals::new(stream)), service)
             .into_owned();
         let connection = graceful.watch(connection);
         tokio::spawn(async move {

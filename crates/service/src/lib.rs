@@ -15,6 +15,7 @@ pub mod messages;
 pub mod notifications;
 pub mod pagination;
 pub mod policy;
+pub mod private_file;
 pub mod rate_limit;
 mod search;
 pub mod startup;

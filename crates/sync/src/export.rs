@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use std::collections::HashMap;
 
 use growdesk_domain::Message;
+use growdesk_service::private_file::PrivateFile;
 use growdesk_store::{FaqFilter, Store, TicketFilter, TicketSort};
 
 use crate::format::{
@@ -39,24 +40,15 @@ pub(crate) fn target(path: &Path) -> PathBuf {
 }
 
 /// Writes every user, category, FAQ and ticket (with its messages) of `store` to `path`. The
-/// file holds password hashes: it is created readable by its owner only.
+/// file holds password hashes: it is written as a `PrivateFile`, readable by its owner only,
+/// and appears at `path` only once complete.
 ///
 /// # Errors
 /// The database or the file failed.
 pub(crate) async fn export(store: &Store, path: &Path) -> anyhow::Result<Exported> {
-    use std::os::unix::fs::OpenOptionsExt as _;
     let file = target(path);
-    if let Some(dir) = file.parent() {
-        std::fs::create_dir_all(dir)?;
-    }
-    let mut out = std::io::BufWriter::new(
-        std::fs::OpenOptions::new()
-            .write(true)
-            .create(true)
-            .truncate(true)
-            .mode(0o600)
-            .open(&file)?,
-    );
+    let mut out = PrivateFile::create(&file)
+        .map_err(|error| anyhow::anyhow!("cannot write {}: {error}", file.display()))?;
     let mut write = |line: &Line| -> anyhow::Result<()> {
         serde_json::to_writer(&mut out, line)?;
         out.write_all(b"\n")?;
@@ -171,6 +163,7 @@ pub(crate) async fn export(store: &Store, path: &Path) -> anyhow::Result<Exporte
             counts.tickets += 1;
         }
     }
-    out.flush()?;
+    out.persist()
+        .map_err(|error| anyhow::anyhow!("cannot write {}: {error}", file.display()))?;
     Ok(counts)
 }

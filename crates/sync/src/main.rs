@@ -116,7 +116,7 @@ fn main() -> ExitCode {
                     if let Some(file) = report {
                         let json = serde_json::to_vec_pretty(&outcome)
                             .map_err(|error| error.to_string())?;
-                        std::fs::write(&file, json)
+                        growdesk_service::private_file::replace(&file, &json)
                             .map_err(|error| format!("cannot write {}: {error}", file.display()))?;
                     }
                     *refused = !outcome.refused.is_empty();

@@ -1,7 +1,10 @@
 //! The public widget API (`/widget/*`), keyed by `X-Widget-Key`, for visitors on the sites that
 //! embed the widget; and `/widget.js` and `/widget/demo`.
 
-use axum::extract::{FromRequestParts, Query, Request, State, WebSocketUpgrade};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use axum::extract::{FromRequestParts, Request, State, WebSocketUpgrade};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::middleware::Next;
@@ -64,7 +67,26 @@ impl FromRequestParts<AppState> for WidgetCaller {
             .headers
             .get(header::ORIGIN)
             .and_then(|value| value.to_str().ok());
-        Ok(Self(state.service.widget_for_key(key, origin).await?))
+        let widget = state.service.widget_for_key(key, origin).await?;
+        if let Some(accepted) = parts.extensions.get::<OriginAccepted>() {
+            accepted.mark();
+        }
+        Ok(Self(widget))
+    }
+}
+
+/// Put in each request by the widget's CORS middleware; marked once the request's own widget
+/// has accepted its `Origin`, so the answer (whatever its status) may name that origin.
+#[derive(Debug, Clone, Default)]
+struct OriginAccepted(Arc<AtomicBool>);
+
+impl OriginAccepted {
+    fn mark(&self) {
+        self.0.store(true, Ordering::Relaxed);
+    }
+
+    fn is_marked(&self) -> bool {
+        self.0.load(Ordering::Relaxed)
     }
 }
 
@@ -96,8 +118,13 @@ impl FromRequestParts<AppState> for VisitorCaller {
 
 /// CORS for `/widget/*`: a preflight is answered for origins some active widget allows (it
 /// carries no key); the request itself is then checked against its own widget's origins, and
-/// its answer names the origin only when it was allowed.
-pub(crate) async fn cors(State(state): State<AppState>, request: Request, next: Next) -> Response {
+/// its answer names the origin only when that widget accepted it: an unknown key, a missing
+/// one, or a refused origin gets no `Access-Control-Allow-Origin`, whatever the status.
+pub(crate) async fn cors(
+    State(state): State<AppState>,
+    mut request: Request,
+    next: Next,
+) -> Response {
     let origin = request.headers().get(header::ORIGIN).cloned();
     if request.method() == Method::OPTIONS {
         let Some(origin) = origin else {
@@ -131,9 +158,11 @@ pub(crate) async fn cors(State(state): State<AppState>, request: Request, next: 
         headers.insert(header::VARY, HeaderValue::from_static("Origin"));
         return response;
     }
+    let accepted = OriginAccepted::default();
+    request.extensions_mut().insert(accepted.clone());
     let mut response = next.run(request).await;
     if let Some(origin) = origin
-        && response.status() != StatusCode::FORBIDDEN
+        && accepted.is_marked()
     {
         let headers = response.headers_mut();
         headers.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, origin);
@@ -190,7 +219,7 @@ pub(crate) struct FaqSearch {
 async fn faqs(
     State(state): State<AppState>,
     WidgetCaller(_widget): WidgetCaller,
-    Query(search): Query<FaqSearch>,
+    ApiQuery(search): ApiQuery<FaqSearch>,
 ) -> Result<axum::Json<List<Faq>>, ApiError> {
     Ok(axum::Json(List::whole(
         state.service.widget_faqs(search.q.as_deref()).await?,
@@ -371,7 +400,7 @@ pub(crate) struct SocketQuery {
 async fn socket(
     State(state): State<AppState>,
     ClientIp(ip): ClientIp,
-    Query(query): Query<SocketQuery>,
+    ApiQuery(query): ApiQuery<SocketQuery>,
     headers: HeaderMap,
     upgrade: WebSocketUpgrade,
 ) -> Result<Response, ApiError> {
@@ -419,7 +448,7 @@ struct DemoQuery {
 }
 
 /// A page that embeds the widget whose key is in `?key=`.
-async fn demo(Query(query): Query<DemoQuery>) -> Result<Html<String>, ApiError> {
+async fn demo(ApiQuery(query): ApiQuery<DemoQuery>) -> Result<Html<String>, ApiError> {
     let key = query.key.unwrap_or_default();
     let safe = !key.is_empty()
         && key

@@ -1,6 +1,6 @@
 //! `GET /api/ws`: the realtime socket for signed-in users.
 
-use axum::extract::{Query, State, WebSocketUpgrade};
+use axum::extract::{State, WebSocketUpgrade};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::Response;
 use growdesk_realtime::session::Audience;
@@ -12,7 +12,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::error::{ApiError, Problem};
-use crate::extract::ClientIp;
+use crate::extract::{ApiQuery, ClientIp};
 use crate::state::AppState;
 
 /// Largest frame or message a client may send (OWASP's WebSocket guidance).
@@ -88,7 +88,7 @@ fn origin_allowed(headers: &HeaderMap, allowed: &[String]) -> bool {
 async fn websocket(
     State(state): State<AppState>,
     ClientIp(ip): ClientIp,
-    Query(query): Query<SocketQuery>,
+    ApiQuery(query): ApiQuery<SocketQuery>,
     headers: HeaderMap,
     upgrade: WebSocketUpgrade,
 ) -> Result<Response, ApiError> {

@@ -29,6 +29,7 @@ mod browser;
 mod catalog;
 mod faults;
 mod fuzz;
+mod http_edge;
 mod http_errors;
 mod matrix;
 mod openapi;

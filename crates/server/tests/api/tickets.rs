@@ -809,7 +809,7 @@ async fn twenty_agents_taking_one_ticket_leave_exactly_one_assignee(kind: Backen
     assert!(unassigned["assignee_id"].is_null() && unassigned["assignee"].is_null());
 }
 
-async fn upload(
+pub(crate) async fn upload(
     app: &TestApp,
     token: &str,
     ticket: &str,

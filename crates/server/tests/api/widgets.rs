@@ -23,9 +23,9 @@ on_both_backends!(
     the_visitor_socket_delivers_replies_and_typing,
 );
 
-const SITE: &str = "https://shop.example.com";
+pub(crate) const SITE: &str = "https://shop.example.com";
 
-async fn widget(app: &TestApp, admin: &str, body: Value) -> Value {
+pub(crate) async fn widget(app: &TestApp, admin: &str, body: Value) -> Value {
     app.post("/api/widgets", Some(admin), body)
         .await
         .expect(201)

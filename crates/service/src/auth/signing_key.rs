@@ -2,13 +2,14 @@
 //! first start and kept in the data directory, readable by the owner only.
 
 use std::io::Write as _;
-use std::os::unix::fs::{OpenOptionsExt as _, PermissionsExt as _};
 use std::path::{Path, PathBuf};
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use rand::RngCore;
 use secrecy::{ExposeSecret as _, SecretString};
+
+use crate::private_file::PrivateFile;
 
 /// The key file's name inside the data directory.
 pub const KEY_FILE: &str = "jwt-secret";
@@ -58,26 +59,15 @@ pub fn load_or_create(
         Err(error) if error.kind() != std::io::ErrorKind::NotFound => return Err(io_error(error)),
         Err(_) => {}
     }
-    std::fs::create_dir_all(data_dir).map_err(io_error)?;
     let mut bytes = [0u8; 64];
     rand::rng().fill_bytes(&mut bytes);
     let key = URL_SAFE_NO_PAD.encode(bytes);
-    // create_new: two instances starting at once must not overwrite each other's key.
-    match std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(0o600)
-        .open(&path)
-    {
-        Ok(mut file) => {
-            file.write_all(key.as_bytes())
-                .and_then(|()| file.sync_all())
-                .map_err(io_error)?;
-            // The umask cannot widen 0600, but an existing umask could narrow it oddly; be exact.
-            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600))
-                .map_err(io_error)?;
-            Ok((SecretString::from(key), KeySource::Generated(path)))
-        }
+    // Written aside and linked in only if absent: two instances starting at once keep one key,
+    // and a crash mid-write never leaves a short key to be loaded next time.
+    let mut file = PrivateFile::create(&path).map_err(io_error)?;
+    file.write_all(key.as_bytes()).map_err(io_error)?;
+    match file.persist_new() {
+        Ok(()) => Ok((SecretString::from(key), KeySource::Generated(path))),
         Err(error) if error.kind() == std::io::ErrorKind::AlreadyExists => {
             let contents = std::fs::read_to_string(&path).map_err(io_error)?;
             Ok((
@@ -96,6 +86,8 @@ pub fn key_bytes(secret: &SecretString) -> &[u8] {
 
 #[cfg(test)]
 mod tests {
+    use std::os::unix::fs::PermissionsExt as _;
+
     use super::*;
 
     #[test]

@@ -18,6 +18,7 @@ use time::macros::format_description;
 use time::{Date, OffsetDateTime, PrimitiveDateTime};
 
 use crate::importers::Report;
+use crate::importers::records::CsvRecords;
 
 /// Emails remembered between rows before the cache starts over (memory stays bounded).
 const USER_CACHE: usize = 10_000;
@@ -140,26 +141,29 @@ fn priority_of(text: &str) -> Result<Priority, String> {
     })
 }
 
-/// RFC 3339, `YYYY-MM-DD HH:MM:SS`, `YYYY-MM-DD` or `YYYY/M/D` (CFPB), read as UTC.
+/// RFC 3339, `YYYY-MM-DD HH:MM:SS`, `YYYY-MM-DD` or `YYYY/M/D` (CFPB), read as UTC, in the
+/// years 1 to 9999 that both backends store.
 fn time_of(text: &str) -> Result<Stamp, String> {
-    if let Ok(time) = OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339) {
-        return Ok(Stamp::from(time));
-    }
-    if let Ok(time) = PrimitiveDateTime::parse(
-        text,
-        format_description!("[year]-[month]-[day] [hour]:[minute]:[second]"),
-    ) {
-        return Ok(Stamp::from(time.assume_utc()));
-    }
-    let date = Date::parse(text, format_description!("[year]-[month]-[day]"))
+    let time = OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339)
         .or_else(|_| {
-            Date::parse(
+            PrimitiveDateTime::parse(
                 text,
-                format_description!("[year]/[month padding:none]/[day padding:none]"),
+                format_description!("[year]-[month]-[day] [hour]:[minute]:[second]"),
             )
+            .map(PrimitiveDateTime::assume_utc)
+        })
+        .or_else(|_| {
+            Date::parse(text, format_description!("[year]-[month]-[day]"))
+                .or_else(|_| {
+                    Date::parse(
+                        text,
+                        format_description!("[year]/[month padding:none]/[day padding:none]"),
+                    )
+                })
+                .map(|date| date.midnight().assume_utc())
         })
         .map_err(|_| format!("date {text:?} is not RFC 3339, YYYY-MM-DD[ HH:MM:SS] or YYYY/M/D"))?;
-    Ok(Stamp::from(date.midnight().assume_utc()))
+    Stamp::checked(time).ok_or_else(|| format!("date {text:?} is not in the years 1 to 9999"))
 }
 
 /// The values of one row, checked.
@@ -394,7 +398,8 @@ impl Importer<'_> {
 /// Imports `path` with `mapping`.
 ///
 /// # Errors
-/// The file cannot be read or lacks a mapped column, or the database fails.
+/// The file cannot be read (any read error ends the import) or lacks a mapped column, or the
+/// database fails; bad rows, overlong ones included, are reported, not errors.
 pub(crate) async fn import(
     store: &Store,
     path: &Path,
@@ -408,11 +413,16 @@ pub(crate) async fn import(
                 .map_or_else(String::new, |n| n.to_string_lossy().into_owned())
         )
     });
-    let mut reader = csv::ReaderBuilder::new()
-        .flexible(true)
-        .from_path(path)
-        .map_err(|error| anyhow::anyhow!("cannot read {}: {error}", path.display()))?;
-    let headers = reader.headers()?.clone();
+    let unreadable =
+        |error: std::io::Error| anyhow::anyhow!("cannot read {}: {error}", path.display());
+    let mut records = CsvRecords::new(std::io::BufReader::new(
+        std::fs::File::open(path).map_err(unreadable)?,
+    ));
+    let headers = match records.next_record().map_err(unreadable)? {
+        Some((_, Ok(headers))) => headers,
+        Some((_, Err(reason))) => anyhow::bail!("{}: the header row is {reason}", path.display()),
+        None => csv::StringRecord::new(),
+    };
     let mut columns: HashMap<&str, usize> = HashMap::new();
     for field in FIELDS {
         let column = mapping.columns.get(*field).map_or(*field, String::as_str);
@@ -435,24 +445,15 @@ pub(crate) async fn import(
         categories: HashMap::new(),
     };
     let mut group: Option<(String, Vec<Parsed>, String)> = None;
-    let mut record = csv::StringRecord::new();
-    loop {
-        let more = match reader.read_record(&mut record) {
-            Ok(more) => more,
-            Err(error) => {
-                let line = error.position().map_or(0, csv::Position::line);
-                report.refuse(format!("line {line}"), format!("unreadable: {error}"));
-                if matches!(error.kind(), csv::ErrorKind::Io(_)) {
-                    break;
-                }
+    while let Some((line, record)) = records.next_record().map_err(unreadable)? {
+        let position = format!("line {line}");
+        let record = match record {
+            Ok(record) => record,
+            Err(reason) => {
+                report.refuse(position, reason);
                 continue;
             }
         };
-        if !more {
-            break;
-        }
-        let line = record.position().map_or(0, csv::Position::line);
-        let position = format!("line {line}");
         let row = Row {
             record: &record,
             columns: &columns,
@@ -540,5 +541,12 @@ mod tests {
             3
         );
         assert!(time_of("24/09/2019").is_err());
+        for out_of_range in [
+            "-9999-01-01",
+            "-0500-01-01 00:00:00",
+            "0000-12-31T23:59:59Z",
+        ] {
+            assert!(time_of(out_of_range).is_err(), "{out_of_range}");
+        }
     }
 }

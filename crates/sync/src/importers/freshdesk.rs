@@ -54,7 +54,7 @@ fn time_of(value: &Value) -> Option<Stamp> {
     let text = value.as_str()?;
     OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339)
         .ok()
-        .map(Stamp::from)
+        .and_then(Stamp::checked)
 }
 
 fn status_of(code: Option<i64>) -> TicketStatus {

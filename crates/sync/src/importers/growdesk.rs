@@ -2,7 +2,6 @@
 //! they are free, so an export imported into an empty instance reproduces it — the documented
 //! way to move from SQLite to PostgreSQL.
 
-use std::io::BufRead as _;
 use std::path::Path;
 
 use growdesk_domain::{Color, Email, MessageBody, PersonName, Subject, Tags};
@@ -12,6 +11,7 @@ use growdesk_store::{
 
 use crate::format::{self, ExportedTicket, Line};
 use crate::importers::Report;
+use crate::importers::records::{Lines, MAX_LINE_BYTES};
 
 /// The source name imports from GrowDesk exports are remembered under.
 pub(crate) const SOURCE: &str = "growdesk";
@@ -19,26 +19,29 @@ pub(crate) const SOURCE: &str = "growdesk";
 /// Imports the export at `path` (a `.jsonl` file or a directory holding one), line by line.
 ///
 /// # Errors
-/// The file cannot be read, or the database fails; bad lines are reported, not errors.
+/// The file cannot be read (any read error ends the import), or the database fails; bad lines,
+/// overlong ones included, are reported, not errors.
 pub(crate) async fn import(store: &Store, path: &Path, dry_run: bool) -> anyhow::Result<Report> {
     let file = crate::export::target(path);
-    let reader = std::io::BufReader::new(
-        std::fs::File::open(&file)
-            .map_err(|error| anyhow::anyhow!("cannot read {}: {error}", file.display()))?,
+    let unreadable =
+        |error: std::io::Error| anyhow::anyhow!("cannot read {}: {error}", file.display());
+    let mut lines = Lines::new(
+        std::io::BufReader::new(std::fs::File::open(&file).map_err(unreadable)?),
+        MAX_LINE_BYTES,
     );
     let mut report = Report::new(SOURCE, dry_run);
     let mut kept_numbers = false;
-    for (index, line) in reader.lines().enumerate() {
-        let position = format!("line {}", index + 1);
+    while let Some((number, line)) = lines.next_line().map_err(unreadable)? {
+        let position = format!("line {number}");
         let line = match line {
             Ok(line) if line.trim().is_empty() => continue,
             Ok(line) => line,
-            Err(error) => {
-                report.refuse(position, format!("unreadable: {error}"));
+            Err(reason) => {
+                report.refuse(position, reason);
                 continue;
             }
         };
-        let record = match serde_json::from_str::<Line>(&line) {
+        let record = match serde_json::from_str::<Line>(line) {
             Ok(record) => record,
             Err(error) => {
                 report.refuse(position, format!("not a record of this format: {error}"));

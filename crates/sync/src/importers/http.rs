@@ -6,6 +6,11 @@ use serde_json::Value;
 
 /// Longest wait a 429 may ask for before the import gives up on the source.
 const MAX_RETRY_AFTER: Duration = Duration::from_secs(120);
+/// How many `429`s in a row one request waits out before the import gives up on the source.
+const MAX_THROTTLED: u32 = 10;
+/// The largest API answer or saved page file an import reads: a page's records are held
+/// together, so this bounds the memory one page takes.
+pub(crate) const MAX_PAGE_BYTES: usize = 64 * 1024 * 1024;
 
 /// A help desk's API with the credentials to read it.
 #[derive(Debug, Clone)]
@@ -33,13 +38,15 @@ impl ApiClient {
         }
     }
 
-    /// The JSON at `url`; a `429` is waited out as its `Retry-After` asks, then retried.
+    /// The JSON at `url`; a `429` is waited out as its `Retry-After` asks, then retried, up to
+    /// `MAX_THROTTLED` times in a row.
     ///
     /// # Errors
-    /// The request fails, the answer is not a success, or the wait asked for is unreasonable.
+    /// The request fails, the answer is not a success or is larger than `MAX_PAGE_BYTES`, or
+    /// the source keeps refusing or asks for an unreasonable wait.
     pub(crate) async fn get(&self, url: &str) -> anyhow::Result<Value> {
-        loop {
-            let response = self
+        for _ in 0..=MAX_THROTTLED {
+            let mut response = self
                 .client
                 .get(url)
                 .basic_auth(&self.user, Some(&self.password))
@@ -63,9 +70,42 @@ impl ApiClient {
             if !status.is_success() {
                 anyhow::bail!("{url} answered {status}");
             }
-            return Ok(response.json().await?);
+            let mut body = Vec::new();
+            while let Some(chunk) = response.chunk().await? {
+                if body.len() + chunk.len() > MAX_PAGE_BYTES {
+                    anyhow::bail!("{url} answered more than {}", page_limit());
+                }
+                body.extend_from_slice(&chunk);
+            }
+            return Ok(serde_json::from_slice(&body)?);
         }
+        anyhow::bail!("{url} still answers 429 after {MAX_THROTTLED} waits; try again later")
     }
+}
+
+fn page_limit() -> String {
+    format!(
+        "{} MiB, the most a page may hold",
+        MAX_PAGE_BYTES / (1024 * 1024)
+    )
+}
+
+/// The JSON in the saved API answer at `path`.
+///
+/// # Errors
+/// The file cannot be read, is larger than `MAX_PAGE_BYTES`, or is not JSON.
+pub(crate) fn saved_page(path: &std::path::Path) -> anyhow::Result<Value> {
+    use std::io::Read as _;
+    let file = std::fs::File::open(path)
+        .map_err(|error| anyhow::anyhow!("cannot read {}: {error}", path.display()))?;
+    let mut bytes = Vec::new();
+    file.take(MAX_PAGE_BYTES as u64 + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|error| anyhow::anyhow!("cannot read {}: {error}", path.display()))?;
+    if bytes.len() > MAX_PAGE_BYTES {
+        anyhow::bail!("{} is larger than {}", path.display(), page_limit());
+    }
+    serde_json::from_slice(&bytes).map_err(|error| anyhow::anyhow!("{}: {error}", path.display()))
 }
 
 /// The arrays (or the `key` arrays) of every `<prefix>*.json` file in `dir`, in file-name order.
@@ -77,9 +117,14 @@ pub(crate) fn saved_pages(
     prefix: &str,
     key: Option<&str>,
 ) -> anyhow::Result<Vec<Value>> {
-    let mut names: Vec<std::path::PathBuf> = std::fs::read_dir(dir)?
-        .filter_map(Result::ok)
-        .map(|entry| entry.path())
+    let unreadable =
+        |error: std::io::Error| anyhow::anyhow!("cannot read {}: {error}", dir.display());
+    let mut names: Vec<std::path::PathBuf> = std::fs::read_dir(dir)
+        .map_err(unreadable)?
+        .map(|entry| entry.map(|entry| entry.path()))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(unreadable)?
+        .into_iter()
         .filter(|path| {
             path.extension()
                 .is_some_and(|extension| extension == "json")
@@ -92,8 +137,7 @@ pub(crate) fn saved_pages(
     names.sort();
     let mut items = Vec::new();
     for name in names {
-        let page: Value = serde_json::from_slice(&std::fs::read(&name)?)
-            .map_err(|error| anyhow::anyhow!("{}: {error}", name.display()))?;
+        let page = saved_page(&name)?;
         let list = match key {
             Some(key) => page[key].as_array().cloned(),
             None => page.as_array().cloned(),

@@ -6,6 +6,7 @@ pub(crate) mod csv;
 pub(crate) mod freshdesk;
 pub(crate) mod growdesk;
 pub(crate) mod http;
+pub(crate) mod records;
 pub(crate) mod zendesk;
 
 use std::path::PathBuf;

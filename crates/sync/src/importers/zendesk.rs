@@ -21,7 +21,7 @@ use serde_json::Value;
 use time::OffsetDateTime;
 
 use crate::importers::Report;
-use crate::importers::http::{ApiClient, saved_pages};
+use crate::importers::http::{ApiClient, saved_page, saved_pages};
 
 #[derive(Debug, Clone, Deserialize)]
 pub(crate) struct ZendeskUser {
@@ -94,6 +94,9 @@ impl Origin {
                 .or(page["next_page"].as_str())
                 .filter(|_| has_more)
                 .map(str::to_owned);
+            if next.as_deref() == Some(url.as_str()) {
+                anyhow::bail!("{url} names itself as the next page");
+            }
         }
         Ok(items)
     }
@@ -114,7 +117,7 @@ impl Origin {
                 if !file.exists() {
                     return Ok(None);
                 }
-                let page: Value = serde_json::from_slice(&std::fs::read(file)?)?;
+                let page = saved_page(&file)?;
                 Ok(Some(
                     page["comments"].as_array().cloned().unwrap_or_default(),
                 ))
@@ -407,7 +410,12 @@ pub(crate) async fn import(
                 if page["end_of_stream"].as_bool().unwrap_or(true) {
                     break;
                 }
-                url = format!("{base}/api/v2/incremental/tickets/cursor.json?cursor={next}");
+                let next_url =
+                    format!("{base}/api/v2/incremental/tickets/cursor.json?cursor={next}");
+                if next_url == url {
+                    anyhow::bail!("{url} names itself as the next page");
+                }
+                url = next_url;
             }
         }
     }
