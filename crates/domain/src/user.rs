@@ -5,6 +5,7 @@ use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
+use unicode_normalization::UnicodeNormalization as _;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
@@ -90,13 +91,49 @@ pub enum ValueError {
     TooShort(usize),
     #[error("must not contain control characters")]
     ControlCharacters,
+    #[error("must not contain spaces, control or invisible characters")]
+    Invisible,
     #[error("is not a valid email address")]
     NotAnEmail,
     #[error("must be a colour as #rrggbb")]
     NotAColor,
 }
 
-/// An email address, trimmed and lower-cased.
+/// Unicode's default-ignorable code points (DerivedCoreProperties.txt, Unicode 16): characters
+/// that render as nothing, such as zero-width spaces and joiners, bidirectional marks, the soft
+/// hyphen, variation selectors and Hangul fillers.
+const INVISIBLE: [(char, char); 17] = [
+    ('\u{00AD}', '\u{00AD}'),
+    ('\u{034F}', '\u{034F}'),
+    ('\u{061C}', '\u{061C}'),
+    ('\u{115F}', '\u{1160}'),
+    ('\u{17B4}', '\u{17B5}'),
+    ('\u{180B}', '\u{180F}'),
+    ('\u{200B}', '\u{200F}'),
+    ('\u{202A}', '\u{202E}'),
+    ('\u{2060}', '\u{206F}'),
+    ('\u{3164}', '\u{3164}'),
+    ('\u{FE00}', '\u{FE0F}'),
+    ('\u{FEFF}', '\u{FEFF}'),
+    ('\u{FFA0}', '\u{FFA0}'),
+    ('\u{FFF0}', '\u{FFF8}'),
+    ('\u{1BCA0}', '\u{1BCA3}'),
+    ('\u{1D173}', '\u{1D17A}'),
+    ('\u{E0000}', '\u{E0FFF}'),
+];
+
+/// Whether `c` is a control character, a space, or a character that renders as nothing.
+fn invisible(c: char) -> bool {
+    c.is_control()
+        || c.is_whitespace()
+        || INVISIBLE
+            .iter()
+            .any(|&(first, last)| (first..=last).contains(&c))
+}
+
+/// An email address: trimmed, NFKC-normalised and lower-cased, so that look-alikes (`ＡＮＡ`
+/// in fullwidth letters, `ana` in another case) are one address, and free of control and
+/// invisible characters, so that none hides in an address that looks like another.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Email(String);
 
@@ -105,14 +142,26 @@ impl Email {
     pub const MAX_LEN: usize = 254;
 
     /// # Errors
-    /// Empty, longer than 254 characters, or not an address.
+    /// Empty, longer than 254 characters, containing control or invisible characters, or not
+    /// an address.
     pub fn parse(raw: &str) -> Result<Self, ValueError> {
-        let email = raw.trim().to_lowercase();
+        // Lower-casing can leave text that NFKC would change again (and NFKC can produce
+        // capitals), so both run on each other's output.
+        let email: String = raw
+            .trim()
+            .nfkc()
+            .collect::<String>()
+            .to_lowercase()
+            .nfkc()
+            .collect();
         if email.is_empty() {
             return Err(ValueError::Empty);
         }
         if email.chars().count() > Self::MAX_LEN {
             return Err(ValueError::TooLong(Self::MAX_LEN));
+        }
+        if email.chars().any(invisible) {
+            return Err(ValueError::Invisible);
         }
         // The crate accepts quoted local parts and IP-literal domains; a help desk only ever
         // mails ordinary addresses, so a domain with a dot is required as well.
@@ -234,6 +283,50 @@ mod tests {
         }
         let long = format!("{}@example.com", "a".repeat(250));
         assert_eq!(Email::parse(&long), Err(ValueError::TooLong(254)));
+    }
+
+    #[test]
+    fn look_alike_emails_are_one_address() {
+        for look_alike in [
+            "\u{ff43}\u{ff59}@example.com",
+            "CY@EXAMPLE.COM",
+            "\u{ff23}\u{ff39}@\u{ff45}xample.com",
+            "cy@example\u{ff0e}com",
+        ] {
+            assert_eq!(
+                Email::parse(look_alike).unwrap().as_str(),
+                "cy@example.com",
+                "{look_alike:?}"
+            );
+        }
+        assert_eq!(
+            Email::parse("jos\u{e9}@example.com").unwrap(),
+            Email::parse("jose\u{301}@example.com").unwrap(),
+            "composed and decomposed accents"
+        );
+    }
+
+    #[test]
+    fn emails_with_hidden_characters_are_refused() {
+        for hidden in [
+            "cy\u{200b}@example.com",
+            "\u{200b}cy@example.com",
+            "cy@example.com\u{feff}",
+            "c\u{00ad}y@example.com",
+            "c\u{2060}y@example.com",
+            "cy\u{202e}@example.com",
+            "c\u{0007}y@example.com",
+            "cy@exa\u{00a0}mple.com",
+            "cy\u{fe0f}@example.com",
+            "cy\u{e0041}@example.com",
+            "c\u{3164}y@example.com",
+        ] {
+            assert_eq!(
+                Email::parse(hidden),
+                Err(ValueError::Invisible),
+                "{hidden:?}"
+            );
+        }
     }
 
     #[test]

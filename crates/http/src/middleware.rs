@@ -11,6 +11,7 @@ use tower::{Layer as _, ServiceExt as _};
 
 use crate::REQUEST_ID;
 use crate::error::{PROBLEM_JSON, bare_problem, problem_response};
+use crate::extract::ClientIp;
 use crate::metrics::method_label;
 
 /// Turns any error response without a problem body (unknown route, wrong method, timeout, an
@@ -138,11 +139,16 @@ pub(crate) fn request_span<B>(request: &Request<B>) -> tracing::Span {
         .get(REQUEST_ID)
         .and_then(|value| value.to_str().ok())
         .unwrap_or_default();
+    let client = request
+        .extensions()
+        .get::<ClientIp>()
+        .map(|ClientIp(address)| tracing::field::display(*address));
     tracing::info_span!(
         "request",
         method = method_label(request.method()),
         path = %bounded_prefix(request.uri().path(), LOGGED_PREFIX_BYTES),
         request_id = %bounded_prefix(request_id, LOGGED_PREFIX_BYTES),
+        client,
     )
 }
 

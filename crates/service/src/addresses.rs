@@ -107,12 +107,6 @@ impl AddressGrouping {
     }
 }
 
-impl Default for AddressGrouping {
-    fn default() -> Self {
-        Self::new(64)
-    }
-}
-
 /// Reads an IPv6 prefix length setting, refusing one past 128.
 ///
 /// # Errors

@@ -127,7 +127,7 @@ mod tests {
 
     #[test]
     fn limits_are_per_key() {
-        let limits = AttemptLimits::new(3, 2, AddressGrouping::default());
+        let limits = AttemptLimits::new(3, 2, AddressGrouping::new(64));
         let ip: IpAddr = [10, 0, 0, 1].into();
         for _ in 0..3 {
             limits.check_ip(ip).unwrap();

@@ -3,11 +3,11 @@
 
 use growdesk_domain::{
     EventKind, MessageBody, Priority, Role, Subject, Tags, Ticket, TicketEvent, TicketSource,
-    TicketStatus, ValidationErrors,
+    TicketStatus, User, ValidationErrors,
 };
 use growdesk_store::{
     AssigneeFilter, Changed, Created, FeedEvent, IdempotencyClaim, NewEvent, NewTicket, SortKey,
-    Stamp, TicketChange, TicketCursor, TicketFilter, TicketSort, TicketState,
+    Stamp, TicketChange, TicketCursor, TicketFilter, TicketSort, TicketState, Visitor,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -123,6 +123,8 @@ pub(crate) struct OpenTicket<'a> {
     pub(crate) requester_id: Uuid,
     pub(crate) subject: String,
     pub(crate) description: String,
+    /// A widget's new visitor (named by `visitor_id`), recorded only if the ticket is.
+    pub(crate) new_visitor: Option<Visitor>,
     pub(crate) priority: Priority,
     pub(crate) category_id: Option<Uuid>,
     pub(crate) tags: Vec<String>,
@@ -241,6 +243,7 @@ impl Service {
             requester_id,
             subject: subject.into_inner(),
             description: description.into_inner(),
+            new_visitor: None,
             priority: draft.priority.unwrap_or_default(),
             category_id: draft.category_id,
             tags: tags.into_inner(),
@@ -275,7 +278,11 @@ impl Service {
             visitor_id: ticket.visitor_id,
             context: ticket.context,
         };
-        let id = match self.store.create_ticket(new, claim).await? {
+        let id = match self
+            .store
+            .create_ticket_with_visitor(new, ticket.new_visitor.as_ref(), claim)
+            .await?
+        {
             Created::New(id) => {
                 tracing::info!(ticket_id = %id, by = %ticket.actor.id, "ticket opened");
                 id
@@ -301,10 +308,10 @@ impl Service {
             };
         }
         match &draft.requester_email {
-            Some(email) => {
-                self.customer_for_email(email, draft.requester_name.as_deref(), "requester")
-                    .await
-            }
+            Some(email) => self
+                .customer_for_email(email, draft.requester_name.as_deref(), "requester")
+                .await
+                .map(|user| user.id),
             None => Ok(actor.user.id),
         }
     }
@@ -316,7 +323,7 @@ impl Service {
         email: &str,
         name: Option<&str>,
         field: &str,
-    ) -> Result<Uuid, ServiceError> {
+    ) -> Result<User, ServiceError> {
         let email_field = format!("{field}_email");
         let parsed = growdesk_domain::Email::parse(email)
             .map_err(|error| ValidationErrors::single(&email_field, error.to_string()))?;
@@ -326,7 +333,7 @@ impl Service {
             .await?
         {
             return if existing.user.active {
-                Ok(existing.user.id)
+                Ok(existing.user)
             } else {
                 Err(ValidationErrors::single(&email_field, "belongs to a deactivated user").into())
             };
@@ -338,13 +345,13 @@ impl Service {
             password: None,
         };
         match self.create_user_as_operator(account).await {
-            Ok(user) => Ok(user.id),
+            Ok(user) => Ok(user),
             // Created by a concurrent request a moment ago.
             Err(ServiceError::Conflict(_)) => self
                 .store
                 .user_credentials_by_email(parsed.as_str())
                 .await?
-                .map(|credentials| credentials.user.id)
+                .map(|credentials| credentials.user)
                 .ok_or_else(|| {
                     ServiceError::Conflict("the requester could not be created".to_owned())
                 }),

@@ -3,19 +3,24 @@
 //!
 //! A visitor is known only by the visitor token issued with their first ticket: it is bound to
 //! its widget and grants exactly the tickets opened with it. An email typed into the widget
-//! proves nothing; an identity hash (HMAC-SHA256 of the email with the widget's identity
-//! secret, computed by the site's backend) proves it, and then the visitor may also see that
-//! customer's earlier tickets.
+//! proves nothing; an identity hash (HMAC-SHA256 of the normalised email — as `Email` keeps it
+//! — with the widget's identity secret, computed by the site's backend) proves it, and then the
+//! visitor may also see that customer's earlier tickets. A visitor is never staff: a staff
+//! address is refused, and a visitor speaks with a customer's rights whatever the account's
+//! role becomes.
 
 use std::net::IpAddr;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use growdesk_domain::{
-    Color, Email, Faq, Message, MessageBody, PersonName, Priority, Subject, Ticket, TicketSource,
-    ValidationErrors, Widget, WidgetSettings,
+    Color, Email, Faq, Message, MessageBody, PersonName, Priority, Role, Subject, Ticket,
+    TicketSource, ValidationErrors, Widget, WidgetSettings,
 };
-use growdesk_store::{FaqFilter, FeedEvent, TicketFilter, TicketSort, VisitorScope, WidgetFields};
+use growdesk_store::{
+    FaqFilter, FeedEvent, TicketFilter, TicketSort, Visitor as StoredVisitor, VisitorScope,
+    WidgetFields,
+};
 use hmac::{Hmac, Mac};
 use rand::RngCore;
 use serde::Serialize;
@@ -56,7 +61,8 @@ pub struct VisitorTicketDraft {
     pub subject: Option<String>,
     pub page_url: Option<String>,
     pub user_agent: Option<String>,
-    /// Hex HMAC-SHA256 of the email with the widget's identity secret.
+    /// Hex HMAC-SHA256 of the normalised email (trimmed, NFKC, lower-cased) with the widget's
+    /// identity secret.
     pub identity_hash: Option<String>,
 }
 
@@ -341,10 +347,11 @@ impl Service {
         Ok(self.store.list_faqs(&filter, None, FAQ_PAGE).await?)
     }
 
-    /// The visitor a token names, on this widget.
+    /// The visitor a token names, on this widget, while the accounts it speaks for are active.
     ///
     /// # Errors
-    /// `Unauthenticated` for a token that is invalid, expired, or for another widget.
+    /// `Unauthenticated` for a token that is invalid, expired, for another widget, or of a
+    /// deactivated account.
     pub async fn visitor(&self, widget: &Widget, token: &str) -> Result<Visitor, ServiceError> {
         let refused = || ServiceError::Unauthenticated("invalid or expired visitor token");
         let claims = self
@@ -352,15 +359,28 @@ impl Service {
             .verify_visitor(token)
             .filter(|claims| claims.wid == widget.id)
             .ok_or_else(refused)?;
-        match self.store.visitor(claims.sub).await? {
-            Some(visitor) if visitor.widget_id == widget.id => Ok(Visitor {
-                visitor_id: visitor.id,
-                widget_id: widget.id,
-                identity_user_id: claims.idn,
-                expires_at: claims.exp,
-            }),
-            _ => Err(refused()),
+        let visitor = self
+            .store
+            .active_visitor(claims.sub)
+            .await?
+            .filter(|visitor| visitor.widget_id == widget.id)
+            .ok_or_else(refused)?;
+        if let Some(identity) = claims.idn
+            && identity != visitor.user_id
+            && !self
+                .store
+                .user(identity)
+                .await?
+                .is_some_and(|user| user.active)
+        {
+            return Err(refused());
         }
+        Ok(Visitor {
+            visitor_id: visitor.id,
+            widget_id: widget.id,
+            identity_user_id: claims.idn,
+            expires_at: claims.exp,
+        })
     }
 
     /// Opens a conversation from the widget: a ticket filed under the customer with the typed
@@ -416,45 +436,53 @@ impl Service {
         };
         if widget.enforce_identity && !proven {
             return Err(ServiceError::Unauthenticated(
-                "this site requires a valid identity hash",
+                "this site requires a valid identity hash of the normalised email",
             ));
         }
-        let requester_id = self
+        let requester = self
             .customer_for_email(
                 email.as_str(),
                 Some(&name.clone().into_inner()),
                 "requester",
             )
             .await?;
-        // A returning visitor keeps their id (and any identity they proved before).
-        let (visitor_id, proven_before) = match visitor {
-            Some(visitor) => (visitor.visitor_id, visitor.identity_user_id),
-            None => (
-                self.store.create_visitor(widget.id, requester_id).await?.id,
-                None,
-            ),
-        };
-        let identity_user_id = if proven {
-            Some(requester_id)
-        } else {
-            proven_before
-        };
-        let requester = self
-            .store
-            .user(requester_id)
-            .await?
-            .ok_or(ServiceError::NotFound("user"))?;
+        // A visitor is never staff: a staff address typed (or even proven) in a widget would
+        // file the conversation under that account and speak for it.
+        if requester.role.is_staff() {
+            return Err(ValidationErrors::single(
+                "email",
+                "belongs to a staff account; staff answer from the help desk",
+            )
+            .into());
+        }
+        // The key is scoped to the widget, not to a visitor: a retry whose first answer was
+        // lost carries no token yet, and must find the first ticket rather than make a second
+        // visitor. The fingerprint names the returning visitor, so no other visitor's retry
+        // can replay it.
         let claim = idempotency::claim(
-            requester_id,
+            requester.id,
             idempotency_key
-                .map(|key| format!("widget:{}:{key}", visitor_id))
+                .map(|key| format!("widget:{}:{key}", widget.id))
                 .as_deref(),
             "widget_ticket",
-            &draft,
+            &(&draft, visitor.map(|visitor| visitor.visitor_id)),
         )?;
+        // A returning visitor keeps their id (and any identity they proved before).
+        let (visitor_id, new_visitor, proven_before) = match visitor {
+            Some(visitor) => (visitor.visitor_id, None, visitor.identity_user_id),
+            None => {
+                let id = Uuid::now_v7();
+                let new_visitor = StoredVisitor {
+                    id,
+                    widget_id: widget.id,
+                    user_id: requester.id,
+                };
+                (id, Some(new_visitor), None)
+            }
+        };
         let ticket = OpenTicket {
             actor: &requester,
-            requester_id,
+            requester_id: requester.id,
             subject: subject.into_inner(),
             description: message.into_inner(),
             priority: widget.default_priority,
@@ -462,9 +490,17 @@ impl Service {
             tags: Vec::new(),
             source: TicketSource::Widget,
             visitor_id: Some(visitor_id),
+            new_visitor,
             context: serde_json::json!({"widget_id": widget.id, "page_url": draft.page_url, "user_agent": draft.user_agent, "identity_verified": proven}),
         };
         let ticket = self.open_ticket(ticket, claim.as_ref()).await?;
+        // A replayed retry answers with the visitor the first request recorded.
+        let visitor_id = ticket.visitor_id.ok_or(ServiceError::NotFound("visitor"))?;
+        let identity_user_id = if proven {
+            Some(requester.id)
+        } else {
+            proven_before
+        };
         let token = self
             .keys
             .issue_visitor(visitor_id, widget.id, identity_user_id)
@@ -488,7 +524,8 @@ impl Service {
         let cursor = page
             .after
             .map(|position| position.cursor(TicketSort::CreatedAt, true))
-            .transpose()?;
+            .transpose()
+            .map_err(|reason| ValidationErrors::single("cursor", reason))?;
         let rows = self
             .store
             .list_tickets(&filter, TicketSort::CreatedAt, true, cursor, page.limit + 1)
@@ -515,18 +552,26 @@ impl Service {
     }
 
     /// The requester of a ticket the visitor may see, as the principal their messages are
-    /// written by.
+    /// written by — with a customer's rights whatever the account's role: a browser that never
+    /// signed in must not read internal notes or answer as staff because the account was
+    /// promoted after the conversation began.
     async fn speaking_for(
         &self,
         visitor: &Visitor,
         ticket_id: Uuid,
     ) -> Result<Principal, ServiceError> {
         let ticket = self.visitor_ticket(visitor, ticket_id).await?;
-        let user = self
+        let mut user = self
             .store
             .user(ticket.requester.id)
             .await?
             .ok_or(ServiceError::NotFound("ticket"))?;
+        if !user.active {
+            return Err(ServiceError::Forbidden(
+                "this conversation's account is deactivated",
+            ));
+        }
+        user.role = Role::Customer;
         let access_expires_at = time::OffsetDateTime::from_unix_timestamp(visitor.expires_at)
             .unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
         Ok(Principal {

@@ -12,6 +12,7 @@ use crate::events::{NewEvent, insert_events};
 use crate::idempotency::{IdempotencyClaim, claim_or_return};
 use crate::messages::NewMessage;
 use crate::ticket_changes::{MessageRecord, insert_message, insert_tags};
+use crate::widgets::Visitor;
 use crate::{Created, Stamp, Store, StoreError, on_backend, postgres, sqlite, with_pool};
 
 /// Binds a cursor's sort value with its own type.
@@ -421,6 +422,21 @@ impl Store {
         new: NewTicket,
         claim: Option<&IdempotencyClaim>,
     ) -> Result<Created, StoreError> {
+        self.create_ticket_with_visitor(new, None, claim).await
+    }
+
+    /// As `create_ticket`, recording `new_visitor` (whose id `new.visitor_id` names) in the same
+    /// transaction after the claim, so that a retried first widget message finds the first
+    /// ticket and leaves no second visitor.
+    ///
+    /// # Errors
+    /// As `create_ticket`.
+    pub async fn create_ticket_with_visitor(
+        &self,
+        new: NewTicket,
+        new_visitor: Option<&Visitor>,
+        claim: Option<&IdempotencyClaim>,
+    ) -> Result<Created, StoreError> {
         let id = new.id;
         let message = NewMessage {
             id: Uuid::now_v7(),
@@ -433,6 +449,15 @@ impl Store {
         on_backend!(self, pool => {
             let mut tx = pool.begin_with(pick(pool, "BEGIN", "BEGIN IMMEDIATE")).await?;
             claim_or_return!(pool, tx, claim, id, now, Created::Replayed, Created::KeyReused);
+            if let Some(visitor) = new_visitor {
+                sqlx::query("INSERT INTO visitors (id, widget_id, user_id, created_at) VALUES ($1, $2, $3, $4)")
+                    .bind(visitor.id)
+                    .bind(visitor.widget_id)
+                    .bind(visitor.user_id)
+                    .bind(now)
+                    .execute(&mut *tx)
+                    .await?;
+            }
             let sql = format!(
                 "INSERT INTO tickets (id, number, subject, status, priority, category_id, requester_id, source, \
                  created_at, updated_at, visitor_id) VALUES ($1, {}, $2, 'open', $3, $4, $5, $6, $7, $7, $8) RETURNING number",

@@ -191,35 +191,15 @@ impl Store {
             .any(|list| list.0.iter().any(|allowed| allowed == origin)))
     }
 
-    /// Records a new visitor of `widget_id` filed as customer `user_id`.
+    /// A visitor, while the account it was filed under is active: a deactivated customer's
+    /// visitors are refused like the customer.
     ///
     /// # Errors
     /// The database failed.
-    pub async fn create_visitor(
-        &self,
-        widget_id: Uuid,
-        user_id: Uuid,
-    ) -> Result<Visitor, StoreError> {
-        let visitor = Visitor {
-            id: Uuid::now_v7(),
-            widget_id,
-            user_id,
-        };
-        on_backend!(self, pool => sqlx::query("INSERT INTO visitors (id, widget_id, user_id, created_at) VALUES ($1, $2, $3, $4)")
-            .bind(visitor.id)
-            .bind(widget_id)
-            .bind(user_id)
-            .bind(Stamp::now())
-            .execute(pool)
-            .await
-            .map(drop))?;
-        Ok(visitor)
-    }
-
-    /// # Errors
-    /// The database failed.
-    pub async fn visitor(&self, id: Uuid) -> Result<Option<Visitor>, StoreError> {
-        let row: Option<Visitor> = on_backend!(self, pool => sqlx::query_as("SELECT id, widget_id, user_id FROM visitors WHERE id = $1")
+    pub async fn active_visitor(&self, id: Uuid) -> Result<Option<Visitor>, StoreError> {
+        let row: Option<Visitor> = on_backend!(self, pool => sqlx::query_as(
+                "SELECT v.id, v.widget_id, v.user_id FROM visitors v JOIN users u ON u.id = v.user_id \
+                 WHERE v.id = $1 AND u.active = TRUE")
             .bind(id)
             .fetch_optional(pool)
             .await)?;

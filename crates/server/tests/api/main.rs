@@ -32,6 +32,7 @@ mod fuzz;
 mod http_edge;
 mod http_errors;
 mod matrix;
+mod identity;
 mod openapi;
 mod operations;
 mod proxies;

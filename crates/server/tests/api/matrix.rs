@@ -2,7 +2,8 @@
 //! on objects that belong to customer A (so they are customer B's foreign objects). Each case
 //! runs on a fresh fixture and asserts the status; a refused request must change nothing.
 //! A visitor token (the widget's credential) is refused on every one of them. The public widget
-//! routes have their own table, over widget keys and visitor tokens. A route missing from the
+//! routes have their own table, over widget keys and visitor tokens; a visitor claiming a staff
+//! email is refused and holds nothing more than the widget's key. A route missing from the
 //! tables fails `every_route_is_in_the_matrix`.
 
 use growdesk_store::BackendKind;
@@ -486,9 +487,13 @@ async fn every_identity_gets_the_expected_answer_and_refusals_change_nothing(kin
                 .await,
         ),
     };
-    let visitor = open_widget_chat(&app, &ids.admin).await.visitor_token;
+    let chat = open_widget_chat(&app, &ids.admin).await;
+    let visitor = chat.visitor_token;
     let fixture_for_visitor = fixture(&app, &ids).await;
     let before = snapshot(&app, &ids, &fixture_for_visitor).await;
+    // A visitor claiming a staff email gets no credential at all: the claim is refused (and,
+    // as the snapshot below shows, changes nothing).
+    claim_staff_email(&app, &chat.key).await.problem(422);
     for case in cases() {
         let path = fill(case.path, &fixture_for_visitor);
         let reply = app
@@ -516,7 +521,7 @@ async fn every_identity_gets_the_expected_answer_and_refusals_change_nothing(kin
     assert_eq!(
         before,
         snapshot(&app, &ids, &fixture_for_visitor).await,
-        "a visitor token changed something"
+        "a visitor token, or a visitor claiming a staff email, changed something"
     );
 
     let mut checked = 0;
@@ -658,6 +663,19 @@ async fn widget_call(
     TestApp::reply(request.send().await.unwrap()).await
 }
 
+/// A visitor opening a chat under the agent's email, in another letter case.
+async fn claim_staff_email(app: &TestApp, key: &str) -> crate::helpers::Reply {
+    widget_call(
+        app,
+        Method::POST,
+        "/widget/tickets",
+        Some(key),
+        None,
+        Some(json!({"name": "Eve", "email": "AGENT@Example.com", "message": "I am staff"})),
+    )
+    .await
+}
+
 /// The public widget routes; `{ticket}` is visitor A's ticket. Statuses for: no widget key;
 /// another widget's key with visitor A's token; visitor B (same widget, another chat); visitor
 /// A; widget A's key with a staff access token instead of a visitor token.
@@ -786,6 +804,45 @@ async fn every_widget_caller_gets_the_expected_answer_and_refusals_change_nothin
         }
     }
     assert_eq!(checked, widget_cases().len() * 5);
+
+    // A visitor claiming a staff email: the claim is refused and changes nothing, so on every
+    // route they hold what the widget's key alone gives (whatever token a claim would yield).
+    for case in widget_cases() {
+        let a = open_widget_chat(&app, &ids.admin).await;
+        let path = case.path.replace("{ticket}", &a.ticket);
+        let before = widget_state(&app, &ids.admin, &a.ticket).await;
+        let claim = claim_staff_email(&app, &a.key).await;
+        let claimed_token = claim.body["visitor_token"].as_str().map(str::to_owned);
+        claim.problem(422);
+        assert_eq!(
+            before,
+            widget_state(&app, &ids.admin, &a.ticket).await,
+            "claiming a staff email changed something"
+        );
+        let key_alone = widget_call(
+            &app,
+            case.method.clone(),
+            &path,
+            Some(&a.key),
+            None,
+            (case.body)(&ids),
+        )
+        .await;
+        let claimant = widget_call(
+            &app,
+            case.method.clone(),
+            &path,
+            Some(&a.key),
+            claimed_token.as_deref(),
+            (case.body)(&ids),
+        )
+        .await;
+        assert_eq!(
+            claimant.status, key_alone.status,
+            "a visitor claiming a staff email: {} {}: {}",
+            case.method, case.path, claimant.body
+        );
+    }
 }
 
 /// What a widget request could change: the tickets and visitor A's conversation.

@@ -33,7 +33,7 @@ pub(crate) async fn widget(app: &TestApp, admin: &str, body: Value) -> Value {
 }
 
 /// A request to the public widget API.
-async fn public(
+pub(crate) async fn public(
     app: &TestApp,
     method: Method,
     path: &str,
@@ -55,11 +55,11 @@ async fn public(
     TestApp::reply(request.send().await.unwrap()).await
 }
 
-fn visitor_ticket(email: &str) -> Value {
+pub(crate) fn visitor_ticket(email: &str) -> Value {
     json!({"name": "Vera Visitor", "email": email, "message": "Hello from the site", "page_url": "https://shop.example.com/cart"})
 }
 
-async fn ticket_count(app: &TestApp, admin: &str) -> usize {
+pub(crate) async fn ticket_count(app: &TestApp, admin: &str) -> usize {
     app.get("/api/tickets?limit=100", admin)
         .await
         .expect(200)
@@ -546,7 +546,7 @@ async fn origins_are_checked(kind: BackendKind) {
     }
 }
 
-fn identity_hash(secret: &str, email: &str) -> String {
+pub(crate) fn identity_hash(secret: &str, email: &str) -> String {
     let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes()).unwrap();
     mac.update(email.as_bytes());
     mac.finalize()
