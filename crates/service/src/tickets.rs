@@ -83,9 +83,7 @@ impl TicketPosition {
     pub(crate) fn of(ticket: &Ticket, sort: TicketSort, descending: bool) -> Self {
         let key = match sort.key_of(ticket) {
             SortKey::Int(value) => value,
-            SortKey::Time(stamp) => {
-                i64::try_from(stamp.into_inner().unix_timestamp_nanos() / 1_000).unwrap_or(i64::MAX)
-            }
+            SortKey::Time(stamp) => stamp.unix_micros(),
         };
         Self {
             sort: sort_name(sort, descending),
@@ -94,24 +92,21 @@ impl TicketPosition {
         }
     }
 
+    /// The store's cursor, or why this position cannot be one of `sort`'s: another sort
+    /// order's, or a time no ticket can have (a tampered key).
     pub(crate) fn cursor(
         &self,
         sort: TicketSort,
         descending: bool,
-    ) -> Result<TicketCursor, ServiceError> {
+    ) -> Result<TicketCursor, &'static str> {
         if self.sort != sort_name(sort, descending) {
-            return Err(ValidationErrors::single("cursor", "belongs to another sort order").into());
+            return Err("belongs to another sort order");
         }
         let key = match sort {
             TicketSort::Priority | TicketSort::Number => SortKey::Int(self.key),
-            TicketSort::CreatedAt | TicketSort::UpdatedAt => {
-                let time =
-                    time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(self.key) * 1_000)
-                        .map_err(|_| {
-                        ValidationErrors::single("cursor", "is not a cursor this list issued")
-                    })?;
-                SortKey::Time(Stamp::from(time))
-            }
+            TicketSort::CreatedAt | TicketSort::UpdatedAt => SortKey::Time(
+                Stamp::from_unix_micros(self.key).ok_or("is not a cursor this list issued")?,
+            ),
         };
         Ok(TicketCursor { key, id: self.id })
     }
@@ -417,12 +412,7 @@ impl Service {
             .as_deref()
             .and_then(|tag| errors.check("tag", Tags::parse_one(tag)));
         let cursor = match &page.after {
-            Some(position) => errors.check(
-                "cursor",
-                position
-                    .cursor(query.sort, query.descending)
-                    .map_err(|_| "belongs to another sort order"),
-            ),
+            Some(position) => errors.check("cursor", position.cursor(query.sort, query.descending)),
             None => None,
         };
         errors.into_result(|| ())?;

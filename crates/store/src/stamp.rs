@@ -10,17 +10,44 @@ use sqlx::postgres::{PgArgumentBuffer, PgTypeInfo, PgValueRef};
 use sqlx::sqlite::{SqliteArgumentsBuffer, SqliteTypeInfo, SqliteValueRef};
 use sqlx::{Decode, Encode, Postgres, Sqlite, Type};
 use time::format_description::BorrowedFormatItem;
-use time::macros::format_description;
+use time::macros::{datetime, format_description};
 use time::{OffsetDateTime, UtcOffset};
 
 const SQLITE_FORMAT: &[BorrowedFormatItem<'_>] =
     format_description!("[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:6]Z");
+
+/// The last instant both backends store and order alike (see `Stamp::FIRST`).
+const LAST: OffsetDateTime = datetime!(9999-12-31 23:59:59.999999 UTC);
 
 /// A point in time as stored in either backend. Microsecond precision, like PostgreSQL.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Stamp(OffsetDateTime);
 
 impl Stamp {
+    /// The first instant both backends store and order alike: PostgreSQL's `timestamptz` refuses
+    /// years before 4713 BC, and SQLite's text sorts as time only with four-digit years.
+    pub const FIRST: Self = Self(datetime!(0001-01-01 00:00:00 UTC));
+
+    /// `time` as a stamp, or `None` when it lies outside the years 1 to 9999 that both backends
+    /// store (a value from a client: a cursor, an imported date).
+    pub fn checked(time: OffsetDateTime) -> Option<Self> {
+        (Self::FIRST.0..=LAST)
+            .contains(&time)
+            .then(|| Self::from(time))
+    }
+
+    /// The stamp `micros` microseconds after the Unix epoch, if both backends store it.
+    pub fn from_unix_micros(micros: i64) -> Option<Self> {
+        OffsetDateTime::from_unix_timestamp_nanos(i128::from(micros) * 1_000)
+            .ok()
+            .and_then(Self::checked)
+    }
+
+    /// Microseconds since the Unix epoch (every stamp's fit in an `i64`).
+    pub fn unix_micros(self) -> i64 {
+        i64::try_from(self.0.unix_timestamp_nanos() / 1_000).unwrap_or(i64::MAX)
+    }
+
     /// The current time, truncated to what the database keeps so that values read back compare
     /// equal to values written.
     pub fn now() -> Self {
@@ -90,7 +117,6 @@ impl<'r> Decode<'r, Postgres> for Stamp {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use time::macros::datetime;
 
     #[test]
     fn sqlite_text_is_fixed_width_utc() {
@@ -99,6 +125,25 @@ mod tests {
         assert_eq!(text, "2026-01-02T01:04:05.000000Z");
         let fraction = Stamp::from(datetime!(2026-01-02 01:04:05.1 UTC));
         assert!(fraction.0.format(SQLITE_FORMAT).unwrap() > text);
+    }
+
+    #[test]
+    fn only_years_both_backends_store_are_accepted() {
+        let now = Stamp::now();
+        assert_eq!(Stamp::from_unix_micros(now.unix_micros()), Some(now));
+        assert_eq!(
+            Stamp::from_unix_micros(Stamp::FIRST.unix_micros()),
+            Some(Stamp::FIRST)
+        );
+        assert!(Stamp::checked(LAST).is_some());
+        for micros in [
+            i64::MIN,
+            i64::MAX,
+            -62_135_596_800_000_001,
+            253_402_300_800_000_000,
+        ] {
+            assert_eq!(Stamp::from_unix_micros(micros), None, "{micros}");
+        }
     }
 
     #[test]

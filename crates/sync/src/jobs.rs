@@ -211,8 +211,14 @@ impl Job {
     }
 }
 
+/// `by` before `now`, or the first time a database stores when that is earlier: a setting of
+/// millions of days must neither overflow nor turn into "now" and close every resolved ticket.
 fn before(now: Stamp, by: Duration) -> Stamp {
-    Stamp::from(now.into_inner() - time::Duration::try_from(by).unwrap_or(time::Duration::ZERO))
+    time::Duration::try_from(by)
+        .ok()
+        .and_then(|by| now.into_inner().checked_sub(by))
+        .and_then(Stamp::checked)
+        .unwrap_or(Stamp::FIRST)
 }
 
 async fn auto_close(store: &Store, settings: &JobSettings, now: Stamp) -> anyhow::Result<Value> {
@@ -450,5 +456,18 @@ mod tests {
         assert!(targets("low=24").is_err(), "every priority needs a target");
         assert!(targets("low=-1,medium=1,high=1,urgent=1").is_err());
         assert!(targets("blocker=1").is_err());
+    }
+
+    #[test]
+    fn a_time_too_far_back_is_the_first_one_stored() {
+        let now = Stamp::now();
+        assert_eq!(before(now, Duration::from_secs(0)), now);
+        for days in [3_000_000, u64::MAX / 86_400] {
+            assert_eq!(
+                before(now, Duration::from_secs(days * 86_400)),
+                Stamp::FIRST
+            );
+        }
+        assert_eq!(before(now, Duration::MAX), Stamp::FIRST);
     }
 }
