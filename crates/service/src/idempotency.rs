@@ -22,13 +22,9 @@ pub(crate) fn claim(
     kind: &str,
     request: &impl Serialize,
 ) -> Result<Option<IdempotencyClaim>, ServiceError> {
-    let Some(key) = key else { return Ok(None) };
-    let valid =
-        !key.is_empty() && key.len() <= MAX_KEY_LEN && key.bytes().all(|b| b.is_ascii_graphic());
-    if !valid {
-        let message = format!("must be 1 to {MAX_KEY_LEN} visible ASCII characters");
-        return Err(ValidationErrors::single("Idempotency-Key", message).into());
-    }
+    let Some(key) = check_key(key)? else {
+        return Ok(None);
+    };
     let mut hasher = Sha256::new();
     hasher.update(kind.as_bytes());
     hasher.update([0]);
@@ -40,6 +36,25 @@ pub(crate) fn claim(
         key: key.to_owned(),
         fingerprint: hasher.finalize().to_vec(),
     }))
+}
+
+/// The key, if it is one we accept: a use case that must write something before it can claim
+/// the key checks it first, so that a bad key is refused before anything is written.
+///
+/// # Errors
+/// A key that is empty, too long, or not visible ASCII.
+pub(crate) fn check_key(key: Option<&str>) -> Result<Option<&str>, ServiceError> {
+    match key {
+        Some(key)
+            if key.is_empty()
+                || key.len() > MAX_KEY_LEN
+                || !key.bytes().all(|b| b.is_ascii_graphic()) =>
+        {
+            let message = format!("must be 1 to {MAX_KEY_LEN} visible ASCII characters");
+            Err(ValidationErrors::single("Idempotency-Key", message).into())
+        }
+        other => Ok(other),
+    }
 }
 
 /// The refusal for a key reused with a different request.

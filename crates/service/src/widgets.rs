@@ -430,6 +430,8 @@ impl Service {
         else {
             return Err(ServiceError::Internal("validated fields missing".into()));
         };
+        // The requester may be created below, before the key can be claimed.
+        idempotency::check_key(idempotency_key)?;
         let proven = match (&widget.identity_secret, &draft.identity_hash) {
             (Some(secret), Some(hash)) => identity_proven(secret, email.as_str(), hash),
             _ => false,

@@ -382,6 +382,21 @@ async fn a_retried_first_message_opens_one_conversation(kind: BackendKind) {
         .problem(422);
     assert_eq!(created_rows(&app, kind).await, after_first);
     assert_eq!(ticket_count(&app, &admin).await, 1);
+
+    // A key that is no key is refused before the new address becomes an account.
+    let bad_key = app
+        .client
+        .post(app.url("/widget/tickets"))
+        .header("x-widget-key", key)
+        .header("origin", SITE)
+        .header("idempotency-key", "with spaces")
+        .json(&visitor_ticket("newcomer@example.com"))
+        .send()
+        .await
+        .unwrap();
+    let refused = TestApp::reply(bad_key).await.problem(422);
+    assert_eq!(refused["errors"][0]["field"], "Idempotency-Key");
+    assert_eq!(created_rows(&app, kind).await, after_first);
 }
 
 async fn look_alike_emails_are_one_account(kind: BackendKind) {
