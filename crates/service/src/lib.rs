@@ -10,6 +10,7 @@ pub mod auth;
 pub mod catalog;
 pub mod config;
 mod error;
+pub mod global_address;
 mod idempotency;
 pub mod messages;
 pub mod notifications;

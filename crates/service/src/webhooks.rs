@@ -1,7 +1,7 @@
 //! Webhooks: the admin's subscriptions, the guard that keeps deliveries off internal networks,
 //! and Standard Webhooks signing.
 
-use std::net::{IpAddr, SocketAddr};
+use std::net::SocketAddr;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
@@ -13,6 +13,7 @@ use sha2::Sha256;
 use url::Url;
 use uuid::Uuid;
 
+use crate::global_address::not_global;
 use crate::pagination::{Page, PageRequest};
 use crate::policy::{Action, authorize};
 use crate::{Principal, Service, ServiceError};
@@ -25,39 +26,8 @@ pub struct WebhookInput {
     pub active: Option<bool>,
 }
 
-/// Whether deliveries may go to `ip`: not loopback, private, link-local, shared (CGNAT),
-/// unspecified, multicast or documentation space — in IPv4, IPv6, or IPv4 inside IPv6.
-pub fn is_public(ip: IpAddr) -> bool {
-    match ip {
-        IpAddr::V4(v4) => {
-            let [a, b, ..] = v4.octets();
-            !(v4.is_loopback()
-                || v4.is_private()
-                || v4.is_link_local()
-                || v4.is_unspecified()
-                || v4.is_broadcast()
-                || v4.is_multicast()
-                || v4.is_documentation()
-                || a == 0
-                || (a == 100 && (64..128).contains(&b))
-                || (a == 198 && (b == 18 || b == 19)))
-        }
-        IpAddr::V6(v6) => {
-            if let Some(v4) = v6.to_ipv4_mapped() {
-                return is_public(IpAddr::V4(v4));
-            }
-            let first = v6.segments()[0];
-            !(v6.is_loopback()
-                || v6.is_unspecified()
-                || v6.is_multicast()
-                || (first & 0xfe00) == 0xfc00
-                || (first & 0xffc0) == 0xfe80)
-        }
-    }
-}
-
-/// The addresses `url` reaches, refused when any of them is not public (unless
-/// `allow_private`). Deliveries connect to exactly these, so a name that resolves differently
+/// The addresses `url` reaches, refused when any of them is not globally reachable unicast
+/// (see `global_address`; unless `allow_private`). Deliveries connect to exactly these, so a name that resolves differently
 /// a moment later (DNS rebinding) cannot redirect them.
 ///
 /// # Errors
@@ -74,11 +44,12 @@ pub async fn resolve_target(url: &Url, allow_private: bool) -> Result<Vec<Socket
         return Err("resolves to no address".to_owned());
     }
     if !allow_private
-        && let Some(internal) = addresses.iter().find(|address| !is_public(address.ip()))
+        && let Some((address, reason)) = addresses
+            .iter()
+            .find_map(|address| Some((address.ip(), not_global(address.ip())?)))
     {
         return Err(format!(
-            "points at {}, a loopback, private or link-local address",
-            internal.ip()
+            "points at {address}, which is not a public address: {reason}"
         ));
     }
     Ok(addresses)
@@ -229,29 +200,6 @@ impl Service {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn internal_addresses_are_not_public() {
-        for internal in [
-            "127.0.0.1",
-            "10.1.2.3",
-            "172.16.0.1",
-            "192.168.1.1",
-            "169.254.169.254",
-            "0.0.0.0",
-            "100.64.0.1",
-            "::1",
-            "fe80::1",
-            "fd00::1",
-            "::ffff:127.0.0.1",
-            "::",
-        ] {
-            assert!(!is_public(internal.parse().unwrap()), "{internal}");
-        }
-        for public in ["93.184.215.14", "1.1.1.1", "2606:4700::1111"] {
-            assert!(is_public(public.parse().unwrap()), "{public}");
-        }
-    }
 
     #[test]
     fn signatures_follow_standard_webhooks() {

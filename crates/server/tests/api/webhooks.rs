@@ -9,6 +9,7 @@ use crate::helpers::{spawn_app, spawn_app_with};
 on_both_backends!(
     admins_configure_webhooks,
     internal_targets_are_refused_unless_allowed,
+    special_purpose_targets_are_refused,
     events_land_in_the_outbox,
 );
 
@@ -160,6 +161,59 @@ async fn internal_targets_are_refused_unless_allowed(kind: BackendKind) {
         .await
         .expect(201);
     allowing.stop().await;
+}
+
+/// Addresses from the IANA special-purpose registries, and IPv4 addresses carried inside IPv6
+/// ones, that an address check of loopback, private and link-local ranges alone lets through.
+async fn special_purpose_targets_are_refused(kind: BackendKind) {
+    let app = spawn_app(kind).await;
+    let admin = app.admin_token().await;
+    for target in [
+        "http://[64:ff9b::a00:1]/hook",
+        "http://[64:ff9b::7f00:1]/hook",
+        "http://[64:ff9b:1::a00:1]/hook",
+        "http://[::10.0.0.1]/hook",
+        "http://[::ffff:0:10.0.0.1]/hook",
+        "http://[2002:a00:1::1]/hook",
+        "http://[2002:c0a8:101::1]/hook",
+        "http://[2001:0:4136:e378:8000:63bf:f5ff:fffe]/hook",
+        "http://[fec0::1]/hook",
+        "http://[2001:db8::1]/hook",
+        "http://[3fff::1]/hook",
+        "http://[100::1]/hook",
+        "http://[2001:2::1]/hook",
+        "http://[2001:20::1]/hook",
+        "http://[ff02::1]/hook",
+        "http://[5f00::1]/hook",
+        "http://240.0.0.1/hook",
+        "http://255.255.255.255/hook",
+        "http://192.0.0.8/hook",
+        "http://192.0.0.170/hook",
+        "http://192.88.99.1/hook",
+        "http://198.18.0.1/hook",
+        "http://100.100.100.100/hook",
+        "http://192.0.2.1/hook",
+        "http://203.0.113.1/hook",
+        "http://224.0.0.251/hook",
+    ] {
+        let problem = app
+            .post(
+                "/api/webhooks",
+                Some(&admin),
+                json!({"url": target, "event_types": ["*"]}),
+            )
+            .await
+            .problem(422);
+        assert!(
+            problem["errors"]
+                .to_string()
+                .contains("not a public address"),
+            "{target}: {problem}"
+        );
+    }
+    let listed = app.get("/api/webhooks", &admin).await.expect(200).body;
+    assert_eq!(listed["items"], json!([]), "nothing refused was saved");
+    app.stop().await;
 }
 
 async fn events_land_in_the_outbox(kind: BackendKind) {
