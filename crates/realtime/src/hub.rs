@@ -71,6 +71,8 @@ struct Connection {
     /// The client's address group, as `per_ip` counts it.
     address_key: IpAddr,
     staff: bool,
+    /// Accounts whose revocation as a whole also closes this socket (a visitor's).
+    speaks_for: Vec<Uuid>,
     closer: CancellationToken,
 }
 
@@ -147,6 +149,32 @@ impl Hub {
         ip: IpAddr,
         staff: bool,
     ) -> Result<Registration, RegistrationRefused> {
+        self.admit(user_id, session_id, ip, staff, Vec::new())
+    }
+
+    /// Admits a widget visitor's socket, capped as a user of its own, and closed when any
+    /// account it speaks for (the customer it was filed under, the one whose identity it
+    /// proved) is revoked as a whole — deactivated, or its role changed.
+    ///
+    /// # Errors
+    /// As `register`.
+    pub fn register_visitor(
+        &self,
+        visitor_id: Uuid,
+        speaks_for: Vec<Uuid>,
+        ip: IpAddr,
+    ) -> Result<Registration, RegistrationRefused> {
+        self.admit(visitor_id, visitor_id, ip, false, speaks_for)
+    }
+
+    fn admit(
+        &self,
+        user_id: Uuid,
+        session_id: Uuid,
+        ip: IpAddr,
+        staff: bool,
+        speaks_for: Vec<Uuid>,
+    ) -> Result<Registration, RegistrationRefused> {
         if self.inner.shutdown.is_cancelled() {
             return Err(RegistrationRefused::ShuttingDown);
         }
@@ -179,6 +207,7 @@ impl Hub {
                 session_id,
                 address_key,
                 staff,
+                speaks_for,
                 closer: closer.clone(),
             },
         );
@@ -193,13 +222,15 @@ impl Hub {
         })
     }
 
-    /// Closes the sockets of `user_id`'s session (every session when `None`).
+    /// Closes the sockets of `user_id`'s session (every session when `None`, and then the
+    /// sockets of visitors speaking for the user as well).
     pub fn revoke(&self, user_id: Uuid, session_id: Option<Uuid>) {
         let state = self.state();
         for connection in state.connections.values() {
-            if connection.user_id == user_id
-                && session_id.is_none_or(|session| session == connection.session_id)
-            {
+            let own = connection.user_id == user_id
+                && session_id.is_none_or(|session| session == connection.session_id);
+            let spoken_for = session_id.is_none() && connection.speaks_for.contains(&user_id);
+            if own || spoken_for {
                 tracing::debug!(connection = %connection.id, %user_id, "closing a revoked session's socket");
                 connection.closer.cancel();
             }
@@ -394,6 +425,24 @@ mod tests {
         assert!(on_a.closer().is_cancelled() && !on_b.closer().is_cancelled());
         hub.revoke(user, None);
         assert!(on_b.closer().is_cancelled());
+    }
+
+    #[test]
+    fn a_visitor_closes_with_the_whole_account_it_speaks_for() {
+        let hub = hub();
+        let (customer, other) = (Uuid::now_v7(), Uuid::now_v7());
+        let ip: IpAddr = [10, 0, 0, 1].into();
+        let visitor = hub
+            .register_visitor(Uuid::now_v7(), vec![customer], ip)
+            .unwrap();
+        hub.revoke(customer, Some(Uuid::now_v7()));
+        hub.revoke(other, None);
+        assert!(
+            !visitor.closer().is_cancelled(),
+            "one of the customer's sessions, or another account"
+        );
+        hub.revoke(customer, None);
+        assert!(visitor.closer().is_cancelled());
     }
 
     #[test]

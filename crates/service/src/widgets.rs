@@ -71,6 +71,8 @@ pub struct VisitorTicketDraft {
 pub struct Visitor {
     pub visitor_id: Uuid,
     pub widget_id: Uuid,
+    /// The customer the visitor's first conversation was filed under.
+    pub account_id: Uuid,
     /// The customer whose identity the visitor proved.
     pub identity_user_id: Option<Uuid>,
     /// When the token expires.
@@ -83,6 +85,14 @@ impl Visitor {
             visitor_id: self.visitor_id,
             identity_user_id: self.identity_user_id,
         }
+    }
+
+    /// The accounts the visitor speaks for: their access ends with either's.
+    pub fn accounts(&self) -> Vec<Uuid> {
+        self.identity_user_id
+            .into_iter()
+            .chain([self.account_id])
+            .collect()
     }
 
     /// Whether the visitor may see `ticket`.
@@ -378,6 +388,7 @@ impl Service {
         Ok(Visitor {
             visitor_id: visitor.id,
             widget_id: widget.id,
+            account_id: visitor.user_id,
             identity_user_id: claims.idn,
             expires_at: claims.exp,
         })

@@ -412,7 +412,7 @@ async fn socket(
     let registration = state
         .realtime
         .hub
-        .register(visitor.visitor_id, visitor.visitor_id, ip, false)
+        .register_visitor(visitor.visitor_id, visitor.accounts(), ip)
         .map_err(crate::routes::ws::refusal)?;
     let audience = Audience::Visitor {
         visitor,

@@ -281,9 +281,27 @@ async fn a_deactivated_accounts_visitor_token_stops_working(kind: BackendKind) {
         .await
         .expect(200);
 
+    let url = format!(
+        "{}/widget/ws?key={key}&visitor_token={token}",
+        app.base.replace("http://", "ws://")
+    );
+    let (mut open_socket, _) = tokio_tungstenite::connect_async(&url).await.unwrap();
     app.delete(&format!("/api/users/{requester}"), &admin)
         .await
         .expect(200);
+    // The socket opened before closes: the deadline only guards against a hang.
+    let closed = tokio::time::timeout(Duration::from_secs(30), async {
+        while let Some(Ok(frame)) = open_socket.next().await {
+            if frame.is_close() {
+                break;
+            }
+        }
+    })
+    .await;
+    assert!(
+        closed.is_ok(),
+        "an open visitor socket outlived the account"
+    );
     for (method, path, body) in [
         (Method::GET, "/widget/tickets".to_owned(), None),
         (
@@ -306,10 +324,6 @@ async fn a_deactivated_accounts_visitor_token_stops_working(kind: BackendKind) {
             .await
             .problem(401);
     }
-    let url = format!(
-        "{}/widget/ws?key={key}&visitor_token={token}",
-        app.base.replace("http://", "ws://")
-    );
     match tokio_tungstenite::connect_async(url).await {
         Err(tokio_tungstenite::tungstenite::Error::Http(response)) => {
             assert_eq!(response.status(), 401)
