@@ -118,13 +118,13 @@ pub(crate) struct OpenTicket<'a> {
     pub(crate) requester_id: Uuid,
     pub(crate) subject: String,
     pub(crate) description: String,
-    /// A widget's new visitor (named by `visitor_id`), recorded only if the ticket is.
-    pub(crate) new_visitor: Option<Visitor>,
     pub(crate) priority: Priority,
     pub(crate) category_id: Option<Uuid>,
     pub(crate) tags: Vec<String>,
     pub(crate) source: TicketSource,
     pub(crate) visitor_id: Option<Uuid>,
+    /// A widget's new visitor (named by `visitor_id`), recorded only if the ticket is.
+    pub(crate) new_visitor: Option<Visitor>,
     pub(crate) context: serde_json::Value,
 }
 
@@ -238,12 +238,12 @@ impl Service {
             requester_id,
             subject: subject.into_inner(),
             description: description.into_inner(),
-            new_visitor: None,
             priority: draft.priority.unwrap_or_default(),
             category_id: draft.category_id,
             tags: tags.into_inner(),
             source,
             visitor_id: None,
+            new_visitor: None,
             context: serde_json::Value::Null,
         };
         self.open_ticket(ticket, claim.as_ref()).await
