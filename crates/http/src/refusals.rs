@@ -58,8 +58,15 @@ impl<S: AsyncWrite + Unpin> ProblemRefusals<S> {
     }
 }
 
+/// Longest bare answer hyper writes (a status line, `content-length`, `connection` and `date`
+/// take about 120 bytes): anything longer is passed on without being read.
+const BARE_ANSWER_MAX_BYTES: usize = 256;
+
 /// The status of `head` when it is a whole bare 4xx answer as hyper writes it by itself.
 fn bare_refusal_status(head: &[u8]) -> Option<StatusCode> {
+    if head.len() > BARE_ANSWER_MAX_BYTES || !head.starts_with(b"HTTP/1.1 4") {
+        return None;
+    }
     let text = std::str::from_utf8(head).ok()?;
     let lines = text.strip_prefix("HTTP/1.1 ")?.strip_suffix("\r\n\r\n")?;
     let mut lines = lines.split("\r\n");
