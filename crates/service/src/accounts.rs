@@ -161,9 +161,14 @@ impl Service {
 
     /// Exchanges a refresh token for a new pair. Presenting a spent token revokes its whole
     /// session: either the client or a thief replayed it, and the session cannot be trusted.
+    /// Within `refresh_reuse_grace` of the exchange that spent it, though, it is the same client
+    /// asking twice (several tabs of one browser refreshing at once; the OAuth 2.0 security BCP
+    /// allows for it): the session is kept and the duplicate told to use the pair the first
+    /// exchange stored, which no response can repeat since only its hash is kept.
     ///
     /// # Errors
-    /// `Unauthenticated` for an unknown, spent, expired or revoked token.
+    /// `Conflict` for a duplicate within the grace window; `Unauthenticated` for an unknown,
+    /// spent, expired or revoked token.
     pub async fn refresh(&self, refresh_token: &str, ip: IpAddr) -> Result<SignedIn, ServiceError> {
         self.limits.check_ip(ip)?;
         let old_hash = refresh_token_hash(refresh_token)
@@ -186,7 +191,17 @@ impl Service {
             RotateOutcome::Reused {
                 session_id,
                 user_id,
+                spent_at,
             } => {
+                let since_spent = Stamp::now().into_inner() - spent_at.into_inner();
+                if since_spent < self.rules.refresh_reuse_grace {
+                    tracing::info!(%user_id, %session_id, %ip, "refresh token exchanged twice at once; session kept");
+                    return Err(ServiceError::Conflict(
+                        "this refresh token was exchanged a moment ago by another request; \
+                         use the tokens that request received"
+                            .to_owned(),
+                    ));
+                }
                 self.store.revoke_session(user_id, session_id).await?;
                 tracing::warn!(%user_id, %session_id, %ip, "refresh token reused; session revoked");
                 Err(ServiceError::Unauthenticated(INVALID_TOKEN))

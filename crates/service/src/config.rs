@@ -59,6 +59,9 @@ pub struct Settings {
     pub access_token_ttl_secs: u64,
     /// Absolute lifetime of a sign-in session (and so of its refresh tokens).
     pub session_ttl_days: u64,
+    /// Seconds after a refresh token is exchanged during which another exchange of it is a
+    /// concurrent duplicate (409) rather than a replay that revokes the session.
+    pub refresh_reuse_grace_secs: u64,
     /// Sign-in, registration and refresh attempts allowed per client IP per minute.
     pub auth_attempts_per_ip_per_minute: u32,
     /// Sign-in attempts allowed per account per minute.
@@ -130,6 +133,7 @@ impl Default for Settings {
             db_timeout_secs: 3,
             access_token_ttl_secs: 15 * 60,
             session_ttl_days: 30,
+            refresh_reuse_grace_secs: 10,
             auth_attempts_per_ip_per_minute: 30,
             login_attempts_per_account_per_minute: 10,
             attachment_max_bytes: 10 * 1024 * 1024,
@@ -172,6 +176,7 @@ pub const KNOWN_KEYS: &[&str] = &[
     "db_timeout_secs",
     "access_token_ttl_secs",
     "session_ttl_days",
+    "refresh_reuse_grace_secs",
     "auth_attempts_per_ip_per_minute",
     "login_attempts_per_account_per_minute",
     "attachment_max_bytes",

@@ -55,6 +55,9 @@ pub struct AccountRules {
     pub allow_registration: bool,
     /// Absolute lifetime of a session.
     pub session_ttl: Duration,
+    /// How long after a refresh token is exchanged another exchange of it counts as a concurrent
+    /// duplicate (409, the session kept) rather than a replay (the session revoked).
+    pub refresh_reuse_grace: Duration,
 }
 
 /// Where attachments go and how large they may be.

@@ -64,6 +64,7 @@ pub async fn build_service(settings: &Settings) -> Result<(Service, KeySource), 
     let rules = AccountRules {
         allow_registration: settings.allow_registration,
         session_ttl: Duration::from_secs(settings.session_ttl_days.saturating_mul(24 * 60 * 60)),
+        refresh_reuse_grace: Duration::from_secs(settings.refresh_reuse_grace_secs),
     };
     let attachments = AttachmentRules {
         files: FileStore::new(settings.data_dir.join("attachments")),

@@ -27,8 +27,13 @@ pub struct NewSession {
 pub enum RotateOutcome {
     /// The token was live; it is now spent and its successor is stored.
     Rotated { session_id: Uuid, user_id: Uuid },
-    /// The token exists but was already spent: someone holds a copy.
-    Reused { session_id: Uuid, user_id: Uuid },
+    /// The token was already spent, at `spent_at`, and its session is live: a concurrent
+    /// duplicate of the exchange that spent it, or someone holds a copy.
+    Reused {
+        session_id: Uuid,
+        user_id: Uuid,
+        spent_at: Stamp,
+    },
     /// Unknown, expired, or its session is revoked or over.
     Rejected,
 }
@@ -56,6 +61,7 @@ enum SessionScope {
 struct SpentToken {
     session_id: Uuid,
     user_id: Uuid,
+    used_at: Stamp,
 }
 
 #[derive(sqlx::FromRow)]
@@ -123,11 +129,13 @@ impl Store {
             .await?;
             let Some(consumed) = consumed else {
                 let spent: Option<SpentToken> = sqlx::query_as(
-                    "SELECT r.session_id, s.user_id FROM refresh_tokens r \
+                    "SELECT r.session_id, s.user_id, r.used_at FROM refresh_tokens r \
                      JOIN sessions s ON s.id = r.session_id \
-                     WHERE r.token_hash = $1 AND r.used_at IS NOT NULL",
+                     WHERE r.token_hash = $1 AND r.used_at IS NOT NULL \
+                     AND s.revoked_at IS NULL AND s.expires_at > $2",
                 )
                 .bind(old_hash)
+                .bind(now)
                 .fetch_optional(&mut *tx)
                 .await?;
                 tx.rollback().await?;
@@ -135,6 +143,7 @@ impl Store {
                     Some(token) => RotateOutcome::Reused {
                         session_id: token.session_id,
                         user_id: token.user_id,
+                        spent_at: token.used_at,
                     },
                     None => RotateOutcome::Rejected,
                 });

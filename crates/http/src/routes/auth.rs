@@ -136,6 +136,7 @@ async fn login(
     responses(
         (status = 200, description = "A new token pair", body = TokenResponse),
         (status = 401, description = "Unknown, spent, expired or revoked refresh token", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Exchanged a moment ago by a concurrent request (within GROWDESK_REFRESH_REUSE_GRACE_SECS); the session is kept: use the tokens that request received", body = Problem, content_type = "application/problem+json"),
     ))]
 async fn refresh(
     State(state): State<AppState>,

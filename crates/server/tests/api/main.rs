@@ -38,6 +38,7 @@ mod openapi;
 mod operations;
 mod proxies;
 mod realtime;
+mod refresh;
 mod search;
 mod tickets;
 mod webhooks;
