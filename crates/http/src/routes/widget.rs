@@ -244,7 +244,9 @@ pub(crate) struct OpenTicketRequest {
     page_url: Option<String>,
     #[schema(max_length = 2000)]
     user_agent: Option<String>,
-    /// Hex HMAC-SHA256 of the email with the widget's identity secret, from the site's backend.
+    /// Hex HMAC-SHA256, from the site's backend, of the normalised email (trimmed,
+    /// NFKC-normalised, lower-cased: `ana@example.com` for `Ana@Example.COM`) with the widget's
+    /// identity secret.
     identity_hash: Option<String>,
 }
 
