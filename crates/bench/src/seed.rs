@@ -295,7 +295,7 @@ pub(crate) async fn run(args: Args) -> anyhow::Result<()> {
     println!("search indexes merged in {steps} steps");
     println!(
         "seeded {} on {}: {} tickets, {} messages, {} agents, {} customers, {} categories in {:.0} s",
-        args.database_url.split('@').next_back().unwrap_or_default(),
+        growdesk_store::redact::redact_url(&args.database_url),
         database.name(),
         args.tickets,
         args.tickets * args.messages_per_ticket,

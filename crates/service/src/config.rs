@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 
 use figment::Figment;
 use figment::providers::{Format, Serialized, Toml};
+use growdesk_store::redact::redact_url;
 use secrecy::SecretString;
 use serde::{Deserialize, Deserializer, Serialize};
 
@@ -207,7 +208,7 @@ pub enum LogFormat {
     Json,
 }
 
-/// A database URL whose `Debug` hides the password.
+/// A database URL whose `Debug` hides its credentials.
 #[derive(Clone, Serialize, Deserialize)]
 #[serde(transparent)]
 pub struct DatabaseUrl(pub String);
@@ -217,29 +218,15 @@ impl DatabaseUrl {
         &self.0
     }
 
-    /// The URL with any password replaced by `***`, fit for logs.
+    /// The URL with its credentials replaced by `***`, fit for logs (see `redact_url`).
     pub fn redacted(&self) -> String {
-        let url = &self.0;
-        let Some(scheme_end) = url.find("://").map(|i| i + 3) else {
-            return url.clone();
-        };
-        let authority_end = url[scheme_end..]
-            .find(['/', '?'])
-            .map_or(url.len(), |i| scheme_end + i);
-        let authority = &url[scheme_end..authority_end];
-        match authority.rsplit_once('@') {
-            Some((credentials, host)) => {
-                let user = credentials
-                    .split_once(':')
-                    .map_or(credentials, |(user, _)| user);
-                format!(
-                    "{}{user}:***@{host}{}",
-                    &url[..scheme_end],
-                    &url[authority_end..]
-                )
-            }
-            None => url.clone(),
-        }
+        redact_url(&self.0)
+    }
+}
+
+impl From<String> for DatabaseUrl {
+    fn from(url: String) -> Self {
+        Self(url)
     }
 }
 
@@ -286,7 +273,7 @@ pub struct CommonArgs {
     /// Database URL: sqlite://PATH or postgres://USER@HOST/DB.
     #[arg(long, global = true, value_name = "URL")]
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub database_url: Option<String>,
+    pub database_url: Option<DatabaseUrl>,
     /// Data directory (SQLite file, signing key, stored files).
     #[arg(long, global = true, value_name = "DIR")]
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -567,6 +554,24 @@ mod tests {
             "admin-password-123",
         ] {
             assert!(!shown.contains(secret), "{secret} leaked: {shown}");
+        }
+    }
+
+    #[test]
+    fn debug_of_the_flags_and_settings_hides_a_password_parameter() {
+        let args = CommonArgs {
+            database_url: Some(DatabaseUrl::from(
+                "postgres://app@db/growdesk?sslmode=require&password=hunter2".to_owned(),
+            )),
+            ..CommonArgs::default()
+        };
+        let settings = Settings::load(None, &env(&[]), &args).unwrap();
+        for shown in [format!("{args:?}"), format!("{settings:?}")] {
+            assert!(
+                shown.contains("postgres://app@db/growdesk?sslmode=require&password=***"),
+                "{shown}"
+            );
+            assert!(!shown.contains("hunter2"), "{shown}");
         }
     }
 }

@@ -4,11 +4,18 @@ use tracing_subscriber::EnvFilter;
 
 use crate::config::LogFormat;
 
+/// sqlx warns of each database URL parameter it does not know with the parameter's value, which
+/// may be a secret (`sslpassword`, `passfile`); that warning is never shown, whatever the level.
+const QUIET_URL_PARSER: &str = "sqlx_postgres::options::parse=error";
+
 /// Installs the global subscriber. `RUST_LOG`, when set, wins over the configured level.
 pub fn init(level: &str, format: LogFormat) {
-    let filter = EnvFilter::try_from_default_env()
+    let mut filter = EnvFilter::try_from_default_env()
         .or_else(|_| EnvFilter::try_new(level))
         .unwrap_or_else(|_| EnvFilter::new("info"));
+    if let Ok(quiet) = QUIET_URL_PARSER.parse() {
+        filter = filter.add_directive(quiet);
+    }
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr);

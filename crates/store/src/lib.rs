@@ -19,6 +19,7 @@ mod messages;
 mod notifications;
 mod postgres;
 mod principals;
+pub mod redact;
 mod sessions;
 mod sqlite;
 mod stamp;

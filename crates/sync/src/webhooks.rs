@@ -89,7 +89,8 @@ async fn send(
         .body(body)
         .send()
         .await
-        .map_err(|error| (None, format!("{error}")))?;
+        // Without the URL, which the delivery log already names and which may carry a token.
+        .map_err(|error| (None, error.without_url().to_string()))?;
     let status = response.status();
     if status.is_success() {
         Ok(status.as_u16())

@@ -2,6 +2,7 @@
 
 use std::time::Duration;
 
+use growdesk_store::redact::redact_url;
 use serde_json::Value;
 
 /// Longest wait a 429 may ask for before the import gives up on the source.
@@ -45,13 +46,18 @@ impl ApiClient {
     /// The request fails, the answer is not a success or is larger than `MAX_PAGE_BYTES`, or
     /// the source keeps refusing or asks for an unreasonable wait.
     pub(crate) async fn get(&self, url: &str) -> anyhow::Result<Value> {
+        // The URL may carry credentials (userinfo, a token parameter): messages show it redacted,
+        // and reqwest's errors, which would show it whole, without it.
+        let shown = redact_url(url);
+        let failed = |error: reqwest::Error| anyhow::anyhow!("{shown}: {}", error.without_url());
         for _ in 0..=MAX_THROTTLED {
             let mut response = self
                 .client
                 .get(url)
                 .basic_auth(&self.user, Some(&self.password))
                 .send()
-                .await?;
+                .await
+                .map_err(failed)?;
             if response.status() == reqwest::StatusCode::TOO_MANY_REQUESTS {
                 let wait = response
                     .headers()
@@ -68,18 +74,19 @@ impl ApiClient {
             }
             let status = response.status();
             if !status.is_success() {
-                anyhow::bail!("{url} answered {status}");
+                anyhow::bail!("{shown} answered {status}");
             }
             let mut body = Vec::new();
-            while let Some(chunk) = response.chunk().await? {
+            while let Some(chunk) = response.chunk().await.map_err(failed)? {
                 if body.len() + chunk.len() > MAX_PAGE_BYTES {
-                    anyhow::bail!("{url} answered more than {}", page_limit());
+                    anyhow::bail!("{shown} answered more than {}", page_limit());
                 }
                 body.extend_from_slice(&chunk);
             }
-            return Ok(serde_json::from_slice(&body)?);
+            return serde_json::from_slice(&body)
+                .map_err(|error| anyhow::anyhow!("{shown} answered no JSON: {error}"));
         }
-        anyhow::bail!("{url} still answers 429 after {MAX_THROTTLED} waits; try again later")
+        anyhow::bail!("{shown} still answers 429 after {MAX_THROTTLED} waits; try again later")
     }
 }
 

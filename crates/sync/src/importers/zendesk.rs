@@ -15,6 +15,7 @@ use std::collections::HashMap;
 use growdesk_domain::{
     Email, MessageBody, PersonName, Priority, Role, Subject, Tags, TicketSource, TicketStatus,
 };
+use growdesk_store::redact::redact_url;
 use growdesk_store::{ImportedMessage, ImportedTicket, ImportedUser, Stamp, Store};
 use serde::Deserialize;
 use serde_json::Value;
@@ -95,7 +96,7 @@ impl Origin {
                 .filter(|_| has_more)
                 .map(str::to_owned);
             if next.as_deref() == Some(url.as_str()) {
-                anyhow::bail!("{url} names itself as the next page");
+                anyhow::bail!("{} names itself as the next page", redact_url(&url));
             }
         }
         Ok(items)
@@ -413,7 +414,7 @@ pub(crate) async fn import(
                 let next_url =
                     format!("{base}/api/v2/incremental/tickets/cursor.json?cursor={next}");
                 if next_url == url {
-                    anyhow::bail!("{url} names itself as the next page");
+                    anyhow::bail!("{} names itself as the next page", redact_url(&url));
                 }
                 url = next_url;
             }
