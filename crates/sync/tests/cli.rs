@@ -2433,6 +2433,55 @@ mod hostile_files {
         assert_eq!(run.status.code(), Some(2), "{stderr}");
         assert!(stderr.contains("429"), "{stderr}");
     }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_next_page_on_another_host_gets_no_request_and_no_credentials() {
+        let elsewhere = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let elsewhere_url = format!("http://{}", elsewhere.local_addr().unwrap());
+        let reached = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let counter = reached.clone();
+        let count = move || {
+            counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            async { axum::Json(json!({"users": []})) }
+        };
+        tokio::spawn(async move {
+            axum::serve(elsewhere, axum::Router::new().fallback(count))
+                .await
+                .unwrap()
+        });
+        let source = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base = format!("http://{}", source.local_addr().unwrap());
+        let next = format!("{elsewhere_url}/latest/meta-data");
+        let first_page = move || {
+            let next = next.clone();
+            async move { axum::Json(json!({"users": [], "next_page": next})) }
+        };
+        tokio::spawn(async move {
+            axum::serve(source, axum::Router::new().fallback(first_page))
+                .await
+                .unwrap()
+        });
+        let dir = tempfile::tempdir().unwrap();
+        let database = migrated(BackendKind::Sqlite, dir.path()).await;
+        let run = sync(
+            &database,
+            dir.path(),
+            &[
+                "import",
+                "zendesk",
+                "--url",
+                &base,
+                "--email",
+                "a@example.com",
+                "--token",
+                "t",
+            ],
+        );
+        let stderr = String::from_utf8_lossy(&run.stderr);
+        assert_eq!(run.status.code(), Some(2), "{stderr}");
+        assert!(stderr.contains("is not on"), "{stderr}");
+        assert_eq!(reached.load(std::sync::atomic::Ordering::SeqCst), 0);
+    }
 }
 
 mod credentials {

@@ -39,17 +39,33 @@ impl ApiClient {
         }
     }
 
+    /// Whether `url` has the base URL's scheme, host and port.
+    fn serves(&self, url: &str) -> bool {
+        match (url::Url::parse(url), url::Url::parse(&self.base)) {
+            (Ok(url), Ok(base)) => url.origin() == base.origin(),
+            _ => false,
+        }
+    }
+
     /// The JSON at `url`; a `429` is waited out as its `Retry-After` asks, then retried, up to
     /// `MAX_THROTTLED` times in a row.
     ///
     /// # Errors
-    /// The request fails, the answer is not a success or is larger than `MAX_PAGE_BYTES`, or
-    /// the source keeps refusing or asks for an unreasonable wait.
+    /// `url` is on another host than the base URL, the request fails, the answer is not a
+    /// success or is larger than `MAX_PAGE_BYTES`, or the source keeps refusing or asks for an
+    /// unreasonable wait.
     pub(crate) async fn get(&self, url: &str) -> anyhow::Result<Value> {
         // The URL may carry credentials (userinfo, a token parameter): messages show it redacted,
         // and reqwest's errors, which would show it whole, without it.
         let shown = redact_url(url);
         let failed = |error: reqwest::Error| anyhow::anyhow!("{shown}: {}", error.without_url());
+        if !self.serves(url) {
+            // A page's next link comes from the source: its credentials go to its own host alone.
+            anyhow::bail!(
+                "{shown} is not on {}, the source's host",
+                redact_url(&self.base)
+            );
+        }
         for _ in 0..=MAX_THROTTLED {
             let mut response = self
                 .client
