@@ -192,16 +192,18 @@ pub(crate) async fn run(args: Args) -> anyhow::Result<()> {
             .or_insert_with(|| id_at(now - Span::days(HISTORY_DAYS + 1)));
     }
     for (position, (name, id)) in categories.iter().enumerate() {
+        let display_name = name.to_lowercase().replace('_', " ");
         on_pool!(&database, pool => {
             sqlx::query(
-                "INSERT INTO categories (id, name, description, color, active, position, created_at, updated_at) \
-                 VALUES ($1, $2, '', '#3b82f6', $3, $4, $5, $5)",
+                "INSERT INTO categories (id, name, description, color, active, position, created_at, updated_at, name_key) \
+                 VALUES ($1, $2, '', '#3b82f6', $3, $4, $5, $5, $6)",
             )
             .bind(id)
-            .bind(name.to_lowercase().replace('_', " "))
+            .bind(&display_name)
             .bind(true)
             .bind(i64::try_from(position)?)
             .bind(joined)
+            .bind(growdesk_domain::fold_case(&display_name))
             .execute(pool)
             .await?;
         });

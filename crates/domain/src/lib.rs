@@ -5,6 +5,7 @@
 
 pub mod catalog;
 pub mod conversation;
+pub mod text;
 pub mod ticket;
 pub mod user;
 pub mod validation;
@@ -15,6 +16,7 @@ pub use catalog::{Category, Color, Faq};
 pub use conversation::{
     Assignee, Attachment, Author, EventKind, Message, Notification, Requester, Ticket, TicketEvent,
 };
+pub use text::fold_case;
 pub use ticket::{
     MessageBody, Priority, Subject, Tags, TicketSource, TicketStatus, TransitionError,
 };

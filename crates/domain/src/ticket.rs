@@ -269,8 +269,8 @@ impl MessageBody {
     }
 }
 
-/// A set of tags: each trimmed, lower-cased, 1 to 50 characters of letters, digits, `-`, `_`
-/// or `.`; at most 20, duplicates dropped, sorted.
+/// A set of tags: each trimmed and case-folded (`fold_case`), 1 to 50 characters of letters,
+/// digits, `-`, `_` or `.`; at most 20, duplicates dropped, sorted.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Tags(Vec<String>);
 
@@ -301,7 +301,7 @@ impl Tags {
     /// # Errors
     /// A message naming the bad tag.
     pub fn parse_one(raw: &str) -> Result<String, String> {
-        let tag = raw.trim().to_lowercase();
+        let tag = crate::text::fold_case(raw.trim());
         let valid = !tag.is_empty()
             && tag.chars().count() <= Self::MAX_LEN
             && tag

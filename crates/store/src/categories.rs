@@ -1,6 +1,6 @@
 //! Categories: the small, admin-kept list that sorts tickets.
 
-use growdesk_domain::Category;
+use growdesk_domain::{Category, fold_case};
 use uuid::Uuid;
 
 use crate::dialect::pick;
@@ -61,13 +61,14 @@ pub enum CategoryDeletion {
 
 impl Store {
     /// # Errors
-    /// `Conflict` when the name is taken (whatever its case).
+    /// `Conflict` when the name is taken, whatever its case (its `fold_case` key).
     pub async fn create_category(&self, fields: CategoryFields) -> Result<Category, StoreError> {
         let now = Stamp::now();
         let sql = format!(
-            "INSERT INTO categories (id, name, description, color, active, position, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $7) RETURNING {COLUMNS}"
+            "INSERT INTO categories (id, name, description, color, active, position, created_at, updated_at, name_key) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $7, $8) RETURNING {COLUMNS}"
         );
+        let key = fold_case(&fields.name);
         let row: CategoryRow = on_backend!(self, pool => sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()))
             .bind(Uuid::now_v7())
             .bind(&fields.name)
@@ -76,6 +77,7 @@ impl Store {
             .bind(fields.active)
             .bind(fields.position)
             .bind(now)
+            .bind(&key)
             .fetch_one(pool)
             .await)?;
         Ok(row.into())
@@ -98,7 +100,7 @@ impl Store {
     /// The database failed.
     pub async fn list_categories(&self, active_only: bool) -> Result<Vec<Category>, StoreError> {
         let sql = format!(
-            "SELECT {COLUMNS} FROM categories WHERE ($1 = FALSE OR active = TRUE) ORDER BY position, lower(name), id"
+            "SELECT {COLUMNS} FROM categories WHERE ($1 = FALSE OR active = TRUE) ORDER BY position, name_key, id"
         );
         let rows: Vec<CategoryRow> = on_backend!(self, pool => sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()))
             .bind(active_only)
@@ -110,7 +112,7 @@ impl Store {
     /// Replaces a category's fields; `None` when it does not exist.
     ///
     /// # Errors
-    /// `Conflict` when the new name is taken.
+    /// `Conflict` when the new name is taken, whatever its case.
     pub async fn update_category(
         &self,
         id: Uuid,
@@ -118,8 +120,9 @@ impl Store {
     ) -> Result<Option<Category>, StoreError> {
         let sql = format!(
             "UPDATE categories SET name = $2, description = $3, color = $4, active = $5, position = $6, \
-             updated_at = $7 WHERE id = $1 RETURNING {COLUMNS}"
+             updated_at = $7, name_key = $8 WHERE id = $1 RETURNING {COLUMNS}"
         );
+        let key = fold_case(&fields.name);
         let row: Option<CategoryRow> = on_backend!(self, pool => sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()))
             .bind(id)
             .bind(&fields.name)
@@ -128,6 +131,7 @@ impl Store {
             .bind(fields.active)
             .bind(fields.position)
             .bind(Stamp::now())
+            .bind(&key)
             .fetch_optional(pool)
             .await)?;
         Ok(row.map(Category::from))

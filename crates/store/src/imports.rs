@@ -1,7 +1,7 @@
 //! Imports: records from elsewhere, remembered by `(source, kind, external_id)`, so a re-run
 //! (or a run resumed after a crash) updates what changed and creates nothing twice.
 
-use growdesk_domain::{Priority, Role, TicketSource, TicketStatus};
+use growdesk_domain::{Priority, Role, TicketSource, TicketStatus, fold_case};
 use sha2::Digest as _;
 use uuid::Uuid;
 
@@ -272,8 +272,9 @@ impl Store {
                 tx.commit().await?;
                 return Ok(Imported::Unchanged(id));
             }
-            let existing: Option<Uuid> = sqlx::query_scalar("SELECT id FROM categories WHERE lower(name) = lower($1)")
-                .bind(&category.name)
+            let key = fold_case(&category.name);
+            let existing: Option<Uuid> = sqlx::query_scalar("SELECT id FROM categories WHERE name_key = $1")
+                .bind(&key)
                 .fetch_optional(&mut *tx)
                 .await?;
             let outcome = match existing {
@@ -281,8 +282,8 @@ impl Store {
                 None => {
                     let id = free_id!(tx, "categories", category.preferred_id);
                     sqlx::query(
-                        "INSERT INTO categories (id, name, description, color, active, position, created_at, updated_at) \
-                         VALUES ($1, $2, $3, $4, $5, $6, $7, $7)",
+                        "INSERT INTO categories (id, name, description, color, active, position, created_at, updated_at, name_key) \
+                         VALUES ($1, $2, $3, $4, $5, $6, $7, $7, $8)",
                     )
                     .bind(id)
                     .bind(&category.name)
@@ -291,6 +292,7 @@ impl Store {
                     .bind(category.active)
                     .bind(category.position)
                     .bind(now)
+                    .bind(&key)
                     .execute(&mut *tx)
                     .await?;
                     Imported::Created(id)

@@ -25,6 +25,7 @@ mod sqlite;
 mod stamp;
 #[cfg(feature = "testkit")]
 pub mod testkit;
+mod text_keys;
 mod ticket_changes;
 mod tickets;
 mod users;
@@ -278,7 +279,7 @@ impl Store {
             }
             Backend::Sqlite(pool) => sqlx::migrate!("./migrations/sqlite").run(pool).await?,
         }
-        Ok(())
+        self.refold_text_keys().await
     }
 
     /// Which database this store talks to.

@@ -26,6 +26,7 @@ mod assignment;
 mod auth;
 mod binary;
 mod browser;
+mod caseless;
 mod catalog;
 mod cursors;
 mod faults;
