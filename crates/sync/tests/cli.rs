@@ -2092,6 +2092,66 @@ mod webhook_delivery {
     async fn delivery_on_postgres() {
         delivery(BackendKind::Postgres).await;
     }
+
+    /// Webhooks saved before the guard knew these blocks (or by a name that resolved elsewhere
+    /// then) are checked again when sent: IPv4 loopback carried in NAT64, SIIT and 6to4.
+    async fn carried_internal_addresses_are_refused_at_send(kind: BackendKind) {
+        let database = TestDatabase::create(kind).await;
+        let store = Store::connect(database.url(), PoolSettings::default()).unwrap();
+        store.migrate().await.unwrap();
+        let secret = format!("whsec_{}", BASE64.encode(KEY));
+        let mut webhooks = Vec::new();
+        for url in [
+            "http://[64:ff9b::7f00:1]:9/hook",
+            "http://[::ffff:0:7f00:1]:9/hook",
+            "http://[2002:7f00:1::1]:9/hook",
+        ] {
+            let fields = WebhookFields {
+                url: url.to_owned(),
+                event_types: vec!["*".into()],
+                active: true,
+            };
+            webhooks.push(store.create_webhook(&secret, &fields).await.unwrap());
+        }
+        let customer = store
+            .create_user(NewUser {
+                email: "cy@example.com".into(),
+                name: "Cy".into(),
+                role: Role::Customer,
+                password_hash: None,
+            })
+            .await
+            .unwrap();
+        open_ticket(&store, customer.id, "Refund").await;
+        run_at(
+            &database,
+            time::OffsetDateTime::now_utc() + time::Duration::seconds(5),
+            false,
+        );
+        for webhook in &webhooks {
+            let attempt = &deliveries(&store, webhook.id).await[0];
+            assert_eq!(attempt.attempts, 1, "{}: {attempt:?}", webhook.url);
+            assert!(
+                attempt
+                    .last_error
+                    .as_deref()
+                    .is_some_and(|error| error.contains("target refused")),
+                "{}: {attempt:?}",
+                webhook.url
+            );
+        }
+        store.close().await;
+    }
+
+    #[tokio::test]
+    async fn carried_internal_addresses_are_refused_at_send_on_sqlite() {
+        carried_internal_addresses_are_refused_at_send(BackendKind::Sqlite).await;
+    }
+
+    #[tokio::test]
+    async fn carried_internal_addresses_are_refused_at_send_on_postgres() {
+        carried_internal_addresses_are_refused_at_send(BackendKind::Postgres).await;
+    }
 }
 
 mod progress {
