@@ -40,6 +40,10 @@ pub async fn open_store(settings: &Settings) -> Result<Store, StartupError> {
         },
     )?;
     store.migrate().await.map_err(StartupError::Migrate)?;
+    store
+        .normalise_stored_emails()
+        .await
+        .map_err(StartupError::Migrate)?;
     Ok(store)
 }
 

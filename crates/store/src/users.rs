@@ -1,6 +1,6 @@
 //! Users: create, look up, list and change accounts.
 
-use growdesk_domain::{Role, User};
+use growdesk_domain::{Email, Role, User};
 use uuid::Uuid;
 
 use crate::dialect::pick;
@@ -166,6 +166,49 @@ impl Store {
             .fetch_optional(pool)
             .await)?;
         row.map(UserCredentials::try_from).transpose()
+    }
+
+    /// Rewrites the addresses stored before emails were NFKC-normalised into the form `Email`
+    /// gives them now, so that their owners sign in by typing them; only a non-ASCII address
+    /// can differ. One whose normal form is another account's, or that is no longer accepted
+    /// (it holds an invisible character), stays as it is and is logged by user id, for an
+    /// admin to settle: neither account is merged or locked out by a start-up.
+    ///
+    /// # Errors
+    /// The database failed.
+    pub async fn normalise_stored_emails(&self) -> Result<(), StoreError> {
+        let stored: Vec<(Uuid, String)> = on_backend!(self, pool => sqlx::query_as(pick(
+                pool,
+                "SELECT id, email FROM users WHERE email ~ '[^ -~]'",
+                "SELECT id, email FROM users WHERE email GLOB '*[^ -~]*'",
+            ))
+            .fetch_all(pool)
+            .await)?;
+        for (id, email) in stored {
+            let normal = match Email::parse(&email) {
+                Ok(normal) if normal.as_str() == email => continue,
+                Ok(normal) => normal.into_inner(),
+                Err(_) => {
+                    tracing::warn!(user_id = %id, "a stored email is no longer a valid address; the account cannot sign in until an admin changes it");
+                    continue;
+                }
+            };
+            let renamed = on_backend!(self, pool => sqlx::query("UPDATE users SET email = $2, updated_at = $3 WHERE id = $1")
+                .bind(id)
+                .bind(&normal)
+                .bind(Stamp::now())
+                .execute(pool)
+                .await
+                .map(drop));
+            match renamed.map_err(StoreError::from) {
+                Ok(_) => tracing::info!(user_id = %id, "stored email normalised"),
+                Err(StoreError::Conflict) => {
+                    tracing::warn!(user_id = %id, "a stored email normalises to another account's; both are kept for an admin to settle");
+                }
+                Err(other) => return Err(other),
+            }
+        }
+        Ok(())
     }
 
     /// One page of users in id (creation) order, after `after`. Asks for one row more than

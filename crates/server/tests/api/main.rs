@@ -29,6 +29,7 @@ mod browser;
 mod caseless;
 mod catalog;
 mod cursors;
+mod emails;
 mod faults;
 mod fuzz;
 mod http_edge;
