@@ -171,6 +171,12 @@ pub enum ConnectError {
         #[source]
         source: std::io::Error,
     },
+    #[error("cannot create the SQLite file {path}: {source}")]
+    CreateFile {
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -233,7 +239,7 @@ impl Store {
                     .synchronous(SqliteSynchronous::Normal)
                     .busy_timeout(Duration::from_secs(5))
                     .foreign_keys(true);
-                create_parent_dir(options.get_filename())?;
+                prepare_sqlite_file(url, options.get_filename())?;
                 Backend::Sqlite(
                     SqlitePoolOptions::new()
                         .max_connections(pool.max_connections)
@@ -348,6 +354,31 @@ impl Store {
     /// Closes every connection; later calls fail with `Unavailable`.
     pub async fn close(&self) {
         with_pool!(self, pool => pool.close().await);
+    }
+}
+
+/// Creates the SQLite file's directory and, when the file is new, the file itself, readable by
+/// its owner only: it holds password hashes, and SQLite gives its WAL and shared-memory files
+/// the database file's permissions. An existing file keeps the permissions its owner chose.
+fn prepare_sqlite_file(url: &str, file: &Path) -> Result<(), ConnectError> {
+    use std::os::unix::fs::OpenOptionsExt as _;
+    if url.contains(":memory:") || url.contains("mode=memory") {
+        return Ok(());
+    }
+    create_parent_dir(file)?;
+    match std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(file)
+    {
+        Err(error) if error.kind() != std::io::ErrorKind::AlreadyExists => {
+            Err(ConnectError::CreateFile {
+                path: file.display().to_string(),
+                source: error,
+            })
+        }
+        _ => Ok(()),
     }
 }
 

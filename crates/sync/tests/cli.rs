@@ -2387,6 +2387,33 @@ mod hostile_files {
         written_files_replace_links_and_are_owner_only(BackendKind::Postgres).await;
     }
 
+    #[test]
+    fn a_new_sqlite_database_is_readable_by_its_owner_only() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("data").join("growdesk.db");
+        let migrate = Command::new(BINARY)
+            .env_clear()
+            .arg("--database-url")
+            .arg(format!("sqlite://{}", file.display()))
+            .arg("migrate")
+            .output()
+            .unwrap();
+        assert!(
+            migrate.status.success(),
+            "{}",
+            String::from_utf8_lossy(&migrate.stderr)
+        );
+        for entry in std::fs::read_dir(file.parent().unwrap()).unwrap() {
+            let path = entry.unwrap().path();
+            assert_eq!(
+                mode(&path),
+                0o600,
+                "{} holds password hashes",
+                path.display()
+            );
+        }
+    }
+
     /// The refusals in the report at `file`, as `(position, reason)`.
     fn refusals(file: &Path) -> Vec<(String, String)> {
         let report: Value = serde_json::from_slice(&std::fs::read(file).unwrap()).unwrap();
