@@ -166,7 +166,7 @@ pub(crate) async fn run(args: Args) -> anyhow::Result<()> {
     for chunk in users.chunks(USERS_PER_STATEMENT) {
         on_pool!(&database, pool => {
             let mut query = QueryBuilder::new(
-                "INSERT INTO users (id, email, name, role, password_hash, active, token_version, created_at, updated_at) ",
+                "INSERT INTO users (id, email, name, role, password_hash, active, token_version, created_at, updated_at, name_key) ",
             );
             query.push_values(chunk, |mut row, user| {
                 row.push_bind(user.id)
@@ -177,7 +177,8 @@ pub(crate) async fn run(args: Args) -> anyhow::Result<()> {
                     .push_bind(true)
                     .push_bind(0_i64)
                     .push_bind(joined)
-                    .push_bind(joined);
+                    .push_bind(joined)
+                    .push_bind(growdesk_domain::fold_case(&user.name));
             });
             query.build().execute(pool).await?;
         });

@@ -214,11 +214,12 @@ impl Store {
             let mut tx = pool.begin_with(pick(pool, "BEGIN", "BEGIN IMMEDIATE")).await?;
             if let Some(id) = local_ref!(tx, source, "user", &user.external_id) {
                 let changed = sqlx::query(
-                    "UPDATE users SET name = $2, updated_at = $3 WHERE id = $1 AND name <> $2",
+                    "UPDATE users SET name = $2, updated_at = $3, name_key = $4 WHERE id = $1 AND name <> $2",
                 )
                 .bind(id)
                 .bind(&user.name)
                 .bind(now)
+                .bind(fold_case(&user.name))
                 .execute(&mut *tx)
                 .await?
                 .rows_affected();
@@ -234,8 +235,8 @@ impl Store {
                 None => {
                     let id = free_id!(tx, "users", user.preferred_id);
                     sqlx::query(
-                        "INSERT INTO users (id, email, name, role, password_hash, active, created_at, updated_at) \
-                         VALUES ($1, $2, $3, $4, $5, $6, $7, $7)",
+                        "INSERT INTO users (id, email, name, role, password_hash, active, created_at, updated_at, name_key) \
+                         VALUES ($1, $2, $3, $4, $5, $6, $7, $7, $8)",
                     )
                     .bind(id)
                     .bind(&user.email)
@@ -244,6 +245,7 @@ impl Store {
                     .bind(&user.password_hash)
                     .bind(user.active)
                     .bind(user.created_at)
+                    .bind(fold_case(&user.name))
                     .execute(&mut *tx)
                     .await?;
                     Imported::Created(id)

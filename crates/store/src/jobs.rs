@@ -300,8 +300,8 @@ impl Store {
             return Ok(found.user.id);
         }
         let created = on_backend!(self, pool => sqlx::query(
-                "INSERT INTO users (id, email, name, role, password_hash, active, created_at, updated_at) \
-                 VALUES ($1, $2, 'GrowDesk', 'admin', NULL, FALSE, $3, $3) ON CONFLICT DO NOTHING")
+                "INSERT INTO users (id, email, name, role, password_hash, active, created_at, updated_at, name_key) \
+                 VALUES ($1, $2, 'GrowDesk', 'admin', NULL, FALSE, $3, $3, 'growdesk') ON CONFLICT DO NOTHING")
             .bind(Uuid::now_v7())
             .bind(SYSTEM_EMAIL)
             .bind(Stamp::now())

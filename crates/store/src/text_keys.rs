@@ -1,5 +1,6 @@
 //! Caseless keys that only Rust computes (SQLite's `lower()` knows only ASCII): category name
-//! keys made right at every start-up, and stored tags folded once after migration 0013.
+//! keys made right at every start-up; stored tags and user name keys folded once after
+//! migration 0013.
 
 use std::collections::HashSet;
 
@@ -11,6 +12,17 @@ use crate::{Store, StoreError, on_backend};
 
 /// The `pending_backfills` entry of the tags lower-cased before tags were folded.
 const FOLD_TICKET_TAGS: &str = "fold_ticket_tags";
+/// The `pending_backfills` entry of the user name keys migration 0013 took from `lower()`.
+const FOLD_USER_NAMES: &str = "fold_user_names";
+/// Users read and rewritten per transaction by the one-off name backfill.
+const USERS_PER_BATCH: i64 = 5_000;
+
+#[derive(sqlx::FromRow)]
+struct UserName {
+    id: Uuid,
+    name: String,
+    name_key: String,
+}
 
 #[derive(sqlx::FromRow)]
 struct CategoryName {
@@ -48,7 +60,62 @@ impl Store {
     /// The database failed.
     pub(crate) async fn refold_text_keys(&self) -> Result<(), StoreError> {
         self.refold_category_keys().await?;
-        self.fold_stored_tags().await
+        self.fold_stored_tags().await?;
+        self.fold_user_names().await
+    }
+
+    /// Whether the one-off backfill `name` is still to do. Checked, not taken: the entry goes
+    /// only once the work is committed, so a start-up cut short does it again.
+    async fn backfill_pending(&self, name: &str) -> Result<bool, StoreError> {
+        let pending: Option<String> = on_backend!(self, pool => sqlx::query_scalar(
+                "SELECT name FROM pending_backfills WHERE name = $1")
+            .bind(name)
+            .fetch_optional(pool)
+            .await)?;
+        Ok(pending.is_some())
+    }
+
+    /// Once, after migration 0013: every user's name key becomes the folded name, in batches
+    /// so that a large table is not rewritten under one lock.
+    async fn fold_user_names(&self) -> Result<(), StoreError> {
+        if !self.backfill_pending(FOLD_USER_NAMES).await? {
+            return Ok(());
+        }
+        let mut after: Option<Uuid> = None;
+        loop {
+            let last = on_backend!(self, pool => {
+                let mut tx = pool.begin_with(pick(pool, "BEGIN", "BEGIN IMMEDIATE")).await?;
+                let users: Vec<UserName> = sqlx::query_as(
+                    "SELECT id, name, name_key FROM users WHERE ($1 IS NULL OR id > $1) ORDER BY id LIMIT $2",
+                )
+                .bind(after)
+                .bind(USERS_PER_BATCH)
+                .fetch_all(&mut *tx)
+                .await?;
+                for user in &users {
+                    let key = fold_case(&user.name);
+                    if key != user.name_key {
+                        sqlx::query("UPDATE users SET name_key = $2 WHERE id = $1")
+                            .bind(user.id)
+                            .bind(&key)
+                            .execute(&mut *tx)
+                            .await?;
+                    }
+                }
+                if users.is_empty() {
+                    sqlx::query("DELETE FROM pending_backfills WHERE name = $1")
+                        .bind(FOLD_USER_NAMES)
+                        .execute(&mut *tx)
+                        .await?;
+                }
+                tx.commit().await?;
+                Ok::<_, sqlx::Error>(users.last().map(|user| user.id))
+            })?;
+            match last {
+                Some(id) => after = Some(id),
+                None => return Ok(()),
+            }
+        }
     }
 
     /// Sets each category's key to its folded name. Names that fold alike (`élan` and `ÉLAN`,

@@ -1,6 +1,6 @@
 //! Users: create, look up, list and change accounts.
 
-use growdesk_domain::{Email, Role, User};
+use growdesk_domain::{Email, Role, User, fold_case};
 use uuid::Uuid;
 
 use crate::dialect::pick;
@@ -101,7 +101,6 @@ fn into_user(row: UserRow) -> Result<User, StoreError> {
 /// `%text%` for LIKE, with LIKE's own wildcards escaped so they match literally.
 fn like_pattern(text: &str) -> String {
     let escaped = text
-        .to_lowercase()
         .replace('\\', "\\\\")
         .replace('%', "\\%")
         .replace('_', "\\_");
@@ -116,14 +115,15 @@ impl Store {
     pub async fn create_user(&self, new: NewUser) -> Result<User, StoreError> {
         let now = Stamp::now();
         let row: UserRow = on_backend!(self, pool => sqlx::query_as(concat!(
-                "INSERT INTO users (id, email, name, role, password_hash, created_at, updated_at) ",
-                "VALUES ($1, $2, $3, $4, $5, $6, $6) RETURNING ", user_columns!()))
+                "INSERT INTO users (id, email, name, role, password_hash, created_at, updated_at, name_key) ",
+                "VALUES ($1, $2, $3, $4, $5, $6, $6, $7) RETURNING ", user_columns!()))
             .bind(Uuid::now_v7())
             .bind(&new.email)
             .bind(&new.name)
             .bind(new.role.as_str())
             .bind(&new.password_hash)
             .bind(now)
+            .bind(fold_case(&new.name))
             .fetch_one(pool)
             .await)?;
         into_user(row)
@@ -222,17 +222,27 @@ impl Store {
         after: Option<Uuid>,
         limit: u32,
     ) -> Result<Vec<User>, StoreError> {
-        let pattern = filter.query.as_deref().map(like_pattern);
+        // Emails are stored lower-cased; names are matched by their folded key, which SQLite's
+        // ASCII-only lower() could not give.
+        let email_pattern = filter
+            .query
+            .as_deref()
+            .map(|query| like_pattern(&query.to_lowercase()));
+        let name_pattern = filter
+            .query
+            .as_deref()
+            .map(|query| like_pattern(&fold_case(query)));
         let rows: Vec<UserRow> = on_backend!(self, pool => sqlx::query_as(concat!(
                 "SELECT ", user_columns!(), " FROM users ",
                 "WHERE ($1 IS NULL OR role = $1) AND ($2 IS NULL OR active = $2) ",
-                "AND ($3 IS NULL OR lower(email) LIKE $3 ESCAPE '\\' OR lower(name) LIKE $3 ESCAPE '\\') ",
+                "AND ($3 IS NULL OR lower(email) LIKE $3 ESCAPE '\\' OR name_key LIKE $6 ESCAPE '\\') ",
                 "AND ($4 IS NULL OR id > $4) ORDER BY id LIMIT $5"))
             .bind(filter.role.map(Role::as_str))
             .bind(filter.active)
-            .bind(&pattern)
+            .bind(&email_pattern)
             .bind(after)
             .bind(i64::from(limit))
+            .bind(&name_pattern)
             .fetch_all(pool)
             .await)?;
         rows.into_iter().map(into_user).collect()
@@ -251,7 +261,8 @@ impl Store {
         let row: Option<UserRow> = on_backend!(self, pool => {
             let mut tx = pool.begin_with(pick(pool, "BEGIN", "BEGIN IMMEDIATE")).await?;
             let row: Option<UserRow> = sqlx::query_as(concat!(
-                    "UPDATE users SET name = COALESCE($2, name), role = COALESCE($3, role), ",
+                    "UPDATE users SET name = COALESCE($2, name), name_key = COALESCE($9, name_key), ",
+                    "role = COALESCE($3, role), ",
                     "active = COALESCE($4, active), password_hash = COALESCE($5, password_hash), ",
                     "notify_new_tickets = COALESCE($8, notify_new_tickets), ",
                     "token_version = token_version + $6, updated_at = $7 ",
@@ -264,6 +275,7 @@ impl Store {
                 .bind(i64::from(changes.bump_token_version))
                 .bind(now)
                 .bind(changes.notify_new_tickets)
+                .bind(changes.name.as_deref().map(fold_case))
                 .fetch_optional(&mut *tx)
                 .await?;
             if row.is_some() && changes.bump_token_version {
@@ -352,6 +364,6 @@ mod tests {
 
     #[test]
     fn like_wildcards_match_literally() {
-        assert_eq!(like_pattern("50%_Off\\"), "%50\\%\\_off\\\\%");
+        assert_eq!(like_pattern("50%_Off\\"), "%50\\%\\_Off\\\\%");
     }
 }

@@ -9,6 +9,7 @@ use crate::helpers::{TestApp, spawn_app, spawn_second_instance};
 
 on_both_backends!(
     category_names_and_tags_ignore_case_beyond_ascii,
+    user_names_are_searched_ignoring_case_beyond_ascii,
     names_and_tags_stored_before_folding_are_refolded_at_start,
 );
 
@@ -112,6 +113,48 @@ async fn category_names_and_tags_ignore_case_beyond_ascii(kind: BackendKind) {
     }
 }
 
+/// Ids of the users whose name or email contains `query`.
+async fn users_matching(app: &TestApp, admin: &str, query: &str) -> Vec<Value> {
+    let page = app
+        .get(&format!("/api/users?q={}", urlencode(query)), admin)
+        .await
+        .expect(200)
+        .body;
+    page["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| u["id"].clone())
+        .collect()
+}
+
+async fn user_names_are_searched_ignoring_case_beyond_ascii(kind: BackendKind) {
+    let app = spawn_app(kind).await;
+    let admin = app.admin_token().await;
+    let user = json!({"email": "elodie@example.com", "name": "Élodie Straße", "role": "agent", "password": "user-password-1"});
+    let user = app
+        .post("/api/users", Some(&admin), user)
+        .await
+        .expect(201)
+        .body;
+    for query in ["élodie", "ÉLODIE", "E\u{301}LODIE", "STRASSE", "odie straß"] {
+        assert_eq!(
+            users_matching(&app, &admin, query).await,
+            [user["id"].clone()],
+            "{query}"
+        );
+    }
+    let path = format!("/api/users/{}", user["id"].as_str().unwrap());
+    app.patch(&path, &admin, json!({"name": "Ødegaard"}))
+        .await
+        .expect(200);
+    assert_eq!(
+        users_matching(&app, &admin, "ØDEGAARD").await,
+        [user["id"].clone()]
+    );
+    assert!(users_matching(&app, &admin, "ÉLODIE").await.is_empty());
+}
+
 async fn names_and_tags_stored_before_folding_are_refolded_at_start(kind: BackendKind) {
     let app = spawn_app(kind).await;
     let admin = app.admin_token().await;
@@ -129,6 +172,12 @@ async fn names_and_tags_stored_before_folding_are_refolded_at_start(kind: Backen
         .await
         .expect(201)
         .body;
+    let user = json!({"email": "anna@example.com", "name": "Anna Straße", "role": "agent", "password": "user-password-1"});
+    let user = app
+        .post("/api/users", Some(&admin), user)
+        .await
+        .expect(201)
+        .body;
 
     // The state migration 0013 leaves rows written before it in: keys from lower(), which leaves
     // 'ß' alone (the old index let "Straße" and "STRASSE" coexist), and tags lower-cased only.
@@ -138,6 +187,8 @@ async fn names_and_tags_stored_before_folding_are_refolded_at_start(kind: Backen
         &[
             "UPDATE categories SET name = 'STRASSE' WHERE name = 'Placeholder'",
             "UPDATE categories SET name_key = lower(name)",
+            "UPDATE users SET name_key = lower(name)",
+            "INSERT INTO pending_backfills (name) VALUES ('fold_user_names')",
             "UPDATE ticket_tags SET tag = 'straße' WHERE tag = 'old'",
             "INSERT INTO pending_backfills (name) VALUES ('fold_ticket_tags')",
         ],
@@ -184,5 +235,9 @@ async fn names_and_tags_stored_before_folding_are_refolded_at_start(kind: Backen
         both_now["tags"],
         json!(["strasse"]),
         "the two spellings merged"
+    );
+    assert_eq!(
+        users_matching(&restarted, &admin, "STRASSE").await,
+        [user["id"].clone()]
     );
 }
