@@ -17,15 +17,12 @@ const FOLD_USER_NAMES: &str = "fold_user_names";
 /// Users read and rewritten per transaction by the one-off name backfill.
 const USERS_PER_BATCH: i64 = 5_000;
 
-#[derive(sqlx::FromRow)]
-struct UserName {
-    id: Uuid,
-    name: String,
-    name_key: String,
-}
+/// Marks a one-off backfill done, in the transaction that did it.
+const BACKFILL_DONE: &str = "DELETE FROM pending_backfills WHERE name = $1";
 
+/// A row's name and the key stored for it (a category's or a user's).
 #[derive(sqlx::FromRow)]
-struct CategoryName {
+struct KeyedName {
     id: Uuid,
     name: String,
     name_key: String,
@@ -85,7 +82,7 @@ impl Store {
         loop {
             let last = on_backend!(self, pool => {
                 let mut tx = pool.begin_with(pick(pool, "BEGIN", "BEGIN IMMEDIATE")).await?;
-                let users: Vec<UserName> = sqlx::query_as(
+                let users: Vec<KeyedName> = sqlx::query_as(
                     "SELECT id, name, name_key FROM users WHERE ($1 IS NULL OR id > $1) ORDER BY id LIMIT $2",
                 )
                 .bind(after)
@@ -103,7 +100,7 @@ impl Store {
                     }
                 }
                 if users.is_empty() {
-                    sqlx::query("DELETE FROM pending_backfills WHERE name = $1")
+                    sqlx::query(BACKFILL_DONE)
                         .bind(FOLD_USER_NAMES)
                         .execute(&mut *tx)
                         .await?;
@@ -124,7 +121,7 @@ impl Store {
     async fn refold_category_keys(&self) -> Result<(), StoreError> {
         let renamed = on_backend!(self, pool => {
             let mut tx = pool.begin_with(pick(pool, "BEGIN", "BEGIN IMMEDIATE")).await?;
-            let rows: Vec<CategoryName> =
+            let rows: Vec<KeyedName> =
                 sqlx::query_as("SELECT id, name, name_key FROM categories ORDER BY created_at, id")
                     .fetch_all(&mut *tx)
                     .await?;
@@ -169,36 +166,33 @@ impl Store {
     /// Once, after migration 0013: each stored tag becomes its folded form, merged with that
     /// form where a ticket has both.
     async fn fold_stored_tags(&self) -> Result<(), StoreError> {
+        if !self.backfill_pending(FOLD_TICKET_TAGS).await? {
+            return Ok(());
+        }
         on_backend!(self, pool => {
             let mut tx = pool.begin_with(pick(pool, "BEGIN", "BEGIN IMMEDIATE")).await?;
-            let pending: Option<String> =
-                sqlx::query_scalar("DELETE FROM pending_backfills WHERE name = $1 RETURNING name")
-                    .bind(FOLD_TICKET_TAGS)
-                    .fetch_optional(&mut *tx)
-                    .await?;
-            if pending.is_some() {
-                let tags: Vec<String> = sqlx::query_scalar("SELECT DISTINCT tag FROM ticket_tags")
-                    .fetch_all(&mut *tx)
-                    .await?;
-                for tag in tags {
-                    let folded = fold_case(&tag);
-                    if folded == tag {
-                        continue;
-                    }
-                    sqlx::query(
-                        "INSERT INTO ticket_tags (ticket_id, tag) SELECT ticket_id, $2 FROM ticket_tags \
-                         WHERE tag = $1 ON CONFLICT DO NOTHING",
-                    )
+            let tags: Vec<String> = sqlx::query_scalar("SELECT DISTINCT tag FROM ticket_tags")
+                .fetch_all(&mut *tx)
+                .await?;
+            for tag in tags {
+                let folded = fold_case(&tag);
+                if folded == tag {
+                    continue;
+                }
+                sqlx::query(
+                    "INSERT INTO ticket_tags (ticket_id, tag) SELECT ticket_id, $2 FROM ticket_tags \
+                     WHERE tag = $1 ON CONFLICT DO NOTHING",
+                )
+                .bind(&tag)
+                .bind(&folded)
+                .execute(&mut *tx)
+                .await?;
+                sqlx::query("DELETE FROM ticket_tags WHERE tag = $1")
                     .bind(&tag)
-                    .bind(&folded)
                     .execute(&mut *tx)
                     .await?;
-                    sqlx::query("DELETE FROM ticket_tags WHERE tag = $1")
-                        .bind(&tag)
-                        .execute(&mut *tx)
-                        .await?;
-                }
             }
+            sqlx::query(BACKFILL_DONE).bind(FOLD_TICKET_TAGS).execute(&mut *tx).await?;
             tx.commit().await
         })?;
         Ok(())
