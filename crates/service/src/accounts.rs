@@ -571,9 +571,7 @@ impl Service {
     }
 
     fn session_end(&self) -> Stamp {
-        let ttl =
-            time::Duration::try_from(self.rules.session_ttl).unwrap_or(time::Duration::days(30));
-        Stamp::from(Stamp::now().into_inner() + ttl)
+        Stamp::now().saturating_add(self.rules.session_ttl)
     }
 
     async fn open_session(&self, credentials: UserCredentials) -> Result<SignedIn, ServiceError> {

@@ -14,14 +14,6 @@ use crate::{Backend, Stamp, Store, StoreError, on_backend};
 /// The address of the account automatic messages are written by.
 pub const SYSTEM_EMAIL: &str = "system@growdesk.local";
 
-fn later(stamp: Stamp, by: Duration) -> Stamp {
-    Stamp::from(stamp.into_inner() + time::Duration::try_from(by).unwrap_or(time::Duration::ZERO))
-}
-
-fn earlier(stamp: Stamp, by: Duration) -> Stamp {
-    Stamp::from(stamp.into_inner() - time::Duration::try_from(by).unwrap_or(time::Duration::ZERO))
-}
-
 /// A ticket past a service-level target.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct Overdue {
@@ -56,9 +48,9 @@ impl Store {
                  RETURNING holder")
             .bind(name)
             .bind(holder)
-            .bind(later(now, lease))
+            .bind(now.saturating_add(lease))
             .bind(now)
-            .bind(earlier(now, every))
+            .bind(now.saturating_sub(every))
             .fetch_optional(pool)
             .await)?;
         Ok(won.is_some())
@@ -232,7 +224,7 @@ impl Store {
     /// # Errors
     /// The database failed.
     pub async fn purge_expired(&self, now: Stamp) -> Result<(u64, u64, u64), StoreError> {
-        let day_ago = earlier(now, Duration::from_secs(24 * 60 * 60));
+        let day_ago = now.saturating_sub(Duration::from_secs(24 * 60 * 60));
         on_backend!(self, pool => {
             let mut tx = pool.begin_with(pick(pool, "BEGIN", "BEGIN IMMEDIATE")).await?;
             let tokens = sqlx::query("DELETE FROM refresh_tokens WHERE expires_at < $1 OR used_at < $2")

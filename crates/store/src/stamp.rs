@@ -16,9 +16,6 @@ use time::{OffsetDateTime, UtcOffset};
 const SQLITE_FORMAT: &[BorrowedFormatItem<'_>] =
     format_description!("[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:6]Z");
 
-/// The last instant both backends store and order alike (see `Stamp::FIRST`).
-const LAST: OffsetDateTime = datetime!(9999-12-31 23:59:59.999999 UTC);
-
 /// A point in time as stored in either backend. Microsecond precision, like PostgreSQL.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Stamp(OffsetDateTime);
@@ -27,11 +24,13 @@ impl Stamp {
     /// The first instant both backends store and order alike: PostgreSQL's `timestamptz` refuses
     /// years before 4713 BC, and SQLite's text sorts as time only with four-digit years.
     pub const FIRST: Self = Self(datetime!(0001-01-01 00:00:00 UTC));
+    /// The last instant both backends store and order alike.
+    pub const LAST: Self = Self(datetime!(9999-12-31 23:59:59.999999 UTC));
 
     /// `time` as a stamp, or `None` when it lies outside the years 1 to 9999 that both backends
     /// store (a value from a client: a cursor, an imported date).
     pub fn checked(time: OffsetDateTime) -> Option<Self> {
-        (Self::FIRST.0..=LAST)
+        (Self::FIRST.0..=Self::LAST.0)
             .contains(&time)
             .then(|| Self::from(time))
     }
@@ -41,6 +40,25 @@ impl Stamp {
         OffsetDateTime::from_unix_timestamp_nanos(i128::from(micros) * 1_000)
             .ok()
             .and_then(Self::checked)
+    }
+
+    /// `by` later, or `LAST` when that is past what a database stores (a lifetime setting of
+    /// millions of days must neither overflow nor be refused by the database).
+    pub fn saturating_add(self, by: std::time::Duration) -> Self {
+        time::Duration::try_from(by)
+            .ok()
+            .and_then(|by| self.0.checked_add(by))
+            .and_then(Self::checked)
+            .unwrap_or(Self::LAST)
+    }
+
+    /// `by` earlier, or `FIRST` when that is before what a database stores.
+    pub fn saturating_sub(self, by: std::time::Duration) -> Self {
+        time::Duration::try_from(by)
+            .ok()
+            .and_then(|by| self.0.checked_sub(by))
+            .and_then(Self::checked)
+            .unwrap_or(Self::FIRST)
     }
 
     /// Microseconds since the Unix epoch (every stamp's fit in an `i64`).
@@ -135,7 +153,7 @@ mod tests {
             Stamp::from_unix_micros(Stamp::FIRST.unix_micros()),
             Some(Stamp::FIRST)
         );
-        assert!(Stamp::checked(LAST).is_some());
+        assert_eq!(Stamp::checked(Stamp::LAST.0), Some(Stamp::LAST));
         for micros in [
             i64::MIN,
             i64::MAX,
@@ -143,6 +161,18 @@ mod tests {
             253_402_300_800_000_000,
         ] {
             assert_eq!(Stamp::from_unix_micros(micros), None, "{micros}");
+        }
+    }
+
+    #[test]
+    fn arithmetic_stops_at_the_years_stored() {
+        let now = Stamp::now();
+        let day = std::time::Duration::from_secs(86_400);
+        assert_eq!(now.saturating_add(day).saturating_sub(day), now);
+        assert_eq!(now.saturating_sub(std::time::Duration::ZERO), now);
+        for far in [day * 3_000_000, std::time::Duration::MAX] {
+            assert_eq!(now.saturating_add(far), Stamp::LAST);
+            assert_eq!(now.saturating_sub(far), Stamp::FIRST);
         }
     }
 

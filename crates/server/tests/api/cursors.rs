@@ -1,14 +1,20 @@
-//! Cursors a client altered: one that decodes but names a time no database stores is refused
-//! with 422 on every list that takes a time key, never passed on to the database.
+//! Times out of the databases' range: a cursor a client altered to name one is refused with 422
+//! on every list that takes a time key, never passed on to the database; a lifetime setting that
+//! reaches past year 9999 ends sessions at the last time stored instead of failing sign-in.
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use growdesk_store::BackendKind;
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, spawn_app};
+use crate::helpers::{
+    ADMIN_EMAIL, ADMIN_PASSWORD, TestApp, access, refresh, spawn_app, spawn_app_with,
+};
 
-on_both_backends!(cursors_with_times_out_of_range_are_refused);
+on_both_backends!(
+    cursors_with_times_out_of_range_are_refused,
+    sessions_longer_than_the_calendar_end_at_its_last_day,
+);
 
 /// Microseconds since 1970 of 1 January of `year` (proleptic Gregorian, close enough: every
 /// year used here is far from the edge of the range).
@@ -105,4 +111,24 @@ async fn cursors_with_times_out_of_range_are_refused(kind: BackendKind) {
         let problem = TestApp::reply(reply).await.problem(422);
         assert_eq!(problem["errors"][0]["field"], "cursor", "{key}: {problem}");
     }
+}
+
+async fn sessions_longer_than_the_calendar_end_at_its_last_day(kind: BackendKind) {
+    let app = spawn_app_with(kind, |settings| settings.session_ttl_days = 10_000_000).await;
+    let signed_in = app.login(ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    app.get("/api/auth/me", &access(&signed_in))
+        .await
+        .expect(200);
+    let refreshed = app
+        .post(
+            "/api/auth/refresh",
+            None,
+            json!({"refresh_token": refresh(&signed_in)}),
+        )
+        .await
+        .expect(200)
+        .body;
+    app.get("/api/auth/me", &access(&refreshed))
+        .await
+        .expect(200);
 }
