@@ -25,7 +25,7 @@ impl PrivateFile {
     /// The directory cannot be created or written.
     pub fn create(target: &Path) -> io::Result<Self> {
         let dir = directory_of(target);
-        std::fs::create_dir_all(dir)?;
+        growdesk_store::private_dir::create_private_dir_all(dir)?;
         let temporary = tempfile::Builder::new()
             .prefix(".growdesk-")
             .suffix(".partial")

@@ -44,7 +44,7 @@ impl FileStore {
             return Ok(sha256);
         }
         let dir = path.parent().unwrap_or(Path::new("."));
-        std::fs::create_dir_all(dir)?;
+        crate::private_dir::create_private_dir_all(dir)?;
         let mut temporary = tempfile::NamedTempFile::new_in(dir)?;
         temporary.write_all(bytes)?;
         temporary.as_file().sync_all()?;

@@ -19,6 +19,7 @@ mod messages;
 mod notifications;
 mod postgres;
 mod principals;
+pub mod private_dir;
 pub mod redact;
 mod sessions;
 mod sqlite;
@@ -385,9 +386,11 @@ fn prepare_sqlite_file(url: &str, file: &Path) -> Result<(), ConnectError> {
 fn create_parent_dir(file: &Path) -> Result<(), ConnectError> {
     match file.parent() {
         Some(dir) if !dir.as_os_str().is_empty() && file != Path::new(":memory:") => {
-            std::fs::create_dir_all(dir).map_err(|source| ConnectError::CreateDirectory {
-                path: file.display().to_string(),
-                source,
+            private_dir::create_private_dir_all(dir).map_err(|source| {
+                ConnectError::CreateDirectory {
+                    path: file.display().to_string(),
+                    source,
+                }
             })
         }
         _ => Ok(()),
