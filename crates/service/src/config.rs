@@ -289,6 +289,20 @@ pub struct CommonArgs {
 }
 
 impl CommonArgs {
+    /// These flags with `later`'s given ones over them: a binary whose commands each take the
+    /// flags (after the command's name) and also accepts them before it.
+    #[must_use]
+    pub fn overridden_by(self, later: &CommonArgs) -> CommonArgs {
+        let later = later.clone();
+        CommonArgs {
+            config: later.config.or(self.config),
+            database_url: later.database_url.or(self.database_url),
+            data_dir: later.data_dir.or(self.data_dir),
+            log_format: later.log_format.or(self.log_format),
+            log_level: later.log_level.or(self.log_level),
+        }
+    }
+
     /// Settings from every layer of this process: defaults, the file, the environment, then
     /// these flags and `extra` flags of the binary's own; plus the unknown `GROWDESK_*` names.
     ///
@@ -323,6 +337,7 @@ impl Settings {
     /// already narrowed to those the user gave).
     ///
     /// `DATABASE_URL` is honoured as well as `GROWDESK_DATABASE_URL`; the prefixed one wins.
+    /// A variable set to the empty string counts as not set.
     ///
     /// # Errors
     /// A named file that does not exist, or a value of the wrong type.
@@ -338,13 +353,14 @@ impl Settings {
             }
             figment = figment.merge(Toml::file(file));
         }
+        // An empty variable is unset: `docker compose` passes `${VAR:-}` as an empty string.
+        let environment = environment.iter().filter(|(_, value)| !value.is_empty());
         let plain: Vec<(String, String)> = environment
-            .iter()
+            .clone()
             .filter(|(name, _)| name == "DATABASE_URL")
             .map(|(_, value)| ("database_url".to_owned(), value.clone()))
             .collect();
         let prefixed: Vec<(String, String)> = environment
-            .iter()
             .filter_map(|(name, value)| {
                 let key = name.strip_prefix(ENV_PREFIX)?.to_ascii_lowercase();
                 KNOWN_KEYS
@@ -514,6 +530,33 @@ mod tests {
                 );
             }
         }
+    }
+
+    #[test]
+    fn empty_variables_mean_unset() {
+        let mut everything_empty: Environment = KNOWN_KEYS
+            .iter()
+            .map(|key| {
+                (
+                    format!("{ENV_PREFIX}{}", key.to_ascii_uppercase()),
+                    String::new(),
+                )
+            })
+            .collect();
+        everything_empty.push(("DATABASE_URL".to_owned(), String::new()));
+        let settings = Settings::load(None, &everything_empty, no_overrides()).unwrap();
+        assert_eq!(
+            serde_json::to_value(&settings).unwrap(),
+            serde_json::to_value(Settings::default()).unwrap()
+        );
+        assert!(settings.jwt_secret.is_none() && settings.admin_password.is_none());
+
+        let plain_under_empty_prefixed = env(&[
+            ("GROWDESK_DATABASE_URL", ""),
+            ("DATABASE_URL", "postgres://plain@db/x"),
+        ]);
+        let settings = Settings::load(None, &plain_under_empty_prefixed, no_overrides()).unwrap();
+        assert_eq!(settings.database_url.as_str(), "postgres://plain@db/x");
     }
 
     #[test]
