@@ -26,6 +26,7 @@ pub struct WidgetSettings {
     pub position: String,
     /// Shown when no agent is online.
     #[schema(max_length = 500)]
+    #[serde(deserialize_with = "offline_message_of_today")]
     pub offline_message: String,
 }
 
@@ -36,11 +37,34 @@ impl Default for WidgetSettings {
             color: "#2563eb".to_owned(),
             welcome_message: "Hi! How can we help?".to_owned(),
             position: "right".to_owned(),
-            offline_message:
-                "We're away right now. Leave a message and we'll reply here and by email."
-                    .to_owned(),
+            offline_message: default_offline_message(),
         }
     }
+}
+
+/// What the widget says when no agent is online. It promises only the channels GrowDesk can
+/// answer through: the widget itself, as there is no outgoing mail yet. When a mailbox can be
+/// configured, this is the one place that learns to promise email too.
+fn default_offline_message() -> String {
+    "We're away right now. Leave a message and we'll reply here.".to_owned()
+}
+
+/// The default offline message of older versions, stored with every widget created then. It
+/// promised a reply by email, which GrowDesk cannot send.
+const RETIRED_DEFAULT_OFFLINE_MESSAGE: &str =
+    "We're away right now. Leave a message and we'll reply here and by email.";
+
+/// Reads an offline message, replacing the retired default (a widget saved by an older version,
+/// an export of one) with today's, so no widget keeps a promise nobody configured.
+fn offline_message_of_today<'de, D: serde::Deserializer<'de>>(
+    deserializer: D,
+) -> Result<String, D::Error> {
+    let message = String::deserialize(deserializer)?;
+    Ok(if message == RETIRED_DEFAULT_OFFLINE_MESSAGE {
+        default_offline_message()
+    } else {
+        message
+    })
 }
 
 /// A registered widget (admin view).

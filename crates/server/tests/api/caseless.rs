@@ -14,7 +14,7 @@ on_both_backends!(
 );
 
 /// Runs `statements` on the app's database, outside the app.
-async fn run_sql(kind: BackendKind, app: &TestApp, statements: &[&str]) {
+pub(crate) async fn run_sql(kind: BackendKind, app: &TestApp, statements: &[&str]) {
     match kind {
         BackendKind::Postgres => {
             let pool = sqlx::PgPool::connect(app.database_url()).await.unwrap();
