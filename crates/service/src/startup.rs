@@ -47,6 +47,11 @@ pub async fn open_store(settings: &Settings) -> Result<Store, StartupError> {
     Ok(store)
 }
 
+/// Where attachments' bytes are kept: `attachments/` in the data directory.
+pub fn attachment_files(settings: &Settings) -> FileStore {
+    FileStore::new(settings.data_dir.join("attachments"))
+}
+
 /// The service over a migrated store, with its signing key, and where that key came from.
 ///
 /// # Errors
@@ -71,7 +76,7 @@ pub async fn build_service(settings: &Settings) -> Result<(Service, KeySource), 
         refresh_reuse_grace: Duration::from_secs(settings.refresh_reuse_grace_secs),
     };
     let attachments = AttachmentRules {
-        files: FileStore::new(settings.data_dir.join("attachments")),
+        files: attachment_files(settings),
         max_bytes: settings.attachment_max_bytes,
     };
     let widget_limits = WidgetLimits::new(

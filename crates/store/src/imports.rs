@@ -118,6 +118,7 @@ macro_rules! local_ref {
         found
     }};
 }
+pub(crate) use local_ref;
 
 impl ImportedTicket {
     /// A fingerprint of the fields a re-import may change, as the source has them.
@@ -160,6 +161,7 @@ macro_rules! remember_ref {
         .await?;
     };
 }
+pub(crate) use remember_ref;
 
 /// A preferred id when no row of `$table` has it yet, else a fresh one.
 macro_rules! free_id {
@@ -177,6 +179,7 @@ macro_rules! free_id {
         }
     }};
 }
+pub(crate) use free_id;
 
 impl Store {
     /// The local id an import recorded for `(source, kind, external_id)`.

@@ -6,6 +6,7 @@
 //! beside each other; migrations live in `migrations/postgres` and `migrations/sqlite` with the
 //! same numbers.
 
+mod backup;
 mod categories;
 mod dialect;
 mod error;
@@ -44,6 +45,7 @@ use sqlx::sqlite::{
 };
 use tokio::sync::Notify;
 
+pub use backup::{ImportedVisitor, ImportedWebhook, ImportedWidget, TimedTable, VisitorRecord};
 pub use categories::{CategoryDeletion, CategoryFields};
 use error::DeadlinePassed;
 pub use error::StoreError;

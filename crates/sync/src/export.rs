@@ -1,17 +1,18 @@
-//! `growdesk-sync export`: everything, in GrowDesk's export format, streamed page by page.
+//! `growdesk-sync export`: everything, in GrowDesk's export format, streamed page by page,
+//! with attachments' files copied beside it.
 
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
-use growdesk_domain::Message;
+use growdesk_domain::{Attachment, Message};
 use growdesk_service::private_file::PrivateFile;
-use growdesk_store::{FaqFilter, Store, TicketFilter, TicketSort};
+use growdesk_store::{FaqFilter, FileStore, Store, TicketFilter, TicketSort};
 
 use crate::format::{
-    self, ExportedCategory, ExportedFaq, ExportedMessage, ExportedTicket, ExportedUser, Header,
-    Line,
+    self, ExportedAttachment, ExportedCategory, ExportedFaq, ExportedMessage, ExportedTicket,
+    ExportedUser, ExportedVisitor, ExportedWebhook, ExportedWidget, Header, Line,
 };
 
 /// Records read per query.
@@ -23,8 +24,12 @@ pub(crate) struct Exported {
     pub(crate) users: usize,
     pub(crate) categories: usize,
     pub(crate) faqs: usize,
+    pub(crate) widgets: usize,
+    pub(crate) visitors: usize,
+    pub(crate) webhooks: usize,
     pub(crate) tickets: usize,
     pub(crate) messages: usize,
+    pub(crate) attachments: usize,
 }
 
 /// Where the export goes: a `.jsonl` file, or the standard file inside a directory.
@@ -39,14 +44,28 @@ pub(crate) fn target(path: &Path) -> PathBuf {
     }
 }
 
-/// Writes every user, category, FAQ and ticket (with its messages) of `store` to `path`. The
-/// file holds password hashes: it is written as a `PrivateFile`, readable by its owner only,
-/// and appears at `path` only once complete.
+/// The directory beside an export file that holds its attachments' bytes.
+pub(crate) fn attachments_dir(export_file: &Path) -> PathBuf {
+    export_file
+        .parent()
+        .unwrap_or(Path::new("."))
+        .join(format::ATTACHMENTS_DIR)
+}
+
+/// Writes every user, category, FAQ, widget, visitor, webhook and ticket (with its messages
+/// and their attachments) of `store` to `path`, and copies the attachments' files from
+/// `files` beside it. The file holds password hashes and secrets: it is written as a
+/// `PrivateFile`, readable by its owner only, and appears at `path` only once complete.
 ///
 /// # Errors
-/// The database or the file failed.
-pub(crate) async fn export(store: &Store, path: &Path) -> anyhow::Result<Exported> {
+/// The database or a file failed, or an attachment's file is missing from `files`.
+pub(crate) async fn export(
+    store: &Store,
+    files: &FileStore,
+    path: &Path,
+) -> anyhow::Result<Exported> {
     let file = target(path);
+    let mut copied = HashSet::new();
     let mut out = PrivateFile::create(&file)
         .map_err(|error| anyhow::anyhow!("cannot write {}: {error}", file.display()))?;
     let mut write = |line: &Line| -> anyhow::Result<()> {
@@ -88,6 +107,8 @@ pub(crate) async fn export(store: &Store, path: &Path) -> anyhow::Result<Exporte
             color: category.color,
             active: category.active,
             position: category.position,
+            created_at: Some(category.created_at),
+            updated_at: Some(category.updated_at),
         }))?;
         counts.categories += 1;
     }
@@ -107,9 +128,55 @@ pub(crate) async fn export(store: &Store, path: &Path) -> anyhow::Result<Exporte
                 category_id: faq.category_id,
                 published: faq.published,
                 position: faq.position,
+                created_at: Some(faq.created_at),
+                updated_at: Some(faq.updated_at),
             }))?;
             counts.faqs += 1;
         }
+    }
+    for widget in store.list_widgets().await? {
+        write(&Line::Widget(Box::new(ExportedWidget {
+            id: widget.id,
+            key: widget.key,
+            name: widget.name,
+            allowed_origins: widget.allowed_origins,
+            settings: widget.settings,
+            identity_secret: widget.identity_secret,
+            enforce_identity: widget.enforce_identity,
+            active: widget.active,
+            default_category_id: widget.default_category_id,
+            default_priority: widget.default_priority,
+            created_at: widget.created_at,
+            updated_at: widget.updated_at,
+        })))?;
+        counts.widgets += 1;
+    }
+    let mut after = None;
+    loop {
+        let page = store.export_visitors(after, PAGE).await?;
+        let Some(last) = page.last() else { break };
+        after = Some(last.id);
+        for visitor in page {
+            write(&Line::Visitor(ExportedVisitor {
+                id: visitor.id,
+                widget_id: visitor.widget_id,
+                user_id: visitor.user_id,
+                created_at: visitor.created_at.into(),
+            }))?;
+            counts.visitors += 1;
+        }
+    }
+    for webhook in store.list_webhooks().await? {
+        write(&Line::Webhook(ExportedWebhook {
+            id: webhook.id,
+            url: webhook.url,
+            secret: webhook.secret,
+            event_types: webhook.event_types,
+            active: webhook.active,
+            created_at: webhook.created_at,
+            updated_at: webhook.updated_at,
+        }))?;
+        counts.webhooks += 1;
     }
     let filter = TicketFilter {
         search_internal: true,
@@ -128,6 +195,12 @@ pub(crate) async fn export(store: &Store, path: &Path) -> anyhow::Result<Exporte
         let ids: Vec<uuid::Uuid> = page.iter().map(|ticket| ticket.id).collect();
         let mut messages: HashMap<uuid::Uuid, Vec<Message>> = HashMap::new();
         for message in store.messages_of_tickets(&ids).await? {
+            for attachment in &message.attachments {
+                if copied.insert(attachment.sha256.clone()) {
+                    copy_attachment(files, attachment, &attachments_dir(&file))?;
+                }
+            }
+            counts.attachments += message.attachments.len();
             messages.entry(message.ticket_id).or_default().push(message);
         }
         for ticket in page {
@@ -149,6 +222,8 @@ pub(crate) async fn export(store: &Store, path: &Path) -> anyhow::Result<Exporte
                 first_response_at: ticket.first_response_at,
                 resolved_at: ticket.resolved_at,
                 closed_at: ticket.closed_at,
+                version: Some(ticket.version),
+                visitor_id: ticket.visitor_id,
                 messages: mine
                     .into_iter()
                     .map(|message| ExportedMessage {
@@ -157,6 +232,17 @@ pub(crate) async fn export(store: &Store, path: &Path) -> anyhow::Result<Exporte
                         body: message.body,
                         internal: message.internal,
                         created_at: message.created_at,
+                        attachments: message
+                            .attachments
+                            .into_iter()
+                            .map(|attachment| ExportedAttachment {
+                                id: attachment.id,
+                                filename: attachment.filename,
+                                content_type: attachment.content_type,
+                                size: attachment.size,
+                                sha256: attachment.sha256,
+                            })
+                            .collect(),
                     })
                     .collect(),
             })))?;
@@ -166,4 +252,28 @@ pub(crate) async fn export(store: &Store, path: &Path) -> anyhow::Result<Exporte
     out.persist()
         .map_err(|error| anyhow::anyhow!("cannot write {}: {error}", file.display()))?;
     Ok(counts)
+}
+
+/// Copies an attachment's stored bytes to `dir/<sha256>`, owner-only like the export itself
+/// (customers' files are personal data).
+fn copy_attachment(files: &FileStore, attachment: &Attachment, dir: &Path) -> anyhow::Result<()> {
+    let source = files.locate(&attachment.sha256).ok_or_else(|| {
+        anyhow::anyhow!(
+            "attachment {} ({}) has no stored file {}: the backup would be incomplete",
+            attachment.id,
+            attachment.filename,
+            attachment.sha256
+        )
+    })?;
+    let target = dir.join(&attachment.sha256);
+    let failed = |error: std::io::Error| {
+        anyhow::anyhow!(
+            "cannot copy {} to {}: {error}",
+            source.display(),
+            target.display()
+        )
+    };
+    let mut out = PrivateFile::create(&target).map_err(failed)?;
+    std::io::copy(&mut std::fs::File::open(&source).map_err(failed)?, &mut out).map_err(failed)?;
+    out.persist().map_err(failed)
 }

@@ -1,8 +1,13 @@
 //! GrowDesk's own export format: JSON Lines, one record per line, each tagged with its `kind`,
 //! in dependency order (users and categories before the tickets that name them), so that
-//! exports and imports stream with bounded memory.
+//! exports and imports stream with bounded memory. Attachments' bytes are files beside the
+//! export, in `attachments/`, each named by its SHA-256.
+//!
+//! Version 2 added widgets, visitors, webhooks, a ticket's visitor and version, categories'
+//! and FAQs' times, and messages' attachments; version 1 files, which have none of them, still
+//! import.
 
-use growdesk_domain::{Priority, Role, TicketSource, TicketStatus};
+use growdesk_domain::{Priority, Role, TicketSource, TicketStatus, WidgetSettings};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use uuid::Uuid;
@@ -10,9 +15,11 @@ use uuid::Uuid;
 /// The format's name in the header line.
 pub(crate) const FORMAT: &str = "growdesk-export";
 /// The format's version; an importer refuses newer ones.
-pub(crate) const VERSION: u32 = 1;
+pub(crate) const VERSION: u32 = 2;
 /// The file an export into a directory writes (and an import from a directory reads).
 pub(crate) const FILE_NAME: &str = "growdesk-export.jsonl";
+/// The directory, beside the export file, holding attachments' bytes.
+pub(crate) const ATTACHMENTS_DIR: &str = "attachments";
 
 /// One line of an export.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -22,6 +29,9 @@ pub(crate) enum Line {
     User(ExportedUser),
     Category(ExportedCategory),
     Faq(ExportedFaq),
+    Widget(Box<ExportedWidget>),
+    Visitor(ExportedVisitor),
+    Webhook(ExportedWebhook),
     Ticket(Box<ExportedTicket>),
 }
 
@@ -56,6 +66,10 @@ pub(crate) struct ExportedCategory {
     pub(crate) color: String,
     pub(crate) active: bool,
     pub(crate) position: i32,
+    #[serde(default, with = "time::serde::rfc3339::option")]
+    pub(crate) created_at: Option<OffsetDateTime>,
+    #[serde(default, with = "time::serde::rfc3339::option")]
+    pub(crate) updated_at: Option<OffsetDateTime>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -67,6 +81,10 @@ pub(crate) struct ExportedFaq {
     pub(crate) category_id: Option<Uuid>,
     pub(crate) published: bool,
     pub(crate) position: i32,
+    #[serde(default, with = "time::serde::rfc3339::option")]
+    pub(crate) created_at: Option<OffsetDateTime>,
+    #[serde(default, with = "time::serde::rfc3339::option")]
+    pub(crate) updated_at: Option<OffsetDateTime>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -78,6 +96,65 @@ pub(crate) struct ExportedMessage {
     pub(crate) internal: bool,
     #[serde(with = "time::serde::rfc3339")]
     pub(crate) created_at: OffsetDateTime,
+    #[serde(default)]
+    pub(crate) attachments: Vec<ExportedAttachment>,
+}
+
+/// An attachment's metadata; its bytes are `attachments/<sha256>` beside the export.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct ExportedAttachment {
+    pub(crate) id: Uuid,
+    pub(crate) filename: String,
+    pub(crate) content_type: String,
+    pub(crate) size: i64,
+    pub(crate) sha256: String,
+}
+
+/// A widget with its public key and identity secret, so embedded pages keep working.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct ExportedWidget {
+    pub(crate) id: Uuid,
+    pub(crate) key: String,
+    pub(crate) name: String,
+    pub(crate) allowed_origins: Vec<String>,
+    pub(crate) settings: WidgetSettings,
+    pub(crate) identity_secret: Option<String>,
+    pub(crate) enforce_identity: bool,
+    pub(crate) active: bool,
+    pub(crate) default_category_id: Option<Uuid>,
+    pub(crate) default_priority: Priority,
+    #[serde(with = "time::serde::rfc3339")]
+    pub(crate) created_at: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339")]
+    pub(crate) updated_at: OffsetDateTime,
+}
+
+/// A browser that opened conversations through a widget, filed under a customer.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct ExportedVisitor {
+    pub(crate) id: Uuid,
+    pub(crate) widget_id: Uuid,
+    pub(crate) user_id: Uuid,
+    #[serde(with = "time::serde::rfc3339")]
+    pub(crate) created_at: OffsetDateTime,
+}
+
+/// A webhook with its signing secret, so receivers keep verifying deliveries.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct ExportedWebhook {
+    pub(crate) id: Uuid,
+    pub(crate) url: String,
+    pub(crate) secret: String,
+    pub(crate) event_types: Vec<String>,
+    pub(crate) active: bool,
+    #[serde(with = "time::serde::rfc3339")]
+    pub(crate) created_at: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339")]
+    pub(crate) updated_at: OffsetDateTime,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -103,5 +180,11 @@ pub(crate) struct ExportedTicket {
     pub(crate) resolved_at: Option<OffsetDateTime>,
     #[serde(with = "time::serde::rfc3339::option")]
     pub(crate) closed_at: Option<OffsetDateTime>,
+    /// The ticket's version (its count of changes), which clients send back in `If-Match`.
+    #[serde(default)]
+    pub(crate) version: Option<i64>,
+    /// The widget visitor the ticket came through.
+    #[serde(default)]
+    pub(crate) visitor_id: Option<Uuid>,
     pub(crate) messages: Vec<ExportedMessage>,
 }

@@ -41,6 +41,8 @@ pub(crate) struct JobSettings {
     /// Resolution target per priority, low to urgent.
     pub(crate) resolution: [Duration; 4],
     pub(crate) temp_dir: PathBuf,
+    /// Where imported attachments' bytes go.
+    pub(crate) files: growdesk_store::FileStore,
     pub(crate) allow_private_webhook_targets: bool,
     pub(crate) imports: Vec<ScheduledImport>,
 }
@@ -79,6 +81,7 @@ impl JobSettings {
             resolution: targets(&settings.sla_resolution_hours)
                 .map_err(|error| format!("sla_resolution_hours: {error}"))?,
             temp_dir: settings.data_dir.join("tmp"),
+            files: growdesk_service::startup::attachment_files(settings),
             allow_private_webhook_targets: settings.webhook_allow_private_targets,
             imports: settings
                 .scheduled_imports
@@ -399,7 +402,8 @@ pub(crate) async fn run_once(
     }
     for import in &settings.imports {
         let work = async {
-            let report = crate::importers::run(store, import.source.clone(), false).await?;
+            let report =
+                crate::importers::run(store, &settings.files, import.source.clone(), false).await?;
             Ok(json!({
                 "created": report.created,
                 "updated": report.updated,

@@ -29,9 +29,14 @@ struct Cli {
 enum Command {
     /// Apply pending database migrations, then exit.
     Migrate,
-    /// Write everything (users, categories, FAQs, tickets with their messages) to PATH: a
-    /// `.jsonl` file, or a directory that gets `growdesk-export.jsonl`.
-    Export { path: PathBuf },
+    /// Write a backup of everything (users with password hashes, categories, FAQs, widgets with
+    /// their keys and secrets, visitors, webhooks with their secrets, tickets with their
+    /// messages and attachments) to PATH: a `.jsonl` file, or a directory that gets
+    /// `growdesk-export.jsonl`; attachments' files go to `attachments/` beside it.
+    Export {
+        /// A `.jsonl` file, or a directory.
+        path: PathBuf,
+    },
     /// Import records. Exit code 0: all imported; 1: some records refused (see the report);
     /// 2: failure.
     Import {
@@ -89,16 +94,22 @@ fn main() -> ExitCode {
                     tracing::info!(database = ?settings.database_url, "migrations applied")
                 }
                 Command::Export { path } => {
-                    let counts = export::export(&store, &path)
+                    let files = growdesk_service::startup::attachment_files(&settings);
+                    let counts = export::export(&store, &files, &path)
                         .await
                         .map_err(|error| format!("export failed: {error:#}"))?;
                     println!(
-                        "exported {} users, {} categories, {} FAQs, {} tickets, {} messages to {}",
+                        "exported {} users, {} categories, {} FAQs, {} widgets, {} visitors, {} webhooks, \
+                         {} tickets, {} messages, {} attachments to {}",
                         counts.users,
                         counts.categories,
                         counts.faqs,
+                        counts.widgets,
+                        counts.visitors,
+                        counts.webhooks,
                         counts.tickets,
                         counts.messages,
+                        counts.attachments,
                         export::target(&path).display()
                     );
                 }
@@ -107,7 +118,8 @@ fn main() -> ExitCode {
                     dry_run,
                     report,
                 } => {
-                    let outcome = importers::run(&store, source, dry_run).await;
+                    let files = growdesk_service::startup::attachment_files(&settings);
+                    let outcome = importers::run(&store, &files, source, dry_run).await;
                     let outcome = outcome.map_err(|error| format!("import failed: {error:#}"))?;
                     println!("{}", outcome.summary());
                     for refusal in outcome.refused.iter().take(20) {

@@ -1,28 +1,57 @@
 //! `import json`: GrowDesk's own export (see `format`). Ids and ticket numbers are kept where
 //! they are free, so an export imported into an empty instance reproduces it — the documented
-//! way to move from SQLite to PostgreSQL.
+//! way to move from SQLite to PostgreSQL, and to restore a backup. Widgets and webhooks keep
+//! their keys and secrets; attachments' files are checked against their SHA-256 and stored.
 
 use std::path::Path;
 
 use growdesk_domain::{Color, Email, MessageBody, PersonName, Subject, Tags};
 use growdesk_store::{
-    ImportedCategory, ImportedFaq, ImportedMessage, ImportedTicket, ImportedUser, Stamp, Store,
+    FileStore, ImportedCategory, ImportedFaq, ImportedMessage, ImportedTicket, ImportedUser,
+    ImportedVisitor, ImportedWebhook, ImportedWidget, NewAttachment, Stamp, Store, TimedTable,
+    WidgetFields,
 };
+use sha2::Digest as _;
 
-use crate::format::{self, ExportedTicket, Line};
+use crate::format::{self, ExportedAttachment, ExportedTicket, Line};
 use crate::importers::Report;
 use crate::importers::records::{Lines, MAX_LINE_BYTES};
 
 /// The source name imports from GrowDesk exports are remembered under.
 pub(crate) const SOURCE: &str = "growdesk";
 
-/// Imports the export at `path` (a `.jsonl` file or a directory holding one), line by line.
+/// Where an import finds attachments' bytes and puts them.
+struct Attachments<'a> {
+    exported: std::path::PathBuf,
+    files: &'a FileStore,
+}
+
+/// Imports the export at `path` (a `.jsonl` file or a directory holding one), line by line,
+/// storing attachments' files in `files`. Unless `merge`, the database must hold nothing but
+/// what earlier runs of this import wrote (a restore goes into an empty database).
 ///
 /// # Errors
-/// The file cannot be read (any read error ends the import), or the database fails; bad lines,
-/// overlong ones included, are reported, not errors.
-pub(crate) async fn import(store: &Store, path: &Path, dry_run: bool) -> anyhow::Result<Report> {
+/// The database holds records of its own (without `merge`), the file cannot be read (any
+/// read error ends the import), an attachment cannot be stored, or the database fails; bad
+/// lines, overlong ones included, are reported, not errors.
+pub(crate) async fn import(
+    store: &Store,
+    files: &FileStore,
+    path: &Path,
+    merge: bool,
+    dry_run: bool,
+) -> anyhow::Result<Report> {
     let file = crate::export::target(path);
+    if !merge && store.holds_records_not_imported_from(SOURCE).await? {
+        anyhow::bail!(
+            "the database already holds accounts, tickets or settings of its own: a backup is \
+             restored into an empty database (pass --merge to import into this one anyway)"
+        );
+    }
+    let attachments = Attachments {
+        exported: crate::export::attachments_dir(&file),
+        files,
+    };
     let unreadable =
         |error: std::io::Error| anyhow::anyhow!("cannot read {}: {error}", file.display());
     let mut lines = Lines::new(
@@ -58,17 +87,20 @@ pub(crate) async fn import(store: &Store, path: &Path, dry_run: bool) -> anyhow:
             continue;
         }
         if dry_run {
-            match check(&record) {
+            match check(&record, &attachments) {
                 Ok(()) => report.check(),
                 Err(reason) => report.refuse(position, reason),
             }
             continue;
         }
         kept_numbers |= matches!(record, Line::Ticket(_));
-        match write(store, record).await {
+        match write(store, &attachments, record).await {
             Ok(outcome) => report.record(outcome),
             Err(Refusal::Record(reason)) => report.refuse(position, reason),
             Err(Refusal::Database(error)) => return Err(error.into()),
+            Err(Refusal::Storage(error)) => {
+                anyhow::bail!("cannot store an attachment's file: {error}")
+            }
         }
     }
     if kept_numbers {
@@ -80,6 +112,7 @@ pub(crate) async fn import(store: &Store, path: &Path, dry_run: bool) -> anyhow:
 enum Refusal {
     Record(String),
     Database(growdesk_store::StoreError),
+    Storage(std::io::Error),
 }
 
 impl From<growdesk_store::StoreError> for Refusal {
@@ -93,8 +126,46 @@ impl From<growdesk_store::StoreError> for Refusal {
     }
 }
 
+/// An attachment's bytes from the export, refused unless they match its size and SHA-256.
+fn attachment_bytes(
+    attachments: &Attachments<'_>,
+    attachment: &ExportedAttachment,
+) -> Result<Vec<u8>, String> {
+    let named_by_digest = attachment.sha256.len() == 64
+        && attachment
+            .sha256
+            .bytes()
+            .all(|byte| byte.is_ascii_digit() || (b'a'..=b'f').contains(&byte));
+    if !named_by_digest {
+        return Err(format!(
+            "attachment {} has no SHA-256 (64 lower-case hex digits)",
+            attachment.id
+        ));
+    }
+    let path = attachments.exported.join(&attachment.sha256);
+    let bytes = std::fs::read(&path).map_err(|error| {
+        format!(
+            "attachment {}: cannot read {}: {error}",
+            attachment.id,
+            path.display()
+        )
+    })?;
+    let digest: String = sha2::Sha256::digest(&bytes)
+        .iter()
+        .map(|byte| format!("{byte:02x}"))
+        .collect();
+    if digest != attachment.sha256 || i64::try_from(bytes.len()).ok() != Some(attachment.size) {
+        return Err(format!(
+            "attachment {}: {} does not match its size and SHA-256",
+            attachment.id,
+            path.display()
+        ));
+    }
+    Ok(bytes)
+}
+
 /// The domain checks every record passes before it is written.
-fn check(record: &Line) -> Result<(), String> {
+fn check(record: &Line, attachments: &Attachments<'_>) -> Result<(), String> {
     let field = |name: &str, error: growdesk_domain::ValueError| format!("{name} {error}");
     match record {
         Line::Header(_) => {}
@@ -115,6 +186,22 @@ fn check(record: &Line) -> Result<(), String> {
             Tags::parse(&ticket.tags).map_err(|error| format!("tags {error}"))?;
             for message in &ticket.messages {
                 MessageBody::parse(&message.body).map_err(|error| field("message body", error))?;
+                for attachment in &message.attachments {
+                    attachment_bytes(attachments, attachment)?;
+                }
+            }
+        }
+        Line::Widget(widget) => {
+            PersonName::parse(&widget.name).map_err(|error| field("name", error))?;
+            if widget.key.trim().is_empty() {
+                return Err("key must not be empty".to_owned());
+            }
+        }
+        Line::Visitor(_) => {}
+        Line::Webhook(webhook) => {
+            url::Url::parse(&webhook.url).map_err(|error| format!("url {error}"))?;
+            if webhook.secret.trim().is_empty() {
+                return Err("secret must not be empty".to_owned());
             }
         }
     }
@@ -143,8 +230,12 @@ async fn local_opt(
     }
 }
 
-async fn write(store: &Store, record: Line) -> Result<growdesk_store::Imported, Refusal> {
-    check(&record).map_err(Refusal::Record)?;
+async fn write(
+    store: &Store,
+    attachments: &Attachments<'_>,
+    record: Line,
+) -> Result<growdesk_store::Imported, Refusal> {
+    check(&record, attachments).map_err(Refusal::Record)?;
     Ok(match record {
         Line::Header(_) => return Err(Refusal::Record("a second header".to_owned())),
         Line::User(user) => {
@@ -167,7 +258,8 @@ async fn write(store: &Store, record: Line) -> Result<growdesk_store::Imported, 
                 .await?
         }
         Line::Category(category) => {
-            store
+            let times = (category.created_at, category.updated_at);
+            let outcome = store
                 .import_category(
                     SOURCE,
                     &ImportedCategory {
@@ -180,11 +272,13 @@ async fn write(store: &Store, record: Line) -> Result<growdesk_store::Imported, 
                         position: category.position,
                     },
                 )
-                .await?
+                .await?;
+            keep_times(store, TimedTable::Categories, outcome, times).await?
         }
         Line::Faq(faq) => {
             let category_id = local_opt(store, "category", faq.category_id).await?;
-            store
+            let times = (faq.created_at, faq.updated_at);
+            let outcome = store
                 .import_faq(
                     SOURCE,
                     &ImportedFaq {
@@ -197,18 +291,104 @@ async fn write(store: &Store, record: Line) -> Result<growdesk_store::Imported, 
                         position: faq.position,
                     },
                 )
+                .await?;
+            keep_times(store, TimedTable::Faqs, outcome, times).await?
+        }
+        Line::Widget(widget) => {
+            let default_category_id =
+                local_opt(store, "category", widget.default_category_id).await?;
+            store
+                .import_widget(
+                    SOURCE,
+                    &ImportedWidget {
+                        external_id: widget.id.to_string(),
+                        preferred_id: Some(widget.id),
+                        key: widget.key,
+                        fields: WidgetFields {
+                            name: widget.name,
+                            allowed_origins: widget.allowed_origins,
+                            settings: widget.settings,
+                            identity_secret: widget.identity_secret,
+                            enforce_identity: widget.enforce_identity,
+                            active: widget.active,
+                            default_category_id,
+                            default_priority: widget.default_priority,
+                        },
+                        created_at: Stamp::from(widget.created_at),
+                        updated_at: Stamp::from(widget.updated_at),
+                    },
+                )
                 .await?
         }
-        Line::Ticket(ticket) => import_ticket(store, *ticket).await?,
+        Line::Visitor(visitor) => {
+            let imported = ImportedVisitor {
+                external_id: visitor.id.to_string(),
+                preferred_id: Some(visitor.id),
+                widget_id: local(store, "widget", visitor.widget_id).await?,
+                user_id: local(store, "user", visitor.user_id).await?,
+                created_at: Stamp::from(visitor.created_at),
+            };
+            store.import_visitor(SOURCE, &imported).await?
+        }
+        Line::Webhook(webhook) => {
+            store
+                .import_webhook(
+                    SOURCE,
+                    &ImportedWebhook {
+                        external_id: webhook.id.to_string(),
+                        preferred_id: Some(webhook.id),
+                        url: webhook.url,
+                        secret: webhook.secret,
+                        event_types: webhook.event_types,
+                        active: webhook.active,
+                        created_at: Stamp::from(webhook.created_at),
+                        updated_at: Stamp::from(webhook.updated_at),
+                    },
+                )
+                .await?
+        }
+        Line::Ticket(ticket) => import_ticket(store, attachments, *ticket).await?,
     })
+}
+
+/// A record this run created gets the times it was exported with (version 2 exports have them).
+async fn keep_times(
+    store: &Store,
+    table: TimedTable,
+    outcome: growdesk_store::Imported,
+    (created_at, updated_at): (Option<time::OffsetDateTime>, Option<time::OffsetDateTime>),
+) -> Result<growdesk_store::Imported, Refusal> {
+    if let (growdesk_store::Imported::Created(id), Some(created_at), Some(updated_at)) =
+        (outcome, created_at, updated_at)
+    {
+        store
+            .keep_exported_times(table, id, created_at.into(), updated_at.into())
+            .await?;
+    }
+    Ok(outcome)
 }
 
 async fn import_ticket(
     store: &Store,
+    attachments: &Attachments<'_>,
     ticket: ExportedTicket,
 ) -> Result<growdesk_store::Imported, Refusal> {
+    let visitor_id = local_opt(store, "visitor", ticket.visitor_id).await?;
+    let version = ticket.version;
     let mut messages = Vec::with_capacity(ticket.messages.len());
     for message in ticket.messages {
+        let mut stored = Vec::with_capacity(message.attachments.len());
+        for attachment in message.attachments {
+            let bytes = attachment_bytes(attachments, &attachment).map_err(Refusal::Record)?;
+            attachments.files.put(&bytes).map_err(Refusal::Storage)?;
+            stored.push(NewAttachment {
+                id: attachment.id,
+                filename: attachment.filename,
+                content_type: attachment.content_type,
+                size: attachment.size,
+                sha256: attachment.sha256,
+            });
+        }
         messages.push(ImportedMessage {
             external_id: message.id.to_string(),
             preferred_id: Some(message.id),
@@ -216,7 +396,7 @@ async fn import_ticket(
             body: message.body,
             internal: message.internal,
             created_at: Stamp::from(message.created_at),
-            attachments: Vec::new(),
+            attachments: stored,
         });
     }
     let imported = ImportedTicket {
@@ -241,5 +421,12 @@ async fn import_ticket(
         messages,
         original: serde_json::Value::Null,
     };
-    Ok(store.import_ticket(SOURCE, &imported).await?)
+    let outcome = store.import_ticket(SOURCE, &imported).await?;
+    if let (growdesk_store::Imported::Created(id), Some(version)) = (outcome, version) {
+        store.keep_ticket_version(id, version).await?;
+    }
+    if let Some(visitor_id) = visitor_id {
+        store.link_ticket_visitor(outcome.id(), visitor_id).await?;
+    }
+    Ok(outcome)
 }

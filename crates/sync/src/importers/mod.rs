@@ -12,7 +12,7 @@ pub(crate) mod zendesk;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use growdesk_store::Store;
+use growdesk_store::{FileStore, Store};
 
 use indicatif::{ProgressBar, ProgressStyle};
 use serde::Serialize;
@@ -146,9 +146,18 @@ impl Report {
 /// Where an import reads from: the `import` subcommands, also used by scheduled imports.
 #[derive(Debug, Clone, clap::Subcommand)]
 pub(crate) enum Source {
-    /// GrowDesk's own export (a `.jsonl` file or a directory holding one). Ids and ticket
-    /// numbers are kept where free; re-running changes nothing.
-    Json { path: PathBuf },
+    /// GrowDesk's own export (a `.jsonl` file or a directory holding one, with the
+    /// attachments' files in `attachments/` beside it): restores a backup into an empty
+    /// database. Ids, keys, secrets and ticket numbers are kept where free; re-running (or
+    /// resuming a cut run) changes nothing.
+    Json {
+        /// The export: a `.jsonl` file, or the directory `export` wrote.
+        path: PathBuf,
+        /// Import even into a database that holds records of its own (an account, category,
+        /// FAQ, ticket, widget or webhook this import did not write), merging the two.
+        #[arg(long)]
+        merge: bool,
+    },
     /// A CSV file: one ticket per row, or — with a `ticket_id` column — one message per row,
     /// rows sharing a ticket id making one ticket. Columns map to fields by name:
     /// external_id, ticket_id, subject, body, email, name, status, priority, category, tags,
@@ -209,9 +218,14 @@ pub(crate) enum Source {
 ///
 /// # Errors
 /// The source cannot be read or the database failed (refused records are in the report).
-pub(crate) async fn run(store: &Store, source: Source, dry_run: bool) -> anyhow::Result<Report> {
+pub(crate) async fn run(
+    store: &Store,
+    files: &FileStore,
+    source: Source,
+    dry_run: bool,
+) -> anyhow::Result<Report> {
     match source {
-        Source::Json { path } => growdesk::import(store, &path, dry_run).await,
+        Source::Json { path, merge } => growdesk::import(store, files, &path, merge, dry_run).await,
         Source::Csv {
             path,
             map,

@@ -1,0 +1,443 @@
+//! `export` is a backup: an installation with widgets, visitors, webhooks and attachments goes
+//! SQLite → PostgreSQL → SQLite through `export` and `import json` and comes back the same,
+//! files included; the export's secrets are owner-only; a restore refuses a database that
+//! holds records of its own unless told to merge, and refuses an attachment whose file was
+//! altered.
+
+use std::os::unix::fs::PermissionsExt as _;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use growdesk_domain::{Priority, Role, TicketSource, WidgetSettings};
+use growdesk_store::testkit::TestDatabase;
+use growdesk_store::{
+    BackendKind, CategoryFields, Changed, FaqFields, FaqFilter, FileStore, MessageRecord,
+    NewAttachment, NewMessage, NewTicket, NewUser, PoolSettings, Store, TicketChange, TicketFilter,
+    TicketSort, TicketState, Visitor, WebhookFields, WidgetFields,
+};
+use serde_json::{Value, json};
+use uuid::Uuid;
+
+const BINARY: &str = env!("CARGO_BIN_EXE_growdesk-sync");
+
+/// An installation: its database and its data directory (where attachments' files live).
+struct Installation {
+    database: TestDatabase,
+    data_dir: tempfile::TempDir,
+}
+
+impl Installation {
+    async fn new(kind: BackendKind) -> Self {
+        Self {
+            database: TestDatabase::create(kind).await,
+            data_dir: tempfile::tempdir().unwrap(),
+        }
+    }
+
+    fn sync(&self, args: &[&str]) -> Output {
+        Command::new(BINARY)
+            .env_clear()
+            .arg("--database-url")
+            .arg(self.database.url())
+            .arg("--data-dir")
+            .arg(self.data_dir.path())
+            .args(args)
+            .output()
+            .unwrap()
+    }
+
+    async fn store(&self) -> Store {
+        let store = Store::connect(self.database.url(), PoolSettings::default()).unwrap();
+        store.migrate().await.unwrap();
+        store
+    }
+
+    fn files(&self) -> FileStore {
+        FileStore::new(self.data_dir.path().join("attachments"))
+    }
+}
+
+fn succeeded(output: &Output) -> String {
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+fn mode(path: &Path) -> u32 {
+    std::fs::metadata(path).unwrap().permissions().mode() & 0o777
+}
+
+fn text(path: &Path) -> &str {
+    path.to_str().unwrap()
+}
+
+const ATTACHMENT: &[u8] = b"%PDF-1.4 a receipt\n";
+
+/// An installation using every kind of record a backup must carry.
+async fn seed(installation: &Installation) {
+    let store = installation.store().await;
+    let user = |email: &str, role| NewUser {
+        email: email.into(),
+        name: format!("Name {email}"),
+        role,
+        password_hash: Some(format!("$argon2id$hash-of-{email}")),
+    };
+    let agent = store
+        .create_user(user("agent@example.com", Role::Agent))
+        .await
+        .unwrap();
+    let customer = store
+        .create_user(user("cy@example.com", Role::Customer))
+        .await
+        .unwrap();
+    let visitor_account = store
+        .create_user(user("visitor@example.com", Role::Customer))
+        .await
+        .unwrap();
+    let category = store
+        .create_category(CategoryFields {
+            name: "Billing".into(),
+            description: "Money".into(),
+            color: "#ff0000".into(),
+            active: true,
+            position: 1,
+        })
+        .await
+        .unwrap();
+    store
+        .create_faq(FaqFields {
+            question: "Refunds?".into(),
+            answer: "Within 30 days.".into(),
+            category_id: Some(category.id),
+            published: true,
+            position: 0,
+        })
+        .await
+        .unwrap();
+    let widget = store
+        .create_widget(
+            "wk_backup_key",
+            &WidgetFields {
+                name: "Shop".into(),
+                allowed_origins: vec!["https://shop.example.com".into()],
+                settings: WidgetSettings::default(),
+                identity_secret: Some("identity-secret".into()),
+                enforce_identity: true,
+                active: true,
+                default_category_id: Some(category.id),
+                default_priority: Priority::High,
+            },
+        )
+        .await
+        .unwrap();
+    store
+        .create_webhook(
+            "whsec_backup",
+            &WebhookFields {
+                url: "https://hooks.example.com/growdesk".into(),
+                event_types: vec!["created".into(), "status_changed".into()],
+                active: true,
+            },
+        )
+        .await
+        .unwrap();
+    let visitor = Visitor {
+        id: Uuid::now_v7(),
+        widget_id: widget.id,
+        user_id: visitor_account.id,
+    };
+    let ticket = |subject: &str, requester: Uuid, visitor_id: Option<Uuid>| NewTicket {
+        id: Uuid::now_v7(),
+        subject: subject.into(),
+        priority: Priority::Low,
+        category_id: Some(category.id),
+        requester_id: requester,
+        source: TicketSource::Widget,
+        tags: vec!["vip".into()],
+        actor_id: requester,
+        description: format!("about {subject}"),
+        extra_events: Vec::new(),
+        visitor_id,
+        context: Value::Null,
+    };
+    let through_widget = ticket("From the shop", visitor_account.id, Some(visitor.id));
+    store
+        .create_ticket_with_visitor(through_widget, Some(&visitor), None)
+        .await
+        .unwrap();
+    let with_file = ticket("Charged twice", customer.id, None);
+    let ticket_id = with_file.id;
+    store.create_ticket(with_file, None).await.unwrap();
+    let sha256 = installation.files().put(ATTACHMENT).unwrap();
+    let changed: Changed<()> = store
+        .change_ticket(ticket_id, None, |ticket| {
+            Ok(TicketChange {
+                state: TicketState::of(ticket),
+                events: Vec::new(),
+                message: Some(MessageRecord {
+                    message: NewMessage {
+                        id: Uuid::now_v7(),
+                        ticket_id,
+                        author_id: agent.id,
+                        body: "Your receipt, and an internal note".into(),
+                        internal: true,
+                    },
+                    attachments: vec![NewAttachment {
+                        id: Uuid::now_v7(),
+                        filename: "receipt.pdf".into(),
+                        content_type: "application/pdf".into(),
+                        size: i64::try_from(ATTACHMENT.len()).unwrap(),
+                        sha256,
+                    }],
+                }),
+            })
+        })
+        .await
+        .unwrap();
+    assert!(matches!(changed, Changed::Applied { .. }));
+    store.close().await;
+}
+
+/// Everything a backup restores, as the store reads it back, attachments' bytes included.
+async fn content(installation: &Installation) -> Value {
+    let store = installation.store().await;
+    let users: Vec<Value> = store
+        .export_users(None, 1000)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|c| json!([c.user, c.password_hash]))
+        .collect();
+    let faqs = store
+        .list_faqs(&FaqFilter::default(), None, 100)
+        .await
+        .unwrap();
+    let filter = TicketFilter {
+        search_internal: true,
+        ..TicketFilter::default()
+    };
+    let tickets = store
+        .list_tickets(&filter, TicketSort::Number, false, None, 100)
+        .await
+        .unwrap();
+    let ids: Vec<Uuid> = tickets.iter().map(|t| t.id).collect();
+    let files = installation.files();
+    let messages: Vec<Value> = store
+        .messages_of_tickets(&ids)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|m| {
+            let stored: Vec<Value> = m
+                .attachments
+                .iter()
+                .map(|a| {
+                    let bytes = files.locate(&a.sha256).map(|p| std::fs::read(p).unwrap());
+                    json!([a.sha256, a.message_id, bytes])
+                })
+                .collect();
+            json!([m, stored])
+        })
+        .collect();
+    let tickets: Vec<Value> = tickets
+        .into_iter()
+        .map(|t| json!([t, t.visitor_id]))
+        .collect();
+    let value = json!({
+        "users": users,
+        "categories": store.list_categories(false).await.unwrap(),
+        "faqs": faqs,
+        "widgets": store.list_widgets().await.unwrap(),
+        "visitors": store.export_visitors(None, 100).await.unwrap().into_iter()
+            .map(|v| json!([v.id, v.widget_id, v.user_id, v.created_at.into_inner()])).collect::<Vec<_>>(),
+        "webhooks": store.list_webhooks().await.unwrap(),
+        "tickets": tickets,
+        "messages": messages,
+    });
+    store.close().await;
+    value
+}
+
+/// The paths at which two JSON values differ, for a readable failure.
+fn differences(left: &Value, right: &Value, path: &str, found: &mut Vec<String>) {
+    match (left, right) {
+        (Value::Object(l), Value::Object(r)) => {
+            for key in l.keys().chain(r.keys().filter(|key| !l.contains_key(*key))) {
+                let (a, b) = (
+                    l.get(key).unwrap_or(&Value::Null),
+                    r.get(key).unwrap_or(&Value::Null),
+                );
+                differences(a, b, &format!("{path}.{key}"), found);
+            }
+        }
+        (Value::Array(l), Value::Array(r)) if l.len() == r.len() => {
+            for (index, (a, b)) in l.iter().zip(r).enumerate() {
+                differences(a, b, &format!("{path}[{index}]"), found);
+            }
+        }
+        _ if left != right => found.push(format!("{path}: {left} ≠ {right}")),
+        _ => {}
+    }
+}
+
+fn assert_same(restored: &Value, original: &Value, context: &str) {
+    let mut found = Vec::new();
+    differences(restored, original, "", &mut found);
+    assert!(found.is_empty(), "{context}:\n{}", found.join("\n"));
+}
+
+/// Exports `from` into `dir` and imports that into `to`.
+fn carry(from: &Installation, to: &Installation, dir: &Path) {
+    succeeded(&from.sync(&["export", text(dir)]));
+    succeeded(&to.sync(&["import", "json", text(dir)]));
+}
+
+async fn seeded_sqlite() -> Installation {
+    let original = Installation::new(BackendKind::Sqlite).await;
+    seed(&original).await;
+    original
+}
+
+#[tokio::test]
+async fn a_backup_goes_sqlite_to_postgres_to_sqlite_intact() {
+    let original = seeded_sqlite().await;
+    let expected = content(&original).await;
+    assert_eq!(expected["widgets"].as_array().unwrap().len(), 1);
+    let exports = tempfile::tempdir().unwrap();
+    let first: PathBuf = exports.path().join("first");
+    let second: PathBuf = exports.path().join("second");
+
+    let postgres = Installation::new(BackendKind::Postgres).await;
+    carry(&original, &postgres, &first);
+    assert_same(
+        &content(&postgres).await,
+        &expected,
+        "restored on PostgreSQL",
+    );
+    let back = Installation::new(BackendKind::Sqlite).await;
+    carry(&postgres, &back, &second);
+    assert_same(&content(&back).await, &expected, "and back on SQLite");
+
+    let export_file = first.join("growdesk-export.jsonl");
+    assert_eq!(mode(&export_file), 0o600, "the export holds secrets");
+    let copied = first.join("attachments");
+    assert_eq!(mode(&copied), 0o700);
+    let stored: Vec<PathBuf> = std::fs::read_dir(&copied)
+        .unwrap()
+        .map(|entry| entry.unwrap().path())
+        .collect();
+    assert_eq!(stored.len(), 1, "{stored:?}");
+    assert_eq!(std::fs::read(&stored[0]).unwrap(), ATTACHMENT);
+    assert_eq!(mode(&stored[0]), 0o600);
+
+    let again = back.sync(&["import", "json", text(&second)]);
+    assert!(
+        succeeded(&again).contains("0 created, 0 updated"),
+        "re-running a restore changes nothing"
+    );
+    assert_same(&content(&back).await, &expected, "after a second run");
+}
+
+#[tokio::test]
+async fn a_restore_refuses_a_database_with_records_of_its_own_unless_merging() {
+    let original = seeded_sqlite().await;
+    let dir = tempfile::tempdir().unwrap();
+    succeeded(&original.sync(&["export", text(dir.path())]));
+
+    for kind in [BackendKind::Sqlite, BackendKind::Postgres] {
+        let target = Installation::new(kind).await;
+        let store = target.store().await;
+        store
+            .create_user(NewUser {
+                email: "own@example.com".into(),
+                name: "Own".into(),
+                role: Role::Admin,
+                password_hash: None,
+            })
+            .await
+            .unwrap();
+        for dry_run in [true, false] {
+            let mut args = vec!["import", "json", text(dir.path())];
+            if dry_run {
+                args.push("--dry-run");
+            }
+            let refused = target.sync(&args);
+            assert_eq!(refused.status.code(), Some(2), "{kind:?}");
+            let stderr = String::from_utf8_lossy(&refused.stderr);
+            assert!(stderr.contains("--merge"), "{stderr}");
+        }
+        assert_eq!(
+            store.list_widgets().await.unwrap().len(),
+            0,
+            "nothing written"
+        );
+        succeeded(&target.sync(&["import", "json", text(dir.path()), "--merge"]));
+        assert_eq!(store.list_widgets().await.unwrap().len(), 1);
+        store.close().await;
+    }
+}
+
+#[tokio::test]
+async fn an_altered_attachment_refuses_its_ticket_in_a_dry_run_and_a_run() {
+    let original = seeded_sqlite().await;
+    let dir = tempfile::tempdir().unwrap();
+    succeeded(&original.sync(&["export", text(dir.path())]));
+    let copied = std::fs::read_dir(dir.path().join("attachments"))
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
+    std::fs::write(&copied, b"%PDF-1.4 a forged receipt\n").unwrap();
+
+    let target = Installation::new(BackendKind::Sqlite).await;
+    let report = |name: &str, output: &Output| -> Value {
+        assert_eq!(
+            output.status.code(),
+            Some(1),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        serde_json::from_slice(&std::fs::read(dir.path().join(name)).unwrap()).unwrap()
+    };
+    let dry = target.sync(&[
+        "import",
+        "json",
+        text(dir.path()),
+        "--dry-run",
+        "--report",
+        text(&dir.path().join("dry.json")),
+    ]);
+    let dry = report("dry.json", &dry);
+    let run = target.sync(&[
+        "import",
+        "json",
+        text(dir.path()),
+        "--report",
+        text(&dir.path().join("run.json")),
+    ]);
+    let run = report("run.json", &run);
+    assert_eq!(
+        dry["refused"], run["refused"],
+        "the dry run predicts the run"
+    );
+    let refused = run["refused"].as_array().unwrap();
+    assert_eq!(refused.len(), 1, "{refused:?}");
+    assert!(
+        refused[0]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("does not match its size and SHA-256"),
+        "{refused:?}"
+    );
+    assert!(
+        target
+            .files()
+            .locate(&copied.file_name().unwrap().to_string_lossy())
+            .is_none(),
+        "the altered file was not stored"
+    );
+}
