@@ -266,8 +266,10 @@ pub(crate) fn list_or_comma_separated<'de, D: Deserializer<'de>>(
 /// Command-line flags both binaries accept; each overrides its setting from every other layer.
 #[derive(Debug, Clone, Default, clap::Args, Serialize)]
 pub struct CommonArgs {
-    /// A TOML configuration file (keys as in `GROWDESK_*`, lower-cased, without the prefix).
-    #[arg(long, env = "GROWDESK_CONFIG", global = true, value_name = "FILE")]
+    /// A TOML configuration file (keys as in `GROWDESK_*`, lower-cased, without the prefix);
+    /// default: GROWDESK_CONFIG, when set and not empty.
+    // Not clap's `env`: it refuses an empty GROWDESK_CONFIG ("a value is required").
+    #[arg(long, global = true, value_name = "FILE")]
     #[serde(skip)]
     pub config: Option<PathBuf>,
     /// Database URL: sqlite://PATH or postgres://USER@HOST/DB.
@@ -315,9 +317,21 @@ impl CommonArgs {
         let flags: figment::value::Dict = flags
             .extract()
             .map_err(|error| ConfigError::Invalid(Box::new(error)))?;
-        let settings = Settings::load(self.config.as_deref(), &environment, flags)?;
+        let file = config_file(self.config.as_deref(), &environment);
+        let settings = Settings::load(file.as_deref(), &environment, flags)?;
         Ok((settings, Settings::unknown_variables(&environment)))
     }
+}
+
+/// The configuration file: the flag's, else a non-empty `GROWDESK_CONFIG`.
+fn config_file(flag: Option<&Path>, environment: &Environment) -> Option<PathBuf> {
+    let variable = format!("{ENV_PREFIX}CONFIG");
+    flag.map(Path::to_owned).or_else(|| {
+        environment
+            .iter()
+            .find(|(name, value)| *name == variable && !value.is_empty())
+            .map(|(_, value)| PathBuf::from(value))
+    })
 }
 
 /// Why settings could not be loaded.
@@ -557,6 +571,19 @@ mod tests {
         ]);
         let settings = Settings::load(None, &plain_under_empty_prefixed, no_overrides()).unwrap();
         assert_eq!(settings.database_url.as_str(), "postgres://plain@db/x");
+    }
+
+    #[test]
+    fn the_config_file_comes_from_the_flag_or_a_non_empty_variable() {
+        let empty = env(&[("GROWDESK_CONFIG", "")]);
+        assert_eq!(config_file(None, &empty), None);
+        let set = env(&[("GROWDESK_CONFIG", "/etc/growdesk.toml")]);
+        assert_eq!(
+            config_file(None, &set),
+            Some(PathBuf::from("/etc/growdesk.toml"))
+        );
+        let flag = Path::new("given.toml");
+        assert_eq!(config_file(Some(flag), &set), Some(flag.to_owned()));
     }
 
     #[test]

@@ -11,6 +11,7 @@ use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
+use growdesk_service::config::{ENV_PREFIX, KNOWN_KEYS};
 use growdesk_store::testkit::TestDatabase;
 use growdesk_store::{BackendKind, PoolSettings, Store};
 use serde::Deserialize;
@@ -148,6 +149,47 @@ async fn containers_serve_and_run_their_jobs(kind: BackendKind) {
         !stopped.status.success(),
         "the health check fails once the server is gone"
     );
+}
+
+/// Compose passes `${VAR:-}` as an empty string: the server starts with every one of its
+/// variables empty exactly as with none set.
+#[tokio::test]
+async fn every_variable_left_empty_counts_as_unset() {
+    let home = tempfile::tempdir().unwrap();
+    let mut environment: BTreeMap<String, String> = KNOWN_KEYS
+        .iter()
+        .chain(&["config"])
+        .map(|key| {
+            (
+                format!("{ENV_PREFIX}{}", key.to_ascii_uppercase()),
+                String::new(),
+            )
+        })
+        .collect();
+    environment.insert("DATABASE_URL".into(), String::new());
+    let server = ContainerSpec {
+        argv: [
+            "growdesk-server",
+            "--addr",
+            "127.0.0.1:0",
+            "--log-format",
+            "json",
+        ]
+        .map(str::to_owned)
+        .to_vec(),
+        environment,
+        workdir: home.path().to_owned(),
+    };
+    let mut running = server.start();
+    let base = running.wait_for_listening();
+    let health = reqwest::get(format!("{base}/api/health")).await.unwrap();
+    assert_eq!(health.status(), 200);
+    assert!(
+        home.path().join("data/growdesk.db").exists(),
+        "the default database"
+    );
+    let (status, logs) = running.terminate();
+    assert!(status.success(), "{logs}");
 }
 
 /// `cargo build --release` builds both binaries, `cargo run` still starts the server, and the
