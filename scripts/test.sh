@@ -47,8 +47,24 @@ ensure_schemathesis() {
   export GROWDESK_SCHEMATHESIS
 }
 
+# The OpenAPI document is checked by openapi-spec-validator, pinned in its own requirements
+# file, in the same virtualenv.
+ensure_openapi_validator() {
+  local requirements=crates/server/tests/openapi/requirements.txt venv=target/py
+  local pinned
+  pinned=$(sed -n 's/^openapi-spec-validator==//p' "$requirements")
+  if [ "$("$venv/bin/openapi-spec-validator" --version 2>/dev/null | awk '{print $NF}')" != "$pinned" ]; then
+    echo "installing openapi-spec-validator $pinned into $venv"
+    [ -x "$venv/bin/pip" ] || python3 -m venv "$venv"
+    "$venv/bin/pip" install --quiet --disable-pip-version-check -r "$requirements"
+  fi
+  GROWDESK_OPENAPI_VALIDATOR="$(pwd)/$venv/bin/openapi-spec-validator"
+  export GROWDESK_OPENAPI_VALIDATOR
+}
+
 ensure_browser
 ensure_schemathesis
+ensure_openapi_validator
 if [ -z "${GROWDESK_TEST_DATABASE_URL:-}" ]; then
   trap stop_throwaway_postgres EXIT
   # fsync and synchronous commit are off: this cluster lives for one test run.

@@ -2,7 +2,9 @@
 
 use utoipa::openapi::path::{Operation, ParameterIn};
 use utoipa::openapi::schema::{Schema, SchemaType, Type};
-use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::openapi::security::{
+    ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityRequirement, SecurityScheme,
+};
 use utoipa::openapi::{ContentBuilder, OpenApi, Ref, RefOr, Response, ResponseBuilder};
 use utoipa::{Modify, OpenApi as _};
 use utoipa_axum::router::OpenApiRouter;
@@ -13,7 +15,8 @@ use crate::state::AppState;
 #[derive(utoipa::OpenApi)]
 #[openapi(
     info(title = "GrowDesk API", description = "The GrowDesk help desk: accounts, tickets and live chat. Errors are RFC 9457 problem+json."),
-    modifiers(&BearerAuth),
+    servers((url = "/", description = "The server that serves this document (it is at /api/openapi.json)")),
+    modifiers(&SecuritySchemes),
     tags(
         (name = "auth", description = "Sign-up, sign-in, tokens and the caller's own account"),
         (name = "users", description = "Account management (admin)"),
@@ -35,9 +38,14 @@ use crate::state::AppState;
 )]
 struct ApiDoc;
 
-struct BearerAuth;
+/// The name of the security scheme of a widget's public key, sent as `X-Widget-Key`.
+pub(crate) const WIDGET_KEY_SCHEME: &str = "widget_key";
 
-impl Modify for BearerAuth {
+/// How callers authenticate: staff and customers with an access token, pages with a widget's
+/// public key, and visitors with the token their first conversation gave them.
+struct SecuritySchemes;
+
+impl Modify for SecuritySchemes {
     fn modify(&self, openapi: &mut OpenApi) {
         let components = openapi.components.get_or_insert_with(Default::default);
         components.add_security_scheme(
@@ -46,6 +54,29 @@ impl Modify for BearerAuth {
                 HttpBuilder::new()
                     .scheme(HttpAuthScheme::Bearer)
                     .bearer_format("JWT")
+                    .description(Some(
+                        "An access token from POST /api/auth/login, /register or /refresh",
+                    ))
+                    .build(),
+            ),
+        );
+        components.add_security_scheme(
+            WIDGET_KEY_SCHEME,
+            SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::with_description(
+                "X-Widget-Key",
+                "A widget's public key (GET /api/widgets); it names the widget, and the page's \
+                 Origin must be one the widget allows",
+            ))),
+        );
+        components.add_security_scheme(
+            "visitor",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .description(Some(
+                        "The visitor_token that POST /widget/tickets answered with; it grants \
+                         that visitor's conversations on that widget",
+                    ))
                     .build(),
             ),
         );
@@ -83,6 +114,11 @@ impl CommonResponses {
                 matches!(parameter, RefOr::T(parameter) if parameter.name.eq_ignore_ascii_case(name))
             })
         };
+        let needs_widget_key = operation
+            .security
+            .iter()
+            .flatten()
+            .any(|requirement| names_scheme(requirement, WIDGET_KEY_SCHEME));
         let mut common = vec![
             ("408", "The request took too long"),
             ("503", "The database is unavailable or busy; retry later"),
@@ -97,7 +133,7 @@ impl CommonResponses {
             // Cursors are opaque: the schema cannot tell one this list issued from any other.
             common.push(("422", "A cursor this list did not issue"));
         }
-        if takes_named("X-Widget-Key") {
+        if needs_widget_key {
             common.extend([
                 ("401", "Missing X-Widget-Key"),
                 (
@@ -148,6 +184,11 @@ impl Modify for CommonResponses {
             }
         }
     }
+}
+
+/// Whether a security requirement includes the scheme `name` (utoipa keeps its names private).
+fn names_scheme(requirement: &SecurityRequirement, name: &str) -> bool {
+    serde_json::to_value(requirement).is_ok_and(|requirement| requirement.get(name).is_some())
 }
 
 /// utoipa documents an optional header as `type: [string, null]`, but a header is absent or a

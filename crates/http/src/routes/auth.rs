@@ -91,8 +91,13 @@ impl From<SignedIn> for TokenResponse {
     }
 }
 
-/// Sign up as a customer (when registration is switched on) and get a token pair.
-#[utoipa::path(post, path = "/api/auth/register", tag = "auth", request_body = RegisterRequest,
+/// Sign up as a customer and get a token pair.
+///
+/// Creates a customer account (only when GROWDESK_ALLOW_REGISTRATION is on, 403 otherwise) and
+/// signs it in. The email is trimmed, NFKC-normalised and lower-cased; an address already in use is
+/// 409. The password is 8 to 1024 characters. Limited per client address (429 with Retry-After).
+#[utoipa::path(post, path = "/api/auth/register", tag = "auth", request_body(content = RegisterRequest,
+        example = json!({"email": "cy@example.com", "password": "a-long-passphrase", "name": "Cy"})),
     responses(
         (status = 201, description = "Registered and signed in", body = TokenResponse),
         (status = 403, description = "Registration is switched off", body = Problem, content_type = "application/problem+json"),
@@ -115,9 +120,14 @@ async fn register(
 }
 
 /// Sign in with email and password.
-#[utoipa::path(post, path = "/api/auth/login", tag = "auth", request_body = LoginRequest,
+///
+/// Answers an access token (an HS256 JWT that lives 15 minutes) and a refresh token. An unknown
+/// email, a wrong password and a deactivated account get the same 401. Limited per client address
+/// and per account (429 with Retry-After).
+#[utoipa::path(post, path = "/api/auth/login", tag = "auth", request_body(content = LoginRequest,
+        example = json!({"email": "ana@example.com", "password": "a-long-passphrase"})),
     responses(
-        (status = 200, description = "Signed in", body = TokenResponse),
+        (status = 200, description = "Signed in", body = TokenResponse, example = json!({"access_token": "eyJhbGciOiJIUzI1NiIsInR5cCI6ImF0K2p3dCJ9.eyJzdWIiOiJhbmEifQ.c2lnbmF0dXJl", "refresh_token": "Qm9vdHN0cmFwIHJlZnJlc2ggdG9rZW4", "token_type": "Bearer", "expires_in": 900, "user": {"id": "7e8f9a0b-1c2d-4e3f-8a4b-5c6d7e8f9a0b", "email": "ana@example.com", "name": "Ana", "role": "agent", "active": true, "notify_new_tickets": true, "created_at": "2026-03-01T08:00:00Z", "updated_at": "2026-03-01T08:00:00Z"}})),
         (status = 401, description = "Wrong email or password (the same answer for both)", body = Problem, content_type = "application/problem+json"),
         (status = 429, description = "Too many attempts", body = Problem, content_type = "application/problem+json"),
     ))]
@@ -130,9 +140,13 @@ async fn login(
     Ok(axum::Json(signed_in.into()))
 }
 
-/// Exchange a refresh token for a new pair. A refresh token works once; presenting a spent one
-/// ends its whole session.
-#[utoipa::path(post, path = "/api/auth/refresh", tag = "auth", request_body = RefreshRequest,
+/// Exchange a refresh token for a new pair.
+///
+/// A refresh token works once; presenting a spent one ends its whole session. A second exchange
+/// within GROWDESK_REFRESH_REUSE_GRACE_SECS of the one that spent it is a concurrent duplicate
+/// (several tabs): 409, and the session lives on.
+#[utoipa::path(post, path = "/api/auth/refresh", tag = "auth", request_body(content = RefreshRequest,
+        example = json!({"refresh_token": "Qm9vdHN0cmFwIHJlZnJlc2ggdG9rZW4"})),
     responses(
         (status = 200, description = "A new token pair", body = TokenResponse),
         (status = 401, description = "Unknown, spent, expired or revoked refresh token", body = Problem, content_type = "application/problem+json"),
@@ -147,7 +161,10 @@ async fn refresh(
     Ok(axum::Json(signed_in.into()))
 }
 
-/// End the current session: its access and refresh tokens stop working at once.
+/// End the current session.
+///
+/// The session's access and refresh tokens stop working at once, on every instance; the caller's
+/// other sessions are untouched.
 #[utoipa::path(post, path = "/api/auth/logout", tag = "auth", security(("bearer" = [])),
     responses(
         (status = 204, description = "Signed out"),
@@ -162,6 +179,9 @@ async fn logout(
 }
 
 /// The signed-in user.
+///
+/// The caller's own account, as the server knows it now (a role or name changed since the token was
+/// issued shows here).
 #[utoipa::path(get, path = "/api/auth/me", tag = "auth", security(("bearer" = [])),
     responses(
         (status = 200, description = "The caller", body = User),
@@ -172,7 +192,10 @@ async fn me(Caller(caller): Caller) -> axum::Json<User> {
 }
 
 /// Change the caller's name or password.
-#[utoipa::path(patch, path = "/api/auth/me", tag = "auth", security(("bearer" = [])), request_body = UpdateMeRequest,
+///
+/// A new password needs `current_password`; changing it ends every other session of the caller.
+#[utoipa::path(patch, path = "/api/auth/me", tag = "auth", security(("bearer" = [])), request_body(content = UpdateMeRequest,
+        example = json!({"password": "a-new-long-passphrase", "current_password": "a-long-passphrase"})),
     responses(
         (status = 200, description = "The updated user", body = User),
         (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),

@@ -97,10 +97,12 @@ pub(crate) struct DeleteCategoryQuery {
     reassign_to: Option<Uuid>,
 }
 
-/// Categories in display order; customers see active ones only.
+/// Categories in display order.
+///
+/// Everyone signed in may read them; customers see active ones only.
 #[utoipa::path(get, path = "/api/categories", tag = "categories", security(("bearer" = [])),
     responses(
-        (status = 200, body = List<Category>),
+        (status = 200, description = "The categories", body = List<Category>),
         (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
     ))]
 async fn list_categories(
@@ -113,9 +115,11 @@ async fn list_categories(
 }
 
 /// Create a category (admin).
+///
+/// Names are unique regardless of case (422 for a name in use).
 #[utoipa::path(post, path = "/api/categories", tag = "categories", security(("bearer" = [])), request_body = CreateCategoryRequest,
     responses(
-        (status = 201, body = Category),
+        (status = 201, description = "Created", body = Category),
         (status = 403, description = "Not an admin", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid fields or a name in use", body = Problem, content_type = "application/problem+json"),
     ))]
@@ -129,10 +133,12 @@ async fn create_category(
 }
 
 /// Change a category (admin).
+///
+/// Only the fields sent change; a new name must not be another category's, regardless of case.
 #[utoipa::path(patch, path = "/api/categories/{id}", tag = "categories", security(("bearer" = [])), params(("id" = Uuid, Path)),
     request_body = CategoryRequest,
     responses(
-        (status = 200, body = Category),
+        (status = 200, description = "Changed", body = Category),
         (status = 403, description = "Not an admin", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such category", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid fields or a name in use", body = Problem, content_type = "application/problem+json"),
@@ -151,8 +157,10 @@ async fn update_category(
     ))
 }
 
-/// Delete a category (admin). Tickets using it block the deletion (409) unless `reassign_to`
-/// names a category to move them to.
+/// Delete a category (admin).
+///
+/// Tickets using it block the deletion (409) unless `reassign_to` names another category to move
+/// them to.
 #[utoipa::path(delete, path = "/api/categories/{id}", tag = "categories", security(("bearer" = [])),
     params(("id" = Uuid, Path), DeleteCategoryQuery),
     responses(
@@ -247,10 +255,13 @@ pub(crate) struct ListFaqsQuery {
     cursor: Option<String>,
 }
 
-/// FAQs for staff (drafts too), in display order.
+/// FAQs for staff, in display order.
+///
+/// Drafts included; filter by `published`, `category_id` and `q` (every word must appear, ignoring
+/// case and accents).
 #[utoipa::path(get, path = "/api/faqs", tag = "faqs", security(("bearer" = [])), params(ListFaqsQuery),
     responses(
-        (status = 200, body = List<Faq>),
+        (status = 200, description = "The FAQs", body = List<Faq>),
         (status = 403, description = "Not staff", body = Problem, content_type = "application/problem+json"),
     ))]
 async fn list_faqs(
@@ -270,9 +281,11 @@ async fn list_faqs(
 }
 
 /// Create a FAQ (staff).
+///
+/// Its category, if given, must exist; an unpublished FAQ is a draft that the widget never shows.
 #[utoipa::path(post, path = "/api/faqs", tag = "faqs", security(("bearer" = [])), request_body = CreateFaqRequest,
     responses(
-        (status = 201, body = Faq),
+        (status = 201, description = "Created", body = Faq),
         (status = 403, description = "Not staff", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json"),
     ))]
@@ -288,9 +301,11 @@ async fn create_faq(
 }
 
 /// One FAQ (staff).
+///
+/// Drafts included.
 #[utoipa::path(get, path = "/api/faqs/{id}", tag = "faqs", security(("bearer" = [])), params(("id" = Uuid, Path)),
     responses(
-        (status = 200, body = Faq),
+        (status = 200, description = "The FAQ", body = Faq),
         (status = 403, description = "Not staff", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such FAQ", body = Problem, content_type = "application/problem+json"),
     ))]
@@ -303,10 +318,12 @@ async fn get_faq(
 }
 
 /// Change a FAQ (staff).
+///
+/// Only the fields sent change; publishing it shows it on the widget.
 #[utoipa::path(patch, path = "/api/faqs/{id}", tag = "faqs", security(("bearer" = [])), params(("id" = Uuid, Path)),
     request_body = FaqRequest,
     responses(
-        (status = 200, body = Faq),
+        (status = 200, description = "Changed", body = Faq),
         (status = 403, description = "Not staff", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such FAQ", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json"),
@@ -323,6 +340,8 @@ async fn update_faq(
 }
 
 /// Delete a FAQ (staff).
+///
+/// It disappears from the widget at once.
 #[utoipa::path(delete, path = "/api/faqs/{id}", tag = "faqs", security(("bearer" = [])), params(("id" = Uuid, Path)),
     responses(
         (status = 204, description = "Deleted"),

@@ -41,9 +41,12 @@ pub(crate) struct MarkedRead {
 }
 
 /// The caller's notifications, newest first.
+///
+/// Personal notifications (a ticket assigned to you, a reply on your ticket…), paged with `limit`
+/// and `cursor`; the socket pushes the same ones live.
 #[utoipa::path(get, path = "/api/notifications", tag = "notifications", security(("bearer" = [])), params(NotificationsQuery),
     responses(
-        (status = 200, body = List<Notification>),
+        (status = 200, description = "A page of notifications", body = List<Notification>),
         (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
     ))]
 async fn list_notifications(
@@ -63,6 +66,8 @@ async fn list_notifications(
 }
 
 /// Mark one notification read.
+///
+/// Only the caller's own; anyone else's is 404.
 #[utoipa::path(post, path = "/api/notifications/{id}/read", tag = "notifications", security(("bearer" = [])), params(("id" = Uuid, Path)),
     responses(
         (status = 204, description = "Read"),
@@ -78,9 +83,11 @@ async fn mark_read(
 }
 
 /// Mark all of the caller's notifications read.
+///
+/// Answers how many were marked (`marked`).
 #[utoipa::path(post, path = "/api/notifications/read-all", tag = "notifications", security(("bearer" = [])),
     responses(
-        (status = 200, body = MarkedRead),
+        (status = 200, description = "Marked read", body = MarkedRead),
         (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
     ))]
 async fn mark_all_read(

@@ -37,16 +37,22 @@ pub(crate) struct Readiness {
     database: &'static str,
 }
 
-/// Liveness: the process answers. Never touches the database.
-#[utoipa::path(get, path = "/api/health", tag = "operations", responses((status = 200, body = Health)))]
+/// Liveness: the process answers.
+///
+/// Never touches the database, so a busy or unreachable database does not make an orchestrator
+/// restart the process.
+#[utoipa::path(get, path = "/api/health", tag = "operations", responses((status = 200, description = "The process is up", body = Health)))]
 async fn health() -> axum::Json<Health> {
     axum::Json(Health { status: "ok" })
 }
 
 /// Readiness: the database answers.
+///
+/// 503 while the database does not answer within the deadline, so a load balancer sends no traffic
+/// here.
 #[utoipa::path(get, path = "/api/ready", tag = "operations",
     responses(
-        (status = 200, body = Readiness),
+        (status = 200, description = "The database answers", body = Readiness),
         (status = 503, description = "The database is unreachable", body = Problem, content_type = "application/problem+json"),
     ))]
 async fn ready(State(state): State<AppState>) -> Result<axum::Json<Readiness>, ApiError> {
@@ -61,7 +67,10 @@ async fn ready(State(state): State<AppState>) -> Result<axum::Json<Readiness>, A
     }))
 }
 
-/// Prometheus metrics in the text exposition format.
+/// Prometheus metrics.
+///
+/// Requests and their latency by route, and the database pool, in the Prometheus text exposition
+/// format.
 #[utoipa::path(get, path = "/metrics", tag = "operations",
     responses((status = 200, description = "Prometheus text format", body = String, content_type = "text/plain")))]
 async fn metrics(State(state): State<AppState>) -> impl IntoResponse {

@@ -245,9 +245,14 @@ pub(crate) struct PageQuery {
 }
 
 /// List the tickets the caller may see.
+///
+/// Customers see their own tickets, staff all of them. Filters: `status` (comma-separated),
+/// `priority`, `category_id`, `assignee_id` (an id, `me` or `none`), `requester_id`, `tag` and `q`
+/// (full-text over the subject and every message the caller may see, ignoring case and accents);
+/// `sort` and `order`; keyset pagination with `limit` and `cursor`.
 #[utoipa::path(get, path = "/api/tickets", tag = "tickets", security(("bearer" = [])), params(ListTicketsQuery),
     responses(
-        (status = 200, body = List<Ticket>),
+        (status = 200, description = "A page of tickets", body = List<Ticket>),
         (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Bad filter, sort or cursor", body = Problem, content_type = "application/problem+json"),
     ))]
@@ -266,11 +271,17 @@ async fn list_tickets(
     ))
 }
 
-/// Open a ticket. Honours `Idempotency-Key`: a retry returns the first ticket.
-#[utoipa::path(post, path = "/api/tickets", tag = "tickets", security(("bearer" = [])), request_body = CreateTicketRequest,
+/// Open a ticket.
+///
+/// The description is the ticket's first message. Customers open tickets for themselves; staff may
+/// open one for a user by `requester_id`, or by `requester_email` (a customer is created for a new
+/// address). Honours `Idempotency-Key`: a retry, even a concurrent one, returns the first ticket
+/// and creates nothing; the same key with another request is 422.
+#[utoipa::path(post, path = "/api/tickets", tag = "tickets", security(("bearer" = [])), request_body(content = CreateTicketRequest,
+        example = json!({"subject": "Charged twice", "description": "My card was charged twice for order 1042.", "priority": "high", "tags": ["billing"]})),
     params(("Idempotency-Key" = Option<String>, Header, pattern = "^[!-~]{1,255}$", description = "Makes retries safe: 1 to 255 visible ASCII characters")),
     responses(
-        (status = 201, body = Ticket, headers(("ETag" = String))),
+        (status = 201, description = "Opened; `ETag` is its version", body = Ticket, headers(("ETag" = String)), example = json!({"id": "0b8e2f4c-5d6a-4e7b-8c9d-0e1f2a3b4c5d", "number": 42, "subject": "Charged twice", "status": "open", "priority": "high", "category_id": null, "requester": {"id": "9a1b2c3d-4e5f-4a6b-8c7d-8e9f0a1b2c3d", "name": "Cy", "email": "cy@example.com"}, "assignee_id": null, "assignee": null, "tags": ["billing"], "source": "web", "version": 1, "created_at": "2026-03-02T09:15:00Z", "updated_at": "2026-03-02T09:15:00Z", "first_response_at": null, "resolved_at": null, "closed_at": null})),
         (status = 403, description = "Requester fields from a customer", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid fields or unknown category or requester", body = Problem, content_type = "application/problem+json"),
     ))]
@@ -299,9 +310,12 @@ async fn create_ticket(
 }
 
 /// One ticket.
+///
+/// With an `ETag` (the ticket's version) to send back as `If-Match` when changing it. A customer
+/// asking for someone else's ticket gets 404, never 403.
 #[utoipa::path(get, path = "/api/tickets/{id}", tag = "tickets", security(("bearer" = [])), params(("id" = Uuid, Path)),
     responses(
-        (status = 200, body = Ticket, headers(("ETag" = String))),
+        (status = 200, description = "The ticket; `ETag` is its version", body = Ticket, headers(("ETag" = String))),
         (status = 404, description = "No such ticket, or not yours", body = Problem, content_type = "application/problem+json"),
     ))]
 async fn get_ticket(
@@ -315,13 +329,17 @@ async fn get_ticket(
     ))
 }
 
-/// Change a ticket. Send `If-Match` with the `ETag` you have: a ticket changed since gets 412
-/// instead of being overwritten.
+/// Change a ticket.
+///
+/// Subject, status, priority, category and tags, following the workflow (409 with the reason for
+/// a move it forbids). Send `If-Match` with the `ETag` you have: a ticket changed since
+/// gets 412 instead of being overwritten. Without `If-Match` the change is applied to the latest
+/// version.
 #[utoipa::path(patch, path = "/api/tickets/{id}", tag = "tickets", security(("bearer" = [])),
     params(("id" = Uuid, Path), ("If-Match" = Option<String>, Header, pattern = "^(\\*|(W/)?\"[0-9]{1,18}\")$", description = "The ETag the change is based on, or `*`")),
-    request_body = UpdateTicketRequest,
+    request_body(content = UpdateTicketRequest, example = json!({"status": "resolved", "priority": "medium"})),
     responses(
-        (status = 200, body = Ticket, headers(("ETag" = String))),
+        (status = 200, description = "Changed; `ETag` is the new version", body = Ticket, headers(("ETag" = String))),
         (status = 403, description = "A field your role may not change", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such ticket, or not yours", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "The workflow forbids this status change", body = Problem, content_type = "application/problem+json"),
@@ -350,6 +368,8 @@ async fn update_ticket(
 }
 
 /// Delete a ticket with its messages (admin).
+///
+/// Its messages and events go with it; webhooks subscribed to `deleted` are told.
 #[utoipa::path(delete, path = "/api/tickets/{id}", tag = "tickets", security(("bearer" = [])), params(("id" = Uuid, Path)),
     responses(
         (status = 204, description = "Deleted"),
@@ -365,13 +385,16 @@ async fn delete_ticket(
     Ok(StatusCode::NO_CONTENT)
 }
 
-/// Assign a ticket (staff). Taking a ticket someone else holds is a conflict; assigning it to
-/// someone else reassigns it.
+/// Assign a ticket (staff).
+///
+/// Only to an active agent or admin (422 otherwise); `null` unassigns. Taking a ticket someone else
+/// holds is a conflict (409), so of many agents taking one ticket at once exactly one gets it;
+/// assigning it to someone else reassigns it. Honours `If-Match` as PATCH does.
 #[utoipa::path(post, path = "/api/tickets/{id}/assign", tag = "tickets", security(("bearer" = [])),
     params(("id" = Uuid, Path), ("If-Match" = Option<String>, Header, pattern = "^(\\*|(W/)?\"[0-9]{1,18}\")$", description = "The ETag the change is based on, or `*`")),
-    request_body = AssignRequest,
+    request_body(content = AssignRequest, example = json!({"assignee_id": "5f0c6d3e-8a1b-4c2d-9e7f-0a1b2c3d4e5f"})),
     responses(
-        (status = 200, body = Ticket, headers(("ETag" = String))),
+        (status = 200, description = "Assigned; `ETag` is the new version", body = Ticket, headers(("ETag" = String))),
         (status = 403, description = "Not staff", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such ticket", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Someone else holds the ticket", body = Problem, content_type = "application/problem+json"),
@@ -407,11 +430,14 @@ pub(crate) struct MessageRequest {
     internal: bool,
 }
 
-/// A conversation's messages, oldest first; customers never see internal notes.
+/// A conversation's messages, oldest first.
+///
+/// Customers never see internal notes. Each message lists its attachments; paged with `limit` and
+/// `cursor`.
 #[utoipa::path(get, path = "/api/tickets/{id}/messages", tag = "tickets", security(("bearer" = [])),
     params(("id" = Uuid, Path), PageQuery),
     responses(
-        (status = 200, body = List<Message>),
+        (status = 200, description = "A page of messages", body = List<Message>),
         (status = 404, description = "No such ticket, or not yours", body = Problem, content_type = "application/problem+json"),
     ))]
 async fn list_messages(
@@ -426,15 +452,20 @@ async fn list_messages(
     ))
 }
 
-/// Reply, or write an internal note (staff), with optional files. Honours `Idempotency-Key`.
+/// Reply, or write an internal note.
+///
+/// JSON, or `multipart/form-data` with `body`, `internal` and one `files` part per file (at most
+/// GROWDESK_ATTACHMENT_MAX_BYTES per message). Internal notes are for staff only. A customer's
+/// reply reopens a pending or resolved ticket; a closed ticket takes internal notes only (409).
+/// Honours `Idempotency-Key` as POST /api/tickets does.
 #[utoipa::path(post, path = "/api/tickets/{id}/messages", tag = "tickets", security(("bearer" = [])),
     params(("id" = Uuid, Path), ("Idempotency-Key" = Option<String>, Header, pattern = "^[!-~]{1,255}$", description = "Makes retries safe: 1 to 255 visible ASCII characters")),
     request_body(content(
-        (MessageRequest = "application/json"),
+        (MessageRequest = "application/json", example = json!({"body": "A refund is on its way.", "internal": false})),
         (MessageRequest = "multipart/form-data"),
     )),
     responses(
-        (status = 201, body = Message),
+        (status = 201, description = "Posted", body = Message, example = json!({"id": "3c4d5e6f-7a8b-4c9d-8e0f-1a2b3c4d5e6f", "ticket_id": "0b8e2f4c-5d6a-4e7b-8c9d-0e1f2a3b4c5d", "author": {"id": "7e8f9a0b-1c2d-4e3f-8a4b-5c6d7e8f9a0b", "name": "Ana", "role": "agent"}, "body": "A refund is on its way.", "internal": false, "created_at": "2026-03-02T09:20:00Z", "attachments": []})),
         (status = 403, description = "Internal note from a customer", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such ticket, or not yours", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "The ticket is closed", body = Problem, content_type = "application/problem+json"),
@@ -526,12 +557,15 @@ async fn read_message_form(mut form: Multipart) -> Result<MessageDraft, ApiError
     Ok(draft)
 }
 
-/// The ticket's event log, oldest first. Event ids only grow: pass the last one as `cursor`
-/// to continue.
+/// The ticket's event log, oldest first.
+///
+/// Every change, with its actor and time, written in the same transaction as the change. Event ids
+/// only grow: pass the last one as `cursor` to continue. Events about internal notes are for staff
+/// only.
 #[utoipa::path(get, path = "/api/tickets/{id}/events", tag = "tickets", security(("bearer" = [])),
     params(("id" = Uuid, Path), PageQuery),
     responses(
-        (status = 200, body = List<TicketEvent>),
+        (status = 200, description = "A page of events", body = List<TicketEvent>),
         (status = 404, description = "No such ticket, or not yours", body = Problem, content_type = "application/problem+json"),
     ))]
 async fn ticket_events(
@@ -616,11 +650,14 @@ impl From<Stats> for StatsResponse {
     }
 }
 
-/// Counts by status and priority, open work, tickets per day and median response and
-/// resolution times (staff).
+/// The dashboard's figures (staff).
+///
+/// Counts by status and priority, unassigned open work, the caller's open work, tickets per day
+/// over the last 30 days, and the median first-response and resolution times of the tickets opened
+/// in those days. Kept by counters, so it costs the same at any size.
 #[utoipa::path(get, path = "/api/tickets/stats", tag = "tickets", security(("bearer" = [])),
     responses(
-        (status = 200, body = StatsResponse),
+        (status = 200, description = "The dashboard's figures", body = StatsResponse),
         (status = 403, description = "Not staff", body = Problem, content_type = "application/problem+json"),
     ))]
 async fn ticket_stats(
@@ -645,7 +682,10 @@ fn encode_filename(name: &str) -> String {
         .collect()
 }
 
-/// Download an attachment, always as a file (never shown inline), if you may see its message.
+/// Download an attachment.
+///
+/// Only to those who may see its message (404 otherwise), always as a file, never shown inline
+/// (`Content-Disposition: attachment`, `X-Content-Type-Options: nosniff` and a sandboxing CSP).
 #[utoipa::path(get, path = "/api/attachments/{id}", tag = "tickets", security(("bearer" = [])), params(("id" = Uuid, Path)),
     responses(
         (status = 200, description = "The file", content_type = "application/octet-stream"),

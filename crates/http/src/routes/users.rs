@@ -70,6 +70,9 @@ pub(crate) struct UpdateUserRequest {
 }
 
 /// List users (admin).
+///
+/// Filter by `role`, `active` and `q` (name or email, ignoring case); paged with `limit` and
+/// `cursor`.
 #[utoipa::path(get, path = "/api/users", tag = "users", security(("bearer" = [])), params(ListUsersQuery),
     responses(
         (status = 200, description = "A page of users, oldest first", body = List<User>),
@@ -93,6 +96,8 @@ async fn list_users(
 }
 
 /// Create a user of any role (admin).
+///
+/// The email is normalised as at sign-up; one already in use is 409.
 #[utoipa::path(post, path = "/api/users", tag = "users", security(("bearer" = [])), request_body = CreateUserRequest,
     responses(
         (status = 201, description = "Created", body = User),
@@ -117,6 +122,8 @@ async fn create_user(
 }
 
 /// One user (admin).
+///
+/// Deactivated users too, with `active: false`.
 #[utoipa::path(get, path = "/api/users/{id}", tag = "users", security(("bearer" = [])), params(("id" = Uuid, Path)),
     responses(
         (status = 200, description = "The user", body = User),
@@ -133,6 +140,10 @@ async fn get_user(
 }
 
 /// Change a user (admin).
+///
+/// Name, role, active and password; omitted fields stay as they are. A role change, a deactivation
+/// or a new password takes effect at once on the user's sessions; the last active admin cannot be
+/// demoted or deactivated (409).
 #[utoipa::path(patch, path = "/api/users/{id}", tag = "users", security(("bearer" = [])), params(("id" = Uuid, Path)),
     request_body = UpdateUserRequest,
     responses(
@@ -160,8 +171,10 @@ async fn update_user(
     ))
 }
 
-/// Deactivate a user (admin). The account and its history stay; the user can no longer sign in
-/// and their tokens stop working at once.
+/// Deactivate a user (admin).
+///
+/// The account and its history stay; the user can no longer sign in and their tokens stop working
+/// at once. The last active admin cannot be deactivated (409).
 #[utoipa::path(delete, path = "/api/users/{id}", tag = "users", security(("bearer" = [])), params(("id" = Uuid, Path)),
     responses(
         (status = 200, description = "The deactivated user", body = User),

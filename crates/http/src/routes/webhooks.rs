@@ -84,9 +84,11 @@ pub(crate) struct DeliveriesQuery {
 }
 
 /// Every webhook (admin).
+///
+/// Signing secrets included, for the admin to configure receivers.
 #[utoipa::path(get, path = "/api/webhooks", tag = "webhooks", security(("bearer" = [])),
     responses(
-        (status = 200, body = List<Webhook>),
+        (status = 200, description = "The webhooks", body = List<Webhook>),
         (status = 403, description = "Not an admin", body = Problem, content_type = "application/problem+json"),
     ))]
 async fn list_webhooks(
@@ -98,10 +100,14 @@ async fn list_webhooks(
     )))
 }
 
-/// Create a webhook (admin); the answer holds its signing secret.
+/// Create a webhook (admin).
+///
+/// The answer holds its signing secret (`whsec_…`, Standard Webhooks). The URL must resolve to
+/// globally reachable addresses only (422 naming the refused address); `event_types` are ticket
+/// event kinds, or `*`.
 #[utoipa::path(post, path = "/api/webhooks", tag = "webhooks", security(("bearer" = [])), request_body = CreateWebhookRequest,
     responses(
-        (status = 201, body = Webhook),
+        (status = 201, description = "Created, with its signing secret", body = Webhook),
         (status = 403, description = "Not an admin", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid fields or a refused target", body = Problem, content_type = "application/problem+json"),
     ))]
@@ -115,9 +121,11 @@ async fn create_webhook(
 }
 
 /// One webhook (admin).
+///
+/// With its signing secret.
 #[utoipa::path(get, path = "/api/webhooks/{id}", tag = "webhooks", security(("bearer" = [])), params(("id" = Uuid, Path)),
     responses(
-        (status = 200, body = Webhook),
+        (status = 200, description = "The webhook", body = Webhook),
         (status = 403, description = "Not an admin", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such webhook", body = Problem, content_type = "application/problem+json"),
     ))]
@@ -130,10 +138,12 @@ async fn get_webhook(
 }
 
 /// Change a webhook (admin).
+///
+/// Only the fields sent change; a new URL is checked as at creation.
 #[utoipa::path(patch, path = "/api/webhooks/{id}", tag = "webhooks", security(("bearer" = [])), params(("id" = Uuid, Path)),
     request_body = WebhookRequest,
     responses(
-        (status = 200, body = Webhook),
+        (status = 200, description = "Changed", body = Webhook),
         (status = 403, description = "Not an admin", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such webhook", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid fields or a refused target", body = Problem, content_type = "application/problem+json"),
@@ -153,6 +163,8 @@ async fn update_webhook(
 }
 
 /// Delete a webhook and its delivery log (admin).
+///
+/// Deliveries not yet sent go with it.
 #[utoipa::path(delete, path = "/api/webhooks/{id}", tag = "webhooks", security(("bearer" = [])), params(("id" = Uuid, Path)),
     responses(
         (status = 204, description = "Deleted"),
@@ -169,10 +181,13 @@ async fn delete_webhook(
 }
 
 /// A webhook's deliveries, newest first (admin).
+///
+/// Each with its status, attempts and last answer; finished ones are kept for 7 days. Paged with
+/// `limit` and `cursor`.
 #[utoipa::path(get, path = "/api/webhooks/{id}/deliveries", tag = "webhooks", security(("bearer" = [])),
     params(("id" = Uuid, Path), DeliveriesQuery),
     responses(
-        (status = 200, body = List<WebhookDelivery>),
+        (status = 200, description = "A page of deliveries", body = List<WebhookDelivery>),
         (status = 403, description = "Not an admin", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such webhook", body = Problem, content_type = "application/problem+json"),
     ))]

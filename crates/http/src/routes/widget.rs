@@ -186,11 +186,13 @@ pub(crate) struct WidgetConfig {
     agents_online: bool,
 }
 
-/// The widget's appearance and whether an agent is online. Writes nothing.
-#[utoipa::path(get, path = "/widget/config", tag = "widget",
-    params(("X-Widget-Key" = String, Header)),
+/// The widget's appearance and whether an agent is online.
+///
+/// What widget.js needs to draw itself. Writes nothing. An unknown key is 404, an inactive widget
+/// or a page on an origin the widget does not allow 403.
+#[utoipa::path(get, path = "/widget/config", operation_id = "widget_config", tag = "widget", security(("widget_key" = [])),
     responses(
-        (status = 200, body = WidgetConfig),
+        (status = 200, description = "How to draw the widget", body = WidgetConfig),
         (status = 403, description = "Inactive widget, or a page on another origin", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "Unknown key", body = Problem, content_type = "application/problem+json"),
     ))]
@@ -213,9 +215,11 @@ pub(crate) struct FaqSearch {
     q: Option<String>,
 }
 
-/// Published FAQs, searched. Writes nothing.
-#[utoipa::path(get, path = "/widget/faqs", tag = "widget", params(("X-Widget-Key" = String, Header), FaqSearch),
-    responses((status = 200, body = List<Faq>)))]
+/// Published FAQs, searched.
+///
+/// `q`: every word must appear, ignoring case and accents. Writes nothing.
+#[utoipa::path(get, path = "/widget/faqs", operation_id = "widget_faqs", tag = "widget", security(("widget_key" = [])), params(FaqSearch),
+    responses((status = 200, description = "The published FAQs that match", body = List<Faq>)))]
 async fn faqs(
     State(state): State<AppState>,
     WidgetCaller(_widget): WidgetCaller,
@@ -257,12 +261,20 @@ pub(crate) struct OpenedTicket {
     visitor_token: String,
 }
 
-/// Start a conversation. With a visitor token, the same visitor opens another. Honours
-/// `Idempotency-Key`.
-#[utoipa::path(post, path = "/widget/tickets", tag = "widget", request_body = OpenTicketRequest,
-    params(("X-Widget-Key" = String, Header), ("Idempotency-Key" = Option<String>, Header)),
+/// Start a conversation.
+///
+/// The visitor's first message becomes a ticket filed under a customer with that email, and the
+/// answer holds a `visitor_token` that grants this conversation. With a visitor token, the same
+/// visitor opens another. With the widget's `enforce_identity`, `identity_hash` must be the site's
+/// HMAC of the normalised email (401 otherwise). Honours `Idempotency-Key`, scoped to the widget: a
+/// retry returns the same ticket and creates nothing. Limited per visitor address and per widget
+/// (429 with Retry-After).
+#[utoipa::path(post, path = "/widget/tickets", operation_id = "widget_open_ticket", tag = "widget", request_body(content = OpenTicketRequest,
+        example = json!({"name": "Dana", "email": "dana@example.com", "message": "Do you ship to Canada?", "page_url": "https://shop.example.com/shipping"})),
+    security(("widget_key" = []), ("widget_key" = [], "visitor" = [])),
+    params(("Idempotency-Key" = Option<String>, Header)),
     responses(
-        (status = 201, body = OpenedTicket),
+        (status = 201, description = "Opened, with the visitor token", body = OpenedTicket, example = json!({"ticket": {"id": "0b8e2f4c-5d6a-4e7b-8c9d-0e1f2a3b4c5d", "number": 42, "subject": "Chat with Dana", "status": "open", "priority": "medium", "category_id": null, "requester": {"id": "9a1b2c3d-4e5f-4a6b-8c7d-8e9f0a1b2c3d", "name": "Dana", "email": "dana@example.com"}, "assignee_id": null, "assignee": null, "tags": [], "source": "widget", "version": 1, "created_at": "2026-03-02T09:15:00Z", "updated_at": "2026-03-02T09:15:00Z", "first_response_at": null, "resolved_at": null, "closed_at": null}, "visitor_token": "eyJhbGciOiJIUzI1NiJ9.eyJ2aXNpdG9yIjoiZGFuYSJ9.c2lnbmF0dXJl"})),
         (status = 401, description = "Identity hash missing or wrong (enforced), or a visitor token that is not valid", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json"),
         (status = 429, description = "Too many", body = Problem, content_type = "application/problem+json"),
@@ -304,10 +316,13 @@ async fn open_ticket(
 }
 
 /// The visitor's conversations, newest first.
-#[utoipa::path(get, path = "/widget/tickets", tag = "widget", params(("X-Widget-Key" = String, Header), PageQuery),
-    security(("bearer" = [])),
+///
+/// Those opened with this visitor token, and the customer's earlier tickets when the visitor proved
+/// their identity. Paged with `limit` and `cursor`.
+#[utoipa::path(get, path = "/widget/tickets", operation_id = "widget_list_tickets", tag = "widget", params(PageQuery),
+    security(("widget_key" = [], "visitor" = [])),
     responses(
-        (status = 200, body = List<Ticket>),
+        (status = 200, description = "A page of the visitor's conversations", body = List<Ticket>),
         (status = 401, description = "No valid visitor token", body = Problem, content_type = "application/problem+json"),
     ))]
 async fn list_tickets(
@@ -321,11 +336,13 @@ async fn list_tickets(
     ))
 }
 
-/// A conversation's messages (never internal notes), oldest first.
-#[utoipa::path(get, path = "/widget/tickets/{id}/messages", tag = "widget", security(("bearer" = [])),
-    params(("X-Widget-Key" = String, Header), ("id" = Uuid, Path), PageQuery),
+/// A conversation's messages, oldest first.
+///
+/// Never internal notes. Another visitor's conversation is 404.
+#[utoipa::path(get, path = "/widget/tickets/{id}/messages", operation_id = "widget_list_messages", tag = "widget", security(("widget_key" = [], "visitor" = [])),
+    params(("id" = Uuid, Path), PageQuery),
     responses(
-        (status = 200, body = List<Message>),
+        (status = 200, description = "A page of messages", body = List<Message>),
         (status = 404, description = "Not this visitor's", body = Problem, content_type = "application/problem+json"),
     ))]
 async fn list_messages(
@@ -351,12 +368,15 @@ pub(crate) struct VisitorMessageRequest {
     body: String,
 }
 
-/// Reply in a conversation. Honours `Idempotency-Key`.
-#[utoipa::path(post, path = "/widget/tickets/{id}/messages", tag = "widget", security(("bearer" = [])),
-    params(("X-Widget-Key" = String, Header), ("id" = Uuid, Path), ("Idempotency-Key" = Option<String>, Header)),
-    request_body = VisitorMessageRequest,
+/// Reply in a conversation.
+///
+/// The reply is written with a customer's rights and reopens a pending or resolved ticket; a closed
+/// one is 409. Honours `Idempotency-Key`. Limited as POST /widget/tickets is.
+#[utoipa::path(post, path = "/widget/tickets/{id}/messages", operation_id = "widget_post_message", tag = "widget", security(("widget_key" = [], "visitor" = [])),
+    params(("id" = Uuid, Path), ("Idempotency-Key" = Option<String>, Header)),
+    request_body(content = VisitorMessageRequest, example = json!({"body": "Thanks, that helps."})),
     responses(
-        (status = 201, body = Message),
+        (status = 201, description = "Posted", body = Message),
         (status = 404, description = "Not this visitor's", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "The conversation is closed", body = Problem, content_type = "application/problem+json"),
         (status = 429, description = "Too many", body = Problem, content_type = "application/problem+json"),
@@ -389,9 +409,12 @@ pub(crate) struct SocketQuery {
     last_event_id: Option<i64>,
 }
 
-/// The visitor's live socket: replies, typing both ways, and whether an agent is online. The
-/// page's `Origin` must be one of the widget's.
-#[utoipa::path(get, path = "/widget/ws", tag = "widget", params(SocketQuery),
+/// The visitor's live socket.
+///
+/// Replies, typing both ways, and whether an agent is online. Browsers cannot set headers on a
+/// socket, so the key and the visitor token are query parameters. The page's `Origin` must be one
+/// of the widget's.
+#[utoipa::path(get, path = "/widget/ws", operation_id = "widget_socket", tag = "widget", params(SocketQuery),
     responses(
         (status = 101, description = "Switching to the WebSocket protocol"),
         (status = 400, description = "Not a WebSocket upgrade request, or a query parameter that does not parse", body = Problem, content_type = "application/problem+json"),

@@ -128,9 +128,11 @@ impl From<WidgetRequest> for WidgetInput {
 }
 
 /// Every widget (admin).
+///
+/// Each with its public key and `embed_snippet`, the line a site adds to its pages.
 #[utoipa::path(get, path = "/api/widgets", tag = "widgets", security(("bearer" = [])),
     responses(
-        (status = 200, body = List<WidgetView>),
+        (status = 200, description = "The widgets", body = List<WidgetView>),
         (status = 403, description = "Not an admin", body = Problem, content_type = "application/problem+json"),
     ))]
 async fn list_widgets(
@@ -148,9 +150,13 @@ async fn list_widgets(
 }
 
 /// Register a widget (admin).
+///
+/// `allowed_origins` are exact origins (`https://shop.example.com`: no path, no wildcard);
+/// `enforce_identity` needs an `identity_secret`. The answer holds the public key and the
+/// `embed_snippet`.
 #[utoipa::path(post, path = "/api/widgets", tag = "widgets", security(("bearer" = [])), request_body = CreateWidgetRequest,
     responses(
-        (status = 201, body = WidgetView),
+        (status = 201, description = "Registered", body = WidgetView),
         (status = 403, description = "Not an admin", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json"),
     ))]
@@ -165,9 +171,11 @@ async fn create_widget(
 }
 
 /// One widget (admin).
+///
+/// With its public key and `embed_snippet`.
 #[utoipa::path(get, path = "/api/widgets/{id}", tag = "widgets", security(("bearer" = [])), params(("id" = Uuid, Path)),
     responses(
-        (status = 200, body = WidgetView),
+        (status = 200, description = "The widget", body = WidgetView),
         (status = 403, description = "Not an admin", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such widget", body = Problem, content_type = "application/problem+json"),
     ))]
@@ -184,10 +192,12 @@ async fn get_widget(
 }
 
 /// Change a widget (admin).
+///
+/// Only the fields sent change; deactivating it makes every page using it answer 403.
 #[utoipa::path(patch, path = "/api/widgets/{id}", tag = "widgets", security(("bearer" = [])), params(("id" = Uuid, Path)),
     request_body = WidgetRequest,
     responses(
-        (status = 200, body = WidgetView),
+        (status = 200, description = "Changed", body = WidgetView),
         (status = 403, description = "Not an admin", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such widget", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json"),
@@ -208,7 +218,9 @@ async fn update_widget(
     )))
 }
 
-/// Delete a widget (admin); its conversations stay.
+/// Delete a widget (admin).
+///
+/// Its conversations stay, as tickets; its key and visitor tokens stop working.
 #[utoipa::path(delete, path = "/api/widgets/{id}", tag = "widgets", security(("bearer" = [])), params(("id" = Uuid, Path)),
     responses(
         (status = 204, description = "Deleted"),
@@ -224,10 +236,12 @@ async fn delete_widget(
     Ok(StatusCode::NO_CONTENT)
 }
 
-/// Give a widget a new public key (admin); pages with the old key stop working.
+/// Give a widget a new public key (admin).
+///
+/// Pages with the old key stop working at once; the answer holds the new key and `embed_snippet`.
 #[utoipa::path(post, path = "/api/widgets/{id}/regenerate-key", tag = "widgets", security(("bearer" = [])), params(("id" = Uuid, Path)),
     responses(
-        (status = 200, body = WidgetView),
+        (status = 200, description = "The widget with its new key", body = WidgetView),
         (status = 403, description = "Not an admin", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such widget", body = Problem, content_type = "application/problem+json"),
     ))]

@@ -74,9 +74,11 @@ fn origin_allowed(headers: &HeaderMap, allowed: &[String]) -> bool {
     })
 }
 
-/// Open the realtime socket. Authenticated before the upgrade (401), `Origin` checked (403),
-/// connections capped per user and address (429). Frames are JSON; see the `ServerFrame` and
-/// `ClientFrame` schemas.
+/// Open the realtime socket.
+///
+/// Live ticket events, chat, typing and presence. Authenticated before the upgrade (401), `Origin`
+/// checked (403), connections capped per user and address (429). Frames are JSON; see the
+/// `ServerFrame` and `ClientFrame` schemas.
 #[utoipa::path(get, path = "/api/ws", tag = "realtime", params(SocketQuery),
     responses(
         (status = 101, description = "Switching to the WebSocket protocol"),
