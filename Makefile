@@ -1,20 +1,28 @@
 # Everyday commands. `make test` is the README's test command.
-.PHONY: run test lint fmt openapi
+.PHONY: run test lint fmt openapi help
 
+# Builds and starts the server (SQLite under ./data, nothing to configure).
 run:
 	cargo run --release --bin growdesk-server
 
+# Every test, on SQLite and PostgreSQL (the README's test command).
 test:
 	bash scripts/test.sh
 
+# Formatting, clippy and the dependency policy, as CI checks them.
 lint:
 	cargo fmt --all -- --check
 	cargo clippy --workspace --all-targets --locked -- -D warnings
 	bash scripts/check-dependencies.sh
 
+# Formats the code.
 fmt:
 	cargo fmt --all
 
 # Regenerates the committed OpenAPI document after an API change.
 openapi:
 	cargo run -q --bin growdesk-server -- openapi > api/openapi.json
+
+# Lists these targets with the comment above each.
+help:
+	@awk '/^# /{doc=substr($$0,3)} /^[a-z]+:/{printf "  make %-8s %s\n", substr($$1,1,length($$1)-1), doc; doc=""}' Makefile

@@ -89,6 +89,12 @@ pub enum AdminBootstrap {
     CreatedWithPassword { email: String, password: String },
 }
 
+/// A random password for an account whose owner is shown it once: as long and as random as
+/// a refresh token.
+pub fn generated_password() -> String {
+    new_refresh_token()
+}
+
 /// The address used for the first admin when none is configured.
 pub const DEFAULT_ADMIN_EMAIL: &str = "admin@growdesk.local";
 
@@ -382,6 +388,45 @@ impl Service {
         Ok(user)
     }
 
+    /// Sets a new password on the account with this email for the operator at the command
+    /// line, and signs the user out everywhere (a reset usually means the old one leaked).
+    ///
+    /// # Errors
+    /// `Validation` for a bad email or password; `NotFound` when no account has the email.
+    pub async fn reset_password_as_operator(
+        &self,
+        email: &str,
+        password: &str,
+    ) -> Result<User, ServiceError> {
+        let mut errors = ValidationErrors::default();
+        let email = errors.check("email", Email::parse(email));
+        let password = errors.check("password", Password::parse(password));
+        let (Some(email), Some(password)) = errors.into_result(|| (email, password))? else {
+            return Err(ServiceError::Internal("validated fields missing".into()));
+        };
+        let account = self
+            .store
+            .user_credentials_by_email(email.as_str())
+            .await?
+            .ok_or(ServiceError::NotFound("user"))?;
+        let password_hash = self.hasher.hash(&password).await?;
+        let user = self
+            .store
+            .update_user(
+                account.user.id,
+                UserChanges {
+                    password_hash: Some(password_hash),
+                    bump_token_version: true,
+                    ..UserChanges::default()
+                },
+            )
+            .await?
+            .ok_or(ServiceError::NotFound("user"))?;
+        let ended = self.store.revoke_user_sessions(user.id, None).await?;
+        tracing::info!(user_id = %user.id, sessions_ended = ended, "password reset from the command line");
+        Ok(user)
+    }
+
     /// Changes an account. Role changes and deactivation invalidate the user's tokens at once;
     /// a new password signs them out everywhere. The last active admin cannot be demoted or
     /// deactivated, so an installation never locks itself out.
@@ -480,7 +525,7 @@ impl Service {
         let email = email.unwrap_or(DEFAULT_ADMIN_EMAIL).to_owned();
         let (password, generated) = match password {
             Some(password) => (password.expose_secret().to_owned(), false),
-            None => (new_refresh_token(), true),
+            None => (generated_password(), true),
         };
         let account = NewAccount {
             email: email.clone(),

@@ -8,6 +8,7 @@ pub mod accounts;
 pub mod addresses;
 pub mod auth;
 pub mod catalog;
+pub mod command_line;
 pub mod config;
 mod error;
 pub mod global_address;

@@ -1,5 +1,7 @@
 //! Logging set-up for both binaries: a tracing filter, text or JSON lines on standard error.
 
+use std::io::IsTerminal as _;
+
 use tracing_subscriber::EnvFilter;
 
 use crate::config::LogFormat;
@@ -16,8 +18,10 @@ pub fn init(level: &str, format: LogFormat) {
     if let Ok(quiet) = QUIET_URL_PARSER.parse() {
         filter = filter.add_directive(quiet);
     }
+    // Colour codes are for a person at a terminal; in a file or a journal they are noise.
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
+        .with_ansi(std::io::stderr().is_terminal())
         .with_writer(std::io::stderr);
     // A second call (tests building several apps) keeps the first subscriber.
     let _ = match format {

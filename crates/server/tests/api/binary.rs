@@ -8,13 +8,13 @@ use std::process::{Child, Command, Stdio};
 
 use serde_json::json;
 
-const BINARY: &str = env!("CARGO_BIN_EXE_growdesk-server");
+pub(crate) const BINARY: &str = env!("CARGO_BIN_EXE_growdesk-server");
 
 /// A server process started with a clean environment in `dir`.
-struct Server {
+pub(crate) struct Server {
     child: Child,
-    base: String,
-    stdout: Vec<String>,
+    pub(crate) base: String,
+    pub(crate) stdout: Vec<String>,
     /// Standard error, read as it comes so a busy server never blocks on a full pipe.
     stderr: Option<std::thread::JoinHandle<String>>,
 }
@@ -26,7 +26,7 @@ impl Drop for Server {
     }
 }
 
-fn command(dir: &Path, env: &[(&str, &str)]) -> Command {
+pub(crate) fn command(dir: &Path, env: &[(&str, &str)]) -> Command {
     let mut command = Command::new(BINARY);
     command
         .current_dir(dir)
@@ -39,7 +39,7 @@ fn command(dir: &Path, env: &[(&str, &str)]) -> Command {
 }
 
 impl Server {
-    fn start(dir: &Path, env: &[(&str, &str)]) -> Self {
+    pub(crate) fn start(dir: &Path, env: &[(&str, &str)]) -> Self {
         let mut child = command(dir, env)
             .args(["--addr", "127.0.0.1:0"])
             .stdout(Stdio::piped())
@@ -82,7 +82,7 @@ impl Server {
     }
 
     /// Sends SIGTERM and returns the exit status and everything written to standard error.
-    fn terminate(mut self) -> (std::process::ExitStatus, String) {
+    pub(crate) fn terminate(mut self) -> (std::process::ExitStatus, String) {
         let pid = self.child.id().to_string();
         Command::new("kill").args(["-TERM", &pid]).status().unwrap();
         let status = self.child.wait().unwrap();
