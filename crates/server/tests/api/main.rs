@@ -41,6 +41,7 @@ mod openapi;
 mod operations;
 mod operator;
 mod proxies;
+mod readme;
 mod realtime;
 mod refresh;
 mod search;
