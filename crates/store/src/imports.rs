@@ -122,7 +122,7 @@ pub(crate) use local_ref;
 
 impl ImportedTicket {
     /// A fingerprint of the fields a re-import may change, as the source has them.
-    fn digest(&self) -> String {
+    pub(crate) fn digest(&self) -> String {
         let stamp = |stamp: Option<Stamp>| {
             stamp
                 .map(|stamp| stamp.into_inner().unix_timestamp_nanos().to_string())

@@ -14,6 +14,7 @@ mod events;
 mod faqs;
 mod files;
 mod idempotency;
+mod import_preview;
 mod imports;
 mod jobs;
 mod messages;
@@ -53,6 +54,7 @@ pub use events::{FeedEvent, NewEvent, Revocation};
 pub use faqs::{FaqCursor, FaqFields, FaqFilter};
 pub use files::FileStore;
 pub use idempotency::{Created, IdempotencyClaim};
+pub use import_preview::ImportPreview;
 pub use imports::{
     Imported, ImportedCategory, ImportedFaq, ImportedMessage, ImportedTicket, ImportedUser,
 };

@@ -122,8 +122,8 @@ fn main() -> ExitCode {
                     let outcome = importers::run(&store, &files, source, dry_run).await;
                     let outcome = outcome.map_err(|error| format!("import failed: {error:#}"))?;
                     println!("{}", outcome.summary());
-                    for refusal in outcome.refused.iter().take(20) {
-                        eprintln!("  refused {}: {}", refusal.position, refusal.reason);
+                    for line in outcome.refusal_lines(20, report.as_deref()) {
+                        eprintln!("{line}");
                     }
                     if let Some(file) = report {
                         let json = serde_json::to_vec_pretty(&outcome)

@@ -536,56 +536,113 @@ mod csv_import {
         summary
     }
 
+    /// The mapping the README gives for the CFPB export, as written there.
+    fn readme_cfpb_mapping() -> String {
+        let readme = std::fs::read_to_string(
+            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../README.md"),
+        )
+        .unwrap();
+        let block = readme
+            .split("```toml\n")
+            .skip(1)
+            .map(|block| &block[..block.find("```").unwrap()])
+            .find(|block| block.contains("source = \"cfpb\""))
+            .expect("the README's CFPB mapping");
+        block
+            .lines()
+            .map(|line| format!("{}\n", line.trim()))
+            .collect()
+    }
+
+    /// `(created, updated, unchanged, refused)` of a report.
+    fn counts_of(report: &Value) -> [u64; 4] {
+        [
+            report["created"].as_u64().unwrap(),
+            report["updated"].as_u64().unwrap(),
+            report["unchanged"].as_u64().unwrap(),
+            report["refused"].as_array().unwrap().len() as u64,
+        ]
+    }
+
     async fn complaints(kind: BackendKind) {
         let database = TestDatabase::create(kind).await;
         let dir = tempfile::tempdir().unwrap();
         let report = dir.path().join("report.json");
-        let args = |report: &std::path::Path| {
-            vec![
+        let mapping = dir.path().join("cfpb.toml");
+        std::fs::write(&mapping, readme_cfpb_mapping()).unwrap();
+        let complaints = dir.path().join("complaints.csv");
+        std::fs::copy(fixture("cfpb_complaints.csv"), &complaints).unwrap();
+        let run = |dry_run: bool| {
+            let mut args = vec![
                 "import".to_owned(),
                 "csv".to_owned(),
-                fixture("cfpb_complaints.csv").display().to_string(),
+                complaints.display().to_string(),
                 "--mapping".to_owned(),
-                fixture("cfpb.toml").display().to_string(),
+                mapping.display().to_string(),
                 "--report".to_owned(),
                 report.display().to_string(),
-            ]
+            ];
+            if dry_run {
+                args.push("--dry-run".to_owned());
+            }
+            let output = sync(
+                &database,
+                &args.iter().map(String::as_str).collect::<Vec<_>>(),
+            );
+            let counts = counts_of(&report_of(&output, &report));
+            (output, counts)
         };
-        let first = sync(
-            &database,
-            &args(&report).iter().map(String::as_str).collect::<Vec<_>>(),
-        );
+
+        // A dry run predicts what the run then reports, before and after a first import and
+        // after the source changed.
+        let (predicted, predicted_counts) = run(true);
         assert_eq!(
-            first.status.code(),
-            Some(1),
-            "rows without a narrative are refused"
+            predicted_counts,
+            [40, 0, 0, 0],
+            "every complaint becomes a ticket"
         );
-        let report_json = report_of(&first, &report);
-        assert_eq!(report_json["created"], 24);
-        let refused = report_json["refused"].as_array().unwrap();
-        assert_eq!(refused.len(), 16);
         assert!(
-            refused
-                .iter()
-                .all(|r| r["reason"] == "body must not be empty"
-                    && r["position"].as_str().unwrap().starts_with("line "))
+            tickets(&database).await.is_empty(),
+            "a dry run writes nothing"
+        );
+        let (first, first_counts) = run(false);
+        assert_eq!(first.status.code(), Some(0), "nothing is refused");
+        assert_eq!(first_counts, predicted_counts);
+        assert!(
+            String::from_utf8_lossy(&predicted.stdout)
+                .contains("40 created, 0 updated, 0 unchanged, 0 refused"),
+            "{}",
+            String::from_utf8_lossy(&predicted.stdout)
         );
         let imported = tickets(&database).await;
-        assert_eq!(imported.len(), 24);
-        let first_ticket = &imported[0];
-        assert_eq!(first_ticket[4], "complaints@cfpb.invalid");
-
-        let second = sync(
-            &database,
-            &args(&report).iter().map(String::as_str).collect::<Vec<_>>(),
-        );
-        let again = report_of(&second, &report);
+        assert_eq!(imported.len(), 40);
+        assert_eq!(imported[0][4], "complaints@cfpb.invalid");
+        for ticket in &imported {
+            let opening = ticket[6][0][0].as_str().unwrap();
+            assert!(!opening.trim().is_empty(), "{ticket}");
+        }
+        let without_narrative = imported
+            .iter()
+            .filter(|ticket| ticket[6][0][0] == ticket[0])
+            .count();
         assert_eq!(
-            (again["created"].as_i64(), again["unchanged"].as_i64()),
-            (Some(0), Some(24)),
-            "a re-run creates nothing"
+            without_narrative, 16,
+            "a complaint without a narrative opens with its issue"
         );
+
+        assert_eq!(run(true).1, [0, 0, 40, 0]);
+        assert_eq!(run(false).1, [0, 0, 40, 0], "a re-run creates nothing");
         assert_eq!(tickets(&database).await, imported);
+
+        let changed = std::fs::read_to_string(&complaints).unwrap().replacen(
+            "Closed with explanation",
+            "In progress",
+            1,
+        );
+        std::fs::write(&complaints, changed).unwrap();
+        let (_, predicted_change) = run(true);
+        assert_eq!(predicted_change, [0, 1, 39, 0]);
+        assert_eq!(run(false).1, predicted_change);
     }
 
     #[tokio::test]
@@ -596,6 +653,77 @@ mod csv_import {
     #[tokio::test]
     async fn complaints_import_on_postgres() {
         complaints(BackendKind::Postgres).await;
+    }
+
+    /// Rows lacking a subject or a body, fallback columns, refusals past the first 20, and
+    /// line numbers in a file with `\r\n` line ends.
+    async fn rows_lacking_a_subject_or_body(kind: BackendKind) {
+        let database = TestDatabase::create(kind).await;
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("mixed.csv");
+        let mut rows = vec![
+            "external_id,subject,details,summary,email,created_at".to_owned(),
+            "1,,\"  My card was charged   twice\nand nobody answers\",,a@example.com,2024-01-01"
+                .to_owned(),
+            "2,Refund missing,,,b@example.com,2024-01-02".to_owned(),
+            "3,,,Short summary,c@example.com,2024-01-03".to_owned(),
+            "4,,,,d@example.com,2024-01-04".to_owned(),
+        ];
+        for row in 5..=29 {
+            rows.push(format!("{row},Bad date,text,,e@example.com,never"));
+        }
+        std::fs::write(&file, rows.join("\r\n") + "\r\n").unwrap();
+        let report = dir.path().join("report.json");
+        let out = sync(
+            &database,
+            &[
+                "import",
+                "csv",
+                file.to_str().unwrap(),
+                "--map",
+                "body=details",
+                "--map",
+                "body=summary",
+                "--report",
+                report.to_str().unwrap(),
+            ],
+        );
+        let report_json = report_of(&out, &report);
+        assert_eq!(counts_of(&report_json), [3, 0, 0, 26]);
+        let refused = report_json["refused"].as_array().unwrap();
+        assert_eq!(
+            refused[0]["position"], "line 6",
+            "the row after a two-line field"
+        );
+        assert_eq!(refused[0]["reason"], "subject and body are both empty");
+        assert_eq!(refused[25]["position"], "line 31");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(stderr.matches("  refused line ").count(), 20, "{stderr}");
+        assert!(
+            stderr.contains(&format!("…and 6 more (see {})", report.display())),
+            "{stderr}"
+        );
+        let imported = tickets(&database).await;
+        let opening = |ticket: &Value| ticket[6][0][0].as_str().unwrap().to_owned();
+        assert_eq!(imported[0][0], "My card was charged twice");
+        assert_eq!(
+            opening(&imported[0]),
+            "My card was charged   twice\nand nobody answers"
+        );
+        assert_eq!(imported[1][0], "Refund missing");
+        assert_eq!(opening(&imported[1]), "Refund missing");
+        assert_eq!(imported[2][0], "Short summary", "the fallback column");
+        assert_eq!(opening(&imported[2]), "Short summary");
+    }
+
+    #[tokio::test]
+    async fn rows_lacking_a_subject_or_body_on_sqlite() {
+        rows_lacking_a_subject_or_body(BackendKind::Sqlite).await;
+    }
+
+    #[tokio::test]
+    async fn rows_lacking_a_subject_or_body_on_postgres() {
+        rows_lacking_a_subject_or_body(BackendKind::Postgres).await;
     }
 
     fn conversation_args(path: &std::path::Path) -> Vec<String> {
@@ -1631,7 +1759,7 @@ mod scheduler {
         let first = run_at(time::Duration::ZERO);
         assert!(
             first.contains(
-                "import:complaints: {\"created\":24,\"refused\":16,\"unchanged\":0,\"updated\":0}"
+                "import:complaints: {\"created\":40,\"refused\":0,\"unchanged\":0,\"updated\":0}"
             ),
             "{first}"
         );
@@ -1643,7 +1771,7 @@ mod scheduler {
         first_ticket_priority(kind, database.url(), Some(4)).await;
         let again = run_at(time::Duration::minutes(61));
         assert!(
-            again.contains("\"created\":0") && again.contains("\"unchanged\":24"),
+            again.contains("\"created\":0") && again.contains("\"unchanged\":40"),
             "{again}"
         );
         let store = Store::connect(database.url(), PoolSettings::default()).unwrap();

@@ -2,6 +2,10 @@
 //! with `--map field=Column` flags or a TOML file — and rows stream through with bounded
 //! memory. Without a `ticket_id` column every row is a ticket; with one, every row is a
 //! message and rows sharing a ticket id make one ticket.
+//!
+//! A field may list fallback columns, the first non-empty one giving its value. A row without
+//! a body takes its subject as the body, and one without a subject takes its body's first line
+//! (shortened), so a complaint without a narrative still becomes a ticket.
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -19,6 +23,8 @@ use time::{Date, OffsetDateTime, PrimitiveDateTime};
 
 use crate::importers::Report;
 use crate::importers::records::CsvRecords;
+use crate::importers::target::Target;
+use crate::importers::text::subject_from;
 
 /// Emails remembered between rows before the cache starts over (memory stays bounded).
 const USER_CACHE: usize = 10_000;
@@ -41,21 +47,44 @@ const FIELDS: &[&str] = &[
     "internal",
 ];
 
+/// The columns a field is read from, in order: the first non-empty one gives the value. A
+/// mapping file writes one header as a string or fallbacks as an array of them.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(from = "OneOrMany")]
+pub(crate) struct Columns(Vec<String>);
+
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum OneOrMany {
+    One(String),
+    Many(Vec<String>),
+}
+
+impl From<OneOrMany> for Columns {
+    fn from(columns: OneOrMany) -> Self {
+        match columns {
+            OneOrMany::One(column) => Self(vec![column]),
+            OneOrMany::Many(columns) => Self(columns),
+        }
+    }
+}
+
 /// How a CSV file maps onto tickets.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct Mapping {
     /// The source name re-runs are matched under (default: `csv:<file name>`).
     pub(crate) source: Option<String>,
-    /// field → column header.
+    /// field → column headers (fallbacks after the first).
     #[serde(default)]
-    pub(crate) columns: HashMap<String, String>,
+    pub(crate) columns: HashMap<String, Columns>,
     /// The requester's email for rows without one.
     pub(crate) default_email: Option<String>,
 }
 
 impl Mapping {
-    /// A mapping from a TOML file, then `field=Column` flags over it.
+    /// A mapping from a TOML file, then `field=Column` flags over it: a field's flags replace
+    /// the file's columns for it, and repeating a field adds fallback columns.
     ///
     /// # Errors
     /// An unreadable file, or a flag or field that is not one of the known fields.
@@ -69,13 +98,20 @@ impl Mapping {
             Some(file) => toml::from_str(&std::fs::read_to_string(file)?)?,
             None => Mapping::default(),
         };
+        let mut flagged = std::collections::HashSet::new();
         for flag in flags {
             let (field, column) = flag
                 .split_once('=')
                 .ok_or_else(|| anyhow::anyhow!("--map takes field=Column, not {flag:?}"))?;
-            mapping
+            let field = field.trim().to_owned();
+            let columns = mapping
                 .columns
-                .insert(field.trim().to_owned(), column.trim().to_owned());
+                .entry(field.clone())
+                .or_insert_with(|| Columns(Vec::new()));
+            if flagged.insert(field) {
+                columns.0.clear();
+            }
+            columns.0.push(column.trim().to_owned());
         }
         if default_email.is_some() {
             mapping.default_email = default_email;
@@ -93,6 +129,13 @@ impl Mapping {
                 FIELDS.join(", ")
             );
         }
+        if let Some((field, _)) = mapping
+            .columns
+            .iter()
+            .find(|(_, columns)| columns.0.is_empty())
+        {
+            anyhow::bail!("{field:?} is mapped to no column");
+        }
         Ok(mapping)
     }
 }
@@ -100,16 +143,18 @@ impl Mapping {
 /// One row's values by field.
 struct Row<'a> {
     record: &'a csv::StringRecord,
-    columns: &'a HashMap<&'a str, usize>,
+    columns: &'a HashMap<&'a str, Vec<usize>>,
 }
 
 impl Row<'_> {
+    /// The field's value from the first of its columns that is not blank.
     fn get(&self, field: &str) -> Option<&str> {
-        let index = *self.columns.get(field)?;
-        self.record
-            .get(index)
-            .map(str::trim)
-            .filter(|value| !value.is_empty())
+        self.columns.get(field)?.iter().find_map(|&index| {
+            self.record
+                .get(index)
+                .map(str::trim)
+                .filter(|value| !value.is_empty())
+        })
     }
 }
 
@@ -197,18 +242,21 @@ fn parse(
     let email = Email::parse(email)
         .map_err(|error| format!("email {error}"))?
         .into_inner();
-    let subject = row
-        .get("subject")
+    let (subject, body) = match (row.get("subject"), row.get("body")) {
+        (None, None) => return Err("subject and body are both empty".to_owned()),
+        (Some(subject), body) => (Some(subject.to_owned()), body.unwrap_or(subject)),
+        // In a conversation the ticket's subject may come from another row.
+        (None, Some(body)) if grouped => (None, body),
+        (None, Some(body)) => (subject_from(body), body),
+    };
+    let subject = subject
         .map(|subject| {
-            Subject::parse(subject)
+            Subject::parse(&subject)
                 .map(Subject::into_inner)
                 .map_err(|error| format!("subject {error}"))
         })
         .transpose()?;
-    if subject.is_none() && !grouped {
-        return Err("subject is empty".to_owned());
-    }
-    let body = MessageBody::parse(row.get("body").unwrap_or_default())
+    let body = MessageBody::parse(body)
         .map_err(|error| format!("body {error}"))?
         .into_inner();
     let tags = row.get("tags").map(|tags| {
@@ -267,7 +315,7 @@ fn parse(
 
 /// Users, categories and the ticket being assembled, between rows.
 struct Importer<'a> {
-    store: &'a Store,
+    target: Target<'a>,
     source: String,
     users: HashMap<String, uuid::Uuid>,
     categories: HashMap<String, uuid::Uuid>,
@@ -301,7 +349,7 @@ impl Importer<'_> {
             password_hash: None,
             created_at: Stamp::now(),
         };
-        let id = self.store.import_user(&self.source, &user).await?.id();
+        let id = self.target.user(&self.source, &user).await?.id();
         self.users.insert(email.to_owned(), id);
         Ok(id)
     }
@@ -319,11 +367,7 @@ impl Importer<'_> {
             active: true,
             position: 0,
         };
-        let id = self
-            .store
-            .import_category(&self.source, &category)
-            .await?
-            .id();
+        let id = self.target.category(&self.source, &category).await?.id();
         self.categories.insert(name.to_owned(), id);
         Ok(id)
     }
@@ -348,6 +392,7 @@ impl Importer<'_> {
         let subject = rows
             .iter()
             .find_map(|row| row.subject.clone())
+            .or_else(|| subject_from(&first.body))
             .unwrap_or_else(|| format!("Imported conversation {external_id}"));
         let last = rows.last().unwrap_or(first);
         let status = last.status.or(first.status).unwrap_or(TicketStatus::Open);
@@ -391,7 +436,7 @@ impl Importer<'_> {
             messages,
             original: serde_json::Value::Null,
         };
-        Ok(self.store.import_ticket(&self.source, &ticket).await?)
+        Ok(self.target.ticket(&self.source, &ticket).await?)
     }
 }
 
@@ -423,23 +468,31 @@ pub(crate) async fn import(
         Some((_, Err(reason))) => anyhow::bail!("{}: the header row is {reason}", path.display()),
         None => csv::StringRecord::new(),
     };
-    let mut columns: HashMap<&str, usize> = HashMap::new();
+    let mut columns: HashMap<&str, Vec<usize>> = HashMap::new();
     for field in FIELDS {
-        let column = mapping.columns.get(*field).map_or(*field, String::as_str);
-        match headers.iter().position(|header| header.trim() == column) {
-            Some(index) => {
-                columns.insert(field, index);
+        let position = |column: &str| headers.iter().position(|header| header.trim() == column);
+        match mapping.columns.get(*field) {
+            Some(Columns(named)) => {
+                let mut indexes = Vec::with_capacity(named.len());
+                for column in named {
+                    let index = position(column).ok_or_else(|| {
+                        anyhow::anyhow!("{} has no column {column:?}", path.display())
+                    })?;
+                    indexes.push(index);
+                }
+                columns.insert(field, indexes);
             }
-            None if mapping.columns.contains_key(*field) => {
-                anyhow::bail!("{} has no column {column:?}", path.display())
+            None => {
+                if let Some(index) = position(field) {
+                    columns.insert(field, vec![index]);
+                }
             }
-            None => {}
         }
     }
     let grouped = columns.contains_key("ticket_id");
     let mut report = Report::new(&source, dry_run);
     let mut importer = Importer {
-        store,
+        target: Target::new(store, dry_run),
         source: source.clone(),
         users: HashMap::new(),
         categories: HashMap::new(),
@@ -465,10 +518,6 @@ pub(crate) async fn import(
                 continue;
             }
         };
-        if dry_run {
-            report.check();
-            continue;
-        }
         if !grouped {
             let external_id = parsed.external_id.clone();
             write(

@@ -3,7 +3,8 @@
 //!
 //! Mapping: contacts → customers and agents → agents, by email; statuses 2 open, 3 pending,
 //! 4 resolved, 5 closed (others, custom ones, → open); priorities 1 low … 4 urgent; private
-//! conversations → internal notes; the description opens the conversation; the original id,
+//! conversations → internal notes; the description opens the conversation (its HTML made plain
+//! text when the text version is missing, as for conversations); the original id,
 //! status, priority, source (1 email, 2 portal, 3 phone, 7 chat, 9 feedback widget, 10 outbound
 //! email) and custom fields are kept in the ticket's `created` event.
 //!
@@ -16,6 +17,9 @@ use growdesk_domain::{
     Email, MessageBody, PersonName, Priority, Role, Subject, Tags, TicketSource, TicketStatus,
 };
 use growdesk_store::{ImportedMessage, ImportedTicket, ImportedUser, Stamp, Store};
+
+use crate::importers::target::Target;
+use crate::importers::text::{html_to_text, subject_from};
 use serde_json::Value;
 use time::OffsetDateTime;
 
@@ -75,8 +79,16 @@ fn priority_of(code: Option<i64>) -> Priority {
     }
 }
 
+/// A record's text: its plain-text field, else its HTML field made plain text.
+fn text_of(record: &Value, text: &str, html: &str) -> String {
+    match record[text].as_str().filter(|text| !text.trim().is_empty()) {
+        Some(text) => text.to_owned(),
+        None => record[html].as_str().map(html_to_text).unwrap_or_default(),
+    }
+}
+
 struct Importer<'a> {
-    store: &'a Store,
+    target: Target<'a>,
     source: String,
     report: Report,
     /// `contact:<id>` or `agent:<id>` (Freshdesk numbers the two apart) → local user.
@@ -101,10 +113,6 @@ impl Importer<'_> {
                 .refuse(position, format!("email {email:?} is not an address"));
             return Ok(());
         };
-        if self.report.dry_run {
-            self.report.check();
-            return Ok(());
-        }
         let name = name
             .and_then(|name| PersonName::parse(name).ok())
             .unwrap_or_else(|| PersonName::from_email(&email));
@@ -118,20 +126,21 @@ impl Importer<'_> {
             password_hash: None,
             created_at: Stamp::now(),
         };
-        let outcome = self.store.import_user(&self.source, &user).await?;
+        let outcome = self.target.user(&self.source, &user).await?;
         self.users.insert(key, outcome.id());
         self.report.record(outcome);
         Ok(())
     }
 
     /// The local user for a Freshdesk contact or agent (the first of `keys` known), or an
-    /// inactive stand-in for one the data mentions but does not list.
+    /// inactive stand-in for one the data mentions but does not list (or listed and refused):
+    /// staff for an `agent:` key, so that an assignee is never a customer.
     async fn user_for(&mut self, keys: &[String]) -> anyhow::Result<uuid::Uuid> {
         for key in keys {
             if let Some(local) = self.users.get(key) {
                 return Ok(*local);
             }
-            if let Some(local) = self.store.local_id(&self.source, "user", key).await? {
+            if let Some(local) = self.target.local_id(&self.source, "user", key).await? {
                 self.users.insert(key.clone(), local);
                 return Ok(local);
             }
@@ -142,12 +151,16 @@ impl Importer<'_> {
             preferred_id: None,
             email: format!("freshdesk-{}@import.invalid", key.replace(':', "-")),
             name: format!("Freshdesk {}", key.replace(':', " ")),
-            role: Role::Customer,
+            role: if key.starts_with("agent:") {
+                Role::Agent
+            } else {
+                Role::Customer
+            },
             active: false,
             password_hash: None,
             created_at: Stamp::now(),
         };
-        let outcome = self.store.import_user(&self.source, &user).await?;
+        let outcome = self.target.user(&self.source, &user).await?;
         self.report.record(outcome);
         self.users.insert(key, outcome.id());
         Ok(outcome.id())
@@ -159,10 +172,13 @@ impl Importer<'_> {
             return Ok(());
         };
         let position = format!("ticket {id}");
+        let description = text_of(ticket, "description_text", "description");
         let subject = ticket["subject"]
             .as_str()
             .filter(|s| !s.trim().is_empty())
-            .map_or_else(|| format!("Freshdesk ticket {id}"), str::to_owned);
+            .map(str::to_owned)
+            .or_else(|| subject_from(&description))
+            .unwrap_or_else(|| format!("Freshdesk ticket {id}"));
         let subject: String = subject
             .replace(['\n', '\r'], " ")
             .chars()
@@ -176,23 +192,18 @@ impl Importer<'_> {
             self.report.refuse(position, "no requester");
             return Ok(());
         };
-        if self.report.dry_run {
-            self.report.check();
-            return Ok(());
-        }
         let requester_id = self.user_for(&[format!("contact:{requester}")]).await?;
         let assignee_id = match ticket["responder_id"].as_i64() {
-            Some(agent) => Some(self.user_for(&[format!("agent:{agent}")]).await?),
+            Some(agent) => {
+                let agent = self.user_for(&[format!("agent:{agent}")]).await?;
+                self.target.staff(agent).await?
+            }
             None => None,
         };
         let created_at = time_of(&ticket["created_at"]).unwrap_or_else(Stamp::now);
         let updated_at = time_of(&ticket["updated_at"]).unwrap_or(created_at);
         let mut messages = Vec::new();
-        let description = ticket["description_text"]
-            .as_str()
-            .or(ticket["description"].as_str())
-            .unwrap_or_default();
-        if let Ok(body) = MessageBody::parse(description) {
+        if let Ok(body) = MessageBody::parse(&description) {
             messages.push(ImportedMessage {
                 external_id: format!("{id}-description"),
                 preferred_id: None,
@@ -205,20 +216,30 @@ impl Importer<'_> {
         }
         for conversation in conversations {
             let Some(conversation_id) = conversation["id"].as_i64() else {
+                self.report
+                    .refuse(format!("{position} conversation ?"), "no numeric id");
                 continue;
             };
-            let text = conversation["body_text"]
-                .as_str()
-                .or(conversation["body"].as_str())
-                .unwrap_or_default();
-            let Ok(body) = MessageBody::parse(text) else {
-                continue;
+            let body = match MessageBody::parse(&text_of(conversation, "body_text", "body")) {
+                Ok(body) => body,
+                Err(error) => {
+                    self.report.refuse(
+                        format!("{position} conversation {conversation_id}"),
+                        format!("body {error}"),
+                    );
+                    continue;
+                }
             };
             let author = conversation["user_id"].as_i64().unwrap_or(requester);
-            // Replies come from agents or contacts: an agent's id is tried first.
-            let author_id = self
-                .user_for(&[format!("agent:{author}"), format!("contact:{author}")])
-                .await?;
+            // Freshdesk numbers agents and contacts apart: the conversation's direction says
+            // which to try first (and what a stand-in is).
+            let (agent, contact) = (format!("agent:{author}"), format!("contact:{author}"));
+            let keys = if conversation["incoming"].as_bool().unwrap_or(false) {
+                [contact, agent]
+            } else {
+                [agent, contact]
+            };
+            let author_id = self.user_for(&keys).await?;
             messages.push(ImportedMessage {
                 external_id: conversation_id.to_string(),
                 preferred_id: None,
@@ -266,7 +287,7 @@ impl Importer<'_> {
                 "custom_fields": ticket["custom_fields"],
             }),
         };
-        let stored = self.store.import_ticket(&self.source, &imported).await;
+        let stored = self.target.ticket(&self.source, &imported).await;
         Ok(self.report.settle(position, stored)?)
     }
 }
@@ -283,7 +304,7 @@ pub(crate) async fn import(
     dry_run: bool,
 ) -> anyhow::Result<Report> {
     let mut importer = Importer {
-        store,
+        target: Target::new(store, dry_run),
         source: source.to_owned(),
         report: Report::new(source, dry_run),
         users: HashMap::new(),
@@ -338,10 +359,11 @@ pub(crate) async fn import(
                 .import_cursor(source)
                 .await?
                 .unwrap_or_else(|| "1970-01-01T00:00:00Z".to_owned());
+            // The list leaves out each ticket's description unless asked to include it.
             let tickets = pages(
                 api,
                 &format!(
-                    "/api/v2/tickets?updated_since={since}&order_by=updated_at&order_type=asc"
+                    "/api/v2/tickets?updated_since={since}&order_by=updated_at&order_type=asc&include=description"
                 ),
             )
             .await?;
@@ -350,8 +372,8 @@ pub(crate) async fn import(
                 let conversations =
                     pages(api, &format!("/api/v2/tickets/{id}/conversations")).await?;
                 importer.ticket(&ticket, &conversations).await?;
-                if let (false, Some(updated)) = (dry_run, ticket["updated_at"].as_str()) {
-                    store.set_import_cursor(source, updated).await?;
+                if let Some(updated) = ticket["updated_at"].as_str() {
+                    importer.target.set_cursor(source, updated).await?;
                 }
             }
         }

@@ -7,6 +7,8 @@ pub(crate) mod freshdesk;
 pub(crate) mod growdesk;
 pub(crate) mod http;
 pub(crate) mod records;
+pub(crate) mod target;
+pub(crate) mod text;
 pub(crate) mod zendesk;
 
 use std::path::PathBuf;
@@ -33,7 +35,8 @@ pub(crate) struct Report {
     pub(crate) created: usize,
     pub(crate) updated: usize,
     pub(crate) unchanged: usize,
-    /// Records that would be written (dry runs only).
+    /// Records a dry run checked without telling what the run would do with them (`import
+    /// json`'s; the other importers' dry runs count as their runs do).
     pub(crate) checked: usize,
     pub(crate) refused: Vec<Refused>,
     #[serde(skip)]
@@ -120,25 +123,47 @@ impl Report {
         self.advance();
     }
 
-    /// One line for the terminal (the progress spinner goes).
+    /// The refusals for the terminal: the first `shown`, then how many more there are and
+    /// where to read them all.
+    pub(crate) fn refusal_lines(
+        &self,
+        shown: usize,
+        report: Option<&std::path::Path>,
+    ) -> Vec<String> {
+        let mut lines: Vec<String> = self
+            .refused
+            .iter()
+            .take(shown)
+            .map(|refusal| format!("  refused {}: {}", refusal.position, refusal.reason))
+            .collect();
+        let more = self.refused.len().saturating_sub(shown);
+        if more > 0 {
+            lines.push(match report {
+                Some(file) => format!("  …and {more} more (see {})", file.display()),
+                None => format!("  …and {more} more (see --report FILE)"),
+            });
+        }
+        lines
+    }
+
+    /// One line for the terminal (the progress spinner goes). A dry run's counts are the
+    /// ones the real run would report.
     pub(crate) fn summary(&self) -> String {
         self.progress.0.finish_and_clear();
-        if self.dry_run {
-            format!(
-                "{}: dry run, {} records would be imported, {} refused",
-                self.source,
-                self.checked,
-                self.refused.len()
-            )
-        } else {
-            format!(
-                "{}: {} created, {} updated, {} unchanged, {} refused",
-                self.source,
-                self.created,
-                self.updated,
-                self.unchanged,
-                self.refused.len()
-            )
+        let counts = format!(
+            "{} created, {} updated, {} unchanged, {} refused",
+            self.created,
+            self.updated,
+            self.unchanged,
+            self.refused.len()
+        );
+        match (self.dry_run, self.checked) {
+            (false, _) => format!("{}: {counts}", self.source),
+            (true, 0) => format!("{}: dry run, nothing written: {counts}", self.source),
+            (true, checked) => format!(
+                "{}: dry run, nothing written: {counts}, {checked} checked",
+                self.source
+            ),
         }
     }
 }

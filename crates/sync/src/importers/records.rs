@@ -104,6 +104,30 @@ pub(crate) struct CsvRecords<R> {
     parser: csv_core::Reader,
     output: Vec<u8>,
     ends: Vec<usize>,
+    lines: LineCounter,
+}
+
+/// Counts lines over the bytes read as a text editor does: `\r\n`, `\n` and a lone `\r` each
+/// end one line (the parser's own count knows `\n` alone, so a file of `\r` ends was all
+/// "line 1").
+#[derive(Debug, Clone, Copy)]
+struct LineCounter {
+    /// The line the next byte is on.
+    line: u64,
+    after_carriage_return: bool,
+}
+
+impl LineCounter {
+    fn advance(&mut self, bytes: &[u8]) {
+        for &byte in bytes {
+            match byte {
+                b'\r' => self.line += 1,
+                b'\n' if !self.after_carriage_return => self.line += 1,
+                _ => {}
+            }
+            self.after_carriage_return = byte == b'\r';
+        }
+    }
 }
 
 impl<R: BufRead> CsvRecords<R> {
@@ -113,6 +137,10 @@ impl<R: BufRead> CsvRecords<R> {
             parser: csv_core::Reader::new(),
             output: vec![0; FIRST_BUFFER],
             ends: vec![0; 64],
+            lines: LineCounter {
+                line: 1,
+                after_carriage_return: false,
+            },
         }
     }
 
@@ -134,6 +162,7 @@ impl<R: BufRead> CsvRecords<R> {
                 &mut self.output[written..],
                 &mut self.ends[ended..],
             );
+            self.lines.advance(&input[..read]);
             self.reader.consume(read);
             written += wrote;
             ended += ends;
@@ -178,11 +207,10 @@ impl<R: BufRead> CsvRecords<R> {
                 .take_while(|&&byte| byte == b'\r' || byte == b'\n')
                 .count();
             if blank == 0 {
-                return Ok(self.parser.line());
+                return Ok(self.lines.line);
             }
-            let newlines = input[..blank].iter().filter(|&&byte| byte == b'\n').count();
+            self.lines.advance(&input[..blank]);
             self.reader.consume(blank);
-            self.parser.set_line(self.parser.line() + newlines as u64);
         }
     }
 
@@ -276,6 +304,17 @@ mod tests {
                 (5, Ok(vec!["3".to_owned()])),
             ]
         );
+    }
+
+    #[test]
+    fn csv_line_numbers_are_the_same_whatever_the_line_ends() {
+        let lf = "h,b\nx,1\n\n\"two\nlines\",2\ny,3\n";
+        let expected = vec![1, 2, 4, 6];
+        for ends in ["\n", "\r\n", "\r"] {
+            let text = lf.replace('\n', ends);
+            let read: Vec<u64> = records(text.as_bytes()).iter().map(|r| r.0).collect();
+            assert_eq!(read, expected, "line ends {ends:?}");
+        }
     }
 
     #[test]

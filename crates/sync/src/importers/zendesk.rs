@@ -23,6 +23,8 @@ use time::OffsetDateTime;
 
 use crate::importers::Report;
 use crate::importers::http::{ApiClient, saved_page, saved_pages};
+use crate::importers::target::Target;
+use crate::importers::text::{html_to_text, subject_from};
 
 #[derive(Debug, Clone, Deserialize)]
 pub(crate) struct ZendeskUser {
@@ -48,6 +50,9 @@ pub(crate) struct ZendeskComment {
     pub(crate) author_id: i64,
     #[serde(default)]
     pub(crate) body: String,
+    /// The comment as HTML, read when `body` is empty.
+    #[serde(default)]
+    pub(crate) html_body: String,
     #[serde(default = "yes")]
     pub(crate) public: bool,
     #[serde(with = "time::serde::rfc3339::option", default)]
@@ -74,6 +79,10 @@ pub(crate) struct ZendeskTicket {
     #[serde(default)]
     pub(crate) custom_fields: Value,
 }
+
+/// The incremental ticket export, without deleted tickets (which it lists by default, with the
+/// status `deleted`).
+const INCREMENTAL_TICKETS: &str = "/api/v2/incremental/tickets/cursor.json?exclude_deleted=true";
 
 /// Where Zendesk records come from.
 pub(crate) enum Origin {
@@ -106,7 +115,13 @@ impl Origin {
         match self {
             Origin::Files(dir) => saved_pages(dir, "users", Some("users")),
             Origin::Api(api) => {
-                Self::pages(api, format!("{}/api/v2/users.json", api.base), "users").await
+                // Cursor pagination: offset pages stop at the 100th (10,000 users).
+                Self::pages(
+                    api,
+                    format!("{}/api/v2/users.json?page[size]=100", api.base),
+                    "users",
+                )
+                .await
             }
         }
     }
@@ -126,7 +141,10 @@ impl Origin {
             Origin::Api(api) => Ok(Some(
                 Self::pages(
                     api,
-                    format!("{}/api/v2/tickets/{ticket}/comments.json", api.base),
+                    format!(
+                        "{}/api/v2/tickets/{ticket}/comments.json?page[size]=100",
+                        api.base
+                    ),
                     "comments",
                 )
                 .await?,
@@ -162,7 +180,7 @@ fn role_of(role: &str) -> Role {
 }
 
 struct Importer<'a> {
-    store: &'a Store,
+    target: Target<'a>,
     source: String,
     report: Report,
     /// Zendesk user id → local user id.
@@ -194,10 +212,6 @@ impl Importer<'_> {
             .as_deref()
             .and_then(|name| PersonName::parse(name).ok())
             .unwrap_or_else(|| PersonName::from_email(&email));
-        if self.report.dry_run {
-            self.report.check();
-            return Ok(());
-        }
         let imported = ImportedUser {
             external_id: user.id.to_string(),
             preferred_id: None,
@@ -208,19 +222,20 @@ impl Importer<'_> {
             password_hash: None,
             created_at: user.created_at.map_or_else(Stamp::now, Stamp::from),
         };
-        let outcome = self.store.import_user(&self.source, &imported).await?;
+        let outcome = self.target.user(&self.source, &imported).await?;
         self.users.insert(user.id, outcome.id());
         self.report.record(outcome);
         Ok(())
     }
 
-    /// A local user for a Zendesk id this import has not seen (a deleted user, say).
-    async fn stand_in(&mut self, id: i64) -> anyhow::Result<uuid::Uuid> {
+    /// A local user for a Zendesk id this import has not seen (a deleted user, say): an
+    /// inactive one, in `role`.
+    async fn stand_in(&mut self, id: i64, role: Role) -> anyhow::Result<uuid::Uuid> {
         if let Some(local) = self.users.get(&id) {
             return Ok(*local);
         }
         if let Some(local) = self
-            .store
+            .target
             .local_id(&self.source, "user", &id.to_string())
             .await?
         {
@@ -233,12 +248,12 @@ impl Importer<'_> {
             preferred_id: None,
             email: email.clone(),
             name: format!("Zendesk user {id}"),
-            role: Role::Customer,
+            role,
             active: false,
             password_hash: None,
             created_at: Stamp::now(),
         };
-        let outcome = self.store.import_user(&self.source, &user).await?;
+        let outcome = self.target.user(&self.source, &user).await?;
         self.report.record(outcome);
         self.users.insert(id, outcome.id());
         Ok(outcome.id())
@@ -258,11 +273,17 @@ impl Importer<'_> {
             }
         };
         let position = format!("ticket {}", ticket.id);
+        if ticket.status.as_deref() == Some("deleted") {
+            self.report.refuse(position, "deleted in Zendesk");
+            return Ok(());
+        }
         let subject = ticket
             .subject
             .as_deref()
             .filter(|s| !s.trim().is_empty())
-            .map_or_else(|| format!("Zendesk ticket {}", ticket.id), str::to_owned);
+            .map(str::to_owned)
+            .or_else(|| ticket.description.as_deref().and_then(subject_from))
+            .unwrap_or_else(|| format!("Zendesk ticket {}", ticket.id));
         let subject: String = subject.chars().take(Subject::MAX_LEN).collect();
         let subject = match Subject::parse(&subject.replace(['\n', '\r'], " ")) {
             Ok(subject) => subject.into_inner(),
@@ -290,17 +311,16 @@ impl Importer<'_> {
                 "created_at": raw["created_at"],
             })],
         };
-        if self.report.dry_run {
-            self.report.check();
-            return Ok(());
-        }
         let Some(requester) = ticket.requester_id else {
             self.report.refuse(position, "no requester");
             return Ok(());
         };
-        let requester_id = self.stand_in(requester).await?;
+        let requester_id = self.stand_in(requester, Role::Customer).await?;
         let assignee_id = match ticket.assignee_id {
-            Some(assignee) => Some(self.stand_in(assignee).await?),
+            Some(assignee) => {
+                let assignee = self.stand_in(assignee, Role::Agent).await?;
+                self.target.staff(assignee).await?
+            }
             None => None,
         };
         let created_at = ticket.created_at.map_or_else(Stamp::now, Stamp::from);
@@ -317,17 +337,36 @@ impl Importer<'_> {
                     continue;
                 }
             };
-            let Ok(body) = MessageBody::parse(&comment.body) else {
-                continue;
+            let text = if comment.body.trim().is_empty() {
+                html_to_text(&comment.html_body)
+            } else {
+                comment.body
+            };
+            let body = match MessageBody::parse(&text) {
+                Ok(body) => body,
+                Err(error) => {
+                    self.report.refuse(
+                        format!("{position} comment {external_id}"),
+                        format!("body {error}"),
+                    );
+                    continue;
+                }
             };
             let external_id = comment
                 .id
                 .as_str()
                 .map_or_else(|| comment.id.to_string(), str::to_owned);
+            // Private comments are staff notes; a public one's unknown author is taken for
+            // the customer.
+            let stand_in_role = if comment.public {
+                Role::Customer
+            } else {
+                Role::Agent
+            };
             messages.push(ImportedMessage {
                 external_id,
                 preferred_id: None,
-                author_id: self.stand_in(comment.author_id).await?,
+                author_id: self.stand_in(comment.author_id, stand_in_role).await?,
                 body: body.into_inner(),
                 internal: !comment.public,
                 created_at: comment.created_at.map_or(created_at, Stamp::from),
@@ -356,7 +395,7 @@ impl Importer<'_> {
             messages,
             original: serde_json::json!({"id": ticket.id, "status": ticket.status, "priority": ticket.priority, "via": ticket.via, "custom_fields": ticket.custom_fields}),
         };
-        let stored = self.store.import_ticket(&self.source, &imported).await;
+        let stored = self.target.ticket(&self.source, &imported).await;
         Ok(self.report.settle(position, stored)?)
     }
 }
@@ -373,7 +412,7 @@ pub(crate) async fn import(
     dry_run: bool,
 ) -> anyhow::Result<Report> {
     let mut importer = Importer {
-        store,
+        target: Target::new(store, dry_run),
         source: source.to_owned(),
         report: Report::new(source, dry_run),
         users: HashMap::new(),
@@ -391,10 +430,8 @@ pub(crate) async fn import(
             let base = &api.base;
             let cursor = store.import_cursor(source).await?;
             let mut url = match cursor {
-                Some(cursor) => {
-                    format!("{base}/api/v2/incremental/tickets/cursor.json?cursor={cursor}")
-                }
-                None => format!("{base}/api/v2/incremental/tickets/cursor.json?start_time=0"),
+                Some(cursor) => format!("{base}{INCREMENTAL_TICKETS}&cursor={cursor}"),
+                None => format!("{base}{INCREMENTAL_TICKETS}&start_time=0"),
             };
             loop {
                 let page = api.get(&url).await?;
@@ -404,15 +441,12 @@ pub(crate) async fn import(
                 let Some(next) = page["after_cursor"].as_str() else {
                     break;
                 };
-                if !dry_run {
-                    // Everything up to here is in: a crash after this resumes from the next page.
-                    store.set_import_cursor(source, next).await?;
-                }
+                // Everything up to here is in: a crash after this resumes from the next page.
+                importer.target.set_cursor(source, next).await?;
                 if page["end_of_stream"].as_bool().unwrap_or(true) {
                     break;
                 }
-                let next_url =
-                    format!("{base}/api/v2/incremental/tickets/cursor.json?cursor={next}");
+                let next_url = format!("{base}{INCREMENTAL_TICKETS}&cursor={next}");
                 if next_url == url {
                     anyhow::bail!("{} names itself as the next page", redact_url(&url));
                 }

@@ -1,0 +1,295 @@
+//! Dry runs of imports: what `import_user`, `import_category`, `import_faq` and `import_ticket`
+//! would answer, worked out by reading alone, with the run's own would-be writes kept in
+//! memory, so that a dry run reports the very created / updated / unchanged / refused counts
+//! the real run then does.
+
+use std::collections::{HashMap, HashSet};
+
+use growdesk_domain::fold_case;
+use uuid::Uuid;
+
+use crate::imports::{Imported, ImportedCategory, ImportedFaq, ImportedTicket, ImportedUser};
+use crate::{Store, StoreError, on_backend};
+
+/// What a dry run would have written so far, in place of the database's writes.
+#[derive(Debug, Default)]
+pub struct ImportPreview {
+    /// `(source, kind, external id)` → the local id the run would have recorded.
+    refs: HashMap<(String, String, String), Uuid>,
+    /// Ticket fingerprints the run would have stored, by local id.
+    digests: HashMap<Uuid, String>,
+    /// User names as the run would have left them, by local id.
+    names: HashMap<Uuid, String>,
+    /// Emails (lower-cased) and category name keys of the records the run would have created.
+    emails: HashMap<String, Uuid>,
+    category_keys: HashMap<String, Uuid>,
+    /// Users and categories the run would have created.
+    created: HashSet<Uuid>,
+}
+
+impl ImportPreview {
+    fn key(source: &str, kind: &str, external_id: &str) -> (String, String, String) {
+        (source.to_owned(), kind.to_owned(), external_id.to_owned())
+    }
+
+    fn remember(&mut self, source: &str, kind: &str, external_id: &str, local: Uuid) {
+        self.refs
+            .insert(Self::key(source, kind, external_id), local);
+    }
+}
+
+/// The tables whose rows an imported record may refer to.
+#[derive(Debug, Clone, Copy)]
+enum Referenced {
+    User,
+    Category,
+}
+
+impl Store {
+    /// The local id recorded for `(source, kind, external_id)`, by the database or by this dry
+    /// run.
+    ///
+    /// # Errors
+    /// The database failed.
+    pub async fn preview_local_id(
+        &self,
+        preview: &ImportPreview,
+        source: &str,
+        kind: &str,
+        external_id: &str,
+    ) -> Result<Option<Uuid>, StoreError> {
+        match preview
+            .refs
+            .get(&ImportPreview::key(source, kind, external_id))
+        {
+            Some(local) => Ok(Some(*local)),
+            None => self.local_id(source, kind, external_id).await,
+        }
+    }
+
+    /// Whether the row `id` exists, in the database or among this dry run's creations.
+    async fn preview_exists(
+        &self,
+        preview: &ImportPreview,
+        table: Referenced,
+        id: Uuid,
+    ) -> Result<bool, StoreError> {
+        if preview.created.contains(&id) {
+            return Ok(true);
+        }
+        let sql = match table {
+            Referenced::User => "SELECT 1 FROM users WHERE id = $1",
+            Referenced::Category => "SELECT 1 FROM categories WHERE id = $1",
+        };
+        let found: Option<i32> = on_backend!(self, pool => sqlx::query_scalar(sql)
+            .bind(id)
+            .fetch_optional(pool)
+            .await)?;
+        Ok(found.is_some())
+    }
+
+    /// What `import_user` would answer.
+    ///
+    /// # Errors
+    /// The database failed.
+    pub async fn preview_user(
+        &self,
+        preview: &mut ImportPreview,
+        source: &str,
+        user: &ImportedUser,
+    ) -> Result<Imported, StoreError> {
+        if let Some(id) = self
+            .preview_local_id(preview, source, "user", &user.external_id)
+            .await?
+        {
+            let name = match preview.names.get(&id) {
+                Some(name) => Some(name.clone()),
+                None => on_backend!(self, pool => sqlx::query_scalar::<_, String>(
+                        "SELECT name FROM users WHERE id = $1")
+                    .bind(id)
+                    .fetch_optional(pool)
+                    .await)?,
+            };
+            return Ok(match name {
+                Some(name) if name != user.name => {
+                    preview.names.insert(id, user.name.clone());
+                    Imported::Updated(id)
+                }
+                _ => Imported::Unchanged(id),
+            });
+        }
+        let email = user.email.to_lowercase();
+        let existing = match preview.emails.get(&email) {
+            Some(id) => Some(*id),
+            None => on_backend!(self, pool => sqlx::query_scalar::<_, Uuid>(
+                    "SELECT id FROM users WHERE lower(email) = lower($1)")
+                .bind(&user.email)
+                .fetch_optional(pool)
+                .await)?,
+        };
+        let outcome = match existing {
+            Some(id) => Imported::Unchanged(id),
+            None => {
+                let id = Uuid::now_v7();
+                preview.emails.insert(email, id);
+                preview.names.insert(id, user.name.clone());
+                preview.created.insert(id);
+                Imported::Created(id)
+            }
+        };
+        preview.remember(source, "user", &user.external_id, outcome.id());
+        Ok(outcome)
+    }
+
+    /// What `import_category` would answer.
+    ///
+    /// # Errors
+    /// The database failed.
+    pub async fn preview_category(
+        &self,
+        preview: &mut ImportPreview,
+        source: &str,
+        category: &ImportedCategory,
+    ) -> Result<Imported, StoreError> {
+        if let Some(id) = self
+            .preview_local_id(preview, source, "category", &category.external_id)
+            .await?
+        {
+            return Ok(Imported::Unchanged(id));
+        }
+        let key = fold_case(&category.name);
+        let existing = match preview.category_keys.get(&key) {
+            Some(id) => Some(*id),
+            None => on_backend!(self, pool => sqlx::query_scalar::<_, Uuid>(
+                    "SELECT id FROM categories WHERE name_key = $1")
+                .bind(&key)
+                .fetch_optional(pool)
+                .await)?,
+        };
+        let outcome = match existing {
+            Some(id) => Imported::Unchanged(id),
+            None => {
+                let id = Uuid::now_v7();
+                preview.category_keys.insert(key, id);
+                preview.created.insert(id);
+                Imported::Created(id)
+            }
+        };
+        preview.remember(source, "category", &category.external_id, outcome.id());
+        Ok(outcome)
+    }
+
+    /// What `import_faq` would answer.
+    ///
+    /// # Errors
+    /// `MissingReference` for an unknown category.
+    pub async fn preview_faq(
+        &self,
+        preview: &mut ImportPreview,
+        source: &str,
+        faq: &ImportedFaq,
+    ) -> Result<Imported, StoreError> {
+        if let Some(id) = self
+            .preview_local_id(preview, source, "faq", &faq.external_id)
+            .await?
+        {
+            return Ok(Imported::Unchanged(id));
+        }
+        if let Some(category) = faq.category_id
+            && !self
+                .preview_exists(preview, Referenced::Category, category)
+                .await?
+        {
+            return Err(StoreError::MissingReference);
+        }
+        let id = Uuid::now_v7();
+        preview.remember(source, "faq", &faq.external_id, id);
+        Ok(Imported::Created(id))
+    }
+
+    /// What `import_ticket` would answer: created when new to this source, updated when its
+    /// fingerprint changed or it brings messages not seen before, `MissingReference` when a
+    /// user or category it would write is unknown (the real run's transaction then writes
+    /// nothing, and neither does the preview).
+    ///
+    /// # Errors
+    /// `MissingReference` for unknown users or categories; the database failed.
+    pub async fn preview_ticket(
+        &self,
+        preview: &mut ImportPreview,
+        source: &str,
+        ticket: &ImportedTicket,
+    ) -> Result<Imported, StoreError> {
+        let digest = ticket.digest();
+        let known = match self
+            .preview_local_id(preview, source, "ticket", &ticket.external_id)
+            .await?
+        {
+            Some(id) => {
+                let seen = match preview.digests.get(&id) {
+                    Some(seen) => Some(seen.clone()),
+                    None => on_backend!(self, pool => sqlx::query_scalar::<_, Option<String>>(
+                            "SELECT digest FROM external_refs WHERE source = $1 AND kind = 'ticket' AND external_id = $2")
+                        .bind(source)
+                        .bind(&ticket.external_id)
+                        .fetch_optional(pool)
+                        .await)?
+                    .flatten(),
+                };
+                Some((id, seen))
+            }
+            None => None,
+        };
+        let mut written: Vec<(Referenced, Uuid)> = Vec::new();
+        let fields = [
+            (Referenced::User, ticket.assignee_id),
+            (Referenced::Category, ticket.category_id),
+        ];
+        let mut outcome = match known {
+            Some((id, seen)) if seen.as_deref() == Some(digest.as_str()) => Imported::Unchanged(id),
+            Some((id, _)) => {
+                written.extend(
+                    fields
+                        .iter()
+                        .filter_map(|(table, id)| id.map(|id| (*table, id))),
+                );
+                Imported::Updated(id)
+            }
+            None => {
+                written.push((Referenced::User, ticket.requester_id));
+                written.extend(
+                    fields
+                        .iter()
+                        .filter_map(|(table, id)| id.map(|id| (*table, id))),
+                );
+                Imported::Created(Uuid::now_v7())
+            }
+        };
+        let mut new_messages = Vec::new();
+        for message in &ticket.messages {
+            if self
+                .preview_local_id(preview, source, "message", &message.external_id)
+                .await?
+                .is_none()
+            {
+                written.push((Referenced::User, message.author_id));
+                new_messages.push(message.external_id.as_str());
+            }
+        }
+        for (table, id) in written {
+            if !self.preview_exists(preview, table, id).await? {
+                return Err(StoreError::MissingReference);
+            }
+        }
+        let id = outcome.id();
+        if !new_messages.is_empty() && outcome == Imported::Unchanged(id) {
+            outcome = Imported::Updated(id);
+        }
+        preview.remember(source, "ticket", &ticket.external_id, id);
+        preview.digests.insert(id, digest);
+        for message in new_messages {
+            preview.remember(source, "message", message, Uuid::now_v7());
+        }
+        Ok(outcome)
+    }
+}
