@@ -106,6 +106,25 @@ impl JobSettings {
     }
 }
 
+/// The jobs `run` runs, each with how often and what for; listed in its `--help`, made from
+/// the jobs themselves so the list cannot drift.
+pub(crate) fn described_jobs() -> String {
+    let mut text = String::from("Jobs:\n");
+    for job in Job::ALL {
+        let every = match job.every().as_secs() {
+            0 => "every pass".to_owned(),
+            secs if secs % 3600 == 0 => format!("every {} h", secs / 3600),
+            secs => format!("every {} min", secs / 60),
+        };
+        text.push_str(&format!("  {:<22}{every}: {}\n", job.name(), job.purpose()));
+    }
+    text.push_str(
+        "  import:<name>         each [[scheduled_imports]] entry of the configuration file, \
+         every `every_minutes`\n",
+    );
+    text
+}
+
 /// `low=24,medium=8,high=4,urgent=1` (hours) as targets, low to urgent.
 pub(crate) fn targets(text: &str) -> Result<[Duration; 4], String> {
     let mut hours = [None; 4];
@@ -172,6 +191,25 @@ impl Job {
             Job::CleanTemp => "clean_temp",
             Job::DeliverWebhooks => "deliver_webhooks",
             Job::MergeSearchIndexes => "merge_search_indexes",
+        }
+    }
+
+    /// What the job does, for `growdesk-sync run --help`.
+    fn purpose(self) -> &'static str {
+        match self {
+            Job::AutoClose => {
+                "closes tickets resolved longer ago than GROWDESK_AUTO_CLOSE_AFTER_DAYS"
+            }
+            Job::SlaBreaches => {
+                "notifies staff of tickets past their first-response or resolution target"
+            }
+            Job::PurgeExpired => {
+                "deletes expired sessions, refresh tokens and idempotency keys, and webhook \
+                 delivery records older than a week"
+            }
+            Job::CleanTemp => "removes files older than a day from the data directory's tmp/",
+            Job::DeliverWebhooks => "sends the webhook deliveries that are due, with retries",
+            Job::MergeSearchIndexes => "merges the full-text search index's pending changes",
         }
     }
 

@@ -52,6 +52,7 @@ enum Command {
     /// Run the maintenance jobs (auto-close, SLA breaches, purging expired sessions, cleaning
     /// temporary files) when due, until SIGTERM or Ctrl-C. Any number of `run` processes may
     /// share a database: each job runs in one of them at a time.
+    #[command(after_help = jobs::described_jobs())]
     Run {
         /// One pass of the due jobs, then exit.
         #[arg(long)]
@@ -180,5 +181,52 @@ fn main() -> ExitCode {
         ExitCode::from(SOME_REFUSED)
     } else {
         code
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory as _;
+    use growdesk_service::command_line::{arguments_of, arguments_without_help};
+
+    use super::*;
+
+    #[test]
+    fn every_argument_of_every_command_is_explained() {
+        assert_eq!(
+            arguments_without_help(&Cli::command()),
+            Vec::<String>::new()
+        );
+    }
+
+    #[test]
+    fn import_flags_are_offered_by_import_alone() {
+        let command = Cli::command();
+        for import_source in ["json", "csv", "zendesk", "freshdesk"] {
+            let offered = arguments_of(&command, &["import", import_source]);
+            assert!(offered.iter().any(|id| id == "dry_run"), "{offered:?}");
+        }
+        for other in ["migrate", "export", "run"] {
+            let offered = arguments_of(&command, &[other]);
+            assert!(offered.iter().any(|id| id == "database_url"), "{offered:?}");
+            assert!(
+                !offered.iter().any(|id| id == "dry_run" || id == "report"),
+                "{offered:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn run_help_lists_every_job() {
+        let mut command = Cli::command();
+        let help = command
+            .find_subcommand_mut("run")
+            .unwrap()
+            .render_long_help()
+            .to_string();
+        for job in jobs::Job::ALL {
+            assert!(help.contains(job.name()), "{help}");
+        }
+        assert!(help.contains("import:<name>"), "{help}");
     }
 }

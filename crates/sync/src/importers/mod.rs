@@ -188,6 +188,7 @@ pub(crate) enum Source {
     /// external_id, ticket_id, subject, body, email, name, status, priority, category, tags,
     /// created_at, author_email, author_name, internal.
     Csv {
+        /// The CSV file, with a header row.
         path: PathBuf,
         /// `field=Column header`, repeatable (a column named like the field needs none).
         #[arg(long = "map", value_name = "FIELD=COLUMN")]
@@ -212,6 +213,7 @@ pub(crate) enum Source {
         /// The API's base URL, such as https://acme.zendesk.com.
         #[arg(long, requires_all = ["email", "token"])]
         url: Option<String>,
+        /// The email of the Zendesk user the API token belongs to.
         #[arg(long)]
         email: Option<String>,
         /// An API token (or set GROWDESK_ZENDESK_TOKEN).
@@ -225,6 +227,7 @@ pub(crate) enum Source {
     /// `tickets*.json`, `conversations*.json`), or the API itself (`--url`, `--api-key`), tickets
     /// read by `updated_since` from where the last run stopped.
     Freshdesk {
+        /// The directory of API responses.
         #[arg(required_unless_present = "url")]
         path: Option<std::path::PathBuf>,
         /// The API's base URL, such as https://acme.freshdesk.com.
