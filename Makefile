@@ -1,5 +1,9 @@
 # Everyday commands. `make test` is the README's test command.
-.PHONY: run test lint fmt openapi help
+.PHONY: build run test lint fmt openapi help
+
+# Both release binaries, growdesk-server and growdesk-sync, into target/release/.
+build:
+	cargo build --release --locked
 
 # Builds and starts the server (SQLite under ./data, nothing to configure).
 run:

@@ -1,7 +1,9 @@
 //! `growdesk-server`: reads the configuration, starts the API server, and offers the operator's
-//! commands (create a user, reset a password, print the OpenAPI document).
+//! commands (create a user, reset a password, print the OpenAPI document, check a running
+//! server's health).
 
 mod first_start;
+mod healthcheck;
 
 use std::io::{IsTerminal as _, Read as _};
 use std::net::SocketAddr;
@@ -81,6 +83,9 @@ enum Command {
     },
     /// Print the OpenAPI document (what api/openapi.json holds).
     Openapi,
+    /// Exit 0 when the server at the configured address answers GET /api/health with 200, 1
+    /// otherwise: the Docker image's HEALTHCHECK.
+    Healthcheck(ServeArgs),
 }
 
 /// The command line's definition. The settings flags belong to each command that reads
@@ -115,7 +120,7 @@ fn main() -> ExitCode {
             print!("{}", growdesk_http::openapi::openapi_json());
             return ExitCode::SUCCESS;
         }
-        Some(Command::Serve(own)) => (
+        Some(Command::Serve(own) | Command::Healthcheck(own)) => (
             outer.common.overridden_by(&own.common),
             own.addr.or(outer.addr),
         ),
@@ -140,6 +145,7 @@ fn main() -> ExitCode {
                 Some(Command::ResetPassword {
                     email, generate, ..
                 }) => reset_password(&settings, &email, generate).await,
+                Some(Command::Healthcheck(_)) => healthcheck::probe(settings.addr).await,
                 Some(Command::Serve(_) | Command::Openapi) | None => serve(&settings).await,
             }
         },
