@@ -18,12 +18,15 @@ use crate::helpers::{TestApp, spawn_app_with, start};
 
 /// The server's default database deadline, which the outage tests keep.
 const DEADLINE: Duration = Duration::from_secs(3);
-/// The longest any request may take while the database is away.
-const ANSWER_WITHIN: Duration = Duration::from_millis(3500);
+/// The longest any request may take while the database is away: the deadline with a wide
+/// margin for a loaded machine, and still well short of the fault, which a request that
+/// ignored the deadline would wait out.
+const ANSWER_WITHIN: Duration = Duration::from_secs(8);
 /// The longest service may take to come back once the database is back.
-const RECOVER_WITHIN: Duration = Duration::from_secs(10);
-/// How long each fault is held: longer than the deadline, so requests caught mid-query time out.
-const FAULT_HELD: Duration = Duration::from_secs(5);
+const RECOVER_WITHIN: Duration = Duration::from_secs(30);
+/// How long each fault is held: longer than the deadline, so requests caught mid-query time out,
+/// and longer than `ANSWER_WITHIN`, so waiting for the database is told from the deadline.
+const FAULT_HELD: Duration = Duration::from_secs(12);
 
 /// A PostgreSQL cluster of the test's own, which the test may stop, start, freeze and thaw.
 struct Cluster {
@@ -297,9 +300,9 @@ enum Fault {
     Frozen,
 }
 
-/// Under load from eight clients, the database goes away for five seconds and comes back:
-/// every request is answered (2xx or a 503 problem) within 3.5 s, liveness stays 200, and
-/// service is back within 10 s of the database, without restarting the server.
+/// Under load from eight clients, the database goes away for `FAULT_HELD` and comes back:
+/// every request is answered (2xx or a 503 problem) within `ANSWER_WITHIN`, liveness stays 200,
+/// and service is back within `RECOVER_WITHIN` of the database, without restarting the server.
 async fn survives_the_database_going_away(fault: Fault) {
     // Declared first so it is dropped last: the app's database lives on it.
     let cluster = Arc::new(Cluster::start());
@@ -428,9 +431,12 @@ on_both_backends!(an_exhausted_pool_answers_503_quickly_and_health_stays_up);
 
 /// A lock held from outside blocks every ticket write, so the two pooled connections are soon
 /// all waiting: further requests get 503 problem+json once the deadline passes — not a hang —
-/// liveness answers at once, and the first request after the lock goes succeeds.
+/// liveness answers without waiting for the pool, and the first request after the lock goes
+/// succeeds. The bounds are the deadline and twice it: wide for a loaded machine, and still
+/// what a hang (the lock is held until every request has answered) or a wait for the pool
+/// could not meet.
 async fn an_exhausted_pool_answers_503_quickly_and_health_stays_up(kind: BackendKind) {
-    let deadline = Duration::from_secs(2);
+    let deadline = Duration::from_secs(5);
     let app = spawn_app_with(kind, |settings| {
         settings.db_max_connections = 2;
         settings.db_timeout_secs = deadline.as_secs();
@@ -482,14 +488,8 @@ async fn an_exhausted_pool_answers_503_quickly_and_health_stays_up(kind: Backend
         assert_eq!(content_type, "application/problem+json");
         slowest = slowest.max(took);
     }
-    assert!(
-        slowest < deadline + Duration::from_millis(1500),
-        "a blocked request took {slowest:?}"
-    );
-    assert!(
-        probe_took < Duration::from_millis(500),
-        "liveness took {probe_took:?}"
-    );
+    assert!(slowest < deadline * 2, "a blocked request took {slowest:?}");
+    assert!(probe_took < deadline, "liveness took {probe_took:?}");
     drop(lock);
     app.post("/api/tickets", Some(&token), ticket)
         .await

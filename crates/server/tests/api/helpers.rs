@@ -37,6 +37,9 @@ pub(crate) fn test_settings(database_url: &str, data_dir: PathBuf) -> Settings {
         admin_email: Some(ADMIN_EMAIL.to_owned()),
         admin_password: Some(SecretString::from(ADMIN_PASSWORD.to_owned())),
         db_max_connections: 5,
+        // A loaded machine can keep a request waiting for one of the five connections longer
+        // than the 3 s default; the tests of that deadline set their own.
+        db_timeout_secs: 30,
         ..Settings::default()
     }
 }

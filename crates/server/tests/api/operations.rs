@@ -3,7 +3,7 @@
 use growdesk_store::BackendKind;
 use reqwest::Method;
 
-use crate::helpers::spawn_app;
+use crate::helpers::{spawn_app, spawn_app_with};
 
 on_both_backends!(
     health_readiness_and_metrics_answer,
@@ -67,7 +67,11 @@ async fn graceful_stop_finishes_cleanly(kind: BackendKind) {
 /// PostgreSQL going away: readiness turns 503 (problem+json) while liveness stays 200.
 #[tokio::test]
 async fn postgres_outage_makes_readiness_fail_and_health_stay_up() {
-    let app = spawn_app(BackendKind::Postgres).await;
+    // The server's own deadline: a request that needs the dropped database gives up after it.
+    let app = spawn_app_with(BackendKind::Postgres, |settings| {
+        settings.db_timeout_secs = 3
+    })
+    .await;
     app.call(Method::GET, "/api/ready", None, None)
         .await
         .expect(200);
@@ -83,11 +87,13 @@ async fn postgres_outage_makes_readiness_fail_and_health_stay_up() {
     .await
     .unwrap();
 
+    // Readiness gives up after its own 2 s; the bound is wide for a loaded machine and still
+    // tells that deadline from a wait on a database that will never answer.
     let started = std::time::Instant::now();
     let ready = app.call(Method::GET, "/api/ready", None, None).await;
     assert!(
-        started.elapsed() < std::time::Duration::from_millis(3500),
-        "answered within 3.5 s"
+        started.elapsed() < std::time::Duration::from_secs(10),
+        "answered within 10 s"
     );
     ready.problem(503);
     app.call(Method::GET, "/api/health", None, None)
