@@ -1398,6 +1398,204 @@ mod freshdesk {
             String::from_utf8_lossy(&second.stdout)
         );
     }
+
+    /// A Freshdesk API that answers as the real one: a ticket list without descriptions unless
+    /// asked with `include=description`, an agent record the import refuses (a bad email)
+    /// assigned to the ticket, and conversations whose text version is empty.
+    async fn recorded_freshdesk() -> String {
+        let load = |name: &str| -> Value {
+            serde_json::from_slice(&std::fs::read(fixtures().join(name)).unwrap()).unwrap()
+        };
+        let ticket = load("ticket_1.json");
+        let mut agents = load("agents.json");
+        agents[0]["id"] = ticket["responder_id"].clone();
+        agents[0]["contact"]["email"] = json!("not an address");
+        let mut conversations = load("conversations.json");
+        for conversation in conversations.as_array_mut().unwrap() {
+            conversation["ticket_id"] = ticket["id"].clone();
+        }
+        let html_only = json!({"id": 3, "body": "<div>Thanks &amp; <b>bye</b><script>x()</script></div>",
+            "body_text": "", "incoming": true, "private": false, "user_id": ticket["requester_id"],
+            "ticket_id": ticket["id"], "created_at": "2016-05-19T06:00:00Z", "attachments": []});
+        let empty = json!({"id": 4, "body": "<div> </div>", "body_text": "", "incoming": true,
+            "private": false, "user_id": ticket["requester_id"], "ticket_id": ticket["id"],
+            "created_at": "2016-05-19T06:01:00Z", "attachments": [{"id": 1, "name": "a.png"}]});
+        conversations
+            .as_array_mut()
+            .unwrap()
+            .extend([html_only, empty]);
+        let first_page = |all: Value| {
+            move |Query(query): Query<std::collections::HashMap<String, String>>| {
+                let all = all.clone();
+                async move {
+                    axum::Json(if query.get("page").map(String::as_str) == Some("1") {
+                        all
+                    } else {
+                        json!([])
+                    })
+                }
+            }
+        };
+        let tickets = move |Query(query): Query<std::collections::HashMap<String, String>>| {
+            let mut listed = ticket.clone();
+            if !query
+                .get("include")
+                .is_some_and(|include| include.split(',').any(|part| part == "description"))
+            {
+                let fields = listed.as_object_mut().unwrap();
+                fields.remove("description");
+                fields.remove("description_text");
+            }
+            async move {
+                axum::Json(if query.get("page").map(String::as_str) == Some("1") {
+                    json!([listed])
+                } else {
+                    json!([])
+                })
+            }
+        };
+        let app = axum::Router::new()
+            .route(
+                "/api/v2/contacts",
+                axum::routing::get(first_page(load("contacts.json"))),
+            )
+            .route("/api/v2/agents", axum::routing::get(first_page(agents)))
+            .route("/api/v2/tickets", axum::routing::get(tickets))
+            .route(
+                "/api/v2/tickets/{id}/conversations",
+                axum::routing::get(first_page(conversations)),
+            );
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+        base
+    }
+
+    async fn a_live_import_keeps_every_message(kind: BackendKind) {
+        let base = recorded_freshdesk().await;
+        let database = TestDatabase::create(kind).await;
+        let dir = tempfile::tempdir().unwrap();
+        let report = dir.path().join("report.json");
+        let url = database.url().to_owned();
+        let run = move |dry_run: bool| {
+            let mut command = Command::new(BINARY);
+            command
+                .env_clear()
+                .arg("--database-url")
+                .arg(&url)
+                .args([
+                    "import",
+                    "freshdesk",
+                    "--url",
+                    &base,
+                    "--api-key",
+                    "k3y",
+                    "--report",
+                ])
+                .arg(&report);
+            if dry_run {
+                command.arg("--dry-run");
+            }
+            let output = command.output().unwrap();
+            assert_eq!(
+                output.status.code(),
+                Some(1),
+                "{}",
+                String::from_utf8_lossy(&output.stderr)
+            );
+            let report: Value = serde_json::from_slice(&std::fs::read(&report).unwrap()).unwrap();
+            let refused: Vec<(String, String)> = report["refused"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|r| {
+                    (
+                        r["position"].as_str().unwrap().to_owned(),
+                        r["reason"].as_str().unwrap().to_owned(),
+                    )
+                })
+                .collect();
+            (
+                [&report["created"], &report["updated"], &report["unchanged"]]
+                    .map(|n| n.as_u64().unwrap()),
+                refused,
+            )
+        };
+        let predicted = tokio::task::spawn_blocking({
+            let run = run.clone();
+            move || run(true)
+        })
+        .await
+        .unwrap();
+        let done = tokio::task::spawn_blocking(move || run(false))
+            .await
+            .unwrap();
+        assert_eq!(predicted, done, "the dry run predicts the run");
+        let refused_positions: Vec<&str> = done
+            .1
+            .iter()
+            .map(|(position, _)| position.as_str())
+            .collect();
+        assert_eq!(
+            refused_positions,
+            ["agent 6010396333", "ticket 1 conversation 4"],
+            "{:?}",
+            done.1
+        );
+
+        let tickets = imported(&database).await;
+        assert_eq!(tickets.len(), 1);
+        let conversation: Vec<&str> = tickets[0][6]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|message| message[0].as_str().unwrap())
+            .collect();
+        assert_eq!(
+            conversation,
+            [
+                "This is a sample ticket, feel free to delete it.",
+                "This is a private note",
+                "This is a reply",
+                "Thanks & bye",
+            ]
+        );
+        let store = Store::connect(database.url(), PoolSettings::default()).unwrap();
+        let listed = store
+            .list_tickets(
+                &TicketFilter::default(),
+                TicketSort::CreatedAt,
+                false,
+                None,
+                10,
+            )
+            .await
+            .unwrap();
+        let assignee = store
+            .user(
+                listed[0]
+                    .assignee_id
+                    .expect("assigned to the agent's stand-in"),
+            )
+            .await
+            .unwrap()
+            .unwrap();
+        assert!(
+            assignee.role.is_staff() && !assignee.active,
+            "an inactive staff stand-in: {assignee:?}"
+        );
+        store.close().await;
+    }
+
+    #[tokio::test]
+    async fn a_live_freshdesk_import_keeps_every_message_on_sqlite() {
+        a_live_import_keeps_every_message(BackendKind::Sqlite).await;
+    }
+
+    #[tokio::test]
+    async fn a_live_freshdesk_import_keeps_every_message_on_postgres() {
+        a_live_import_keeps_every_message(BackendKind::Postgres).await;
+    }
 }
 
 mod scheduler {
