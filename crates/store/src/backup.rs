@@ -42,6 +42,57 @@ pub struct ImportedVisitor {
     pub created_at: Stamp,
 }
 
+/// An entry of the event log from a GrowDesk export; references are local ids.
+#[derive(Debug, Clone)]
+pub struct RestoredEvent {
+    /// The id it had, kept when free so realtime clients resume where they were.
+    pub id: i64,
+    pub ticket_id: Uuid,
+    pub kind: String,
+    pub actor_id: Option<Uuid>,
+    pub internal: bool,
+    pub recipient_id: Option<Uuid>,
+    pub data: serde_json::Value,
+    pub created_at: Stamp,
+}
+
+/// A stored notification, as exported and restored (references are local ids).
+#[derive(Debug, Clone, PartialEq)]
+pub struct NotificationRecord {
+    pub id: Uuid,
+    pub user_id: Uuid,
+    pub kind: String,
+    pub ticket_id: Uuid,
+    pub data: serde_json::Value,
+    pub read_at: Option<Stamp>,
+    pub created_at: Stamp,
+}
+
+#[derive(sqlx::FromRow)]
+struct NotificationRow {
+    id: Uuid,
+    user_id: Uuid,
+    kind: String,
+    ticket_id: Uuid,
+    data: Json<serde_json::Value>,
+    read_at: Option<Stamp>,
+    created_at: Stamp,
+}
+
+impl From<NotificationRow> for NotificationRecord {
+    fn from(row: NotificationRow) -> Self {
+        Self {
+            id: row.id,
+            user_id: row.user_id,
+            kind: row.kind,
+            ticket_id: row.ticket_id,
+            data: row.data.0,
+            read_at: row.read_at,
+            created_at: row.created_at,
+        }
+    }
+}
+
 /// A table whose restored rows keep the exported creation and change times.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TimedTable {
@@ -84,6 +135,117 @@ impl Store {
             .fetch_all(pool)
             .await)?;
         Ok(rows)
+    }
+
+    /// Restores an entry of the event log under its own id when free (the next one otherwise),
+    /// once per source: the outcome's id is the entry's ticket. No webhook delivery is queued:
+    /// the event happened before the backup.
+    ///
+    /// # Errors
+    /// The database failed.
+    pub async fn restore_event(
+        &self,
+        source: &str,
+        event: &RestoredEvent,
+    ) -> Result<Imported, StoreError> {
+        let now = Stamp::now();
+        let external_id = event.id.to_string();
+        on_backend!(self, pool => {
+            let mut tx = pool.begin_with(pick(pool, "BEGIN", "BEGIN IMMEDIATE")).await?;
+            if local_ref!(tx, source, "event", &external_id).is_some() {
+                tx.commit().await?;
+                return Ok(Imported::Unchanged(event.ticket_id));
+            }
+            crate::events::lock_feed!(pool, tx);
+            let taken: Option<i64> = sqlx::query_scalar("SELECT id FROM ticket_events WHERE id = $1")
+                .bind(event.id)
+                .fetch_optional(&mut *tx)
+                .await?;
+            let kept_id = if taken.is_some() { None } else { Some(event.id) };
+            let id: i64 = sqlx::query_scalar(
+                "INSERT INTO ticket_events (id, ticket_id, kind, actor_id, internal, recipient_id, data, created_at) \
+                 VALUES (COALESCE($1, (SELECT COALESCE(MAX(id), 0) + 1 FROM ticket_events)), $2, $3, $4, $5, $6, $7, $8) RETURNING id",
+            )
+            .bind(kept_id)
+            .bind(event.ticket_id)
+            .bind(&event.kind)
+            .bind(event.actor_id)
+            .bind(event.internal)
+            .bind(event.recipient_id)
+            .bind(Json(&event.data))
+            .bind(event.created_at)
+            .fetch_one(&mut *tx)
+            .await?;
+            // external_refs holds uuids: an event's local id, a number, goes in the low 64 bits.
+            let local = Uuid::from_u64_pair(0, id.unsigned_abs());
+            remember_ref!(tx, source, "event", &external_id, local, now);
+            tx.commit().await?;
+            Ok(Imported::Created(event.ticket_id))
+        })
+    }
+
+    /// After restoring an event log: new entries continue after the highest id.
+    ///
+    /// # Errors
+    /// The database failed.
+    pub async fn continue_event_ids(&self) -> Result<(), StoreError> {
+        if let crate::Backend::Postgres(pool) = &self.backend {
+            sqlx::query(
+                "SELECT setval(pg_get_serial_sequence('ticket_events', 'id'), \
+                 GREATEST((SELECT COALESCE(MAX(id), 0) FROM ticket_events), 1))",
+            )
+            .execute(pool)
+            .await?;
+        }
+        Ok(())
+    }
+
+    /// A page of stored notifications in id order, after notification `after`.
+    ///
+    /// # Errors
+    /// The database failed.
+    pub async fn export_notifications(
+        &self,
+        after: Option<Uuid>,
+        limit: u32,
+    ) -> Result<Vec<NotificationRecord>, StoreError> {
+        let rows: Vec<NotificationRow> = on_backend!(self, pool => sqlx::query_as(
+                "SELECT id, user_id, kind, ticket_id, data, read_at, created_at FROM notifications \
+                 WHERE ($1 IS NULL OR id > $1) ORDER BY id LIMIT $2")
+            .bind(after)
+            .bind(i64::from(limit))
+            .fetch_all(pool)
+            .await)?;
+        Ok(rows.into_iter().map(NotificationRecord::from).collect())
+    }
+
+    /// Restores a notification under its id, read or unread as it was; one already there is
+    /// left as it is.
+    ///
+    /// # Errors
+    /// `MissingReference` for an unknown user.
+    pub async fn restore_notification(
+        &self,
+        notification: &NotificationRecord,
+    ) -> Result<Imported, StoreError> {
+        let written = on_backend!(self, pool => sqlx::query(
+                "INSERT INTO notifications (id, user_id, kind, ticket_id, data, read_at, created_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (id) DO NOTHING")
+            .bind(notification.id)
+            .bind(notification.user_id)
+            .bind(&notification.kind)
+            .bind(notification.ticket_id)
+            .bind(Json(&notification.data))
+            .bind(notification.read_at)
+            .bind(notification.created_at)
+            .execute(pool)
+            .await
+            .map(|done| done.rows_affected()))?;
+        Ok(if written > 0 {
+            Imported::Created(notification.id)
+        } else {
+            Imported::Unchanged(notification.id)
+        })
     }
 
     /// Gives a restored row the times it had when exported (an import stamps its own).

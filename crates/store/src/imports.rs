@@ -356,6 +356,28 @@ impl Store {
         source: &str,
         ticket: &ImportedTicket,
     ) -> Result<Imported, StoreError> {
+        self.write_imported_ticket(source, ticket, true).await
+    }
+
+    /// As `import_ticket`, without logging the ticket's creation: for a backup whose own event
+    /// log is restored after its tickets.
+    ///
+    /// # Errors
+    /// `MissingReference` for unknown local users or categories.
+    pub async fn restore_ticket(
+        &self,
+        source: &str,
+        ticket: &ImportedTicket,
+    ) -> Result<Imported, StoreError> {
+        self.write_imported_ticket(source, ticket, false).await
+    }
+
+    async fn write_imported_ticket(
+        &self,
+        source: &str,
+        ticket: &ImportedTicket,
+        log_creation: bool,
+    ) -> Result<Imported, StoreError> {
         let now = Stamp::now();
         let outcome = on_backend!(self, pool => {
             let mut tx = pool.begin_with(pick(pool, "BEGIN", "BEGIN IMMEDIATE")).await?;
@@ -424,8 +446,10 @@ impl Store {
                         .await?;
                     insert_tags!(tx, id, &ticket.tags);
                     remember_ref!(tx, source, "ticket", &ticket.external_id, id, now);
-                    let created = [NewEvent::public(id, growdesk_domain::EventKind::Created, None, serde_json::json!({"imported_from": source, "original": ticket.original}))];
-                    insert_events!(pool, tx, &created, now);
+                    if log_creation {
+                        let created = [NewEvent::public(id, growdesk_domain::EventKind::Created, None, serde_json::json!({"imported_from": source, "original": ticket.original}))];
+                        insert_events!(pool, tx, &created, now);
+                    }
                     Imported::Created(id)
                 }
             };

@@ -46,7 +46,10 @@ use sqlx::sqlite::{
 };
 use tokio::sync::Notify;
 
-pub use backup::{ImportedVisitor, ImportedWebhook, ImportedWidget, TimedTable, VisitorRecord};
+pub use backup::{
+    ImportedVisitor, ImportedWebhook, ImportedWidget, NotificationRecord, RestoredEvent,
+    TimedTable, VisitorRecord,
+};
 pub use categories::{CategoryDeletion, CategoryFields};
 use error::DeadlinePassed;
 pub use error::StoreError;

@@ -11,8 +11,9 @@ use growdesk_service::private_file::PrivateFile;
 use growdesk_store::{FaqFilter, FileStore, Store, TicketFilter, TicketSort};
 
 use crate::format::{
-    self, ExportedAttachment, ExportedCategory, ExportedFaq, ExportedMessage, ExportedTicket,
-    ExportedUser, ExportedVisitor, ExportedWebhook, ExportedWidget, Header, Line,
+    self, ExportedAttachment, ExportedCategory, ExportedEvent, ExportedFaq, ExportedMessage,
+    ExportedNotification, ExportedTicket, ExportedUser, ExportedVisitor, ExportedWebhook,
+    ExportedWidget, Header, Line,
 };
 
 /// Records read per query.
@@ -30,6 +31,8 @@ pub(crate) struct Exported {
     pub(crate) tickets: usize,
     pub(crate) messages: usize,
     pub(crate) attachments: usize,
+    pub(crate) events: usize,
+    pub(crate) notifications: usize,
 }
 
 /// Where the export goes: a `.jsonl` file, or the standard file inside a directory.
@@ -52,8 +55,8 @@ pub(crate) fn attachments_dir(export_file: &Path) -> PathBuf {
         .join(format::ATTACHMENTS_DIR)
 }
 
-/// Writes every user, category, FAQ, widget, visitor, webhook and ticket (with its messages
-/// and their attachments) of `store` to `path`, and copies the attachments' files from
+/// Writes every user, category, FAQ, widget, visitor, ticket (with its messages and their
+/// attachments), event, notification and webhook of `store` to `path`, and copies the attachments' files from
 /// `files` beside it. The file holds password hashes and secrets: it is written as a
 /// `PrivateFile`, readable by its owner only, and appears at `path` only once complete.
 ///
@@ -166,18 +169,6 @@ pub(crate) async fn export(
             counts.visitors += 1;
         }
     }
-    for webhook in store.list_webhooks().await? {
-        write(&Line::Webhook(ExportedWebhook {
-            id: webhook.id,
-            url: webhook.url,
-            secret: webhook.secret,
-            event_types: webhook.event_types,
-            active: webhook.active,
-            created_at: webhook.created_at,
-            updated_at: webhook.updated_at,
-        }))?;
-        counts.webhooks += 1;
-    }
     let filter = TicketFilter {
         search_internal: true,
         ..TicketFilter::default()
@@ -248,6 +239,56 @@ pub(crate) async fn export(
             })))?;
             counts.tickets += 1;
         }
+    }
+    let mut after = 0;
+    loop {
+        let page = store.events_after(after, PAGE).await?;
+        let Some(last) = page.last() else { break };
+        after = last.event.id;
+        for entry in page {
+            let event = entry.event;
+            write(&Line::Event(ExportedEvent {
+                id: event.id,
+                ticket_id: event.ticket_id,
+                event: event.kind.as_str().to_owned(),
+                actor_id: event.actor_id,
+                internal: event.internal,
+                recipient_id: event.recipient_id,
+                data: event.data,
+                created_at: event.created_at,
+            }))?;
+            counts.events += 1;
+        }
+    }
+    let mut after = None;
+    loop {
+        let page = store.export_notifications(after, PAGE).await?;
+        let Some(last) = page.last() else { break };
+        after = Some(last.id);
+        for notification in page {
+            write(&Line::Notification(ExportedNotification {
+                id: notification.id,
+                user_id: notification.user_id,
+                notification: notification.kind,
+                ticket_id: notification.ticket_id,
+                data: notification.data,
+                read_at: notification.read_at.map(Into::into),
+                created_at: notification.created_at.into(),
+            }))?;
+            counts.notifications += 1;
+        }
+    }
+    for webhook in store.list_webhooks().await? {
+        write(&Line::Webhook(ExportedWebhook {
+            id: webhook.id,
+            url: webhook.url,
+            secret: webhook.secret,
+            event_types: webhook.event_types,
+            active: webhook.active,
+            created_at: webhook.created_at,
+            updated_at: webhook.updated_at,
+        }))?;
+        counts.webhooks += 1;
     }
     out.persist()
         .map_err(|error| anyhow::anyhow!("cannot write {}: {error}", file.display()))?;

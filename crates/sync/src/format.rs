@@ -4,8 +4,9 @@
 //! export, in `attachments/`, each named by its SHA-256.
 //!
 //! Version 2 added widgets, visitors, webhooks, a ticket's visitor and version, categories'
-//! and FAQs' times, and messages' attachments; version 1 files, which have none of them, still
-//! import.
+//! and FAQs' times, messages' attachments, the event log and notifications; version 1 files,
+//! which have none of them, still import (their tickets' creation is logged at import).
+//! Webhooks come last, after the log, so restoring old events queues no deliveries.
 
 use growdesk_domain::{Priority, Role, TicketSource, TicketStatus, WidgetSettings};
 use serde::{Deserialize, Serialize};
@@ -31,8 +32,10 @@ pub(crate) enum Line {
     Faq(ExportedFaq),
     Widget(Box<ExportedWidget>),
     Visitor(ExportedVisitor),
-    Webhook(ExportedWebhook),
     Ticket(Box<ExportedTicket>),
+    Event(ExportedEvent),
+    Notification(ExportedNotification),
+    Webhook(ExportedWebhook),
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -138,6 +141,39 @@ pub(crate) struct ExportedVisitor {
     pub(crate) id: Uuid,
     pub(crate) widget_id: Uuid,
     pub(crate) user_id: Uuid,
+    #[serde(with = "time::serde::rfc3339")]
+    pub(crate) created_at: OffsetDateTime,
+}
+
+/// An entry of the event log (ticket histories, realtime resume ids, the audit trail), under
+/// its own id.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct ExportedEvent {
+    pub(crate) id: i64,
+    pub(crate) ticket_id: Uuid,
+    /// `created`, `status_changed`, … as stored.
+    pub(crate) event: String,
+    pub(crate) actor_id: Option<Uuid>,
+    pub(crate) internal: bool,
+    pub(crate) recipient_id: Option<Uuid>,
+    pub(crate) data: serde_json::Value,
+    #[serde(with = "time::serde::rfc3339")]
+    pub(crate) created_at: OffsetDateTime,
+}
+
+/// A user's notification, read or not.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct ExportedNotification {
+    pub(crate) id: Uuid,
+    pub(crate) user_id: Uuid,
+    /// The notification's kind, as stored.
+    pub(crate) notification: String,
+    pub(crate) ticket_id: Uuid,
+    pub(crate) data: serde_json::Value,
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub(crate) read_at: Option<OffsetDateTime>,
     #[serde(with = "time::serde::rfc3339")]
     pub(crate) created_at: OffsetDateTime,
 }

@@ -101,7 +101,7 @@ fn main() -> ExitCode {
                         .map_err(|error| format!("export failed: {error:#}"))?;
                     println!(
                         "exported {} users, {} categories, {} FAQs, {} widgets, {} visitors, {} webhooks, \
-                         {} tickets, {} messages, {} attachments to {}",
+                         {} tickets, {} messages, {} attachments, {} events, {} notifications to {}",
                         counts.users,
                         counts.categories,
                         counts.faqs,
@@ -111,6 +111,8 @@ fn main() -> ExitCode {
                         counts.tickets,
                         counts.messages,
                         counts.attachments,
+                        counts.events,
+                        counts.notifications,
                         export::target(&path).display()
                     );
                 }

@@ -8,12 +8,12 @@ use std::os::unix::fs::PermissionsExt as _;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use growdesk_domain::{Priority, Role, TicketSource, WidgetSettings};
+use growdesk_domain::{EventKind, Priority, Role, TicketSource, TicketStatus, WidgetSettings};
 use growdesk_store::testkit::TestDatabase;
 use growdesk_store::{
     BackendKind, CategoryFields, Changed, FaqFields, FaqFilter, FileStore, MessageRecord,
-    NewAttachment, NewMessage, NewTicket, NewUser, PoolSettings, Store, TicketChange, TicketFilter,
-    TicketSort, TicketState, Visitor, WebhookFields, WidgetFields,
+    NewAttachment, NewEvent, NewMessage, NewTicket, NewUser, PoolSettings, Store, TicketChange,
+    TicketFilter, TicketSort, TicketState, Visitor, WebhookFields, WidgetFields,
 };
 use serde_json::{Value, json};
 use uuid::Uuid;
@@ -174,9 +174,32 @@ async fn seed(installation: &Installation) {
     let sha256 = installation.files().put(ATTACHMENT).unwrap();
     let changed: Changed<()> = store
         .change_ticket(ticket_id, None, |ticket| {
+            let mut state = TicketState::of(ticket);
+            state.status = TicketStatus::Pending;
             Ok(TicketChange {
-                state: TicketState::of(ticket),
-                events: Vec::new(),
+                state,
+                events: vec![
+                    NewEvent::public(
+                        ticket_id,
+                        EventKind::StatusChanged,
+                        Some(agent.id),
+                        json!({"to": "pending"}),
+                    ),
+                    NewEvent::notification(
+                        customer.id,
+                        ticket_id,
+                        Some(agent.id),
+                        "reply",
+                        json!({"subject": "Charged twice"}),
+                    ),
+                    NewEvent::notification(
+                        agent.id,
+                        ticket_id,
+                        None,
+                        "assigned",
+                        json!({"subject": "Charged twice"}),
+                    ),
+                ],
                 message: Some(MessageRecord {
                     message: NewMessage {
                         id: Uuid::now_v7(),
@@ -198,6 +221,16 @@ async fn seed(installation: &Installation) {
         .await
         .unwrap();
     assert!(matches!(changed, Changed::Applied { .. }));
+    let read = store
+        .list_notifications(agent.id, false, None, 10)
+        .await
+        .unwrap();
+    assert!(
+        store
+            .mark_notification_read(agent.id, read[0].id)
+            .await
+            .unwrap()
+    );
     store.close().await;
 }
 
@@ -254,6 +287,10 @@ async fn content(installation: &Installation) -> Value {
         "visitors": store.export_visitors(None, 100).await.unwrap().into_iter()
             .map(|v| json!([v.id, v.widget_id, v.user_id, v.created_at.into_inner()])).collect::<Vec<_>>(),
         "webhooks": store.list_webhooks().await.unwrap(),
+        "events": store.events_after(0, 1000).await.unwrap().into_iter().map(|e| e.event).collect::<Vec<_>>(),
+        "notifications": store.export_notifications(None, 1000).await.unwrap().into_iter()
+            .map(|n| json!([n.id, n.user_id, n.kind, n.ticket_id, n.data, n.read_at.map(|at| at.into_inner()), n.created_at.into_inner()]))
+            .collect::<Vec<_>>(),
         "tickets": tickets,
         "messages": messages,
     });
@@ -332,6 +369,52 @@ async fn a_backup_goes_sqlite_to_postgres_to_sqlite_intact() {
     assert_eq!(stored.len(), 1, "{stored:?}");
     assert_eq!(std::fs::read(&stored[0]).unwrap(), ATTACHMENT);
     assert_eq!(mode(&stored[0]), 0o600);
+
+    let restored = postgres.store().await;
+    let webhook = restored.list_webhooks().await.unwrap()[0].id;
+    assert!(
+        restored
+            .webhook_deliveries(webhook, None, 10)
+            .await
+            .unwrap()
+            .is_empty(),
+        "restoring old events sends nothing"
+    );
+    let last_restored = expected["events"].as_array().unwrap().last().unwrap()["id"]
+        .as_i64()
+        .unwrap();
+    let requester = restored.export_users(None, 10).await.unwrap()[0].user.id;
+    let next = Uuid::now_v7();
+    restored
+        .create_ticket(
+            NewTicket {
+                id: next,
+                subject: "After the restore".into(),
+                priority: Priority::Low,
+                category_id: None,
+                requester_id: requester,
+                source: TicketSource::Web,
+                tags: Vec::new(),
+                actor_id: requester,
+                description: "d".into(),
+                extra_events: Vec::new(),
+                visitor_id: None,
+                context: Value::Null,
+            },
+            None,
+        )
+        .await
+        .unwrap();
+    let logged = restored
+        .list_ticket_events(next, true, None, 10)
+        .await
+        .unwrap();
+    assert!(
+        logged[0].id > last_restored,
+        "the log continues after the restored ids"
+    );
+    assert_eq!(restored.ticket(next).await.unwrap().unwrap().number, 3);
+    restored.close().await;
 
     let again = back.sync(&["import", "json", text(&second)]);
     assert!(

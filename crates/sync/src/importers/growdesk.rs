@@ -8,8 +8,8 @@ use std::path::Path;
 use growdesk_domain::{Color, Email, MessageBody, PersonName, Subject, Tags};
 use growdesk_store::{
     FileStore, ImportedCategory, ImportedFaq, ImportedMessage, ImportedTicket, ImportedUser,
-    ImportedVisitor, ImportedWebhook, ImportedWidget, NewAttachment, Stamp, Store, TimedTable,
-    WidgetFields,
+    ImportedVisitor, ImportedWebhook, ImportedWidget, NewAttachment, NotificationRecord,
+    RestoredEvent, Stamp, Store, TimedTable, WidgetFields,
 };
 use sha2::Digest as _;
 
@@ -60,6 +60,8 @@ pub(crate) async fn import(
     );
     let mut report = Report::new(SOURCE, dry_run);
     let mut kept_numbers = false;
+    let mut restored_log = false;
+    let mut logs_itself = false;
     while let Some((number, line)) = lines.next_line().map_err(unreadable)? {
         let position = format!("line {number}");
         let line = match line {
@@ -84,6 +86,7 @@ pub(crate) async fn import(
                     file.display()
                 );
             }
+            logs_itself = header.version >= 2;
             continue;
         }
         if dry_run {
@@ -94,7 +97,8 @@ pub(crate) async fn import(
             continue;
         }
         kept_numbers |= matches!(record, Line::Ticket(_));
-        match write(store, &attachments, record).await {
+        restored_log |= matches!(record, Line::Event(_));
+        match write(store, &attachments, logs_itself, record).await {
             Ok(outcome) => report.record(outcome),
             Err(Refusal::Record(reason)) => report.refuse(position, reason),
             Err(Refusal::Database(error)) => return Err(error.into()),
@@ -105,6 +109,9 @@ pub(crate) async fn import(
     }
     if kept_numbers {
         store.continue_ticket_numbers().await?;
+    }
+    if restored_log {
+        store.continue_event_ids().await?;
     }
     Ok(report)
 }
@@ -197,7 +204,7 @@ fn check(record: &Line, attachments: &Attachments<'_>) -> Result<(), String> {
                 return Err("key must not be empty".to_owned());
             }
         }
-        Line::Visitor(_) => {}
+        Line::Visitor(_) | Line::Event(_) | Line::Notification(_) => {}
         Line::Webhook(webhook) => {
             url::Url::parse(&webhook.url).map_err(|error| format!("url {error}"))?;
             if webhook.secret.trim().is_empty() {
@@ -230,9 +237,12 @@ async fn local_opt(
     }
 }
 
+/// Writes one record; `logs_itself`: the export carries its event log (version 2), so a
+/// restored ticket's creation is not logged again.
 async fn write(
     store: &Store,
     attachments: &Attachments<'_>,
+    logs_itself: bool,
     record: Line,
 ) -> Result<growdesk_store::Imported, Refusal> {
     check(&record, attachments).map_err(Refusal::Record)?;
@@ -347,7 +357,32 @@ async fn write(
                 )
                 .await?
         }
-        Line::Ticket(ticket) => import_ticket(store, attachments, *ticket).await?,
+        Line::Ticket(ticket) => import_ticket(store, attachments, logs_itself, *ticket).await?,
+        Line::Event(event) => {
+            let restored = RestoredEvent {
+                id: event.id,
+                ticket_id: local_or_same(store, "ticket", event.ticket_id).await?,
+                kind: event.event,
+                actor_id: local_or_same_opt(store, event.actor_id).await?,
+                internal: event.internal,
+                recipient_id: local_or_same_opt(store, event.recipient_id).await?,
+                data: event.data,
+                created_at: Stamp::from(event.created_at),
+            };
+            store.restore_event(SOURCE, &restored).await?
+        }
+        Line::Notification(notification) => {
+            let restored = NotificationRecord {
+                id: notification.id,
+                user_id: local(store, "user", notification.user_id).await?,
+                kind: notification.notification,
+                ticket_id: local_or_same(store, "ticket", notification.ticket_id).await?,
+                data: notification.data,
+                read_at: notification.read_at.map(Stamp::from),
+                created_at: Stamp::from(notification.created_at),
+            };
+            store.restore_notification(&restored).await?
+        }
     })
 }
 
@@ -368,9 +403,29 @@ async fn keep_times(
     Ok(outcome)
 }
 
+/// The local id of a record the log names; the exported one when the export did not hold the
+/// record (the log outlives deleted tickets).
+async fn local_or_same(store: &Store, kind: &str, id: uuid::Uuid) -> Result<uuid::Uuid, Refusal> {
+    Ok(store
+        .local_id(SOURCE, kind, &id.to_string())
+        .await?
+        .unwrap_or(id))
+}
+
+async fn local_or_same_opt(
+    store: &Store,
+    user: Option<uuid::Uuid>,
+) -> Result<Option<uuid::Uuid>, Refusal> {
+    match user {
+        Some(id) => local_or_same(store, "user", id).await.map(Some),
+        None => Ok(None),
+    }
+}
+
 async fn import_ticket(
     store: &Store,
     attachments: &Attachments<'_>,
+    logs_itself: bool,
     ticket: ExportedTicket,
 ) -> Result<growdesk_store::Imported, Refusal> {
     let visitor_id = local_opt(store, "visitor", ticket.visitor_id).await?;
@@ -421,7 +476,11 @@ async fn import_ticket(
         messages,
         original: serde_json::Value::Null,
     };
-    let outcome = store.import_ticket(SOURCE, &imported).await?;
+    let outcome = if logs_itself {
+        store.restore_ticket(SOURCE, &imported).await?
+    } else {
+        store.import_ticket(SOURCE, &imported).await?
+    };
     if let (growdesk_store::Imported::Created(id), Some(version)) = (outcome, version) {
         store.keep_ticket_version(id, version).await?;
     }
