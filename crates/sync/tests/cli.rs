@@ -1044,6 +1044,122 @@ mod zendesk {
         assert_eq!(imported(&database).await, tickets);
     }
 
+    /// Zendesk data as its API gives it by default: a deleted ticket in the export, a comment
+    /// whose text is only in `html_body`, one with no text at all, an assignee the users list
+    /// does not hold, and one that is a customer.
+    async fn what_the_api_leaves_out(kind: BackendKind) {
+        let database = TestDatabase::create(kind).await;
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir(dir.path().join("comments")).unwrap();
+        let load = |name: &str| -> Value {
+            serde_json::from_slice(&std::fs::read(fixtures().join(name)).unwrap()).unwrap()
+        };
+        let save = |name: &str, value: &Value| {
+            std::fs::write(dir.path().join(name), value.to_string()).unwrap();
+        };
+        save("users.json", &load("users.json"));
+        let mut tickets = load("tickets.json");
+        tickets["tickets"][1]["assignee_id"] = json!(999);
+        let mut deleted = tickets["tickets"][1].clone();
+        deleted["id"] = json!(4);
+        deleted["status"] = json!("deleted");
+        tickets["tickets"].as_array_mut().unwrap().push(deleted);
+        save("tickets.json", &tickets);
+        let mut comments = load("comments/2.json");
+        comments["comments"][1]["body"] = json!("");
+        comments["comments"][1]["html_body"] =
+            json!("<div class=\"zd-comment\"><p>Seen &amp; answered</p></div>");
+        let mut empty = comments["comments"][1].clone();
+        empty["id"] = json!(99);
+        empty["html_body"] = json!("<p> </p>");
+        comments["comments"].as_array_mut().unwrap().push(empty);
+        save("comments/2.json", &comments);
+
+        let report = dir.path().join("report.json");
+        let run = |dry_run: bool| {
+            let mut args = vec!["import", "zendesk", dir.path().to_str().unwrap()];
+            args.extend(["--report", report.to_str().unwrap()]);
+            if dry_run {
+                args.push("--dry-run");
+            }
+            let output = sync(&database, &args);
+            assert_eq!(
+                output.status.code(),
+                Some(1),
+                "{}",
+                String::from_utf8_lossy(&output.stderr)
+            );
+            let report: Value = serde_json::from_slice(&std::fs::read(&report).unwrap()).unwrap();
+            json!([
+                report["created"],
+                report["updated"],
+                report["unchanged"],
+                report["refused"]
+            ])
+        };
+        let predicted = run(true);
+        let done = run(false);
+        assert_eq!(predicted, done, "the dry run predicts the run");
+        let refused: Vec<(&str, &str)> = done[3]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| {
+                (
+                    r["position"].as_str().unwrap(),
+                    r["reason"].as_str().unwrap(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            refused,
+            [
+                ("ticket 2 comment 99", "body must not be empty"),
+                ("ticket 4", "deleted in Zendesk")
+            ]
+        );
+        let stored = imported(&database).await;
+        assert_eq!(stored.len(), 2);
+        assert_eq!(stored[0][5][1], "Seen & answered");
+
+        let store = Store::connect(database.url(), PoolSettings::default()).unwrap();
+        let listed = store
+            .list_tickets(
+                &TicketFilter::default(),
+                TicketSort::CreatedAt,
+                false,
+                None,
+                10,
+            )
+            .await
+            .unwrap();
+        assert_eq!(
+            listed[0].assignee_id, None,
+            "assigned to a customer in the data: unassigned here"
+        );
+        let stand_in = store
+            .user(
+                listed[1]
+                    .assignee_id
+                    .expect("the unknown assignee's stand-in"),
+            )
+            .await
+            .unwrap()
+            .unwrap();
+        assert!(stand_in.role.is_staff() && !stand_in.active, "{stand_in:?}");
+        store.close().await;
+    }
+
+    #[tokio::test]
+    async fn what_the_zendesk_api_leaves_out_on_sqlite() {
+        what_the_api_leaves_out(BackendKind::Sqlite).await;
+    }
+
+    #[tokio::test]
+    async fn what_the_zendesk_api_leaves_out_on_postgres() {
+        what_the_api_leaves_out(BackendKind::Postgres).await;
+    }
+
     #[tokio::test]
     async fn zendesk_files_import_on_sqlite() {
         from_files(BackendKind::Sqlite).await;
