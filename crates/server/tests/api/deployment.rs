@@ -339,7 +339,7 @@ fn repository_file(name: &str) -> String {
 }
 
 /// The sync binary, built beside the server's (`scripts/test.sh` builds the whole workspace).
-fn sync_binary() -> PathBuf {
+pub(crate) fn sync_binary() -> PathBuf {
     let path = Path::new(SERVER).with_file_name("growdesk-sync");
     assert!(
         path.exists(),

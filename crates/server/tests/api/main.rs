@@ -24,6 +24,7 @@ mod helpers;
 mod accounts;
 mod assignment;
 mod auth;
+mod backup;
 mod binary;
 mod browser;
 mod caseless;
