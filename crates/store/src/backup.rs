@@ -96,6 +96,7 @@ impl From<NotificationRow> for NotificationRecord {
 /// A table whose restored rows keep the exported creation and change times.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TimedTable {
+    Users,
     Categories,
     Faqs,
 }
@@ -103,6 +104,7 @@ pub enum TimedTable {
 impl TimedTable {
     fn name(self) -> &'static str {
         match self {
+            Self::Users => "users",
             Self::Categories => "categories",
             Self::Faqs => "faqs",
         }
@@ -267,6 +269,20 @@ impl Store {
             .bind(id)
             .bind(created_at)
             .bind(updated_at)
+            .execute(pool)
+            .await
+            .map(drop))?;
+        Ok(())
+    }
+
+    /// Gives a restored staff member the choice they had about new-ticket notifications.
+    ///
+    /// # Errors
+    /// The database failed.
+    pub async fn keep_notify_new_tickets(&self, id: Uuid, notify: bool) -> Result<(), StoreError> {
+        on_backend!(self, pool => sqlx::query("UPDATE users SET notify_new_tickets = $2 WHERE id = $1")
+            .bind(id)
+            .bind(notify)
             .execute(pool)
             .await
             .map(drop))?;

@@ -98,6 +98,8 @@ pub(crate) async fn export(
                 active: user.active,
                 password_hash: credentials.password_hash,
                 created_at: user.created_at,
+                updated_at: Some(user.updated_at),
+                notify_new_tickets: user.notify_new_tickets,
             }))?;
             counts.users += 1;
         }

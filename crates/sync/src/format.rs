@@ -3,8 +3,8 @@
 //! exports and imports stream with bounded memory. Attachments' bytes are files beside the
 //! export, in `attachments/`, each named by its SHA-256.
 //!
-//! Version 2 added widgets, visitors, webhooks, a ticket's visitor and version, categories'
-//! and FAQs' times, messages' attachments, the event log and notifications; version 1 files,
+//! Version 2 added widgets, visitors, webhooks, a ticket's visitor and version, users',
+//! categories' and FAQs' times, staff's new-ticket notification choice, messages' attachments, the event log and notifications; version 1 files,
 //! which have none of them, still import (their tickets' creation is logged at import).
 //! Webhooks come last, after the log, so restoring old events queues no deliveries.
 
@@ -58,6 +58,11 @@ pub(crate) struct ExportedUser {
     pub(crate) password_hash: Option<String>,
     #[serde(with = "time::serde::rfc3339")]
     pub(crate) created_at: OffsetDateTime,
+    #[serde(default, with = "time::serde::rfc3339::option")]
+    pub(crate) updated_at: Option<OffsetDateTime>,
+    /// Staff: notified of every new ticket.
+    #[serde(default)]
+    pub(crate) notify_new_tickets: bool,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

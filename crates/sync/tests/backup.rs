@@ -13,7 +13,7 @@ use growdesk_store::testkit::TestDatabase;
 use growdesk_store::{
     BackendKind, CategoryFields, Changed, FaqFields, FaqFilter, FileStore, MessageRecord,
     NewAttachment, NewEvent, NewMessage, NewTicket, NewUser, PoolSettings, Store, TicketChange,
-    TicketFilter, TicketSort, TicketState, Visitor, WebhookFields, WidgetFields,
+    TicketFilter, TicketSort, TicketState, UserChanges, Visitor, WebhookFields, WidgetFields,
 };
 use serde_json::{Value, json};
 use uuid::Uuid;
@@ -92,6 +92,18 @@ async fn seed(installation: &Installation) {
     let customer = store
         .create_user(user("cy@example.com", Role::Customer))
         .await
+        .unwrap();
+    store
+        .update_user(
+            agent.id,
+            UserChanges {
+                name: Some("Agent Renamed".into()),
+                notify_new_tickets: Some(true),
+                ..UserChanges::default()
+            },
+        )
+        .await
+        .unwrap()
         .unwrap();
     let visitor_account = store
         .create_user(user("visitor@example.com", Role::Customer))

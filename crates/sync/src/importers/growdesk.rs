@@ -249,9 +249,11 @@ async fn write(
     Ok(match record {
         Line::Header(_) => return Err(Refusal::Record("a second header".to_owned())),
         Line::User(user) => {
+            let times = (Some(user.created_at), user.updated_at);
+            let notify_new_tickets = user.notify_new_tickets;
             let email =
                 Email::parse(&user.email).map_err(|error| Refusal::Record(error.to_string()))?;
-            store
+            let outcome = store
                 .import_user(
                     SOURCE,
                     &ImportedUser {
@@ -265,7 +267,13 @@ async fn write(
                         created_at: Stamp::from(user.created_at),
                     },
                 )
-                .await?
+                .await?;
+            if let growdesk_store::Imported::Created(id) = outcome
+                && notify_new_tickets
+            {
+                store.keep_notify_new_tickets(id, true).await?;
+            }
+            keep_times(store, TimedTable::Users, outcome, times).await?
         }
         Line::Category(category) => {
             let times = (category.created_at, category.updated_at);
