@@ -272,7 +272,7 @@ pub(crate) struct OpenedTicket {
 #[utoipa::path(post, path = "/widget/tickets", operation_id = "widget_open_ticket", tag = "widget", request_body(content = OpenTicketRequest,
         example = json!({"name": "Dana", "email": "dana@example.com", "message": "Do you ship to Canada?", "page_url": "https://shop.example.com/shipping"})),
     security(("widget_key" = []), ("widget_key" = [], "visitor" = [])),
-    params(("Idempotency-Key" = Option<String>, Header)),
+    params(("Idempotency-Key" = Option<String>, Header, pattern = "^[!-~]{1,255}$", description = "Makes retries safe: 1 to 255 visible ASCII characters")),
     responses(
         (status = 201, description = "Opened, with the visitor token", body = OpenedTicket, example = json!({"ticket": {"id": "0b8e2f4c-5d6a-4e7b-8c9d-0e1f2a3b4c5d", "number": 42, "subject": "Chat with Dana", "status": "open", "priority": "medium", "category_id": null, "requester": {"id": "9a1b2c3d-4e5f-4a6b-8c7d-8e9f0a1b2c3d", "name": "Dana", "email": "dana@example.com"}, "assignee_id": null, "assignee": null, "tags": [], "source": "widget", "version": 1, "created_at": "2026-03-02T09:15:00Z", "updated_at": "2026-03-02T09:15:00Z", "first_response_at": null, "resolved_at": null, "closed_at": null}, "visitor_token": "eyJhbGciOiJIUzI1NiJ9.eyJ2aXNpdG9yIjoiZGFuYSJ9.c2lnbmF0dXJl"})),
         (status = 401, description = "Identity hash missing or wrong (enforced), or a visitor token that is not valid", body = Problem, content_type = "application/problem+json"),
@@ -373,7 +373,7 @@ pub(crate) struct VisitorMessageRequest {
 /// The reply is written with a customer's rights and reopens a pending or resolved ticket; a closed
 /// one is 409. Honours `Idempotency-Key`. Limited as POST /widget/tickets is.
 #[utoipa::path(post, path = "/widget/tickets/{id}/messages", operation_id = "widget_post_message", tag = "widget", security(("widget_key" = [], "visitor" = [])),
-    params(("id" = Uuid, Path), ("Idempotency-Key" = Option<String>, Header)),
+    params(("id" = Uuid, Path), ("Idempotency-Key" = Option<String>, Header, pattern = "^[!-~]{1,255}$", description = "Makes retries safe: 1 to 255 visible ASCII characters")),
     request_body(content = VisitorMessageRequest, example = json!({"body": "Thanks, that helps."})),
     responses(
         (status = 201, description = "Posted", body = Message),
