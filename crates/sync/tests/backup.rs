@@ -536,3 +536,57 @@ async fn an_altered_attachment_refuses_its_ticket_in_a_dry_run_and_a_run() {
         "the altered file was not stored"
     );
 }
+
+#[tokio::test]
+async fn hostile_backup_records_are_refused_by_line_and_nothing_else_is_written() {
+    let target = Installation::new(BackendKind::Sqlite).await;
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("hostile.jsonl");
+    let stamp = "2024-01-02T03:04:05Z";
+    let webhook = |url: &str, event_types: Value| json!({"kind": "webhook", "id": Uuid::now_v7(), "url": url, "secret": "whsec_x", "event_types": event_types, "active": true, "created_at": stamp, "updated_at": stamp});
+    let lines = [
+        json!({"kind": "header", "format": "growdesk-export", "version": 2, "exported_at": stamp}),
+        webhook("file:///etc/passwd", json!(["*"])),
+        webhook("https://hooks.example.com/x", json!(["not_an_event"])),
+        webhook("https://hooks.example.com/x", json!([])),
+        json!({"kind": "visitor", "id": Uuid::now_v7(), "widget_id": Uuid::now_v7(), "user_id": Uuid::now_v7(), "created_at": stamp}),
+        json!({"kind": "widget", "id": Uuid::now_v7(), "key": " ", "name": "Shop", "allowed_origins": [], "settings": {}, "identity_secret": null, "enforce_identity": false, "active": true, "default_category_id": null, "default_priority": "low", "created_at": stamp, "updated_at": stamp}),
+        json!({"kind": "ticket", "id": Uuid::now_v7(), "number": 1, "subject": "Forged file", "status": "open", "priority": "low", "category_id": null, "requester_id": Uuid::now_v7(), "assignee_id": null, "tags": [], "source": "web", "created_at": stamp, "updated_at": stamp, "first_response_at": null, "resolved_at": null, "closed_at": null,
+            "messages": [{"id": Uuid::now_v7(), "author_id": Uuid::now_v7(), "body": "b", "internal": false, "created_at": stamp,
+                "attachments": [{"id": Uuid::now_v7(), "filename": "x", "content_type": "text/plain", "size": 1, "sha256": "../../etc/passwd"}]}]}),
+    ];
+    let text_lines: Vec<String> = lines.iter().map(Value::to_string).collect();
+    std::fs::write(&file, text_lines.join("\n")).unwrap();
+    let report = dir.path().join("report.json");
+    let run = target.sync(&["import", "json", text(&file), "--report", text(&report)]);
+    assert_eq!(
+        run.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let report: Value = serde_json::from_slice(&std::fs::read(&report).unwrap()).unwrap();
+    let refused: Vec<(&str, &str)> = report["refused"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r["position"].as_str().unwrap(),
+                r["reason"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    let positions: Vec<&str> = refused.iter().map(|(position, _)| *position).collect();
+    assert_eq!(
+        positions,
+        ["line 2", "line 3", "line 4", "line 5", "line 6", "line 7"],
+        "{refused:?}"
+    );
+    assert!(refused[0].1.contains("http or https"), "{refused:?}");
+    assert!(refused[5].1.contains("SHA-256"), "{refused:?}");
+    let store = target.store().await;
+    assert!(store.list_webhooks().await.unwrap().is_empty());
+    assert!(store.list_widgets().await.unwrap().is_empty());
+    store.close().await;
+}

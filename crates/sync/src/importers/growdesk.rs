@@ -11,20 +11,17 @@ use growdesk_store::{
     ImportedVisitor, ImportedWebhook, ImportedWidget, NewAttachment, NotificationRecord,
     RestoredEvent, Stamp, Store, TimedTable, WidgetFields,
 };
-use sha2::Digest as _;
 
-use crate::format::{self, ExportedAttachment, ExportedTicket, Line};
+use crate::format::{self, ExportedTicket, Line};
 use crate::importers::Report;
+
+mod attachments;
+
 use crate::importers::records::{Lines, MAX_LINE_BYTES};
+use attachments::{Attachments, attachment_bytes};
 
 /// The source name imports from GrowDesk exports are remembered under.
 pub(crate) const SOURCE: &str = "growdesk";
-
-/// Where an import finds attachments' bytes and puts them.
-struct Attachments<'a> {
-    exported: std::path::PathBuf,
-    files: &'a FileStore,
-}
 
 /// Imports the export at `path` (a `.jsonl` file or a directory holding one), line by line,
 /// storing attachments' files in `files`. Unless `merge`, the database must hold nothing but
@@ -133,44 +130,6 @@ impl From<growdesk_store::StoreError> for Refusal {
     }
 }
 
-/// An attachment's bytes from the export, refused unless they match its size and SHA-256.
-fn attachment_bytes(
-    attachments: &Attachments<'_>,
-    attachment: &ExportedAttachment,
-) -> Result<Vec<u8>, String> {
-    let named_by_digest = attachment.sha256.len() == 64
-        && attachment
-            .sha256
-            .bytes()
-            .all(|byte| byte.is_ascii_digit() || (b'a'..=b'f').contains(&byte));
-    if !named_by_digest {
-        return Err(format!(
-            "attachment {} has no SHA-256 (64 lower-case hex digits)",
-            attachment.id
-        ));
-    }
-    let path = attachments.exported.join(&attachment.sha256);
-    let bytes = std::fs::read(&path).map_err(|error| {
-        format!(
-            "attachment {}: cannot read {}: {error}",
-            attachment.id,
-            path.display()
-        )
-    })?;
-    let digest: String = sha2::Sha256::digest(&bytes)
-        .iter()
-        .map(|byte| format!("{byte:02x}"))
-        .collect();
-    if digest != attachment.sha256 || i64::try_from(bytes.len()).ok() != Some(attachment.size) {
-        return Err(format!(
-            "attachment {}: {} does not match its size and SHA-256",
-            attachment.id,
-            path.display()
-        ));
-    }
-    Ok(bytes)
-}
-
 /// The domain checks every record passes before it is written.
 fn check(record: &Line, attachments: &Attachments<'_>) -> Result<(), String> {
     let field = |name: &str, error: growdesk_domain::ValueError| format!("{name} {error}");
@@ -206,7 +165,20 @@ fn check(record: &Line, attachments: &Attachments<'_>) -> Result<(), String> {
         }
         Line::Visitor(_) | Line::Event(_) | Line::Notification(_) => {}
         Line::Webhook(webhook) => {
-            url::Url::parse(&webhook.url).map_err(|error| format!("url {error}"))?;
+            // As the API checks at save; whether the target is globally reachable is checked
+            // at each delivery, as for every webhook.
+            let url = url::Url::parse(&webhook.url).map_err(|error| format!("url {error}"))?;
+            if !matches!(url.scheme(), "http" | "https") {
+                return Err("url must be http or https".to_owned());
+            }
+            if webhook.event_types.is_empty()
+                || !webhook
+                    .event_types
+                    .iter()
+                    .all(|name| growdesk_domain::webhook::is_webhook_event(name))
+            {
+                return Err("event_types must name known event types, or `*`".to_owned());
+            }
             if webhook.secret.trim().is_empty() {
                 return Err("secret must not be empty".to_owned());
             }
