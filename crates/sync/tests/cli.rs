@@ -1,9 +1,13 @@
-//! The `growdesk-sync` binary: its help and its `migrate` command on both backends.
+//! The `growdesk-sync` binary: its help and its `migrate` command on both backends, then each
+//! command's scenarios (one test binary for the crate, so the suite links once).
 
 use std::process::Command;
 
 use growdesk_store::BackendKind;
 use growdesk_store::testkit::TestDatabase;
+
+#[path = "cli/backup.rs"]
+mod backup;
 
 const BINARY: &str = env!("CARGO_BIN_EXE_growdesk-sync");
 

@@ -18,7 +18,7 @@ use growdesk_store::{
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-const BINARY: &str = env!("CARGO_BIN_EXE_growdesk-sync");
+use super::BINARY;
 
 /// An installation: its database and its data directory (where attachments' files live).
 struct Installation {
