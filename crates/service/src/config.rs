@@ -197,8 +197,15 @@ pub const KNOWN_KEYS: &[&str] = &[
     "scheduled_imports",
 ];
 
-/// Variables with our prefix that are not settings: the config-file path and the tests'.
-const OTHER_VARIABLES: &[&str] = &["config", "test_database_url", "test_log"];
+/// Variables with our prefix that are not settings: the config-file path, the importers'
+/// credentials (read by `growdesk-sync`'s flags) and the tests'.
+const OTHER_VARIABLES: &[&str] = &[
+    "config",
+    "zendesk_token",
+    "freshdesk_api_key",
+    "test_database_url",
+    "test_log",
+];
 
 /// Log line format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
@@ -592,6 +599,8 @@ mod tests {
             ("GROWDESK_DATABSE_URL", "x"),
             ("GROWDESK_ADDR", "y"),
             ("GROWDESK_CONFIG", "z"),
+            ("GROWDESK_ZENDESK_TOKEN", "t"),
+            ("GROWDESK_FRESHDESK_API_KEY", "k"),
         ]);
         assert_eq!(
             Settings::unknown_variables(&environment),
