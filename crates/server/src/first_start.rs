@@ -76,14 +76,14 @@ fn sign_in_help(base: &str, admin: &AdminBootstrap, place: Option<&PasswordPlace
     let (email, password) = match (admin, place) {
         (AdminBootstrap::Created { email }, _) => {
             help.push_str(&format!("First admin created: {email}\n"));
-            (email.as_str(), "<GROWDESK_ADMIN_PASSWORD>".to_owned())
+            (email.as_str(), json_in_shell("<GROWDESK_ADMIN_PASSWORD>"))
         }
         (AdminBootstrap::CreatedWithPassword { email, password }, Some(place)) => {
             help.push_str(&format!("First admin created: {email}\n"));
             let shown = match place {
                 PasswordPlace::Terminal => {
                     help.push_str(&format!("Its password, shown this once: {password}\n"));
-                    password.clone()
+                    json_in_shell(password)
                 }
                 PasswordPlace::File(path) => {
                     help.push_str(&format!(
@@ -91,7 +91,9 @@ fn sign_in_help(base: &str, admin: &AdminBootstrap, place: Option<&PasswordPlace
                          standard output is not a terminal).\n",
                         path.display()
                     ));
-                    format!("<the password in {}>", path.display())
+                    // A generated password is URL-safe base64, so it needs no escaping in JSON;
+                    // `$(…)` drops the file's final newline.
+                    format!("\\\"$(cat {})\\\"", shell_word(&path.display().to_string()))
                 }
             };
             help.push_str(
@@ -100,13 +102,45 @@ fn sign_in_help(base: &str, admin: &AdminBootstrap, place: Option<&PasswordPlace
             );
             (email.as_str(), shown)
         }
-        _ => ("<email>", "<password>".to_owned()),
+        _ => ("<email>", json_in_shell("<password>")),
     };
     help.push_str(&format!(
-        "Sign in:\n  curl -s {base}/api/auth/login -H 'content-type: application/json' \
-         -d '{{\"email\":\"{email}\",\"password\":\"{password}\"}}'\n"
+        "Sign in:\n  curl -fsS {} -H 'content-type: application/json' \
+         -d \"{{\\\"email\\\":{},\\\"password\\\":{password}}}\"\n",
+        shell_word(&format!("{base}/api/auth/login")),
+        json_in_shell(email)
     ));
     help
+}
+
+/// `text` as a JSON string, escaped to sit inside a shell's double quotes.
+fn json_in_shell(text: &str) -> String {
+    let json = serde_json::Value::from(text).to_string();
+    let mut escaped = String::with_capacity(json.len() + 8);
+    for character in json.chars() {
+        if matches!(character, '\\' | '"' | '$' | '`') {
+            escaped.push('\\');
+        }
+        escaped.push(character);
+    }
+    escaped
+}
+
+/// `text` as one shell word: as it is when it holds nothing the shell would interpret, else in
+/// single quotes.
+fn shell_word(text: &str) -> String {
+    let plain = |character: char| {
+        character.is_ascii_alphanumeric()
+            || matches!(
+                character,
+                '/' | '.' | '_' | '-' | '+' | ':' | '@' | ',' | '='
+            )
+    };
+    if !text.is_empty() && text.chars().all(plain) {
+        text.to_owned()
+    } else {
+        format!("'{}'", text.replace('\'', r"'\''"))
+    }
 }
 
 #[cfg(test)]
@@ -119,6 +153,45 @@ mod tests {
         AdminBootstrap::CreatedWithPassword {
             email: "admin@growdesk.local".to_owned(),
             password: "generated-password-123".to_owned(),
+        }
+    }
+
+    /// What bash hands curl as the sign-in body of `help`'s command, with `curl` a function
+    /// that prints its last argument.
+    fn body_bash_sends(help: &str, dir: &Path) -> serde_json::Value {
+        let command = help.lines().last().unwrap();
+        let output = std::process::Command::new("bash")
+            .current_dir(dir)
+            .args([
+                "-c",
+                &format!("curl() {{ printf %s \"${{@: -1}}\"; }}\n{command}"),
+            ])
+            .output()
+            .unwrap();
+        assert!(output.status.success(), "{command}");
+        serde_json::from_slice(&output.stdout).unwrap_or_else(|error| panic!("{command}: {error}"))
+    }
+
+    #[test]
+    fn the_printed_sign_in_command_sends_the_password_whatever_the_path_and_email() {
+        let dir = tempfile::tempdir().unwrap();
+        let data = dir.path().join("it's a \"data\" $dir `x`");
+        let email = r#"o'neil"$HOME\`x`@example.com"#;
+        let password = growdesk_service::accounts::generated_password();
+        let admin = AdminBootstrap::CreatedWithPassword {
+            email: email.to_owned(),
+            password: password.clone(),
+        };
+        for to_terminal in [false, true] {
+            let place = place_password(email, &password, to_terminal, &data).unwrap();
+            let help = sign_in_help("http://[::1]:8080", &admin, Some(&place));
+            assert!(
+                help.contains("curl -fsS 'http://[::1]:8080/api/auth/login'"),
+                "{help}"
+            );
+            let body = body_bash_sends(&help, dir.path());
+            assert_eq!(body["email"], email, "{help}");
+            assert_eq!(body["password"], password.as_str(), "{help}");
         }
     }
 

@@ -15,9 +15,8 @@ use growdesk_http::App;
 use growdesk_service::accounts::{NewAccount, generated_password};
 use growdesk_service::auth::signing_key::KeySource;
 use growdesk_service::config::{CommonArgs, Settings};
-use growdesk_service::startup::{build_service, run_binary};
+use growdesk_service::startup::{build_service, cancel_on_shutdown_signal, run_binary};
 use serde::Serialize;
-use tokio_util::sync::CancellationToken;
 
 /// mimalloc gives freed memory back to the system. With glibc's allocator every thread that
 /// verified a password kept its 19 MiB Argon2 buffer in its own arena: 128 concurrent sign-ins
@@ -154,9 +153,11 @@ fn main() -> ExitCode {
 
 async fn serve(settings: &Settings) -> Result<(), String> {
     tracing::info!(database = ?settings.database_url, addr = %settings.addr, "starting");
-    let app = App::build(settings)
-        .await
-        .map_err(|error| error.to_string())?;
+    let shutdown = cancel_on_shutdown_signal().map_err(|error| error.to_string())?;
+    let app = tokio::select! {
+        built = App::build(settings) => built.map_err(|error| error.to_string())?,
+        () = shutdown.cancelled() => return Ok(()),
+    };
     let base = format!("http://{}", app.local_addr());
     match &app.key_source {
         KeySource::Generated(path) => {
@@ -169,17 +170,9 @@ async fn serve(settings: &Settings) -> Result<(), String> {
     }
     first_start::tell_how_to_sign_in(&base, &app.admin, &settings.data_dir)?;
     tracing::info!(%base, "listening");
-
-    let shutdown = CancellationToken::new();
-    tokio::spawn(cancel_on_signal(shutdown.clone()));
     app.run(shutdown).await;
     tracing::info!("stopped");
     Ok(())
-}
-
-async fn cancel_on_signal(shutdown: CancellationToken) {
-    growdesk_service::startup::shutdown_signal().await;
-    shutdown.cancel();
 }
 
 async fn create_user(

@@ -1,11 +1,14 @@
-//! Building a `Service` from settings: open and migrate the database, load the signing key.
-//! Shared by the server and the sync binary.
+//! Building a `Service` from settings: open and migrate the database, load the signing key;
+//! and listening for the signals that stop a long-running command. Shared by the server and
+//! the sync binary.
 
 use std::future::Future;
 use std::process::ExitCode;
 use std::time::Duration;
 
 use growdesk_store::{ConnectError, FileStore, PoolSettings, Store, StoreError};
+use tokio::signal::unix::{SignalKind, signal};
+use tokio_util::sync::CancellationToken;
 
 use crate::addresses::AddressGrouping;
 use crate::auth::signing_key::{self, KeyFileError, KeySource};
@@ -25,6 +28,8 @@ pub enum StartupError {
     KeyFile(#[from] KeyFileError),
     #[error("GROWDESK_JWT_SECRET is refused: {0}")]
     Secret(#[from] SecretError),
+    #[error("cannot listen for SIGINT and SIGTERM: {0}")]
+    Signals(#[source] std::io::Error),
 }
 
 /// Opens the configured database and applies its migrations.
@@ -138,25 +143,24 @@ where
     }
 }
 
-/// Returns when the process is asked to stop: SIGINT (Ctrl-C) or, on Unix, SIGTERM.
-pub async fn shutdown_signal() {
-    let interrupt = tokio::signal::ctrl_c();
-    #[cfg(unix)]
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut signal) => {
-                signal.recv().await;
-            }
-            Err(error) => {
-                tracing::warn!(%error, "cannot listen for SIGTERM");
-                std::future::pending::<()>().await;
-            }
+/// A token cancelled when the process is asked to stop: SIGINT (Ctrl-C) or SIGTERM. The
+/// handlers are registered before this returns, not when a task first runs: until then either
+/// signal would kill the process, so whatever tells the world the process is up (a banner, a
+/// readiness log line, an accepting listener) must come after this call.
+///
+/// # Errors
+/// The operating system refused a handler.
+pub fn cancel_on_shutdown_signal() -> Result<CancellationToken, StartupError> {
+    let mut interrupt = signal(SignalKind::interrupt()).map_err(StartupError::Signals)?;
+    let mut terminate = signal(SignalKind::terminate()).map_err(StartupError::Signals)?;
+    let shutdown = CancellationToken::new();
+    let cancel = shutdown.clone();
+    tokio::spawn(async move {
+        tokio::select! {
+            _ = interrupt.recv() => tracing::info!("SIGINT received; shutting down"),
+            _ = terminate.recv() => tracing::info!("SIGTERM received; shutting down"),
         }
-    };
-    #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        _ = interrupt => tracing::info!("SIGINT received; shutting down"),
-        () = terminate => tracing::info!("SIGTERM received; shutting down"),
-    }
+        cancel.cancel();
+    });
+    Ok(shutdown)
 }

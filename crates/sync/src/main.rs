@@ -156,12 +156,9 @@ fn main() -> ExitCode {
                             println!("{job}: {outcome}");
                         }
                     } else {
-                        let shutdown = tokio_util::sync::CancellationToken::new();
-                        let on_signal = shutdown.clone();
-                        tokio::spawn(async move {
-                            growdesk_service::startup::shutdown_signal().await;
-                            on_signal.cancel();
-                        });
+                        let shutdown = growdesk_service::startup::cancel_on_shutdown_signal()
+                            .map_err(|error| error.to_string())?;
+                        tracing::info!(%holder, "running the maintenance jobs until SIGTERM or Ctrl-C");
                         jobs::run_forever(
                             &store,
                             &job_settings,

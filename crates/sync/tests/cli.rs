@@ -2187,6 +2187,36 @@ mod scheduler {
         store.close().await;
     }
 
+    /// SIGTERM the moment `run` logs that it runs is a clean stop: the handlers are in place
+    /// before that line. Several fresh starts, as a late handler loses the race only at times.
+    #[tokio::test]
+    async fn sigterm_as_soon_as_run_says_it_runs_stops_cleanly() {
+        let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../../scripts/sigterm-when-ready.sh");
+        for start in 1..=5 {
+            let database = TestDatabase::create(BackendKind::Sqlite).await;
+            let data_dir = tempfile::tempdir().unwrap();
+            let output = Command::new("bash")
+                .env_clear()
+                .env("PATH", std::env::var("PATH").unwrap_or_default())
+                .arg(&script)
+                .args(["--stderr", "running the maintenance jobs", BINARY])
+                .arg("--database-url")
+                .arg(database.url())
+                .arg("--data-dir")
+                .arg(data_dir.path())
+                .arg("run")
+                .output()
+                .unwrap();
+            assert!(
+                output.status.success(),
+                "start {start}: {:?} {}",
+                output.status,
+                String::from_utf8_lossy(&output.stderr)
+            );
+        }
+    }
+
     #[test]
     fn bad_targets_are_a_clear_error() {
         let dir = tempfile::tempdir().unwrap();

@@ -58,12 +58,14 @@ impl Server {
                 break rest.split_whitespace().next().unwrap().to_owned();
             }
         };
-        // The sign-in help follows the first line at once.
-        for line in lines
-            .by_ref()
-            .take_while(|line| line.as_ref().is_ok_and(|l| !l.starts_with("  curl")))
-        {
-            stdout.push(line.unwrap());
+        // The sign-in help follows the first line at once; its curl command ends it.
+        for line in lines.by_ref() {
+            let line = line.unwrap();
+            let last = line.starts_with("  curl");
+            stdout.push(line);
+            if last {
+                break;
+            }
         }
         // Keep draining so the server never blocks on a full pipe.
         std::thread::spawn(move || lines.for_each(drop));
@@ -117,6 +119,35 @@ async fn starts_with_no_configuration_and_stops_on_sigterm() {
     let (status, stderr) = server.terminate();
     assert!(status.success(), "exit {status:?}: {stderr}");
     assert!(stderr.contains("SIGTERM received"), "{stderr}");
+}
+
+/// The path of `scripts/sigterm-when-ready.sh`, which signals a process the moment it prints a
+/// line and reports its exit status.
+fn sigterm_when_ready_script() -> std::path::PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scripts/sigterm-when-ready.sh")
+}
+
+/// SIGTERM the moment the banner is printed is a clean stop: the handlers are in place before
+/// the server says it runs. Several fresh starts, as a late handler loses the race only at times.
+#[test]
+fn sigterm_as_soon_as_the_banner_is_printed_stops_cleanly() {
+    for start in 1..=5 {
+        let dir = tempfile::tempdir().unwrap();
+        let output = Command::new("bash")
+            .current_dir(dir.path())
+            .env_clear()
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .arg(sigterm_when_ready_script())
+            .args(["GrowDesk is running at ", BINARY, "--addr", "127.0.0.1:0"])
+            .output()
+            .unwrap();
+        assert!(
+            output.status.success(),
+            "start {start}: {:?} {}",
+            output.status,
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
 }
 
 #[tokio::test]

@@ -49,6 +49,7 @@ async fn a_generated_admin_password_goes_to_a_private_file_when_stdout_is_not_a_
 
     let (status, _) = sign_in(&server.base, "admin@growdesk.local", &password).await;
     assert_eq!(status, 200);
+    assert_printed_sign_in_runs(dir.path(), &server.stdout);
 
     let (_, logs) = server.terminate();
     assert!(!logs.contains(&password), "the password reached the log");
@@ -57,6 +58,28 @@ async fn a_generated_admin_password_goes_to_a_private_file_when_stdout_is_not_a_
         !logs.contains('\u{1b}') && !printed.contains('\u{1b}'),
         "colour codes outside a terminal: {logs}"
     );
+}
+
+/// The sign-in command the server printed last, pasted as it is into bash where the server
+/// runs, answers 200 with an access token.
+fn assert_printed_sign_in_runs(dir: &Path, printed: &[String]) {
+    let curl = printed.last().expect("the server printed its sign-in help");
+    assert!(curl.starts_with("  curl -fsS "), "{printed:?}");
+    let run = Command::new("bash")
+        .current_dir(dir)
+        .args(["-c", &format!("{curl} -w '\\n%{{http_code}}'")])
+        .output()
+        .unwrap();
+    let answer = String::from_utf8_lossy(&run.stdout);
+    assert!(
+        run.status.success(),
+        "{curl}\n{answer}{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let (body, status) = answer.rsplit_once('\n').unwrap();
+    assert_eq!(status, "200", "{curl}\n{answer}");
+    let body: Value = serde_json::from_str(body).unwrap();
+    assert!(body["access_token"].is_string(), "{body}");
 }
 
 /// `script` gives the server a terminal for standard output (and error), as a person has.
