@@ -1,5 +1,6 @@
-//! Dry runs of imports: what `import_user`, `import_category`, `import_faq` and `import_ticket`
-//! would answer, worked out by reading alone, with the run's own would-be writes kept in
+//! Dry runs of imports: what `import_user`, `import_category`, `import_faq`, `import_ticket`
+//! and a backup's `import_widget`, `import_webhook`, `import_visitor`, `restore_event` and
+//! `restore_notification` would answer, worked out by reading alone, with the run's own would-be writes kept in
 //! memory, so that a dry run reports the very created / updated / unchanged / refused counts
 //! the real run then does.
 
@@ -8,6 +9,9 @@ use std::collections::{HashMap, HashSet};
 use growdesk_domain::fold_case;
 use uuid::Uuid;
 
+use crate::backup::{
+    ImportedVisitor, ImportedWebhook, ImportedWidget, NotificationRecord, RestoredEvent,
+};
 use crate::imports::{Imported, ImportedCategory, ImportedFaq, ImportedTicket, ImportedUser};
 use crate::{Store, StoreError, on_backend};
 
@@ -23,7 +27,11 @@ pub struct ImportPreview {
     /// Emails (lower-cased) and category name keys of the records the run would have created.
     emails: HashMap<String, Uuid>,
     category_keys: HashMap<String, Uuid>,
-    /// Users and categories the run would have created.
+    /// Keys of the widgets the run would have created.
+    widget_keys: HashSet<String>,
+    /// Notifications the run would have restored.
+    notifications: HashSet<Uuid>,
+    /// Records the run would have created, of every table.
     created: HashSet<Uuid>,
 }
 
@@ -43,6 +51,7 @@ impl ImportPreview {
 enum Referenced {
     User,
     Category,
+    Widget,
 }
 
 impl Store {
@@ -80,6 +89,7 @@ impl Store {
         let sql = match table {
             Referenced::User => "SELECT 1 FROM users WHERE id = $1",
             Referenced::Category => "SELECT 1 FROM categories WHERE id = $1",
+            Referenced::Widget => "SELECT 1 FROM widgets WHERE id = $1",
         };
         let found: Option<i32> = on_backend!(self, pool => sqlx::query_scalar(sql)
             .bind(id)
@@ -179,6 +189,32 @@ impl Store {
         Ok(outcome)
     }
 
+    /// What an import that leaves a record imported before as it is would answer: unchanged
+    /// when `(source, kind, external_id)` is known, `MissingReference` when a row it refers
+    /// to is unknown, created otherwise.
+    async fn preview_once(
+        &self,
+        preview: &mut ImportPreview,
+        (source, kind, external_id): (&str, &str, &str),
+        references: &[(Referenced, Uuid)],
+    ) -> Result<Imported, StoreError> {
+        if let Some(id) = self
+            .preview_local_id(preview, source, kind, external_id)
+            .await?
+        {
+            return Ok(Imported::Unchanged(id));
+        }
+        for (table, id) in references {
+            if !self.preview_exists(preview, *table, *id).await? {
+                return Err(StoreError::MissingReference);
+            }
+        }
+        let id = Uuid::now_v7();
+        preview.remember(source, kind, external_id, id);
+        preview.created.insert(id);
+        Ok(Imported::Created(id))
+    }
+
     /// What `import_faq` would answer.
     ///
     /// # Errors
@@ -189,22 +225,139 @@ impl Store {
         source: &str,
         faq: &ImportedFaq,
     ) -> Result<Imported, StoreError> {
-        if let Some(id) = self
-            .preview_local_id(preview, source, "faq", &faq.external_id)
+        let category = faq.category_id.map(|id| (Referenced::Category, id));
+        self.preview_once(
+            preview,
+            (source, "faq", &faq.external_id),
+            category.as_slice(),
+        )
+        .await
+    }
+
+    /// What `import_widget` would answer.
+    ///
+    /// # Errors
+    /// `Conflict` when another widget has the key; `MissingReference` for an unknown category.
+    pub async fn preview_widget(
+        &self,
+        preview: &mut ImportPreview,
+        source: &str,
+        widget: &ImportedWidget,
+    ) -> Result<Imported, StoreError> {
+        let known = self
+            .preview_local_id(preview, source, "widget", &widget.external_id)
             .await?
-        {
-            return Ok(Imported::Unchanged(id));
+            .is_some();
+        if !known {
+            let key_taken = preview.widget_keys.contains(&widget.key)
+                || on_backend!(self, pool => sqlx::query_scalar::<_, i32>(
+                        "SELECT 1 FROM widgets WHERE key = $1")
+                    .bind(&widget.key)
+                    .fetch_optional(pool)
+                    .await)?
+                .is_some();
+            if key_taken {
+                return Err(StoreError::Conflict);
+            }
         }
-        if let Some(category) = faq.category_id
-            && !self
-                .preview_exists(preview, Referenced::Category, category)
-                .await?
+        let category = widget
+            .fields
+            .default_category_id
+            .map(|id| (Referenced::Category, id));
+        let outcome = self
+            .preview_once(
+                preview,
+                (source, "widget", &widget.external_id),
+                category.as_slice(),
+            )
+            .await?;
+        if let Imported::Created(_) = outcome {
+            preview.widget_keys.insert(widget.key.clone());
+        }
+        Ok(outcome)
+    }
+
+    /// What `import_webhook` would answer.
+    ///
+    /// # Errors
+    /// The database failed.
+    pub async fn preview_webhook(
+        &self,
+        preview: &mut ImportPreview,
+        source: &str,
+        webhook: &ImportedWebhook,
+    ) -> Result<Imported, StoreError> {
+        self.preview_once(preview, (source, "webhook", &webhook.external_id), &[])
+            .await
+    }
+
+    /// What `import_visitor` would answer.
+    ///
+    /// # Errors
+    /// `MissingReference` for an unknown widget or user.
+    pub async fn preview_visitor(
+        &self,
+        preview: &mut ImportPreview,
+        source: &str,
+        visitor: &ImportedVisitor,
+    ) -> Result<Imported, StoreError> {
+        self.preview_once(
+            preview,
+            (source, "visitor", &visitor.external_id),
+            &[
+                (Referenced::Widget, visitor.widget_id),
+                (Referenced::User, visitor.user_id),
+            ],
+        )
+        .await
+    }
+
+    /// What `restore_event` would answer (its outcome's id is the entry's ticket).
+    ///
+    /// # Errors
+    /// The database failed.
+    pub async fn preview_event(
+        &self,
+        preview: &mut ImportPreview,
+        source: &str,
+        event: &RestoredEvent,
+    ) -> Result<Imported, StoreError> {
+        let outcome = self
+            .preview_once(preview, (source, "event", &event.id.to_string()), &[])
+            .await?;
+        Ok(match outcome {
+            Imported::Created(_) => Imported::Created(event.ticket_id),
+            _ => Imported::Unchanged(event.ticket_id),
+        })
+    }
+
+    /// What `restore_notification` would answer.
+    ///
+    /// # Errors
+    /// `MissingReference` for an unknown user.
+    pub async fn preview_notification(
+        &self,
+        preview: &mut ImportPreview,
+        notification: &NotificationRecord,
+    ) -> Result<Imported, StoreError> {
+        let stored = preview.notifications.contains(&notification.id)
+            || on_backend!(self, pool => sqlx::query_scalar::<_, i32>(
+                    "SELECT 1 FROM notifications WHERE id = $1")
+                .bind(notification.id)
+                .fetch_optional(pool)
+                .await)?
+            .is_some();
+        if stored {
+            return Ok(Imported::Unchanged(notification.id));
+        }
+        if !self
+            .preview_exists(preview, Referenced::User, notification.user_id)
+            .await?
         {
             return Err(StoreError::MissingReference);
         }
-        let id = Uuid::now_v7();
-        preview.remember(source, "faq", &faq.external_id, id);
-        Ok(Imported::Created(id))
+        preview.notifications.insert(notification.id);
+        Ok(Imported::Created(notification.id))
     }
 
     /// What `import_ticket` would answer: created when new to this source, updated when its

@@ -14,6 +14,7 @@ use growdesk_store::{
 
 use crate::format::{self, ExportedTicket, Line};
 use crate::importers::Report;
+use crate::importers::target::Target;
 
 mod attachments;
 
@@ -25,7 +26,8 @@ pub(crate) const SOURCE: &str = "growdesk";
 
 /// Imports the export at `path` (a `.jsonl` file or a directory holding one), line by line,
 /// storing attachments' files in `files`. Unless `merge`, the database must hold nothing but
-/// what earlier runs of this import wrote (a restore goes into an empty database).
+/// what earlier runs of this import wrote (a restore goes into an empty database). A dry run
+/// writes nothing and reports the counts the run would.
 ///
 /// # Errors
 /// The database holds records of its own (without `merge`), the file cannot be read (any
@@ -56,6 +58,7 @@ pub(crate) async fn import(
         MAX_LINE_BYTES,
     );
     let mut report = Report::new(SOURCE, dry_run);
+    let mut target = Target::new(store, dry_run);
     let mut kept_numbers = false;
     let mut restored_log = false;
     let mut logs_itself = false;
@@ -86,16 +89,9 @@ pub(crate) async fn import(
             logs_itself = header.version >= 2;
             continue;
         }
-        if dry_run {
-            match check(&record, &attachments) {
-                Ok(()) => report.check(),
-                Err(reason) => report.refuse(position, reason),
-            }
-            continue;
-        }
         kept_numbers |= matches!(record, Line::Ticket(_));
         restored_log |= matches!(record, Line::Event(_));
-        match write(store, &attachments, logs_itself, record).await {
+        match write(&mut target, &attachments, logs_itself, record).await {
             Ok(outcome) => report.record(outcome),
             Err(Refusal::Record(reason)) => report.refuse(position, reason),
             Err(Refusal::Database(error)) => return Err(error.into()),
@@ -104,11 +100,13 @@ pub(crate) async fn import(
             }
         }
     }
-    if kept_numbers {
-        store.continue_ticket_numbers().await?;
-    }
-    if restored_log {
-        store.continue_event_ids().await?;
+    if let Some(store) = target.writing() {
+        if kept_numbers {
+            store.continue_ticket_numbers().await?;
+        }
+        if restored_log {
+            store.continue_event_ids().await?;
+        }
     }
     Ok(report)
 }
@@ -187,8 +185,8 @@ fn check(record: &Line, attachments: &Attachments<'_>) -> Result<(), String> {
     Ok(())
 }
 
-async fn local(store: &Store, kind: &str, id: uuid::Uuid) -> Result<uuid::Uuid, Refusal> {
-    store
+async fn local(target: &Target<'_>, kind: &str, id: uuid::Uuid) -> Result<uuid::Uuid, Refusal> {
+    target
         .local_id(SOURCE, kind, &id.to_string())
         .await?
         .ok_or_else(|| {
@@ -199,12 +197,12 @@ async fn local(store: &Store, kind: &str, id: uuid::Uuid) -> Result<uuid::Uuid, 
 }
 
 async fn local_opt(
-    store: &Store,
+    target: &Target<'_>,
     kind: &str,
     id: Option<uuid::Uuid>,
 ) -> Result<Option<uuid::Uuid>, Refusal> {
     match id {
-        Some(id) => local(store, kind, id).await.map(Some),
+        Some(id) => local(target, kind, id).await.map(Some),
         None => Ok(None),
     }
 }
@@ -212,7 +210,7 @@ async fn local_opt(
 /// Writes one record; `logs_itself`: the export carries its event log (version 2), so a
 /// restored ticket's creation is not logged again.
 async fn write(
-    store: &Store,
+    target: &mut Target<'_>,
     attachments: &Attachments<'_>,
     logs_itself: bool,
     record: Line,
@@ -225,8 +223,8 @@ async fn write(
             let notify_new_tickets = user.notify_new_tickets;
             let email =
                 Email::parse(&user.email).map_err(|error| Refusal::Record(error.to_string()))?;
-            let outcome = store
-                .import_user(
+            let outcome = target
+                .user(
                     SOURCE,
                     &ImportedUser {
                         external_id: user.id.to_string(),
@@ -242,15 +240,16 @@ async fn write(
                 .await?;
             if let growdesk_store::Imported::Created(id) = outcome
                 && notify_new_tickets
+                && let Some(store) = target.writing()
             {
                 store.keep_notify_new_tickets(id, true).await?;
             }
-            keep_times(store, TimedTable::Users, outcome, times).await?
+            keep_times(target, TimedTable::Users, outcome, times).await?
         }
         Line::Category(category) => {
             let times = (category.created_at, category.updated_at);
-            let outcome = store
-                .import_category(
+            let outcome = target
+                .category(
                     SOURCE,
                     &ImportedCategory {
                         external_id: category.id.to_string(),
@@ -263,13 +262,13 @@ async fn write(
                     },
                 )
                 .await?;
-            keep_times(store, TimedTable::Categories, outcome, times).await?
+            keep_times(target, TimedTable::Categories, outcome, times).await?
         }
         Line::Faq(faq) => {
-            let category_id = local_opt(store, "category", faq.category_id).await?;
+            let category_id = local_opt(target, "category", faq.category_id).await?;
             let times = (faq.created_at, faq.updated_at);
-            let outcome = store
-                .import_faq(
+            let outcome = target
+                .faq(
                     SOURCE,
                     &ImportedFaq {
                         external_id: faq.id.to_string(),
@@ -282,13 +281,13 @@ async fn write(
                     },
                 )
                 .await?;
-            keep_times(store, TimedTable::Faqs, outcome, times).await?
+            keep_times(target, TimedTable::Faqs, outcome, times).await?
         }
         Line::Widget(widget) => {
             let default_category_id =
-                local_opt(store, "category", widget.default_category_id).await?;
-            store
-                .import_widget(
+                local_opt(target, "category", widget.default_category_id).await?;
+            target
+                .widget(
                     SOURCE,
                     &ImportedWidget {
                         external_id: widget.id.to_string(),
@@ -314,15 +313,15 @@ async fn write(
             let imported = ImportedVisitor {
                 external_id: visitor.id.to_string(),
                 preferred_id: Some(visitor.id),
-                widget_id: local(store, "widget", visitor.widget_id).await?,
-                user_id: local(store, "user", visitor.user_id).await?,
+                widget_id: local(target, "widget", visitor.widget_id).await?,
+                user_id: local(target, "user", visitor.user_id).await?,
                 created_at: Stamp::from(visitor.created_at),
             };
-            store.import_visitor(SOURCE, &imported).await?
+            target.visitor(SOURCE, &imported).await?
         }
         Line::Webhook(webhook) => {
-            store
-                .import_webhook(
+            target
+                .webhook(
                     SOURCE,
                     &ImportedWebhook {
                         external_id: webhook.id.to_string(),
@@ -337,44 +336,48 @@ async fn write(
                 )
                 .await?
         }
-        Line::Ticket(ticket) => import_ticket(store, attachments, logs_itself, *ticket).await?,
+        Line::Ticket(ticket) => import_ticket(target, attachments, logs_itself, *ticket).await?,
         Line::Event(event) => {
             let restored = RestoredEvent {
                 id: event.id,
-                ticket_id: local_or_same(store, "ticket", event.ticket_id).await?,
+                ticket_id: local_or_same(target, "ticket", event.ticket_id).await?,
                 kind: event.event,
-                actor_id: local_or_same_opt(store, event.actor_id).await?,
+                actor_id: local_or_same_opt(target, event.actor_id).await?,
                 internal: event.internal,
-                recipient_id: local_or_same_opt(store, event.recipient_id).await?,
+                recipient_id: local_or_same_opt(target, event.recipient_id).await?,
                 data: event.data,
                 created_at: Stamp::from(event.created_at),
             };
-            store.restore_event(SOURCE, &restored).await?
+            target.event(SOURCE, &restored).await?
         }
         Line::Notification(notification) => {
             let restored = NotificationRecord {
                 id: notification.id,
-                user_id: local(store, "user", notification.user_id).await?,
+                user_id: local(target, "user", notification.user_id).await?,
                 kind: notification.notification,
-                ticket_id: local_or_same(store, "ticket", notification.ticket_id).await?,
+                ticket_id: local_or_same(target, "ticket", notification.ticket_id).await?,
                 data: notification.data,
                 read_at: notification.read_at.map(Stamp::from),
                 created_at: Stamp::from(notification.created_at),
             };
-            store.restore_notification(&restored).await?
+            target.notification(&restored).await?
         }
     })
 }
 
 /// A record this run created gets the times it was exported with (version 2 exports have them).
 async fn keep_times(
-    store: &Store,
+    target: &Target<'_>,
     table: TimedTable,
     outcome: growdesk_store::Imported,
     (created_at, updated_at): (Option<time::OffsetDateTime>, Option<time::OffsetDateTime>),
 ) -> Result<growdesk_store::Imported, Refusal> {
-    if let (growdesk_store::Imported::Created(id), Some(created_at), Some(updated_at)) =
-        (outcome, created_at, updated_at)
+    if let (
+        growdesk_store::Imported::Created(id),
+        Some(created_at),
+        Some(updated_at),
+        Some(store),
+    ) = (outcome, created_at, updated_at, target.writing())
     {
         store
             .keep_exported_times(table, id, created_at.into(), updated_at.into())
@@ -385,37 +388,43 @@ async fn keep_times(
 
 /// The local id of a record the log names; the exported one when the export did not hold the
 /// record (the log outlives deleted tickets).
-async fn local_or_same(store: &Store, kind: &str, id: uuid::Uuid) -> Result<uuid::Uuid, Refusal> {
-    Ok(store
+async fn local_or_same(
+    target: &Target<'_>,
+    kind: &str,
+    id: uuid::Uuid,
+) -> Result<uuid::Uuid, Refusal> {
+    Ok(target
         .local_id(SOURCE, kind, &id.to_string())
         .await?
         .unwrap_or(id))
 }
 
 async fn local_or_same_opt(
-    store: &Store,
+    target: &Target<'_>,
     user: Option<uuid::Uuid>,
 ) -> Result<Option<uuid::Uuid>, Refusal> {
     match user {
-        Some(id) => local_or_same(store, "user", id).await.map(Some),
+        Some(id) => local_or_same(target, "user", id).await.map(Some),
         None => Ok(None),
     }
 }
 
 async fn import_ticket(
-    store: &Store,
+    target: &mut Target<'_>,
     attachments: &Attachments<'_>,
     logs_itself: bool,
     ticket: ExportedTicket,
 ) -> Result<growdesk_store::Imported, Refusal> {
-    let visitor_id = local_opt(store, "visitor", ticket.visitor_id).await?;
+    let visitor_id = local_opt(target, "visitor", ticket.visitor_id).await?;
     let version = ticket.version;
     let mut messages = Vec::with_capacity(ticket.messages.len());
     for message in ticket.messages {
         let mut stored = Vec::with_capacity(message.attachments.len());
         for attachment in message.attachments {
             let bytes = attachment_bytes(attachments, &attachment).map_err(Refusal::Record)?;
-            attachments.files.put(&bytes).map_err(Refusal::Storage)?;
+            if target.writing().is_some() {
+                attachments.files.put(&bytes).map_err(Refusal::Storage)?;
+            }
             stored.push(NewAttachment {
                 id: attachment.id,
                 filename: attachment.filename,
@@ -427,7 +436,7 @@ async fn import_ticket(
         messages.push(ImportedMessage {
             external_id: message.id.to_string(),
             preferred_id: Some(message.id),
-            author_id: local(store, "user", message.author_id).await?,
+            author_id: local(target, "user", message.author_id).await?,
             body: message.body,
             internal: message.internal,
             created_at: Stamp::from(message.created_at),
@@ -441,9 +450,9 @@ async fn import_ticket(
         subject: ticket.subject,
         status: ticket.status,
         priority: ticket.priority,
-        category_id: local_opt(store, "category", ticket.category_id).await?,
-        requester_id: local(store, "user", ticket.requester_id).await?,
-        assignee_id: local_opt(store, "user", ticket.assignee_id).await?,
+        category_id: local_opt(target, "category", ticket.category_id).await?,
+        requester_id: local(target, "user", ticket.requester_id).await?,
+        assignee_id: local_opt(target, "user", ticket.assignee_id).await?,
         tags: Tags::parse(&ticket.tags)
             .map_err(Refusal::Record)?
             .into_inner(),
@@ -457,9 +466,12 @@ async fn import_ticket(
         original: serde_json::Value::Null,
     };
     let outcome = if logs_itself {
-        store.restore_ticket(SOURCE, &imported).await?
+        target.restored_ticket(SOURCE, &imported).await?
     } else {
-        store.import_ticket(SOURCE, &imported).await?
+        target.ticket(SOURCE, &imported).await?
+    };
+    let Some(store) = target.writing() else {
+        return Ok(outcome);
     };
     if let (growdesk_store::Imported::Created(id), Some(version)) = (outcome, version) {
         store.keep_ticket_version(id, version).await?;

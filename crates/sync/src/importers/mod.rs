@@ -35,9 +35,6 @@ pub(crate) struct Report {
     pub(crate) created: usize,
     pub(crate) updated: usize,
     pub(crate) unchanged: usize,
-    /// Records a dry run checked without telling what the run would do with them (`import
-    /// json`'s; the other importers' dry runs count as their runs do).
-    pub(crate) checked: usize,
     pub(crate) refused: Vec<Refused>,
     #[serde(skip)]
     progress: Progress,
@@ -77,12 +74,6 @@ impl Report {
                 .0
                 .set_message(format!("{} refused", self.refused.len()));
         }
-    }
-
-    /// Counts one record a dry run would import.
-    pub(crate) fn check(&mut self) {
-        self.checked += 1;
-        self.advance();
     }
 
     /// Counts what the store did with one record.
@@ -157,13 +148,10 @@ impl Report {
             self.unchanged,
             self.refused.len()
         );
-        match (self.dry_run, self.checked) {
-            (false, _) => format!("{}: {counts}", self.source),
-            (true, 0) => format!("{}: dry run, nothing written: {counts}", self.source),
-            (true, checked) => format!(
-                "{}: dry run, nothing written: {counts}, {checked} checked",
-                self.source
-            ),
+        if self.dry_run {
+            format!("{}: dry run, nothing written: {counts}", self.source)
+        } else {
+            format!("{}: {counts}", self.source)
         }
     }
 }

@@ -6,8 +6,20 @@ use std::collections::HashMap;
 
 use growdesk_domain::Role;
 use growdesk_store::{
-    ImportPreview, Imported, ImportedCategory, ImportedTicket, ImportedUser, Store, StoreError,
+    ImportPreview, Imported, ImportedCategory, ImportedFaq, ImportedTicket, ImportedUser,
+    ImportedVisitor, ImportedWebhook, ImportedWidget, NotificationRecord, RestoredEvent, Store,
+    StoreError,
 };
+
+/// Asks the preview in a dry run, the store otherwise, the same question about one record.
+macro_rules! either {
+    ($target:expr, $preview:ident($($preview_args:expr),*), $write:ident($($write_args:expr),*)) => {
+        match &mut $target.preview {
+            Some(preview) => $target.store.$preview(preview, $($preview_args),*).await,
+            None => $target.store.$write($($write_args),*).await,
+        }
+    };
+}
 
 pub(crate) struct Target<'a> {
     store: &'a Store,
@@ -48,10 +60,7 @@ impl<'a> Target<'a> {
         source: &str,
         user: &ImportedUser,
     ) -> Result<Imported, StoreError> {
-        let outcome = match &mut self.preview {
-            Some(preview) => self.store.preview_user(preview, source, user).await,
-            None => self.store.import_user(source, user).await,
-        }?;
+        let outcome = either!(self, preview_user(source, user), import_user(source, user))?;
         if let Imported::Created(id) = outcome {
             self.created_roles.insert(id, user.role);
         }
@@ -73,10 +82,11 @@ impl<'a> Target<'a> {
         source: &str,
         category: &ImportedCategory,
     ) -> Result<Imported, StoreError> {
-        match &mut self.preview {
-            Some(preview) => self.store.preview_category(preview, source, category).await,
-            None => self.store.import_category(source, category).await,
-        }
+        either!(
+            self,
+            preview_category(source, category),
+            import_category(source, category)
+        )
     }
 
     pub(crate) async fn ticket(
@@ -84,17 +94,104 @@ impl<'a> Target<'a> {
         source: &str,
         ticket: &ImportedTicket,
     ) -> Result<Imported, StoreError> {
-        match &mut self.preview {
-            Some(preview) => self.store.preview_ticket(preview, source, ticket).await,
-            None => self.store.import_ticket(source, ticket).await,
-        }
+        either!(
+            self,
+            preview_ticket(source, ticket),
+            import_ticket(source, ticket)
+        )
+    }
+
+    /// As `ticket`, without logging the ticket's creation (a backup brings its own log).
+    pub(crate) async fn restored_ticket(
+        &mut self,
+        source: &str,
+        ticket: &ImportedTicket,
+    ) -> Result<Imported, StoreError> {
+        either!(
+            self,
+            preview_ticket(source, ticket),
+            restore_ticket(source, ticket)
+        )
+    }
+
+    pub(crate) async fn faq(
+        &mut self,
+        source: &str,
+        faq: &ImportedFaq,
+    ) -> Result<Imported, StoreError> {
+        either!(self, preview_faq(source, faq), import_faq(source, faq))
+    }
+
+    pub(crate) async fn widget(
+        &mut self,
+        source: &str,
+        widget: &ImportedWidget,
+    ) -> Result<Imported, StoreError> {
+        either!(
+            self,
+            preview_widget(source, widget),
+            import_widget(source, widget)
+        )
+    }
+
+    pub(crate) async fn webhook(
+        &mut self,
+        source: &str,
+        webhook: &ImportedWebhook,
+    ) -> Result<Imported, StoreError> {
+        either!(
+            self,
+            preview_webhook(source, webhook),
+            import_webhook(source, webhook)
+        )
+    }
+
+    pub(crate) async fn visitor(
+        &mut self,
+        source: &str,
+        visitor: &ImportedVisitor,
+    ) -> Result<Imported, StoreError> {
+        either!(
+            self,
+            preview_visitor(source, visitor),
+            import_visitor(source, visitor)
+        )
+    }
+
+    pub(crate) async fn event(
+        &mut self,
+        source: &str,
+        event: &RestoredEvent,
+    ) -> Result<Imported, StoreError> {
+        either!(
+            self,
+            preview_event(source, event),
+            restore_event(source, event)
+        )
+    }
+
+    pub(crate) async fn notification(
+        &mut self,
+        notification: &NotificationRecord,
+    ) -> Result<Imported, StoreError> {
+        either!(
+            self,
+            preview_notification(notification),
+            restore_notification(notification)
+        )
+    }
+
+    /// The store when this run writes; `None` in a dry run, which skips the finishing touches
+    /// (kept times, versions, stored files) that change no count.
+    pub(crate) fn writing(&self) -> Option<&'a Store> {
+        self.preview.is_none().then_some(self.store)
     }
 
     /// Records how far an incremental import has read; a dry run moves nothing.
     pub(crate) async fn set_cursor(&self, source: &str, cursor: &str) -> Result<(), StoreError> {
-        match self.preview {
-            Some(_) => Ok(()),
-            None => self.store.set_import_cursor(source, cursor).await,
+        match self.writing() {
+            Some(store) => store.set_import_cursor(source, cursor).await,
+            None => Ok(()),
         }
     }
 }

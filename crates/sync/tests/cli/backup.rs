@@ -537,6 +537,164 @@ async fn an_altered_attachment_refuses_its_ticket_in_a_dry_run_and_a_run() {
     );
 }
 
+/// What an import of `dir` with `flags` reports it did (or, dry, would do) with the records,
+/// by outcome.
+fn outcome_counts(installation: &Installation, dir: &Path, name: &str, flags: &[&str]) -> Value {
+    let report = dir.join(name);
+    let mut args = vec!["import", "json", text(dir), "--report", text(&report)];
+    args.extend_from_slice(flags);
+    let output = installation.sync(&args);
+    assert!(
+        output.status.code().is_some_and(|code| code <= 1),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let report: Value = serde_json::from_slice(&std::fs::read(&report).unwrap()).unwrap();
+    json!({
+        "created": report["created"],
+        "updated": report["updated"],
+        "unchanged": report["unchanged"],
+        "refused": report["refused"],
+    })
+}
+
+#[tokio::test]
+async fn a_dry_run_of_a_restore_predicts_the_restore_and_its_rerun() {
+    let original = seeded_sqlite().await;
+    let dir = tempfile::tempdir().unwrap();
+    succeeded(&original.sync(&["export", text(dir.path())]));
+    let records = std::fs::read_to_string(dir.path().join("growdesk-export.jsonl"))
+        .unwrap()
+        .lines()
+        .count()
+        - 1;
+    let attachment = std::fs::read_dir(dir.path().join("attachments"))
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .file_name()
+        .into_string()
+        .unwrap();
+
+    for kind in [BackendKind::Sqlite, BackendKind::Postgres] {
+        let target = Installation::new(kind).await;
+        let predicted = outcome_counts(&target, dir.path(), "dry.json", &["--dry-run"]);
+        let store = target.store().await;
+        assert!(
+            store.list_widgets().await.unwrap().is_empty(),
+            "{kind:?}: a dry run writes nothing"
+        );
+        store.close().await;
+        assert!(
+            target.files().locate(&attachment).is_none(),
+            "{kind:?}: a dry run stores no file"
+        );
+        let first = outcome_counts(&target, dir.path(), "first.json", &[]);
+        assert_eq!(
+            predicted, first,
+            "{kind:?}: the dry run predicts the restore"
+        );
+        assert_eq!(
+            first["created"],
+            json!(records),
+            "{kind:?}: every record of the backup is created"
+        );
+
+        let predicted = outcome_counts(&target, dir.path(), "dry-again.json", &["--dry-run"]);
+        let again = outcome_counts(&target, dir.path(), "again.json", &[]);
+        assert_eq!(
+            predicted, again,
+            "{kind:?}: the dry run predicts the re-run"
+        );
+        assert_eq!(
+            again,
+            json!({"created": 0, "updated": 0, "unchanged": records, "refused": []}),
+            "{kind:?}: a re-run leaves every record as it is"
+        );
+        assert!(
+            target.files().locate(&attachment).is_some(),
+            "{kind:?}: the restore stored the attachment's file"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_dry_run_of_a_merge_predicts_its_matches_and_refusals() {
+    let original = seeded_sqlite().await;
+    let dir = tempfile::tempdir().unwrap();
+    succeeded(&original.sync(&["export", text(dir.path())]));
+
+    for kind in [BackendKind::Sqlite, BackendKind::Postgres] {
+        let target = Installation::new(kind).await;
+        let store = target.store().await;
+        store
+            .create_user(NewUser {
+                email: "CY@example.com".into(),
+                name: "Cy of this instance".into(),
+                role: Role::Customer,
+                password_hash: None,
+            })
+            .await
+            .unwrap();
+        store
+            .create_category(CategoryFields {
+                name: "billing".into(),
+                description: String::new(),
+                color: "#00ff00".into(),
+                active: true,
+                position: 0,
+            })
+            .await
+            .unwrap();
+        store
+            .create_widget(
+                "wk_backup_key",
+                &WidgetFields {
+                    name: "Another shop".into(),
+                    allowed_origins: Vec::new(),
+                    settings: WidgetSettings::default(),
+                    identity_secret: None,
+                    enforce_identity: false,
+                    active: true,
+                    default_category_id: None,
+                    default_priority: Priority::Low,
+                },
+            )
+            .await
+            .unwrap();
+        store.close().await;
+
+        let merge = ["--merge"];
+        let dry_merge = ["--merge", "--dry-run"];
+        let predicted = outcome_counts(&target, dir.path(), "dry.json", &dry_merge);
+        let merged = outcome_counts(&target, dir.path(), "merged.json", &merge);
+        assert_eq!(
+            predicted, merged,
+            "{kind:?}: the dry run predicts the merge"
+        );
+        assert_eq!(
+            merged["unchanged"],
+            json!(2),
+            "{kind:?}: the customer and the category matched by email and name"
+        );
+        let refused = merged["refused"].as_array().unwrap();
+        assert!(
+            refused.len() == 3,
+            "{kind:?}: the widget whose key is taken, its visitor and that visitor's ticket: {refused:?}"
+        );
+
+        let predicted = outcome_counts(&target, dir.path(), "dry-again.json", &dry_merge);
+        let again = outcome_counts(&target, dir.path(), "again.json", &merge);
+        assert_eq!(
+            predicted, again,
+            "{kind:?}: the dry run predicts the re-run"
+        );
+        assert_eq!(again["created"], json!(0), "{kind:?}: {again:#}");
+        assert_eq!(again["refused"], merged["refused"], "{kind:?}");
+    }
+}
+
 #[tokio::test]
 async fn hostile_backup_records_are_refused_by_line_and_nothing_else_is_written() {
     let target = Installation::new(BackendKind::Sqlite).await;
