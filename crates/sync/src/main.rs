@@ -42,7 +42,8 @@ enum Command {
     Import {
         #[command(subcommand)]
         source: importers::Source,
-        /// Check every record, write nothing.
+        /// Write nothing; report what the run would (the same created, updated, unchanged and
+        /// refused counts).
         #[arg(long, global = true)]
         dry_run: bool,
         /// Also write the report, as JSON, to FILE.
