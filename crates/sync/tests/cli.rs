@@ -11,6 +11,14 @@ mod backup;
 
 const BINARY: &str = env!("CARGO_BIN_EXE_growdesk-sync");
 
+/// Serves `app` on a free loopback port for the rest of the test; its base URL.
+async fn serve_on_loopback(app: axum::Router) -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    base
+}
+
 #[test]
 fn help_lists_the_commands() {
     let output = Command::new(BINARY).arg("--help").output().unwrap();
@@ -1589,10 +1597,7 @@ mod freshdesk {
                 "/api/v2/tickets/{id}/conversations",
                 axum::routing::get(first_page(conversations)),
             );
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let base = format!("http://{}", listener.local_addr().unwrap());
-        tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-        base
+        super::serve_on_loopback(app).await
     }
 
     async fn a_live_import_keeps_every_message(kind: BackendKind) {
@@ -2278,9 +2283,7 @@ mod webhook_delivery {
                 }
             }),
         );
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let url = format!("http://{}/hook", listener.local_addr().unwrap());
-        tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+        let url = format!("{}/hook", super::serve_on_loopback(app).await);
         (url, received)
     }
 
@@ -2505,9 +2508,7 @@ mod webhook_delivery {
                 }),
             )
         };
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let url = format!("http://{}/hook", listener.local_addr().unwrap());
-        tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+        let url = format!("{}/hook", super::serve_on_loopback(app).await);
         let secret = format!("whsec_{}", BASE64.encode(KEY));
         let fields = WebhookFields {
             url,
@@ -2706,6 +2707,21 @@ mod hostile_files {
     use serde_json::{Value, json};
 
     use super::BINARY;
+
+    /// A Zendesk import from the source at `base`.
+    fn import_zendesk_from(database: &TestDatabase, dir: &Path, base: &str) -> Output {
+        let args = [
+            "import",
+            "zendesk",
+            "--url",
+            base,
+            "--email",
+            "a@example.com",
+            "--token",
+            "t",
+        ];
+        sync(database, dir, &args)
+    }
 
     /// Far longer than any of these runs takes; a run still going then is stuck in a loop.
     const PATIENCE: Duration = Duration::from_secs(30);
@@ -2974,28 +2990,12 @@ mod hostile_files {
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn a_source_that_always_answers_429_ends_the_import() {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let base = format!("http://{}", listener.local_addr().unwrap());
         let always_busy =
             || async { (StatusCode::TOO_MANY_REQUESTS, [(header::RETRY_AFTER, "0")]) };
-        let app = axum::Router::new().fallback(always_busy);
-        tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+        let base = super::serve_on_loopback(axum::Router::new().fallback(always_busy)).await;
         let dir = tempfile::tempdir().unwrap();
         let database = migrated(BackendKind::Sqlite, dir.path()).await;
-        let run = sync(
-            &database,
-            dir.path(),
-            &[
-                "import",
-                "zendesk",
-                "--url",
-                &base,
-                "--email",
-                "a@example.com",
-                "--token",
-                "t",
-            ],
-        );
+        let run = import_zendesk_from(&database, dir.path(), &base);
         let stderr = String::from_utf8_lossy(&run.stderr);
         assert_eq!(run.status.code(), Some(2), "{stderr}");
         assert!(stderr.contains("429"), "{stderr}");
@@ -3003,47 +3003,22 @@ mod hostile_files {
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn a_next_page_on_another_host_gets_no_request_and_no_credentials() {
-        let elsewhere = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let elsewhere_url = format!("http://{}", elsewhere.local_addr().unwrap());
         let reached = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
         let counter = reached.clone();
         let count = move || {
             counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
             async { axum::Json(json!({"users": []})) }
         };
-        tokio::spawn(async move {
-            axum::serve(elsewhere, axum::Router::new().fallback(count))
-                .await
-                .unwrap()
-        });
-        let source = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let base = format!("http://{}", source.local_addr().unwrap());
+        let elsewhere_url = super::serve_on_loopback(axum::Router::new().fallback(count)).await;
         let next = format!("{elsewhere_url}/latest/meta-data");
         let first_page = move || {
             let next = next.clone();
             async move { axum::Json(json!({"users": [], "next_page": next})) }
         };
-        tokio::spawn(async move {
-            axum::serve(source, axum::Router::new().fallback(first_page))
-                .await
-                .unwrap()
-        });
+        let base = super::serve_on_loopback(axum::Router::new().fallback(first_page)).await;
         let dir = tempfile::tempdir().unwrap();
         let database = migrated(BackendKind::Sqlite, dir.path()).await;
-        let run = sync(
-            &database,
-            dir.path(),
-            &[
-                "import",
-                "zendesk",
-                "--url",
-                &base,
-                "--email",
-                "a@example.com",
-                "--token",
-                "t",
-            ],
-        );
+        let run = import_zendesk_from(&database, dir.path(), &base);
         let stderr = String::from_utf8_lossy(&run.stderr);
         assert_eq!(run.status.code(), Some(2), "{stderr}");
         assert!(stderr.contains("is not on"), "{stderr}");
