@@ -3,24 +3,23 @@
 //! concurrency levels against the server, and the floor's endpoints at the same levels.
 //! Every client task keeps its own keep-alive connection; latency is measured to the last byte.
 
+pub(crate) mod scenario;
+pub(crate) mod setup;
+
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use anyhow::Context as _;
+use rand::SeedableRng;
 use rand::rngs::StdRng;
-use rand::{Rng, SeedableRng};
-use reqwest::{Client, Method, RequestBuilder};
+use reqwest::Client;
 use serde::{Deserialize, Serialize};
-use serde_json::{Value, json};
-use sqlx::QueryBuilder;
-use uuid::Uuid;
 
-use crate::corpus::{self, Exchange};
 use crate::database::{Database, on_pool};
 use crate::measure::{Figures, Latencies, resident_kib};
-use crate::seed::{agent_email, first_chars, order_reference};
+use scenario::Scenario;
+use setup::{Context, prepare};
 
 #[derive(Debug, clap::Args)]
 pub(crate) struct Args {
@@ -80,197 +79,6 @@ pub(crate) struct Run {
     pub(crate) rss_kib: u64,
     #[serde(flatten)]
     pub(crate) figures: Figures,
-}
-
-/// Everything the scenarios need to build their requests.
-struct Context {
-    target: String,
-    floor: String,
-    agent_token: String,
-    widget_key: String,
-    password: String,
-    agents: usize,
-    ticket_ids: Vec<Uuid>,
-    /// Tickets that take replies (not closed).
-    open_ticket_ids: Vec<Uuid>,
-    category_id: Uuid,
-    requester_id: Uuid,
-    tag: String,
-    /// What new tickets and replies say: the seed's corpus, so that the tickets a run adds
-    /// contain its words as the seeded ones do (a run that added thousands of tickets without
-    /// them made every later search walk past them).
-    exchanges: Vec<Exchange>,
-    /// Every word of four letters or more in the corpus: from a few thousand matching
-    /// messages to millions at a million tickets.
-    search_words: Vec<String>,
-    /// Seeded tickets are numbered from 1 to this, each quoting its `order_reference`.
-    seeded_tickets: i64,
-    /// The cursor of the deep page, and how many tickets come before it.
-    deep_cursor: Option<String>,
-    deep_position: usize,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Scenario {
-    SignIn,
-    CreateTicket,
-    ListFirstPage,
-    ListDeepPage,
-    FilterStatus,
-    FilterPriority,
-    FilterCategory,
-    FilterAssignee,
-    FilterUnassigned,
-    FilterRequester,
-    FilterTag,
-    SearchWord,
-    SearchOrder,
-    GetTicket,
-    ListMessages,
-    PostMessage,
-    WidgetTicket,
-    Stats,
-    FloorConstant,
-    FloorSelect,
-    FloorPage,
-    FloorInsert,
-}
-
-impl Scenario {
-    pub(crate) const ALL: [Self; 22] = [
-        Self::FloorConstant,
-        Self::FloorSelect,
-        Self::FloorPage,
-        Self::FloorInsert,
-        Self::GetTicket,
-        Self::ListFirstPage,
-        Self::ListDeepPage,
-        Self::ListMessages,
-        Self::FilterStatus,
-        Self::FilterPriority,
-        Self::FilterCategory,
-        Self::FilterAssignee,
-        Self::FilterUnassigned,
-        Self::FilterRequester,
-        Self::FilterTag,
-        Self::SearchWord,
-        Self::SearchOrder,
-        Self::Stats,
-        Self::CreateTicket,
-        Self::PostMessage,
-        Self::WidgetTicket,
-        Self::SignIn,
-    ];
-
-    pub(crate) fn name(self) -> &'static str {
-        match self {
-            Self::SignIn => "sign_in",
-            Self::CreateTicket => "create_ticket",
-            Self::ListFirstPage => "list_first_page",
-            Self::ListDeepPage => "list_page_1000",
-            Self::FilterStatus => "filter_status",
-            Self::FilterPriority => "filter_priority",
-            Self::FilterCategory => "filter_category",
-            Self::FilterAssignee => "filter_assignee_me",
-            Self::FilterUnassigned => "filter_unassigned",
-            Self::FilterRequester => "filter_requester",
-            Self::FilterTag => "filter_tag",
-            Self::SearchWord => "search_word",
-            Self::SearchOrder => "search_order",
-            Self::GetTicket => "get_ticket",
-            Self::ListMessages => "list_messages",
-            Self::PostMessage => "post_message",
-            Self::WidgetTicket => "widget_ticket",
-            Self::Stats => "stats",
-            Self::FloorConstant => "floor_constant",
-            Self::FloorSelect => "floor_select",
-            Self::FloorPage => "floor_page",
-            Self::FloorInsert => "floor_insert",
-        }
-    }
-
-    /// The floor a scenario is compared with: writes with one INSERT, pages of 25 (tickets or
-    /// messages) with one SELECT of a page, the rest with one SELECT of a row.
-    pub(crate) fn floor(name: &str) -> &'static str {
-        match name {
-            "create_ticket" | "post_message" | "widget_ticket" => "floor_insert",
-            "get_ticket" | "stats" | "sign_in" => "floor_select",
-            _ => "floor_page",
-        }
-    }
-
-    fn request(self, client: &Client, context: &Context, rng: &mut StdRng) -> RequestBuilder {
-        let api = |method: Method, path: &str| {
-            client
-                .request(method, format!("{}{path}", context.target))
-                .bearer_auth(&context.agent_token)
-        };
-        let list = |filter: &[(&str, String)]| {
-            api(Method::GET, "/api/tickets")
-                .query(&[("limit", "25")])
-                .query(filter)
-        };
-        let ticket = context.ticket_ids[rng.random_range(0..context.ticket_ids.len())];
-        let exchange = &context.exchanges[rng.random_range(0..context.exchanges.len())];
-        match self {
-            Self::SignIn => client
-                .post(format!("{}/api/auth/login", context.target))
-                .json(&json!({
-                    "email": agent_email(rng.random_range(0..context.agents)),
-                    "password": context.password,
-                })),
-            Self::CreateTicket => api(Method::POST, "/api/tickets").json(&json!({
-                "subject": first_chars(&exchange.request, 200),
-                "description": exchange.request,
-                "tags": [exchange.tag()],
-            })),
-            Self::ListFirstPage => list(&[]),
-            Self::ListDeepPage => match &context.deep_cursor {
-                Some(cursor) => list(&[("cursor", cursor.clone())]),
-                None => list(&[]),
-            },
-            Self::FilterStatus => list(&[("status", "open".to_owned())]),
-            Self::FilterPriority => list(&[("priority", "urgent".to_owned())]),
-            Self::FilterCategory => list(&[("category_id", context.category_id.to_string())]),
-            Self::FilterAssignee => list(&[("assignee_id", "me".to_owned())]),
-            Self::FilterUnassigned => list(&[("assignee_id", "none".to_owned())]),
-            Self::FilterRequester => list(&[("requester_id", context.requester_id.to_string())]),
-            Self::FilterTag => list(&[("tag", context.tag.clone())]),
-            Self::SearchWord => {
-                let word = &context.search_words[rng.random_range(0..context.search_words.len())];
-                list(&[("q", word.clone())])
-            }
-            Self::SearchOrder => list(&[(
-                "q",
-                order_reference(rng.random_range(1..=context.seeded_tickets)),
-            )]),
-            Self::GetTicket => api(Method::GET, &format!("/api/tickets/{ticket}")),
-            Self::ListMessages => api(
-                Method::GET,
-                &format!("/api/tickets/{ticket}/messages?limit=25"),
-            ),
-            Self::PostMessage => {
-                let ticket =
-                    context.open_ticket_ids[rng.random_range(0..context.open_ticket_ids.len())];
-                api(Method::POST, &format!("/api/tickets/{ticket}/messages"))
-                    .json(&json!({"body": exchange.response}))
-            }
-            Self::WidgetTicket => client
-                .post(format!("{}/widget/tickets", context.target))
-                .header("x-widget-key", &context.widget_key)
-                .header("origin", "https://bench.example")
-                .json(&json!({
-                    "name": "Vera Visitor",
-                    "email": format!("visitor{}@bench.example", rng.random_range(0..1_000_000)),
-                    "message": exchange.request,
-                })),
-            Self::Stats => api(Method::GET, "/api/tickets/stats"),
-            Self::FloorConstant => client.get(format!("{}/floor/constant", context.floor)),
-            Self::FloorSelect => client.get(format!("{}/floor/select/{ticket}", context.floor)),
-            Self::FloorPage => client.get(format!("{}/floor/page", context.floor)),
-            Self::FloorInsert => client.post(format!("{}/floor/insert", context.floor)),
-        }
-    }
 }
 
 pub(crate) async fn run(args: Args) -> anyhow::Result<()> {
@@ -363,125 +171,6 @@ pub(crate) async fn run(args: Args) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// An access token for `email`, signed in through the API like any client.
-pub(crate) async fn sign_in(
-    client: &Client,
-    target: &str,
-    email: &str,
-    password: &str,
-) -> anyhow::Result<String> {
-    let reply: Value = client
-        .post(format!("{target}/api/auth/login"))
-        .json(&json!({"email": email, "password": password}))
-        .send()
-        .await?
-        .error_for_status()?
-        .json()
-        .await?;
-    reply["access_token"]
-        .as_str()
-        .map(str::to_owned)
-        .context("no access token in the sign-in answer")
-}
-
-/// Signs in, registers a widget, samples ids, and walks to page 1,000 of 25 (position 25,000,
-/// or the last page of a smaller desk) to get its cursor.
-async fn prepare(client: &Client, database: &Database, args: &Args) -> anyhow::Result<Context> {
-    let agent_token = sign_in(client, &args.target, &agent_email(0), &args.password).await?;
-    let admin_token = sign_in(client, &args.target, &args.admin_email, &args.password).await?;
-    let widget: Value = client
-        .post(format!("{}/api/widgets", args.target))
-        .bearer_auth(&admin_token)
-        .json(&json!({"name": "Bench", "allowed_origins": ["https://bench.example"]}))
-        .send()
-        .await?
-        .error_for_status()?
-        .json()
-        .await?;
-    let widget_key = widget["key"].as_str().context("no widget key")?.to_owned();
-
-    let highest: i64 = on_pool!(database, pool => sqlx::query_scalar("SELECT COALESCE(MAX(number), 0) FROM tickets").fetch_one(pool).await?);
-    anyhow::ensure!(
-        highest > 0,
-        "the database holds no tickets; run `growdesk-bench seed` first"
-    );
-    let mut rng = StdRng::seed_from_u64(7);
-    let numbers: Vec<i64> = (0..1_000).map(|_| rng.random_range(1..=highest)).collect();
-    let ticket_ids: Vec<Uuid> = on_pool!(database, pool => {
-        let mut query = QueryBuilder::new("SELECT id FROM tickets WHERE number IN (");
-        let mut separated = query.separated(", ");
-        for number in &numbers {
-            separated.push_bind(*number);
-        }
-        query.push(")");
-        query.build_query_scalar().fetch_all(pool).await?
-    });
-    let open_ticket_ids: Vec<Uuid> = on_pool!(database, pool => {
-        sqlx::query_scalar("SELECT id FROM tickets WHERE status <> 'closed' ORDER BY number DESC LIMIT 1000")
-            .fetch_all(pool)
-            .await?
-    });
-    let (category_id, requester_id): (Uuid, Uuid) = on_pool!(database, pool => {
-        sqlx::query_as("SELECT category_id, requester_id FROM tickets WHERE number = 1 AND category_id IS NOT NULL")
-            .fetch_one(pool)
-            .await?
-    });
-    let tag: String = on_pool!(database, pool => sqlx::query_scalar("SELECT tag FROM ticket_tags LIMIT 1").fetch_one(pool).await?);
-
-    let agents: i64 = on_pool!(database, pool => {
-        sqlx::query_scalar("SELECT COUNT(*) FROM users WHERE role = 'agent' AND email LIKE '%@bench.growdesk.test'")
-            .fetch_one(pool)
-            .await?
-    });
-
-    let mut cursor: Option<String> = None;
-    let mut position = 0_usize;
-    while position < 25_000 {
-        let mut request = client
-            .get(format!("{}/api/tickets", args.target))
-            .query(&[("limit", "100")]);
-        if let Some(cursor) = &cursor {
-            request = request.query(&[("cursor", cursor)]);
-        }
-        let page: Value = request
-            .bearer_auth(&agent_token)
-            .send()
-            .await?
-            .error_for_status()?
-            .json()
-            .await?;
-        let Some(next) = page["next_cursor"].as_str() else {
-            break;
-        };
-        // Stop one page short of the end, so the deep page is a full one.
-        let items = page["items"].as_array().map_or(0, Vec::len);
-        if position + items + 100 > usize::try_from(highest).unwrap_or(usize::MAX) {
-            break;
-        }
-        position += items;
-        cursor = Some(next.to_owned());
-    }
-    let exchanges = corpus::load()?;
-    Ok(Context {
-        target: args.target.clone(),
-        floor: args.floor.clone(),
-        agent_token,
-        widget_key,
-        password: args.password.clone(),
-        agents: usize::try_from(agents)?.max(1),
-        ticket_ids,
-        open_ticket_ids,
-        category_id,
-        requester_id,
-        tag,
-        search_words: search_words(&exchanges),
-        exchanges,
-        seeded_tickets: highest,
-        deep_cursor: cursor,
-        deep_position: position,
-    })
-}
-
 /// `concurrency` clients sending `scenario` back to back: one second of warm-up, then
 /// `duration` measured.
 async fn measure(
@@ -565,19 +254,4 @@ pub(crate) fn by_scenario(runs: &[Run]) -> BTreeMap<usize, (String, Vec<Run>)> {
             .push(run.clone());
     }
     grouped
-}
-
-/// The distinct words of four letters or more of the corpus, sorted.
-fn search_words(exchanges: &[Exchange]) -> Vec<String> {
-    let mut words = std::collections::BTreeSet::new();
-    for exchange in exchanges {
-        for text in [&exchange.request, &exchange.response] {
-            for word in text.split(|c: char| !c.is_ascii_alphabetic()) {
-                if word.len() >= 4 {
-                    words.insert(word.to_ascii_lowercase());
-                }
-            }
-        }
-    }
-    words.into_iter().collect()
 }

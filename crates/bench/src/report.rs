@@ -8,7 +8,8 @@ use std::path::{Path, PathBuf};
 use anyhow::Context as _;
 use plotters::prelude::*;
 
-use crate::load::{Results, Run, Scenario, by_scenario};
+use crate::load::scenario::Scenario;
+use crate::load::{Results, Run, by_scenario};
 use crate::measure::Figures;
 use crate::sockets::SocketResults;
 

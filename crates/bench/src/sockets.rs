@@ -12,7 +12,7 @@ use serde_json::{Value, json};
 use tokio::sync::mpsc;
 use tokio_tungstenite::tungstenite::Message;
 
-use crate::load::sign_in;
+use crate::load::setup::sign_in;
 use crate::measure::{Figures, Latencies, resident_kib};
 use crate::seed::agent_email;
 
