@@ -1,0 +1,286 @@
+//! Changing a ticket under the workflow's rules: its fields, its assignee, its deletion.
+
+use growdesk_domain::{EventKind, Priority, Subject, Tags, Ticket, TicketStatus, ValidationErrors};
+use growdesk_store::{Changed, NewEvent, Stamp, TicketChange, TicketState};
+use serde::Serialize;
+use serde_json::json;
+use uuid::Uuid;
+
+use crate::policy::{Action, authorize, can_see, sees_internal, visible};
+use crate::{Principal, Service, ServiceError, notifications};
+
+/// Changes to a ticket; `None` leaves a field alone. `category_id: Some(None)` removes it.
+#[derive(Debug, Clone, Default)]
+pub struct TicketChanges {
+    pub subject: Option<String>,
+    pub status: Option<TicketStatus>,
+    pub priority: Option<Priority>,
+    pub category_id: Option<Option<Uuid>>,
+    pub tags: Option<Vec<String>>,
+}
+
+/// Records `kind` with `from` and `to` when they differ.
+fn change_event<T: Serialize + PartialEq>(
+    events: &mut Vec<NewEvent>,
+    ticket: &Ticket,
+    actor: Uuid,
+    kind: EventKind,
+    from: &T,
+    to: &T,
+) {
+    if from != to {
+        events.push(NewEvent::public(
+            ticket.id,
+            kind,
+            Some(actor),
+            json!({"from": from, "to": to}),
+        ));
+    }
+}
+
+/// Moves `state` to `to`, keeping the resolution timestamps right: they are set when a ticket
+/// becomes resolved or closed and cleared when it is reopened.
+pub(crate) fn set_status(state: &mut TicketState, to: TicketStatus, now: Stamp) {
+    let from = state.status;
+    if from == to {
+        return;
+    }
+    match to {
+        TicketStatus::Resolved => {
+            state.resolved_at = Some(now);
+            state.closed_at = None;
+        }
+        TicketStatus::Closed => {
+            state.resolved_at = state.resolved_at.or(Some(now));
+            state.closed_at = Some(now);
+        }
+        _ => {
+            state.resolved_at = None;
+            state.closed_at = None;
+        }
+    }
+    state.status = to;
+}
+
+impl Service {
+    /// Changes a ticket. Customers may only close their own; staff change any field within
+    /// the workflow. With `if_match`, a ticket changed since that version is refused.
+    ///
+    /// # Errors
+    /// `NotFound`; `Forbidden` for fields the role may not set; `Validation`; `Conflict` for a
+    /// status move the workflow forbids; `PreconditionFailed` for a stale `if_match`.
+    pub async fn update_ticket(
+        &self,
+        actor: &Principal,
+        id: Uuid,
+        changes: TicketChanges,
+        if_match: Option<i64>,
+    ) -> Result<Ticket, ServiceError> {
+        let staff = sees_internal(actor);
+        if !staff {
+            let only_status = changes.subject.is_none()
+                && changes.priority.is_none()
+                && changes.category_id.is_none()
+                && changes.tags.is_none();
+            if !only_status {
+                // Decide visibility first: a foreign ticket is not found, not forbidden.
+                visible(actor, self.store.ticket(id).await?)?;
+                return Err(ServiceError::Forbidden(
+                    "customers may only close their ticket",
+                ));
+            }
+        }
+        let mut errors = ValidationErrors::default();
+        let subject = changes
+            .subject
+            .as_deref()
+            .and_then(|subject| errors.check("subject", Subject::parse(subject)));
+        let tags = changes
+            .tags
+            .as_deref()
+            .and_then(|tags| errors.check("tags", Tags::parse(tags)));
+        if let Some(Some(category)) = changes.category_id {
+            self.check_category(category, &mut errors).await?;
+        }
+        errors.into_result(|| ())?;
+        let subject = subject.map(Subject::into_inner);
+        let tags = tags.map(Tags::into_inner);
+
+        self.rewrite_ticket(actor, id, if_match, |ticket, state, events| {
+            let actor_id = actor.user.id;
+            if let Some(to) = changes.status {
+                ticket
+                    .status
+                    .can_move(to, actor.user.role)
+                    .map_err(|error| ServiceError::Conflict(error.to_string()))?;
+                change_event(
+                    events,
+                    ticket,
+                    actor_id,
+                    EventKind::StatusChanged,
+                    &ticket.status,
+                    &to,
+                );
+                set_status(state, to, Stamp::now());
+            }
+            if let Some(subject) = &subject {
+                change_event(
+                    events,
+                    ticket,
+                    actor_id,
+                    EventKind::SubjectChanged,
+                    &ticket.subject,
+                    subject,
+                );
+                state.subject.clone_from(subject);
+            }
+            if let Some(priority) = changes.priority {
+                change_event(
+                    events,
+                    ticket,
+                    actor_id,
+                    EventKind::PriorityChanged,
+                    &ticket.priority,
+                    &priority,
+                );
+                state.priority = priority;
+            }
+            if let Some(category) = changes.category_id {
+                change_event(
+                    events,
+                    ticket,
+                    actor_id,
+                    EventKind::CategoryChanged,
+                    &ticket.category_id,
+                    &category,
+                );
+                state.category_id = category;
+            }
+            if let Some(tags) = tags.as_ref().filter(|tags| **tags != ticket.tags) {
+                change_event(
+                    events,
+                    ticket,
+                    actor_id,
+                    EventKind::TagsChanged,
+                    &ticket.tags,
+                    tags,
+                );
+                state.tags = Some(tags.clone());
+            }
+            Ok(())
+        })
+        .await
+    }
+
+    /// Assigns a ticket to an active agent or admin, or unassigns it (`None`). Taking a ticket
+    /// (assigning it to oneself) that someone else holds is refused, so of many agents taking
+    /// one ticket at once exactly one gets it; assigning it to someone else reassigns it.
+    ///
+    /// # Errors
+    /// `NotFound`; `Forbidden` for customers; `Validation` for an assignee who is not active
+    /// staff; `Conflict` when taking a ticket someone else holds; `PreconditionFailed`.
+    pub async fn assign_ticket(
+        &self,
+        actor: &Principal,
+        id: Uuid,
+        assignee: Option<Uuid>,
+        if_match: Option<i64>,
+    ) -> Result<Ticket, ServiceError> {
+        if !sees_internal(actor) {
+            visible(actor, self.store.ticket(id).await?)?;
+            return Err(ServiceError::Forbidden("only staff assign tickets"));
+        }
+        if let Some(assignee) = assignee {
+            match self.store.user(assignee).await? {
+                Some(user) if user.active && user.role.is_staff() => {}
+                _ => {
+                    return Err(ValidationErrors::single(
+                        "assignee_id",
+                        "is not an active agent or admin",
+                    )
+                    .into());
+                }
+            }
+        }
+        self.rewrite_ticket(actor, id, if_match, |ticket, state, events| {
+            let taking = assignee == Some(actor.user.id);
+            if taking
+                && ticket
+                    .assignee_id
+                    .is_some_and(|holder| holder != actor.user.id)
+            {
+                return Err(ServiceError::Conflict(
+                    "the ticket is already assigned to someone else".to_owned(),
+                ));
+            }
+            change_event(
+                events,
+                ticket,
+                actor.user.id,
+                EventKind::AssigneeChanged,
+                &ticket.assignee_id,
+                &assignee,
+            );
+            events.extend(notifications::assigned(ticket, assignee, &actor.user));
+            state.assignee_id = assignee;
+            Ok(())
+        })
+        .await
+    }
+
+    /// Lets `change` compute the ticket's new state and events from the ticket as it is under
+    /// its lock, and writes them; with `if_match`, a ticket at another version is refused.
+    async fn rewrite_ticket(
+        &self,
+        actor: &Principal,
+        id: Uuid,
+        if_match: Option<i64>,
+        change: impl FnOnce(&Ticket, &mut TicketState, &mut Vec<NewEvent>) -> Result<(), ServiceError>,
+    ) -> Result<Ticket, ServiceError> {
+        let outcome = self
+            .store
+            .change_ticket(id, None, |ticket| {
+                if !can_see(actor, ticket) {
+                    return Err(ServiceError::NotFound("ticket"));
+                }
+                if if_match.is_some_and(|version| version != ticket.version) {
+                    return Err(ServiceError::PreconditionFailed);
+                }
+                let mut state = TicketState::of(ticket);
+                let mut events = Vec::new();
+                change(ticket, &mut state, &mut events)?;
+                Ok(TicketChange {
+                    state,
+                    events,
+                    message: None,
+                })
+            })
+            .await?;
+        match outcome {
+            Changed::Applied { .. } | Changed::Unchanged => {}
+            Changed::Refused(refusal) => return Err(refusal),
+            Changed::NotFound | Changed::Replayed(_) | Changed::KeyReused => {
+                return Err(ServiceError::NotFound("ticket"));
+            }
+        }
+        self.store
+            .ticket(id)
+            .await?
+            .ok_or(ServiceError::NotFound("ticket"))
+    }
+
+    /// Deletes a ticket for good (admins only).
+    ///
+    /// # Errors
+    /// `NotFound`; `Forbidden` for anyone but admins.
+    pub async fn delete_ticket(&self, actor: &Principal, id: Uuid) -> Result<(), ServiceError> {
+        visible(actor, self.store.ticket(id).await?)?;
+        authorize(actor, Action::DeleteTickets)?;
+        if self.store.delete_ticket(id, actor.user.id).await? {
+            tracing::info!(ticket_id = %id, by = %actor.user.id, "ticket deleted");
+            Ok(())
+        } else {
+            Err(ServiceError::NotFound("ticket"))
+        }
+    }
+}

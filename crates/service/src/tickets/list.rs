@@ -1,0 +1,224 @@
+//! Reading tickets: one, a filtered and sorted page, a ticket's event log, the events a socket
+//! missed, and the dashboard's counts.
+
+use growdesk_domain::{Priority, Tags, Ticket, TicketEvent, TicketStatus, ValidationErrors};
+use growdesk_store::{
+    AssigneeFilter, FeedEvent, SortKey, Stamp, TicketCursor, TicketFilter, TicketSort,
+};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::pagination::{Page, PageRequest};
+use crate::policy::{Action, authorize, sees_internal, visible};
+use crate::{Principal, Service, ServiceError, search};
+
+/// Filters and order of the ticket list, as the client gave them.
+#[derive(Debug, Clone, Default)]
+pub struct TicketQuery {
+    pub statuses: Vec<TicketStatus>,
+    pub priority: Option<Priority>,
+    pub category_id: Option<Uuid>,
+    /// A user id, `me` or `none`.
+    pub assignee: Option<String>,
+    pub requester_id: Option<Uuid>,
+    pub tag: Option<String>,
+    pub q: Option<String>,
+    pub sort: TicketSort,
+    pub descending: bool,
+}
+
+/// A position in the ticket list: the sort it belongs to, the sort value, the id.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct TicketPosition {
+    sort: String,
+    key: i64,
+    id: Uuid,
+}
+
+fn sort_name(sort: TicketSort, descending: bool) -> String {
+    let name = match sort {
+        TicketSort::CreatedAt => "created_at",
+        TicketSort::UpdatedAt => "updated_at",
+        TicketSort::Priority => "priority",
+        TicketSort::Number => "number",
+    };
+    format!("{name}:{}", if descending { "desc" } else { "asc" })
+}
+
+impl TicketPosition {
+    pub(crate) fn of(ticket: &Ticket, sort: TicketSort, descending: bool) -> Self {
+        let key = match sort.key_of(ticket) {
+            SortKey::Int(value) => value,
+            SortKey::Time(stamp) => stamp.unix_micros(),
+        };
+        Self {
+            sort: sort_name(sort, descending),
+            key,
+            id: ticket.id,
+        }
+    }
+
+    /// The store's cursor, or why this position cannot be one of `sort`'s: another sort
+    /// order's, or a time no ticket can have (a tampered key).
+    pub(crate) fn cursor(
+        &self,
+        sort: TicketSort,
+        descending: bool,
+    ) -> Result<TicketCursor, &'static str> {
+        if self.sort != sort_name(sort, descending) {
+            return Err("belongs to another sort order");
+        }
+        let key = match sort {
+            TicketSort::Priority | TicketSort::Number => SortKey::Int(self.key),
+            TicketSort::CreatedAt | TicketSort::UpdatedAt => SortKey::Time(
+                Stamp::from_unix_micros(self.key).ok_or("is not a cursor this list issued")?,
+            ),
+        };
+        Ok(TicketCursor { key, id: self.id })
+    }
+}
+
+/// The dashboard's counts.
+#[derive(Debug, Clone, Serialize)]
+pub struct Stats {
+    pub by_status: Vec<(TicketStatus, i64)>,
+    pub by_priority: Vec<(Priority, i64)>,
+    pub unassigned: i64,
+    pub assigned_to_me: i64,
+    pub created_per_day: Vec<(String, i64)>,
+    pub median_first_response_seconds: Option<f64>,
+    pub median_resolution_seconds: Option<f64>,
+}
+
+impl Service {
+    /// One ticket the caller may see.
+    ///
+    /// # Errors
+    /// `NotFound` for a missing ticket or one the caller may not see.
+    pub async fn get_ticket(&self, actor: &Principal, id: Uuid) -> Result<Ticket, ServiceError> {
+        visible(actor, self.store.ticket(id).await?)
+    }
+
+    /// A page of the tickets the caller may see, filtered, searched and sorted. Customers only
+    /// ever see their own, whatever they ask for.
+    ///
+    /// # Errors
+    /// `Validation` for a bad assignee filter, tag or cursor.
+    pub async fn list_tickets(
+        &self,
+        actor: &Principal,
+        query: TicketQuery,
+        page: PageRequest<TicketPosition>,
+    ) -> Result<Page<Ticket>, ServiceError> {
+        let staff = authorize(actor, Action::WorkQueue).is_ok();
+        let mut errors = ValidationErrors::default();
+        let assignee = match query.assignee.as_deref() {
+            None => None,
+            Some("me") => Some(AssigneeFilter::Is(actor.user.id)),
+            Some("none") => Some(AssigneeFilter::Unassigned),
+            Some(other) => errors.check(
+                "assignee_id",
+                other
+                    .parse::<Uuid>()
+                    .map(AssigneeFilter::Is)
+                    .map_err(|_| "must be a user id, me or none"),
+            ),
+        };
+        let tag = query
+            .tag
+            .as_deref()
+            .and_then(|tag| errors.check("tag", Tags::parse_one(tag)));
+        let cursor = match &page.after {
+            Some(position) => errors.check("cursor", position.cursor(query.sort, query.descending)),
+            None => None,
+        };
+        errors.into_result(|| ())?;
+        let filter = TicketFilter {
+            statuses: query.statuses,
+            priority: query.priority,
+            category_id: query.category_id,
+            assignee,
+            requester_id: if staff {
+                query.requester_id
+            } else {
+                Some(actor.user.id)
+            },
+            tag,
+            terms: query.q.as_deref().map(search::terms).unwrap_or_default(),
+            search_internal: staff,
+            visitor: None,
+        };
+        let rows = self
+            .store
+            .list_tickets(
+                &filter,
+                query.sort,
+                query.descending,
+                cursor,
+                page.limit + 1,
+            )
+            .await?;
+        Ok(Page::from_rows(rows, page.limit, |ticket| {
+            TicketPosition::of(ticket, query.sort, query.descending)
+        }))
+    }
+
+    /// A page of a ticket's event log, oldest first; customers never see events about internal
+    /// notes.
+    ///
+    /// # Errors
+    /// `NotFound` for a ticket the caller may not see.
+    pub async fn ticket_events(
+        &self,
+        actor: &Principal,
+        id: Uuid,
+        page: PageRequest<i64>,
+    ) -> Result<Page<TicketEvent>, ServiceError> {
+        visible(actor, self.store.ticket(id).await?)?;
+        let rows = self
+            .store
+            .list_ticket_events(id, sees_internal(actor), page.after, page.limit + 1)
+            .await?;
+        Ok(Page::from_rows(rows, page.limit, |event| event.id))
+    }
+
+    /// The events the caller may receive after event `after`, oldest first: what a socket
+    /// reconnecting with that id missed.
+    ///
+    /// # Errors
+    /// The database failed.
+    pub async fn missed_events(
+        &self,
+        actor: &Principal,
+        after: i64,
+        limit: u32,
+    ) -> Result<Vec<FeedEvent>, ServiceError> {
+        Ok(self
+            .store
+            .visible_events_after(actor.user.id, sees_internal(actor), after, limit)
+            .await?)
+    }
+
+    /// The dashboard's counts (staff only).
+    ///
+    /// # Errors
+    /// `Forbidden` for customers.
+    pub async fn ticket_stats(&self, actor: &Principal) -> Result<Stats, ServiceError> {
+        authorize(actor, Action::WorkQueue)?;
+        let since = Stamp::from(Stamp::now().into_inner() - time::Duration::days(29));
+        let since_midnight = Stamp::from(since.into_inner().replace_time(time::Time::MIDNIGHT));
+        let stats = self
+            .store
+            .ticket_stats(actor.user.id, since_midnight)
+            .await?;
+        Ok(Stats {
+            by_status: stats.by_status,
+            by_priority: stats.by_priority,
+            unassigned: stats.unassigned,
+            assigned_to_me: stats.assigned_to_viewer,
+            created_per_day: stats.created_per_day,
+            median_first_response_seconds: stats.median_first_response_seconds,
+            median_resolution_seconds: stats.median_resolution_seconds,
+        })
+    }
+}
