@@ -1,0 +1,224 @@
+// The typed client of the public REST API. Every request and answer type comes from the
+// generated OpenAPI types (schema.ts), so a change of the API that breaks the console fails
+// `vue-tsc`. The tokens live in this object only: never in storage, so a reload signs out until
+// the server offers a refresh cookie.
+import type { components, operations } from "./schema";
+
+type Schemas = components["schemas"];
+export type Ticket = Schemas["Ticket"];
+export type Message = Schemas["Message"];
+export type User = Schemas["User"];
+export type Notification = Schemas["Notification"];
+export type TicketStatus = Schemas["TicketStatus"];
+export type Priority = Schemas["Priority"];
+export type Stats = Schemas["StatsResponse"];
+export type Problem = Schemas["Problem"];
+export type ServerFrame = Schemas["ServerFrame"];
+export type ClientFrame = Schemas["ClientFrame"];
+export type Person = Schemas["Person"];
+export type Attachment = Schemas["Attachment"];
+export type TicketQuery = NonNullable<operations["list_tickets"]["parameters"]["query"]>;
+export type TicketChange = Schemas["UpdateTicketRequest"];
+type TokenPair = Schemas["TokenResponse"];
+type Page<T> = { items: T[]; next_cursor?: string | null };
+
+/** A refused request: the status, and the problem document when the server sent one. */
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly problem: Problem | null,
+  ) {
+    super(problem?.detail ?? `HTTP ${status}`);
+  }
+}
+
+type Query = Record<string, string | number | boolean | string[] | undefined>;
+
+function queryString(query: Query | undefined): string {
+  const params = new URLSearchParams();
+  for (const [name, value] of Object.entries(query ?? {})) {
+    if (value === undefined || value === "" || (Array.isArray(value) && value.length === 0)) continue;
+    params.set(name, Array.isArray(value) ? value.join(",") : String(value));
+  }
+  const text = params.toString();
+  return text ? `?${text}` : "";
+}
+
+interface Options {
+  query?: Query;
+  body?: unknown;
+  headers?: Record<string, string>;
+}
+
+export interface Answer<T> {
+  data: T;
+  etag: string | null;
+}
+
+/** The API as the signed-in agent; `onSignedOut` runs when the session cannot be renewed. */
+export class Api {
+  private access: string | null = null;
+  private refreshToken: string | null = null;
+  private renewing: Promise<boolean> | null = null;
+  private renewTimer: ReturnType<typeof setTimeout> | undefined;
+  onSignedOut: () => void = () => {};
+
+  get accessToken(): string | null {
+    return this.access;
+  }
+
+  async signIn(email: string, password: string): Promise<User> {
+    const body: Schemas["LoginRequest"] = { email, password };
+    const { data } = await this.call<TokenPair>("POST", "/api/auth/login", { body }, false);
+    this.keep(data);
+    return data.user;
+  }
+
+  async signOut(): Promise<void> {
+    try {
+      if (this.access) await this.call<unknown>("POST", "/api/auth/logout", {}, true);
+    } finally {
+      this.forget();
+    }
+  }
+
+  forget(): void {
+    clearTimeout(this.renewTimer);
+    this.access = null;
+    this.refreshToken = null;
+  }
+
+  private keep(pair: TokenPair): void {
+    this.access = pair.access_token;
+    this.refreshToken = pair.refresh_token;
+    clearTimeout(this.renewTimer);
+    // Renew a little before expiry, so that no request of a working agent meets a 401.
+    const lead = Math.max(5, Math.floor(pair.expires_in * 0.8));
+    this.renewTimer = setTimeout(() => void this.renew(), lead * 1000);
+  }
+
+  /** Exchanges the refresh token once, however many requests ask at the same time. */
+  renew(): Promise<boolean> {
+    if (!this.renewing) {
+      this.renewing = this.exchange().finally(() => {
+        this.renewing = null;
+      });
+    }
+    return this.renewing;
+  }
+
+  private async exchange(): Promise<boolean> {
+    if (!this.refreshToken) return false;
+    const body: Schemas["RefreshRequest"] = { refresh_token: this.refreshToken };
+    try {
+      const { data } = await this.call<TokenPair>("POST", "/api/auth/refresh", { body }, false);
+      this.keep(data);
+      return true;
+    } catch (error) {
+      // Only a refusal ends the session; a network failure leaves it to the next try.
+      if (error instanceof ApiError) {
+        this.forget();
+        this.onSignedOut();
+      }
+      return false;
+    }
+  }
+
+  private async call<T>(method: string, path: string, options: Options, auth: boolean): Promise<Answer<T>> {
+    const headers: Record<string, string> = { Accept: "application/json", ...options.headers };
+    if (options.body !== undefined) headers["Content-Type"] = "application/json";
+    if (auth && this.access) headers.Authorization = `Bearer ${this.access}`;
+    const response = await fetch(path + queryString(options.query), {
+      method,
+      headers,
+      body: options.body === undefined ? null : JSON.stringify(options.body),
+      credentials: "same-origin",
+    });
+    if (!response.ok) {
+      let problem: Problem | null = null;
+      try {
+        problem = (await response.json()) as Problem;
+      } catch {
+        problem = null;
+      }
+      throw new ApiError(response.status, problem);
+    }
+    const data = response.status === 204 ? (undefined as T) : ((await response.json()) as T);
+    return { data, etag: response.headers.get("ETag") };
+  }
+
+  /** An authenticated request; a 401 renews the token once and tries again. */
+  private async send<T>(method: string, path: string, options: Options = {}): Promise<Answer<T>> {
+    try {
+      return await this.call<T>(method, path, options, true);
+    } catch (error) {
+      if (error instanceof ApiError && error.status === 401 && (await this.renew())) {
+        return this.call<T>(method, path, options, true);
+      }
+      throw error;
+    }
+  }
+
+  async me(): Promise<User> {
+    return (await this.send<User>("GET", "/api/auth/me")).data;
+  }
+
+  async tickets(query: TicketQuery): Promise<Page<Ticket>> {
+    return (await this.send<Page<Ticket>>("GET", "/api/tickets", { query })).data;
+  }
+
+  async ticket(id: string): Promise<Ticket> {
+    return (await this.send<Ticket>("GET", `/api/tickets/${encodeURIComponent(id)}`)).data;
+  }
+
+  async stats(): Promise<Stats> {
+    return (await this.send<Stats>("GET", "/api/tickets/stats")).data;
+  }
+
+  async messages(ticketId: string, cursor?: string): Promise<Page<Message>> {
+    const query = { limit: 100, cursor } satisfies NonNullable<operations["list_messages"]["parameters"]["query"]>;
+    return (await this.send<Page<Message>>("GET", `/api/tickets/${encodeURIComponent(ticketId)}/messages`, { query })).data;
+  }
+
+  /** Posts a reply or a note; `key` makes a retry of the same draft post it only once. */
+  async postMessage(ticketId: string, body: string, internal: boolean, key: string): Promise<Message> {
+    const request: Schemas["MessageRequest"] = { body, internal };
+    const path = `/api/tickets/${encodeURIComponent(ticketId)}/messages`;
+    return (await this.send<Message>("POST", path, { body: request, headers: { "Idempotency-Key": key } })).data;
+  }
+
+  /** Changes a ticket based on the version the agent saw (412 when someone changed it since). */
+  async update(ticket: Ticket, change: TicketChange): Promise<Ticket> {
+    const path = `/api/tickets/${encodeURIComponent(ticket.id)}`;
+    return (await this.send<Ticket>("PATCH", path, { body: change, headers: { "If-Match": `"${ticket.version}"` } })).data;
+  }
+
+  async assign(ticket: Ticket, assigneeId: string | null): Promise<Ticket> {
+    const body: Schemas["AssignRequest"] = { assignee_id: assigneeId };
+    const path = `/api/tickets/${encodeURIComponent(ticket.id)}/assign`;
+    return (await this.send<Ticket>("POST", path, { body, headers: { "If-Match": `"${ticket.version}"` } })).data;
+  }
+
+  /** An attachment's bytes, fetched with the agent's token (a plain link would carry none). */
+  async attachment(id: string): Promise<Blob> {
+    const path = `/api/attachments/${encodeURIComponent(id)}`;
+    const fetchIt = (): Promise<Response> => fetch(path, { headers: { Authorization: `Bearer ${this.access ?? ""}` } });
+    let response = await fetchIt();
+    if (response.status === 401 && (await this.renew())) response = await fetchIt();
+    if (!response.ok) throw new ApiError(response.status, null);
+    return response.blob();
+  }
+
+  async notifications(): Promise<Page<Notification>> {
+    const query = { limit: 50 } satisfies NonNullable<operations["list_notifications"]["parameters"]["query"]>;
+    return (await this.send<Page<Notification>>("GET", "/api/notifications", { query })).data;
+  }
+
+  async markRead(id: string): Promise<void> {
+    await this.send<unknown>("POST", `/api/notifications/${encodeURIComponent(id)}/read`);
+  }
+
+  async markAllRead(): Promise<void> {
+    await this.send<unknown>("POST", "/api/notifications/read-all");
+  }
+}
