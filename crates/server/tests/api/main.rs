@@ -29,7 +29,6 @@ mod binary;
 mod browser;
 mod caseless;
 mod catalog;
-mod console;
 mod cursors;
 mod deployment;
 mod emails;
