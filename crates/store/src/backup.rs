@@ -4,8 +4,8 @@
 use sqlx::types::Json;
 use uuid::Uuid;
 
-use crate::dialect::pick;
-use crate::imports::{free_id, local_ref, remember_ref};
+use crate::dialect::Dialect;
+use crate::write_tx::WriteTx as _;
 use crate::{Imported, Stamp, Store, StoreError, WidgetFields, on_backend};
 
 /// A widget from a GrowDesk export, with its public key and identity secret.
@@ -152,13 +152,13 @@ impl Store {
     ) -> Result<Imported, StoreError> {
         let now = Stamp::now();
         let external_id = event.id.to_string();
-        on_backend!(self, pool => {
-            let mut tx = pool.begin_with(pick(pool, "BEGIN", "BEGIN IMMEDIATE")).await?;
-            if local_ref!(tx, source, "event", &external_id).is_some() {
+        on_backend!(self, pool, Db => {
+            let mut tx = pool.begin_with(Db::BEGIN_WRITE).await?;
+            if tx.local_ref(source, "event", &external_id).await?.is_some() {
                 tx.commit().await?;
                 return Ok(Imported::Unchanged(event.ticket_id));
             }
-            crate::events::lock_feed!(pool, tx);
+            tx.lock_feed().await?;
             let taken: Option<i64> = sqlx::query_scalar("SELECT id FROM ticket_events WHERE id = $1")
                 .bind(event.id)
                 .fetch_optional(&mut *tx)
@@ -180,7 +180,7 @@ impl Store {
             .await?;
             // external_refs holds uuids: an event's local id, a number, goes in the low 64 bits.
             let local = Uuid::from_u64_pair(0, id.unsigned_abs());
-            remember_ref!(tx, source, "event", &external_id, local, now);
+            tx.remember_ref(source, "event", &external_id, local, now).await?;
             tx.commit().await?;
             Ok(Imported::Created(event.ticket_id))
         })
@@ -334,13 +334,13 @@ impl Store {
     ) -> Result<Imported, StoreError> {
         let now = Stamp::now();
         let fields = &widget.fields;
-        on_backend!(self, pool => {
-            let mut tx = pool.begin_with(pick(pool, "BEGIN", "BEGIN IMMEDIATE")).await?;
-            if let Some(id) = local_ref!(tx, source, "widget", &widget.external_id) {
+        on_backend!(self, pool, Db => {
+            let mut tx = pool.begin_with(Db::BEGIN_WRITE).await?;
+            if let Some(id) = tx.local_ref(source, "widget", &widget.external_id).await? {
                 tx.commit().await?;
                 return Ok(Imported::Unchanged(id));
             }
-            let id = free_id!(tx, "widgets", widget.preferred_id);
+            let id = tx.free_id("widgets", widget.preferred_id).await?;
             sqlx::query(
                 "INSERT INTO widgets (id, key, name, allowed_origins, settings, identity_secret, enforce_identity, active, \
                  default_category_id, default_priority, created_at, updated_at) \
@@ -360,7 +360,7 @@ impl Store {
             .bind(widget.updated_at)
             .execute(&mut *tx)
             .await?;
-            remember_ref!(tx, source, "widget", &widget.external_id, id, now);
+            tx.remember_ref(source, "widget", &widget.external_id, id, now).await?;
             tx.commit().await?;
             Ok(Imported::Created(id))
         })
@@ -377,13 +377,13 @@ impl Store {
         webhook: &ImportedWebhook,
     ) -> Result<Imported, StoreError> {
         let now = Stamp::now();
-        on_backend!(self, pool => {
-            let mut tx = pool.begin_with(pick(pool, "BEGIN", "BEGIN IMMEDIATE")).await?;
-            if let Some(id) = local_ref!(tx, source, "webhook", &webhook.external_id) {
+        on_backend!(self, pool, Db => {
+            let mut tx = pool.begin_with(Db::BEGIN_WRITE).await?;
+            if let Some(id) = tx.local_ref(source, "webhook", &webhook.external_id).await? {
                 tx.commit().await?;
                 return Ok(Imported::Unchanged(id));
             }
-            let id = free_id!(tx, "webhooks", webhook.preferred_id);
+            let id = tx.free_id("webhooks", webhook.preferred_id).await?;
             sqlx::query(
                 "INSERT INTO webhooks (id, url, secret, active, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6)",
             )
@@ -402,7 +402,7 @@ impl Store {
                     .execute(&mut *tx)
                     .await?;
             }
-            remember_ref!(tx, source, "webhook", &webhook.external_id, id, now);
+            tx.remember_ref(source, "webhook", &webhook.external_id, id, now).await?;
             tx.commit().await?;
             Ok(Imported::Created(id))
         })
@@ -419,13 +419,13 @@ impl Store {
         visitor: &ImportedVisitor,
     ) -> Result<Imported, StoreError> {
         let now = Stamp::now();
-        on_backend!(self, pool => {
-            let mut tx = pool.begin_with(pick(pool, "BEGIN", "BEGIN IMMEDIATE")).await?;
-            if let Some(id) = local_ref!(tx, source, "visitor", &visitor.external_id) {
+        on_backend!(self, pool, Db => {
+            let mut tx = pool.begin_with(Db::BEGIN_WRITE).await?;
+            if let Some(id) = tx.local_ref(source, "visitor", &visitor.external_id).await? {
                 tx.commit().await?;
                 return Ok(Imported::Unchanged(id));
             }
-            let id = free_id!(tx, "visitors", visitor.preferred_id);
+            let id = tx.free_id("visitors", visitor.preferred_id).await?;
             sqlx::query("INSERT INTO visitors (id, widget_id, user_id, created_at) VALUES ($1, $2, $3, $4)")
                 .bind(id)
                 .bind(visitor.widget_id)
@@ -433,7 +433,7 @@ impl Store {
                 .bind(visitor.created_at)
                 .execute(&mut *tx)
                 .await?;
-            remember_ref!(tx, source, "visitor", &visitor.external_id, id, now);
+            tx.remember_ref(source, "visitor", &visitor.external_id, id, now).await?;
             tx.commit().await?;
             Ok(Imported::Created(id))
         })

@@ -3,8 +3,9 @@
 use growdesk_domain::{Category, fold_case};
 use uuid::Uuid;
 
-use crate::dialect::pick;
-use crate::events::{NewEvent, insert_events};
+use crate::dialect::Dialect;
+use crate::events::NewEvent;
+use crate::write_tx::WriteTx as _;
 use crate::{Stamp, Store, StoreError, on_backend};
 
 #[derive(sqlx::FromRow)]
@@ -149,8 +150,8 @@ impl Store {
         actor: Uuid,
     ) -> Result<CategoryDeletion, StoreError> {
         let now = Stamp::now();
-        on_backend!(self, pool => {
-            let mut tx = pool.begin_with(pick(pool, "BEGIN", "BEGIN IMMEDIATE")).await?;
+        on_backend!(self, pool, Db => {
+            let mut tx = pool.begin_with(Db::BEGIN_WRITE).await?;
             // Lock the row first (a write), so the count below cannot go stale.
             let exists = sqlx::query("UPDATE categories SET updated_at = $2 WHERE id = $1")
                 .bind(id)
@@ -186,7 +187,7 @@ impl Store {
                         .iter()
                         .map(|ticket| NewEvent::public(*ticket, growdesk_domain::EventKind::CategoryChanged, Some(actor), data.clone()))
                         .collect();
-                    insert_events!(pool, tx, &events, now);
+                    tx.append_events(&events, now).await?;
                 }
                 _ => {}
             }

@@ -1,29 +1,42 @@
-//! Choosing between the PostgreSQL and SQLite spelling of a statement inside `on_backend!`.
+//! What differs between PostgreSQL's and SQLite's SQL, as one trait implemented by each driver's
+//! database type (in `postgres/` and `sqlite/`), so code written once for both names the
+//! statement it needs and the compiler picks the backend's.
 
-use sqlx::postgres::PgPool;
-use sqlx::sqlite::SqlitePool;
+use sqlx::Database;
 
-/// A pool that knows which dialect it speaks.
-pub(crate) trait Dialect {
-    /// Whether this is PostgreSQL.
-    const POSTGRES: bool;
-}
+/// A backend's spelling of the statements that differ between the two.
+pub(crate) trait Dialect: Database {
+    /// Begins a write transaction. SQLite's `BEGIN IMMEDIATE` takes the write lock up front,
+    /// waiting its busy timeout for it, instead of failing at once when a read snapshot turns
+    /// out stale at the first write.
+    const BEGIN_WRITE: &'static str;
+    /// The next ticket number, as an expression inside the inserting transaction.
+    const NEXT_TICKET_NUMBER: &'static str;
+    /// The tags of ticket `t` as a JSON array of names, sorted.
+    const TICKET_TAGS: &'static str;
+    /// Follows a ticket query for one ticket `t` that is about to change: holds it until the
+    /// transaction ends (SQLite's write lock already does).
+    const LOCK_TICKET: &'static str;
+    /// Precedes a query to have its plan instead of its rows...
+    const EXPLAIN: &'static str;
+    /// ...whose text is in this column of each row.
+    const EXPLAIN_DETAIL: usize;
+    /// Run in a transaction just before it appends events or session revocations, if this
+    /// backend needs it (see `events`).
+    const LOCK_FEED: Option<&'static str>;
+    /// Finding tickets by a bound search query.
+    const TICKET_SEARCH: TicketSearch;
+    /// Opens a test of whether FAQ `f` matches a bound search query, closed by `MATCH_END`.
+    const FAQ_MATCHES: &'static str;
+    /// The users whose email holds a character outside printable ASCII.
+    const NON_ASCII_EMAILS: &'static str;
 
-impl Dialect for PgPool {
-    const POSTGRES: bool = true;
-}
+    /// Search terms as the query the full-text search of this backend takes: every term
+    /// must match, and nothing in a term is query syntax.
+    fn search_query(terms: &[String]) -> String;
 
-impl Dialect for SqlitePool {
-    const POSTGRES: bool = false;
-}
-
-/// `postgres` on a PostgreSQL pool, `sqlite` on an SQLite one.
-///
-/// Write transactions begin with `pick(pool, "BEGIN", "BEGIN IMMEDIATE")`: SQLite then takes
-/// the write lock up front, waiting its busy timeout for it, instead of failing at once when a
-/// read snapshot turns out stale at the first write.
-pub(crate) fn pick<P: Dialect, T>(_pool: &P, postgres: T, sqlite: T) -> T {
-    if P::POSTGRES { postgres } else { sqlite }
+    /// Seconds between two timestamp columns, as a float.
+    fn seconds_between(from: &str, to: &str) -> String;
 }
 
 /// Closes a dialect's search expression (`FAQ_MATCHES`) after its bound query.

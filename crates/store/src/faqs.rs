@@ -8,8 +8,8 @@ use growdesk_domain::Faq;
 use sqlx::QueryBuilder;
 use uuid::Uuid;
 
-use crate::dialect::{MATCH_END, pick};
-use crate::{Stamp, Store, StoreError, on_backend, postgres, sqlite};
+use crate::dialect::{Dialect, MATCH_END};
+use crate::{Stamp, Store, StoreError, on_backend};
 
 #[derive(sqlx::FromRow)]
 struct FaqRow {
@@ -71,8 +71,8 @@ impl Store {
     /// `MissingReference` for an unknown category.
     pub async fn create_faq(&self, fields: FaqFields) -> Result<Faq, StoreError> {
         let now = Stamp::now();
-        let row: FaqRow = on_backend!(self, pool => {
-            let mut tx = pool.begin_with(pick(pool, "BEGIN", "BEGIN IMMEDIATE")).await?;
+        let row: FaqRow = on_backend!(self, pool, Db => {
+            let mut tx = pool.begin_with(Db::BEGIN_WRITE).await?;
             let row = sqlx::query_as(
                     "INSERT INTO faqs (id, question, answer, category_id, published, position, created_at, updated_at) \
                      VALUES ($1, $2, $3, $4, $5, $6, $7, $7) \
@@ -113,7 +113,7 @@ impl Store {
         after: Option<FaqCursor>,
         limit: u32,
     ) -> Result<Vec<Faq>, StoreError> {
-        let rows: Vec<FaqRow> = on_backend!(self, pool => {
+        let rows: Vec<FaqRow> = on_backend!(self, pool, Db => {
             let mut query = QueryBuilder::new(format!("SELECT {COLUMNS} FROM faqs f WHERE TRUE"));
             if let Some(published) = filter.published {
                 query.push(" AND f.published = ").push_bind(published);
@@ -122,8 +122,8 @@ impl Store {
                 query.push(" AND f.category_id = ").push_bind(category);
             }
             if !filter.terms.is_empty() {
-                let search = pick(pool, postgres::search_query(&filter.terms), sqlite::search_query(&filter.terms));
-                query.push(" AND ").push(pick(pool, postgres::FAQ_MATCHES, sqlite::FAQ_MATCHES));
+                let search = Db::search_query(&filter.terms);
+                query.push(" AND ").push(Db::FAQ_MATCHES);
                 query.push_bind(search).push(MATCH_END);
             }
             if let Some(cursor) = after {
@@ -142,8 +142,8 @@ impl Store {
     /// # Errors
     /// `MissingReference` for an unknown category.
     pub async fn update_faq(&self, id: Uuid, fields: FaqFields) -> Result<Option<Faq>, StoreError> {
-        let row: Option<FaqRow> = on_backend!(self, pool => {
-            let mut tx = pool.begin_with(pick(pool, "BEGIN", "BEGIN IMMEDIATE")).await?;
+        let row: Option<FaqRow> = on_backend!(self, pool, Db => {
+            let mut tx = pool.begin_with(Db::BEGIN_WRITE).await?;
             let row = sqlx::query_as(
                     "UPDATE faqs SET question = $2, answer = $3, category_id = $4, published = $5, position = $6, \
                      updated_at = $7 WHERE id = $1 \
@@ -168,8 +168,8 @@ impl Store {
     /// # Errors
     /// The database failed.
     pub async fn delete_faq(&self, id: Uuid) -> Result<bool, StoreError> {
-        let deleted = on_backend!(self, pool => {
-            let mut tx = pool.begin_with(pick(pool, "BEGIN", "BEGIN IMMEDIATE")).await?;
+        let deleted = on_backend!(self, pool, Db => {
+            let mut tx = pool.begin_with(Db::BEGIN_WRITE).await?;
             let deleted = sqlx::query("DELETE FROM faqs WHERE id = $1")
                 .bind(id)
                 .execute(&mut *tx)

@@ -5,10 +5,11 @@ use growdesk_domain::{Priority, Role, TicketSource, TicketStatus, fold_case};
 use sha2::Digest as _;
 use uuid::Uuid;
 
-use crate::dialect::pick;
-use crate::events::{NewEvent, insert_events};
+use crate::dialect::Dialect;
+use crate::events::NewEvent;
 use crate::messages::{NewAttachment, NewMessage};
-use crate::ticket_changes::{MessageRecord, insert_message, insert_tags};
+use crate::ticket_changes::MessageRecord;
+use crate::write_tx::WriteTx as _;
 use crate::{Stamp, Store, StoreError, on_backend};
 
 /// What an import did with one record.
@@ -104,22 +105,6 @@ pub struct ImportedTicket {
     pub original: serde_json::Value,
 }
 
-/// Looks up `(source, kind, external_id)` inside transaction `$tx`.
-macro_rules! local_ref {
-    ($tx:ident, $source:expr, $kind:expr, $external:expr) => {{
-        let found: Option<Uuid> = sqlx::query_scalar(
-            "SELECT local_id FROM external_refs WHERE source = $1 AND kind = $2 AND external_id = $3",
-        )
-        .bind($source)
-        .bind($kind)
-        .bind($external)
-        .fetch_optional(&mut *$tx)
-        .await?;
-        found
-    }};
-}
-pub(crate) use local_ref;
-
 impl ImportedTicket {
     /// A fingerprint of the fields a re-import may change, as the source has them.
     pub(crate) fn digest(&self) -> String {
@@ -145,41 +130,6 @@ impl ImportedTicket {
         hash.iter().map(|byte| format!("{byte:02x}")).collect()
     }
 }
-
-/// Records `(source, kind, external_id) → local` inside transaction `$tx`.
-macro_rules! remember_ref {
-    ($tx:ident, $source:expr, $kind:expr, $external:expr, $local:expr, $now:expr) => {
-        sqlx::query(
-            "INSERT INTO external_refs (source, kind, external_id, local_id, created_at) VALUES ($1, $2, $3, $4, $5)",
-        )
-        .bind($source)
-        .bind($kind)
-        .bind($external)
-        .bind($local)
-        .bind($now)
-        .execute(&mut *$tx)
-        .await?;
-    };
-}
-pub(crate) use remember_ref;
-
-/// A preferred id when no row of `$table` has it yet, else a fresh one.
-macro_rules! free_id {
-    ($tx:ident, $table:literal, $preferred:expr) => {{
-        match $preferred {
-            Some(id) => {
-                let taken: Option<i32> =
-                    sqlx::query_scalar(concat!("SELECT 1 FROM ", $table, " WHERE id = $1"))
-                        .bind(id)
-                        .fetch_optional(&mut *$tx)
-                        .await?;
-                if taken.is_some() { Uuid::now_v7() } else { id }
-            }
-            None => Uuid::now_v7(),
-        }
-    }};
-}
-pub(crate) use free_id;
 
 impl Store {
     /// The local id an import recorded for `(source, kind, external_id)`.
@@ -213,9 +163,9 @@ impl Store {
         user: &ImportedUser,
     ) -> Result<Imported, StoreError> {
         let now = Stamp::now();
-        on_backend!(self, pool => {
-            let mut tx = pool.begin_with(pick(pool, "BEGIN", "BEGIN IMMEDIATE")).await?;
-            if let Some(id) = local_ref!(tx, source, "user", &user.external_id) {
+        on_backend!(self, pool, Db => {
+            let mut tx = pool.begin_with(Db::BEGIN_WRITE).await?;
+            if let Some(id) = tx.local_ref(source, "user", &user.external_id).await? {
                 let changed = sqlx::query(
                     "UPDATE users SET name = $2, updated_at = $3, name_key = $4 WHERE id = $1 AND name <> $2",
                 )
@@ -236,7 +186,7 @@ impl Store {
             let outcome = match existing {
                 Some(id) => Imported::Unchanged(id),
                 None => {
-                    let id = free_id!(tx, "users", user.preferred_id);
+                    let id = tx.free_id("users", user.preferred_id).await?;
                     sqlx::query(
                         "INSERT INTO users (id, email, name, role, password_hash, active, created_at, updated_at, name_key) \
                          VALUES ($1, $2, $3, $4, $5, $6, $7, $7, $8)",
@@ -254,7 +204,7 @@ impl Store {
                     Imported::Created(id)
                 }
             };
-            remember_ref!(tx, source, "user", &user.external_id, outcome.id(), now);
+            tx.remember_ref(source, "user", &user.external_id, outcome.id(), now).await?;
             tx.commit().await?;
             Ok(outcome)
         })
@@ -271,9 +221,9 @@ impl Store {
         category: &ImportedCategory,
     ) -> Result<Imported, StoreError> {
         let now = Stamp::now();
-        on_backend!(self, pool => {
-            let mut tx = pool.begin_with(pick(pool, "BEGIN", "BEGIN IMMEDIATE")).await?;
-            if let Some(id) = local_ref!(tx, source, "category", &category.external_id) {
+        on_backend!(self, pool, Db => {
+            let mut tx = pool.begin_with(Db::BEGIN_WRITE).await?;
+            if let Some(id) = tx.local_ref(source, "category", &category.external_id).await? {
                 tx.commit().await?;
                 return Ok(Imported::Unchanged(id));
             }
@@ -285,7 +235,7 @@ impl Store {
             let outcome = match existing {
                 Some(id) => Imported::Unchanged(id),
                 None => {
-                    let id = free_id!(tx, "categories", category.preferred_id);
+                    let id = tx.free_id("categories", category.preferred_id).await?;
                     sqlx::query(
                         "INSERT INTO categories (id, name, description, color, active, position, created_at, updated_at, name_key) \
                          VALUES ($1, $2, $3, $4, $5, $6, $7, $7, $8)",
@@ -303,7 +253,7 @@ impl Store {
                     Imported::Created(id)
                 }
             };
-            remember_ref!(tx, source, "category", &category.external_id, outcome.id(), now);
+            tx.remember_ref(source, "category", &category.external_id, outcome.id(), now).await?;
             tx.commit().await?;
             Ok(outcome)
         })
@@ -319,13 +269,13 @@ impl Store {
         faq: &ImportedFaq,
     ) -> Result<Imported, StoreError> {
         let now = Stamp::now();
-        on_backend!(self, pool => {
-            let mut tx = pool.begin_with(pick(pool, "BEGIN", "BEGIN IMMEDIATE")).await?;
-            if let Some(id) = local_ref!(tx, source, "faq", &faq.external_id) {
+        on_backend!(self, pool, Db => {
+            let mut tx = pool.begin_with(Db::BEGIN_WRITE).await?;
+            if let Some(id) = tx.local_ref(source, "faq", &faq.external_id).await? {
                 tx.commit().await?;
                 return Ok(Imported::Unchanged(id));
             }
-            let id = free_id!(tx, "faqs", faq.preferred_id);
+            let id = tx.free_id("faqs", faq.preferred_id).await?;
             sqlx::query(
                 "INSERT INTO faqs (id, question, answer, category_id, published, position, created_at, updated_at) \
                  VALUES ($1, $2, $3, $4, $5, $6, $7, $7)",
@@ -339,7 +289,7 @@ impl Store {
             .bind(now)
             .execute(&mut *tx)
             .await?;
-            remember_ref!(tx, source, "faq", &faq.external_id, id, now);
+            tx.remember_ref(source, "faq", &faq.external_id, id, now).await?;
             tx.commit().await?;
             Ok(Imported::Created(id))
         })
@@ -379,8 +329,8 @@ impl Store {
         log_creation: bool,
     ) -> Result<Imported, StoreError> {
         let now = Stamp::now();
-        let outcome = on_backend!(self, pool => {
-            let mut tx = pool.begin_with(pick(pool, "BEGIN", "BEGIN IMMEDIATE")).await?;
+        let outcome = on_backend!(self, pool, Db => {
+            let mut tx = pool.begin_with(Db::BEGIN_WRITE).await?;
             let digest = ticket.digest();
             let known: Option<(Uuid, Option<String>)> = sqlx::query_as(
                 "SELECT local_id, digest FROM external_refs WHERE source = $1 AND kind = 'ticket' AND external_id = $2",
@@ -410,18 +360,18 @@ impl Store {
                     .execute(&mut *tx)
                     .await?;
                     sqlx::query("DELETE FROM ticket_tags WHERE ticket_id = $1").bind(id).execute(&mut *tx).await?;
-                    insert_tags!(tx, id, &ticket.tags);
+                    tx.insert_tags(id, &ticket.tags).await?;
                     Imported::Updated(id)
                 }
                 None => {
-                    let id = free_id!(tx, "tickets", ticket.preferred_id);
+                    let id = tx.free_id("tickets", ticket.preferred_id).await?;
                     let number_taken: Option<i32> = match ticket.preferred_number {
                         Some(number) => sqlx::query_scalar("SELECT 1 FROM tickets WHERE number = $1").bind(number).fetch_optional(&mut *tx).await?,
                         None => Some(1),
                     };
                     let number = match (ticket.preferred_number, number_taken) {
                         (Some(number), None) => number.to_string(),
-                        _ => pick(pool, crate::postgres::NEXT_TICKET_NUMBER, crate::sqlite::NEXT_TICKET_NUMBER).to_owned(),
+                        _ => Db::NEXT_TICKET_NUMBER.to_owned(),
                     };
                     let sql = format!(
                         "INSERT INTO tickets (id, number, subject, status, priority, category_id, requester_id, assignee_id, \
@@ -444,11 +394,11 @@ impl Store {
                         .bind(ticket.closed_at)
                         .execute(&mut *tx)
                         .await?;
-                    insert_tags!(tx, id, &ticket.tags);
-                    remember_ref!(tx, source, "ticket", &ticket.external_id, id, now);
+                    tx.insert_tags(id, &ticket.tags).await?;
+                    tx.remember_ref(source, "ticket", &ticket.external_id, id, now).await?;
                     if log_creation {
                         let created = [NewEvent::public(id, growdesk_domain::EventKind::Created, None, serde_json::json!({"imported_from": source, "original": ticket.original}))];
-                        insert_events!(pool, tx, &created, now);
+                        tx.append_events(&created, now).await?;
                     }
                     Imported::Created(id)
                 }
@@ -461,16 +411,16 @@ impl Store {
                 .execute(&mut *tx)
                 .await?;
             for message in &ticket.messages {
-                if local_ref!(tx, source, "message", &message.external_id).is_some() {
+                if tx.local_ref(source, "message", &message.external_id).await?.is_some() {
                     continue;
                 }
-                let message_id = free_id!(tx, "messages", message.preferred_id);
+                let message_id = tx.free_id("messages", message.preferred_id).await?;
                 let record = MessageRecord {
                     message: NewMessage { id: message_id, ticket_id: id, author_id: message.author_id, body: message.body.clone(), internal: message.internal },
                     attachments: message.attachments.clone(),
                 };
-                insert_message!(tx, id, &record, message.created_at);
-                remember_ref!(tx, source, "message", &message.external_id, message_id, now);
+                tx.insert_message(id, &record, message.created_at).await?;
+                tx.remember_ref(source, "message", &message.external_id, message_id, now).await?;
                 if outcome == Imported::Unchanged(id) {
                     outcome = Imported::Updated(id);
                 }

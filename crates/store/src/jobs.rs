@@ -7,8 +7,9 @@ use growdesk_domain::Priority;
 use sqlx::types::Json;
 use uuid::Uuid;
 
-use crate::dialect::pick;
-use crate::events::{NewEvent, insert_events};
+use crate::dialect::Dialect;
+use crate::events::NewEvent;
+use crate::write_tx::WriteTx as _;
 use crate::{Backend, Stamp, Store, StoreError, on_backend};
 
 /// The address of the account automatic messages are written by.
@@ -90,8 +91,8 @@ impl Store {
         finished: Stamp,
         outcome: &serde_json::Value,
     ) -> Result<(), StoreError> {
-        on_backend!(self, pool => {
-            let mut tx = pool.begin_with(pick(pool, "BEGIN", "BEGIN IMMEDIATE")).await?;
+        on_backend!(self, pool, Db => {
+            let mut tx = pool.begin_with(Db::BEGIN_WRITE).await?;
             sqlx::query("UPDATE job_leases SET locked_until = $3, last_finished_at = $3 WHERE name = $1 AND holder = $2")
                 .bind(name)
                 .bind(holder)
@@ -193,8 +194,8 @@ impl Store {
         notifications: &[NewEvent],
         now: Stamp,
     ) -> Result<bool, StoreError> {
-        let recorded = on_backend!(self, pool => {
-            let mut tx = pool.begin_with(pick(pool, "BEGIN", "BEGIN IMMEDIATE")).await?;
+        let recorded = on_backend!(self, pool, Db => {
+            let mut tx = pool.begin_with(Db::BEGIN_WRITE).await?;
             let inserted = sqlx::query(
                 "INSERT INTO sla_breaches (ticket_id, kind, notified_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
             )
@@ -208,7 +209,7 @@ impl Store {
                 tx.rollback().await?;
                 return Ok(false);
             }
-            insert_events!(pool, tx, notifications, now);
+            tx.append_events(notifications, now).await?;
             tx.commit().await?;
             Ok::<bool, StoreError>(true)
         })?;
@@ -225,8 +226,8 @@ impl Store {
     /// The database failed.
     pub async fn purge_expired(&self, now: Stamp) -> Result<(u64, u64, u64), StoreError> {
         let day_ago = now.saturating_sub(Duration::from_secs(24 * 60 * 60));
-        on_backend!(self, pool => {
-            let mut tx = pool.begin_with(pick(pool, "BEGIN", "BEGIN IMMEDIATE")).await?;
+        on_backend!(self, pool, Db => {
+            let mut tx = pool.begin_with(Db::BEGIN_WRITE).await?;
             let tokens = sqlx::query("DELETE FROM refresh_tokens WHERE expires_at < $1 OR used_at < $2")
                 .bind(now)
                 .bind(day_ago)

@@ -34,6 +34,7 @@ mod tickets;
 mod users;
 mod webhooks;
 mod widgets;
+mod write_tx;
 
 use std::path::Path;
 use std::str::FromStr;
@@ -75,18 +76,34 @@ pub use users::{NewUser, UserChanges, UserCredentials, UserFilter};
 pub use webhooks::{DeliveryAttempt, DueDelivery, WebhookFields};
 pub use widgets::{Visitor, WidgetFields};
 
-/// Runs `$body` with `$pool` bound to whichever pool the store holds. The body is compiled once
-/// per backend, so one piece of code serves both and neither can drift.
-/// Runs a database operation on whichever pool the store has, within the store's deadline:
-/// past it the operation is abandoned as `Unavailable`, so a database that stops answering
-/// (frozen, or behind a dead link) costs a caller seconds, not a hung request.
+/// Runs `$body` with `$pool` bound to whichever pool the store holds (and, when named, `$db` to
+/// its database type, whose `Dialect` spells what differs). The body is compiled once per
+/// backend, so one piece of code serves both and neither can drift.
+///
+/// The operation runs within the store's deadline: past it, it is abandoned as `Unavailable`,
+/// so a database that stops answering (frozen, or behind a dead link) costs a caller seconds,
+/// not a hung request. A body that fails on SQLite's stale snapshot runs again, up to three
+/// times. `on_backend!(once …)` runs the body exactly once, without a deadline: for work that
+/// does not wait on the database, bounds its own wait, or must not repeat.
 macro_rules! on_backend {
-    ($store:expr, $pool:ident => $body:expr) => {
+    (once $store:expr, $pool:ident $(, $db:ident)? => $body:expr) => {
+        match &$store.backend {
+            $crate::Backend::Postgres($pool) => {
+                $(type $db = sqlx::Postgres;)?
+                $body
+            }
+            $crate::Backend::Sqlite($pool) => {
+                $(type $db = sqlx::Sqlite;)?
+                $body
+            }
+        }
+    };
+    ($store:expr, $pool:ident $(, $db:ident)? => $body:expr) => {
         $store
             .within_deadline(async {
                 let mut retries = 0;
                 loop {
-                    match $crate::with_pool!($store, $pool => $body) {
+                    match $crate::on_backend!(once $store, $pool $(, $db)? => $body) {
                         Err(error) if retries < 3 && $crate::error::StaleSnapshot::is_stale_snapshot(&error) => {
                             retries += 1;
                         }
@@ -98,18 +115,6 @@ macro_rules! on_backend {
     };
 }
 pub(crate) use on_backend;
-
-/// The same code for either pool, with no deadline: for work that does not wait on the
-/// database, or bounds its own wait.
-macro_rules! with_pool {
-    ($store:expr, $pool:ident => $body:expr) => {
-        match &$store.backend {
-            $crate::Backend::Postgres($pool) => $body,
-            $crate::Backend::Sqlite($pool) => $body,
-        }
-    };
-}
-pub(crate) use with_pool;
 
 /// The PostgreSQL channel notified by every commit that appends events or revocations.
 pub(crate) const CHANGES_CHANNEL: &str = "growdesk_changes";
@@ -310,7 +315,7 @@ impl Store {
     /// `Unavailable` when the database does not answer in time or at all.
     pub async fn ping(&self, within: Duration) -> Result<(), StoreError> {
         let query = async {
-            with_pool!(self, pool => sqlx::query("SELECT 1").execute(pool).await.map(drop))
+            on_backend!(once self, pool => sqlx::query("SELECT 1").execute(pool).await.map(drop))
         };
         match tokio::time::timeout(within, query).await {
             Ok(result) => Ok(result?),
@@ -330,7 +335,7 @@ impl Store {
 
     /// Open and idle connections, for metrics.
     pub fn pool_usage(&self) -> (u32, usize) {
-        with_pool!(self, pool => (pool.size(), pool.num_idle()))
+        on_backend!(once self, pool => (pool.size(), pool.num_idle()))
     }
 
     /// Notified after this store committed new events or revocations.
@@ -361,7 +366,7 @@ impl Store {
 
     /// Closes every connection; later calls fail with `Unavailable`.
     pub async fn close(&self) {
-        with_pool!(self, pool => pool.close().await);
+        on_backend!(once self, pool => pool.close().await);
     }
 }
 

@@ -5,9 +5,9 @@
 
 use uuid::Uuid;
 
-use crate::dialect::pick;
-use crate::events::lock_feed;
+use crate::dialect::Dialect;
 use crate::principals::CachedSession;
+use crate::write_tx::WriteTx as _;
 use crate::{Revocation, Stamp, Store, StoreError, UserCredentials, on_backend};
 
 /// A session to open, with its first refresh token.
@@ -76,8 +76,8 @@ impl Store {
     /// The database failed, or the user does not exist.
     pub async fn create_session(&self, session: NewSession) -> Result<(), StoreError> {
         let now = Stamp::now();
-        on_backend!(self, pool => {
-            let mut tx = pool.begin_with(pick(pool, "BEGIN", "BEGIN IMMEDIATE")).await?;
+        on_backend!(self, pool, Db => {
+            let mut tx = pool.begin_with(Db::BEGIN_WRITE).await?;
             sqlx::query(
                 "INSERT INTO sessions (id, user_id, created_at, expires_at) VALUES ($1, $2, $3, $4)",
             )
@@ -114,10 +114,10 @@ impl Store {
         new_expires_at: Stamp,
     ) -> Result<RotateOutcome, StoreError> {
         let now = Stamp::now();
-        on_backend!(self, pool => {
+        on_backend!(self, pool, Db => {
             // The first statement writes, so an SQLite transaction takes the write lock at once
             // instead of failing to upgrade a read lock later.
-            let mut tx = pool.begin_with(pick(pool, "BEGIN", "BEGIN IMMEDIATE")).await?;
+            let mut tx = pool.begin_with(Db::BEGIN_WRITE).await?;
             let consumed: Option<ConsumedToken> = sqlx::query_as(
                 "UPDATE refresh_tokens SET used_at = $2 \
                  WHERE token_hash = $1 AND used_at IS NULL AND expires_at > $2 \
@@ -210,10 +210,10 @@ impl Store {
             SessionScope::AllBut(keep) => (None, keep),
         };
         let now = Stamp::now();
-        let revoked = on_backend!(self, pool => {
-            let mut tx = pool.begin_with(pick(pool, "BEGIN", "BEGIN IMMEDIATE")).await?;
+        let revoked = on_backend!(self, pool, Db => {
+            let mut tx = pool.begin_with(Db::BEGIN_WRITE).await?;
             let chosen = "user_id = $1 AND revoked_at IS NULL AND ($2 IS NULL OR id = $2) AND ($3 IS NULL OR id <> $3)";
-            lock_feed!(pool, tx);
+            tx.lock_feed().await?;
             sqlx::query(sqlx::AssertSqlSafe(format!(
                 "INSERT INTO session_revocations (user_id, session_id, created_at) SELECT user_id, id, $4 FROM sessions WHERE {chosen}"
             )))

@@ -8,12 +8,13 @@
 use growdesk_domain::{EventKind, Ticket};
 use uuid::Uuid;
 
-use crate::dialect::pick;
-use crate::events::{NewEvent, insert_events};
-use crate::idempotency::{IdempotencyClaim, claim_or_return};
+use crate::dialect::Dialect;
+use crate::events::NewEvent;
+use crate::idempotency::IdempotencyClaim;
 use crate::messages::{NewAttachment, NewMessage};
-use crate::tickets::{SELECT_TICKETS_POSTGRES, SELECT_TICKETS_SQLITE, TicketRow, TicketState};
-use crate::{Stamp, Store, StoreError, with_pool};
+use crate::tickets::{TicketRow, TicketState, ticket_query};
+use crate::write_tx::{Claim, WriteTx as _};
+use crate::{Stamp, Store, StoreError, on_backend};
 
 /// A message to add with a change, and its files.
 #[derive(Debug, Clone)]
@@ -30,57 +31,6 @@ pub struct TicketChange {
     pub events: Vec<NewEvent>,
     pub message: Option<MessageRecord>,
 }
-
-/// Stores `$record` (a `MessageRecord`) on ticket `$ticket` inside transaction `$tx`: the
-/// message and its attachments. Shared by new tickets (their description) and later messages.
-macro_rules! insert_message {
-    ($tx:ident, $ticket:expr, $record:expr, $now:expr) => {
-        let record: &$crate::ticket_changes::MessageRecord = $record;
-        let message = &record.message;
-        sqlx::query(
-            "INSERT INTO messages (id, ticket_id, author_id, body, internal, created_at) VALUES ($1, $2, $3, $4, $5, $6)",
-        )
-        .bind(message.id)
-        .bind($ticket)
-        .bind(message.author_id)
-        .bind(&message.body)
-        .bind(message.internal)
-        .bind($now)
-        .execute(&mut *$tx)
-        .await?;
-        for attachment in &record.attachments {
-            sqlx::query(
-                "INSERT INTO attachments (id, message_id, ticket_id, filename, content_type, size, sha256, created_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-            )
-            .bind(attachment.id)
-            .bind(message.id)
-            .bind($ticket)
-            .bind(&attachment.filename)
-            .bind(&attachment.content_type)
-            .bind(attachment.size)
-            .bind(&attachment.sha256)
-            .bind($now)
-            .execute(&mut *$tx)
-            .await?;
-        }
-    };
-}
-pub(crate) use insert_message;
-
-/// Adds `$tags` to ticket `$ticket` inside transaction `$tx`.
-macro_rules! insert_tags {
-    ($tx:ident, $ticket:expr, $tags:expr) => {
-        for tag in $tags {
-            sqlx::query("INSERT INTO ticket_tags (ticket_id, tag) VALUES ($1, $2)")
-                .bind($ticket)
-                .bind(tag)
-                .execute(&mut *$tx)
-                .await?;
-        }
-    };
-}
-pub(crate) use insert_tags;
 
 /// What came of a change.
 #[derive(Debug)]
@@ -119,16 +69,16 @@ impl Store {
         let now = Stamp::now();
         // `decide` runs once, so this transaction is not retried; BEGIN IMMEDIATE takes SQLite's
         // write lock up front, so it never meets a stale snapshot anyway.
-        let outcome = self.within_deadline(async { with_pool!(self, pool => {
-            let mut tx = pool.begin_with(pick(pool, "BEGIN", "BEGIN IMMEDIATE")).await?;
-            if let Some((claim, resource)) = claim {
-                claim_or_return!(pool, tx, Some(claim), resource, now, Changed::Replayed, Changed::KeyReused);
+        let outcome = self.within_deadline(async { on_backend!(once self, pool, Db => {
+            let mut tx = pool.begin_with(Db::BEGIN_WRITE).await?;
+            if let Some((claim, message)) = claim {
+                tx = match tx.claim(pool, claim, message, now).await? {
+                    Claim::Won(tx) => tx,
+                    Claim::Replayed(message) => return Ok(Changed::Replayed(message)),
+                    Claim::KeyReused => return Ok(Changed::KeyReused),
+                };
             }
-            let sql = pick(
-                pool,
-                format!("{SELECT_TICKETS_POSTGRES} WHERE t.id = $1 FOR UPDATE OF t"),
-                format!("{SELECT_TICKETS_SQLITE} WHERE t.id = $1"),
-            );
+            let sql = ticket_query::<Db>(&[" WHERE t.id = $1", Db::LOCK_TICKET]);
             let row: Option<TicketRow> = sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(id).fetch_optional(&mut *tx).await?;
             let Some(row) = row else {
                 tx.rollback().await?;
@@ -166,14 +116,14 @@ impl Store {
             .await?;
             if let Some(tags) = &state.tags {
                 sqlx::query("DELETE FROM ticket_tags WHERE ticket_id = $1").bind(id).execute(&mut *tx).await?;
-                insert_tags!(tx, id, tags);
+                tx.insert_tags(id, tags).await?;
             }
             let mut events = change.events.clone();
             if let Some(record) = &change.message {
-                insert_message!(tx, id, record, now);
+                tx.insert_message(id, record, now).await?;
                 events.extend(message_events(id, record));
             }
-            insert_events!(pool, tx, &events, now);
+            tx.append_events(&events, now).await?;
             tx.commit().await?;
             Ok::<_, StoreError>(Changed::Applied { message_id: change.message.as_ref().map(|record| record.message.id) })
         })}).await?;

@@ -3,16 +3,12 @@
 use growdesk_domain::{Email, Role, User, fold_case};
 use uuid::Uuid;
 
-use crate::dialect::pick;
-use crate::events::lock_feed;
+use crate::dialect::Dialect;
+use crate::write_tx::WriteTx as _;
 use crate::{Stamp, Store, StoreError, on_backend};
 
 /// The columns `UserRow` reads, in one place so every query selects the same set.
-macro_rules! user_columns {
-    () => {
-        "id, email, name, role, active, created_at, updated_at, password_hash, token_version, notify_new_tickets"
-    };
-}
+const USER_COLUMNS: &str = "id, email, name, role, active, created_at, updated_at, password_hash, token_version, notify_new_tickets";
 
 #[derive(sqlx::FromRow)]
 pub(crate) struct UserRow {
@@ -114,9 +110,9 @@ impl Store {
     /// `Conflict` when the email is taken (whatever its case).
     pub async fn create_user(&self, new: NewUser) -> Result<User, StoreError> {
         let now = Stamp::now();
-        let row: UserRow = on_backend!(self, pool => sqlx::query_as(concat!(
-                "INSERT INTO users (id, email, name, role, password_hash, created_at, updated_at, name_key) ",
-                "VALUES ($1, $2, $3, $4, $5, $6, $6, $7) RETURNING ", user_columns!()))
+        let row: UserRow = on_backend!(self, pool => sqlx::query_as(sqlx::AssertSqlSafe(format!(
+                "INSERT INTO users (id, email, name, role, password_hash, created_at, updated_at, name_key) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $6, $7) RETURNING {USER_COLUMNS}")))
             .bind(Uuid::now_v7())
             .bind(&new.email)
             .bind(&new.name)
@@ -144,8 +140,8 @@ impl Store {
     /// # Errors
     /// The database failed.
     pub async fn user_credentials(&self, id: Uuid) -> Result<Option<UserCredentials>, StoreError> {
-        let row: Option<UserRow> = on_backend!(self, pool => sqlx::query_as(
-                concat!("SELECT ", user_columns!(), " FROM users WHERE id = $1"))
+        let row: Option<UserRow> = on_backend!(self, pool => sqlx::query_as(sqlx::AssertSqlSafe(format!(
+                "SELECT {USER_COLUMNS} FROM users WHERE id = $1")))
             .bind(id)
             .fetch_optional(pool)
             .await)?;
@@ -160,8 +156,8 @@ impl Store {
         &self,
         email: &str,
     ) -> Result<Option<UserCredentials>, StoreError> {
-        let row: Option<UserRow> = on_backend!(self, pool => sqlx::query_as(
-                concat!("SELECT ", user_columns!(), " FROM users WHERE lower(email) = lower($1)"))
+        let row: Option<UserRow> = on_backend!(self, pool => sqlx::query_as(sqlx::AssertSqlSafe(format!(
+                "SELECT {USER_COLUMNS} FROM users WHERE lower(email) = lower($1)")))
             .bind(email)
             .fetch_optional(pool)
             .await)?;
@@ -177,11 +173,7 @@ impl Store {
     /// # Errors
     /// The database failed.
     pub async fn normalise_stored_emails(&self) -> Result<(), StoreError> {
-        let stored: Vec<(Uuid, String)> = on_backend!(self, pool => sqlx::query_as(pick(
-                pool,
-                "SELECT id, email FROM users WHERE email ~ '[^ -~]'",
-                "SELECT id, email FROM users WHERE email GLOB '*[^ -~]*'",
-            ))
+        let stored: Vec<(Uuid, String)> = on_backend!(self, pool, Db => sqlx::query_as(Db::NON_ASCII_EMAILS)
             .fetch_all(pool)
             .await)?;
         for (id, email) in stored {
@@ -232,11 +224,11 @@ impl Store {
             .query
             .as_deref()
             .map(|query| like_pattern(&fold_case(query)));
-        let rows: Vec<UserRow> = on_backend!(self, pool => sqlx::query_as(concat!(
-                "SELECT ", user_columns!(), " FROM users ",
-                "WHERE ($1 IS NULL OR role = $1) AND ($2 IS NULL OR active = $2) ",
-                "AND ($3 IS NULL OR lower(email) LIKE $3 ESCAPE '\\' OR name_key LIKE $6 ESCAPE '\\') ",
-                "AND ($4 IS NULL OR id > $4) ORDER BY id LIMIT $5"))
+        let rows: Vec<UserRow> = on_backend!(self, pool => sqlx::query_as(sqlx::AssertSqlSafe(format!(
+                "SELECT {USER_COLUMNS} FROM users \
+                 WHERE ($1 IS NULL OR role = $1) AND ($2 IS NULL OR active = $2) \
+                 AND ($3 IS NULL OR lower(email) LIKE $3 ESCAPE '\\' OR name_key LIKE $6 ESCAPE '\\') \
+                 AND ($4 IS NULL OR id > $4) ORDER BY id LIMIT $5")))
             .bind(filter.role.map(Role::as_str))
             .bind(filter.active)
             .bind(&email_pattern)
@@ -258,15 +250,15 @@ impl Store {
         changes: UserChanges,
     ) -> Result<Option<User>, StoreError> {
         let now = Stamp::now();
-        let row: Option<UserRow> = on_backend!(self, pool => {
-            let mut tx = pool.begin_with(pick(pool, "BEGIN", "BEGIN IMMEDIATE")).await?;
-            let row: Option<UserRow> = sqlx::query_as(concat!(
-                    "UPDATE users SET name = COALESCE($2, name), name_key = COALESCE($9, name_key), ",
-                    "role = COALESCE($3, role), ",
-                    "active = COALESCE($4, active), password_hash = COALESCE($5, password_hash), ",
-                    "notify_new_tickets = COALESCE($8, notify_new_tickets), ",
-                    "token_version = token_version + $6, updated_at = $7 ",
-                    "WHERE id = $1 RETURNING ", user_columns!()))
+        let row: Option<UserRow> = on_backend!(self, pool, Db => {
+            let mut tx = pool.begin_with(Db::BEGIN_WRITE).await?;
+            let row: Option<UserRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+                    "UPDATE users SET name = COALESCE($2, name), name_key = COALESCE($9, name_key), \
+                     role = COALESCE($3, role), \
+                     active = COALESCE($4, active), password_hash = COALESCE($5, password_hash), \
+                     notify_new_tickets = COALESCE($8, notify_new_tickets), \
+                     token_version = token_version + $6, updated_at = $7 \
+                     WHERE id = $1 RETURNING {USER_COLUMNS}")))
                 .bind(id)
                 .bind(&changes.name)
                 .bind(changes.role.map(Role::as_str))
@@ -280,7 +272,7 @@ impl Store {
                 .await?;
             if row.is_some() && changes.bump_token_version {
                 // Every token of the user is now invalid: their sockets must close too.
-                lock_feed!(pool, tx);
+                tx.lock_feed().await?;
                 sqlx::query("INSERT INTO session_revocations (user_id, session_id, created_at) VALUES ($1, NULL, $2)")
                     .bind(id)
                     .bind(now)
@@ -336,8 +328,8 @@ impl Store {
         after: Option<Uuid>,
         limit: u32,
     ) -> Result<Vec<UserCredentials>, StoreError> {
-        let rows: Vec<UserRow> = on_backend!(self, pool => sqlx::query_as(concat!(
-                "SELECT ", user_columns!(), " FROM users WHERE ($1 IS NULL OR id > $1) ORDER BY id LIMIT $2"))
+        let rows: Vec<UserRow> = on_backend!(self, pool => sqlx::query_as(sqlx::AssertSqlSafe(format!(
+                "SELECT {USER_COLUMNS} FROM users WHERE ($1 IS NULL OR id > $1) ORDER BY id LIMIT $2")))
             .bind(after)
             .bind(i64::from(limit))
             .fetch_all(pool)
@@ -350,8 +342,8 @@ impl Store {
     /// # Errors
     /// The database failed.
     pub async fn active_staff(&self) -> Result<Vec<User>, StoreError> {
-        let rows: Vec<UserRow> = on_backend!(self, pool => sqlx::query_as(concat!(
-                "SELECT ", user_columns!(), " FROM users WHERE active = TRUE AND role IN ('admin', 'agent') ORDER BY id"))
+        let rows: Vec<UserRow> = on_backend!(self, pool => sqlx::query_as(sqlx::AssertSqlSafe(format!(
+                "SELECT {USER_COLUMNS} FROM users WHERE active = TRUE AND role IN ('admin', 'agent') ORDER BY id")))
             .fetch_all(pool)
             .await)?;
         rows.into_iter().map(into_user).collect()

@@ -6,7 +6,7 @@ use growdesk_domain::{DeliveryStatus, Webhook, WebhookDelivery};
 use sqlx::types::Json;
 use uuid::Uuid;
 
-use crate::dialect::pick;
+use crate::dialect::Dialect;
 use crate::{Stamp, Store, StoreError, on_backend};
 
 /// A webhook's fields, complete (the secret is set once, at creation).
@@ -155,8 +155,8 @@ impl Store {
         fields: &WebhookFields,
     ) -> Result<Option<Webhook>, StoreError> {
         let now = Stamp::now();
-        let written = on_backend!(self, pool => {
-            let mut tx = pool.begin_with(pick(pool, "BEGIN", "BEGIN IMMEDIATE")).await?;
+        let written = on_backend!(self, pool, Db => {
+            let mut tx = pool.begin_with(Db::BEGIN_WRITE).await?;
             let affected = match secret {
                 Some(secret) => sqlx::query(
                         "INSERT INTO webhooks (id, url, secret, active, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $5)")

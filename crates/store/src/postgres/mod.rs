@@ -1,9 +1,8 @@
 //! Statements in PostgreSQL's dialect, where it differs from SQLite's.
 
-use crate::dialect::{Around, TicketSearch};
+use sqlx::Postgres;
 
-/// The next ticket number, from a sequence: no lock is held across ticket creation.
-pub(crate) const NEXT_TICKET_NUMBER: &str = "nextval('ticket_number_seq')";
+use crate::dialect::{Around, Dialect, TicketSearch};
 
 /// Ids of tickets whose stored subject vector matches, through its GIN index.
 const SUBJECT_HITS: Around = Around {
@@ -17,10 +16,40 @@ const BODY_HITS: Around = Around {
     after: "))",
 };
 
+impl Dialect for Postgres {
+    const BEGIN_WRITE: &'static str = "BEGIN";
+    /// From a sequence: no lock is held across ticket creation.
+    const NEXT_TICKET_NUMBER: &'static str = "nextval('ticket_number_seq')";
+    const TICKET_TAGS: &'static str = "(SELECT COALESCE(json_agg(tag ORDER BY tag), '[]')::text FROM ticket_tags WHERE ticket_id = t.id)";
+    const LOCK_TICKET: &'static str = " FOR UPDATE OF t";
+    const EXPLAIN: &'static str = "EXPLAIN ";
+    /// PostgreSQL answers one text column.
+    const EXPLAIN_DETAIL: usize = 0;
+    /// The advisory lock that orders appends, and a notification that wakes other processes'
+    /// relays when the transaction commits.
+    const LOCK_FEED: Option<&'static str> =
+        Some("SELECT pg_advisory_xact_lock($1), pg_notify('growdesk_changes', '')");
+    const TICKET_SEARCH: TicketSearch = TICKET_SEARCH;
+    const FAQ_MATCHES: &'static str = "to_tsvector('simple', growdesk_unaccent(f.question || ' ' || f.answer)) @@ plainto_tsquery('simple', growdesk_unaccent(";
+    const NON_ASCII_EMAILS: &'static str = "SELECT id, email FROM users WHERE email ~ '[^ -~]'";
+
+    /// Search terms as the plain text `plainto_tsquery` takes: it finds the words as
+    /// `to_tsvector` did in the stored text (after the same `unaccent`) and requires every one.
+    /// No character is query syntax there; `to_tsquery` read the `'`, `:`, `(`… that `unaccent`
+    /// makes of `ʼ`, `ː` or `⑴` as operators.
+    fn search_query(terms: &[String]) -> String {
+        terms.join(" ")
+    }
+
+    fn seconds_between(from: &str, to: &str) -> String {
+        format!("EXTRACT(EPOCH FROM ({to} - {from}))::float8")
+    }
+}
+
 /// Ticket search with the words of a search, as plain text, against the stored `search` vectors (migration
 /// 0011) and their GIN indexes. Collected ids are handed to the ticket scan as an array, so it
 /// looks each one up by primary key rather than hashing the whole table.
-pub(crate) const TICKET_SEARCH: TicketSearch = TicketSearch {
+const TICKET_SEARCH: TicketSearch = TicketSearch {
     // Collecting reads each matching message from the heap (63 ms for 20,000); walking tests
     // the stored vectors of the tickets it passes (15 ms to fill a page at 20,000 matches, about
     // 60 ms at 5,000, in a million tickets).
@@ -51,19 +80,3 @@ pub(crate) const TICKET_SEARCH: TicketSearch = TicketSearch {
     // message, which is the cost the walk is there to avoid.
     ticket_messages_end: " OFFSET 0",
 };
-
-/// FAQs whose question or answer matches the search.
-pub(crate) const FAQ_MATCHES: &str = "to_tsvector('simple', growdesk_unaccent(f.question || ' ' || f.answer)) @@ plainto_tsquery('simple', growdesk_unaccent(";
-
-/// Seconds between two timestamp columns.
-pub(crate) fn seconds_between(from: &str, to: &str) -> String {
-    format!("EXTRACT(EPOCH FROM ({to} - {from}))::float8")
-}
-
-/// Search terms as the plain text `plainto_tsquery` takes: it finds the words as
-/// `to_tsvector` did in the stored text (after the same `unaccent`) and requires every one. No
-/// character is query syntax there; `to_tsquery` read the `'`, `:`, `(`… that `unaccent` makes of
-/// `ʼ`, `ː` or `⑴` as operators.
-pub(crate) fn search_query(terms: &[String]) -> String {
-    terms.join(" ")
-}

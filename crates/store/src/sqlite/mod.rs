@@ -1,14 +1,46 @@
 //! Statements in SQLite's dialect, where it differs from PostgreSQL's.
 
-use crate::dialect::{Around, TicketSearch};
+use sqlx::Sqlite;
 
-/// The next ticket number. SQLite runs one writer at a time, so reading the maximum inside the
-/// inserting transaction cannot hand out a number twice.
-pub(crate) const NEXT_TICKET_NUMBER: &str = "(SELECT COALESCE(MAX(number), 0) + 1 FROM tickets)";
+use crate::dialect::{Around, Dialect, TicketSearch};
+
+impl Dialect for Sqlite {
+    const BEGIN_WRITE: &'static str = "BEGIN IMMEDIATE";
+    /// SQLite runs one writer at a time, so reading the maximum inside the inserting
+    /// transaction cannot hand out a number twice.
+    const NEXT_TICKET_NUMBER: &'static str = "(SELECT COALESCE(MAX(number), 0) + 1 FROM tickets)";
+    const TICKET_TAGS: &'static str = "(SELECT json_group_array(tag) FROM (SELECT tag FROM ticket_tags WHERE ticket_id = t.id ORDER BY tag))";
+    const LOCK_TICKET: &'static str = "";
+    const EXPLAIN: &'static str = "EXPLAIN QUERY PLAN ";
+    /// SQLite answers (id, parent, notused, detail).
+    const EXPLAIN_DETAIL: usize = 3;
+    /// One writer at a time orders appends, and relays poll.
+    const LOCK_FEED: Option<&'static str> = None;
+    const TICKET_SEARCH: TicketSearch = TICKET_SEARCH;
+    const FAQ_MATCHES: &'static str =
+        "f.rowid IN (SELECT rowid FROM faqs_fts WHERE faqs_fts MATCH (";
+    const NON_ASCII_EMAILS: &'static str =
+        "SELECT id, email FROM users WHERE email GLOB '*[^ -~]*'";
+
+    /// Search terms as an FTS5 query: each term an FTS5 string (its `"` doubled), so it is
+    /// split into tokens by the tokenizer that indexed the text and nothing in it is query
+    /// syntax; every term must match.
+    fn search_query(terms: &[String]) -> String {
+        terms
+            .iter()
+            .map(|term| format!("\"{}\"", term.replace('"', "\"\"")))
+            .collect::<Vec<_>>()
+            .join(" ")
+    }
+
+    fn seconds_between(from: &str, to: &str) -> String {
+        format!("((julianday({to}) - julianday({from})) * 86400.0)")
+    }
+}
 
 /// Ticket search with an FTS5 query. Row by row, the FTS5 tables are probed by rowid with the
 /// query, which seeks the term's index entries instead of listing every match.
-pub(crate) const TICKET_SEARCH: TicketSearch = TicketSearch {
+const TICKET_SEARCH: TicketSearch = TicketSearch {
     // Collecting costs about 3 µs a match (60 ms at 20,000); walking costs the rows it passes
     // before the page is full, under about 100 ms past 20,000 matches in a million tickets.
     collect_limit: 20_000,
@@ -48,23 +80,3 @@ pub(crate) const TICKET_SEARCH: TicketSearch = TicketSearch {
     },
     ticket_messages_end: "",
 };
-
-/// FAQs whose question or answer matches the search.
-pub(crate) const FAQ_MATCHES: &str =
-    "f.rowid IN (SELECT rowid FROM faqs_fts WHERE faqs_fts MATCH (";
-
-/// Seconds between two timestamp columns.
-pub(crate) fn seconds_between(from: &str, to: &str) -> String {
-    format!("((julianday({to}) - julianday({from})) * 86400.0)")
-}
-
-/// Search terms as an FTS5 query: each term an FTS5 string (its `"` doubled), so it is split
-/// into tokens by the tokenizer that indexed the text and nothing in it is query syntax; every
-/// term must match.
-pub(crate) fn search_query(terms: &[String]) -> String {
-    terms
-        .iter()
-        .map(|term| format!("\"{}\"", term.replace('"', "\"\"")))
-        .collect::<Vec<_>>()
-        .join(" ")
-}
