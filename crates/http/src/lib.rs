@@ -1,7 +1,6 @@
 //! The HTTP layer: the axum router, handlers, extractors, middleware, problem+json errors and
 //! the OpenAPI document. No SQL here: handlers call the service layer and map its errors once.
 
-mod app;
 mod client_address;
 pub mod error;
 mod extract;
@@ -28,9 +27,8 @@ use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
 use utoipa_swagger_ui::SwaggerUi;
 
-pub use app::{App, StartError};
 pub use serve::{ServeOptions, serve};
-pub use state::AppState;
+pub use state::{AppState, Realtime};
 
 /// Limits and policies the router applies to every request.
 #[derive(Debug, Clone)]
@@ -45,13 +43,18 @@ pub struct RouterOptions {
     pub cors_origins: Vec<String>,
 }
 
+/// A configured CORS origin that cannot be a header value.
+#[derive(Debug, thiserror::Error)]
+#[error("invalid CORS origin {0:?}")]
+pub struct InvalidCorsOrigin(pub String);
+
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
 /// The whole application: documented routes, the docs page, and the middleware stack.
 ///
 /// # Errors
 /// A CORS origin that is not a valid header value.
-pub fn router(state: AppState, options: &RouterOptions) -> Result<Router, StartError> {
+pub fn router(state: AppState, options: &RouterOptions) -> Result<Router, InvalidCorsOrigin> {
     let (api, widget, document) = openapi::documented_routes();
     let cors = cors_layer(&options.cors_origins)?;
     let metrics = axum::middleware::from_fn_with_state(state.clone(), metrics::track);
@@ -91,7 +94,7 @@ pub fn router(state: AppState, options: &RouterOptions) -> Result<Router, StartE
     Ok(router.layer(middleware))
 }
 
-fn cors_layer(origins: &[String]) -> Result<Option<CorsLayer>, StartError> {
+fn cors_layer(origins: &[String]) -> Result<Option<CorsLayer>, InvalidCorsOrigin> {
     if origins.is_empty() {
         return Ok(None);
     }
@@ -101,7 +104,7 @@ fn cors_layer(origins: &[String]) -> Result<Option<CorsLayer>, StartError> {
         let values = origins
             .iter()
             .map(|origin| {
-                HeaderValue::from_str(origin).map_err(|_| StartError::CorsOrigin(origin.clone()))
+                HeaderValue::from_str(origin).map_err(|_| InvalidCorsOrigin(origin.clone()))
             })
             .collect::<Result<Vec<_>, _>>()?;
         AllowOrigin::list(values)

@@ -55,7 +55,7 @@ fn place_password(
         return Ok(PasswordPlace::Terminal);
     }
     let path = data_dir.join(PASSWORD_FILE);
-    growdesk_service::private_file::replace(&path, format!("{password}\n").as_bytes()).map_err(
+    growdesk_app::private_file::replace(&path, format!("{password}\n").as_bytes()).map_err(
         |error| {
             format!(
                 "cannot write the first admin's password to {}: {error}; set one with \

@@ -10,12 +10,11 @@ use std::net::SocketAddr;
 use std::process::ExitCode;
 
 use clap::{Args, CommandFactory as _, FromArgMatches as _, Parser, Subcommand};
+use growdesk_app::config::{CommonArgs, Settings};
+use growdesk_app::signing_key::KeySource;
+use growdesk_app::{App, build_service, cancel_on_shutdown_signal, run_binary};
 use growdesk_domain::Role;
-use growdesk_http::App;
 use growdesk_service::accounts::{NewAccount, generated_password};
-use growdesk_service::auth::signing_key::KeySource;
-use growdesk_service::config::{CommonArgs, Settings};
-use growdesk_service::startup::{build_service, cancel_on_shutdown_signal, run_binary};
 use serde::Serialize;
 
 /// mimalloc gives freed memory back to the system. With glibc's allocator every thread that
@@ -257,7 +256,7 @@ fn operator_message(error: growdesk_service::ServiceError) -> String {
 
 #[cfg(test)]
 mod tests {
-    use growdesk_service::command_line::{arguments_of, arguments_without_help};
+    use growdesk_app::command_line::{arguments_of, arguments_without_help};
 
     use super::*;
 

@@ -5,8 +5,7 @@ use std::str::FromStr;
 use std::sync::Arc;
 
 use ipnet::IpNet;
-use serde::de::Error as _;
-use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use serde::{Serialize, Serializer};
 
 /// The reverse proxies in front of the server. Only a connection from one of them may say, in
 /// `Forwarded` or `X-Forwarded-For`, which client it forwards. Cheap to clone.
@@ -24,7 +23,11 @@ impl TrustedProxies {
         self.0.iter().any(|network| network.contains(&ip))
     }
 
-    fn from_entries(entries: &[String]) -> Result<Self, InvalidNetwork> {
+    /// The networks and addresses `entries` name; blank entries are skipped.
+    ///
+    /// # Errors
+    /// An entry that is neither an address nor a network.
+    pub fn from_entries(entries: &[String]) -> Result<Self, InvalidNetwork> {
         let networks = entries
             .iter()
             .map(|entry| entry.trim())
@@ -66,14 +69,6 @@ impl Serialize for TrustedProxies {
     }
 }
 
-impl<'de> Deserialize<'de> for TrustedProxies {
-    /// A list of entries (a TOML array) or one comma-separated text (the environment).
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let entries = crate::config::list_or_comma_separated(deserializer)?;
-        Self::from_entries(&entries).map_err(D::Error::custom)
-    }
-}
-
 /// How per-address limits group clients. An IPv4 address counts alone (an IPv4-mapped IPv6
 /// address as that IPv4 address); an IPv6 address counts with its whole network of the
 /// prefix length, since a subscriber is routed a /64 or more and may use any address in it.
@@ -105,20 +100,6 @@ impl AddressGrouping {
             }
         }
     }
-}
-
-/// Reads an IPv6 prefix length setting, refusing one past 128.
-///
-/// # Errors
-/// A value that is not a number from 0 to 128.
-pub fn ipv6_prefix<'de, D: Deserializer<'de>>(deserializer: D) -> Result<u8, D::Error> {
-    let prefix = u8::deserialize(deserializer)?;
-    if prefix > MAX_IPV6_PREFIX {
-        return Err(D::Error::custom(format!(
-            "an IPv6 prefix length is 0 to {MAX_IPV6_PREFIX}, not {prefix}"
-        )));
-    }
-    Ok(prefix)
 }
 
 #[cfg(test)]

@@ -6,8 +6,8 @@ use std::path::{Path, PathBuf};
 
 use std::collections::{HashMap, HashSet};
 
+use growdesk_app::private_file::PrivateFile;
 use growdesk_domain::{Attachment, Message};
-use growdesk_service::private_file::PrivateFile;
 use growdesk_store::{FaqFilter, FileStore, Store, TicketFilter, TicketSort};
 
 use crate::format::{

@@ -69,9 +69,7 @@ impl JobSettings {
     ///
     /// # Errors
     /// A service-level target or a scheduled import does not parse.
-    pub(crate) fn from_settings(
-        settings: &growdesk_service::config::Settings,
-    ) -> Result<Self, String> {
+    pub(crate) fn from_settings(settings: &growdesk_app::config::Settings) -> Result<Self, String> {
         Ok(Self {
             auto_close_after: Duration::from_secs(
                 settings.auto_close_after_days.saturating_mul(86_400),
@@ -81,7 +79,7 @@ impl JobSettings {
             resolution: targets(&settings.sla_resolution_hours)
                 .map_err(|error| format!("sla_resolution_hours: {error}"))?,
             temp_dir: settings.data_dir.join("tmp"),
-            files: growdesk_service::startup::attachment_files(settings),
+            files: growdesk_app::attachment_files(settings),
             allow_private_webhook_targets: settings.webhook_allow_private_targets,
             imports: settings
                 .scheduled_imports

@@ -11,8 +11,8 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use growdesk_service::config::CommonArgs;
-use growdesk_service::startup::{open_store, run_binary};
+use growdesk_app::config::CommonArgs;
+use growdesk_app::{attachment_files, cancel_on_shutdown_signal, open_store, run_binary};
 
 /// GrowDesk sync server: imports, exports and maintenance, against the same database as
 /// growdesk-server.
@@ -96,7 +96,7 @@ fn main() -> ExitCode {
                     tracing::info!(database = ?settings.database_url, "migrations applied")
                 }
                 Command::Export { path } => {
-                    let files = growdesk_service::startup::attachment_files(&settings);
+                    let files = attachment_files(&settings);
                     let counts = export::export(&store, &files, &path)
                         .await
                         .map_err(|error| format!("export failed: {error:#}"))?;
@@ -122,7 +122,7 @@ fn main() -> ExitCode {
                     dry_run,
                     report,
                 } => {
-                    let files = growdesk_service::startup::attachment_files(&settings);
+                    let files = attachment_files(&settings);
                     let outcome = importers::run(&store, &files, source, dry_run).await;
                     let outcome = outcome.map_err(|error| format!("import failed: {error:#}"))?;
                     println!("{}", outcome.summary());
@@ -132,7 +132,7 @@ fn main() -> ExitCode {
                     if let Some(file) = report {
                         let json = serde_json::to_vec_pretty(&outcome)
                             .map_err(|error| error.to_string())?;
-                        growdesk_service::private_file::replace(&file, &json)
+                        growdesk_app::private_file::replace(&file, &json)
                             .map_err(|error| format!("cannot write {}: {error}", file.display()))?;
                     }
                     *refused = !outcome.refused.is_empty();
@@ -157,8 +157,8 @@ fn main() -> ExitCode {
                             println!("{job}: {outcome}");
                         }
                     } else {
-                        let shutdown = growdesk_service::startup::cancel_on_shutdown_signal()
-                            .map_err(|error| error.to_string())?;
+                        let shutdown =
+                            cancel_on_shutdown_signal().map_err(|error| error.to_string())?;
                         tracing::info!(%holder, "running the maintenance jobs until SIGTERM or Ctrl-C");
                         jobs::run_forever(
                             &store,
@@ -187,7 +187,7 @@ fn main() -> ExitCode {
 #[cfg(test)]
 mod tests {
     use clap::CommandFactory as _;
-    use growdesk_service::command_line::{arguments_of, arguments_without_help};
+    use growdesk_app::command_line::{arguments_of, arguments_without_help};
 
     use super::*;
 

@@ -11,7 +11,7 @@ use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-use growdesk_service::config::{ENV_PREFIX, KNOWN_KEYS};
+use growdesk_app::config::{ENV_PREFIX, KNOWN_KEYS};
 use growdesk_store::testkit::TestDatabase;
 use growdesk_store::{BackendKind, PoolSettings, Store};
 use serde::Deserialize;

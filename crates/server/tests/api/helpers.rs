@@ -3,8 +3,8 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
-use growdesk_http::App;
-use growdesk_service::config::{DatabaseUrl, Settings};
+use growdesk_app::App;
+use growdesk_app::config::{DatabaseUrl, Settings};
 use growdesk_store::BackendKind;
 use growdesk_store::testkit::TestDatabase;
 use reqwest::{Method, StatusCode};

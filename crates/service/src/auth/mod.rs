@@ -1,5 +1,4 @@
-//! Authentication building blocks: password hashing, tokens and the signing key.
+//! Authentication building blocks: password hashing and tokens.
 
 pub mod passwords;
-pub mod signing_key;
 pub mod tokens;

@@ -9,6 +9,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use rand::RngCore;
 use secrecy::{ExposeSecret as _, SecretString};
 
+use crate::StartError;
 use crate::private_file::PrivateFile;
 
 /// The key file's name inside the data directory.
@@ -22,17 +23,6 @@ pub enum KeySource {
     Loaded(PathBuf),
 }
 
-/// Why no key could be had.
-#[derive(Debug, thiserror::Error)]
-pub enum KeyFileError {
-    #[error("cannot read or create the signing key file {path}: {source}")]
-    Io {
-        path: PathBuf,
-        #[source]
-        source: std::io::Error,
-    },
-}
-
 /// The configured secret, else the key file's contents, else a new key written to the file.
 ///
 /// # Errors
@@ -40,12 +30,12 @@ pub enum KeyFileError {
 pub fn load_or_create(
     configured: Option<&SecretString>,
     data_dir: &Path,
-) -> Result<(SecretString, KeySource), KeyFileError> {
+) -> Result<(SecretString, KeySource), StartError> {
     if let Some(secret) = configured {
         return Ok((secret.clone(), KeySource::Configured));
     }
     let path = data_dir.join(KEY_FILE);
-    let io_error = |source| KeyFileError::Io {
+    let io_error = |source| StartError::KeyFile {
         path: path.clone(),
         source,
     };

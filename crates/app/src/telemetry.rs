@@ -11,7 +11,7 @@ use crate::config::LogFormat;
 const QUIET_URL_PARSER: &str = "sqlx_postgres::options::parse=error";
 
 /// Installs the global subscriber. `RUST_LOG`, when set, wins over the configured level.
-pub fn init(level: &str, format: LogFormat) {
+pub(crate) fn init(level: &str, format: LogFormat) {
     let mut filter = EnvFilter::try_from_default_env()
         .or_else(|_| EnvFilter::try_new(level))
         .unwrap_or_else(|_| EnvFilter::new("info"));

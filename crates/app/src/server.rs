@@ -1,41 +1,23 @@
-//! `App`: everything the server needs, built from settings; then run until shut down.
+//! `App`: the server assembled once from settings (the service, the socket hub, the router and
+//! the bound port), then run until shut down.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
+use growdesk_http::{AppState, Realtime, RouterOptions, ServeOptions, new_metrics, router, serve};
 use growdesk_realtime::session::SessionSettings;
 use growdesk_realtime::{Hub, HubLimits};
-
+use growdesk_service::Service;
 use growdesk_service::accounts::AdminBootstrap;
 use growdesk_service::addresses::AddressGrouping;
-use growdesk_service::auth::signing_key::KeySource;
-use growdesk_service::config::Settings;
-use growdesk_service::startup::{StartupError, build_service};
-use growdesk_service::{Service, ServiceError};
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
-use crate::serve::{ServeOptions, serve};
-use crate::state::{AppState, Realtime};
-use crate::{RouterOptions, new_metrics, router};
-
-/// Why the server could not start. Each message says what to fix.
-#[derive(Debug, thiserror::Error)]
-pub enum StartError {
-    #[error(transparent)]
-    Startup(#[from] StartupError),
-    #[error("cannot create the first admin: {0}")]
-    Bootstrap(#[source] ServiceError),
-    #[error("cannot listen on {addr}: {source}")]
-    Bind {
-        addr: SocketAddr,
-        #[source]
-        source: std::io::Error,
-    },
-    #[error("invalid CORS origin {0:?}")]
-    CorsOrigin(String),
-}
+use crate::StartError;
+use crate::assembly::build_service;
+use crate::config::Settings;
+use crate::signing_key::KeySource;
 
 /// A server ready to run: database migrated, key loaded, first admin ensured, port bound.
 pub struct App {
