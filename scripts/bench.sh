@@ -7,8 +7,15 @@
 #
 # Usage: scripts/bench.sh [TICKETS...]        (default: 10000 1000000)
 # Environment: BENCH_SECONDS (measured seconds per scenario and level, default 5),
-#              BENCH_BACKENDS (default "sqlite postgres"), BENCH_CONNECTIONS (idle sockets, 10000).
+#              BENCH_BACKENDS (default "sqlite postgres"), BENCH_CONNECTIONS (idle sockets,
+#              10000; 0 skips the WebSocket figures).
+# To measure another build, as when comparing two commits: BENCH_BINARIES, a directory holding
+# that build's release binaries (nothing is built then), and BENCH_OUT, where the result files
+# go (the report, BENCHMARKS.md and the plot, is then left to `growdesk-bench report`).
 set -euo pipefail
+# Both are resolved before the script moves to the repository's root.
+if [ -n "${BENCH_BINARIES:-}" ]; then BIN=$(realpath "$BENCH_BINARIES") BUILD=no; else BIN=target/release BUILD=yes; fi
+if [ -n "${BENCH_OUT:-}" ]; then OUT=$(realpath -m "$BENCH_OUT") REPORT=no; else OUT=target/bench REPORT=yes; fi
 cd "$(dirname "$0")/.."
 
 if [ "$#" -gt 0 ]; then SIZES=("$@"); else SIZES=(10000 1000000); fi
@@ -16,7 +23,6 @@ SECONDS_PER_RUN=${BENCH_SECONDS:-5}
 read -r -a BACKENDS <<<"${BENCH_BACKENDS:-sqlite postgres}"
 CONNECTIONS=${BENCH_CONNECTIONS:-10000}
 PASSWORD=bench-password-1
-OUT=target/bench
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/growdesk-bench.XXXXXX")
 SERVER_PID=
 FLOOR_PID=
@@ -43,7 +49,7 @@ trap cleanup EXIT
 # Ten thousand sockets on each side need more descriptors than the usual 1,024.
 ulimit -n "$(ulimit -Hn)"
 
-cargo build --release --locked -p growdesk-server -p growdesk-bench
+if [ "$BUILD" = yes ]; then cargo build --release --locked -p growdesk-server -p growdesk-bench; fi
 mkdir -p "$OUT"
 largest=0
 for size in "${SIZES[@]}"; do
@@ -84,7 +90,7 @@ for backend in "${BACKENDS[@]}"; do
       url="postgres://growdesk@127.0.0.1:$PG_PORT/bench_$size"
     fi
     echo "== $label: seeding"
-    target/release/growdesk-bench seed --database-url "$url" --tickets "$size" --password "$PASSWORD"
+    "$BIN"/growdesk-bench seed --database-url "$url" --tickets "$size" --password "$PASSWORD"
 
     GROWDESK_DATABASE_URL="$url" \
     GROWDESK_ADDR=127.0.0.1:18080 \
@@ -99,9 +105,9 @@ for backend in "${BACKENDS[@]}"; do
     GROWDESK_WIDGET_REQUESTS_PER_WIDGET_PER_MINUTE=100000000 \
     GROWDESK_WS_MAX_CONNECTIONS_PER_USER=100000 \
     GROWDESK_WS_MAX_CONNECTIONS_PER_IP=100000 \
-      target/release/growdesk-server >"$WORK/server-$label.log" 2>&1 &
+      "$BIN"/growdesk-server >"$WORK/server-$label.log" 2>&1 &
     SERVER_PID=$!
-    target/release/growdesk-bench floor --database-url "$url" --addr 127.0.0.1:18090 >"$WORK/floor-$label.log" 2>&1 &
+    "$BIN"/growdesk-bench floor --database-url "$url" --addr 127.0.0.1:18090 >"$WORK/floor-$label.log" 2>&1 &
     FLOOR_PID=$!
     wait_for http://127.0.0.1:18080/api/ready
     wait_for http://127.0.0.1:18090/floor/constant
@@ -111,14 +117,16 @@ for backend in "${BACKENDS[@]}"; do
     done
 
     echo "== $label: HTTP scenarios"
-    target/release/growdesk-bench load --label "$label" --database-url "$url" \
+    "$BIN"/growdesk-bench load --label "$label" --database-url "$url" \
       --target http://127.0.0.1:18080 --floor http://127.0.0.1:18090 --server-pid "$SERVER_PID" \
       --admin-email admin@bench.growdesk.test --password "$PASSWORD" \
       --seconds "$SECONDS_PER_RUN" --out "$OUT/load-$label.json"
     if [ "$size" = "$largest" ]; then
-      target/release/growdesk-bench plans --database-url "$url" --out "$OUT/plans-$label.md"
+      "$BIN"/growdesk-bench plans --database-url "$url" --out "$OUT/plans-$label.md"
+    fi
+    if [ "$size" = "$largest" ] && [ "$CONNECTIONS" -gt 0 ]; then
       echo "== $label: WebSockets"
-      target/release/growdesk-bench sockets --label "$label" --target http://127.0.0.1:18080 \
+      "$BIN"/growdesk-bench sockets --label "$label" --target http://127.0.0.1:18080 \
         --server-pid "$SERVER_PID" --password "$PASSWORD" --connections "$CONNECTIONS" \
         --out "$OUT/sockets-$label.json"
     fi
@@ -126,4 +134,8 @@ for backend in "${BACKENDS[@]}"; do
   done
 done
 
-target/release/growdesk-bench report --results "$OUT"
+if [ "$REPORT" = yes ]; then
+  "$BIN"/growdesk-bench report --results "$OUT"
+else
+  echo "results in $OUT"
+fi
