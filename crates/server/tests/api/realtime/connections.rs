@@ -212,8 +212,11 @@ async fn silent_clients_are_dropped_and_shutdown_says_going_away(kind: BackendKi
     let mut silent = Client::connect(&app, &agent, None).await;
     silent.next_of("ready", WAIT).await.unwrap();
     // Not reading means not answering the server's pings. The server gives up on a client
-    // unheard for two intervals; eight leave a loaded machine's timers a wide margin.
+    // unheard for two intervals, timed by tokio's clock in this process: paused, eight intervals
+    // pass at once and in order, however loaded the machine.
+    tokio::time::pause();
     tokio::time::sleep(Duration::from_secs(8)).await;
+    tokio::time::resume();
     assert_eq!(
         silent.closed(WAIT).await,
         Some(Some(1001)),
