@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Runs every test against SQLite and a real PostgreSQL, and the widget in headless Chromium.
+# Runs every test against SQLite and a real PostgreSQL, the widget and the console in headless
+# Chromium, and the console's own checks.
 #
 # Unless GROWDESK_TEST_DATABASE_URL names a server to use, a throwaway PostgreSQL cluster is
 # created in a temporary directory (as the unprivileged `postgres` user when run as root, since
@@ -11,7 +12,8 @@ cd "$(dirname "$0")/.."
 # shellcheck source=lib/throwaway-postgres.sh
 source scripts/lib/throwaway-postgres.sh
 
-# The widget's browser test drives Debian's Chromium with playwright-core (from npm).
+# The browser tests (the widget, the console) drive Debian's Chromium with playwright-core and
+# check accessibility with axe-core (both from npm).
 ensure_browser() {
   if [ ! -x /usr/bin/chromium ]; then
     if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
@@ -23,7 +25,7 @@ ensure_browser() {
       exit 1
     fi
   fi
-  if [ ! -d crates/server/tests/e2e/node_modules/playwright-core ]; then
+  if [ ! -d crates/server/tests/e2e/node_modules/playwright-core ] || [ ! -d crates/server/tests/e2e/node_modules/axe-core ]; then
     if ! command -v npm >/dev/null 2>&1; then
       echo "The browser test needs Node.js and npm (Debian: apt-get install nodejs npm)." >&2
       exit 1
@@ -65,6 +67,9 @@ ensure_openapi_validator() {
 ensure_browser
 ensure_schemathesis
 ensure_openapi_validator
+# The console's types against the API, its unit tests, and its committed build against a fresh
+# one (the server embeds that build).
+scripts/check-console.sh
 if [ -z "${GROWDESK_TEST_DATABASE_URL:-}" ]; then
   trap stop_throwaway_postgres EXIT
   # fsync and synchronous commit are off: this cluster lives for one test run.

@@ -63,6 +63,7 @@ pub fn router(state: AppState, options: &RouterOptions) -> Result<Router, Invali
         .layer(tower::util::option_layer(cors))
         .merge(widget.layer(widget_cors))
         .merge(routes::widget::assets())
+        .merge(routes::console::router())
         .merge(SwaggerUi::new("/api/docs").url("/api/openapi.json", document))
         .fallback(|| async { StatusCode::NOT_FOUND })
         .layer(metrics)

@@ -3,6 +3,7 @@
 
 pub(crate) mod auth;
 pub(crate) mod catalog;
+pub(crate) mod console;
 pub(crate) mod notifications;
 pub(crate) mod ops;
 pub(crate) mod tickets;

@@ -68,7 +68,9 @@ async fn malformed_requests_get_clear_problems(kind: BackendKind) {
     app.call(Method::GET, "/api/no-such-route", None, None)
         .await
         .problem(404);
-    app.call(Method::GET, "/", None, None).await.problem(404);
+    app.call(Method::GET, "/no-such-page", None, None)
+        .await
+        .problem(404);
     let wrong_method = app
         .call(Method::DELETE, "/api/auth/login", None, None)
         .await;

@@ -29,6 +29,7 @@ mod binary;
 mod browser;
 mod caseless;
 mod catalog;
+mod console;
 mod cursors;
 mod deployment;
 mod emails;

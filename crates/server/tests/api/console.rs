@@ -1,0 +1,116 @@
+//! The agent console: served at `/` with a strict Content-Security-Policy, its hashed assets
+//! cached for long and its page never; and in a real browser (`tests/e2e/console.mjs`, headless
+//! Chromium with playwright-core and axe-core) on both backends.
+
+use std::path::Path;
+use std::process::Command;
+
+use growdesk_store::BackendKind;
+use reqwest::Method;
+
+use crate::helpers::spawn_app;
+
+const CHROMIUM: &str = "/usr/bin/chromium";
+
+fn header<'a>(reply: &'a crate::helpers::Reply, name: &str) -> &'a str {
+    reply
+        .headers
+        .get(name)
+        .and_then(|value| value.to_str().ok())
+        .unwrap_or_default()
+}
+
+async fn the_console_is_served_with_a_strict_policy(kind: BackendKind) {
+    let app = spawn_app(kind).await;
+    let mut script = None;
+    for path in ["/", "/sign-in", "/views/mine", "/views/open/tickets/0193"] {
+        let page = app.call(Method::GET, path, None, None).await.expect(200);
+        assert_eq!(header(&page, "content-type"), "text/html; charset=utf-8");
+        assert_eq!(header(&page, "cache-control"), "no-cache");
+        let policy = header(&page, "content-security-policy");
+        for directive in [
+            "default-src 'self'",
+            "script-src 'self';",
+            "style-src 'self';",
+            "frame-ancestors 'none'",
+            "base-uri 'none'",
+        ] {
+            assert!(policy.contains(directive), "{path}: {policy}");
+        }
+        assert!(!policy.contains("unsafe"), "{policy}");
+        assert_eq!(header(&page, "x-frame-options"), "DENY");
+        let html = page.body.as_str().expect("an HTML page");
+        assert!(!html.contains("<script>"), "no inline script");
+        script = html
+            .split("src=\"")
+            .nth(1)
+            .and_then(|rest| rest.split('"').next())
+            .map(str::to_owned);
+    }
+    let script = script.expect("the page loads its script");
+    assert!(script.starts_with("/assets/"), "{script}");
+    let asset = app.call(Method::GET, &script, None, None).await.expect(200);
+    assert_eq!(
+        header(&asset, "content-type"),
+        "text/javascript; charset=utf-8"
+    );
+    assert_eq!(
+        header(&asset, "cache-control"),
+        "public, max-age=31536000, immutable"
+    );
+    app.call(Method::GET, "/assets/missing.js", None, None)
+        .await
+        .problem(404);
+    app.call(Method::GET, "/no-such-page", None, None)
+        .await
+        .problem(404);
+    app.call(Method::POST, "/", None, None).await.problem(405);
+}
+
+async fn an_agent_works_a_ticket_in_the_console(kind: BackendKind) {
+    let e2e = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/e2e");
+    assert!(
+        Path::new(CHROMIUM).exists() && e2e.join("node_modules/axe-core").exists(),
+        "the browser test needs Debian's chromium, playwright-core and axe-core: run scripts/test.sh, \
+         which installs them (apt-get install chromium; npm ci --prefix crates/server/tests/e2e)"
+    );
+    let app = spawn_app(kind).await;
+    let (agent, _) = app.user_token("agent@example.com", "agent").await;
+    let (customer, _) = app.user_token("carla@example.com", "customer").await;
+    let artifacts = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/e2e-artifacts");
+    std::fs::create_dir_all(&artifacts).unwrap();
+    let backend = match kind {
+        BackendKind::Sqlite => "sqlite",
+        BackendKind::Postgres => "postgres",
+    };
+    let base = app.base.clone();
+    let output = tokio::task::spawn_blocking(move || {
+        Command::new("node")
+            .arg(e2e.join("console.mjs"))
+            .current_dir(&e2e)
+            .env("BASE", base)
+            .env("AGENT_EMAIL", "agent@example.com")
+            .env("AGENT_PASSWORD", "user-password-1")
+            .env("AGENT_TOKEN", agent)
+            .env("CUSTOMER_TOKEN", customer)
+            .env("BACKEND", backend)
+            .env("ARTIFACTS", &artifacts)
+            .env("CHROMIUM", CHROMIUM)
+            .output()
+            .expect("node runs")
+    })
+    .await
+    .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        output.status.success(),
+        "the console's browser test failed:\n{stdout}\n{stderr}"
+    );
+    println!("{stdout}");
+}
+
+on_both_backends!(
+    the_console_is_served_with_a_strict_policy,
+    an_agent_works_a_ticket_in_the_console,
+);
