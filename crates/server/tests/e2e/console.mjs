@@ -4,7 +4,7 @@
 // finds the draft kept across a reload, and uses the palette. axe-core checks the queue and the
 // ticket screens (light and dark, English and Spanish); the page must raise no
 // Content-Security-Policy violation. Screenshots go to $ARTIFACTS, named after $BACKEND.
-import { readFile } from "node:fs/promises";
+import { readFile, rm } from "node:fs/promises";
 import { createRequire } from "node:module";
 import { chromium } from "playwright-core";
 
@@ -53,6 +53,7 @@ async function signIn(page) {
   await page.getByRole("navigation", { name: "Views" }).waitFor();
 }
 
+await rm(`${ARTIFACTS}/console-${BACKEND}-failure.png`, { force: true });
 const policyViolations = [];
 let current = null;
 try {
@@ -68,6 +69,7 @@ try {
   const answer = await page.goto(`${BASE}/`);
   check(/script-src 'self'/.test(answer.headers()["content-security-policy"] ?? ""), "the console is served with its CSP");
   await page.getByRole("heading", { name: "Sign in to GrowDesk" }).waitFor();
+  await accessible(page, "the sign-in screen");
   await shot(page, "1-sign-in");
   await signIn(page);
 
