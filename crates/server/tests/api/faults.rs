@@ -1,7 +1,10 @@
-//! Database faults under load: PostgreSQL stopped or frozen mid-traffic, and a pool held empty.
+//! Database faults under load: PostgreSQL stopped or frozen mid-traffic here, and a pool held
+//! empty in the module below.
 //!
 //! The outage tests run their own PostgreSQL cluster, since stopping the shared one would fail
 //! every other test running at the same time.
+
+mod pool;
 
 use std::path::PathBuf;
 use std::process::Command;
@@ -9,21 +12,23 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-use growdesk_store::BackendKind;
 use growdesk_store::testkit::TestDatabase;
 use reqwest::Method;
 use serde_json::json;
 
-use crate::helpers::{TestApp, spawn_app_with, start};
+use crate::helpers::{TestApp, start};
 
 /// The server's default database deadline, which the outage tests keep.
 const DEADLINE: Duration = Duration::from_secs(3);
+
 /// The longest any request may take while the database is away: the deadline with a wide
 /// margin for a loaded machine, and still well short of the fault, which a request that
 /// ignored the deadline would wait out.
 const ANSWER_WITHIN: Duration = Duration::from_secs(8);
+
 /// The longest service may take to come back once the database is back.
 const RECOVER_WITHIN: Duration = Duration::from_secs(30);
+
 /// How long each fault is held: longer than the deadline, so requests caught mid-query time out,
 /// and longer than `ANSWER_WITHIN`, so waiting for the database is told from the deadline.
 const FAULT_HELD: Duration = Duration::from_secs(12);
@@ -425,102 +430,4 @@ async fn postgres_stopped_under_load_gives_503_then_recovers() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn postgres_frozen_under_load_gives_503_then_recovers() {
     survives_the_database_going_away(Fault::Frozen).await;
-}
-
-on_both_backends!(an_exhausted_pool_answers_503_quickly_and_health_stays_up);
-
-/// A lock held from outside blocks every ticket write, so the two pooled connections are soon
-/// all waiting: further requests get 503 problem+json once the deadline passes — not a hang —
-/// liveness answers without waiting for the pool, and the first request after the lock goes
-/// succeeds. The bounds are the deadline and twice it: wide for a loaded machine, and still
-/// what a hang (the lock is held until every request has answered) or a wait for the pool
-/// could not meet.
-async fn an_exhausted_pool_answers_503_quickly_and_health_stays_up(kind: BackendKind) {
-    let deadline = Duration::from_secs(5);
-    let app = spawn_app_with(kind, |settings| {
-        settings.db_max_connections = 2;
-        settings.db_timeout_secs = deadline.as_secs();
-    })
-    .await;
-    let token = app.admin_token().await;
-    let ticket = json!({"subject": "pool", "description": "one more"});
-    app.post("/api/tickets", Some(&token), ticket.clone())
-        .await
-        .expect(201);
-
-    let lock = hold_write_lock(kind, app.database_url()).await;
-    let started = Instant::now();
-    let requests = (0..12).map(|_| {
-        let (client, url, token, ticket) = (
-            app.client.clone(),
-            app.url("/api/tickets"),
-            token.clone(),
-            ticket.clone(),
-        );
-        tokio::spawn(async move {
-            let sent = Instant::now();
-            let response = client
-                .post(url)
-                .bearer_auth(token)
-                .json(&ticket)
-                .send()
-                .await
-                .unwrap();
-            let content_type = response.headers()["content-type"]
-                .to_str()
-                .unwrap()
-                .to_owned();
-            (response.status().as_u16(), content_type, sent.elapsed())
-        })
-    });
-    let requests: Vec<_> = requests.collect();
-    tokio::time::sleep(Duration::from_millis(300)).await;
-    let probe_started = Instant::now();
-    app.call(Method::GET, "/api/health", None, None)
-        .await
-        .expect(200);
-    let probe_took = probe_started.elapsed();
-
-    let mut slowest = Duration::ZERO;
-    for request in requests {
-        let (status, content_type, took) = request.await.unwrap();
-        assert_eq!(status, 503, "a blocked request answered {status}");
-        assert_eq!(content_type, "application/problem+json");
-        slowest = slowest.max(took);
-    }
-    assert!(slowest < deadline * 2, "a blocked request took {slowest:?}");
-    assert!(probe_took < deadline, "liveness took {probe_took:?}");
-    drop(lock);
-    app.post("/api/tickets", Some(&token), ticket)
-        .await
-        .expect(201);
-    eprintln!(
-        "{kind:?}: pool of 2 held by a lock; 12 writers all got 503 problem+json, slowest {slowest:?} \
-         (deadline {deadline:?}, started {:?} ago); liveness answered in {probe_took:?}",
-        started.elapsed()
-    );
-}
-
-/// A connection outside the server holding the lock every ticket write needs, until dropped.
-async fn hold_write_lock(kind: BackendKind, url: &str) -> Box<dyn std::any::Any> {
-    use sqlx::Connection;
-    match kind {
-        BackendKind::Postgres => {
-            let mut connection = sqlx::PgConnection::connect(url).await.unwrap();
-            sqlx::query("BEGIN").execute(&mut connection).await.unwrap();
-            sqlx::query("LOCK TABLE tickets IN ACCESS EXCLUSIVE MODE")
-                .execute(&mut connection)
-                .await
-                .unwrap();
-            Box::new(connection)
-        }
-        BackendKind::Sqlite => {
-            let mut connection = sqlx::SqliteConnection::connect(url).await.unwrap();
-            sqlx::query("BEGIN EXCLUSIVE")
-                .execute(&mut connection)
-                .await
-                .unwrap();
-            Box::new(connection)
-        }
-    }
 }
