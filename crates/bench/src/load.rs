@@ -17,7 +17,7 @@ use reqwest::Client;
 use serde::{Deserialize, Serialize};
 
 use crate::database::{Database, on_pool};
-use crate::measure::{Figures, Latencies, resident_kib};
+use crate::measure::{Figures, Latencies, cpu_time, resident_kib};
 use scenario::Scenario;
 use setup::{Context, prepare};
 
@@ -77,6 +77,11 @@ pub(crate) struct Run {
     pub(crate) concurrency: usize,
     /// The server's resident memory right after this run, in KiB.
     pub(crate) rss_kib: u64,
+    /// The server's CPU time (user and system, all its threads) per successful request while
+    /// measured, in µs; none for the floor's scenarios, which the server does not serve. Unlike
+    /// requests per second, it hardly moves when other processes take the cores, so it compares
+    /// two builds measured on a busy machine.
+    pub(crate) server_cpu_us: Option<f64>,
     #[serde(flatten)]
     pub(crate) figures: Figures,
 }
@@ -104,8 +109,8 @@ pub(crate) async fn run(args: Args) -> anyhow::Result<()> {
         idle_rss_kib as f64 / 1024.0
     );
     println!(
-        "{:<20} {:>5} {:>10} {:>9} {:>9} {:>9} {:>7} {:>8}",
-        "scenario", "conc", "req/s", "p50 ms", "p90 ms", "p99 ms", "errors", "RSS MiB"
+        "{:<20} {:>5} {:>10} {:>9} {:>9} {:>9} {:>7} {:>8} {:>8}",
+        "scenario", "conc", "req/s", "p50 ms", "p90 ms", "p99 ms", "errors", "RSS MiB", "CPU µs"
     );
 
     let highest = args.concurrency.iter().copied().max().unwrap_or(1);
@@ -117,21 +122,25 @@ pub(crate) async fn run(args: Args) -> anyhow::Result<()> {
         }
         for &concurrency in &args.concurrency {
             let sampler = (concurrency == highest).then(|| sample_memory(args.server_pid));
-            let figures = measure(
+            let (figures, server_cpu) = measure(
                 &client,
                 &context,
                 scenario,
                 concurrency,
                 Duration::from_secs_f64(args.seconds),
+                args.server_pid,
             )
             .await;
+            let server_cpu_us = server_cpu
+                .filter(|_| !scenario.on_floor() && figures.requests > 0)
+                .map(|cpu| cpu.as_secs_f64() * 1e6 / figures.requests as f64);
             if let Some((stop, peak)) = sampler {
                 stop.store(1, Ordering::Relaxed);
                 loaded_rss_kib = loaded_rss_kib.max(peak.await?);
             }
             let rss_kib = resident_kib(args.server_pid)?;
             println!(
-                "{:<20} {:>5} {:>10.0} {:>9.2} {:>9.2} {:>9.2} {:>7} {:>8.1}",
+                "{:<20} {:>5} {:>10.0} {:>9.2} {:>9.2} {:>9.2} {:>7} {:>8.1} {:>8}",
                 scenario.name(),
                 concurrency,
                 figures.rps,
@@ -139,12 +148,14 @@ pub(crate) async fn run(args: Args) -> anyhow::Result<()> {
                 figures.p90_ms,
                 figures.p99_ms,
                 figures.errors,
-                rss_kib as f64 / 1024.0
+                rss_kib as f64 / 1024.0,
+                server_cpu_us.map_or_else(|| "-".to_owned(), |cpu| format!("{cpu:.0}")),
             );
             runs.push(Run {
                 scenario: scenario.name().to_owned(),
                 concurrency,
                 rss_kib,
+                server_cpu_us,
                 figures,
             });
         }
@@ -172,16 +183,23 @@ pub(crate) async fn run(args: Args) -> anyhow::Result<()> {
 }
 
 /// `concurrency` clients sending `scenario` back to back: one second of warm-up, then
-/// `duration` measured.
+/// `duration` measured; with the CPU time process `server_pid` spent in the measured part.
 async fn measure(
     client: &Client,
     context: &Arc<Context>,
     scenario: Scenario,
     concurrency: usize,
     duration: Duration,
-) -> Figures {
+    server_pid: u32,
+) -> (Figures, Option<Duration>) {
     let warm_until = Instant::now() + Duration::from_secs(1);
     let until = warm_until + duration;
+    let server_cpu = tokio::spawn(async move {
+        tokio::time::sleep_until(warm_until.into()).await;
+        let start = cpu_time(server_pid).ok()?;
+        tokio::time::sleep_until(until.into()).await;
+        Some(cpu_time(server_pid).ok()?.saturating_sub(start))
+    });
     let errors = Arc::new(AtomicU64::new(0));
     let clients: Vec<_> = (0..concurrency)
         .map(|index| {
@@ -221,7 +239,8 @@ async fn measure(
             all.merge(&latencies);
         }
     }
-    all.figures(duration, errors.load(Ordering::Relaxed))
+    let figures = all.figures(duration, errors.load(Ordering::Relaxed));
+    (figures, server_cpu.await.ok().flatten())
 }
 
 /// Samples the server's resident memory every 100 ms until the flag is set; the peak seen.

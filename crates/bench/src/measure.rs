@@ -1,4 +1,5 @@
-//! What a run measures: latency histograms turned into figures, and a process's resident memory.
+//! What a run measures: latency histograms turned into figures, and a process's resident memory
+//! and CPU time.
 
 use std::time::Duration;
 
@@ -65,4 +66,24 @@ pub(crate) fn resident_kib(pid: u32) -> anyhow::Result<u64> {
         .find_map(|line| line.strip_prefix("VmRSS:"))
         .and_then(|value| value.trim().trim_end_matches("kB").trim().parse().ok())
         .ok_or_else(|| anyhow::anyhow!("no VmRSS for process {pid}"))
+}
+
+/// The CPU time process `pid` has used, user and system, all its threads (`utime` and `stime`
+/// of `/proc/PID/stat`, in the kernel's fixed 100 ticks a second).
+pub(crate) fn cpu_time(pid: u32) -> anyhow::Result<Duration> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat"))?;
+    // The command name, in parentheses, may hold spaces: the fields are counted after it.
+    let fields: Vec<&str> = stat
+        .rsplit_once(')')
+        .map(|(_, rest)| rest.split_whitespace().collect())
+        .unwrap_or_default();
+    let ticks = |index: usize| {
+        fields
+            .get(index)
+            .and_then(|value| value.parse::<u64>().ok())
+    };
+    match (ticks(11), ticks(12)) {
+        (Some(user), Some(system)) => Ok(Duration::from_millis((user + system) * 10)),
+        _ => Err(anyhow::anyhow!("no CPU times for process {pid}")),
+    }
 }

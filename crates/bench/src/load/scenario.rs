@@ -88,6 +88,14 @@ impl Scenario {
         }
     }
 
+    /// Whether the floor serves this scenario, not the server.
+    pub(crate) fn on_floor(self) -> bool {
+        matches!(
+            self,
+            Self::FloorConstant | Self::FloorSelect | Self::FloorPage | Self::FloorInsert
+        )
+    }
+
     /// The floor a scenario is compared with: writes with one INSERT, pages of 25 (tickets or
     /// messages) with one SELECT of a page, the rest with one SELECT of a row.
     pub(crate) fn floor(name: &str) -> &'static str {
