@@ -8,10 +8,15 @@
 //! | see the whole queue, stats; assign; internal notes; change any ticket field | yes | yes | no |
 //! | see a ticket, its public messages and events | yes | yes | own tickets only |
 //! | open a ticket, reply, close a ticket | yes | yes | own tickets only |
+//! | move a ticket's status as the workflow allows | yes | yes | close only |
+//! | hold tickets (be assigned), be told of every new ticket, show as a ticket's viewer | yes | yes | no |
+//! | be told of unassigned tickets' missed service-level targets | yes | no | no |
+//! | open a conversation in a chat widget | no | no | yes |
 //!
-//! A ticket a customer may not see does not exist for them: the answer is 404, never 403.
+//! A ticket a customer may not see does not exist for them: the answer is 404, never 403. The
+//! desk always keeps an active admin: the last one is neither demoted nor deactivated.
 
-use growdesk_domain::{Role, Ticket, TicketEvent};
+use growdesk_domain::{Role, Ticket, TicketEvent, TicketStatus, TransitionError, User};
 use uuid::Uuid;
 
 use crate::{Principal, ServiceError};
@@ -35,6 +40,8 @@ pub enum Action {
     ManageWidgets,
     /// Configure webhooks and read their delivery log.
     ManageWebhooks,
+    /// Ask to be told of every new ticket.
+    FollowNewTickets,
 }
 
 /// Whether `role` may perform `action`.
@@ -45,7 +52,10 @@ pub fn allows(role: Role, action: Action) -> bool {
         | Action::DeleteTickets
         | Action::ManageWidgets
         | Action::ManageWebhooks => role == Role::Admin,
-        Action::ManageFaqs | Action::WorkQueue | Action::HandleTickets => role.is_staff(),
+        Action::ManageFaqs
+        | Action::WorkQueue
+        | Action::HandleTickets
+        | Action::FollowNewTickets => role.is_staff(),
     }
 }
 
@@ -61,6 +71,55 @@ pub fn authorize(actor: &Principal, action: Action) -> Result<(), ServiceError> 
             "your role does not allow this action",
         ))
     }
+}
+
+/// Whether `role` may move a ticket from `from` to `to`: customers may only close their
+/// ticket (or leave its status as it is); staff make any move the workflow allows.
+///
+/// # Errors
+/// Why the move is refused.
+pub fn may_move(role: Role, from: TicketStatus, to: TicketStatus) -> Result<(), TransitionError> {
+    if from != to && to != TicketStatus::Closed && !role.is_staff() {
+        return Err(TransitionError::CustomerMayOnlyClose);
+    }
+    from.can_move(to)
+}
+
+/// Whether a user of `role` may hold tickets: only staff work on them.
+pub fn may_hold_tickets(role: Role) -> bool {
+    role.is_staff()
+}
+
+/// Whether `user` may be given a ticket now: an active account that may hold tickets.
+pub fn assignable(user: &User) -> bool {
+    user.active && may_hold_tickets(user.role)
+}
+
+/// Whether `user` may write as a chat widget's visitor. Staff may not: a staff address typed
+/// (or even proven) in a widget would file the conversation under that account and speak for
+/// it.
+pub fn may_write_as_visitor(user: &User) -> bool {
+    !user.role.is_staff()
+}
+
+/// Whether the caller shows among the viewers of the tickets they watch (staff do; customers
+/// watch only their own, unseen).
+pub fn shows_as_viewer(actor: &Principal) -> bool {
+    sees_internal(actor)
+}
+
+/// Whether changing `user` to `role` or to `active` takes an active admin away, which needs
+/// another active admin to remain.
+pub fn removes_an_admin(user: &User, role: Option<Role>, active: Option<bool>) -> bool {
+    user.role == Role::Admin
+        && user.active
+        && (role.is_some_and(|role| role != Role::Admin) || active == Some(false))
+}
+
+/// Whether `user` answers for work nobody holds: admins are told when an unassigned ticket
+/// misses a service-level target.
+pub fn oversees_unassigned(user: &User) -> bool {
+    user.role == Role::Admin
 }
 
 /// Whether the caller may see `ticket`: staff see all, customers their own.
@@ -109,6 +168,7 @@ mod tests {
             (ManageFaqs, [true, true, false]),
             (WorkQueue, [true, true, false]),
             (HandleTickets, [true, true, false]),
+            (FollowNewTickets, [true, true, false]),
         ];
         for (action, allowed) in expected {
             for (role, allowed) in [Role::Admin, Role::Agent, Role::Customer]
@@ -117,6 +177,87 @@ mod tests {
             {
                 assert_eq!(allows(role, action), allowed, "{role} {action:?}");
             }
+        }
+    }
+
+    #[test]
+    fn customers_may_only_close() {
+        use TicketStatus::*;
+        for from in TicketStatus::ALL {
+            assert!(may_move(Role::Customer, from, Closed).is_ok());
+            for to in [Open, Pending, InProgress, Resolved] {
+                if from != to {
+                    assert!(
+                        may_move(Role::Customer, from, to).is_err(),
+                        "{from} -> {to}"
+                    );
+                }
+            }
+        }
+    }
+
+    fn user(role: Role, active: bool) -> User {
+        User {
+            id: Uuid::now_v7(),
+            email: "someone@example.com".to_owned(),
+            name: "Someone".to_owned(),
+            role,
+            active,
+            notify_new_tickets: false,
+            created_at: time::OffsetDateTime::UNIX_EPOCH,
+            updated_at: time::OffsetDateTime::UNIX_EPOCH,
+        }
+    }
+
+    #[test]
+    fn only_active_staff_are_given_tickets_and_only_customers_write_in_widgets() {
+        assert!(assignable(&user(Role::Agent, true)));
+        assert!(assignable(&user(Role::Admin, true)));
+        assert!(!assignable(&user(Role::Agent, false)));
+        assert!(!assignable(&user(Role::Customer, true)));
+        assert!(may_write_as_visitor(&user(Role::Customer, true)));
+        assert!(!may_write_as_visitor(&user(Role::Agent, true)));
+        assert!(!may_write_as_visitor(&user(Role::Admin, true)));
+        assert!(oversees_unassigned(&user(Role::Admin, true)));
+        assert!(!oversees_unassigned(&user(Role::Agent, true)));
+    }
+
+    #[test]
+    fn an_active_admin_is_taken_away_by_demotion_or_deactivation() {
+        let admin = user(Role::Admin, true);
+        assert!(removes_an_admin(&admin, Some(Role::Agent), None));
+        assert!(removes_an_admin(&admin, None, Some(false)));
+        assert!(!removes_an_admin(&admin, Some(Role::Admin), Some(true)));
+        assert!(!removes_an_admin(&admin, None, None));
+        assert!(!removes_an_admin(
+            &user(Role::Admin, false),
+            Some(Role::Agent),
+            None
+        ));
+        assert!(!removes_an_admin(
+            &user(Role::Agent, true),
+            None,
+            Some(false)
+        ));
+    }
+
+    #[test]
+    fn staff_move_as_the_workflow_allows() {
+        use TicketStatus::*;
+        for role in [Role::Agent, Role::Admin] {
+            for from in TicketStatus::ALL {
+                for to in TicketStatus::ALL {
+                    assert_eq!(
+                        may_move(role, from, to),
+                        from.can_move(to),
+                        "{from} -> {to}"
+                    );
+                }
+            }
+            assert_eq!(
+                may_move(role, Closed, Pending),
+                Err(TransitionError::ClosedOnlyReopens)
+            );
         }
     }
 }

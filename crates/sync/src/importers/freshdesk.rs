@@ -16,9 +16,12 @@ use std::collections::HashMap;
 use growdesk_domain::{
     Email, MessageBody, PersonName, Priority, Role, Subject, Tags, TicketSource, TicketStatus,
 };
-use growdesk_store::{ImportedMessage, ImportedTicket, ImportedUser, Stamp, Store};
+use growdesk_service::imports::Import;
+use growdesk_store::{
+    Stamp, Store,
+    imports::{ImportedMessage, ImportedTicket, ImportedUser},
+};
 
-use crate::importers::target::Target;
 use crate::importers::text::{html_to_text, subject_from};
 use serde_json::Value;
 use time::OffsetDateTime;
@@ -87,15 +90,15 @@ fn text_of(record: &Value, text: &str, html: &str) -> String {
     }
 }
 
-struct Importer<'a> {
-    target: Target<'a>,
+struct Importer {
+    target: Import,
     source: String,
     report: Report,
     /// `contact:<id>` or `agent:<id>` (Freshdesk numbers the two apart) → local user.
     users: HashMap<String, uuid::Uuid>,
 }
 
-impl Importer<'_> {
+impl Importer {
     async fn person(
         &mut self,
         key: String,
@@ -196,7 +199,7 @@ impl Importer<'_> {
         let assignee_id = match ticket["responder_id"].as_i64() {
             Some(agent) => {
                 let agent = self.user_for(&[format!("agent:{agent}")]).await?;
-                self.target.staff(agent).await?
+                self.target.assignee(agent).await?
             }
             None => None,
         };
@@ -304,7 +307,7 @@ pub(crate) async fn import(
     dry_run: bool,
 ) -> anyhow::Result<Report> {
     let mut importer = Importer {
-        target: Target::new(store, dry_run),
+        target: Import::new(store.clone(), dry_run),
         source: source.to_owned(),
         report: Report::new(source, dry_run),
         users: HashMap::new(),
@@ -355,8 +358,9 @@ pub(crate) async fn import(
             }
         }
         Origin::Api(api) => {
-            let since = store
-                .import_cursor(source)
+            let since = importer
+                .target
+                .cursor(source)
                 .await?
                 .unwrap_or_else(|| "1970-01-01T00:00:00Z".to_owned());
             // The list leaves out each ticket's description unless asked to include it.

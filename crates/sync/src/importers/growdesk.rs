@@ -5,16 +5,24 @@
 
 use std::path::Path;
 
-use growdesk_domain::{Color, Email, MessageBody, PersonName, Subject, Tags};
+use growdesk_domain::{
+    Color, Email, Event, EventKind, MessageBody, NotificationKind, PersonName, Subject, Tags,
+};
+use growdesk_service::ServiceError;
+use growdesk_service::imports::Import;
 use growdesk_store::{
-    FileStore, ImportedCategory, ImportedFaq, ImportedMessage, ImportedTicket, ImportedUser,
-    ImportedVisitor, ImportedWebhook, ImportedWidget, NewAttachment, NotificationRecord,
-    RestoredEvent, Stamp, Store, TimedTable, WidgetFields,
+    FileStore, Stamp, Store,
+    backup::{
+        ImportedVisitor, ImportedWebhook, ImportedWidget, NotificationRecord, RestoredEvent,
+        TimedTable,
+    },
+    imports::{ImportedCategory, ImportedFaq, ImportedMessage, ImportedTicket, ImportedUser},
+    messages::NewAttachment,
+    widgets::WidgetFields,
 };
 
 use crate::format::{self, ExportedTicket, Line};
 use crate::importers::Report;
-use crate::importers::target::Target;
 
 mod attachments;
 
@@ -41,7 +49,8 @@ pub(crate) async fn import(
     dry_run: bool,
 ) -> anyhow::Result<Report> {
     let file = crate::export::target(path);
-    if !merge && store.holds_records_not_imported_from(SOURCE).await? {
+    let mut target = Import::new(store.clone(), dry_run);
+    if !merge && target.holds_records_not_imported_from(SOURCE).await? {
         anyhow::bail!(
             "the database already holds accounts, tickets or settings of its own: a backup is \
              restored into an empty database (pass --merge to import into this one anyway)"
@@ -58,7 +67,6 @@ pub(crate) async fn import(
         MAX_LINE_BYTES,
     );
     let mut report = Report::new(SOURCE, dry_run);
-    let mut target = Target::new(store, dry_run);
     let mut kept_numbers = false;
     let mut restored_log = false;
     let mut logs_itself = false;
@@ -100,29 +108,20 @@ pub(crate) async fn import(
             }
         }
     }
-    if let Some(store) = target.writing() {
-        if kept_numbers {
-            store.continue_ticket_numbers().await?;
-        }
-        if restored_log {
-            store.continue_event_ids().await?;
-        }
-    }
+    target.finish_restore(kept_numbers, restored_log).await?;
     Ok(report)
 }
 
 enum Refusal {
     Record(String),
-    Database(growdesk_store::StoreError),
+    Database(ServiceError),
     Storage(std::io::Error),
 }
 
-impl From<growdesk_store::StoreError> for Refusal {
-    fn from(error: growdesk_store::StoreError) -> Self {
+impl From<ServiceError> for Refusal {
+    fn from(error: ServiceError) -> Self {
         match error {
-            growdesk_store::StoreError::MissingReference | growdesk_store::StoreError::Conflict => {
-                Self::Record("refers to a record that is missing or conflicts".to_owned())
-            }
+            ServiceError::Conflict(reason) => Self::Record(reason),
             other => Self::Database(other),
         }
     }
@@ -185,7 +184,7 @@ fn check(record: &Line, attachments: &Attachments<'_>) -> Result<(), String> {
     Ok(())
 }
 
-async fn local(target: &Target<'_>, kind: &str, id: uuid::Uuid) -> Result<uuid::Uuid, Refusal> {
+async fn local(target: &Import, kind: &str, id: uuid::Uuid) -> Result<uuid::Uuid, Refusal> {
     target
         .local_id(SOURCE, kind, &id.to_string())
         .await?
@@ -197,7 +196,7 @@ async fn local(target: &Target<'_>, kind: &str, id: uuid::Uuid) -> Result<uuid::
 }
 
 async fn local_opt(
-    target: &Target<'_>,
+    target: &Import,
     kind: &str,
     id: Option<uuid::Uuid>,
 ) -> Result<Option<uuid::Uuid>, Refusal> {
@@ -210,11 +209,11 @@ async fn local_opt(
 /// Writes one record; `logs_itself`: the export carries its event log (version 2), so a
 /// restored ticket's creation is not logged again.
 async fn write(
-    target: &mut Target<'_>,
+    target: &mut Import,
     attachments: &Attachments<'_>,
     logs_itself: bool,
     record: Line,
-) -> Result<growdesk_store::Imported, Refusal> {
+) -> Result<growdesk_store::imports::Imported, Refusal> {
     check(&record, attachments).map_err(Refusal::Record)?;
     Ok(match record {
         Line::Header(_) => return Err(Refusal::Record("a second header".to_owned())),
@@ -238,11 +237,8 @@ async fn write(
                     },
                 )
                 .await?;
-            if let growdesk_store::Imported::Created(id) = outcome
-                && notify_new_tickets
-                && let Some(store) = target.writing()
-            {
-                store.keep_notify_new_tickets(id, true).await?;
+            if notify_new_tickets {
+                target.keep_following_new_tickets(outcome).await?;
             }
             keep_times(target, TimedTable::Users, outcome, times).await?
         }
@@ -338,23 +334,33 @@ async fn write(
         }
         Line::Ticket(ticket) => import_ticket(target, attachments, logs_itself, *ticket).await?,
         Line::Event(event) => {
+            // Data its kind does not describe (older releases, hand edits) is kept as it is;
+            // a kind this release does not know could not be read back, so it is refused.
+            let kind = EventKind::from_stored(&event.event)
+                .ok_or_else(|| Refusal::Record(format!("unknown event kind {:?}", event.event)))?;
             let restored = RestoredEvent {
                 id: event.id,
                 ticket_id: local_or_same(target, "ticket", event.ticket_id).await?,
-                kind: event.event,
                 actor_id: local_or_same_opt(target, event.actor_id).await?,
                 internal: event.internal,
                 recipient_id: local_or_same_opt(target, event.recipient_id).await?,
-                data: event.data,
+                event: Event::from_stored(kind, event.data),
                 created_at: Stamp::from(event.created_at),
             };
             target.event(SOURCE, &restored).await?
         }
         Line::Notification(notification) => {
+            let kind =
+                NotificationKind::from_stored(&notification.notification).ok_or_else(|| {
+                    Refusal::Record(format!(
+                        "unknown notification kind {:?}",
+                        notification.notification
+                    ))
+                })?;
             let restored = NotificationRecord {
                 id: notification.id,
                 user_id: local(target, "user", notification.user_id).await?,
-                kind: notification.notification,
+                kind,
                 ticket_id: local_or_same(target, "ticket", notification.ticket_id).await?,
                 data: notification.data,
                 read_at: notification.read_at.map(Stamp::from),
@@ -367,20 +373,14 @@ async fn write(
 
 /// A record this run created gets the times it was exported with (version 2 exports have them).
 async fn keep_times(
-    target: &Target<'_>,
+    target: &Import,
     table: TimedTable,
-    outcome: growdesk_store::Imported,
+    outcome: growdesk_store::imports::Imported,
     (created_at, updated_at): (Option<time::OffsetDateTime>, Option<time::OffsetDateTime>),
-) -> Result<growdesk_store::Imported, Refusal> {
-    if let (
-        growdesk_store::Imported::Created(id),
-        Some(created_at),
-        Some(updated_at),
-        Some(store),
-    ) = (outcome, created_at, updated_at, target.writing())
-    {
-        store
-            .keep_exported_times(table, id, created_at.into(), updated_at.into())
+) -> Result<growdesk_store::imports::Imported, Refusal> {
+    if let (Some(created_at), Some(updated_at)) = (created_at, updated_at) {
+        target
+            .keep_times(table, outcome, created_at.into(), updated_at.into())
             .await?;
     }
     Ok(outcome)
@@ -388,11 +388,7 @@ async fn keep_times(
 
 /// The local id of a record the log names; the exported one when the export did not hold the
 /// record (the log outlives deleted tickets).
-async fn local_or_same(
-    target: &Target<'_>,
-    kind: &str,
-    id: uuid::Uuid,
-) -> Result<uuid::Uuid, Refusal> {
+async fn local_or_same(target: &Import, kind: &str, id: uuid::Uuid) -> Result<uuid::Uuid, Refusal> {
     Ok(target
         .local_id(SOURCE, kind, &id.to_string())
         .await?
@@ -400,7 +396,7 @@ async fn local_or_same(
 }
 
 async fn local_or_same_opt(
-    target: &Target<'_>,
+    target: &Import,
     user: Option<uuid::Uuid>,
 ) -> Result<Option<uuid::Uuid>, Refusal> {
     match user {
@@ -410,11 +406,11 @@ async fn local_or_same_opt(
 }
 
 async fn import_ticket(
-    target: &mut Target<'_>,
+    target: &mut Import,
     attachments: &Attachments<'_>,
     logs_itself: bool,
     ticket: ExportedTicket,
-) -> Result<growdesk_store::Imported, Refusal> {
+) -> Result<growdesk_store::imports::Imported, Refusal> {
     let visitor_id = local_opt(target, "visitor", ticket.visitor_id).await?;
     let version = ticket.version;
     let mut messages = Vec::with_capacity(ticket.messages.len());
@@ -422,9 +418,9 @@ async fn import_ticket(
         let mut stored = Vec::with_capacity(message.attachments.len());
         for attachment in message.attachments {
             let bytes = attachment_bytes(attachments, &attachment).map_err(Refusal::Record)?;
-            if target.writing().is_some() {
-                attachments.files.put(&bytes).map_err(Refusal::Storage)?;
-            }
+            target
+                .store_file(attachments.files, &bytes)
+                .map_err(Refusal::Storage)?;
             stored.push(NewAttachment {
                 id: attachment.id,
                 filename: attachment.filename,
@@ -470,14 +466,11 @@ async fn import_ticket(
     } else {
         target.ticket(SOURCE, &imported).await?
     };
-    let Some(store) = target.writing() else {
-        return Ok(outcome);
-    };
-    if let (growdesk_store::Imported::Created(id), Some(version)) = (outcome, version) {
-        store.keep_ticket_version(id, version).await?;
+    if let Some(version) = version {
+        target.keep_ticket_version(outcome, version).await?;
     }
     if let Some(visitor_id) = visitor_id {
-        store.link_ticket_visitor(outcome.id(), visitor_id).await?;
+        target.link_ticket_visitor(outcome.id(), visitor_id).await?;
     }
     Ok(outcome)
 }

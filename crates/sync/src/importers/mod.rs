@@ -1,19 +1,20 @@
-//! Importers: each reads one source format and hands records to the store's import
-//! primitives, which remember `(source, external_id)` so re-runs are idempotent. Bad records
-//! are reported with their position and reason while good ones go in.
+//! Importers: each reads one source format, checks its records and hands them to the
+//! service's import use case (`growdesk_service::imports`), which remembers
+//! `(source, external_id)` so re-runs are idempotent. Bad records are reported with their
+//! position and reason while good ones go in.
 
 pub(crate) mod csv;
 pub(crate) mod freshdesk;
 pub(crate) mod growdesk;
 pub(crate) mod http;
 pub(crate) mod records;
-pub(crate) mod target;
 pub(crate) mod text;
 pub(crate) mod zendesk;
 
 use std::path::PathBuf;
 use std::time::Duration;
 
+use growdesk_service::ServiceError;
 use growdesk_store::{FileStore, Store};
 
 use indicatif::{ProgressBar, ProgressStyle};
@@ -77,30 +78,29 @@ impl Report {
     }
 
     /// Counts what the store did with one record.
-    pub(crate) fn record(&mut self, outcome: growdesk_store::Imported) {
+    pub(crate) fn record(&mut self, outcome: growdesk_store::imports::Imported) {
         self.advance();
         match outcome {
-            growdesk_store::Imported::Created(_) => self.created += 1,
-            growdesk_store::Imported::Updated(_) => self.updated += 1,
-            growdesk_store::Imported::Unchanged(_) => self.unchanged += 1,
+            growdesk_store::imports::Imported::Created(_) => self.created += 1,
+            growdesk_store::imports::Imported::Updated(_) => self.updated += 1,
+            growdesk_store::imports::Imported::Unchanged(_) => self.unchanged += 1,
         }
     }
 
-    /// Counts what the store made of the record at `position`: imported, or refused because it
-    /// names a missing or conflicting record. Other errors are the database's, and stop the import.
+    /// Counts what the import made of the record at `position`: imported, or refused because
+    /// it names a missing or conflicting record. Other errors are the database's, and stop the
+    /// import.
     ///
     /// # Errors
     /// The database failed.
     pub(crate) fn settle(
         &mut self,
         position: String,
-        stored: Result<growdesk_store::Imported, growdesk_store::StoreError>,
-    ) -> Result<(), growdesk_store::StoreError> {
+        stored: Result<growdesk_store::imports::Imported, ServiceError>,
+    ) -> Result<(), ServiceError> {
         match stored {
             Ok(outcome) => self.record(outcome),
-            Err(
-                growdesk_store::StoreError::MissingReference | growdesk_store::StoreError::Conflict,
-            ) => self.refuse(position, "refers to a record that is missing or conflicts"),
+            Err(ServiceError::Conflict(reason)) => self.refuse(position, reason),
             Err(error) => return Err(error),
         }
         Ok(())

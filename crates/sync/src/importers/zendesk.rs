@@ -15,15 +15,18 @@ use std::collections::HashMap;
 use growdesk_domain::{
     Email, MessageBody, PersonName, Priority, Role, Subject, Tags, TicketSource, TicketStatus,
 };
+use growdesk_service::imports::Import;
 use growdesk_store::redact::redact_url;
-use growdesk_store::{ImportedMessage, ImportedTicket, ImportedUser, Stamp, Store};
+use growdesk_store::{
+    Stamp, Store,
+    imports::{ImportedMessage, ImportedTicket, ImportedUser},
+};
 use serde::Deserialize;
 use serde_json::Value;
 use time::OffsetDateTime;
 
 use crate::importers::Report;
 use crate::importers::http::{ApiClient, saved_page, saved_pages};
-use crate::importers::target::Target;
 use crate::importers::text::{html_to_text, subject_from};
 
 #[derive(Debug, Clone, Deserialize)]
@@ -179,15 +182,15 @@ fn role_of(role: &str) -> Role {
     }
 }
 
-struct Importer<'a> {
-    target: Target<'a>,
+struct Importer {
+    target: Import,
     source: String,
     report: Report,
     /// Zendesk user id → local user id.
     users: HashMap<i64, uuid::Uuid>,
 }
 
-impl Importer<'_> {
+impl Importer {
     async fn user(&mut self, value: Value, index: usize) -> anyhow::Result<()> {
         let user: ZendeskUser = match serde_json::from_value(value) {
             Ok(user) => user,
@@ -319,7 +322,7 @@ impl Importer<'_> {
         let assignee_id = match ticket.assignee_id {
             Some(assignee) => {
                 let assignee = self.stand_in(assignee, Role::Agent).await?;
-                self.target.staff(assignee).await?
+                self.target.assignee(assignee).await?
             }
             None => None,
         };
@@ -412,7 +415,7 @@ pub(crate) async fn import(
     dry_run: bool,
 ) -> anyhow::Result<Report> {
     let mut importer = Importer {
-        target: Target::new(store, dry_run),
+        target: Import::new(store.clone(), dry_run),
         source: source.to_owned(),
         report: Report::new(source, dry_run),
         users: HashMap::new(),
@@ -428,7 +431,7 @@ pub(crate) async fn import(
         }
         Origin::Api(api) => {
             let base = &api.base;
-            let cursor = store.import_cursor(source).await?;
+            let cursor = importer.target.cursor(source).await?;
             let mut url = match cursor {
                 Some(cursor) => format!("{base}{INCREMENTAL_TICKETS}&cursor={cursor}"),
                 None => format!("{base}{INCREMENTAL_TICKETS}&start_time=0"),

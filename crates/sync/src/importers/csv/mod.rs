@@ -14,13 +14,15 @@ use std::collections::HashMap;
 use std::path::Path;
 
 use growdesk_domain::{Color, Email, PersonName, Role, TicketSource, TicketStatus};
+use growdesk_service::ServiceError;
+use growdesk_service::imports::Import;
 use growdesk_store::{
-    ImportedCategory, ImportedMessage, ImportedTicket, ImportedUser, Stamp, Store,
+    Stamp, Store,
+    imports::{ImportedCategory, ImportedMessage, ImportedTicket, ImportedUser},
 };
 
 use crate::importers::Report;
 use crate::importers::records::CsvRecords;
-use crate::importers::target::Target;
 use crate::importers::text::subject_from;
 pub(crate) use mapping::Mapping;
 use mapping::Row;
@@ -30,14 +32,14 @@ use values::{Parsed, parse};
 const USER_CACHE: usize = 10_000;
 
 /// Users, categories and the ticket being assembled, between rows.
-struct Importer<'a> {
-    target: Target<'a>,
+struct Importer {
+    target: Import,
     source: String,
     users: HashMap<String, uuid::Uuid>,
     categories: HashMap<String, uuid::Uuid>,
 }
 
-impl Importer<'_> {
+impl Importer {
     async fn user(
         &mut self,
         email: &str,
@@ -93,7 +95,7 @@ impl Importer<'_> {
         &mut self,
         external_id: String,
         rows: Vec<Parsed>,
-    ) -> anyhow::Result<growdesk_store::Imported> {
+    ) -> anyhow::Result<growdesk_store::imports::Imported> {
         let Some(first) = rows.first() else {
             anyhow::bail!("an empty ticket")
         };
@@ -188,7 +190,7 @@ pub(crate) async fn import(
     let grouped = columns.contains_key("ticket_id");
     let mut report = Report::new(&source, dry_run);
     let mut importer = Importer {
-        target: Target::new(store, dry_run),
+        target: Import::new(store.clone(), dry_run),
         source: source.clone(),
         users: HashMap::new(),
         categories: HashMap::new(),
@@ -244,7 +246,7 @@ pub(crate) async fn import(
 }
 
 async fn write(
-    importer: &mut Importer<'_>,
+    importer: &mut Importer,
     report: &mut Report,
     external_id: String,
     rows: Vec<Parsed>,
@@ -252,7 +254,7 @@ async fn write(
 ) -> anyhow::Result<()> {
     match importer.ticket(external_id, rows).await {
         Ok(outcome) => report.record(outcome),
-        Err(error) => match error.downcast::<growdesk_store::StoreError>() {
+        Err(error) => match error.downcast::<ServiceError>() {
             Ok(stored) => report.settle(position, Err(stored))?,
             Err(other) => report.refuse(position, other.to_string()),
         },

@@ -1,0 +1,172 @@
+//! What the system does to tickets on its own, on a schedule rather than at someone's request:
+//! closing tickets resolved long ago, and telling staff of service-level targets missed. The
+//! scheduled jobs call these use cases, so a change made by the system carries the same status
+//! rules, events, notifications and webhooks as one made by a person.
+
+use std::time::Duration;
+
+use growdesk_domain::event::StatusChange;
+use growdesk_domain::{Event, Priority, SlaTarget, TicketStatus};
+use growdesk_store::{
+    Stamp, Store,
+    events::NewEvent,
+    messages::NewMessage,
+    tickets::{Changed, MessageRecord, TicketChange, TicketState},
+};
+use uuid::Uuid;
+
+use crate::ServiceError;
+use crate::notifications;
+use crate::policy;
+use crate::tickets::set_status;
+
+/// How long a ticket of each priority (low to urgent) may wait for each target.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SlaTargets {
+    /// Until the first public staff reply.
+    pub first_response: [Duration; 4],
+    /// Until the ticket is resolved or closed.
+    pub resolution: [Duration; 4],
+}
+
+impl SlaTargets {
+    /// The time a ticket of `priority` has for `target`.
+    pub fn of(&self, target: SlaTarget, priority: Priority) -> Duration {
+        let per_priority = match target {
+            SlaTarget::FirstResponse => &self.first_response,
+            SlaTarget::Resolution => &self.resolution,
+        };
+        per_priority[usize::from(priority.rank().unsigned_abs()) - 1]
+    }
+}
+
+/// The system's use cases over one store. Cheap to clone.
+#[derive(Clone)]
+pub struct System {
+    store: Store,
+}
+
+impl System {
+    pub fn new(store: Store) -> Self {
+        Self { store }
+    }
+
+    /// Closes up to `batch` tickets resolved before `now - after`, each with a public message
+    /// from the system account saying why and a `status_changed` event marked automatic. A
+    /// ticket reopened or closed since it was listed is left as it is. How many it closed.
+    ///
+    /// # Errors
+    /// The database failed.
+    pub async fn auto_close(
+        &self,
+        after: Duration,
+        now: Stamp,
+        batch: u32,
+    ) -> Result<usize, ServiceError> {
+        let system = self.store.users().system_user().await?;
+        let days = after.as_secs() / 86_400;
+        let body =
+            format!("This ticket was closed automatically {days} day(s) after it was resolved.");
+        let mut closed = 0;
+        for id in self
+            .store
+            .jobs()
+            .resolved_before(now.saturating_sub(after), batch)
+            .await?
+        {
+            let outcome: Changed<std::convert::Infallible> = self
+                .store
+                .tickets()
+                .change(id, None, |ticket| {
+                    let mut state = TicketState::of(ticket);
+                    if ticket.status != TicketStatus::Resolved {
+                        return Ok(TicketChange {
+                            state,
+                            events: Vec::new(),
+                            message: None,
+                        });
+                    }
+                    set_status(&mut state, TicketStatus::Closed, now);
+                    let event = NewEvent::public(
+                        id,
+                        None,
+                        Event::StatusChanged(StatusChange {
+                            from: TicketStatus::Resolved,
+                            to: TicketStatus::Closed,
+                            automatic: true,
+                        }),
+                    );
+                    let message = NewMessage {
+                        id: Uuid::now_v7(),
+                        ticket_id: id,
+                        author_id: system,
+                        body: body.clone(),
+                        internal: false,
+                    };
+                    Ok(TicketChange {
+                        state,
+                        events: vec![event],
+                        message: Some(MessageRecord {
+                            message,
+                            attachments: Vec::new(),
+                        }),
+                    })
+                })
+                .await?;
+            if matches!(outcome, Changed::Applied { .. }) {
+                closed += 1;
+            }
+        }
+        Ok(closed)
+    }
+
+    /// Tells of open tickets past a target, once per ticket and target, up to `batch` per
+    /// target and priority: the assignee, or whoever answers for unassigned work when nobody
+    /// holds it. How many tickets it told of.
+    ///
+    /// # Errors
+    /// The database failed.
+    pub async fn notify_breaches(
+        &self,
+        targets: &SlaTargets,
+        now: Stamp,
+        batch: u32,
+    ) -> Result<usize, ServiceError> {
+        let overseers: Vec<Uuid> = self
+            .store
+            .users()
+            .active_staff()
+            .await?
+            .into_iter()
+            .filter(policy::oversees_unassigned)
+            .map(|user| user.id)
+            .collect();
+        let mut told = 0;
+        for target in SlaTarget::ALL {
+            for priority in Priority::ALL {
+                let cutoff = now.saturating_sub(targets.of(target, priority));
+                for ticket in self
+                    .store
+                    .jobs()
+                    .overdue(target, priority, cutoff, batch)
+                    .await?
+                {
+                    let recipients = ticket
+                        .assignee_id
+                        .map_or_else(|| overseers.clone(), |assignee| vec![assignee]);
+                    let notifications =
+                        notifications::sla_breach(&ticket, target, priority, recipients);
+                    if self
+                        .store
+                        .jobs()
+                        .record_breach(ticket.id, target, &notifications, now)
+                        .await?
+                    {
+                        told += 1;
+                    }
+                }
+            }
+        }
+        Ok(told)
+    }
+}
