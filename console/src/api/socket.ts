@@ -14,8 +14,11 @@ export interface LiveHandlers {
   /** Presence, typing, acks and errors. */
   frame: (frame: OtherFrame) => void;
   state: (state: LiveState) => void;
-  /** After a (re)connect has replayed everything missed: refresh what may be stale. */
-  ready: () => void;
+  /**
+   * Everything missed has been replayed. `resumed` is false on the first connection, which starts
+   * from the newest event: what changed before it is only in a fresh REST answer.
+   */
+  ready: (resumed: boolean) => void;
 }
 
 /** The delay before retry number `attempt` (0-based): doubling from 1 s, capped at 30 s, jittered. */
@@ -85,7 +88,8 @@ export class Live {
     this.on.state("connecting");
     const url = new URL("/api/ws", window.location.href);
     url.protocol = url.protocol === "https:" ? "wss:" : "ws:";
-    if (this.lastEventId !== null) url.searchParams.set("last_event_id", String(this.lastEventId));
+    const resumed = this.lastEventId !== null;
+    if (resumed) url.searchParams.set("last_event_id", String(this.lastEventId));
     // The token goes in the subprotocol, not the URL, so that it stays out of access logs.
     const socket = new WebSocket(url, ["bearer", token]);
     this.socket = socket;
@@ -104,7 +108,7 @@ export class Live {
         this.lastEventId = Math.max(this.lastEventId ?? 0, frame.last_event_id);
         this.attempt = 0;
         this.on.state("live");
-        this.on.ready();
+        this.on.ready(resumed);
       } else {
         this.on.frame(frame);
       }

@@ -119,8 +119,10 @@ export const live = new Live(
     state(state) {
       liveState.value = state;
     },
-    ready() {
+    ready(resumed) {
       void loadStats();
+      // The list may have been read before the socket's starting point: read it again once.
+      if (!resumed) void loadQueue();
     },
   },
 );

@@ -1,0 +1,14 @@
+// When a change meets a newer version of the ticket (412), it is reapplied by itself only if
+// nobody touched what it changes: another message or a change of another field is no conflict.
+// Otherwise the agent sees what the ticket is now and chooses.
+import type { Ticket, TicketChange } from "../api/client";
+
+/** A change of fields, or "take" (assign to me). */
+export type Change = TicketChange | "take";
+
+/** Whether the fields `change` sets are as the agent saw them in the ticket's newer version. */
+export function untouched(change: Change, seen: Ticket, fresh: Ticket): boolean {
+  if (change === "take") return seen.assignee_id === fresh.assignee_id;
+  const fields = Object.keys(change) as (keyof TicketChange)[];
+  return fields.every((field) => JSON.stringify(seen[field] ?? null) === JSON.stringify(fresh[field] ?? null));
+}
