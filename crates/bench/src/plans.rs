@@ -6,7 +6,8 @@ use std::fmt::Write as _;
 use anyhow::Context as _;
 use growdesk_domain::{Priority, TicketStatus};
 use growdesk_store::{
-    AssigneeFilter, PoolSettings, SortKey, Stamp, Store, TicketCursor, TicketFilter, TicketSort,
+    PoolSettings, Stamp, Store,
+    tickets::{AssigneeFilter, SortKey, TicketCursor, TicketFilter, TicketSort},
 };
 
 #[derive(Debug, clap::Args)]
@@ -23,7 +24,8 @@ pub(crate) async fn run(args: Args) -> anyhow::Result<()> {
     let store = Store::connect(&args.database_url, PoolSettings::default())?;
     // The oldest tickets by number are seeded ones; the load adds tickets without category.
     let sample = store
-        .list_tickets(
+        .tickets()
+        .list(
             &TicketFilter::default(),
             TicketSort::Number,
             false,
@@ -117,7 +119,8 @@ pub(crate) async fn run(args: Args) -> anyhow::Result<()> {
     let mut out = String::new();
     for (name, filter, after) in filters {
         let plan = store
-            .explain_list_tickets(&filter, TicketSort::CreatedAt, true, after, 25)
+            .tickets()
+            .explain_list(&filter, TicketSort::CreatedAt, true, after, 25)
             .await?;
         writeln!(out, "`{name}`:\n```\n{}\n```", plan.join("\n"))?;
     }

@@ -293,7 +293,7 @@ pub(crate) async fn run(args: Args) -> anyhow::Result<()> {
     });
     // What `growdesk-sync run`'s hourly merge job reaches on a live SQLite database.
     let store = Store::connect(&args.database_url, PoolSettings::default())?;
-    let steps = store.merge_search_indexes(u64::MAX).await?;
+    let steps = store.jobs().merge_search_indexes(u64::MAX).await?;
     store.close().await;
     println!("search indexes merged in {steps} steps");
     println!(

@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use growdesk_domain::{Message, Notification};
 use growdesk_service::addresses::AddressGrouping;
-use growdesk_store::FeedEvent;
+use growdesk_store::events::FeedEvent;
 use tokio::sync::broadcast;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;

@@ -1,12 +1,15 @@
 //! Backups: what `growdesk-sync export` reads beyond the API's own views (visitors) and what `import json` writes back under the ids,
 //! keys and secrets it had, so a restored widget or webhook keeps working where it is embedded.
 
+use growdesk_domain::{Event, NotificationKind};
 use sqlx::types::Json;
 use uuid::Uuid;
 
 use crate::dialect::Dialect;
+use crate::imports::Imported;
+use crate::widgets::WidgetFields;
 use crate::write_tx::WriteTx as _;
-use crate::{Imported, Stamp, Store, StoreError, WidgetFields, on_backend};
+use crate::{Stamp, Store, StoreError, on_backend};
 
 /// A widget from a GrowDesk export, with its public key and identity secret.
 #[derive(Debug, Clone)]
@@ -48,11 +51,10 @@ pub struct RestoredEvent {
     /// The id it had, kept when free so realtime clients resume where they were.
     pub id: i64,
     pub ticket_id: Uuid,
-    pub kind: String,
     pub actor_id: Option<Uuid>,
     pub internal: bool,
     pub recipient_id: Option<Uuid>,
-    pub data: serde_json::Value,
+    pub event: Event,
     pub created_at: Stamp,
 }
 
@@ -61,7 +63,7 @@ pub struct RestoredEvent {
 pub struct NotificationRecord {
     pub id: Uuid,
     pub user_id: Uuid,
-    pub kind: String,
+    pub kind: NotificationKind,
     pub ticket_id: Uuid,
     pub data: serde_json::Value,
     pub read_at: Option<Stamp>,
@@ -79,17 +81,22 @@ struct NotificationRow {
     created_at: Stamp,
 }
 
-impl From<NotificationRow> for NotificationRecord {
-    fn from(row: NotificationRow) -> Self {
-        Self {
+impl TryFrom<NotificationRow> for NotificationRecord {
+    type Error = StoreError;
+
+    fn try_from(row: NotificationRow) -> Result<Self, Self::Error> {
+        let kind = NotificationKind::from_stored(&row.kind).ok_or_else(|| {
+            StoreError::Corrupt(format!("notification {} has kind {:?}", row.id, row.kind))
+        })?;
+        Ok(Self {
             id: row.id,
             user_id: row.user_id,
-            kind: row.kind,
+            kind,
             ticket_id: row.ticket_id,
             data: row.data.0,
             read_at: row.read_at,
             created_at: row.created_at,
-        }
+        })
     }
 }
 
@@ -120,7 +127,13 @@ pub struct VisitorRecord {
     pub created_at: Stamp,
 }
 
-impl Store {
+/// What a backup reads and a restore writes beyond the imports.
+#[derive(Debug, Clone, Copy)]
+pub struct Backup<'a> {
+    pub(crate) store: &'a Store,
+}
+
+impl Backup<'_> {
     /// A page of visitors in id order, after visitor `after`.
     ///
     /// # Errors
@@ -130,7 +143,7 @@ impl Store {
         after: Option<Uuid>,
         limit: u32,
     ) -> Result<Vec<VisitorRecord>, StoreError> {
-        let rows: Vec<VisitorRecord> = on_backend!(self, pool => sqlx::query_as(
+        let rows: Vec<VisitorRecord> = on_backend!(self.store, pool => sqlx::query_as(
                 "SELECT id, widget_id, user_id, created_at FROM visitors WHERE ($1 IS NULL OR id > $1) ORDER BY id LIMIT $2")
             .bind(after)
             .bind(i64::from(limit))
@@ -152,7 +165,7 @@ impl Store {
     ) -> Result<Imported, StoreError> {
         let now = Stamp::now();
         let external_id = event.id.to_string();
-        on_backend!(self, pool, Db => {
+        on_backend!(self.store, pool, Db => {
             let mut tx = pool.begin_with(Db::BEGIN_WRITE).await?;
             if tx.local_ref(source, "event", &external_id).await?.is_some() {
                 tx.commit().await?;
@@ -170,11 +183,11 @@ impl Store {
             )
             .bind(kept_id)
             .bind(event.ticket_id)
-            .bind(&event.kind)
+            .bind(event.event.kind().as_str())
             .bind(event.actor_id)
             .bind(event.internal)
             .bind(event.recipient_id)
-            .bind(Json(&event.data))
+            .bind(Json(event.event.data()))
             .bind(event.created_at)
             .fetch_one(&mut *tx)
             .await?;
@@ -191,7 +204,7 @@ impl Store {
     /// # Errors
     /// The database failed.
     pub async fn continue_event_ids(&self) -> Result<(), StoreError> {
-        if let crate::Backend::Postgres(pool) = &self.backend {
+        if let crate::Backend::Postgres(pool) = &self.store.backend {
             sqlx::query(
                 "SELECT setval(pg_get_serial_sequence('ticket_events', 'id'), \
                  GREATEST((SELECT COALESCE(MAX(id), 0) FROM ticket_events), 1))",
@@ -211,14 +224,14 @@ impl Store {
         after: Option<Uuid>,
         limit: u32,
     ) -> Result<Vec<NotificationRecord>, StoreError> {
-        let rows: Vec<NotificationRow> = on_backend!(self, pool => sqlx::query_as(
+        let rows: Vec<NotificationRow> = on_backend!(self.store, pool => sqlx::query_as(
                 "SELECT id, user_id, kind, ticket_id, data, read_at, created_at FROM notifications \
                  WHERE ($1 IS NULL OR id > $1) ORDER BY id LIMIT $2")
             .bind(after)
             .bind(i64::from(limit))
             .fetch_all(pool)
             .await)?;
-        Ok(rows.into_iter().map(NotificationRecord::from).collect())
+        rows.into_iter().map(NotificationRecord::try_from).collect()
     }
 
     /// Restores a notification under its id, read or unread as it was; one already there is
@@ -230,12 +243,12 @@ impl Store {
         &self,
         notification: &NotificationRecord,
     ) -> Result<Imported, StoreError> {
-        let written = on_backend!(self, pool => sqlx::query(
+        let written = on_backend!(self.store, pool => sqlx::query(
                 "INSERT INTO notifications (id, user_id, kind, ticket_id, data, read_at, created_at) \
                  VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (id) DO NOTHING")
             .bind(notification.id)
             .bind(notification.user_id)
-            .bind(&notification.kind)
+            .bind(notification.kind.as_str())
             .bind(notification.ticket_id)
             .bind(Json(&notification.data))
             .bind(notification.read_at)
@@ -265,7 +278,7 @@ impl Store {
             "UPDATE {} SET created_at = $2, updated_at = $3 WHERE id = $1",
             table.name()
         );
-        on_backend!(self, pool => sqlx::query(sqlx::AssertSqlSafe(sql.clone()))
+        on_backend!(self.store, pool => sqlx::query(sqlx::AssertSqlSafe(sql.clone()))
             .bind(id)
             .bind(created_at)
             .bind(updated_at)
@@ -280,7 +293,7 @@ impl Store {
     /// # Errors
     /// The database failed.
     pub async fn keep_notify_new_tickets(&self, id: Uuid, notify: bool) -> Result<(), StoreError> {
-        on_backend!(self, pool => sqlx::query("UPDATE users SET notify_new_tickets = $2 WHERE id = $1")
+        on_backend!(self.store, pool => sqlx::query("UPDATE users SET notify_new_tickets = $2 WHERE id = $1")
             .bind(id)
             .bind(notify)
             .execute(pool)
@@ -295,7 +308,7 @@ impl Store {
     /// # Errors
     /// The database failed.
     pub async fn keep_ticket_version(&self, id: Uuid, version: i64) -> Result<(), StoreError> {
-        on_backend!(self, pool => sqlx::query("UPDATE tickets SET version = $2 WHERE id = $1")
+        on_backend!(self.store, pool => sqlx::query("UPDATE tickets SET version = $2 WHERE id = $1")
             .bind(id)
             .bind(version)
             .execute(pool)
@@ -313,7 +326,7 @@ impl Store {
         ticket_id: Uuid,
         visitor_id: Uuid,
     ) -> Result<(), StoreError> {
-        on_backend!(self, pool => sqlx::query("UPDATE tickets SET visitor_id = $2 WHERE id = $1")
+        on_backend!(self.store, pool => sqlx::query("UPDATE tickets SET visitor_id = $2 WHERE id = $1")
             .bind(ticket_id)
             .bind(visitor_id)
             .execute(pool)
@@ -334,7 +347,7 @@ impl Store {
     ) -> Result<Imported, StoreError> {
         let now = Stamp::now();
         let fields = &widget.fields;
-        on_backend!(self, pool, Db => {
+        on_backend!(self.store, pool, Db => {
             let mut tx = pool.begin_with(Db::BEGIN_WRITE).await?;
             if let Some(id) = tx.local_ref(source, "widget", &widget.external_id).await? {
                 tx.commit().await?;
@@ -377,7 +390,7 @@ impl Store {
         webhook: &ImportedWebhook,
     ) -> Result<Imported, StoreError> {
         let now = Stamp::now();
-        on_backend!(self, pool, Db => {
+        on_backend!(self.store, pool, Db => {
             let mut tx = pool.begin_with(Db::BEGIN_WRITE).await?;
             if let Some(id) = tx.local_ref(source, "webhook", &webhook.external_id).await? {
                 tx.commit().await?;
@@ -419,7 +432,7 @@ impl Store {
         visitor: &ImportedVisitor,
     ) -> Result<Imported, StoreError> {
         let now = Stamp::now();
-        on_backend!(self, pool, Db => {
+        on_backend!(self.store, pool, Db => {
             let mut tx = pool.begin_with(Db::BEGIN_WRITE).await?;
             if let Some(id) = tx.local_ref(source, "visitor", &visitor.external_id).await? {
                 tx.commit().await?;
@@ -463,7 +476,7 @@ impl Store {
             })
             .collect();
         let sql = format!("SELECT {}", checks.join(" OR "));
-        let found: bool = on_backend!(self, pool => sqlx::query_scalar(sqlx::AssertSqlSafe(sql.clone()))
+        let found: bool = on_backend!(self.store, pool => sqlx::query_scalar(sqlx::AssertSqlSafe(sql.clone()))
             .bind(source)
             .fetch_one(pool)
             .await)?;

@@ -1,6 +1,7 @@
 //! Categories: the small, admin-kept list that sorts tickets.
 
-use growdesk_domain::{Category, fold_case};
+use growdesk_domain::event::Change;
+use growdesk_domain::{Category, Event, fold_case};
 use uuid::Uuid;
 
 use crate::dialect::Dialect;
@@ -60,17 +61,23 @@ pub enum CategoryDeletion {
     NotFound,
 }
 
-impl Store {
+/// Ticket categories.
+#[derive(Debug, Clone, Copy)]
+pub struct Categories<'a> {
+    pub(crate) store: &'a Store,
+}
+
+impl Categories<'_> {
     /// # Errors
     /// `Conflict` when the name is taken, whatever its case (its `fold_case` key).
-    pub async fn create_category(&self, fields: CategoryFields) -> Result<Category, StoreError> {
+    pub async fn create(&self, fields: CategoryFields) -> Result<Category, StoreError> {
         let now = Stamp::now();
         let sql = format!(
             "INSERT INTO categories (id, name, description, color, active, position, created_at, updated_at, name_key) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $7, $8) RETURNING {COLUMNS}"
         );
         let key = fold_case(&fields.name);
-        let row: CategoryRow = on_backend!(self, pool => sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()))
+        let row: CategoryRow = on_backend!(self.store, pool => sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()))
             .bind(Uuid::now_v7())
             .bind(&fields.name)
             .bind(&fields.description)
@@ -86,9 +93,9 @@ impl Store {
 
     /// # Errors
     /// The database failed.
-    pub async fn category(&self, id: Uuid) -> Result<Option<Category>, StoreError> {
+    pub async fn get(&self, id: Uuid) -> Result<Option<Category>, StoreError> {
         let sql = format!("SELECT {COLUMNS} FROM categories WHERE id = $1");
-        let row: Option<CategoryRow> = on_backend!(self, pool => sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()))
+        let row: Option<CategoryRow> = on_backend!(self.store, pool => sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()))
             .bind(id)
             .fetch_optional(pool)
             .await)?;
@@ -99,11 +106,11 @@ impl Store {
     ///
     /// # Errors
     /// The database failed.
-    pub async fn list_categories(&self, active_only: bool) -> Result<Vec<Category>, StoreError> {
+    pub async fn list(&self, active_only: bool) -> Result<Vec<Category>, StoreError> {
         let sql = format!(
             "SELECT {COLUMNS} FROM categories WHERE ($1 = FALSE OR active = TRUE) ORDER BY position, name_key, id"
         );
-        let rows: Vec<CategoryRow> = on_backend!(self, pool => sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()))
+        let rows: Vec<CategoryRow> = on_backend!(self.store, pool => sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()))
             .bind(active_only)
             .fetch_all(pool)
             .await)?;
@@ -114,7 +121,7 @@ impl Store {
     ///
     /// # Errors
     /// `Conflict` when the new name is taken, whatever its case.
-    pub async fn update_category(
+    pub async fn update(
         &self,
         id: Uuid,
         fields: CategoryFields,
@@ -124,7 +131,7 @@ impl Store {
              updated_at = $7, name_key = $8 WHERE id = $1 RETURNING {COLUMNS}"
         );
         let key = fold_case(&fields.name);
-        let row: Option<CategoryRow> = on_backend!(self, pool => sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()))
+        let row: Option<CategoryRow> = on_backend!(self.store, pool => sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()))
             .bind(id)
             .bind(&fields.name)
             .bind(&fields.description)
@@ -143,14 +150,14 @@ impl Store {
     ///
     /// # Errors
     /// `MissingReference` when `reassign_to` does not exist.
-    pub async fn delete_category(
+    pub async fn delete(
         &self,
         id: Uuid,
         reassign_to: Option<Uuid>,
         actor: Uuid,
     ) -> Result<CategoryDeletion, StoreError> {
         let now = Stamp::now();
-        on_backend!(self, pool, Db => {
+        on_backend!(self.store, pool, Db => {
             let mut tx = pool.begin_with(Db::BEGIN_WRITE).await?;
             // Lock the row first (a write), so the count below cannot go stale.
             let exists = sqlx::query("UPDATE categories SET updated_at = $2 WHERE id = $1")
@@ -182,10 +189,10 @@ impl Store {
                     .bind(now)
                     .execute(&mut *tx)
                     .await?;
-                    let data = serde_json::json!({"from": id, "to": target});
+                    let merged = Change { from: Some(id), to: Some(target) };
                     let events: Vec<NewEvent> = used
                         .iter()
-                        .map(|ticket| NewEvent::public(*ticket, growdesk_domain::EventKind::CategoryChanged, Some(actor), data.clone()))
+                        .map(|ticket| NewEvent::public(*ticket, Some(actor), Event::CategoryChanged(merged.clone())))
                         .collect();
                     tx.append_events(&events, now).await?;
                 }
@@ -193,7 +200,7 @@ impl Store {
             }
             sqlx::query("DELETE FROM categories WHERE id = $1").bind(id).execute(&mut *tx).await?;
             tx.commit().await?;
-            self.announce_change();
+            self.store.announce_change();
             Ok(CategoryDeletion::Deleted { reassigned })
         })
     }

@@ -7,7 +7,9 @@
 //! tails both), so ids are handed out and committed in one order. The lock is held only from
 //! the append to the commit.
 
-use growdesk_domain::{EventKind, TicketEvent};
+use growdesk_domain::{
+    Event, EventKind, NotificationCreated, NotificationData, NotificationKind, TicketEvent,
+};
 use sqlx::types::Json;
 use uuid::Uuid;
 
@@ -20,30 +22,23 @@ pub(crate) const EVENT_ORDER_LOCK: i64 = 0x6772_6f77_6465_736b;
 #[derive(Debug, Clone)]
 pub struct NewEvent {
     pub ticket_id: Uuid,
-    pub kind: EventKind,
     pub actor_id: Option<Uuid>,
     /// Staff-only (about an internal note).
     pub internal: bool,
     /// For personal events (notifications): the only user who receives it.
     pub recipient_id: Option<Uuid>,
-    pub data: serde_json::Value,
+    pub event: Event,
 }
 
 impl NewEvent {
     /// An event everyone who may see the ticket may see.
-    pub fn public(
-        ticket_id: Uuid,
-        kind: EventKind,
-        actor_id: Option<Uuid>,
-        data: serde_json::Value,
-    ) -> Self {
+    pub fn public(ticket_id: Uuid, actor_id: Option<Uuid>, event: Event) -> Self {
         Self {
             ticket_id,
-            kind,
             actor_id,
             internal: false,
             recipient_id: None,
-            data,
+            event,
         }
     }
 
@@ -53,16 +48,19 @@ impl NewEvent {
         recipient: Uuid,
         ticket_id: Uuid,
         actor_id: Option<Uuid>,
-        kind: &str,
-        data: serde_json::Value,
+        kind: NotificationKind,
+        data: NotificationData,
     ) -> Self {
         Self {
             ticket_id,
-            kind: EventKind::NotificationCreated,
             actor_id,
             internal: false,
             recipient_id: Some(recipient),
-            data: serde_json::json!({"kind": kind, "data": data}),
+            event: Event::NotificationCreated(NotificationCreated {
+                id: Uuid::now_v7(),
+                kind,
+                data,
+            }),
         }
     }
 }
@@ -92,11 +90,10 @@ impl TryFrom<EventRow> for TicketEvent {
         Ok(Self {
             id: row.id,
             ticket_id: row.ticket_id,
-            kind,
             actor_id: row.actor_id,
             internal: row.internal,
             recipient_id: row.recipient_id,
-            data: row.data.0,
+            event: Event::from_stored(kind, row.data.0),
             created_at: row.created_at.into(),
         })
     }
@@ -141,13 +138,19 @@ pub struct Revocation {
     pub session_id: Option<Uuid>,
 }
 
-impl Store {
+/// The event log and the log of session revocations, as read back.
+#[derive(Debug, Clone, Copy)]
+pub struct Events<'a> {
+    pub(crate) store: &'a Store,
+}
+
+impl Events<'_> {
     /// A ticket's events after `after` (an event id), oldest first; internal ones only when
     /// `include_internal`. Personal events (notifications) are not part of a ticket's history.
     ///
     /// # Errors
     /// The database failed.
-    pub async fn list_ticket_events(
+    pub async fn of_ticket(
         &self,
         ticket_id: Uuid,
         include_internal: bool,
@@ -158,7 +161,7 @@ impl Store {
             "SELECT {EVENT_COLUMNS} FROM ticket_events e WHERE e.ticket_id = $1 AND e.recipient_id IS NULL \
              AND ($2 = TRUE OR e.internal = FALSE) AND e.id > $3 ORDER BY e.id LIMIT $4"
         );
-        let rows: Vec<EventRow> = on_backend!(self, pool => sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()))
+        let rows: Vec<EventRow> = on_backend!(self.store, pool => sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()))
             .bind(ticket_id)
             .bind(include_internal)
             .bind(after.unwrap_or(0))
@@ -172,12 +175,12 @@ impl Store {
     ///
     /// # Errors
     /// The database failed.
-    pub async fn events_after(&self, after: i64, limit: u32) -> Result<Vec<FeedEvent>, StoreError> {
+    pub async fn after(&self, after: i64, limit: u32) -> Result<Vec<FeedEvent>, StoreError> {
         let sql = format!(
             "SELECT {EVENT_COLUMNS}, t.requester_id, t.visitor_id FROM ticket_events e LEFT JOIN tickets t ON t.id = e.ticket_id \
              WHERE e.id > $1 ORDER BY e.id LIMIT $2"
         );
-        let rows: Vec<FeedRow> = on_backend!(self, pool => sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()))
+        let rows: Vec<FeedRow> = on_backend!(self.store, pool => sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()))
             .bind(after)
             .bind(i64::from(limit))
             .fetch_all(pool)
@@ -191,7 +194,7 @@ impl Store {
     ///
     /// # Errors
     /// The database failed.
-    pub async fn visible_events_after(
+    pub async fn visible_after(
         &self,
         user: Uuid,
         staff: bool,
@@ -203,7 +206,7 @@ impl Store {
              WHERE e.id > $1 AND (e.recipient_id = $2 OR (e.recipient_id IS NULL AND \
              ($3 = TRUE OR (t.requester_id = $2 AND e.internal = FALSE)))) ORDER BY e.id LIMIT $4"
         );
-        let rows: Vec<FeedRow> = on_backend!(self, pool => sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()))
+        let rows: Vec<FeedRow> = on_backend!(self.store, pool => sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()))
             .bind(after)
             .bind(user)
             .bind(staff)
@@ -217,9 +220,9 @@ impl Store {
     ///
     /// # Errors
     /// The database failed.
-    pub async fn visitor_events_after(
+    pub async fn visitor_after(
         &self,
-        scope: crate::VisitorScope,
+        scope: crate::tickets::VisitorScope,
         after: i64,
         limit: u32,
     ) -> Result<Vec<FeedEvent>, StoreError> {
@@ -228,7 +231,7 @@ impl Store {
              WHERE e.id > $1 AND e.recipient_id IS NULL AND e.internal = FALSE \
              AND (t.visitor_id = $2 OR ($3 IS NOT NULL AND t.requester_id = $3)) ORDER BY e.id LIMIT $4"
         );
-        let rows: Vec<FeedRow> = on_backend!(self, pool => sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()))
+        let rows: Vec<FeedRow> = on_backend!(self.store, pool => sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()))
             .bind(after)
             .bind(scope.visitor_id)
             .bind(scope.identity_user_id)
@@ -242,8 +245,8 @@ impl Store {
     ///
     /// # Errors
     /// The database failed.
-    pub async fn latest_event_id(&self) -> Result<i64, StoreError> {
-        let id: Option<i64> = on_backend!(self, pool => sqlx::query_scalar("SELECT MAX(id) FROM ticket_events")
+    pub async fn latest_id(&self) -> Result<i64, StoreError> {
+        let id: Option<i64> = on_backend!(self.store, pool => sqlx::query_scalar("SELECT MAX(id) FROM ticket_events")
             .fetch_one(pool)
             .await)?;
         Ok(id.unwrap_or(0))
@@ -258,7 +261,7 @@ impl Store {
         after: i64,
         limit: u32,
     ) -> Result<Vec<Revocation>, StoreError> {
-        let rows: Vec<Revocation> = on_backend!(self, pool => sqlx::query_as(
+        let rows: Vec<Revocation> = on_backend!(self.store, pool => sqlx::query_as(
                 "SELECT id, user_id, session_id FROM session_revocations WHERE id > $1 ORDER BY id LIMIT $2")
             .bind(after)
             .bind(i64::from(limit))
@@ -272,7 +275,7 @@ impl Store {
     /// # Errors
     /// The database failed.
     pub async fn latest_revocation_id(&self) -> Result<i64, StoreError> {
-        let id: Option<i64> = on_backend!(self, pool => sqlx::query_scalar("SELECT MAX(id) FROM session_revocations")
+        let id: Option<i64> = on_backend!(self.store, pool => sqlx::query_scalar("SELECT MAX(id) FROM session_revocations")
             .fetch_one(pool)
             .await)?;
         Ok(id.unwrap_or(0))

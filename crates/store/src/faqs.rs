@@ -66,12 +66,18 @@ pub struct FaqCursor {
     pub id: Uuid,
 }
 
-impl Store {
+/// Frequently asked questions.
+#[derive(Debug, Clone, Copy)]
+pub struct Faqs<'a> {
+    pub(crate) store: &'a Store,
+}
+
+impl Faqs<'_> {
     /// # Errors
     /// `MissingReference` for an unknown category.
-    pub async fn create_faq(&self, fields: FaqFields) -> Result<Faq, StoreError> {
+    pub async fn create(&self, fields: FaqFields) -> Result<Faq, StoreError> {
         let now = Stamp::now();
-        let row: FaqRow = on_backend!(self, pool, Db => {
+        let row: FaqRow = on_backend!(self.store, pool, Db => {
             let mut tx = pool.begin_with(Db::BEGIN_WRITE).await?;
             let row = sqlx::query_as(
                     "INSERT INTO faqs (id, question, answer, category_id, published, position, created_at, updated_at) \
@@ -94,9 +100,9 @@ impl Store {
 
     /// # Errors
     /// The database failed.
-    pub async fn faq(&self, id: Uuid) -> Result<Option<Faq>, StoreError> {
+    pub async fn get(&self, id: Uuid) -> Result<Option<Faq>, StoreError> {
         let sql = format!("SELECT {COLUMNS} FROM faqs f WHERE f.id = $1");
-        let row: Option<FaqRow> = on_backend!(self, pool => sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()))
+        let row: Option<FaqRow> = on_backend!(self.store, pool => sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()))
             .bind(id)
             .fetch_optional(pool)
             .await)?;
@@ -107,13 +113,13 @@ impl Store {
     ///
     /// # Errors
     /// The database failed.
-    pub async fn list_faqs(
+    pub async fn list(
         &self,
         filter: &FaqFilter,
         after: Option<FaqCursor>,
         limit: u32,
     ) -> Result<Vec<Faq>, StoreError> {
-        let rows: Vec<FaqRow> = on_backend!(self, pool, Db => {
+        let rows: Vec<FaqRow> = on_backend!(self.store, pool, Db => {
             let mut query = QueryBuilder::new(format!("SELECT {COLUMNS} FROM faqs f WHERE TRUE"));
             if let Some(published) = filter.published {
                 query.push(" AND f.published = ").push_bind(published);
@@ -141,8 +147,8 @@ impl Store {
     ///
     /// # Errors
     /// `MissingReference` for an unknown category.
-    pub async fn update_faq(&self, id: Uuid, fields: FaqFields) -> Result<Option<Faq>, StoreError> {
-        let row: Option<FaqRow> = on_backend!(self, pool, Db => {
+    pub async fn update(&self, id: Uuid, fields: FaqFields) -> Result<Option<Faq>, StoreError> {
+        let row: Option<FaqRow> = on_backend!(self.store, pool, Db => {
             let mut tx = pool.begin_with(Db::BEGIN_WRITE).await?;
             let row = sqlx::query_as(
                     "UPDATE faqs SET question = $2, answer = $3, category_id = $4, published = $5, position = $6, \
@@ -167,8 +173,8 @@ impl Store {
     ///
     /// # Errors
     /// The database failed.
-    pub async fn delete_faq(&self, id: Uuid) -> Result<bool, StoreError> {
-        let deleted = on_backend!(self, pool, Db => {
+    pub async fn delete(&self, id: Uuid) -> Result<bool, StoreError> {
+        let deleted = on_backend!(self.store, pool, Db => {
             let mut tx = pool.begin_with(Db::BEGIN_WRITE).await?;
             let deleted = sqlx::query("DELETE FROM faqs WHERE id = $1")
                 .bind(id)

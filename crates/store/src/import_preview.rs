@@ -54,13 +54,19 @@ enum Referenced {
     Widget,
 }
 
-impl Store {
+/// What an import would do with each record, without writing it.
+#[derive(Debug, Clone, Copy)]
+pub struct Previews<'a> {
+    pub(crate) store: &'a Store,
+}
+
+impl Previews<'_> {
     /// The local id recorded for `(source, kind, external_id)`, by the database or by this dry
     /// run.
     ///
     /// # Errors
     /// The database failed.
-    pub async fn preview_local_id(
+    pub async fn local_id(
         &self,
         preview: &ImportPreview,
         source: &str,
@@ -72,7 +78,12 @@ impl Store {
             .get(&ImportPreview::key(source, kind, external_id))
         {
             Some(local) => Ok(Some(*local)),
-            None => self.local_id(source, kind, external_id).await,
+            None => {
+                self.store
+                    .imports()
+                    .local_id(source, kind, external_id)
+                    .await
+            }
         }
     }
 
@@ -91,7 +102,7 @@ impl Store {
             Referenced::Category => "SELECT 1 FROM categories WHERE id = $1",
             Referenced::Widget => "SELECT 1 FROM widgets WHERE id = $1",
         };
-        let found: Option<i32> = on_backend!(self, pool => sqlx::query_scalar(sql)
+        let found: Option<i32> = on_backend!(self.store, pool => sqlx::query_scalar(sql)
             .bind(id)
             .fetch_optional(pool)
             .await)?;
@@ -102,19 +113,19 @@ impl Store {
     ///
     /// # Errors
     /// The database failed.
-    pub async fn preview_user(
+    pub async fn user(
         &self,
         preview: &mut ImportPreview,
         source: &str,
         user: &ImportedUser,
     ) -> Result<Imported, StoreError> {
         if let Some(id) = self
-            .preview_local_id(preview, source, "user", &user.external_id)
+            .local_id(preview, source, "user", &user.external_id)
             .await?
         {
             let name = match preview.names.get(&id) {
                 Some(name) => Some(name.clone()),
-                None => on_backend!(self, pool => sqlx::query_scalar::<_, String>(
+                None => on_backend!(self.store, pool => sqlx::query_scalar::<_, String>(
                         "SELECT name FROM users WHERE id = $1")
                     .bind(id)
                     .fetch_optional(pool)
@@ -131,7 +142,7 @@ impl Store {
         let email = user.email.to_lowercase();
         let existing = match preview.emails.get(&email) {
             Some(id) => Some(*id),
-            None => on_backend!(self, pool => sqlx::query_scalar::<_, Uuid>(
+            None => on_backend!(self.store, pool => sqlx::query_scalar::<_, Uuid>(
                     "SELECT id FROM users WHERE lower(email) = lower($1)")
                 .bind(&user.email)
                 .fetch_optional(pool)
@@ -155,14 +166,14 @@ impl Store {
     ///
     /// # Errors
     /// The database failed.
-    pub async fn preview_category(
+    pub async fn category(
         &self,
         preview: &mut ImportPreview,
         source: &str,
         category: &ImportedCategory,
     ) -> Result<Imported, StoreError> {
         if let Some(id) = self
-            .preview_local_id(preview, source, "category", &category.external_id)
+            .local_id(preview, source, "category", &category.external_id)
             .await?
         {
             return Ok(Imported::Unchanged(id));
@@ -170,7 +181,7 @@ impl Store {
         let key = fold_case(&category.name);
         let existing = match preview.category_keys.get(&key) {
             Some(id) => Some(*id),
-            None => on_backend!(self, pool => sqlx::query_scalar::<_, Uuid>(
+            None => on_backend!(self.store, pool => sqlx::query_scalar::<_, Uuid>(
                     "SELECT id FROM categories WHERE name_key = $1")
                 .bind(&key)
                 .fetch_optional(pool)
@@ -198,10 +209,7 @@ impl Store {
         (source, kind, external_id): (&str, &str, &str),
         references: &[(Referenced, Uuid)],
     ) -> Result<Imported, StoreError> {
-        if let Some(id) = self
-            .preview_local_id(preview, source, kind, external_id)
-            .await?
-        {
+        if let Some(id) = self.local_id(preview, source, kind, external_id).await? {
             return Ok(Imported::Unchanged(id));
         }
         for (table, id) in references {
@@ -219,7 +227,7 @@ impl Store {
     ///
     /// # Errors
     /// `MissingReference` for an unknown category.
-    pub async fn preview_faq(
+    pub async fn faq(
         &self,
         preview: &mut ImportPreview,
         source: &str,
@@ -238,19 +246,19 @@ impl Store {
     ///
     /// # Errors
     /// `Conflict` when another widget has the key; `MissingReference` for an unknown category.
-    pub async fn preview_widget(
+    pub async fn widget(
         &self,
         preview: &mut ImportPreview,
         source: &str,
         widget: &ImportedWidget,
     ) -> Result<Imported, StoreError> {
         let known = self
-            .preview_local_id(preview, source, "widget", &widget.external_id)
+            .local_id(preview, source, "widget", &widget.external_id)
             .await?
             .is_some();
         if !known {
             let key_taken = preview.widget_keys.contains(&widget.key)
-                || on_backend!(self, pool => sqlx::query_scalar::<_, i32>(
+                || on_backend!(self.store, pool => sqlx::query_scalar::<_, i32>(
                         "SELECT 1 FROM widgets WHERE key = $1")
                     .bind(&widget.key)
                     .fetch_optional(pool)
@@ -281,7 +289,7 @@ impl Store {
     ///
     /// # Errors
     /// The database failed.
-    pub async fn preview_webhook(
+    pub async fn webhook(
         &self,
         preview: &mut ImportPreview,
         source: &str,
@@ -295,7 +303,7 @@ impl Store {
     ///
     /// # Errors
     /// `MissingReference` for an unknown widget or user.
-    pub async fn preview_visitor(
+    pub async fn visitor(
         &self,
         preview: &mut ImportPreview,
         source: &str,
@@ -316,7 +324,7 @@ impl Store {
     ///
     /// # Errors
     /// The database failed.
-    pub async fn preview_event(
+    pub async fn event(
         &self,
         preview: &mut ImportPreview,
         source: &str,
@@ -335,13 +343,13 @@ impl Store {
     ///
     /// # Errors
     /// `MissingReference` for an unknown user.
-    pub async fn preview_notification(
+    pub async fn notification(
         &self,
         preview: &mut ImportPreview,
         notification: &NotificationRecord,
     ) -> Result<Imported, StoreError> {
         let stored = preview.notifications.contains(&notification.id)
-            || on_backend!(self, pool => sqlx::query_scalar::<_, i32>(
+            || on_backend!(self.store, pool => sqlx::query_scalar::<_, i32>(
                     "SELECT 1 FROM notifications WHERE id = $1")
                 .bind(notification.id)
                 .fetch_optional(pool)
@@ -367,7 +375,7 @@ impl Store {
     ///
     /// # Errors
     /// `MissingReference` for unknown users or categories; the database failed.
-    pub async fn preview_ticket(
+    pub async fn ticket(
         &self,
         preview: &mut ImportPreview,
         source: &str,
@@ -375,13 +383,13 @@ impl Store {
     ) -> Result<Imported, StoreError> {
         let digest = ticket.digest();
         let known = match self
-            .preview_local_id(preview, source, "ticket", &ticket.external_id)
+            .local_id(preview, source, "ticket", &ticket.external_id)
             .await?
         {
             Some(id) => {
                 let seen = match preview.digests.get(&id) {
                     Some(seen) => Some(seen.clone()),
-                    None => on_backend!(self, pool => sqlx::query_scalar::<_, Option<String>>(
+                    None => on_backend!(self.store, pool => sqlx::query_scalar::<_, Option<String>>(
                             "SELECT digest FROM external_refs WHERE source = $1 AND kind = 'ticket' AND external_id = $2")
                         .bind(source)
                         .bind(&ticket.external_id)
@@ -421,7 +429,7 @@ impl Store {
         let mut new_messages = Vec::new();
         for message in &ticket.messages {
             if self
-                .preview_local_id(preview, source, "message", &message.external_id)
+                .local_id(preview, source, "message", &message.external_id)
                 .await?
                 .is_none()
             {

@@ -1,14 +1,15 @@
 //! Imports: records from elsewhere, remembered by `(source, kind, external_id)`, so a re-run
 //! (or a run resumed after a crash) updates what changed and creates nothing twice.
 
-use growdesk_domain::{Priority, Role, TicketSource, TicketStatus, fold_case};
+use growdesk_domain::event;
+use growdesk_domain::{Event, Priority, Role, TicketSource, TicketStatus, fold_case};
 use sha2::Digest as _;
 use uuid::Uuid;
 
 use crate::dialect::Dialect;
 use crate::events::NewEvent;
 use crate::messages::{NewAttachment, NewMessage};
-use crate::ticket_changes::MessageRecord;
+use crate::tickets::MessageRecord;
 use crate::write_tx::WriteTx as _;
 use crate::{Stamp, Store, StoreError, on_backend};
 
@@ -131,7 +132,13 @@ impl ImportedTicket {
     }
 }
 
-impl Store {
+/// Records from other systems, remembered by their ids there.
+#[derive(Debug, Clone, Copy)]
+pub struct Imports<'a> {
+    pub(crate) store: &'a Store,
+}
+
+impl Imports<'_> {
     /// The local id an import recorded for `(source, kind, external_id)`.
     ///
     /// # Errors
@@ -142,7 +149,7 @@ impl Store {
         kind: &str,
         external_id: &str,
     ) -> Result<Option<Uuid>, StoreError> {
-        let found: Option<Uuid> = on_backend!(self, pool => sqlx::query_scalar(
+        let found: Option<Uuid> = on_backend!(self.store, pool => sqlx::query_scalar(
                 "SELECT local_id FROM external_refs WHERE source = $1 AND kind = $2 AND external_id = $3")
             .bind(source)
             .bind(kind)
@@ -157,13 +164,9 @@ impl Store {
     ///
     /// # Errors
     /// The database failed.
-    pub async fn import_user(
-        &self,
-        source: &str,
-        user: &ImportedUser,
-    ) -> Result<Imported, StoreError> {
+    pub async fn user(&self, source: &str, user: &ImportedUser) -> Result<Imported, StoreError> {
         let now = Stamp::now();
-        on_backend!(self, pool, Db => {
+        on_backend!(self.store, pool, Db => {
             let mut tx = pool.begin_with(Db::BEGIN_WRITE).await?;
             if let Some(id) = tx.local_ref(source, "user", &user.external_id).await? {
                 let changed = sqlx::query(
@@ -215,13 +218,13 @@ impl Store {
     ///
     /// # Errors
     /// The database failed.
-    pub async fn import_category(
+    pub async fn category(
         &self,
         source: &str,
         category: &ImportedCategory,
     ) -> Result<Imported, StoreError> {
         let now = Stamp::now();
-        on_backend!(self, pool, Db => {
+        on_backend!(self.store, pool, Db => {
             let mut tx = pool.begin_with(Db::BEGIN_WRITE).await?;
             if let Some(id) = tx.local_ref(source, "category", &category.external_id).await? {
                 tx.commit().await?;
@@ -263,13 +266,9 @@ impl Store {
     ///
     /// # Errors
     /// `MissingReference` for an unknown category.
-    pub async fn import_faq(
-        &self,
-        source: &str,
-        faq: &ImportedFaq,
-    ) -> Result<Imported, StoreError> {
+    pub async fn faq(&self, source: &str, faq: &ImportedFaq) -> Result<Imported, StoreError> {
         let now = Stamp::now();
-        on_backend!(self, pool, Db => {
+        on_backend!(self.store, pool, Db => {
             let mut tx = pool.begin_with(Db::BEGIN_WRITE).await?;
             if let Some(id) = tx.local_ref(source, "faq", &faq.external_id).await? {
                 tx.commit().await?;
@@ -301,7 +300,7 @@ impl Store {
     ///
     /// # Errors
     /// `MissingReference` for unknown local users or categories.
-    pub async fn import_ticket(
+    pub async fn ticket(
         &self,
         source: &str,
         ticket: &ImportedTicket,
@@ -329,7 +328,7 @@ impl Store {
         log_creation: bool,
     ) -> Result<Imported, StoreError> {
         let now = Stamp::now();
-        let outcome = on_backend!(self, pool, Db => {
+        let outcome = on_backend!(self.store, pool, Db => {
             let mut tx = pool.begin_with(Db::BEGIN_WRITE).await?;
             let digest = ticket.digest();
             let known: Option<(Uuid, Option<String>)> = sqlx::query_as(
@@ -397,7 +396,8 @@ impl Store {
                     tx.insert_tags(id, &ticket.tags).await?;
                     tx.remember_ref(source, "ticket", &ticket.external_id, id, now).await?;
                     if log_creation {
-                        let created = [NewEvent::public(id, growdesk_domain::EventKind::Created, None, serde_json::json!({"imported_from": source, "original": ticket.original}))];
+                        let imported = event::Imported { imported_from: source.to_owned(), original: ticket.original.clone() };
+                        let created = [NewEvent::public(id, None, Event::Created(event::Created::Imported(imported)))];
                         tx.append_events(&created, now).await?;
                     }
                     Imported::Created(id)
@@ -429,7 +429,7 @@ impl Store {
             Ok::<_, StoreError>(outcome)
         })?;
         if matches!(outcome, Imported::Created(_)) {
-            self.announce_change();
+            self.store.announce_change();
         }
         Ok(outcome)
     }
@@ -439,7 +439,7 @@ impl Store {
     /// # Errors
     /// The database failed.
     pub async fn continue_ticket_numbers(&self) -> Result<(), StoreError> {
-        if let crate::Backend::Postgres(pool) = &self.backend {
+        if let crate::Backend::Postgres(pool) = &self.store.backend {
             sqlx::query("SELECT setval('ticket_number_seq', GREATEST((SELECT COALESCE(MAX(number), 0) FROM tickets), 1))")
                 .execute(pool)
                 .await?;
@@ -451,8 +451,8 @@ impl Store {
     ///
     /// # Errors
     /// The database failed.
-    pub async fn import_cursor(&self, source: &str) -> Result<Option<String>, StoreError> {
-        let cursor: Option<String> = on_backend!(self, pool => sqlx::query_scalar("SELECT cursor FROM import_cursors WHERE source = $1")
+    pub async fn cursor(&self, source: &str) -> Result<Option<String>, StoreError> {
+        let cursor: Option<String> = on_backend!(self.store, pool => sqlx::query_scalar("SELECT cursor FROM import_cursors WHERE source = $1")
             .bind(source)
             .fetch_optional(pool)
             .await)?;
@@ -463,8 +463,8 @@ impl Store {
     ///
     /// # Errors
     /// The database failed.
-    pub async fn set_import_cursor(&self, source: &str, cursor: &str) -> Result<(), StoreError> {
-        on_backend!(self, pool => sqlx::query(
+    pub async fn set_cursor(&self, source: &str, cursor: &str) -> Result<(), StoreError> {
+        on_backend!(self.store, pool => sqlx::query(
                 "INSERT INTO import_cursors (source, cursor, updated_at) VALUES ($1, $2, $3) \
                  ON CONFLICT (source) DO UPDATE SET cursor = excluded.cursor, updated_at = excluded.updated_at")
             .bind(source)

@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use growdesk_domain::Priority;
+use growdesk_domain::{Priority, SlaTarget};
 use sqlx::types::Json;
 use uuid::Uuid;
 
@@ -11,9 +11,6 @@ use crate::dialect::Dialect;
 use crate::events::NewEvent;
 use crate::write_tx::WriteTx as _;
 use crate::{Backend, Stamp, Store, StoreError, on_backend};
-
-/// The address of the account automatic messages are written by.
-pub const SYSTEM_EMAIL: &str = "system@growdesk.local";
 
 /// A ticket past a service-level target.
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -27,13 +24,19 @@ pub struct Overdue {
 /// Pages of full-text index one merge step writes: a few milliseconds of write lock.
 const SEARCH_MERGE_PAGES: u32 = 256;
 
-impl Store {
+/// Scheduled maintenance: job leases, run records, and the tickets the jobs work on.
+#[derive(Debug, Clone, Copy)]
+pub struct Jobs<'a> {
+    pub(crate) store: &'a Store,
+}
+
+impl Jobs<'_> {
     /// Takes job `name` for `holder` until `now + lease`, if no one holds it and it last
     /// finished at least `every` ago (or never ran). Atomic: of several contenders, one wins.
     ///
     /// # Errors
     /// The database failed.
-    pub async fn acquire_job(
+    pub async fn acquire(
         &self,
         name: &str,
         holder: &str,
@@ -41,7 +44,7 @@ impl Store {
         lease: Duration,
         every: Duration,
     ) -> Result<bool, StoreError> {
-        let won: Option<String> = on_backend!(self, pool => sqlx::query_scalar(
+        let won: Option<String> = on_backend!(self.store, pool => sqlx::query_scalar(
                 "INSERT INTO job_leases (name, holder, locked_until) VALUES ($1, $2, $3) \
                  ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, locked_until = excluded.locked_until \
                  WHERE job_leases.locked_until <= $4 \
@@ -62,13 +65,8 @@ impl Store {
     ///
     /// # Errors
     /// The database failed.
-    pub async fn renew_job(
-        &self,
-        name: &str,
-        holder: &str,
-        until: Stamp,
-    ) -> Result<bool, StoreError> {
-        let renewed = on_backend!(self, pool => sqlx::query(
+    pub async fn renew(&self, name: &str, holder: &str, until: Stamp) -> Result<bool, StoreError> {
+        let renewed = on_backend!(self.store, pool => sqlx::query(
                 "UPDATE job_leases SET locked_until = $3 WHERE name = $1 AND holder = $2")
             .bind(name)
             .bind(holder)
@@ -83,7 +81,7 @@ impl Store {
     ///
     /// # Errors
     /// The database failed.
-    pub async fn finish_job(
+    pub async fn finish(
         &self,
         name: &str,
         holder: &str,
@@ -91,7 +89,7 @@ impl Store {
         finished: Stamp,
         outcome: &serde_json::Value,
     ) -> Result<(), StoreError> {
-        on_backend!(self, pool, Db => {
+        on_backend!(self.store, pool, Db => {
             let mut tx = pool.begin_with(Db::BEGIN_WRITE).await?;
             sqlx::query("UPDATE job_leases SET locked_until = $3, last_finished_at = $3 WHERE name = $1 AND holder = $2")
                 .bind(name)
@@ -116,11 +114,8 @@ impl Store {
     ///
     /// # Errors
     /// The database failed.
-    pub async fn job_runs(
-        &self,
-        name: &str,
-    ) -> Result<Vec<(String, serde_json::Value)>, StoreError> {
-        let rows: Vec<(String, Json<serde_json::Value>)> = on_backend!(self, pool => sqlx::query_as(
+    pub async fn runs(&self, name: &str) -> Result<Vec<(String, serde_json::Value)>, StoreError> {
+        let rows: Vec<(String, Json<serde_json::Value>)> = on_backend!(self.store, pool => sqlx::query_as(
                 "SELECT holder, outcome FROM job_runs WHERE name = $1 ORDER BY id")
             .bind(name)
             .fetch_all(pool)
@@ -140,7 +135,7 @@ impl Store {
         cutoff: Stamp,
         limit: u32,
     ) -> Result<Vec<Uuid>, StoreError> {
-        let ids: Vec<Uuid> = on_backend!(self, pool => sqlx::query_scalar(
+        let ids: Vec<Uuid> = on_backend!(self.store, pool => sqlx::query_scalar(
                 "SELECT id FROM tickets WHERE status = 'resolved' AND resolved_at < $1 ORDER BY resolved_at LIMIT $2")
             .bind(cutoff)
             .bind(i64::from(limit))
@@ -149,22 +144,22 @@ impl Store {
         Ok(ids)
     }
 
-    /// Open work of `priority` created before `cutoff` that was not told about yet for `kind`:
-    /// `first_response` (no public staff reply yet) or `resolution` (not resolved or closed).
+    /// Open work of `priority` created before `cutoff` that was not told about yet for
+    /// `target`: its first response (no public staff reply yet) or its resolution (not
+    /// resolved or closed).
     ///
     /// # Errors
     /// The database failed.
     pub async fn overdue(
         &self,
-        kind: &str,
+        target: SlaTarget,
         priority: Priority,
         cutoff: Stamp,
         limit: u32,
     ) -> Result<Vec<Overdue>, StoreError> {
-        let waiting = if kind == "first_response" {
-            "AND t.first_response_at IS NULL"
-        } else {
-            ""
+        let waiting = match target {
+            SlaTarget::FirstResponse => "AND t.first_response_at IS NULL",
+            SlaTarget::Resolution => "",
         };
         let sql = format!(
             "SELECT t.id, t.number, t.subject, t.assignee_id FROM tickets t \
@@ -172,17 +167,17 @@ impl Store {
              AND NOT EXISTS (SELECT 1 FROM sla_breaches b WHERE b.ticket_id = t.id AND b.kind = $3) \
              ORDER BY t.created_at LIMIT $4"
         );
-        let rows: Vec<Overdue> = on_backend!(self, pool => sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()))
+        let rows: Vec<Overdue> = on_backend!(self.store, pool => sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()))
             .bind(priority.rank())
             .bind(cutoff)
-            .bind(kind)
+            .bind(target.as_str())
             .bind(i64::from(limit))
             .fetch_all(pool)
             .await)?;
         Ok(rows)
     }
 
-    /// Records that `ticket`'s `kind` breach was told, with the notifications that tell it, once:
+    /// Records that `ticket` missed `target`, with the notifications that tell it, once:
     /// `false` when it was recorded before (by another run).
     ///
     /// # Errors
@@ -190,17 +185,17 @@ impl Store {
     pub async fn record_breach(
         &self,
         ticket: Uuid,
-        kind: &str,
+        target: SlaTarget,
         notifications: &[NewEvent],
         now: Stamp,
     ) -> Result<bool, StoreError> {
-        let recorded = on_backend!(self, pool, Db => {
+        let recorded = on_backend!(self.store, pool, Db => {
             let mut tx = pool.begin_with(Db::BEGIN_WRITE).await?;
             let inserted = sqlx::query(
                 "INSERT INTO sla_breaches (ticket_id, kind, notified_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
             )
             .bind(ticket)
-            .bind(kind)
+            .bind(target.as_str())
             .bind(now)
             .execute(&mut *tx)
             .await?
@@ -214,7 +209,7 @@ impl Store {
             Ok::<bool, StoreError>(true)
         })?;
         if recorded {
-            self.announce_change();
+            self.store.announce_change();
         }
         Ok(recorded)
     }
@@ -226,7 +221,7 @@ impl Store {
     /// The database failed.
     pub async fn purge_expired(&self, now: Stamp) -> Result<(u64, u64, u64), StoreError> {
         let day_ago = now.saturating_sub(Duration::from_secs(24 * 60 * 60));
-        on_backend!(self, pool, Db => {
+        on_backend!(self.store, pool, Db => {
             let mut tx = pool.begin_with(Db::BEGIN_WRITE).await?;
             let tokens = sqlx::query("DELETE FROM refresh_tokens WHERE expires_at < $1 OR used_at < $2")
                 .bind(now)
@@ -258,14 +253,14 @@ impl Store {
     /// # Errors
     /// The database failed.
     pub async fn merge_search_indexes(&self, max_steps: u64) -> Result<u64, StoreError> {
-        let Backend::Sqlite(_) = &self.backend else {
+        let Backend::Sqlite(_) = &self.store.backend else {
             return Ok(0);
         };
         let mut steps = 0;
         for table in ["tickets_fts", "messages_fts", "faqs_fts"] {
             while steps < max_steps {
                 // A step that finds nothing to merge changes only its own command row.
-                let merged = on_backend!(self, pool => {
+                let merged = on_backend!(self.store, pool => {
                     let mut connection = pool.acquire().await?;
                     let before: i64 = sqlx::query_scalar("SELECT total_changes()").fetch_one(&mut *connection).await?;
                     sqlx::query(sqlx::AssertSqlSafe(format!("INSERT INTO {table} ({table}, rank) VALUES ('merge', -{SEARCH_MERGE_PAGES})")))
@@ -281,30 +276,5 @@ impl Store {
             }
         }
         Ok(steps)
-    }
-
-    /// The account automatic messages are written by, created on first use: an admin that
-    /// cannot sign in (no password, inactive).
-    ///
-    /// # Errors
-    /// The database failed.
-    pub async fn system_user(&self) -> Result<Uuid, StoreError> {
-        if let Some(found) = self.user_credentials_by_email(SYSTEM_EMAIL).await? {
-            return Ok(found.user.id);
-        }
-        let created = on_backend!(self, pool => sqlx::query(
-                "INSERT INTO users (id, email, name, role, password_hash, active, created_at, updated_at, name_key) \
-                 VALUES ($1, $2, 'GrowDesk', 'admin', NULL, FALSE, $3, $3, 'growdesk') ON CONFLICT DO NOTHING")
-            .bind(Uuid::now_v7())
-            .bind(SYSTEM_EMAIL)
-            .bind(Stamp::now())
-            .execute(pool)
-            .await
-            .map(drop));
-        created?;
-        let found = self.user_credentials_by_email(SYSTEM_EMAIL).await?;
-        found
-            .map(|credentials| credentials.user.id)
-            .ok_or(StoreError::Corrupt("the system user vanished".to_owned()))
     }
 }

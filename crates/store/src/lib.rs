@@ -1,42 +1,42 @@
-//! The storage layer: one `Store` API over PostgreSQL and SQLite.
+//! The storage layer: one `Store` over PostgreSQL and SQLite, with a handle per resource
+//! (`store.tickets()`, `store.users()`, …) whose methods are that resource's queries; each
+//! resource's module holds its handle and the types its methods take and give.
 //!
 //! The backend is picked by the database URL's scheme. Each query is written once: the
 //! `on_backend!` macro expands the same code for both pools, so the compiler checks it against
 //! both drivers. Where the SQL dialects differ, the statements live in `postgres/` and `sqlite/`
-//! beside each other; migrations live in `migrations/postgres` and `migrations/sqlite` with the
-//! same numbers.
+//! beside each other, as the two implementations of `dialect::Dialect`; migrations live in
+//! `migrations/postgres` and `migrations/sqlite` with the same numbers.
 
-mod backup;
-mod categories;
+pub mod backup;
+pub mod categories;
 mod dialect;
 mod error;
-mod events;
-mod faqs;
+pub mod events;
+pub mod faqs;
 mod files;
-mod idempotency;
-mod import_preview;
-mod imports;
-mod jobs;
-mod messages;
-mod notifications;
+pub mod idempotency;
+pub mod import_preview;
+pub mod imports;
+pub mod jobs;
+pub mod messages;
+pub mod notifications;
 mod postgres;
 mod principals;
 pub mod private_dir;
 pub mod redact;
-mod sessions;
+pub mod sessions;
 mod sqlite;
 mod stamp;
 #[cfg(feature = "testkit")]
 pub mod testkit;
 mod text_keys;
-mod ticket_changes;
-mod tickets;
-mod users;
-mod webhooks;
-mod widgets;
+pub mod tickets;
+pub mod users;
+pub mod webhooks;
+pub mod widgets;
 mod write_tx;
 
-use std::path::Path;
 use std::str::FromStr;
 use std::sync::Arc;
 use std::time::Duration;
@@ -47,34 +47,25 @@ use sqlx::sqlite::{
 };
 use tokio::sync::Notify;
 
-pub use backup::{
-    ImportedVisitor, ImportedWebhook, ImportedWidget, NotificationRecord, RestoredEvent,
-    TimedTable, VisitorRecord,
-};
-pub use categories::{CategoryDeletion, CategoryFields};
+use backup::Backup;
+use categories::Categories;
 use error::DeadlinePassed;
 pub use error::StoreError;
-pub use events::{FeedEvent, NewEvent, Revocation};
-pub use faqs::{FaqCursor, FaqFields, FaqFilter};
+use events::Events;
+use faqs::Faqs;
 pub use files::FileStore;
-pub use idempotency::{Created, IdempotencyClaim};
-pub use import_preview::ImportPreview;
-pub use imports::{
-    Imported, ImportedCategory, ImportedFaq, ImportedMessage, ImportedTicket, ImportedUser,
-};
-pub use jobs::{Overdue, SYSTEM_EMAIL};
-pub use messages::{NewAttachment, NewMessage, StoredAttachment};
+use import_preview::Previews;
+use imports::Imports;
+use jobs::Jobs;
+use messages::Messages;
+use notifications::Notifications;
 use principals::PrincipalCache;
-pub use sessions::{NewSession, RotateOutcome, SessionPrincipal};
+use sessions::Sessions;
 pub use stamp::Stamp;
-pub use ticket_changes::{Changed, MessageRecord, TicketChange};
-pub use tickets::{
-    AssigneeFilter, NewTicket, SortKey, TicketCursor, TicketFilter, TicketSort, TicketState,
-    TicketStats, VisitorScope,
-};
-pub use users::{NewUser, UserChanges, UserCredentials, UserFilter};
-pub use webhooks::{DeliveryAttempt, DueDelivery, WebhookFields};
-pub use widgets::{Visitor, WidgetFields};
+use tickets::Tickets;
+use users::Users;
+use webhooks::Webhooks;
+use widgets::Widgets;
 
 /// Runs `$body` with `$pool` bound to whichever pool the store holds (and, when named, `$db` to
 /// its database type, whose `Dialect` spells what differs). The body is compiled once per
@@ -252,7 +243,7 @@ impl Store {
                     .synchronous(SqliteSynchronous::Normal)
                     .busy_timeout(Duration::from_secs(5))
                     .foreign_keys(true);
-                prepare_sqlite_file(url, options.get_filename())?;
+                sqlite::file::prepare(url, options.get_filename())?;
                 Backend::Sqlite(
                     SqlitePoolOptions::new()
                         .max_connections(pool.max_connections)
@@ -370,62 +361,75 @@ impl Store {
     }
 }
 
-/// Creates the SQLite file's directory and, when the file is new, the file itself, readable by
-/// its owner only: it holds password hashes, and SQLite gives its WAL and shared-memory files
-/// the database file's permissions. An existing file keeps the permissions its owner chose, but
-/// one readable by other users is warned about.
-fn prepare_sqlite_file(url: &str, file: &Path) -> Result<(), ConnectError> {
-    use std::os::unix::fs::OpenOptionsExt as _;
-    if url.contains(":memory:") || url.contains("mode=memory") {
-        return Ok(());
+/// Each resource's handle: its queries and changes, on this store.
+impl Store {
+    /// Tickets: open, read, list, change, delete, and the dashboard's counts.
+    pub fn tickets(&self) -> Tickets<'_> {
+        Tickets { store: self }
     }
-    create_parent_dir(file)?;
-    match std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(0o600)
-        .open(file)
-    {
-        Err(error) if error.kind() == std::io::ErrorKind::AlreadyExists => {
-            warn_if_others_can_read(file);
-            Ok(())
-        }
-        Err(error) => Err(ConnectError::CreateFile {
-            path: file.display().to_string(),
-            source: error,
-        }),
-        Ok(_) => Ok(()),
-    }
-}
 
-/// A database made by an older version, which created it 0644, stays readable by every user of
-/// the host until its owner tightens it: say so, with the fix, at each start.
-fn warn_if_others_can_read(file: &Path) {
-    use std::os::unix::fs::PermissionsExt as _;
-    let Ok(metadata) = std::fs::metadata(file) else {
-        return;
-    };
-    let mode = metadata.permissions().mode() & 0o777;
-    if mode & 0o077 != 0 {
-        tracing::warn!(
-            path = %file.display(),
-            mode = %format!("{mode:o}"),
-            "the database file holds password hashes and other users may read it: \
-             chmod 600 it and its -wal and -shm files"
-        );
+    /// The messages of tickets and their attachments, as read back.
+    pub fn messages(&self) -> Messages<'_> {
+        Messages { store: self }
     }
-}
 
-fn create_parent_dir(file: &Path) -> Result<(), ConnectError> {
-    match file.parent() {
-        Some(dir) if !dir.as_os_str().is_empty() && file != Path::new(":memory:") => {
-            private_dir::create_private_dir_all(dir).map_err(|source| {
-                ConnectError::CreateDirectory {
-                    path: file.display().to_string(),
-                    source,
-                }
-            })
-        }
-        _ => Ok(()),
+    /// User accounts: create, look up, list, change, export.
+    pub fn users(&self) -> Users<'_> {
+        Users { store: self }
+    }
+
+    /// Sign-in sessions and their refresh tokens, and who a session is.
+    pub fn sessions(&self) -> Sessions<'_> {
+        Sessions { store: self }
+    }
+
+    /// Chat widgets and their visitors.
+    pub fn widgets(&self) -> Widgets<'_> {
+        Widgets { store: self }
+    }
+
+    /// Webhooks and the deliveries of events to them.
+    pub fn webhooks(&self) -> Webhooks<'_> {
+        Webhooks { store: self }
+    }
+
+    /// The event log and the log of session revocations, as read back.
+    pub fn events(&self) -> Events<'_> {
+        Events { store: self }
+    }
+
+    /// Ticket categories.
+    pub fn categories(&self) -> Categories<'_> {
+        Categories { store: self }
+    }
+
+    /// Frequently asked questions.
+    pub fn faqs(&self) -> Faqs<'_> {
+        Faqs { store: self }
+    }
+
+    /// Users' notifications.
+    pub fn notifications(&self) -> Notifications<'_> {
+        Notifications { store: self }
+    }
+
+    /// Records from other systems, remembered by their ids there.
+    pub fn imports(&self) -> Imports<'_> {
+        Imports { store: self }
+    }
+
+    /// What an import would do with each record, without writing it.
+    pub fn previews(&self) -> Previews<'_> {
+        Previews { store: self }
+    }
+
+    /// What a backup reads and a restore writes beyond the imports.
+    pub fn backup(&self) -> Backup<'_> {
+        Backup { store: self }
+    }
+
+    /// Scheduled maintenance: job leases, run records, and the tickets the jobs work on.
+    pub fn jobs(&self) -> Jobs<'_> {
+        Jobs { store: self }
     }
 }

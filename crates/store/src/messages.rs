@@ -84,14 +84,20 @@ const SELECT_MESSAGES: &str = "SELECT m.id, m.ticket_id, m.author_id, u.name AS 
 const SELECT_ATTACHMENTS: &str = "SELECT a.id, a.message_id, a.ticket_id, a.filename, a.content_type, a.size, a.sha256, \
      m.internal FROM attachments a JOIN messages m ON m.id = a.message_id";
 
-impl Store {
+/// The messages of tickets and their attachments, as read back.
+#[derive(Debug, Clone, Copy)]
+pub struct Messages<'a> {
+    pub(crate) store: &'a Store,
+}
+
+impl Messages<'_> {
     /// One message with its author and attachments.
     ///
     /// # Errors
     /// The database failed.
-    pub async fn message(&self, id: Uuid) -> Result<Option<Message>, StoreError> {
+    pub async fn get(&self, id: Uuid) -> Result<Option<Message>, StoreError> {
         let sql = format!("{SELECT_MESSAGES} WHERE m.id = $1");
-        let row: Option<MessageRow> = on_backend!(self, pool => sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()))
+        let row: Option<MessageRow> = on_backend!(self.store, pool => sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()))
             .bind(id)
             .fetch_optional(pool)
             .await)?;
@@ -105,11 +111,11 @@ impl Store {
     ///
     /// # Errors
     /// The database failed.
-    pub async fn messages_by_ids(&self, ids: &[Uuid]) -> Result<Vec<Message>, StoreError> {
+    pub async fn by_ids(&self, ids: &[Uuid]) -> Result<Vec<Message>, StoreError> {
         if ids.is_empty() {
             return Ok(Vec::new());
         }
-        let rows: Vec<MessageRow> = on_backend!(self, pool => {
+        let rows: Vec<MessageRow> = on_backend!(self.store, pool => {
             let mut query = QueryBuilder::new(SELECT_MESSAGES);
             query.push(" WHERE m.id IN (");
             let mut list = query.separated(", ");
@@ -127,14 +133,11 @@ impl Store {
     ///
     /// # Errors
     /// The database failed.
-    pub async fn messages_of_tickets(
-        &self,
-        ticket_ids: &[Uuid],
-    ) -> Result<Vec<Message>, StoreError> {
+    pub async fn of_tickets(&self, ticket_ids: &[Uuid]) -> Result<Vec<Message>, StoreError> {
         if ticket_ids.is_empty() {
             return Ok(Vec::new());
         }
-        let rows: Vec<MessageRow> = on_backend!(self, pool => {
+        let rows: Vec<MessageRow> = on_backend!(self.store, pool => {
             let mut query = QueryBuilder::new(SELECT_MESSAGES);
             query.push(" WHERE m.ticket_id IN (");
             let mut list = query.separated(", ");
@@ -152,7 +155,7 @@ impl Store {
     ///
     /// # Errors
     /// The database failed.
-    pub async fn list_messages(
+    pub async fn list(
         &self,
         ticket_id: Uuid,
         include_internal: bool,
@@ -163,7 +166,7 @@ impl Store {
             "{SELECT_MESSAGES} WHERE m.ticket_id = $1 AND ($2 = TRUE OR m.internal = FALSE) \
              AND ($3 IS NULL OR m.id > $3) ORDER BY m.id LIMIT $4"
         );
-        let rows: Vec<MessageRow> = on_backend!(self, pool => sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()))
+        let rows: Vec<MessageRow> = on_backend!(self.store, pool => sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()))
             .bind(ticket_id)
             .bind(include_internal)
             .bind(after)
@@ -176,7 +179,7 @@ impl Store {
     async fn with_attachments(&self, rows: Vec<MessageRow>) -> Result<Vec<Message>, StoreError> {
         let mut attachments: HashMap<Uuid, Vec<Attachment>> = HashMap::new();
         if !rows.is_empty() {
-            let found: Vec<AttachmentRow> = on_backend!(self, pool => {
+            let found: Vec<AttachmentRow> = on_backend!(self.store, pool => {
                 let mut query = QueryBuilder::new(SELECT_ATTACHMENTS);
                 query.push(" WHERE a.message_id IN (");
                 let mut list = query.separated(", ");
@@ -225,7 +228,7 @@ impl Store {
     /// The database failed.
     pub async fn attachment(&self, id: Uuid) -> Result<Option<StoredAttachment>, StoreError> {
         let sql = format!("{SELECT_ATTACHMENTS} WHERE a.id = $1");
-        let row: Option<AttachmentRow> = on_backend!(self, pool => sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()))
+        let row: Option<AttachmentRow> = on_backend!(self.store, pool => sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()))
             .bind(id)
             .fetch_optional(pool)
             .await)?;

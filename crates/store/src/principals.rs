@@ -10,8 +10,9 @@ use std::time::{Duration, Instant};
 
 use uuid::Uuid;
 
+use crate::Stamp;
+use crate::sessions::SessionPrincipal;
 use crate::users::UserCredentials;
-use crate::{SessionPrincipal, Stamp};
 
 /// How long an entry is trusted without reading it again.
 const TTL: Duration = Duration::from_secs(10);

@@ -6,9 +6,11 @@
 use uuid::Uuid;
 
 use crate::dialect::Dialect;
+use crate::events::Revocation;
 use crate::principals::CachedSession;
+use crate::users::UserCredentials;
 use crate::write_tx::WriteTx as _;
-use crate::{Revocation, Stamp, Store, StoreError, UserCredentials, on_backend};
+use crate::{Stamp, Store, StoreError, on_backend};
 
 /// A session to open, with its first refresh token.
 #[derive(Debug, Clone)]
@@ -69,14 +71,20 @@ struct LiveSession {
     user_id: Uuid,
 }
 
-impl Store {
+/// Sign-in sessions and their refresh tokens, and who a session is.
+#[derive(Debug, Clone, Copy)]
+pub struct Sessions<'a> {
+    pub(crate) store: &'a Store,
+}
+
+impl Sessions<'_> {
     /// Opens a session and stores its first refresh token.
     ///
     /// # Errors
     /// The database failed, or the user does not exist.
-    pub async fn create_session(&self, session: NewSession) -> Result<(), StoreError> {
+    pub async fn create(&self, session: NewSession) -> Result<(), StoreError> {
         let now = Stamp::now();
-        on_backend!(self, pool, Db => {
+        on_backend!(self.store, pool, Db => {
             let mut tx = pool.begin_with(Db::BEGIN_WRITE).await?;
             sqlx::query(
                 "INSERT INTO sessions (id, user_id, created_at, expires_at) VALUES ($1, $2, $3, $4)",
@@ -114,7 +122,7 @@ impl Store {
         new_expires_at: Stamp,
     ) -> Result<RotateOutcome, StoreError> {
         let now = Stamp::now();
-        on_backend!(self, pool, Db => {
+        on_backend!(self.store, pool, Db => {
             // The first statement writes, so an SQLite transaction takes the write lock at once
             // instead of failing to upgrade a read lock later.
             let mut tx = pool.begin_with(Db::BEGIN_WRITE).await?;
@@ -180,11 +188,7 @@ impl Store {
     ///
     /// # Errors
     /// The database failed.
-    pub async fn revoke_session(
-        &self,
-        user_id: Uuid,
-        session_id: Uuid,
-    ) -> Result<bool, StoreError> {
+    pub async fn revoke(&self, user_id: Uuid, session_id: Uuid) -> Result<bool, StoreError> {
         self.revoke_sessions(user_id, SessionScope::One(session_id))
             .await
             .map(|revoked| revoked > 0)
@@ -195,11 +199,7 @@ impl Store {
     ///
     /// # Errors
     /// The database failed.
-    pub async fn revoke_user_sessions(
-        &self,
-        user_id: Uuid,
-        keep: Option<Uuid>,
-    ) -> Result<u64, StoreError> {
+    pub async fn revoke_all(&self, user_id: Uuid, keep: Option<Uuid>) -> Result<u64, StoreError> {
         self.revoke_sessions(user_id, SessionScope::AllBut(keep))
             .await
     }
@@ -210,7 +210,7 @@ impl Store {
             SessionScope::AllBut(keep) => (None, keep),
         };
         let now = Stamp::now();
-        let revoked = on_backend!(self, pool, Db => {
+        let revoked = on_backend!(self.store, pool, Db => {
             let mut tx = pool.begin_with(Db::BEGIN_WRITE).await?;
             let chosen = "user_id = $1 AND revoked_at IS NULL AND ($2 IS NULL OR id = $2) AND ($3 IS NULL OR id <> $3)";
             tx.lock_feed().await?;
@@ -235,8 +235,8 @@ impl Store {
             Ok::<u64, sqlx::Error>(revoked)
         })?;
         if revoked > 0 {
-            self.principals.forget(user_id, only);
-            self.announce_change();
+            self.store.principals.forget(user_id, only);
+            self.store.announce_change();
         }
         Ok(revoked)
     }
@@ -247,16 +247,16 @@ impl Store {
     ///
     /// # Errors
     /// The database failed.
-    pub async fn session_principal(
+    pub async fn principal(
         &self,
         user_id: Uuid,
         session_id: Uuid,
     ) -> Result<Option<SessionPrincipal>, StoreError> {
-        if let Some(cached) = self.principals.get(user_id, session_id) {
+        if let Some(cached) = self.store.principals.get(user_id, session_id) {
             return Ok(Some(cached.principal(Stamp::now())));
         }
-        let generation = self.principals.generation();
-        let row: Option<PrincipalRow> = on_backend!(self, pool => sqlx::query_as(
+        let generation = self.store.principals.generation();
+        let row: Option<PrincipalRow> = on_backend!(self.store, pool => sqlx::query_as(
                 "SELECT u.id, u.email, u.name, u.role, u.active, u.created_at, u.updated_at, \
                  u.password_hash, u.token_version, u.notify_new_tickets, \
                  s.revoked_at IS NOT NULL AS session_revoked, s.expires_at AS session_expires_at \
@@ -272,7 +272,8 @@ impl Store {
             expires_at: row.session_expires_at,
         };
         let principal = session.principal(Stamp::now());
-        self.principals
+        self.store
+            .principals
             .insert(generation, user_id, session_id, session);
         Ok(Some(principal))
     }
@@ -281,7 +282,8 @@ impl Store {
     /// with every revocation it reads), so that they are read again.
     pub fn forget_revoked(&self, revocations: &[Revocation]) {
         for revocation in revocations {
-            self.principals
+            self.store
+                .principals
                 .forget(revocation.user_id, revocation.session_id);
         }
     }

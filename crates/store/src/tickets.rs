@@ -1,21 +1,27 @@
 //! Tickets: create, read, list with filters and keyset pagination, change, delete, and the
 //! counts of the dashboard.
 
+mod changes;
 mod page;
 mod stats;
 
-use growdesk_domain::{Assignee, Priority, Requester, Ticket, TicketSource, TicketStatus};
+use growdesk_domain::event::{self, Deleted, MessageAdded, Opened, WidgetContext};
+use growdesk_domain::{
+    Assignee, Event, MessageBody, Priority, Requester, Subject, Tags, Ticket, TicketSource,
+    TicketStatus,
+};
 use uuid::Uuid;
 
 use crate::dialect::Dialect;
 use crate::events::NewEvent;
+use crate::idempotency::Created;
 use crate::idempotency::IdempotencyClaim;
 use crate::messages::NewMessage;
-use crate::ticket_changes::MessageRecord;
 use crate::widgets::Visitor;
 use crate::write_tx::{Claim, WriteTx as _};
-use crate::{Created, Stamp, Store, StoreError, on_backend};
+use crate::{Stamp, Store, StoreError, on_backend};
 
+pub use changes::{Changed, MessageRecord, TicketChange};
 pub use page::{AssigneeFilter, SortKey, TicketCursor, TicketFilter, TicketSort, VisitorScope};
 pub use stats::TicketStats;
 
@@ -125,22 +131,22 @@ impl TicketRow {
 pub struct NewTicket {
     /// A fresh UUIDv7, chosen by the caller so notifications can name the ticket.
     pub id: Uuid,
-    pub subject: String,
+    pub subject: Subject,
     pub priority: Priority,
     pub category_id: Option<Uuid>,
     pub requester_id: Uuid,
     pub source: TicketSource,
-    pub tags: Vec<String>,
+    pub tags: Tags,
     /// Who opened it (the requester, or staff on their behalf).
     pub actor_id: Uuid,
     /// The description, authored by the requester.
-    pub description: String,
+    pub description: MessageBody,
     /// Written with the ticket's own events (notifications about it).
     pub extra_events: Vec<NewEvent>,
     /// The widget visitor who opened it, if it came through the widget.
     pub visitor_id: Option<Uuid>,
-    /// Where it came from (page URL, browser), kept in the `created` event.
-    pub context: serde_json::Value,
+    /// Where a widget conversation came from (page URL, browser), kept in the `created` event.
+    pub context: Option<WidgetContext>,
 }
 
 /// The changeable state of a ticket, complete: the service reads a ticket, applies the rules,
@@ -176,18 +182,24 @@ impl TicketState {
     }
 }
 
-impl Store {
+/// Tickets: open, read, list, change, delete, and the dashboard's counts.
+#[derive(Debug, Clone, Copy)]
+pub struct Tickets<'a> {
+    pub(crate) store: &'a Store,
+}
+
+impl Tickets<'_> {
     /// Opens a ticket with its description as the first message, its tags, and `created` and
     /// `message_created` events, in one transaction.
     ///
     /// # Errors
     /// `MissingReference` for an unknown category or requester.
-    pub async fn create_ticket(
+    pub async fn create(
         &self,
         new: NewTicket,
         claim: Option<&IdempotencyClaim>,
     ) -> Result<Created, StoreError> {
-        self.create_ticket_with_visitor(new, None, claim).await
+        self.create_with_visitor(new, None, claim).await
     }
 
     /// As `create_ticket`, recording `new_visitor` (whose id `new.visitor_id` names) in the same
@@ -196,7 +208,7 @@ impl Store {
     ///
     /// # Errors
     /// As `create_ticket`.
-    pub async fn create_ticket_with_visitor(
+    pub async fn create_with_visitor(
         &self,
         new: NewTicket,
         new_visitor: Option<&Visitor>,
@@ -207,11 +219,11 @@ impl Store {
             id: Uuid::now_v7(),
             ticket_id: id,
             author_id: new.requester_id,
-            body: new.description.clone(),
+            body: new.description.as_str().to_owned(),
             internal: false,
         };
         let now = Stamp::now();
-        on_backend!(self, pool, Db => {
+        on_backend!(self.store, pool, Db => {
             let mut tx = pool.begin_with(Db::BEGIN_WRITE).await?;
             if let Some(claim) = claim {
                 tx = match tx.claim(pool, claim, id, now).await? {
@@ -236,7 +248,7 @@ impl Store {
             );
             let number: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
                 .bind(id)
-                .bind(&new.subject)
+                .bind(new.subject.as_str())
                 .bind(new.priority.rank())
                 .bind(new.category_id)
                 .bind(new.requester_id)
@@ -245,27 +257,26 @@ impl Store {
                 .bind(new.visitor_id)
                 .fetch_one(&mut *tx)
                 .await?;
-            tx.insert_tags(id, &new.tags).await?;
+            tx.insert_tags(id, new.tags.as_slice()).await?;
             tx.insert_message(id, &MessageRecord { message: message.clone(), attachments: Vec::new() }, now).await?;
+            let opened = Opened {
+                number,
+                subject: new.subject.as_str().to_owned(),
+                priority: new.priority,
+                category_id: new.category_id,
+                requester_id: new.requester_id,
+                source: new.source,
+                tags: new.tags.as_slice().to_vec(),
+                context: new.context.clone(),
+            };
             let mut events = vec![
-                NewEvent::public(id, growdesk_domain::EventKind::Created, Some(new.actor_id), serde_json::json!({
-                    "number": number,
-                    "subject": new.subject,
-                    "priority": new.priority,
-                    "category_id": new.category_id,
-                    "requester_id": new.requester_id,
-                    "source": new.source,
-                    "tags": new.tags,
-                    "context": new.context,
-                })),
-                NewEvent::public(id, growdesk_domain::EventKind::MessageCreated, Some(new.requester_id), serde_json::json!({
-                    "message_id": message.id,
-                })),
+                NewEvent::public(id, Some(new.actor_id), Event::Created(event::Created::Opened(opened))),
+                NewEvent::public(id, Some(new.requester_id), Event::MessageCreated(MessageAdded { message_id: message.id })),
             ];
             events.extend(new.extra_events.iter().cloned());
             tx.append_events(&events, now).await?;
             tx.commit().await?;
-            self.announce_change();
+            self.store.announce_change();
             Ok(Created::New(id))
         })
     }
@@ -274,8 +285,8 @@ impl Store {
     ///
     /// # Errors
     /// The database failed.
-    pub async fn ticket(&self, id: Uuid) -> Result<Option<Ticket>, StoreError> {
-        let row: Option<TicketRow> = on_backend!(self, pool, Db => {
+    pub async fn get(&self, id: Uuid) -> Result<Option<Ticket>, StoreError> {
+        let row: Option<TicketRow> = on_backend!(self.store, pool, Db => {
             let sql = ticket_query::<Db>(&[" WHERE t.id = $1"]);
             sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(id).fetch_optional(pool).await
         })?;
@@ -287,19 +298,19 @@ impl Store {
     ///
     /// # Errors
     /// The database failed.
-    pub async fn delete_ticket(&self, id: Uuid, actor: Uuid) -> Result<bool, StoreError> {
+    pub async fn delete(&self, id: Uuid, actor: Uuid) -> Result<bool, StoreError> {
         let now = Stamp::now();
-        on_backend!(self, pool, Db => {
+        on_backend!(self.store, pool, Db => {
             let mut tx = pool.begin_with(Db::BEGIN_WRITE).await?;
             let deleted = sqlx::query("DELETE FROM tickets WHERE id = $1").bind(id).execute(&mut *tx).await?.rows_affected();
             if deleted == 0 {
                 tx.rollback().await?;
                 return Ok(false);
             }
-            let events = [NewEvent::public(id, growdesk_domain::EventKind::Deleted, Some(actor), serde_json::json!({}))];
+            let events = [NewEvent::public(id, Some(actor), Event::Deleted(Deleted {}))];
             tx.append_events(&events, now).await?;
             tx.commit().await?;
-            self.announce_change();
+            self.store.announce_change();
             Ok(true)
         })
     }

@@ -7,6 +7,9 @@ use crate::dialect::Dialect;
 use crate::write_tx::WriteTx as _;
 use crate::{Stamp, Store, StoreError, on_backend};
 
+/// The address of the account automatic messages are written by.
+pub const SYSTEM_EMAIL: &str = "system@growdesk.local";
+
 /// The columns `UserRow` reads, in one place so every query selects the same set.
 const USER_COLUMNS: &str = "id, email, name, role, active, created_at, updated_at, password_hash, token_version, notify_new_tickets";
 
@@ -103,14 +106,20 @@ fn like_pattern(text: &str) -> String {
     format!("%{escaped}%")
 }
 
-impl Store {
+/// User accounts: create, look up, list, change, export.
+#[derive(Debug, Clone, Copy)]
+pub struct Users<'a> {
+    pub(crate) store: &'a Store,
+}
+
+impl Users<'_> {
     /// Inserts a user with a fresh UUIDv7.
     ///
     /// # Errors
     /// `Conflict` when the email is taken (whatever its case).
-    pub async fn create_user(&self, new: NewUser) -> Result<User, StoreError> {
+    pub async fn create(&self, new: NewUser) -> Result<User, StoreError> {
         let now = Stamp::now();
-        let row: UserRow = on_backend!(self, pool => sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        let row: UserRow = on_backend!(self.store, pool => sqlx::query_as(sqlx::AssertSqlSafe(format!(
                 "INSERT INTO users (id, email, name, role, password_hash, created_at, updated_at, name_key) \
                  VALUES ($1, $2, $3, $4, $5, $6, $6, $7) RETURNING {USER_COLUMNS}")))
             .bind(Uuid::now_v7())
@@ -129,8 +138,8 @@ impl Store {
     ///
     /// # Errors
     /// The database failed.
-    pub async fn user(&self, id: Uuid) -> Result<Option<User>, StoreError> {
-        self.user_credentials(id)
+    pub async fn get(&self, id: Uuid) -> Result<Option<User>, StoreError> {
+        self.credentials(id)
             .await
             .map(|found| found.map(|credentials| credentials.user))
     }
@@ -139,8 +148,8 @@ impl Store {
     ///
     /// # Errors
     /// The database failed.
-    pub async fn user_credentials(&self, id: Uuid) -> Result<Option<UserCredentials>, StoreError> {
-        let row: Option<UserRow> = on_backend!(self, pool => sqlx::query_as(sqlx::AssertSqlSafe(format!(
+    pub async fn credentials(&self, id: Uuid) -> Result<Option<UserCredentials>, StoreError> {
+        let row: Option<UserRow> = on_backend!(self.store, pool => sqlx::query_as(sqlx::AssertSqlSafe(format!(
                 "SELECT {USER_COLUMNS} FROM users WHERE id = $1")))
             .bind(id)
             .fetch_optional(pool)
@@ -152,11 +161,11 @@ impl Store {
     ///
     /// # Errors
     /// The database failed.
-    pub async fn user_credentials_by_email(
+    pub async fn credentials_by_email(
         &self,
         email: &str,
     ) -> Result<Option<UserCredentials>, StoreError> {
-        let row: Option<UserRow> = on_backend!(self, pool => sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        let row: Option<UserRow> = on_backend!(self.store, pool => sqlx::query_as(sqlx::AssertSqlSafe(format!(
                 "SELECT {USER_COLUMNS} FROM users WHERE lower(email) = lower($1)")))
             .bind(email)
             .fetch_optional(pool)
@@ -173,7 +182,7 @@ impl Store {
     /// # Errors
     /// The database failed.
     pub async fn normalise_stored_emails(&self) -> Result<(), StoreError> {
-        let stored: Vec<(Uuid, String)> = on_backend!(self, pool, Db => sqlx::query_as(Db::NON_ASCII_EMAILS)
+        let stored: Vec<(Uuid, String)> = on_backend!(self.store, pool, Db => sqlx::query_as(Db::NON_ASCII_EMAILS)
             .fetch_all(pool)
             .await)?;
         for (id, email) in stored {
@@ -185,7 +194,7 @@ impl Store {
                     continue;
                 }
             };
-            let renamed = on_backend!(self, pool => sqlx::query("UPDATE users SET email = $2, updated_at = $3 WHERE id = $1")
+            let renamed = on_backend!(self.store, pool => sqlx::query("UPDATE users SET email = $2, updated_at = $3 WHERE id = $1")
                 .bind(id)
                 .bind(&normal)
                 .bind(Stamp::now())
@@ -208,7 +217,7 @@ impl Store {
     ///
     /// # Errors
     /// The database failed.
-    pub async fn list_users(
+    pub async fn list(
         &self,
         filter: &UserFilter,
         after: Option<Uuid>,
@@ -224,7 +233,7 @@ impl Store {
             .query
             .as_deref()
             .map(|query| like_pattern(&fold_case(query)));
-        let rows: Vec<UserRow> = on_backend!(self, pool => sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        let rows: Vec<UserRow> = on_backend!(self.store, pool => sqlx::query_as(sqlx::AssertSqlSafe(format!(
                 "SELECT {USER_COLUMNS} FROM users \
                  WHERE ($1 IS NULL OR role = $1) AND ($2 IS NULL OR active = $2) \
                  AND ($3 IS NULL OR lower(email) LIKE $3 ESCAPE '\\' OR name_key LIKE $6 ESCAPE '\\') \
@@ -244,13 +253,9 @@ impl Store {
     ///
     /// # Errors
     /// The database failed.
-    pub async fn update_user(
-        &self,
-        id: Uuid,
-        changes: UserChanges,
-    ) -> Result<Option<User>, StoreError> {
+    pub async fn update(&self, id: Uuid, changes: UserChanges) -> Result<Option<User>, StoreError> {
         let now = Stamp::now();
-        let row: Option<UserRow> = on_backend!(self, pool, Db => {
+        let row: Option<UserRow> = on_backend!(self.store, pool, Db => {
             let mut tx = pool.begin_with(Db::BEGIN_WRITE).await?;
             let row: Option<UserRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
                     "UPDATE users SET name = COALESCE($2, name), name_key = COALESCE($9, name_key), \
@@ -284,9 +289,9 @@ impl Store {
         })?;
         // Whatever changed, this process reads the user again; other processes learn of the
         // changes that matter to access through the revocation the token bump records.
-        self.principals.forget(id, None);
+        self.store.principals.forget(id, None);
         if changes.bump_token_version {
-            self.announce_change();
+            self.store.announce_change();
         }
         row.map(into_user).transpose()
     }
@@ -296,7 +301,7 @@ impl Store {
     /// # Errors
     /// The database failed.
     pub async fn has_active_admin(&self) -> Result<bool, StoreError> {
-        let found: Option<i32> = on_backend!(self, pool => sqlx::query_scalar(
+        let found: Option<i32> = on_backend!(self.store, pool => sqlx::query_scalar(
                 "SELECT 1 FROM users WHERE role = 'admin' AND active = TRUE LIMIT 1")
             .fetch_optional(pool)
             .await)?;
@@ -304,13 +309,13 @@ impl Store {
     }
 }
 
-impl Store {
+impl Users<'_> {
     /// Active staff who asked to be notified of every new ticket.
     ///
     /// # Errors
     /// The database failed.
     pub async fn staff_notified_of_new_tickets(&self) -> Result<Vec<Uuid>, StoreError> {
-        let ids: Vec<Uuid> = on_backend!(self, pool => sqlx::query_scalar(
+        let ids: Vec<Uuid> = on_backend!(self.store, pool => sqlx::query_scalar(
                 "SELECT id FROM users WHERE notify_new_tickets = TRUE AND active = TRUE AND role IN ('admin', 'agent')")
             .fetch_all(pool)
             .await)?;
@@ -318,17 +323,17 @@ impl Store {
     }
 }
 
-impl Store {
+impl Users<'_> {
     /// A page of users with their credentials, in id order after `after`: for exports.
     ///
     /// # Errors
     /// The database failed.
-    pub async fn export_users(
+    pub async fn export(
         &self,
         after: Option<Uuid>,
         limit: u32,
     ) -> Result<Vec<UserCredentials>, StoreError> {
-        let rows: Vec<UserRow> = on_backend!(self, pool => sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        let rows: Vec<UserRow> = on_backend!(self.store, pool => sqlx::query_as(sqlx::AssertSqlSafe(format!(
                 "SELECT {USER_COLUMNS} FROM users WHERE ($1 IS NULL OR id > $1) ORDER BY id LIMIT $2")))
             .bind(after)
             .bind(i64::from(limit))
@@ -342,11 +347,36 @@ impl Store {
     /// # Errors
     /// The database failed.
     pub async fn active_staff(&self) -> Result<Vec<User>, StoreError> {
-        let rows: Vec<UserRow> = on_backend!(self, pool => sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        let rows: Vec<UserRow> = on_backend!(self.store, pool => sqlx::query_as(sqlx::AssertSqlSafe(format!(
                 "SELECT {USER_COLUMNS} FROM users WHERE active = TRUE AND role IN ('admin', 'agent') ORDER BY id")))
             .fetch_all(pool)
             .await)?;
         rows.into_iter().map(into_user).collect()
+    }
+
+    /// The account automatic messages are written by, created on first use: an admin that
+    /// cannot sign in (no password, inactive).
+    ///
+    /// # Errors
+    /// The database failed.
+    pub async fn system_user(&self) -> Result<Uuid, StoreError> {
+        if let Some(found) = self.credentials_by_email(SYSTEM_EMAIL).await? {
+            return Ok(found.user.id);
+        }
+        let created = on_backend!(self.store, pool => sqlx::query(
+                "INSERT INTO users (id, email, name, role, password_hash, active, created_at, updated_at, name_key) \
+                 VALUES ($1, $2, 'GrowDesk', 'admin', NULL, FALSE, $3, $3, 'growdesk') ON CONFLICT DO NOTHING")
+            .bind(Uuid::now_v7())
+            .bind(SYSTEM_EMAIL)
+            .bind(Stamp::now())
+            .execute(pool)
+            .await
+            .map(drop));
+        created?;
+        let found = self.credentials_by_email(SYSTEM_EMAIL).await?;
+        found
+            .map(|credentials| credentials.user.id)
+            .ok_or(StoreError::Corrupt("the system user vanished".to_owned()))
     }
 }
 

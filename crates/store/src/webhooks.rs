@@ -2,7 +2,7 @@
 
 use std::collections::HashMap;
 
-use growdesk_domain::{DeliveryStatus, Webhook, WebhookDelivery};
+use growdesk_domain::{DeliveryStatus, Event, EventKind, Webhook, WebhookDelivery};
 use sqlx::types::Json;
 use uuid::Uuid;
 
@@ -66,7 +66,7 @@ impl TryFrom<DeliveryRow> for WebhookDelivery {
 }
 
 /// A delivery whose time has come, with what it carries and where it goes.
-#[derive(Debug, Clone, sqlx::FromRow)]
+#[derive(Debug, Clone)]
 pub struct DueDelivery {
     pub id: i64,
     pub attempts: i32,
@@ -74,12 +74,53 @@ pub struct DueDelivery {
     pub url: String,
     pub secret: String,
     pub event_id: i64,
-    pub event_type: String,
     pub ticket_id: Uuid,
     pub actor_id: Option<Uuid>,
     pub internal: bool,
-    pub data: Json<serde_json::Value>,
+    pub event: Event,
     pub event_at: Stamp,
+}
+
+#[derive(sqlx::FromRow)]
+struct DueRow {
+    id: i64,
+    attempts: i32,
+    created_at: Stamp,
+    url: String,
+    secret: String,
+    event_id: i64,
+    event_type: String,
+    ticket_id: Uuid,
+    actor_id: Option<Uuid>,
+    internal: bool,
+    data: Json<serde_json::Value>,
+    event_at: Stamp,
+}
+
+impl TryFrom<DueRow> for DueDelivery {
+    type Error = StoreError;
+
+    fn try_from(row: DueRow) -> Result<Self, Self::Error> {
+        let kind = EventKind::from_stored(&row.event_type).ok_or_else(|| {
+            StoreError::Corrupt(format!(
+                "event {} has kind {:?}",
+                row.event_id, row.event_type
+            ))
+        })?;
+        Ok(Self {
+            id: row.id,
+            attempts: row.attempts,
+            created_at: row.created_at,
+            url: row.url,
+            secret: row.secret,
+            event_id: row.event_id,
+            ticket_id: row.ticket_id,
+            actor_id: row.actor_id,
+            internal: row.internal,
+            event: Event::from_stored(kind, row.data.0),
+            event_at: row.event_at,
+        })
+    }
 }
 
 /// What came of one attempt.
@@ -95,10 +136,16 @@ pub struct DeliveryAttempt {
 const DELIVERY_COLUMNS: &str = "id, webhook_id, event_id, event_type, status, attempts, next_attempt_at, \
      last_status, last_error, created_at, finished_at";
 
-impl Store {
+/// Webhooks and the deliveries of events to them.
+#[derive(Debug, Clone, Copy)]
+pub struct Webhooks<'a> {
+    pub(crate) store: &'a Store,
+}
+
+impl Webhooks<'_> {
     /// Webhooks with their subscriptions, in one query for all of them.
     async fn with_subscriptions(&self, rows: Vec<WebhookRow>) -> Result<Vec<Webhook>, StoreError> {
-        let pairs: Vec<(Uuid, String)> = on_backend!(self, pool => sqlx::query_as(
+        let pairs: Vec<(Uuid, String)> = on_backend!(self.store, pool => sqlx::query_as(
                 "SELECT webhook_id, event_type FROM webhook_subscriptions ORDER BY event_type")
             .fetch_all(pool)
             .await)?;
@@ -124,8 +171,8 @@ impl Store {
     ///
     /// # Errors
     /// The database failed.
-    pub async fn list_webhooks(&self) -> Result<Vec<Webhook>, StoreError> {
-        let rows: Vec<WebhookRow> = on_backend!(self, pool => sqlx::query_as(
+    pub async fn list(&self) -> Result<Vec<Webhook>, StoreError> {
+        let rows: Vec<WebhookRow> = on_backend!(self.store, pool => sqlx::query_as(
                 "SELECT id, url, secret, active, created_at, updated_at FROM webhooks ORDER BY id")
             .fetch_all(pool)
             .await)?;
@@ -134,8 +181,8 @@ impl Store {
 
     /// # Errors
     /// The database failed.
-    pub async fn webhook(&self, id: Uuid) -> Result<Option<Webhook>, StoreError> {
-        let row: Option<WebhookRow> = on_backend!(self, pool => sqlx::query_as(
+    pub async fn get(&self, id: Uuid) -> Result<Option<Webhook>, StoreError> {
+        let row: Option<WebhookRow> = on_backend!(self.store, pool => sqlx::query_as(
                 "SELECT id, url, secret, active, created_at, updated_at FROM webhooks WHERE id = $1")
             .bind(id)
             .fetch_optional(pool)
@@ -155,7 +202,7 @@ impl Store {
         fields: &WebhookFields,
     ) -> Result<Option<Webhook>, StoreError> {
         let now = Stamp::now();
-        let written = on_backend!(self, pool, Db => {
+        let written = on_backend!(self.store, pool, Db => {
             let mut tx = pool.begin_with(Db::BEGIN_WRITE).await?;
             let affected = match secret {
                 Some(secret) => sqlx::query(
@@ -192,7 +239,7 @@ impl Store {
             Ok::<bool, StoreError>(true)
         })?;
         if written {
-            self.webhook(id).await
+            self.get(id).await
         } else {
             Ok(None)
         }
@@ -200,7 +247,7 @@ impl Store {
 
     /// # Errors
     /// The database failed.
-    pub async fn create_webhook(
+    pub async fn create(
         &self,
         secret: &str,
         fields: &WebhookFields,
@@ -215,7 +262,7 @@ impl Store {
     ///
     /// # Errors
     /// The database failed.
-    pub async fn update_webhook(
+    pub async fn update(
         &self,
         id: Uuid,
         fields: &WebhookFields,
@@ -227,8 +274,8 @@ impl Store {
     ///
     /// # Errors
     /// The database failed.
-    pub async fn delete_webhook(&self, id: Uuid) -> Result<bool, StoreError> {
-        let affected = on_backend!(self, pool => sqlx::query("DELETE FROM webhooks WHERE id = $1")
+    pub async fn delete(&self, id: Uuid) -> Result<bool, StoreError> {
+        let affected = on_backend!(self.store, pool => sqlx::query("DELETE FROM webhooks WHERE id = $1")
             .bind(id)
             .execute(pool)
             .await
@@ -240,7 +287,7 @@ impl Store {
     ///
     /// # Errors
     /// The database failed.
-    pub async fn webhook_deliveries(
+    pub async fn deliveries(
         &self,
         webhook: Uuid,
         before: Option<i64>,
@@ -249,7 +296,7 @@ impl Store {
         let sql = format!(
             "SELECT {DELIVERY_COLUMNS} FROM webhook_deliveries WHERE webhook_id = $1 AND id < $2 ORDER BY id DESC LIMIT $3"
         );
-        let rows: Vec<DeliveryRow> = on_backend!(self, pool => sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()))
+        let rows: Vec<DeliveryRow> = on_backend!(self.store, pool => sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()))
             .bind(webhook)
             .bind(before.unwrap_or(i64::MAX))
             .bind(i64::from(limit))
@@ -267,7 +314,7 @@ impl Store {
         now: Stamp,
         limit: u32,
     ) -> Result<Vec<DueDelivery>, StoreError> {
-        let rows: Vec<DueDelivery> = on_backend!(self, pool => sqlx::query_as(
+        let rows: Vec<DueRow> = on_backend!(self.store, pool => sqlx::query_as(
                 "SELECT d.id, d.attempts, d.created_at, w.url, w.secret, d.event_id, d.event_type, \
                  e.ticket_id, e.actor_id, e.internal, e.data, e.created_at AS event_at \
                  FROM webhook_deliveries d JOIN webhooks w ON w.id = d.webhook_id \
@@ -277,7 +324,7 @@ impl Store {
             .bind(i64::from(limit))
             .fetch_all(pool)
             .await)?;
-        Ok(rows)
+        rows.into_iter().map(DueDelivery::try_from).collect()
     }
 
     /// Records one attempt at delivery `id`, made at `now`.
@@ -291,7 +338,7 @@ impl Store {
         now: Stamp,
     ) -> Result<(), StoreError> {
         let finished = (attempt.status != DeliveryStatus::Pending).then_some(now);
-        on_backend!(self, pool => sqlx::query(
+        on_backend!(self.store, pool => sqlx::query(
                 "UPDATE webhook_deliveries SET status = $2, attempts = attempts + 1, next_attempt_at = $3, \
                  last_status = $4, last_error = $5, finished_at = $6 WHERE id = $1")
             .bind(id)
@@ -311,7 +358,7 @@ impl Store {
     /// # Errors
     /// The database failed.
     pub async fn prune_deliveries(&self, cutoff: Stamp) -> Result<u64, StoreError> {
-        let affected = on_backend!(self, pool => sqlx::query(
+        let affected = on_backend!(self.store, pool => sqlx::query(
                 "DELETE FROM webhook_deliveries WHERE status <> 'pending' AND finished_at < $1")
             .bind(cutoff)
             .execute(pool)

@@ -74,21 +74,23 @@ pub struct Visitor {
     pub user_id: Uuid,
 }
 
-impl Store {
+/// Chat widgets and their visitors.
+#[derive(Debug, Clone, Copy)]
+pub struct Widgets<'a> {
+    pub(crate) store: &'a Store,
+}
+
+impl Widgets<'_> {
     /// # Errors
     /// `Conflict` if the key is taken (practically never: keys are random).
-    pub async fn create_widget(
-        &self,
-        key: &str,
-        fields: &WidgetFields,
-    ) -> Result<Widget, StoreError> {
+    pub async fn create(&self, key: &str, fields: &WidgetFields) -> Result<Widget, StoreError> {
         let now = Stamp::now();
         let sql = format!(
             "INSERT INTO widgets (id, key, name, allowed_origins, settings, identity_secret, enforce_identity, active, \
              default_category_id, default_priority, created_at, updated_at) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11) RETURNING {COLUMNS}"
         );
-        let row: WidgetRow = on_backend!(self, pool => sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()))
+        let row: WidgetRow = on_backend!(self.store, pool => sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()))
             .bind(Uuid::now_v7())
             .bind(key)
             .bind(&fields.name)
@@ -107,17 +109,17 @@ impl Store {
 
     /// # Errors
     /// The database failed.
-    pub async fn widget(&self, id: Uuid) -> Result<Option<Widget>, StoreError> {
+    pub async fn get(&self, id: Uuid) -> Result<Option<Widget>, StoreError> {
         let sql = format!("SELECT {COLUMNS} FROM widgets WHERE id = $1");
-        let row: Option<WidgetRow> = on_backend!(self, pool => sqlx::query_as(sqlx::AssertSqlSafe(sql.clone())).bind(id).fetch_optional(pool).await)?;
+        let row: Option<WidgetRow> = on_backend!(self.store, pool => sqlx::query_as(sqlx::AssertSqlSafe(sql.clone())).bind(id).fetch_optional(pool).await)?;
         row.map(Widget::try_from).transpose()
     }
 
     /// # Errors
     /// The database failed.
-    pub async fn widget_by_key(&self, key: &str) -> Result<Option<Widget>, StoreError> {
+    pub async fn by_key(&self, key: &str) -> Result<Option<Widget>, StoreError> {
         let sql = format!("SELECT {COLUMNS} FROM widgets WHERE key = $1");
-        let row: Option<WidgetRow> = on_backend!(self, pool => sqlx::query_as(sqlx::AssertSqlSafe(sql.clone())).bind(key).fetch_optional(pool).await)?;
+        let row: Option<WidgetRow> = on_backend!(self.store, pool => sqlx::query_as(sqlx::AssertSqlSafe(sql.clone())).bind(key).fetch_optional(pool).await)?;
         row.map(Widget::try_from).transpose()
     }
 
@@ -125,9 +127,9 @@ impl Store {
     ///
     /// # Errors
     /// The database failed.
-    pub async fn list_widgets(&self) -> Result<Vec<Widget>, StoreError> {
+    pub async fn list(&self) -> Result<Vec<Widget>, StoreError> {
         let sql = format!("SELECT {COLUMNS} FROM widgets ORDER BY id");
-        let rows: Vec<WidgetRow> = on_backend!(self, pool => sqlx::query_as(sqlx::AssertSqlSafe(sql.clone())).fetch_all(pool).await)?;
+        let rows: Vec<WidgetRow> = on_backend!(self.store, pool => sqlx::query_as(sqlx::AssertSqlSafe(sql.clone())).fetch_all(pool).await)?;
         rows.into_iter().map(Widget::try_from).collect()
     }
 
@@ -136,7 +138,7 @@ impl Store {
     ///
     /// # Errors
     /// The database failed.
-    pub async fn update_widget(
+    pub async fn update(
         &self,
         id: Uuid,
         key: Option<&str>,
@@ -147,7 +149,7 @@ impl Store {
              identity_secret = $6, enforce_identity = $7, active = $8, default_category_id = $9, default_priority = $10, \
              updated_at = $11 WHERE id = $1 RETURNING {COLUMNS}"
         );
-        let row: Option<WidgetRow> = on_backend!(self, pool => sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()))
+        let row: Option<WidgetRow> = on_backend!(self.store, pool => sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()))
             .bind(id)
             .bind(key)
             .bind(&fields.name)
@@ -168,8 +170,8 @@ impl Store {
     ///
     /// # Errors
     /// The database failed.
-    pub async fn delete_widget(&self, id: Uuid) -> Result<bool, StoreError> {
-        let deleted = on_backend!(self, pool => sqlx::query("DELETE FROM widgets WHERE id = $1")
+    pub async fn delete(&self, id: Uuid) -> Result<bool, StoreError> {
+        let deleted = on_backend!(self.store, pool => sqlx::query("DELETE FROM widgets WHERE id = $1")
             .bind(id)
             .execute(pool)
             .await
@@ -181,8 +183,8 @@ impl Store {
     ///
     /// # Errors
     /// The database failed.
-    pub async fn any_widget_allows(&self, origin: &str) -> Result<bool, StoreError> {
-        let lists: Vec<Json<Vec<String>>> = on_backend!(self, pool => sqlx::query_scalar(
+    pub async fn any_allows(&self, origin: &str) -> Result<bool, StoreError> {
+        let lists: Vec<Json<Vec<String>>> = on_backend!(self.store, pool => sqlx::query_scalar(
                 "SELECT allowed_origins FROM widgets WHERE active = TRUE")
             .fetch_all(pool)
             .await)?;
@@ -197,7 +199,7 @@ impl Store {
     /// # Errors
     /// The database failed.
     pub async fn active_visitor(&self, id: Uuid) -> Result<Option<Visitor>, StoreError> {
-        let row: Option<Visitor> = on_backend!(self, pool => sqlx::query_as(
+        let row: Option<Visitor> = on_backend!(self.store, pool => sqlx::query_as(
                 "SELECT v.id, v.widget_id, v.user_id FROM visitors v JOIN users u ON u.id = v.user_id \
                  WHERE v.id = $1 AND u.active = TRUE")
             .bind(id)

@@ -2,6 +2,7 @@
 //! files, tagging a ticket, claiming an idempotency key, remembering an import's references —
 //! written once as methods of a transaction on either backend.
 
+use growdesk_domain::Event;
 use sqlx::types::Json;
 use sqlx::{Database, Decode, Encode, Executor, IntoArguments, Pool, Transaction, Type};
 use uuid::Uuid;
@@ -10,7 +11,7 @@ use crate::Stamp;
 use crate::dialect::Dialect;
 use crate::events::{EVENT_ORDER_LOCK, NewEvent};
 use crate::idempotency::IdempotencyClaim;
-use crate::ticket_changes::MessageRecord;
+use crate::tickets::MessageRecord;
 
 /// What claiming an idempotency key inside a transaction came to.
 pub(crate) enum Claim<Tx> {
@@ -119,32 +120,32 @@ where
             self.lock_feed().await?;
         }
         for event in events {
-            let mut data = event.data.clone();
-            if let Some(recipient) = event.recipient_id {
-                let id = Uuid::now_v7();
-                data["id"] = serde_json::json!(id);
+            if let (Some(recipient), Event::NotificationCreated(notification)) =
+                (event.recipient_id, &event.event)
+            {
                 sqlx::query(
                     "INSERT INTO notifications (id, user_id, kind, ticket_id, data, created_at) VALUES ($1, $2, $3, $4, $5, $6)",
                 )
-                .bind(id)
+                .bind(notification.id)
                 .bind(recipient)
-                .bind(data["kind"].as_str().unwrap_or_default())
+                .bind(notification.kind.as_str())
                 .bind(event.ticket_id)
-                .bind(Json(&data["data"]))
+                .bind(Json(&serde_json::to_value(&notification.data).map_err(unencodable)?))
                 .bind(now)
                 .execute(&mut **self)
                 .await?;
             }
+            let kind = event.event.kind().as_str();
             let event_id: i64 = sqlx::query_scalar(
                 "INSERT INTO ticket_events (ticket_id, kind, actor_id, internal, recipient_id, data, created_at) \
                  VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
             )
             .bind(event.ticket_id)
-            .bind(event.kind.as_str())
+            .bind(kind)
             .bind(event.actor_id)
             .bind(event.internal)
             .bind(event.recipient_id)
-            .bind(Json(&data))
+            .bind(Json(&serde_json::to_value(event.event.data()).map_err(unencodable)?))
             .bind(now)
             .fetch_one(&mut **self)
             .await?;
@@ -158,7 +159,7 @@ where
                      WHERE w.active = TRUE AND s.event_type IN ($2, '*')",
                 )
                 .bind(event_id)
-                .bind(event.kind.as_str())
+                .bind(kind)
                 .bind(now)
                 .execute(&mut **self)
                 .await?;
@@ -306,4 +307,9 @@ where
         .await?;
         Ok(if taken.is_some() { Uuid::now_v7() } else { id })
     }
+}
+
+/// Why an event's data could not become the JSON its column holds.
+fn unencodable(error: serde_json::Error) -> sqlx::Error {
+    sqlx::Error::Encode(Box::new(error))
 }

@@ -3,12 +3,22 @@
 
 use std::time::Duration;
 
-use growdesk_domain::{EventKind, Priority, Role, TicketSource, TicketStatus};
+use growdesk_domain::event::Change;
+use growdesk_domain::{
+    Event, MessageBody, Priority, Role, Subject, Tags, TicketSource, TicketStatus,
+};
 use growdesk_store::testkit::TestDatabase;
 use growdesk_store::{
-    BackendKind, Changed, FaqFields, MessageRecord, NewEvent, NewMessage, NewSession, NewTicket,
-    NewUser, PoolSettings, RotateOutcome, Stamp, Store, StoreError, TicketChange, TicketCursor,
-    TicketFilter, TicketSort, TicketState, UserChanges, UserFilter,
+    BackendKind, PoolSettings, Stamp, Store, StoreError,
+    events::NewEvent,
+    faqs::FaqFields,
+    messages::NewMessage,
+    sessions::{NewSession, RotateOutcome},
+    tickets::{
+        Changed, MessageRecord, NewTicket, TicketChange, TicketCursor, TicketFilter, TicketSort,
+        TicketState,
+    },
+    users::{NewUser, UserChanges, UserFilter},
 };
 use uuid::Uuid;
 
@@ -71,7 +81,8 @@ async fn session_for(store: &Store, user_id: Uuid, token: &[u8], lifetime: time:
     let id = Uuid::now_v7();
     let expires_at = Stamp::from(Stamp::now().into_inner() + lifetime);
     store
-        .create_session(NewSession {
+        .sessions()
+        .create(NewSession {
             id,
             user_id,
             expires_at,
@@ -89,16 +100,19 @@ fn in_a_day() -> Stamp {
 
 async fn users_are_unique_by_email_whatever_the_case(store: &Store) {
     let ana = store
-        .create_user(new_user("ana@example.com", Role::Customer))
+        .users()
+        .create(new_user("ana@example.com", Role::Customer))
         .await
         .unwrap();
     let again = store
-        .create_user(new_user("ANA@example.com", Role::Agent))
+        .users()
+        .create(new_user("ANA@example.com", Role::Agent))
         .await;
     assert!(matches!(again, Err(StoreError::Conflict)), "{again:?}");
 
     let found = store
-        .user_credentials_by_email("Ana@Example.com")
+        .users()
+        .credentials_by_email("Ana@Example.com")
         .await
         .unwrap()
         .unwrap();
@@ -108,8 +122,8 @@ async fn users_are_unique_by_email_whatever_the_case(store: &Store) {
         found.password_hash.as_deref(),
         Some("$argon2id$placeholder")
     );
-    assert_eq!(store.user(ana.id).await.unwrap(), Some(ana));
-    assert_eq!(store.user(Uuid::now_v7()).await.unwrap(), None);
+    assert_eq!(store.users().get(ana.id).await.unwrap(), Some(ana));
+    assert_eq!(store.users().get(Uuid::now_v7()).await.unwrap(), None);
 }
 
 async fn users_are_listed_in_pages_with_filters(store: &Store) {
@@ -122,19 +136,25 @@ async fn users_are_listed_in_pages_with_filters(store: &Store) {
         };
         created.push(
             store
-                .create_user(new_user(&format!("user{i}@example.com"), role))
+                .users()
+                .create(new_user(&format!("user{i}@example.com"), role))
                 .await
                 .unwrap(),
         );
     }
     let odd = store
-        .create_user(new_user("50%_off@example.com", Role::Customer))
+        .users()
+        .create(new_user("50%_off@example.com", Role::Customer))
         .await
         .unwrap();
 
     let all = UserFilter::default();
-    let first = store.list_users(&all, None, 3).await.unwrap();
-    let second = store.list_users(&all, Some(first[2].id), 3).await.unwrap();
+    let first = store.users().list(&all, None, 3).await.unwrap();
+    let second = store
+        .users()
+        .list(&all, Some(first[2].id), 3)
+        .await
+        .unwrap();
     let ids: Vec<Uuid> = first.iter().chain(&second).map(|u| u.id).collect();
     let expected: Vec<Uuid> = created.iter().take(6).map(|u| u.id).collect();
     assert_eq!(ids, expected, "pages follow creation order without gaps");
@@ -143,7 +163,7 @@ async fn users_are_listed_in_pages_with_filters(store: &Store) {
         role: Some(Role::Agent),
         ..UserFilter::default()
     };
-    let listed = store.list_users(&agents, None, 100).await.unwrap();
+    let listed = store.users().list(&agents, None, 100).await.unwrap();
     assert_eq!(listed.len(), 3);
     assert!(listed.iter().all(|u| u.role == Role::Agent));
 
@@ -152,7 +172,7 @@ async fn users_are_listed_in_pages_with_filters(store: &Store) {
         ..UserFilter::default()
     };
     assert_eq!(
-        store.list_users(&literal, None, 100).await.unwrap(),
+        store.users().list(&literal, None, 100).await.unwrap(),
         vec![odd.clone()]
     );
     let wildcard = UserFilter {
@@ -160,12 +180,13 @@ async fn users_are_listed_in_pages_with_filters(store: &Store) {
         ..UserFilter::default()
     };
     assert_eq!(
-        store.list_users(&wildcard, None, 100).await.unwrap(),
+        store.users().list(&wildcard, None, 100).await.unwrap(),
         vec![odd]
     );
 
     store
-        .update_user(
+        .users()
+        .update(
             created[0].id,
             UserChanges {
                 active: Some(false),
@@ -178,7 +199,7 @@ async fn users_are_listed_in_pages_with_filters(store: &Store) {
         active: Some(false),
         ..UserFilter::default()
     };
-    let listed = store.list_users(&inactive, None, 100).await.unwrap();
+    let listed = store.users().list(&inactive, None, 100).await.unwrap();
     assert_eq!(
         listed.iter().map(|u| u.id).collect::<Vec<_>>(),
         vec![created[0].id]
@@ -187,11 +208,13 @@ async fn users_are_listed_in_pages_with_filters(store: &Store) {
 
 async fn user_changes_apply_only_what_is_given(store: &Store) {
     let user = store
-        .create_user(new_user("bo@example.com", Role::Customer))
+        .users()
+        .create(new_user("bo@example.com", Role::Customer))
         .await
         .unwrap();
     let renamed = store
-        .update_user(
+        .users()
+        .update(
             user.id,
             UserChanges {
                 name: Some("Bo".to_owned()),
@@ -208,7 +231,8 @@ async fn user_changes_apply_only_what_is_given(store: &Store) {
     assert!(renamed.updated_at >= user.updated_at);
 
     store
-        .update_user(
+        .users()
+        .update(
             user.id,
             UserChanges {
                 role: Some(Role::Agent),
@@ -219,28 +243,31 @@ async fn user_changes_apply_only_what_is_given(store: &Store) {
         )
         .await
         .unwrap();
-    let credentials = store.user_credentials(user.id).await.unwrap().unwrap();
+    let credentials = store.users().credentials(user.id).await.unwrap().unwrap();
     assert_eq!(credentials.user.role, Role::Agent);
     assert_eq!(credentials.user.name, "Bo");
     assert_eq!(credentials.password_hash.as_deref(), Some("new-hash"));
     assert_eq!(credentials.token_version, 1);
 
     let missing = store
-        .update_user(Uuid::now_v7(), UserChanges::default())
+        .users()
+        .update(Uuid::now_v7(), UserChanges::default())
         .await
         .unwrap();
     assert_eq!(missing, None);
 }
 
 async fn an_active_admin_is_detected(store: &Store) {
-    assert!(!store.has_active_admin().await.unwrap());
+    assert!(!store.users().has_active_admin().await.unwrap());
     let admin = store
-        .create_user(new_user("root@example.com", Role::Admin))
+        .users()
+        .create(new_user("root@example.com", Role::Admin))
         .await
         .unwrap();
-    assert!(store.has_active_admin().await.unwrap());
+    assert!(store.users().has_active_admin().await.unwrap());
     store
-        .update_user(
+        .users()
+        .update(
             admin.id,
             UserChanges {
                 active: Some(false),
@@ -249,17 +276,19 @@ async fn an_active_admin_is_detected(store: &Store) {
         )
         .await
         .unwrap();
-    assert!(!store.has_active_admin().await.unwrap());
+    assert!(!store.users().has_active_admin().await.unwrap());
 }
 
 async fn refresh_tokens_rotate_once(store: &Store) {
     let user = store
-        .create_user(new_user("cy@example.com", Role::Customer))
+        .users()
+        .create(new_user("cy@example.com", Role::Customer))
         .await
         .unwrap();
     let session = session_for(store, user.id, b"token-1", time::Duration::days(30)).await;
 
     let outcome = store
+        .sessions()
         .rotate_refresh_token(b"token-1", b"token-2", in_a_day())
         .await
         .unwrap();
@@ -272,6 +301,7 @@ async fn refresh_tokens_rotate_once(store: &Store) {
     );
 
     let replay = store
+        .sessions()
         .rotate_refresh_token(b"token-1", b"token-3", in_a_day())
         .await
         .unwrap();
@@ -282,12 +312,14 @@ async fn refresh_tokens_rotate_once(store: &Store) {
     );
 
     let unknown = store
+        .sessions()
         .rotate_refresh_token(b"nope", b"token-4", in_a_day())
         .await
         .unwrap();
     assert_eq!(unknown, RotateOutcome::Rejected);
 
     let next = store
+        .sessions()
         .rotate_refresh_token(b"token-2", b"token-5", in_a_day())
         .await
         .unwrap();
@@ -302,7 +334,8 @@ async fn refresh_tokens_rotate_once(store: &Store) {
 
 async fn concurrent_rotations_of_one_token_let_exactly_one_through(store: &Store) {
     let user = store
-        .create_user(new_user("dee@example.com", Role::Customer))
+        .users()
+        .create(new_user("dee@example.com", Role::Customer))
         .await
         .unwrap();
     let session = session_for(store, user.id, b"shared", time::Duration::days(30)).await;
@@ -310,6 +343,7 @@ async fn concurrent_rotations_of_one_token_let_exactly_one_through(store: &Store
         let store = store.clone();
         tokio::spawn(async move {
             store
+                .sessions()
                 .rotate_refresh_token(b"shared", &[b'n', i], in_a_day())
                 .await
         })
@@ -330,19 +364,22 @@ async fn concurrent_rotations_of_one_token_let_exactly_one_through(store: &Store
 
 async fn expired_and_revoked_sessions_reject_refresh(store: &Store) {
     let user = store
-        .create_user(new_user("eve@example.com", Role::Customer))
+        .users()
+        .create(new_user("eve@example.com", Role::Customer))
         .await
         .unwrap();
 
     let short = session_for(store, user.id, b"short", time::Duration::milliseconds(200)).await;
     tokio::time::sleep(Duration::from_millis(300)).await;
     let expired = store
+        .sessions()
         .rotate_refresh_token(b"short", b"x1", in_a_day())
         .await
         .unwrap();
     assert_eq!(expired, RotateOutcome::Rejected);
     let principal = store
-        .session_principal(user.id, short)
+        .sessions()
+        .principal(user.id, short)
         .await
         .unwrap()
         .unwrap();
@@ -352,12 +389,13 @@ async fn expired_and_revoked_sessions_reject_refresh(store: &Store) {
     );
 
     let revoked = session_for(store, user.id, b"revoked", time::Duration::days(1)).await;
-    assert!(store.revoke_session(user.id, revoked).await.unwrap());
+    assert!(store.sessions().revoke(user.id, revoked).await.unwrap());
     assert!(
-        !store.revoke_session(user.id, revoked).await.unwrap(),
+        !store.sessions().revoke(user.id, revoked).await.unwrap(),
         "already revoked"
     );
     let outcome = store
+        .sessions()
         .rotate_refresh_token(b"revoked", b"x2", in_a_day())
         .await
         .unwrap();
@@ -365,7 +403,8 @@ async fn expired_and_revoked_sessions_reject_refresh(store: &Store) {
 
     let deactivated = session_for(store, user.id, b"inactive", time::Duration::days(1)).await;
     store
-        .update_user(
+        .users()
+        .update(
             user.id,
             UserChanges {
                 active: Some(false),
@@ -375,13 +414,15 @@ async fn expired_and_revoked_sessions_reject_refresh(store: &Store) {
         .await
         .unwrap();
     let outcome = store
+        .sessions()
         .rotate_refresh_token(b"inactive", b"x3", in_a_day())
         .await
         .unwrap();
     assert_eq!(outcome, RotateOutcome::Rejected);
     assert!(
         store
-            .session_principal(user.id, deactivated)
+            .sessions()
+            .principal(user.id, deactivated)
             .await
             .unwrap()
             .is_some()
@@ -391,7 +432,8 @@ async fn expired_and_revoked_sessions_reject_refresh(store: &Store) {
 /// Whether the existing session `session` of `user` counts as revoked.
 async fn session_revoked(store: &Store, user: Uuid, session: Uuid) -> bool {
     store
-        .session_principal(user, session)
+        .sessions()
+        .principal(user, session)
         .await
         .unwrap()
         .expect("the session exists")
@@ -400,37 +442,45 @@ async fn session_revoked(store: &Store, user: Uuid, session: Uuid) -> bool {
 
 async fn principal_reports_revoked_sessions(store: &Store) {
     let user = store
-        .create_user(new_user("fay@example.com", Role::Agent))
+        .users()
+        .create(new_user("fay@example.com", Role::Agent))
         .await
         .unwrap();
     let other = store
-        .create_user(new_user("gus@example.com", Role::Agent))
+        .users()
+        .create(new_user("gus@example.com", Role::Agent))
         .await
         .unwrap();
     let a = session_for(store, user.id, b"a", time::Duration::days(1)).await;
     let b = session_for(store, user.id, b"b", time::Duration::days(1)).await;
     let c = session_for(store, user.id, b"c", time::Duration::days(1)).await;
 
-    let principal = store.session_principal(user.id, a).await.unwrap().unwrap();
+    let principal = store
+        .sessions()
+        .principal(user.id, a)
+        .await
+        .unwrap()
+        .unwrap();
     assert!(!principal.session_revoked);
     assert_eq!(principal.credentials.user.id, user.id);
     assert!(
         store
-            .session_principal(other.id, a)
+            .sessions()
+            .principal(other.id, a)
             .await
             .unwrap()
             .is_none(),
         "session of another user"
     );
     assert!(
-        !store.revoke_session(other.id, a).await.unwrap(),
+        !store.sessions().revoke(other.id, a).await.unwrap(),
         "cannot revoke another's session"
     );
     // Checked once, so remembered: the revocation below must still reach it.
     assert!(!session_revoked(store, user.id, b).await);
 
     assert_eq!(
-        store.revoke_user_sessions(user.id, Some(a)).await.unwrap(),
+        store.sessions().revoke_all(user.id, Some(a)).await.unwrap(),
         2
     );
     assert!(!session_revoked(store, user.id, a).await);
@@ -438,7 +488,8 @@ async fn principal_reports_revoked_sessions(store: &Store) {
         assert!(session_revoked(store, user.id, revoked).await);
     }
     store
-        .update_user(
+        .users()
+        .update(
             user.id,
             UserChanges {
                 role: Some(Role::Customer),
@@ -447,22 +498,28 @@ async fn principal_reports_revoked_sessions(store: &Store) {
         )
         .await
         .unwrap();
-    let demoted = store.session_principal(user.id, a).await.unwrap().unwrap();
+    let demoted = store
+        .sessions()
+        .principal(user.id, a)
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(
         demoted.credentials.user.role,
         Role::Customer,
         "a changed user is read again"
     );
-    assert_eq!(store.revoke_user_sessions(user.id, None).await.unwrap(), 1);
+    assert_eq!(store.sessions().revoke_all(user.id, None).await.unwrap(), 1);
 }
 
 async fn timestamps_round_trip_exactly(store: &Store) {
     let before = Stamp::now();
     let user = store
-        .create_user(new_user("hal@example.com", Role::Customer))
+        .users()
+        .create(new_user("hal@example.com", Role::Customer))
         .await
         .unwrap();
-    let read = store.user(user.id).await.unwrap().unwrap();
+    let read = store.users().get(user.id).await.unwrap().unwrap();
     assert_eq!(read.created_at, user.created_at);
     assert!(Stamp::from(read.created_at) >= before);
     assert_eq!(read.created_at.offset(), time::UtcOffset::UTC);
@@ -493,38 +550,43 @@ async fn job_leases_exclude_until_they_end(store: &Store) {
     let at = |seconds: i64| Stamp::from(start.into_inner() + time::Duration::seconds(seconds));
     assert!(
         store
-            .acquire_job("nightly", "a", at(0), lease, every)
+            .jobs()
+            .acquire("nightly", "a", at(0), lease, every)
             .await
             .unwrap()
     );
     assert!(
         !store
-            .acquire_job("nightly", "b", at(1), lease, every)
+            .jobs()
+            .acquire("nightly", "b", at(1), lease, every)
             .await
             .unwrap(),
         "held by a"
     );
     // A long run renews its lease: b still cannot take the job after the first lease would end.
-    assert!(store.renew_job("nightly", "a", at(1200)).await.unwrap());
+    assert!(store.jobs().renew("nightly", "a", at(1200)).await.unwrap());
     assert!(
         !store
-            .acquire_job("nightly", "b", at(900), lease, every)
+            .jobs()
+            .acquire("nightly", "b", at(900), lease, every)
             .await
             .unwrap()
     );
     assert!(
-        !store.renew_job("nightly", "b", at(2000)).await.unwrap(),
+        !store.jobs().renew("nightly", "b", at(2000)).await.unwrap(),
         "only the holder renews"
     );
     // A holder that died: its lease ends, and someone else takes the job.
     assert!(
         store
-            .acquire_job("nightly", "b", at(1201), lease, every)
+            .jobs()
+            .acquire("nightly", "b", at(1201), lease, every)
             .await
             .unwrap()
     );
     store
-        .finish_job(
+        .jobs()
+        .finish(
             "nightly",
             "b",
             at(1201),
@@ -535,20 +597,22 @@ async fn job_leases_exclude_until_they_end(store: &Store) {
         .unwrap();
     assert!(
         !store
-            .acquire_job("nightly", "a", at(1300), lease, every)
+            .jobs()
+            .acquire("nightly", "a", at(1300), lease, every)
             .await
             .unwrap(),
         "not due yet"
     );
     assert!(
         store
-            .acquire_job("nightly", "a", at(1510), lease, every)
+            .jobs()
+            .acquire("nightly", "a", at(1510), lease, every)
             .await
             .unwrap(),
         "due again"
     );
     assert_eq!(
-        store.job_runs("nightly").await.unwrap(),
+        store.jobs().runs("nightly").await.unwrap(),
         vec![("b".to_owned(), serde_json::json!({"ok": true}))]
     );
 }
@@ -562,20 +626,21 @@ async fn open_ticket(
 ) -> Uuid {
     let id = Uuid::now_v7();
     store
-        .create_ticket(
+        .tickets()
+        .create(
             NewTicket {
                 id,
-                subject: subject.to_owned(),
+                subject: Subject::parse(subject).unwrap(),
                 priority,
                 category_id: None,
                 requester_id: requester,
                 source: TicketSource::Web,
-                tags: Vec::new(),
+                tags: Tags::default(),
                 actor_id: requester,
-                description: description.to_owned(),
+                description: MessageBody::parse(description).unwrap(),
                 extra_events: Vec::new(),
                 visitor_id: None,
-                context: serde_json::json!({}),
+                context: None,
             },
             None,
         )
@@ -592,16 +657,20 @@ async fn change(
     edit: impl FnOnce(&mut TicketState),
 ) {
     let outcome = store
-        .change_ticket(id, None, |ticket| {
+        .tickets()
+        .change(id, None, |ticket| {
             let mut state = TicketState::of(ticket);
             edit(&mut state);
+            let subject = Change {
+                from: ticket.subject.clone(),
+                to: state.subject.clone(),
+            };
             Ok::<_, ()>(TicketChange {
                 state,
                 events: vec![NewEvent::public(
                     ticket.id,
-                    EventKind::SubjectChanged,
                     None,
-                    serde_json::json!({}),
+                    Event::SubjectChanged(subject),
                 )],
                 message: message.map(|message| MessageRecord {
                     message,
@@ -624,7 +693,8 @@ async fn search(store: &Store, terms: &[&str], search_internal: bool, limit: u32
     let mut after = None;
     loop {
         let page = store
-            .list_tickets(&filter, TicketSort::CreatedAt, true, after, limit)
+            .tickets()
+            .list(&filter, TicketSort::CreatedAt, true, after, limit)
             .await
             .expect("search");
         found.extend(page.iter().map(|ticket| ticket.id));
@@ -644,12 +714,14 @@ async fn search(store: &Store, terms: &[&str], search_internal: bool, limit: u32
 /// many; both ways find the same tickets in the same order, page after page.
 async fn search_plans_find_the_same_tickets(store: &Store) {
     let customer = store
-        .create_user(new_user("searcher@example.com", Role::Customer))
+        .users()
+        .create(new_user("searcher@example.com", Role::Customer))
         .await
         .unwrap()
         .id;
     let agent = store
-        .create_user(new_user("finder@example.com", Role::Agent))
+        .users()
+        .create(new_user("finder@example.com", Role::Agent))
         .await
         .unwrap()
         .id;
@@ -712,17 +784,20 @@ async fn search_plans_find_the_same_tickets(store: &Store) {
 /// moved between statuses, priorities and assignees, and deleted.
 async fn ticket_counts_follow_every_change(store: &Store) {
     let customer = store
-        .create_user(new_user("counted@example.com", Role::Customer))
+        .users()
+        .create(new_user("counted@example.com", Role::Customer))
         .await
         .unwrap()
         .id;
     let agent = store
-        .create_user(new_user("counter@example.com", Role::Agent))
+        .users()
+        .create(new_user("counter@example.com", Role::Agent))
         .await
         .unwrap()
         .id;
     let other = store
-        .create_user(new_user("other@example.com", Role::Agent))
+        .users()
+        .create(new_user("other@example.com", Role::Agent))
         .await
         .unwrap()
         .id;
@@ -748,10 +823,14 @@ async fn ticket_counts_follow_every_change(store: &Store) {
         state.subject = "One, renamed".to_owned()
     })
     .await;
-    assert!(store.delete_ticket(gone, agent).await.unwrap());
+    assert!(store.tickets().delete(gone, agent).await.unwrap());
 
     let today = Stamp::now().into_inner().replace_time(time::Time::MIDNIGHT);
-    let stats = store.ticket_stats(agent, Stamp::from(today)).await.unwrap();
+    let stats = store
+        .tickets()
+        .stats(agent, Stamp::from(today))
+        .await
+        .unwrap();
     let mut by_status = stats.by_status.clone();
     by_status.sort_by_key(|(status, _)| status.as_str());
     assert_eq!(
@@ -777,7 +856,11 @@ async fn ticket_counts_follow_every_change(store: &Store) {
         stats.assigned_to_viewer, 1,
         "the resolved ticket is no longer open work"
     );
-    let store_for_other = store.ticket_stats(other, Stamp::from(today)).await.unwrap();
+    let store_for_other = store
+        .tickets()
+        .stats(other, Stamp::from(today))
+        .await
+        .unwrap();
     assert_eq!(store_for_other.assigned_to_viewer, 1);
     assert_eq!(stats.created_per_day, vec![(today.date().to_string(), 3)]);
     assert!(
@@ -786,7 +869,7 @@ async fn ticket_counts_follow_every_change(store: &Store) {
             .is_some_and(|seconds| seconds >= 0.0)
     );
     let tomorrow = Stamp::from(today + time::Duration::days(1));
-    let later = store.ticket_stats(agent, tomorrow).await.unwrap();
+    let later = store.tickets().stats(agent, tomorrow).await.unwrap();
     assert!(later.created_per_day.is_empty());
     assert_eq!(
         later.median_resolution_seconds, None,
@@ -798,7 +881,8 @@ async fn ticket_counts_follow_every_change(store: &Store) {
 /// PostgreSQL has nothing to merge.
 async fn search_indexes_merge_to_one_segment(store: &Store) {
     let customer = store
-        .create_user(new_user("merged@example.com", Role::Customer))
+        .users()
+        .create(new_user("merged@example.com", Role::Customer))
         .await
         .unwrap()
         .id;
@@ -812,13 +896,13 @@ async fn search_indexes_merge_to_one_segment(store: &Store) {
         )
         .await;
     }
-    let steps = store.merge_search_indexes(1_000).await.unwrap();
+    let steps = store.jobs().merge_search_indexes(1_000).await.unwrap();
     match store.kind() {
         BackendKind::Sqlite => assert!(steps > 0, "twelve transactions left twelve segments"),
         BackendKind::Postgres => assert_eq!(steps, 0),
     }
     assert_eq!(
-        store.merge_search_indexes(1_000).await.unwrap(),
+        store.jobs().merge_search_indexes(1_000).await.unwrap(),
         0,
         "nothing left to merge"
     );
@@ -842,20 +926,22 @@ async fn refused_faq_writes_leave_every_connection_usable(store: &Store) {
         let store = store.clone();
         writers.spawn(async move {
             for _ in 0..10 {
-                let refused = store.create_faq(faq(Some(Uuid::now_v7()))).await;
+                let refused = store.faqs().create(faq(Some(Uuid::now_v7()))).await;
                 assert!(
                     matches!(refused, Err(StoreError::MissingReference)),
                     "{refused:?}"
                 );
                 let written = store
-                    .create_faq(faq(None))
+                    .faqs()
+                    .create(faq(None))
                     .await
                     .expect("a valid FAQ is written");
                 store
-                    .update_faq(written.id, faq(Some(Uuid::now_v7())))
+                    .faqs()
+                    .update(written.id, faq(Some(Uuid::now_v7())))
                     .await
                     .expect_err("an unknown category is refused");
-                assert!(store.delete_faq(written.id).await.expect("deleted"));
+                assert!(store.faqs().delete(written.id).await.expect("deleted"));
             }
         });
     }

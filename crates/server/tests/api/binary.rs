@@ -437,7 +437,10 @@ async fn two_processes_on_sqlite_share_realtime() {
 async fn acknowledged_writes_survive_sigkill(kind: growdesk_store::BackendKind) {
     use std::sync::{Arc, Mutex};
 
-    use growdesk_store::{PoolSettings, Store, TicketFilter, TicketSort};
+    use growdesk_store::{
+        PoolSettings, Store,
+        tickets::{TicketFilter, TicketSort},
+    };
 
     const WRITERS: usize = 4;
     const CYCLES: u64 = 5;
@@ -522,7 +525,8 @@ async fn acknowledged_writes_survive_sigkill(kind: growdesk_store::BackendKind) 
         ..TicketFilter::default()
     };
     let stored = store
-        .list_tickets(&filter, TicketSort::CreatedAt, false, None, 100_000)
+        .tickets()
+        .list(&filter, TicketSort::CreatedAt, false, None, 100_000)
         .await
         .unwrap();
     let stored_ids: std::collections::HashSet<String> =
@@ -543,7 +547,8 @@ async fn acknowledged_writes_survive_sigkill(kind: growdesk_store::BackendKind) 
     assert!(stored.len() <= acknowledged.len() + WRITERS * CYCLES as usize);
     let ids: Vec<uuid::Uuid> = stored.iter().map(|t| t.id).collect();
     let stored_messages: std::collections::HashSet<String> = store
-        .messages_of_tickets(&ids)
+        .messages()
+        .of_tickets(&ids)
         .await
         .unwrap()
         .iter()

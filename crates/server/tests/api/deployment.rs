@@ -119,7 +119,7 @@ async fn containers_serve_and_run_their_jobs(kind: BackendKind) {
     let mut running_sync = sync.start();
     let deadline = Instant::now() + PATIENCE;
     for job in MAINTENANCE_JOBS {
-        while store.job_runs(job).await.unwrap().is_empty() {
+        while store.jobs().runs(job).await.unwrap().is_empty() {
             if let Some(status) = running_sync.child.try_wait().unwrap() {
                 panic!(
                     "the sync service exited ({status}) instead of running its jobs:\n{}",

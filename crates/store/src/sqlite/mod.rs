@@ -1,4 +1,6 @@
-//! Statements in SQLite's dialect, where it differs from PostgreSQL's.
+//! SQLite: its dialect, where it differs from PostgreSQL's, and its database file.
+
+pub(crate) mod file;
 
 use sqlx::Sqlite;
 

@@ -6,8 +6,8 @@ use sqlx::{Database, Encode, QueryBuilder, Type};
 use uuid::Uuid;
 
 use crate::dialect::{Around, Dialect};
-use crate::tickets::{TICKET_COLUMNS, TICKET_NAMES, TicketRow};
-use crate::{Stamp, Store, StoreError, on_backend};
+use crate::tickets::{TICKET_COLUMNS, TICKET_NAMES, TicketRow, Tickets};
+use crate::{Stamp, StoreError, on_backend};
 
 /// Which tickets by assignee.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -255,12 +255,12 @@ fn select_page<DB: Dialect>(explain: &str) -> String {
     [explain, TICKET_COLUMNS, DB::TICKET_TAGS, " AS tags FROM "].concat()
 }
 
-impl Store {
+impl Tickets<'_> {
     /// One page of tickets in one query, whatever its size.
     ///
     /// # Errors
     /// The database failed.
-    pub async fn list_tickets(
+    pub async fn list(
         &self,
         filter: &TicketFilter,
         sort: TicketSort,
@@ -276,7 +276,7 @@ impl Store {
             after,
             limit,
         };
-        let rows: Vec<TicketRow> = on_backend!(self, pool, Db => {
+        let rows: Vec<TicketRow> = on_backend!(self.store, pool, Db => {
             let mut query = page.query::<Db>(select_page::<Db>(""));
             // A search is planned with its words (an unnamed statement): how many tickets match
             // decides the plan, and a cached generic plan cannot know it.
@@ -290,7 +290,7 @@ impl Store {
     ///
     /// # Errors
     /// The database failed.
-    pub async fn explain_list_tickets(
+    pub async fn explain_list(
         &self,
         filter: &TicketFilter,
         sort: TicketSort,
@@ -306,7 +306,7 @@ impl Store {
             after,
             limit,
         };
-        let lines: Vec<String> = on_backend!(self, pool, Db => {
+        let lines: Vec<String> = on_backend!(self.store, pool, Db => {
             let mut query = page.query::<Db>(select_page::<Db>(Db::EXPLAIN));
             query
                 .build()
@@ -324,8 +324,8 @@ impl Store {
         if filter.terms.is_empty() {
             return Ok(SearchPlan::Collect);
         }
-        let hits_past_limit: bool = on_backend!(self, pool, Db => {
-            let collect_limit = self.search_collect_limit.unwrap_or(Db::TICKET_SEARCH.collect_limit);
+        let hits_past_limit: bool = on_backend!(self.store, pool, Db => {
+            let collect_limit = self.store.search_collect_limit.unwrap_or(Db::TICKET_SEARCH.collect_limit);
             let terms = Db::search_query(&filter.terms);
             let search = &Db::TICKET_SEARCH;
             let mut query = QueryBuilder::new("SELECT COUNT(*) FROM (");

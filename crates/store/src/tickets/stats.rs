@@ -7,7 +7,8 @@ use growdesk_domain::{Priority, TicketStatus};
 use uuid::Uuid;
 
 use crate::dialect::Dialect;
-use crate::{Stamp, Store, StoreError, on_backend};
+use crate::tickets::Tickets;
+use crate::{Stamp, StoreError, on_backend};
 
 /// Counts for the dashboard.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -24,24 +25,20 @@ pub struct TicketStats {
     pub median_resolution_seconds: Option<f64>,
 }
 
-impl Store {
+impl Tickets<'_> {
     /// The dashboard's counts, for staff member `viewer`, with days and medians counted from
     /// `since` (a UTC midnight). The counts come from the counter tables the ticket triggers
     /// keep (migration 0010), so they cost the same at any number of tickets.
     ///
     /// # Errors
     /// The database failed.
-    pub async fn ticket_stats(
-        &self,
-        viewer: Uuid,
-        since: Stamp,
-    ) -> Result<TicketStats, StoreError> {
-        let counts: Vec<(String, i16, Uuid, i64)> = on_backend!(self, pool => sqlx::query_as(
+    pub async fn stats(&self, viewer: Uuid, since: Stamp) -> Result<TicketStats, StoreError> {
+        let counts: Vec<(String, i16, Uuid, i64)> = on_backend!(self.store, pool => sqlx::query_as(
                 "SELECT status, priority, assignee_key, tickets FROM ticket_counts WHERE tickets <> 0")
             .fetch_all(pool)
             .await)?;
         let first_day = since.into_inner().date().to_string();
-        let created_per_day: Vec<(String, i64)> = on_backend!(self, pool => sqlx::query_as(
+        let created_per_day: Vec<(String, i64)> = on_backend!(self.store, pool => sqlx::query_as(
                 "SELECT day, tickets FROM ticket_days WHERE day >= $1 AND tickets <> 0 ORDER BY day")
             .bind(&first_day)
             .fetch_all(pool)
@@ -84,7 +81,7 @@ impl Store {
         column: &'static str,
         since: Stamp,
     ) -> Result<Option<f64>, StoreError> {
-        on_backend!(self, pool, Db => {
+        on_backend!(self.store, pool, Db => {
             let count_sql = format!("SELECT COUNT(*) FROM tickets WHERE created_at >= $1 AND {column} IS NOT NULL");
             let count: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(count_sql)).bind(since).fetch_one(pool).await?;
             if count == 0 {

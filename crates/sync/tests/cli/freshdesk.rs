@@ -6,7 +6,10 @@ use axum::extract::{Path, Query};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::IntoResponse;
 use growdesk_store::testkit::TestDatabase;
-use growdesk_store::{BackendKind, PoolSettings, Store, TicketFilter, TicketSort};
+use growdesk_store::{
+    BackendKind, PoolSettings, Store,
+    tickets::{TicketFilter, TicketSort},
+};
 use serde_json::{Value, json};
 
 use crate::support::{BINARY, fixture, serve_on_loopback, sync, tickets_and_messages};
@@ -172,7 +175,12 @@ async fn freshdesk_api_is_pulled_from_the_stored_cursor() {
     assert_eq!(imported(&database).await.len(), 1);
     let store = Store::connect(database.url(), PoolSettings::default()).unwrap();
     assert_eq!(
-        store.import_cursor("freshdesk").await.unwrap().as_deref(),
+        store
+            .imports()
+            .cursor("freshdesk")
+            .await
+            .unwrap()
+            .as_deref(),
         Some("2015-01-01T10:58:39+10:00")
     );
     store.close().await;
@@ -344,7 +352,8 @@ async fn a_live_import_keeps_every_message(kind: BackendKind) {
     );
     let store = Store::connect(database.url(), PoolSettings::default()).unwrap();
     let listed = store
-        .list_tickets(
+        .tickets()
+        .list(
             &TicketFilter::default(),
             TicketSort::CreatedAt,
             false,
@@ -354,7 +363,8 @@ async fn a_live_import_keeps_every_message(kind: BackendKind) {
         .await
         .unwrap();
     let assignee = store
-        .user(
+        .users()
+        .get(
             listed[0]
                 .assignee_id
                 .expect("assigned to the agent's stand-in"),

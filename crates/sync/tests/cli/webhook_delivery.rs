@@ -10,7 +10,7 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use growdesk_domain::{DeliveryStatus, Priority, Role, WebhookDelivery};
 use growdesk_store::testkit::TestDatabase;
-use growdesk_store::{BackendKind, NewUser, Store, WebhookFields};
+use growdesk_store::{BackendKind, Store, users::NewUser, webhooks::WebhookFields};
 use hmac::{Hmac, Mac};
 use serde_json::Value;
 use sha2::Sha256;
@@ -79,11 +79,15 @@ async fn customer(store: &Store) -> Uuid {
         role: Role::Customer,
         password_hash: None,
     };
-    store.create_user(new).await.unwrap().id
+    store.users().create(new).await.unwrap().id
 }
 
 async fn deliveries(store: &Store, webhook: Uuid) -> Vec<WebhookDelivery> {
-    store.webhook_deliveries(webhook, None, 100).await.unwrap()
+    store
+        .webhooks()
+        .deliveries(webhook, None, 100)
+        .await
+        .unwrap()
 }
 
 fn header<'a>(headers: &'a HeaderMap, name: &str) -> &'a str {
@@ -101,7 +105,7 @@ async fn delivery(kind: BackendKind) {
         event_types: vec!["created".into()],
         active: true,
     };
-    let webhook = store.create_webhook(&secret, &fields).await.unwrap();
+    let webhook = store.webhooks().create(&secret, &fields).await.unwrap();
     let customer = customer(&store).await;
     let ticket = open_ticket(&store, customer, "Refund", Priority::Medium).await;
     let outbox = deliveries(&store, webhook.id).await;
@@ -246,7 +250,7 @@ async fn a_failing_then_stalling_receiver_gets_every_event_once() {
         event_types: vec!["*".into()],
         active: true,
     };
-    let webhook = store.create_webhook(&secret, &fields).await.unwrap();
+    let webhook = store.webhooks().create(&secret, &fields).await.unwrap();
     let customer = customer(&store).await;
     for subject in ["One", "Two", "Three"] {
         open_ticket(&store, customer, subject, Priority::Medium).await;
@@ -314,7 +318,7 @@ async fn carried_internal_addresses_are_refused_at_send(kind: BackendKind) {
             event_types: vec!["*".into()],
             active: true,
         };
-        webhooks.push(store.create_webhook(&secret, &fields).await.unwrap());
+        webhooks.push(store.webhooks().create(&secret, &fields).await.unwrap());
     }
     let customer = customer(&store).await;
     open_ticket(&store, customer, "Refund", Priority::Medium).await;

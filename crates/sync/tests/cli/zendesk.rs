@@ -9,7 +9,10 @@ use axum::extract::{Path, Query};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::IntoResponse;
 use growdesk_store::testkit::TestDatabase;
-use growdesk_store::{BackendKind, PoolSettings, Store, TicketFilter, TicketSort};
+use growdesk_store::{
+    BackendKind, PoolSettings, Store,
+    tickets::{TicketFilter, TicketSort},
+};
 use serde_json::{Value, json};
 
 use crate::support::{BINARY, fixture, sync, tickets_and_messages};
@@ -160,7 +163,8 @@ async fn what_the_api_leaves_out(kind: BackendKind) {
 
     let store = Store::connect(database.url(), PoolSettings::default()).unwrap();
     let listed = store
-        .list_tickets(
+        .tickets()
+        .list(
             &TicketFilter::default(),
             TicketSort::CreatedAt,
             false,
@@ -174,7 +178,8 @@ async fn what_the_api_leaves_out(kind: BackendKind) {
         "assigned to a customer in the data: unassigned here"
     );
     let stand_in = store
-        .user(
+        .users()
+        .get(
             listed[1]
                 .assignee_id
                 .expect("the unknown assignee's stand-in"),

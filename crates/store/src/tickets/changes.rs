@@ -5,16 +5,17 @@
 //! write lock `BEGIN IMMEDIATE` took on SQLite — so concurrent changes queue up instead of
 //! overwriting each other or failing: no lost update, no retry loop.
 
-use growdesk_domain::{EventKind, Ticket};
+use growdesk_domain::event::{AttachmentAdded, MessageAdded};
+use growdesk_domain::{Event, Ticket};
 use uuid::Uuid;
 
 use crate::dialect::Dialect;
 use crate::events::NewEvent;
 use crate::idempotency::IdempotencyClaim;
 use crate::messages::{NewAttachment, NewMessage};
-use crate::tickets::{TicketRow, TicketState, ticket_query};
+use crate::tickets::{TicketRow, TicketState, Tickets, ticket_query};
 use crate::write_tx::{Claim, WriteTx as _};
-use crate::{Stamp, Store, StoreError, on_backend};
+use crate::{Stamp, StoreError, on_backend};
 
 /// A message to add with a change, and its files.
 #[derive(Debug, Clone)]
@@ -50,14 +51,14 @@ pub enum Changed<E> {
     KeyReused,
 }
 
-impl Store {
+impl Tickets<'_> {
     /// Locks ticket `id`, lets `decide` rule on it, and writes the decision with its events (and
     /// message) in the same transaction. `claim` is the idempotency key of a message post,
     /// claimed for the message's id.
     ///
     /// # Errors
     /// `MissingReference` for an unknown category or assignee.
-    pub async fn change_ticket<E, F>(
+    pub async fn change<E, F>(
         &self,
         id: Uuid,
         claim: Option<(&IdempotencyClaim, Uuid)>,
@@ -69,7 +70,7 @@ impl Store {
         let now = Stamp::now();
         // `decide` runs once, so this transaction is not retried; BEGIN IMMEDIATE takes SQLite's
         // write lock up front, so it never meets a stale snapshot anyway.
-        let outcome = self.within_deadline(async { on_backend!(once self, pool, Db => {
+        let outcome = self.store.within_deadline(async { on_backend!(once self.store, pool, Db => {
             let mut tx = pool.begin_with(Db::BEGIN_WRITE).await?;
             if let Some((claim, message)) = claim {
                 tx = match tx.claim(pool, claim, message, now).await? {
@@ -128,7 +129,7 @@ impl Store {
             Ok::<_, StoreError>(Changed::Applied { message_id: change.message.as_ref().map(|record| record.message.id) })
         })}).await?;
         if matches!(outcome, Changed::Applied { .. }) {
-            self.announce_change();
+            self.store.announce_change();
         }
         Ok(outcome)
     }
@@ -138,23 +139,22 @@ impl Store {
 /// about an internal note are internal too.
 fn message_events(ticket_id: Uuid, record: &MessageRecord) -> Vec<NewEvent> {
     let message = &record.message;
-    let event = |kind, data| NewEvent {
+    let event = |event| NewEvent {
         ticket_id,
-        kind,
         actor_id: Some(message.author_id),
         internal: message.internal,
         recipient_id: None,
-        data,
+        event,
     };
-    let mut events = vec![event(
-        EventKind::MessageCreated,
-        serde_json::json!({"message_id": message.id}),
-    )];
+    let mut events = vec![event(Event::MessageCreated(MessageAdded {
+        message_id: message.id,
+    }))];
     for attachment in &record.attachments {
-        events.push(event(
-            EventKind::AttachmentAdded,
-            serde_json::json!({"message_id": message.id, "attachment_id": attachment.id, "filename": attachment.filename}),
-        ));
+        events.push(event(Event::AttachmentAdded(AttachmentAdded {
+            message_id: message.id,
+            attachment_id: attachment.id,
+            filename: attachment.filename.clone(),
+        })));
     }
     events
 }
