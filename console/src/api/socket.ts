@@ -6,13 +6,14 @@ import type { ClientFrame, ServerFrame } from "./client";
 export type LiveState = "connecting" | "live" | "offline";
 
 type EventFrame = Extract<ServerFrame, { type: "event" }>;
-type OtherFrame = Exclude<ServerFrame, { type: "event" }>;
+/** Presence, typing, acks and errors: every server frame but the event log's. */
+export type SignalFrame = Exclude<ServerFrame, { type: "event" }>;
 
 export interface LiveHandlers {
   /** An event of the log, each id once and in order. */
   event: (frame: EventFrame) => void;
   /** Presence, typing, acks and errors. */
-  frame: (frame: OtherFrame) => void;
+  frame: (frame: SignalFrame) => void;
   state: (state: LiveState) => void;
   /**
    * Everything missed has been replayed. `resumed` is false on the first connection, which starts

@@ -138,7 +138,6 @@ export const en = {
   "action.language": "Language: {language}",
   "action.goView": "Go to {view}",
   "error.generic": "Something went wrong: {reason}",
-  "error.network": "the server cannot be reached",
   "title.unread": "({count}) GrowDesk",
 } satisfies Record<string, Entry>;
 
@@ -275,6 +274,5 @@ export const es: Record<Key, Entry> = {
   "action.language": "Idioma: {language}",
   "action.goView": "Ir a {view}",
   "error.generic": "Algo salió mal: {reason}",
-  "error.network": "no se puede contactar con el servidor",
   "title.unread": "({count}) GrowDesk",
 };

@@ -3,12 +3,10 @@
 // fetched once per batch and merged by the rules of queue.ts.
 import { reactive, ref, shallowRef } from "vue";
 import { Api, ApiError, type Message, type Notification, type Stats, type Ticket, type User } from "../api/client";
-import { Live, type LiveState } from "../api/socket";
+import { Live, type LiveState, type SignalFrame } from "../api/socket";
 import { route } from "../router";
 import { Drafts } from "./drafts";
 import { append, belongs, DEFAULT_FILTERS, merge, release, viewQuery, type Filters, type QueueList } from "./queue";
-
-type Frame = Parameters<ConstructorParameters<typeof Live>[2]["frame"]>[0];
 
 export const api = new Api();
 export const drafts = new Drafts(localStorage);
@@ -29,7 +27,7 @@ export const holding = ref(false);
 interface TicketWatcher {
   ticket: (ticket: Ticket) => void;
   message: (message: Message) => void;
-  frame: (frame: Frame) => void;
+  frame: (frame: SignalFrame) => void;
 }
 const watchers = new Set<TicketWatcher>();
 
