@@ -6,7 +6,7 @@ use std::time::Duration;
 use growdesk_service::addresses::AddressGrouping;
 use growdesk_service::auth::tokens::TokenKeys;
 use growdesk_service::rate_limit::{AttemptLimits, WidgetLimits};
-use growdesk_service::{AccountRules, AttachmentRules, Service, WebhookRules};
+use growdesk_service::{AccountRules, AttachmentRules, Service, ServiceParts, WebhookRules};
 use growdesk_store::{FileStore, PoolSettings, Store};
 
 use crate::StartError;
@@ -27,6 +27,7 @@ pub async fn open_store(settings: &Settings) -> Result<Store, StartError> {
     )?;
     store.migrate().await.map_err(StartError::Migrate)?;
     store
+        .users()
         .normalise_stored_emails()
         .await
         .map_err(StartError::Migrate)?;
@@ -51,12 +52,12 @@ pub async fn build_service(settings: &Settings) -> Result<(Service, KeySource), 
         Duration::from_secs(settings.access_token_ttl_secs),
     )?;
     let addresses = AddressGrouping::new(settings.rate_limit_ipv6_prefix);
-    let limits = AttemptLimits::new(
+    let attempt_limits = AttemptLimits::new(
         settings.auth_attempts_per_ip_per_minute,
         settings.login_attempts_per_account_per_minute,
         addresses,
     );
-    let rules = AccountRules {
+    let account_rules = AccountRules {
         allow_registration: settings.allow_registration,
         session_ttl: Duration::from_secs(settings.session_ttl_days.saturating_mul(24 * 60 * 60)),
         refresh_reuse_grace: Duration::from_secs(settings.refresh_reuse_grace_secs),
@@ -71,17 +72,17 @@ pub async fn build_service(settings: &Settings) -> Result<(Service, KeySource), 
         addresses,
     );
     Ok((
-        Service::new(
+        Service::new(ServiceParts {
             store,
             keys,
-            limits,
-            rules,
+            attempt_limits,
+            account_rules,
             attachments,
             widget_limits,
-            WebhookRules {
+            webhook_rules: WebhookRules {
                 allow_private_targets: settings.webhook_allow_private_targets,
             },
-        ),
+        }),
         key_source,
     ))
 }

@@ -42,6 +42,7 @@ impl App {
     pub async fn build(settings: &Settings) -> Result<Self, StartError> {
         let (service, key_source) = build_service(settings).await?;
         let admin = service
+            .operator()
             .bootstrap_admin(
                 settings.admin_email.as_deref(),
                 settings.admin_password.as_ref(),

@@ -11,9 +11,11 @@ use growdesk_service::{Principal, ServiceError};
 use serde::de::DeserializeOwned;
 
 use crate::error::ApiError;
+use crate::json_fields::{self, Document, Misfit};
 use crate::state::AppState;
 
-/// `axum::Json` with problem+json rejections; a missing or unknown field is a 422 naming it.
+/// `axum::Json` with problem+json rejections; a body that does not fit `T` is a 422 naming the
+/// field, as `T`'s deserialisation names it (see `json_fields`).
 #[derive(Debug, Clone, Copy, Default)]
 pub(crate) struct ApiJson<T>(pub T);
 
@@ -21,55 +23,42 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
     type Rejection = ApiError;
 
     async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
-        match axum::Json::<T>::from_request(request, state).await {
-            Ok(axum::Json(value)) => Ok(Self(value)),
-            Err(rejection) => Err(json_rejection(rejection)),
-        }
+        let axum::Json(document) = axum::Json::<Document>::from_request(request, state)
+            .await
+            .map_err(json_rejection)?;
+        json_fields::read(document)
+            .map(Self)
+            .map_err(misfit_refusal)
     }
 }
 
-fn json_rejection(rejection: JsonRejection) -> ApiError {
-    let detail = rejection.body_text();
-    match rejection {
-        JsonRejection::JsonDataError(_) => match field_named_in(&detail) {
-            Some(field) => ValidationErrors::single(&field, serde_reason(&detail)).into(),
-            None => ApiError::Refused {
-                status: StatusCode::UNPROCESSABLE_ENTITY,
-                detail,
-            },
+/// A body that is JSON but not a `T`: a validation error naming the field, or, for the body as
+/// a whole (an array where an object belongs), a 422 saying so.
+fn misfit_refusal(misfit: Misfit) -> ApiError {
+    match misfit.field() {
+        Some(field) => ValidationErrors::single(&field, misfit.reason()).into(),
+        None => ApiError::Refused {
+            status: StatusCode::UNPROCESSABLE_ENTITY,
+            detail: format!(
+                "Failed to deserialize the JSON body into the target type: {}",
+                misfit.reason()
+            ),
         },
+    }
+}
+
+/// A body that is not JSON at all, or not sent as JSON.
+fn json_rejection(rejection: JsonRejection) -> ApiError {
+    match rejection {
         JsonRejection::MissingJsonContentType(_) => ApiError::Refused {
             status: StatusCode::UNSUPPORTED_MEDIA_TYPE,
             detail: "expected a request body with Content-Type: application/json".to_owned(),
         },
         other => ApiError::Refused {
             status: other.status(),
-            detail,
+            detail: other.body_text(),
         },
     }
-}
-
-/// The field serde complained about: "missing field `email`", "unknown field `role`", or the
-/// path prefix "name: invalid type" of a nested error.
-fn field_named_in(detail: &str) -> Option<String> {
-    let message = detail.split_once(": ").map_or(detail, |(_, rest)| rest);
-    if let Some(start) = message.find("field `") {
-        let rest = &message[start + 7..];
-        return rest.find('`').map(|end| rest[..end].to_owned());
-    }
-    let (path, _) = message.split_once(": ")?;
-    (!path.is_empty() && !path.contains(' ')).then(|| path.to_owned())
-}
-
-/// serde's reason without the "Failed to deserialize…" preamble or position suffix.
-fn serde_reason(detail: &str) -> String {
-    let message = detail.split_once(": ").map_or(detail, |(_, rest)| rest);
-    let message = message.split(" at line ").next().unwrap_or(message);
-    let message = message
-        .split_once(": ")
-        .filter(|(path, _)| !path.contains(' '))
-        .map_or(message, |(_, reason)| reason);
-    message.to_owned()
 }
 
 /// `axum::extract::Query` with problem+json rejections.
@@ -126,7 +115,7 @@ impl FromRequestParts<AppState> for Caller {
             })
             .filter(|token| !token.is_empty())
             .ok_or(ServiceError::Unauthenticated("missing bearer token"))?;
-        Ok(Self(state.service.authenticate(token).await?))
+        Ok(Self(state.service.sessions().authenticate(token).await?))
     }
 }
 
@@ -144,27 +133,5 @@ impl<S: Send + Sync> FromRequestParts<S> for ClientIp {
             .get::<Self>()
             .copied()
             .ok_or_else(|| ApiError::Service(ServiceError::Internal("no client address".into())))
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn serde_messages_name_their_field() {
-        let missing = "Failed to deserialize the JSON body into the target type: missing field `email` at line 1 column 2";
-        assert_eq!(field_named_in(missing).as_deref(), Some("email"));
-        assert_eq!(serde_reason(missing), "missing field `email`");
-        let unknown = "Failed to deserialize the JSON body into the target type: unknown field `role`, expected `name` at line 1 column 7";
-        assert_eq!(field_named_in(unknown).as_deref(), Some("role"));
-        let typed = "Failed to deserialize the JSON body into the target type: name: invalid type: integer `3`, expected a string at line 1 column 10";
-        assert_eq!(field_named_in(typed).as_deref(), Some("name"));
-        assert_eq!(
-            serde_reason(typed),
-            "invalid type: integer `3`, expected a string"
-        );
-        let top = "Failed to deserialize the JSON body into the target type: invalid type: sequence, expected struct X at line 1 column 1";
-        assert_eq!(field_named_in(top), None);
     }
 }

@@ -4,6 +4,7 @@
 mod client_address;
 pub mod error;
 mod extract;
+mod json_fields;
 pub mod metrics;
 mod middleware;
 pub mod openapi;

@@ -6,7 +6,7 @@ use std::time::Duration;
 use axum::extract::ws::{CloseFrame, Message as Frame, WebSocket};
 use futures_util::{SinkExt as _, StreamExt as _};
 use growdesk_service::messages::MessageDraft;
-use growdesk_service::policy::{receives, sees_internal};
+use growdesk_service::policy::{receives, shows_as_viewer};
 use growdesk_service::widgets::Visitor;
 use growdesk_service::{Principal, Service, ServiceError};
 use std::net::IpAddr;
@@ -72,8 +72,8 @@ impl Audience {
         }
     }
 
-    fn is_staff(&self) -> bool {
-        matches!(self, Self::User(principal) if sees_internal(principal))
+    fn shows_as_viewer(&self) -> bool {
+        matches!(self, Self::User(principal) if shows_as_viewer(principal))
     }
 }
 
@@ -165,18 +165,20 @@ impl Session {
     async fn start(&mut self, resume_after: Option<i64>) -> Result<(), ServiceError> {
         self.last_event_id = match resume_after {
             Some(id) => id.max(0),
-            None => self.service.store().latest_event_id().await?,
+            None => self.service.store().events().latest_id().await?,
         };
         loop {
             let feed = match &self.audience {
                 Audience::User(principal) => {
                     self.service
+                        .tickets()
                         .missed_events(principal, self.last_event_id, BACKLOG_BATCH)
                         .await?
                 }
                 Audience::Visitor { visitor, .. } => {
                     self.service
-                        .visitor_missed_events(visitor, self.last_event_id, BACKLOG_BATCH)
+                        .visitors()
+                        .missed_events(visitor, self.last_event_id, BACKLOG_BATCH)
                         .await?
                 }
             };
@@ -351,7 +353,7 @@ impl Session {
                     return Some(refused(None, error));
                 }
                 self.subscriptions.insert(ticket_id);
-                if self.audience.is_staff() {
+                if self.audience.shows_as_viewer() {
                     hub.set_viewing(
                         ticket_id,
                         self.registration.id(),
@@ -398,7 +400,8 @@ impl Session {
                             files: Vec::new(),
                         };
                         self.service
-                            .post_message(principal, ticket_id, draft, Some(&key))
+                            .messages()
+                            .post(principal, ticket_id, draft, Some(&key))
                             .await
                     }
                     Audience::Visitor { .. } if internal => {
@@ -406,7 +409,8 @@ impl Session {
                     }
                     Audience::Visitor { visitor, ip, .. } => {
                         self.service
-                            .visitor_post_message(visitor, ticket_id, body, *ip, Some(&key))
+                            .visitors()
+                            .post_message(visitor, ticket_id, body, *ip, Some(&key))
                             .await
                     }
                 };
@@ -423,12 +427,14 @@ impl Session {
         match &self.audience {
             Audience::User(principal) => self
                 .service
-                .get_ticket(principal, ticket_id)
+                .tickets()
+                .get(principal, ticket_id)
                 .await
                 .map(drop),
             Audience::Visitor { visitor, .. } => self
                 .service
-                .visitor_ticket(visitor, ticket_id)
+                .visitors()
+                .ticket(visitor, ticket_id)
                 .await
                 .map(drop),
         }

@@ -191,7 +191,8 @@ async fn create_user(
         password: Some(password),
     };
     let user = service
-        .create_user_as_operator(account)
+        .operator()
+        .create_user(account)
         .await
         .map_err(operator_message)?;
     service.store().close().await;
@@ -218,7 +219,8 @@ async fn reset_password(settings: &Settings, email: &str, generate: bool) -> Res
         .await
         .map_err(|error| error.to_string())?;
     let user = service
-        .reset_password_as_operator(email, &password)
+        .operator()
+        .reset_password(email, &password)
         .await
         .map_err(operator_message)?;
     service.store().close().await;

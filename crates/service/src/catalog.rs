@@ -2,7 +2,9 @@
 
 use growdesk_domain::{Category, Color, Faq, ValidationErrors};
 use growdesk_store::{
-    CategoryDeletion, CategoryFields, FaqCursor, FaqFields, FaqFilter, StoreError,
+    StoreError,
+    categories::{CategoryDeletion, CategoryFields},
+    faqs::{FaqCursor, FaqFields, FaqFilter},
 };
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -10,6 +12,19 @@ use uuid::Uuid;
 use crate::pagination::{Page, PageRequest};
 use crate::policy::{Action, authorize};
 use crate::{Principal, Service, ServiceError, search};
+
+/// Category and FAQ use cases; from [`Service::catalog`].
+#[derive(Clone, Copy)]
+pub struct Catalog<'a> {
+    pub(crate) service: &'a Service,
+}
+
+impl Service {
+    /// Category and FAQ use cases.
+    pub fn catalog(&self) -> Catalog<'_> {
+        Catalog { service: self }
+    }
+}
 
 /// Longest category name.
 const MAX_NAME: usize = 100;
@@ -94,45 +109,54 @@ fn unknown_category(error: StoreError) -> ServiceError {
     }
 }
 
-impl Service {
+impl Catalog<'_> {
     /// Every category, in display order; customers see active ones only.
     ///
     /// # Errors
     /// The database failed.
-    pub async fn list_categories(&self, actor: &Principal) -> Result<Vec<Category>, ServiceError> {
+    pub async fn list_categories(self, actor: &Principal) -> Result<Vec<Category>, ServiceError> {
         let active_only = authorize(actor, Action::WorkQueue).is_err();
-        Ok(self.store.list_categories(active_only).await?)
+        Ok(self.service.store.categories().list(active_only).await?)
     }
 
     /// # Errors
     /// `Forbidden` unless admin; `Validation`, including a name already used (case aside).
     pub async fn create_category(
-        &self,
+        self,
         actor: &Principal,
         input: CategoryInput,
     ) -> Result<Category, ServiceError> {
         authorize(actor, Action::ManageCategories)?;
         let fields = category_fields(input, None)?;
-        self.store.create_category(fields).await.map_err(name_taken)
+        self.service
+            .store
+            .categories()
+            .create(fields)
+            .await
+            .map_err(name_taken)
     }
 
     /// # Errors
     /// `Forbidden` unless admin; `NotFound`; `Validation`.
     pub async fn update_category(
-        &self,
+        self,
         actor: &Principal,
         id: Uuid,
         input: CategoryInput,
     ) -> Result<Category, ServiceError> {
         authorize(actor, Action::ManageCategories)?;
         let current = self
+            .service
             .store
-            .category(id)
+            .categories()
+            .get(id)
             .await?
             .ok_or(ServiceError::NotFound("category"))?;
         let fields = category_fields(input, Some(&current))?;
-        self.store
-            .update_category(id, fields)
+        self.service
+            .store
+            .categories()
+            .update(id, fields)
             .await
             .map_err(name_taken)?
             .ok_or(ServiceError::NotFound("category"))
@@ -145,14 +169,15 @@ impl Service {
     /// `Forbidden` unless admin; `NotFound`; `Conflict` when in use; `Validation` for a bad
     /// `reassign_to`.
     pub async fn delete_category(
-        &self,
+        self,
         actor: &Principal,
         id: Uuid,
         reassign_to: Option<Uuid>,
     ) -> Result<(), ServiceError> {
         authorize(actor, Action::ManageCategories)?;
         if let Some(target) = reassign_to {
-            let valid = target != id && self.store.category(target).await?.is_some();
+            let valid =
+                target != id && self.service.store.categories().get(target).await?.is_some();
             if !valid {
                 return Err(ValidationErrors::single(
                     "reassign_to",
@@ -162,8 +187,10 @@ impl Service {
             }
         }
         let deletion = self
+            .service
             .store
-            .delete_category(id, reassign_to, actor.user.id)
+            .categories()
+            .delete(id, reassign_to, actor.user.id)
             .await
             .map_err(|error| match error {
                 StoreError::MissingReference => {
@@ -186,7 +213,7 @@ impl Service {
     /// # Errors
     /// `Forbidden` for customers.
     pub async fn list_faqs(
-        &self,
+        self,
         actor: &Principal,
         query: FaqQuery,
         page: PageRequest<FaqPosition>,
@@ -201,7 +228,12 @@ impl Service {
             position: position.position,
             id: position.id,
         });
-        let rows = self.store.list_faqs(&filter, after, page.limit + 1).await?;
+        let rows = self
+            .service
+            .store
+            .faqs()
+            .list(&filter, after, page.limit + 1)
+            .await?;
         Ok(Page::from_rows(rows, page.limit, |faq| FaqPosition {
             position: faq.position,
             id: faq.id,
@@ -210,25 +242,25 @@ impl Service {
 
     /// # Errors
     /// `Forbidden` for customers; `NotFound`.
-    pub async fn get_faq(&self, actor: &Principal, id: Uuid) -> Result<Faq, ServiceError> {
+    pub async fn get_faq(self, actor: &Principal, id: Uuid) -> Result<Faq, ServiceError> {
         authorize(actor, Action::ManageFaqs)?;
-        self.store
-            .faq(id)
+        self.service
+            .store
+            .faqs()
+            .get(id)
             .await?
             .ok_or(ServiceError::NotFound("faq"))
     }
 
     /// # Errors
     /// `Forbidden` for customers; `Validation`.
-    pub async fn create_faq(
-        &self,
-        actor: &Principal,
-        input: FaqInput,
-    ) -> Result<Faq, ServiceError> {
+    pub async fn create_faq(self, actor: &Principal, input: FaqInput) -> Result<Faq, ServiceError> {
         authorize(actor, Action::ManageFaqs)?;
         let fields = faq_fields(input, None)?;
-        self.store
-            .create_faq(fields)
+        self.service
+            .store
+            .faqs()
+            .create(fields)
             .await
             .map_err(unknown_category)
     }
@@ -236,20 +268,24 @@ impl Service {
     /// # Errors
     /// `Forbidden` for customers; `NotFound`; `Validation`.
     pub async fn update_faq(
-        &self,
+        self,
         actor: &Principal,
         id: Uuid,
         input: FaqInput,
     ) -> Result<Faq, ServiceError> {
         authorize(actor, Action::ManageFaqs)?;
         let current = self
+            .service
             .store
-            .faq(id)
+            .faqs()
+            .get(id)
             .await?
             .ok_or(ServiceError::NotFound("faq"))?;
         let fields = faq_fields(input, Some(&current))?;
-        self.store
-            .update_faq(id, fields)
+        self.service
+            .store
+            .faqs()
+            .update(id, fields)
             .await
             .map_err(unknown_category)?
             .ok_or(ServiceError::NotFound("faq"))
@@ -257,9 +293,9 @@ impl Service {
 
     /// # Errors
     /// `Forbidden` for customers; `NotFound`.
-    pub async fn delete_faq(&self, actor: &Principal, id: Uuid) -> Result<(), ServiceError> {
+    pub async fn delete_faq(self, actor: &Principal, id: Uuid) -> Result<(), ServiceError> {
         authorize(actor, Action::ManageFaqs)?;
-        if self.store.delete_faq(id).await? {
+        if self.service.store.faqs().delete(id).await? {
             Ok(())
         } else {
             Err(ServiceError::NotFound("faq"))

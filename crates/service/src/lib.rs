@@ -1,8 +1,11 @@
 //! The service layer: GrowDesk's use cases and rules — who may do what, sign-in and sessions,
 //! accounts — independent of HTTP and of SQL.
 //!
-//! `Service` is the one entry point the HTTP layer and the sync binary call. Every refusal is a
-//! `ServiceError`, which the HTTP layer maps to a status once.
+//! `Service` is the one entry point the HTTP layer and the sync binary call; it hands out one
+//! small handle per resource (`tickets()`, `messages()`, `sessions()`, `accounts()`,
+//! `operator()`, `catalog()`, `widgets()`, `visitors()`, `webhooks()`, `notifications()`), each
+//! holding that resource's use cases. Every refusal is a `ServiceError`, which the HTTP layer
+//! maps to a status once.
 
 pub mod accounts;
 pub mod addresses;
@@ -11,13 +14,16 @@ pub mod catalog;
 mod error;
 pub mod global_address;
 mod idempotency;
+pub mod imports;
 pub mod messages;
 pub mod notifications;
 pub mod pagination;
 pub mod policy;
 pub mod rate_limit;
 mod search;
+pub mod system;
 pub mod tickets;
+pub mod views;
 pub mod webhooks;
 pub mod widgets;
 
@@ -71,39 +77,46 @@ pub struct WebhookRules {
     pub allow_private_targets: bool,
 }
 
-/// GrowDesk's use cases over one store. Cheap to clone.
+/// What the service is assembled from: one store, the token keys, and the rules and limits
+/// taken from the settings.
+pub struct ServiceParts {
+    pub store: Store,
+    pub keys: TokenKeys,
+    /// Sign-in and sign-up attempts per address and per account.
+    pub attempt_limits: AttemptLimits,
+    pub account_rules: AccountRules,
+    pub attachments: AttachmentRules,
+    /// Widget requests per address and per widget.
+    pub widget_limits: WidgetLimits,
+    pub webhook_rules: WebhookRules,
+}
+
+/// GrowDesk's use cases over one store, handed out by resource (`tickets()`, `messages()`,
+/// `accounts()`, …). Cheap to clone.
 #[derive(Clone)]
 pub struct Service {
-    store: Store,
-    keys: TokenKeys,
-    hasher: PasswordHasher,
-    limits: AttemptLimits,
-    rules: AccountRules,
-    attachments: AttachmentRules,
-    widget_limits: WidgetLimits,
-    webhook_rules: WebhookRules,
+    pub(crate) store: Store,
+    pub(crate) keys: TokenKeys,
+    pub(crate) hasher: PasswordHasher,
+    pub(crate) limits: AttemptLimits,
+    pub(crate) rules: AccountRules,
+    pub(crate) attachments: AttachmentRules,
+    pub(crate) widget_limits: WidgetLimits,
+    pub(crate) webhook_rules: WebhookRules,
 }
 
 impl Service {
     /// Assembles the service from its parts.
-    pub fn new(
-        store: Store,
-        keys: TokenKeys,
-        limits: AttemptLimits,
-        rules: AccountRules,
-        attachments: AttachmentRules,
-        widget_limits: WidgetLimits,
-        webhook_rules: WebhookRules,
-    ) -> Self {
+    pub fn new(parts: ServiceParts) -> Self {
         Self {
-            store,
-            keys,
+            store: parts.store,
+            keys: parts.keys,
             hasher: PasswordHasher::owasp(),
-            limits,
-            rules,
-            attachments,
-            widget_limits,
-            webhook_rules,
+            limits: parts.attempt_limits,
+            rules: parts.account_rules,
+            attachments: parts.attachments,
+            widget_limits: parts.widget_limits,
+            webhook_rules: parts.webhook_rules,
         }
     }
 

@@ -2,20 +2,34 @@
 
 use std::path::PathBuf;
 
-use growdesk_domain::{
-    Attachment, EventKind, Message, MessageBody, TicketStatus, ValidationErrors,
-};
+use growdesk_domain::event::Change;
+use growdesk_domain::{Attachment, Message, MessageBody, TicketStatus, ValidationErrors};
 use growdesk_store::{
-    Changed, MessageRecord, NewAttachment, NewEvent, NewMessage, Stamp, TicketChange, TicketState,
+    Stamp,
+    events::NewEvent,
+    messages::{NewAttachment, NewMessage},
+    tickets::{Changed, MessageRecord, TicketChange, TicketState},
 };
 use serde::Serialize;
-use serde_json::json;
 use uuid::Uuid;
 
 use crate::pagination::{Page, PageRequest};
 use crate::policy::{can_see, sees_internal, visible};
-use crate::tickets::set_status;
+use crate::tickets::{set_status, status_changed};
 use crate::{Principal, Service, ServiceError, idempotency, notifications};
+
+/// Message use cases: a ticket's conversation and its files; from [`Service::messages`].
+#[derive(Clone, Copy)]
+pub struct Messages<'a> {
+    pub(crate) service: &'a Service,
+}
+
+impl Service {
+    /// Message use cases: a ticket's conversation and its files.
+    pub fn messages(&self) -> Messages<'_> {
+        Messages { service: self }
+    }
+}
 
 /// Most files on one message.
 pub const MAX_FILES: usize = 10;
@@ -81,21 +95,23 @@ fn clean_content_type(raw: &str) -> String {
     }
 }
 
-impl Service {
+impl Messages<'_> {
     /// A page of a ticket's messages, oldest first; internal notes for staff only.
     ///
     /// # Errors
     /// `NotFound` for a ticket the caller may not see.
-    pub async fn list_messages(
-        &self,
+    pub async fn list(
+        self,
         actor: &Principal,
         ticket_id: Uuid,
         page: PageRequest<Uuid>,
     ) -> Result<Page<Message>, ServiceError> {
-        visible(actor, self.store.ticket(ticket_id).await?)?;
+        visible(actor, self.service.store.tickets().get(ticket_id).await?)?;
         let rows = self
+            .service
             .store
-            .list_messages(ticket_id, sees_internal(actor), page.after, page.limit + 1)
+            .messages()
+            .list(ticket_id, sees_internal(actor), page.after, page.limit + 1)
             .await?;
         Ok(Page::from_rows(rows, page.limit, |message| message.id))
     }
@@ -107,15 +123,15 @@ impl Service {
     /// # Errors
     /// `NotFound`; `Forbidden` for internal notes from customers; `Conflict` for replies to a
     /// closed ticket; `Validation`; `TooLarge` for files over the limit.
-    pub async fn post_message(
-        &self,
+    pub async fn post(
+        self,
         actor: &Principal,
         ticket_id: Uuid,
         draft: MessageDraft,
         idempotency_key: Option<&str>,
     ) -> Result<Message, ServiceError> {
         let staff = sees_internal(actor);
-        let current = visible(actor, self.store.ticket(ticket_id).await?)?;
+        let current = visible(actor, self.service.store.tickets().get(ticket_id).await?)?;
         if draft.internal && !staff {
             return Err(ServiceError::Forbidden("only staff write internal notes"));
         }
@@ -129,10 +145,10 @@ impl Service {
             .into());
         }
         let total: usize = draft.files.iter().map(|file| file.bytes.len()).sum();
-        if total > self.attachments.max_bytes {
+        if total > self.service.attachments.max_bytes {
             return Err(ServiceError::TooLarge(format!(
                 "attachments may total at most {} bytes",
-                self.attachments.max_bytes
+                self.service.attachments.max_bytes
             )));
         }
         let attachments = self.store_files(draft.files).await?;
@@ -165,7 +181,9 @@ impl Service {
         };
 
         let mentions = if message.internal {
-            self.mention_notifications(&current, message.id, &message.body, &actor.user)
+            self.service
+                .notifications()
+                .for_mentions(&current, message.id, &message.body, &actor.user)
                 .await?
         } else {
             Vec::new()
@@ -176,8 +194,10 @@ impl Service {
             attachments,
         };
         let outcome = self
+            .service
             .store
-            .change_ticket(
+            .tickets()
+            .change(
                 ticket_id,
                 claim.as_ref().map(|claim| (claim, message_id)),
                 |ticket| {
@@ -200,11 +220,14 @@ impl Service {
                         ));
                         let woken = ticket.status.after_customer_reply();
                         if woken != ticket.status {
+                            let woke = Change {
+                                from: ticket.status,
+                                to: woken,
+                            };
                             events.push(NewEvent::public(
                                 ticket_id,
-                                EventKind::StatusChanged,
                                 Some(actor.user.id),
-                                json!({"from": ticket.status, "to": woken}),
+                                status_changed(woke),
                             ));
                             set_status(&mut state, woken, now);
                         }
@@ -230,17 +253,19 @@ impl Service {
                 return Err(ServiceError::NotFound("ticket"));
             }
         };
-        self.store
-            .message(id)
+        self.service
+            .store
+            .messages()
+            .get(id)
             .await?
             .ok_or(ServiceError::NotFound("message"))
     }
 
     async fn store_files(
-        &self,
+        self,
         files: Vec<crate::messages::Upload>,
     ) -> Result<Vec<NewAttachment>, ServiceError> {
-        let store = self.attachments.files.clone();
+        let store = self.service.attachments.files.clone();
         let stored = tokio::task::spawn_blocking(move || {
             files
                 .into_iter()
@@ -265,21 +290,27 @@ impl Service {
     /// # Errors
     /// `NotFound` unless the caller may see the message it belongs to.
     pub async fn attachment(
-        &self,
+        self,
         actor: &Principal,
         id: Uuid,
     ) -> Result<(Attachment, PathBuf), ServiceError> {
         let stored = self
+            .service
             .store
+            .messages()
             .attachment(id)
             .await?
             .ok_or(ServiceError::NotFound("attachment"))?;
-        visible(actor, self.store.ticket(stored.ticket_id).await?)
-            .map_err(|_| ServiceError::NotFound("attachment"))?;
+        visible(
+            actor,
+            self.service.store.tickets().get(stored.ticket_id).await?,
+        )
+        .map_err(|_| ServiceError::NotFound("attachment"))?;
         if stored.internal && !sees_internal(actor) {
             return Err(ServiceError::NotFound("attachment"));
         }
         let path = self
+            .service
             .attachments
             .files
             .locate(&stored.attachment.sha256)

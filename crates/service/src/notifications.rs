@@ -4,18 +4,34 @@
 //! - `customer_replied`: the customer replied on a ticket assigned to you;
 //! - `new_ticket`: a ticket was opened (staff who opted in with `notify_new_tickets`);
 //! - `mentioned`: an internal note names you as `@local-part` of your email (or the whole
-//!   email).
+//!   email);
+//! - `sla_breach`: a ticket you hold (or, unassigned, one an admin answers for) missed its
+//!   first-response or resolution target.
 //!
 //! Each is stored and logged in the same transaction as the change that caused it, so it is
 //! pushed live and never lost.
 
-use growdesk_domain::{Notification, Ticket, User};
-use growdesk_store::NewEvent;
-use serde_json::json;
+use growdesk_domain::{
+    Actor, Notification, NotificationData, NotificationKind, Priority, SlaTarget, Ticket, User,
+};
+use growdesk_store::{events::NewEvent, jobs::Overdue};
 use uuid::Uuid;
 
 use crate::pagination::{Page, PageRequest};
 use crate::{Principal, Service, ServiceError};
+
+/// The caller's notification inbox; from [`Service::notifications`].
+#[derive(Clone, Copy)]
+pub struct Notifications<'a> {
+    pub(crate) service: &'a Service,
+}
+
+impl Service {
+    /// The caller's notification inbox.
+    pub fn notifications(&self) -> Notifications<'_> {
+        Notifications { service: self }
+    }
+}
 
 /// The words of `body` that mention someone: `@` followed by an email or its local part.
 pub(crate) fn mentions(body: &str) -> Vec<String> {
@@ -34,8 +50,23 @@ pub(crate) fn mentions(body: &str) -> Vec<String> {
     handles
 }
 
-fn about(ticket: &Ticket, actor: &User) -> serde_json::Value {
-    json!({"number": ticket.number, "subject": ticket.subject, "by": {"id": actor.id, "name": actor.name}})
+/// What `actor` did to `ticket`, about `message` if any: an assignment, a reply or a mention.
+fn about(ticket: &Ticket, actor: &User, message: Option<Uuid>) -> NotificationData {
+    NotificationData {
+        number: Some(ticket.number),
+        subject: ticket.subject.clone(),
+        by: Some(by(actor)),
+        message_id: message,
+        breach: None,
+        priority: None,
+    }
+}
+
+fn by(actor: &User) -> Actor {
+    Actor {
+        id: actor.id,
+        name: actor.name.clone(),
+    }
 }
 
 /// The notification for the new assignee of `ticket`, unless they assigned it to themselves.
@@ -46,8 +77,8 @@ pub(crate) fn assigned(ticket: &Ticket, assignee: Option<Uuid>, actor: &User) ->
         assignee,
         ticket.id,
         Some(actor.id),
-        "assigned",
-        about(ticket, actor),
+        NotificationKind::Assigned,
+        about(ticket, actor, None),
     ))
 }
 
@@ -60,21 +91,48 @@ pub(crate) fn customer_replied(
     let assignee = ticket
         .assignee_id
         .filter(|assignee| *assignee != actor.id)?;
-    let mut data = about(ticket, actor);
-    data["message_id"] = json!(message_id);
     Some(NewEvent::notification(
         assignee,
         ticket.id,
         Some(actor.id),
-        "customer_replied",
-        data,
+        NotificationKind::CustomerReplied,
+        about(ticket, actor, Some(message_id)),
     ))
 }
 
-impl Service {
+/// The notifications telling `recipients` that `ticket` missed `target`.
+pub(crate) fn sla_breach(
+    ticket: &Overdue,
+    target: SlaTarget,
+    priority: Priority,
+    recipients: Vec<Uuid>,
+) -> Vec<NewEvent> {
+    let data = NotificationData {
+        number: Some(ticket.number),
+        subject: ticket.subject.clone(),
+        by: None,
+        message_id: None,
+        breach: Some(target),
+        priority: Some(priority),
+    };
+    recipients
+        .into_iter()
+        .map(|recipient| {
+            NewEvent::notification(
+                recipient,
+                ticket.id,
+                None,
+                NotificationKind::SlaBreach,
+                data.clone(),
+            )
+        })
+        .collect()
+}
+
+impl Notifications<'_> {
     /// Notifications for the staff an internal note mentions.
-    pub(crate) async fn mention_notifications(
-        &self,
+    pub(crate) async fn for_mentions(
+        self,
         ticket: &Ticket,
         message_id: Uuid,
         body: &str,
@@ -84,9 +142,8 @@ impl Service {
         if handles.is_empty() {
             return Ok(Vec::new());
         }
-        let staff = self.store.active_staff().await?;
-        let mut data = about(ticket, actor);
-        data["message_id"] = json!(message_id);
+        let staff = self.service.store.users().active_staff().await?;
+        let data = about(ticket, actor, Some(message_id));
         Ok(staff
             .iter()
             .filter(|user| user.id != actor.id)
@@ -101,7 +158,7 @@ impl Service {
                     user.id,
                     ticket.id,
                     Some(actor.id),
-                    "mentioned",
+                    NotificationKind::Mentioned,
                     data.clone(),
                 )
             })
@@ -109,14 +166,26 @@ impl Service {
     }
 
     /// Notifications for the staff who want to hear of every new ticket.
-    pub(crate) async fn new_ticket_notifications(
-        &self,
+    pub(crate) async fn for_new_ticket(
+        self,
         ticket_id: Uuid,
         subject: &str,
         actor: &User,
     ) -> Result<Vec<NewEvent>, ServiceError> {
-        let listeners = self.store.staff_notified_of_new_tickets().await?;
-        let data = json!({"subject": subject, "by": {"id": actor.id, "name": actor.name}});
+        let listeners = self
+            .service
+            .store
+            .users()
+            .staff_notified_of_new_tickets()
+            .await?;
+        let data = NotificationData {
+            number: None,
+            subject: subject.to_owned(),
+            by: Some(by(actor)),
+            message_id: None,
+            breach: None,
+            priority: None,
+        };
         Ok(listeners
             .into_iter()
             .filter(|listener| *listener != actor.id)
@@ -125,7 +194,7 @@ impl Service {
                     listener,
                     ticket_id,
                     Some(actor.id),
-                    "new_ticket",
+                    NotificationKind::NewTicket,
                     data.clone(),
                 )
             })
@@ -136,15 +205,17 @@ impl Service {
     ///
     /// # Errors
     /// The database failed.
-    pub async fn list_notifications(
-        &self,
+    pub async fn list(
+        self,
         actor: &Principal,
         unread_only: bool,
         page: PageRequest<Uuid>,
     ) -> Result<Page<Notification>, ServiceError> {
         let rows = self
+            .service
             .store
-            .list_notifications(actor.user.id, unread_only, page.after, page.limit + 1)
+            .notifications()
+            .list(actor.user.id, unread_only, page.after, page.limit + 1)
             .await?;
         Ok(Page::from_rows(rows, page.limit, |notification| {
             notification.id
@@ -155,12 +226,14 @@ impl Service {
     ///
     /// # Errors
     /// `NotFound` for a notification that is not the caller's.
-    pub async fn mark_notification_read(
-        &self,
-        actor: &Principal,
-        id: Uuid,
-    ) -> Result<(), ServiceError> {
-        if self.store.mark_notification_read(actor.user.id, id).await? {
+    pub async fn mark_read(self, actor: &Principal, id: Uuid) -> Result<(), ServiceError> {
+        if self
+            .service
+            .store
+            .notifications()
+            .mark_read(actor.user.id, id)
+            .await?
+        {
             Ok(())
         } else {
             Err(ServiceError::NotFound("notification"))
@@ -171,13 +244,12 @@ impl Service {
     ///
     /// # Errors
     /// The database failed.
-    pub async fn mark_all_notifications_read(
-        &self,
-        actor: &Principal,
-    ) -> Result<u64, ServiceError> {
+    pub async fn mark_all_read(self, actor: &Principal) -> Result<u64, ServiceError> {
         Ok(self
+            .service
             .store
-            .mark_all_notifications_read(actor.user.id)
+            .notifications()
+            .mark_all_read(actor.user.id)
             .await?)
     }
 }

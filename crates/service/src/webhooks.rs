@@ -7,7 +7,7 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use growdesk_domain::webhook::is_webhook_event;
 use growdesk_domain::{ValidationErrors, Webhook, WebhookDelivery};
-use growdesk_store::WebhookFields;
+use growdesk_store::webhooks::WebhookFields;
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 use url::Url;
@@ -17,6 +17,19 @@ use crate::global_address::not_global;
 use crate::pagination::{Page, PageRequest};
 use crate::policy::{Action, authorize};
 use crate::{Principal, Service, ServiceError};
+
+/// The admin's webhook subscriptions and their delivery log; from [`Service::webhooks`].
+#[derive(Clone, Copy)]
+pub struct Webhooks<'a> {
+    pub(crate) service: &'a Service,
+}
+
+impl Service {
+    /// The admin's webhook subscriptions and their delivery log.
+    pub fn webhooks(&self) -> Webhooks<'_> {
+        Webhooks { service: self }
+    }
+}
 
 /// A webhook's fields as sent; on change, omitted ones stay.
 #[derive(Debug, Clone, Default)]
@@ -75,9 +88,9 @@ pub fn sign(secret: &str, id: &str, timestamp: i64, body: &[u8]) -> Result<Strin
     Ok(format!("v1,{}", BASE64.encode(mac.finalize().into_bytes())))
 }
 
-impl Service {
-    async fn webhook_fields(
-        &self,
+impl Webhooks<'_> {
+    async fn fields(
+        self,
         input: WebhookInput,
         current: Option<&Webhook>,
     ) -> Result<WebhookFields, ServiceError> {
@@ -91,7 +104,7 @@ impl Service {
             }
             Some(Ok(parsed)) => {
                 if let Err(reason) =
-                    resolve_target(&parsed, self.webhook_rules.allow_private_targets).await
+                    resolve_target(&parsed, self.service.webhook_rules.allow_private_targets).await
                 {
                     errors.add("url", reason);
                 }
@@ -124,54 +137,63 @@ impl Service {
     ///
     /// # Errors
     /// `Forbidden` unless admin.
-    pub async fn list_webhooks(&self, actor: &Principal) -> Result<Vec<Webhook>, ServiceError> {
+    pub async fn list(self, actor: &Principal) -> Result<Vec<Webhook>, ServiceError> {
         authorize(actor, Action::ManageWebhooks)?;
-        Ok(self.store.list_webhooks().await?)
+        Ok(self.service.store.webhooks().list().await?)
     }
 
     /// # Errors
     /// `Forbidden` unless admin; `NotFound`.
-    pub async fn get_webhook(&self, actor: &Principal, id: Uuid) -> Result<Webhook, ServiceError> {
+    pub async fn get(self, actor: &Principal, id: Uuid) -> Result<Webhook, ServiceError> {
         authorize(actor, Action::ManageWebhooks)?;
-        self.store
-            .webhook(id)
+        self.service
+            .store
+            .webhooks()
+            .get(id)
             .await?
             .ok_or(ServiceError::NotFound("webhook"))
     }
 
     /// # Errors
     /// `Forbidden` unless admin; `Validation`, a non-public target included.
-    pub async fn create_webhook(
-        &self,
+    pub async fn create(
+        self,
         actor: &Principal,
         input: WebhookInput,
     ) -> Result<Webhook, ServiceError> {
         authorize(actor, Action::ManageWebhooks)?;
-        let fields = self.webhook_fields(input, None).await?;
-        Ok(self.store.create_webhook(&new_secret(), &fields).await?)
+        let fields = self.fields(input, None).await?;
+        Ok(self
+            .service
+            .store
+            .webhooks()
+            .create(&new_secret(), &fields)
+            .await?)
     }
 
     /// # Errors
     /// `Forbidden` unless admin; `NotFound`; `Validation`.
-    pub async fn update_webhook(
-        &self,
+    pub async fn update(
+        self,
         actor: &Principal,
         id: Uuid,
         input: WebhookInput,
     ) -> Result<Webhook, ServiceError> {
-        let current = self.get_webhook(actor, id).await?;
-        let fields = self.webhook_fields(input, Some(&current)).await?;
-        self.store
-            .update_webhook(id, &fields)
+        let current = self.get(actor, id).await?;
+        let fields = self.fields(input, Some(&current)).await?;
+        self.service
+            .store
+            .webhooks()
+            .update(id, &fields)
             .await?
             .ok_or(ServiceError::NotFound("webhook"))
     }
 
     /// # Errors
     /// `Forbidden` unless admin; `NotFound`.
-    pub async fn delete_webhook(&self, actor: &Principal, id: Uuid) -> Result<(), ServiceError> {
+    pub async fn delete(self, actor: &Principal, id: Uuid) -> Result<(), ServiceError> {
         authorize(actor, Action::ManageWebhooks)?;
-        if self.store.delete_webhook(id).await? {
+        if self.service.store.webhooks().delete(id).await? {
             Ok(())
         } else {
             Err(ServiceError::NotFound("webhook"))
@@ -182,16 +204,18 @@ impl Service {
     ///
     /// # Errors
     /// `Forbidden` unless admin; `NotFound`.
-    pub async fn webhook_deliveries(
-        &self,
+    pub async fn deliveries(
+        self,
         actor: &Principal,
         id: Uuid,
         page: PageRequest<i64>,
     ) -> Result<Page<WebhookDelivery>, ServiceError> {
-        self.get_webhook(actor, id).await?;
+        self.get(actor, id).await?;
         let rows = self
+            .service
             .store
-            .webhook_deliveries(id, page.after, page.limit + 1)
+            .webhooks()
+            .deliveries(id, page.after, page.limit + 1)
             .await?;
         Ok(Page::from_rows(rows, page.limit, |delivery| delivery.id))
     }

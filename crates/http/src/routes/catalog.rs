@@ -110,7 +110,7 @@ async fn list_categories(
     Caller(caller): Caller,
 ) -> Result<axum::Json<List<Category>>, ApiError> {
     Ok(axum::Json(List::whole(
-        state.service.list_categories(&caller).await?,
+        state.service.catalog().list_categories(&caller).await?,
     )))
 }
 
@@ -128,7 +128,11 @@ async fn create_category(
     Caller(caller): Caller,
     ApiJson(body): ApiJson<CreateCategoryRequest>,
 ) -> Result<(StatusCode, axum::Json<Category>), ApiError> {
-    let category = state.service.create_category(&caller, body.into()).await?;
+    let category = state
+        .service
+        .catalog()
+        .create_category(&caller, body.into())
+        .await?;
     Ok((StatusCode::CREATED, axum::Json(category)))
 }
 
@@ -152,6 +156,7 @@ async fn update_category(
     Ok(axum::Json(
         state
             .service
+            .catalog()
             .update_category(&caller, id, body.into())
             .await?,
     ))
@@ -178,6 +183,7 @@ async fn delete_category(
 ) -> Result<StatusCode, ApiError> {
     state
         .service
+        .catalog()
         .delete_category(&caller, id, query.reassign_to)
         .await?;
     Ok(StatusCode::NO_CONTENT)
@@ -276,7 +282,12 @@ async fn list_faqs(
         q: query.q,
     };
     Ok(axum::Json(
-        state.service.list_faqs(&caller, filter, page).await?.into(),
+        state
+            .service
+            .catalog()
+            .list_faqs(&caller, filter, page)
+            .await?
+            .into(),
     ))
 }
 
@@ -296,7 +307,13 @@ async fn create_faq(
 ) -> Result<(StatusCode, axum::Json<Faq>), ApiError> {
     Ok((
         StatusCode::CREATED,
-        axum::Json(state.service.create_faq(&caller, body.into()).await?),
+        axum::Json(
+            state
+                .service
+                .catalog()
+                .create_faq(&caller, body.into())
+                .await?,
+        ),
     ))
 }
 
@@ -314,7 +331,9 @@ async fn get_faq(
     Caller(caller): Caller,
     ApiPath(id): ApiPath<Uuid>,
 ) -> Result<axum::Json<Faq>, ApiError> {
-    Ok(axum::Json(state.service.get_faq(&caller, id).await?))
+    Ok(axum::Json(
+        state.service.catalog().get_faq(&caller, id).await?,
+    ))
 }
 
 /// Change a FAQ (staff).
@@ -335,7 +354,11 @@ async fn update_faq(
     ApiJson(body): ApiJson<FaqRequest>,
 ) -> Result<axum::Json<Faq>, ApiError> {
     Ok(axum::Json(
-        state.service.update_faq(&caller, id, body.into()).await?,
+        state
+            .service
+            .catalog()
+            .update_faq(&caller, id, body.into())
+            .await?,
     ))
 }
 
@@ -353,6 +376,6 @@ async fn delete_faq(
     Caller(caller): Caller,
     ApiPath(id): ApiPath<Uuid>,
 ) -> Result<StatusCode, ApiError> {
-    state.service.delete_faq(&caller, id).await?;
+    state.service.catalog().delete_faq(&caller, id).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -59,7 +59,8 @@ async fn list_notifications(
     Ok(axum::Json(
         state
             .service
-            .list_notifications(&caller, unread, page)
+            .notifications()
+            .list(&caller, unread, page)
             .await?
             .into(),
     ))
@@ -78,7 +79,7 @@ async fn mark_read(
     Caller(caller): Caller,
     ApiPath(id): ApiPath<Uuid>,
 ) -> Result<StatusCode, ApiError> {
-    state.service.mark_notification_read(&caller, id).await?;
+    state.service.notifications().mark_read(&caller, id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -95,6 +96,6 @@ async fn mark_all_read(
     Caller(caller): Caller,
 ) -> Result<axum::Json<MarkedRead>, ApiError> {
     Ok(axum::Json(MarkedRead {
-        marked: state.service.mark_all_notifications_read(&caller).await?,
+        marked: state.service.notifications().mark_all_read(&caller).await?,
     }))
 }

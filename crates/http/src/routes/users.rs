@@ -91,7 +91,7 @@ async fn list_users(
         active: query.active,
         q: query.q,
     };
-    let page = state.service.list_users(&caller, filter, page).await?;
+    let page = state.service.accounts().list(&caller, filter, page).await?;
     Ok(axum::Json(page.into()))
 }
 
@@ -117,7 +117,7 @@ async fn create_user(
         role: body.role,
         password: body.password,
     };
-    let user = state.service.create_user(&caller, account).await?;
+    let user = state.service.accounts().create(&caller, account).await?;
     Ok((StatusCode::CREATED, axum::Json(user)))
 }
 
@@ -136,7 +136,7 @@ async fn get_user(
     Caller(caller): Caller,
     ApiPath(id): ApiPath<Uuid>,
 ) -> Result<axum::Json<User>, ApiError> {
-    Ok(axum::Json(state.service.get_user(&caller, id).await?))
+    Ok(axum::Json(state.service.accounts().get(&caller, id).await?))
 }
 
 /// Change a user (admin).
@@ -167,7 +167,11 @@ async fn update_user(
         password: body.password,
     };
     Ok(axum::Json(
-        state.service.update_user(&caller, id, changes).await?,
+        state
+            .service
+            .accounts()
+            .update(&caller, id, changes)
+            .await?,
     ))
 }
 
@@ -189,6 +193,6 @@ async fn deactivate_user(
     ApiPath(id): ApiPath<Uuid>,
 ) -> Result<axum::Json<User>, ApiError> {
     Ok(axum::Json(
-        state.service.deactivate_user(&caller, id).await?,
+        state.service.accounts().deactivate(&caller, id).await?,
     ))
 }

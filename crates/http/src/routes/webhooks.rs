@@ -96,7 +96,7 @@ async fn list_webhooks(
     Caller(caller): Caller,
 ) -> Result<axum::Json<List<Webhook>>, ApiError> {
     Ok(axum::Json(List::whole(
-        state.service.list_webhooks(&caller).await?,
+        state.service.webhooks().list(&caller).await?,
     )))
 }
 
@@ -116,7 +116,11 @@ async fn create_webhook(
     Caller(caller): Caller,
     ApiJson(body): ApiJson<CreateWebhookRequest>,
 ) -> Result<(StatusCode, axum::Json<Webhook>), ApiError> {
-    let webhook = state.service.create_webhook(&caller, body.into()).await?;
+    let webhook = state
+        .service
+        .webhooks()
+        .create(&caller, body.into())
+        .await?;
     Ok((StatusCode::CREATED, axum::Json(webhook)))
 }
 
@@ -134,7 +138,7 @@ async fn get_webhook(
     Caller(caller): Caller,
     ApiPath(id): ApiPath<Uuid>,
 ) -> Result<axum::Json<Webhook>, ApiError> {
-    Ok(axum::Json(state.service.get_webhook(&caller, id).await?))
+    Ok(axum::Json(state.service.webhooks().get(&caller, id).await?))
 }
 
 /// Change a webhook (admin).
@@ -157,7 +161,8 @@ async fn update_webhook(
     Ok(axum::Json(
         state
             .service
-            .update_webhook(&caller, id, body.into())
+            .webhooks()
+            .update(&caller, id, body.into())
             .await?,
     ))
 }
@@ -176,7 +181,7 @@ async fn delete_webhook(
     Caller(caller): Caller,
     ApiPath(id): ApiPath<Uuid>,
 ) -> Result<StatusCode, ApiError> {
-    state.service.delete_webhook(&caller, id).await?;
+    state.service.webhooks().delete(&caller, id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -201,7 +206,8 @@ async fn list_deliveries(
     Ok(axum::Json(
         state
             .service
-            .webhook_deliveries(&caller, id, page)
+            .webhooks()
+            .deliveries(&caller, id, page)
             .await?
             .into(),
     ))

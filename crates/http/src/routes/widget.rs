@@ -67,7 +67,7 @@ impl FromRequestParts<AppState> for WidgetCaller {
             .headers
             .get(header::ORIGIN)
             .and_then(|value| value.to_str().ok());
-        let widget = state.service.widget_for_key(key, origin).await?;
+        let widget = state.service.visitors().widget_for_key(key, origin).await?;
         if let Some(accepted) = parts.extensions.get::<OriginAccepted>() {
             accepted.mark();
         }
@@ -112,7 +112,9 @@ impl FromRequestParts<AppState> for VisitorCaller {
         let WidgetCaller(widget) = WidgetCaller::from_request_parts(parts, state).await?;
         let token =
             bearer(&parts.headers).ok_or(ServiceError::Unauthenticated("missing visitor token"))?;
-        Ok(Self(state.service.visitor(&widget, token).await?))
+        Ok(Self(
+            state.service.visitors().visitor(&widget, token).await?,
+        ))
     }
 }
 
@@ -131,7 +133,12 @@ pub(crate) async fn cors(
             return StatusCode::NO_CONTENT.into_response();
         };
         let allowed = match origin.to_str() {
-            Ok(text) => state.service.any_widget_allows(text).await.unwrap_or(false),
+            Ok(text) => state
+                .service
+                .visitors()
+                .any_widget_allows(text)
+                .await
+                .unwrap_or(false),
             Err(_) => false,
         };
         if !allowed {
@@ -226,7 +233,7 @@ async fn faqs(
     ApiQuery(search): ApiQuery<FaqSearch>,
 ) -> Result<axum::Json<List<Faq>>, ApiError> {
     Ok(axum::Json(List::whole(
-        state.service.widget_faqs(search.q.as_deref()).await?,
+        state.service.visitors().faqs(search.q.as_deref()).await?,
     )))
 }
 
@@ -287,7 +294,7 @@ async fn open_ticket(
     ApiJson(body): ApiJson<OpenTicketRequest>,
 ) -> Result<(StatusCode, axum::Json<OpenedTicket>), ApiError> {
     let visitor = match bearer(&headers) {
-        Some(token) => Some(state.service.visitor(&widget, token).await?),
+        Some(token) => Some(state.service.visitors().visitor(&widget, token).await?),
         None => None,
     };
     let draft = VisitorTicketDraft {
@@ -304,7 +311,8 @@ async fn open_ticket(
         .and_then(|value| value.to_str().ok());
     let (ticket, visitor_token) = state
         .service
-        .widget_open_ticket(&widget, visitor, draft, ip, key)
+        .visitors()
+        .open_ticket(&widget, visitor, draft, ip, key)
         .await?;
     Ok((
         StatusCode::CREATED,
@@ -332,7 +340,12 @@ async fn list_tickets(
 ) -> Result<axum::Json<List<Ticket>>, ApiError> {
     let page = PageRequest::<TicketPosition>::parse(query.limit, query.cursor.as_deref())?;
     Ok(axum::Json(
-        state.service.visitor_tickets(&visitor, page).await?.into(),
+        state
+            .service
+            .visitors()
+            .tickets(&visitor, page)
+            .await?
+            .into(),
     ))
 }
 
@@ -355,7 +368,8 @@ async fn list_messages(
     Ok(axum::Json(
         state
             .service
-            .visitor_messages(&visitor, id, page)
+            .visitors()
+            .messages(&visitor, id, page)
             .await?
             .into(),
     ))
@@ -394,7 +408,8 @@ async fn post_message(
         .and_then(|value| value.to_str().ok());
     let message = state
         .service
-        .visitor_post_message(&visitor, id, body.body, ip, key)
+        .visitors()
+        .post_message(&visitor, id, body.body, ip, key)
         .await?;
     Ok((StatusCode::CREATED, axum::Json(message)))
 }
@@ -432,8 +447,16 @@ async fn socket(
     let origin = headers
         .get(header::ORIGIN)
         .and_then(|value| value.to_str().ok());
-    let widget = state.service.widget_for_key(&query.key, origin).await?;
-    let visitor = state.service.visitor(&widget, &query.visitor_token).await?;
+    let widget = state
+        .service
+        .visitors()
+        .widget_for_key(&query.key, origin)
+        .await?;
+    let visitor = state
+        .service
+        .visitors()
+        .visitor(&widget, &query.visitor_token)
+        .await?;
     let registration = state
         .realtime
         .hub

@@ -140,7 +140,7 @@ async fn list_widgets(
     Caller(caller): Caller,
     headers: HeaderMap,
 ) -> Result<axum::Json<List<WidgetView>>, ApiError> {
-    let widgets = state.service.list_widgets(&caller).await?;
+    let widgets = state.service.widgets().list(&caller).await?;
     Ok(axum::Json(List::whole(
         widgets
             .into_iter()
@@ -166,7 +166,7 @@ async fn create_widget(
     headers: HeaderMap,
     ApiJson(body): ApiJson<CreateWidgetRequest>,
 ) -> Result<(StatusCode, axum::Json<WidgetView>), ApiError> {
-    let widget = state.service.create_widget(&caller, body.into()).await?;
+    let widget = state.service.widgets().create(&caller, body.into()).await?;
     Ok((StatusCode::CREATED, axum::Json(view(widget, &headers))))
 }
 
@@ -186,7 +186,7 @@ async fn get_widget(
     ApiPath(id): ApiPath<Uuid>,
 ) -> Result<axum::Json<WidgetView>, ApiError> {
     Ok(axum::Json(view(
-        state.service.get_widget(&caller, id).await?,
+        state.service.widgets().get(&caller, id).await?,
         &headers,
     )))
 }
@@ -212,7 +212,8 @@ async fn update_widget(
     Ok(axum::Json(view(
         state
             .service
-            .update_widget(&caller, id, body.into(), false)
+            .widgets()
+            .update(&caller, id, body.into(), false)
             .await?,
         &headers,
     )))
@@ -232,7 +233,7 @@ async fn delete_widget(
     Caller(caller): Caller,
     ApiPath(id): ApiPath<Uuid>,
 ) -> Result<StatusCode, ApiError> {
-    state.service.delete_widget(&caller, id).await?;
+    state.service.widgets().delete(&caller, id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -253,7 +254,8 @@ async fn regenerate_key(
 ) -> Result<axum::Json<WidgetView>, ApiError> {
     let widget = state
         .service
-        .update_widget(&caller, id, WidgetInput::default(), true)
+        .widgets()
+        .update(&caller, id, WidgetInput::default(), true)
         .await?;
     Ok(axum::Json(view(widget, &headers)))
 }

@@ -99,7 +99,7 @@ async fn websocket(
     }
     let token =
         token(&query, &headers).ok_or(ServiceError::Unauthenticated("missing access token"))?;
-    let principal = state.service.authenticate(token).await?;
+    let principal = state.service.sessions().authenticate(token).await?;
     let staff = growdesk_service::policy::sees_internal(&principal);
     let registration = state
         .realtime

@@ -2,12 +2,12 @@
 //! first admin, accounts created and passwords reset without a token.
 
 use growdesk_domain::{Email, Password, Role, User, ValidationErrors};
-use growdesk_store::UserChanges;
+use growdesk_store::users::UserChanges;
 use secrecy::{ExposeSecret as _, SecretString};
 
-use super::NewAccount;
+use super::{NewAccount, Operator};
+use crate::ServiceError;
 use crate::auth::tokens::new_refresh_token;
-use crate::{Service, ServiceError};
 
 /// What the start-up check did about the first admin.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -29,14 +29,14 @@ pub fn generated_password() -> String {
 /// The address used for the first admin when none is configured.
 pub const DEFAULT_ADMIN_EMAIL: &str = "admin@growdesk.local";
 
-impl Service {
+impl Operator<'_> {
     /// Creates an account for the operator at the command line, who has the server's own
     /// access and needs no token.
     ///
     /// # Errors
     /// `Validation`; `Conflict` for a taken email.
-    pub async fn create_user_as_operator(&self, input: NewAccount) -> Result<User, ServiceError> {
-        let user = self.insert_account(input).await?;
+    pub async fn create_user(self, input: NewAccount) -> Result<User, ServiceError> {
+        let user = self.service.accounts().insert(input).await?;
         tracing::info!(user_id = %user.id, role = %user.role, "user created from the command line");
         Ok(user)
     }
@@ -46,11 +46,7 @@ impl Service {
     ///
     /// # Errors
     /// `Validation` for a bad email or password; `NotFound` when no account has the email.
-    pub async fn reset_password_as_operator(
-        &self,
-        email: &str,
-        password: &str,
-    ) -> Result<User, ServiceError> {
+    pub async fn reset_password(self, email: &str, password: &str) -> Result<User, ServiceError> {
         let mut errors = ValidationErrors::default();
         let email = errors.check("email", Email::parse(email));
         let password = errors.check("password", Password::parse(password));
@@ -58,14 +54,18 @@ impl Service {
             return Err(ServiceError::Internal("validated fields missing".into()));
         };
         let account = self
+            .service
             .store
-            .user_credentials_by_email(email.as_str())
+            .users()
+            .credentials_by_email(email.as_str())
             .await?
             .ok_or(ServiceError::NotFound("user"))?;
-        let password_hash = self.hasher.hash(&password).await?;
+        let password_hash = self.service.hasher.hash(&password).await?;
         let user = self
+            .service
             .store
-            .update_user(
+            .users()
+            .update(
                 account.user.id,
                 UserChanges {
                     password_hash: Some(password_hash),
@@ -75,7 +75,12 @@ impl Service {
             )
             .await?
             .ok_or(ServiceError::NotFound("user"))?;
-        let ended = self.store.revoke_user_sessions(user.id, None).await?;
+        let ended = self
+            .service
+            .store
+            .sessions()
+            .revoke_all(user.id, None)
+            .await?;
         tracing::info!(user_id = %user.id, sessions_ended = ended, "password reset from the command line");
         Ok(user)
     }
@@ -86,11 +91,11 @@ impl Service {
     /// # Errors
     /// `Validation` for a configured email or password that is not acceptable.
     pub async fn bootstrap_admin(
-        &self,
+        self,
         email: Option<&str>,
         password: Option<&SecretString>,
     ) -> Result<AdminBootstrap, ServiceError> {
-        if self.store.has_active_admin().await? {
+        if self.service.store.users().has_active_admin().await? {
             return Ok(AdminBootstrap::Present);
         }
         let email = email.unwrap_or(DEFAULT_ADMIN_EMAIL).to_owned();
@@ -104,7 +109,7 @@ impl Service {
             role: Role::Admin,
             password: Some(password.clone()),
         };
-        let user = match self.insert_account(account).await {
+        let user = match self.service.accounts().insert(account).await {
             Ok(user) => user,
             // Another instance created it between our check and insert, or the address belongs
             // to a deactivated admin or a non-admin: say so rather than touch that account.

@@ -4,12 +4,17 @@
 use std::net::IpAddr;
 
 use growdesk_domain::{Email, Password, Role, User, ValidationErrors};
-use growdesk_store::{NewSession, RotateOutcome, Stamp, UserCredentials};
+use growdesk_store::{
+    Stamp,
+    sessions::{NewSession, RotateOutcome},
+    users::UserCredentials,
+};
 use uuid::Uuid;
 
 use super::NewAccount;
+use super::Sessions;
 use crate::auth::tokens::{new_refresh_token, refresh_token_hash};
-use crate::{Principal, Service, ServiceError};
+use crate::{Principal, ServiceError};
 
 /// The one answer to every failed sign-in, whatever failed.
 const INVALID_CREDENTIALS: &str = "invalid email or password";
@@ -35,23 +40,21 @@ pub struct Registration {
     pub name: Option<String>,
 }
 
-impl Service {
+impl Sessions<'_> {
     /// Signs a customer up and signs them in.
     ///
     /// # Errors
     /// `Forbidden` when registration is switched off, `Validation` for bad fields, `Conflict`
     /// when the email is taken, `RateLimited` after too many attempts from this address.
-    pub async fn register(
-        &self,
-        input: Registration,
-        ip: IpAddr,
-    ) -> Result<SignedIn, ServiceError> {
-        if !self.rules.allow_registration {
+    pub async fn register(self, input: Registration, ip: IpAddr) -> Result<SignedIn, ServiceError> {
+        if !self.service.rules.allow_registration {
             return Err(ServiceError::Forbidden("self-registration is switched off"));
         }
-        self.limits.check_ip(ip)?;
+        self.service.limits.check_ip(ip)?;
         let user = self
-            .insert_account(NewAccount {
+            .service
+            .accounts()
+            .insert(NewAccount {
                 email: input.email,
                 name: input.name,
                 role: Role::Customer,
@@ -70,12 +73,12 @@ impl Service {
     /// deactivated account; `RateLimited` after too many attempts from this address or on this
     /// account.
     pub async fn login(
-        &self,
+        self,
         email: &str,
         password: &str,
         ip: IpAddr,
     ) -> Result<SignedIn, ServiceError> {
-        self.limits.check_ip(ip)?;
+        self.service.limits.check_ip(ip)?;
         let email = Email::parse(email)
             .map_err(|error| ValidationErrors::single("email", error.to_string()))?;
         // No stored password is longer, and hashing megabytes would be a cheap way to burn CPU.
@@ -83,13 +86,18 @@ impl Service {
             let message = format!("must be at most {} characters", Password::MAX_LEN);
             return Err(ValidationErrors::single("password", message).into());
         }
-        self.limits.check_account(email.as_str())?;
-        let found = self.store.user_credentials_by_email(email.as_str()).await?;
+        self.service.limits.check_account(email.as_str())?;
+        let found = self
+            .service
+            .store
+            .users()
+            .credentials_by_email(email.as_str())
+            .await?;
         let stored_hash = found
             .as_ref()
             .filter(|credentials| credentials.user.active)
             .and_then(|credentials| credentials.password_hash.as_deref());
-        let verified = self.hasher.verify(password, stored_hash).await?;
+        let verified = self.service.hasher.verify(password, stored_hash).await?;
         match found {
             Some(credentials) if verified => {
                 tracing::info!(user_id = %credentials.user.id, %ip, "sign-in succeeded");
@@ -112,15 +120,17 @@ impl Service {
     /// # Errors
     /// `Conflict` for a duplicate within the grace window; `Unauthenticated` for an unknown,
     /// spent, expired or revoked token.
-    pub async fn refresh(&self, refresh_token: &str, ip: IpAddr) -> Result<SignedIn, ServiceError> {
-        self.limits.check_ip(ip)?;
+    pub async fn refresh(self, refresh_token: &str, ip: IpAddr) -> Result<SignedIn, ServiceError> {
+        self.service.limits.check_ip(ip)?;
         let old_hash = refresh_token_hash(refresh_token)
             .ok_or(ServiceError::Unauthenticated(INVALID_TOKEN))?;
         let next = new_refresh_token();
         let next_hash =
             refresh_token_hash(&next).ok_or(ServiceError::Unauthenticated(INVALID_TOKEN))?;
         let outcome = self
+            .service
             .store
+            .sessions()
             .rotate_refresh_token(&old_hash, &next_hash, self.session_end())
             .await?;
         match outcome {
@@ -137,7 +147,7 @@ impl Service {
                 spent_at,
             } => {
                 let since_spent = Stamp::now().into_inner() - spent_at.into_inner();
-                if since_spent < self.rules.refresh_reuse_grace {
+                if since_spent < self.service.rules.refresh_reuse_grace {
                     tracing::info!(%user_id, %session_id, %ip, "refresh token exchanged twice at once; session kept");
                     return Err(ServiceError::Conflict(
                         "this refresh token was exchanged a moment ago by another request; \
@@ -145,7 +155,11 @@ impl Service {
                             .to_owned(),
                     ));
                 }
-                self.store.revoke_session(user_id, session_id).await?;
+                self.service
+                    .store
+                    .sessions()
+                    .revoke(user_id, session_id)
+                    .await?;
                 tracing::warn!(%user_id, %session_id, %ip, "refresh token reused; session revoked");
                 Err(ServiceError::Unauthenticated(INVALID_TOKEN))
             }
@@ -157,9 +171,11 @@ impl Service {
     ///
     /// # Errors
     /// The database failed.
-    pub async fn logout(&self, actor: &Principal) -> Result<(), ServiceError> {
-        self.store
-            .revoke_session(actor.user.id, actor.session_id)
+    pub async fn logout(self, actor: &Principal) -> Result<(), ServiceError> {
+        self.service
+            .store
+            .sessions()
+            .revoke(actor.user.id, actor.session_id)
             .await?;
         tracing::info!(user_id = %actor.user.id, session_id = %actor.session_id, "signed out");
         Ok(())
@@ -170,14 +186,17 @@ impl Service {
     ///
     /// # Errors
     /// `Unauthenticated` for any token that fails one of those checks.
-    pub async fn authenticate(&self, access_token: &str) -> Result<Principal, ServiceError> {
+    pub async fn authenticate(self, access_token: &str) -> Result<Principal, ServiceError> {
         let claims = self
+            .service
             .keys
             .verify(access_token)
             .ok_or(ServiceError::Unauthenticated(INVALID_TOKEN))?;
         let principal = self
+            .service
             .store
-            .session_principal(claims.sub, claims.sid)
+            .sessions()
+            .principal(claims.sub, claims.sid)
             .await?
             .ok_or(ServiceError::Unauthenticated(INVALID_TOKEN))?;
         let credentials = principal.credentials;
@@ -196,25 +215,29 @@ impl Service {
         })
     }
 
-    pub(super) async fn credentials(&self, user_id: Uuid) -> Result<UserCredentials, ServiceError> {
-        self.store
-            .user_credentials(user_id)
+    pub(super) async fn credentials(self, user_id: Uuid) -> Result<UserCredentials, ServiceError> {
+        self.service
+            .store
+            .users()
+            .credentials(user_id)
             .await?
             .ok_or(ServiceError::Unauthenticated(INVALID_TOKEN))
     }
 
-    fn session_end(&self) -> Stamp {
-        Stamp::now().saturating_add(self.rules.session_ttl)
+    fn session_end(self) -> Stamp {
+        Stamp::now().saturating_add(self.service.rules.session_ttl)
     }
 
-    async fn open_session(&self, credentials: UserCredentials) -> Result<SignedIn, ServiceError> {
+    async fn open_session(self, credentials: UserCredentials) -> Result<SignedIn, ServiceError> {
         let session_id = Uuid::now_v7();
         let refresh_token = new_refresh_token();
         let token_hash = refresh_token_hash(&refresh_token)
             .ok_or(ServiceError::Internal("refresh token".into()))?;
         let expires_at = self.session_end();
-        self.store
-            .create_session(NewSession {
+        self.service
+            .store
+            .sessions()
+            .create(NewSession {
                 id: session_id,
                 user_id: credentials.user.id,
                 expires_at,
@@ -226,20 +249,21 @@ impl Service {
     }
 
     fn signed_in(
-        &self,
+        self,
         credentials: UserCredentials,
         session_id: Uuid,
         refresh_token: String,
     ) -> Result<SignedIn, ServiceError> {
         let user = credentials.user;
         let access_token = self
+            .service
             .keys
             .issue(user.id, user.role, session_id, credentials.token_version)
             .map_err(|error| ServiceError::Internal(Box::new(error)))?;
         Ok(SignedIn {
             access_token,
             refresh_token,
-            expires_in: self.keys.access_ttl().as_secs(),
+            expires_in: self.service.keys.access_ttl().as_secs(),
             user,
         })
     }

@@ -2,12 +2,16 @@
 //! (never locking the installation out of its last admin).
 
 use growdesk_domain::{Email, Password, PersonName, Role, User, ValidationErrors};
-use growdesk_store::{NewUser, StoreError, UserChanges, UserFilter};
+use growdesk_store::{
+    StoreError,
+    users::{NewUser, UserChanges, UserFilter},
+};
 use uuid::Uuid;
 
+use super::Accounts;
 use crate::pagination::{Page, PageRequest};
-use crate::policy::{Action, authorize};
-use crate::{Principal, Service, ServiceError};
+use crate::policy::{Action, allows, authorize, removes_an_admin};
+use crate::{Principal, ServiceError};
 
 /// Changes a user makes to their own account.
 #[derive(Debug, Clone, Default)]
@@ -48,7 +52,7 @@ pub struct UserQuery {
     pub q: Option<String>,
 }
 
-impl Service {
+impl Accounts<'_> {
     /// Changes the caller's name or password. A new password needs the current one and ends
     /// every other session of the caller.
     ///
@@ -56,11 +60,13 @@ impl Service {
     /// `Validation` for bad fields or a wrong current password; `RateLimited` after repeated
     /// wrong current passwords.
     pub async fn update_profile(
-        &self,
+        self,
         actor: &Principal,
         changes: ProfileChanges,
     ) -> Result<User, ServiceError> {
-        if changes.notify_new_tickets.is_some() && !actor.user.role.is_staff() {
+        if changes.notify_new_tickets.is_some()
+            && !allows(actor.user.role, Action::FollowNewTickets)
+        {
             return Err(ServiceError::Forbidden(
                 "only staff are notified of new tickets",
             ));
@@ -81,19 +87,31 @@ impl Service {
 
         let password_hash = match (&password, &changes.current_password) {
             (Some(password), Some(current)) => {
-                self.limits.check_account(&actor.user.email)?;
-                let stored = self.credentials(actor.user.id).await?.password_hash;
-                if !self.hasher.verify(current, stored.as_deref()).await? {
+                self.service.limits.check_account(&actor.user.email)?;
+                let stored = self
+                    .service
+                    .sessions()
+                    .credentials(actor.user.id)
+                    .await?
+                    .password_hash;
+                if !self
+                    .service
+                    .hasher
+                    .verify(current, stored.as_deref())
+                    .await?
+                {
                     return Err(ValidationErrors::single("current_password", "is incorrect").into());
                 }
-                Some(self.hasher.hash(password).await?)
+                Some(self.service.hasher.hash(password).await?)
             }
             _ => None,
         };
         let password_changed = password_hash.is_some();
         let user = self
+            .service
             .store
-            .update_user(
+            .users()
+            .update(
                 actor.user.id,
                 UserChanges {
                     name: name.map(PersonName::into_inner),
@@ -106,8 +124,10 @@ impl Service {
             .ok_or(ServiceError::NotFound("user"))?;
         if password_changed {
             let ended = self
+                .service
                 .store
-                .revoke_user_sessions(user.id, Some(actor.session_id))
+                .sessions()
+                .revoke_all(user.id, Some(actor.session_id))
                 .await?;
             tracing::info!(user_id = %user.id, other_sessions_ended = ended, "password changed");
         }
@@ -118,8 +138,8 @@ impl Service {
     ///
     /// # Errors
     /// `Forbidden` unless the caller is an admin.
-    pub async fn list_users(
-        &self,
+    pub async fn list(
+        self,
         actor: &Principal,
         query: UserQuery,
         page: PageRequest<Uuid>,
@@ -134,8 +154,10 @@ impl Service {
                 .filter(|q| !q.is_empty()),
         };
         let rows = self
+            .service
             .store
-            .list_users(&filter, page.after, page.limit + 1)
+            .users()
+            .list(&filter, page.after, page.limit + 1)
             .await?;
         Ok(Page::from_rows(rows, page.limit, |user| user.id))
     }
@@ -144,10 +166,12 @@ impl Service {
     ///
     /// # Errors
     /// `Forbidden` unless the caller is an admin; `NotFound`.
-    pub async fn get_user(&self, actor: &Principal, id: Uuid) -> Result<User, ServiceError> {
+    pub async fn get(self, actor: &Principal, id: Uuid) -> Result<User, ServiceError> {
         authorize(actor, Action::ManageUsers)?;
-        self.store
-            .user(id)
+        self.service
+            .store
+            .users()
+            .get(id)
             .await?
             .ok_or(ServiceError::NotFound("user"))
     }
@@ -156,13 +180,9 @@ impl Service {
     ///
     /// # Errors
     /// `Forbidden` unless the caller is an admin; `Validation`; `Conflict` for a taken email.
-    pub async fn create_user(
-        &self,
-        actor: &Principal,
-        input: NewAccount,
-    ) -> Result<User, ServiceError> {
+    pub async fn create(self, actor: &Principal, input: NewAccount) -> Result<User, ServiceError> {
         authorize(actor, Action::ManageUsers)?;
-        let user = self.insert_account(input).await?;
+        let user = self.insert(input).await?;
         tracing::info!(user_id = %user.id, role = %user.role, by = %actor.user.id, "user created");
         Ok(user)
     }
@@ -174,8 +194,8 @@ impl Service {
     /// # Errors
     /// `Forbidden` unless the caller is an admin; `NotFound`; `Validation`; `Conflict` for the
     /// last admin.
-    pub async fn update_user(
-        &self,
+    pub async fn update(
+        self,
         actor: &Principal,
         id: Uuid,
         changes: AccountChanges,
@@ -193,26 +213,26 @@ impl Service {
         errors.into_result(|| ())?;
 
         let current = self
+            .service
             .store
-            .user(id)
+            .users()
+            .get(id)
             .await?
             .ok_or(ServiceError::NotFound("user"))?;
-        let loses_admin = current.role == Role::Admin
-            && current.active
-            && (changes.role.is_some_and(|role| role != Role::Admin)
-                || changes.active == Some(false));
-        if loses_admin {
+        if removes_an_admin(&current, changes.role, changes.active) {
             self.ensure_another_admin(id).await?;
         }
         let password_hash = match password {
-            Some(password) => Some(self.hasher.hash(&password).await?),
+            Some(password) => Some(self.service.hasher.hash(&password).await?),
             None => None,
         };
         let signs_out = password_hash.is_some() || changes.active == Some(false);
         let bump = signs_out || changes.role.is_some_and(|role| role != current.role);
         let user = self
+            .service
             .store
-            .update_user(
+            .users()
+            .update(
                 id,
                 UserChanges {
                     name: name.map(PersonName::into_inner),
@@ -226,7 +246,7 @@ impl Service {
             .await?
             .ok_or(ServiceError::NotFound("user"))?;
         if signs_out {
-            self.store.revoke_user_sessions(id, None).await?;
+            self.service.store.sessions().revoke_all(id, None).await?;
         }
         tracing::info!(user_id = %id, by = %actor.user.id, "user updated");
         Ok(user)
@@ -237,8 +257,8 @@ impl Service {
     ///
     /// # Errors
     /// As `update_user`.
-    pub async fn deactivate_user(&self, actor: &Principal, id: Uuid) -> Result<User, ServiceError> {
-        self.update_user(
+    pub async fn deactivate(self, actor: &Principal, id: Uuid) -> Result<User, ServiceError> {
+        self.update(
             actor,
             id,
             AccountChanges {
@@ -249,13 +269,13 @@ impl Service {
         .await
     }
 
-    async fn ensure_another_admin(&self, leaving: Uuid) -> Result<(), ServiceError> {
+    async fn ensure_another_admin(self, leaving: Uuid) -> Result<(), ServiceError> {
         let admins = UserFilter {
             role: Some(Role::Admin),
             active: Some(true),
             query: None,
         };
-        let others = self.store.list_users(&admins, None, 2).await?;
+        let others = self.service.store.users().list(&admins, None, 2).await?;
         if others.iter().any(|admin| admin.id != leaving) {
             Ok(())
         } else {
@@ -265,7 +285,7 @@ impl Service {
         }
     }
 
-    pub(super) async fn insert_account(&self, input: NewAccount) -> Result<User, ServiceError> {
+    pub(super) async fn insert(self, input: NewAccount) -> Result<User, ServiceError> {
         let mut errors = ValidationErrors::default();
         let email = errors.check("email", Email::parse(&input.email));
         let name = match input.name.as_deref() {
@@ -281,12 +301,14 @@ impl Service {
             return Err(ServiceError::Internal("validated fields missing".into()));
         };
         let password_hash = match password {
-            Some(password) => Some(self.hasher.hash(&password).await?),
+            Some(password) => Some(self.service.hasher.hash(&password).await?),
             None => None,
         };
         let created = self
+            .service
             .store
-            .create_user(NewUser {
+            .users()
+            .create(NewUser {
                 email: email.into_inner(),
                 name: name.into_inner(),
                 role: input.role,

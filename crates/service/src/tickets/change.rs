@@ -1,13 +1,17 @@
 //! Changing a ticket under the workflow's rules: its fields, its assignee, its deletion.
 
-use growdesk_domain::{EventKind, Priority, Subject, Tags, Ticket, TicketStatus, ValidationErrors};
-use growdesk_store::{Changed, NewEvent, Stamp, TicketChange, TicketState};
-use serde::Serialize;
-use serde_json::json;
+use growdesk_domain::event::{Change, StatusChange};
+use growdesk_domain::{Event, Priority, Subject, Tags, Ticket, TicketStatus, ValidationErrors};
+use growdesk_store::{
+    Stamp,
+    events::NewEvent,
+    tickets::{Changed, TicketChange, TicketState},
+};
 use uuid::Uuid;
 
-use crate::policy::{Action, authorize, can_see, sees_internal, visible};
-use crate::{Principal, Service, ServiceError, notifications};
+use super::Tickets;
+use crate::policy::{Action, assignable, authorize, can_see, may_move, sees_internal, visible};
+use crate::{Principal, ServiceError, notifications};
 
 /// Changes to a ticket; `None` leaves a field alone. `category_id: Some(None)` removes it.
 #[derive(Debug, Clone, Default)]
@@ -19,23 +23,31 @@ pub struct TicketChanges {
     pub tags: Option<Vec<String>>,
 }
 
-/// Records `kind` with `from` and `to` when they differ.
-fn change_event<T: Serialize + PartialEq>(
+/// Records the change `made` from `from` to `to` when they differ.
+fn change_event<T: PartialEq + Clone>(
     events: &mut Vec<NewEvent>,
     ticket: &Ticket,
     actor: Uuid,
-    kind: EventKind,
+    made: impl FnOnce(Change<T>) -> Event,
     from: &T,
     to: &T,
 ) {
     if from != to {
-        events.push(NewEvent::public(
-            ticket.id,
-            kind,
-            Some(actor),
-            json!({"from": from, "to": to}),
-        ));
+        let change = Change {
+            from: from.clone(),
+            to: to.clone(),
+        };
+        events.push(NewEvent::public(ticket.id, Some(actor), made(change)));
     }
+}
+
+/// A status change someone made (rather than the auto-close job).
+pub(crate) fn status_changed(change: Change<TicketStatus>) -> Event {
+    Event::StatusChanged(StatusChange {
+        from: change.from,
+        to: change.to,
+        automatic: false,
+    })
 }
 
 /// Moves `state` to `to`, keeping the resolution timestamps right: they are set when a ticket
@@ -62,15 +74,15 @@ pub(crate) fn set_status(state: &mut TicketState, to: TicketStatus, now: Stamp) 
     state.status = to;
 }
 
-impl Service {
+impl Tickets<'_> {
     /// Changes a ticket. Customers may only close their own; staff change any field within
     /// the workflow. With `if_match`, a ticket changed since that version is refused.
     ///
     /// # Errors
     /// `NotFound`; `Forbidden` for fields the role may not set; `Validation`; `Conflict` for a
     /// status move the workflow forbids; `PreconditionFailed` for a stale `if_match`.
-    pub async fn update_ticket(
-        &self,
+    pub async fn update(
+        self,
         actor: &Principal,
         id: Uuid,
         changes: TicketChanges,
@@ -84,7 +96,7 @@ impl Service {
                 && changes.tags.is_none();
             if !only_status {
                 // Decide visibility first: a foreign ticket is not found, not forbidden.
-                visible(actor, self.store.ticket(id).await?)?;
+                visible(actor, self.service.store.tickets().get(id).await?)?;
                 return Err(ServiceError::Forbidden(
                     "customers may only close their ticket",
                 ));
@@ -106,18 +118,16 @@ impl Service {
         let subject = subject.map(Subject::into_inner);
         let tags = tags.map(Tags::into_inner);
 
-        self.rewrite_ticket(actor, id, if_match, |ticket, state, events| {
+        self.rewrite(actor, id, if_match, |ticket, state, events| {
             let actor_id = actor.user.id;
             if let Some(to) = changes.status {
-                ticket
-                    .status
-                    .can_move(to, actor.user.role)
+                may_move(actor.user.role, ticket.status, to)
                     .map_err(|error| ServiceError::Conflict(error.to_string()))?;
                 change_event(
                     events,
                     ticket,
                     actor_id,
-                    EventKind::StatusChanged,
+                    status_changed,
                     &ticket.status,
                     &to,
                 );
@@ -128,7 +138,7 @@ impl Service {
                     events,
                     ticket,
                     actor_id,
-                    EventKind::SubjectChanged,
+                    Event::SubjectChanged,
                     &ticket.subject,
                     subject,
                 );
@@ -139,7 +149,7 @@ impl Service {
                     events,
                     ticket,
                     actor_id,
-                    EventKind::PriorityChanged,
+                    Event::PriorityChanged,
                     &ticket.priority,
                     &priority,
                 );
@@ -150,7 +160,7 @@ impl Service {
                     events,
                     ticket,
                     actor_id,
-                    EventKind::CategoryChanged,
+                    Event::CategoryChanged,
                     &ticket.category_id,
                     &category,
                 );
@@ -161,7 +171,7 @@ impl Service {
                     events,
                     ticket,
                     actor_id,
-                    EventKind::TagsChanged,
+                    Event::TagsChanged,
                     &ticket.tags,
                     tags,
                 );
@@ -179,20 +189,20 @@ impl Service {
     /// # Errors
     /// `NotFound`; `Forbidden` for customers; `Validation` for an assignee who is not active
     /// staff; `Conflict` when taking a ticket someone else holds; `PreconditionFailed`.
-    pub async fn assign_ticket(
-        &self,
+    pub async fn assign(
+        self,
         actor: &Principal,
         id: Uuid,
         assignee: Option<Uuid>,
         if_match: Option<i64>,
     ) -> Result<Ticket, ServiceError> {
         if !sees_internal(actor) {
-            visible(actor, self.store.ticket(id).await?)?;
+            visible(actor, self.service.store.tickets().get(id).await?)?;
             return Err(ServiceError::Forbidden("only staff assign tickets"));
         }
         if let Some(assignee) = assignee {
-            match self.store.user(assignee).await? {
-                Some(user) if user.active && user.role.is_staff() => {}
+            match self.service.store.users().get(assignee).await? {
+                Some(user) if assignable(&user) => {}
                 _ => {
                     return Err(ValidationErrors::single(
                         "assignee_id",
@@ -202,7 +212,7 @@ impl Service {
                 }
             }
         }
-        self.rewrite_ticket(actor, id, if_match, |ticket, state, events| {
+        self.rewrite(actor, id, if_match, |ticket, state, events| {
             let taking = assignee == Some(actor.user.id);
             if taking
                 && ticket
@@ -217,7 +227,7 @@ impl Service {
                 events,
                 ticket,
                 actor.user.id,
-                EventKind::AssigneeChanged,
+                Event::AssigneeChanged,
                 &ticket.assignee_id,
                 &assignee,
             );
@@ -230,16 +240,18 @@ impl Service {
 
     /// Lets `change` compute the ticket's new state and events from the ticket as it is under
     /// its lock, and writes them; with `if_match`, a ticket at another version is refused.
-    async fn rewrite_ticket(
-        &self,
+    async fn rewrite(
+        self,
         actor: &Principal,
         id: Uuid,
         if_match: Option<i64>,
         change: impl FnOnce(&Ticket, &mut TicketState, &mut Vec<NewEvent>) -> Result<(), ServiceError>,
     ) -> Result<Ticket, ServiceError> {
         let outcome = self
+            .service
             .store
-            .change_ticket(id, None, |ticket| {
+            .tickets()
+            .change(id, None, |ticket| {
                 if !can_see(actor, ticket) {
                     return Err(ServiceError::NotFound("ticket"));
                 }
@@ -263,8 +275,10 @@ impl Service {
                 return Err(ServiceError::NotFound("ticket"));
             }
         }
-        self.store
-            .ticket(id)
+        self.service
+            .store
+            .tickets()
+            .get(id)
             .await?
             .ok_or(ServiceError::NotFound("ticket"))
     }
@@ -273,10 +287,16 @@ impl Service {
     ///
     /// # Errors
     /// `NotFound`; `Forbidden` for anyone but admins.
-    pub async fn delete_ticket(&self, actor: &Principal, id: Uuid) -> Result<(), ServiceError> {
-        visible(actor, self.store.ticket(id).await?)?;
+    pub async fn delete(self, actor: &Principal, id: Uuid) -> Result<(), ServiceError> {
+        visible(actor, self.service.store.tickets().get(id).await?)?;
         authorize(actor, Action::DeleteTickets)?;
-        if self.store.delete_ticket(id, actor.user.id).await? {
+        if self
+            .service
+            .store
+            .tickets()
+            .delete(id, actor.user.id)
+            .await?
+        {
             tracing::info!(ticket_id = %id, by = %actor.user.id, "ticket deleted");
             Ok(())
         } else {

@@ -3,14 +3,17 @@
 
 use growdesk_domain::{Priority, Tags, Ticket, TicketEvent, TicketStatus, ValidationErrors};
 use growdesk_store::{
-    AssigneeFilter, FeedEvent, SortKey, Stamp, TicketCursor, TicketFilter, TicketSort,
+    Stamp,
+    events::FeedEvent,
+    tickets::{AssigneeFilter, SortKey, TicketCursor, TicketFilter, TicketSort},
 };
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+use super::Tickets;
 use crate::pagination::{Page, PageRequest};
 use crate::policy::{Action, authorize, sees_internal, visible};
-use crate::{Principal, Service, ServiceError, search};
+use crate::{Principal, ServiceError, search};
 
 /// Filters and order of the ticket list, as the client gave them.
 #[derive(Debug, Clone, Default)]
@@ -90,13 +93,13 @@ pub struct Stats {
     pub median_resolution_seconds: Option<f64>,
 }
 
-impl Service {
+impl Tickets<'_> {
     /// One ticket the caller may see.
     ///
     /// # Errors
     /// `NotFound` for a missing ticket or one the caller may not see.
-    pub async fn get_ticket(&self, actor: &Principal, id: Uuid) -> Result<Ticket, ServiceError> {
-        visible(actor, self.store.ticket(id).await?)
+    pub async fn get(self, actor: &Principal, id: Uuid) -> Result<Ticket, ServiceError> {
+        visible(actor, self.service.store.tickets().get(id).await?)
     }
 
     /// A page of the tickets the caller may see, filtered, searched and sorted. Customers only
@@ -104,8 +107,8 @@ impl Service {
     ///
     /// # Errors
     /// `Validation` for a bad assignee filter, tag or cursor.
-    pub async fn list_tickets(
-        &self,
+    pub async fn list(
+        self,
         actor: &Principal,
         query: TicketQuery,
         page: PageRequest<TicketPosition>,
@@ -149,8 +152,10 @@ impl Service {
             visitor: None,
         };
         let rows = self
+            .service
             .store
-            .list_tickets(
+            .tickets()
+            .list(
                 &filter,
                 query.sort,
                 query.descending,
@@ -168,16 +173,18 @@ impl Service {
     ///
     /// # Errors
     /// `NotFound` for a ticket the caller may not see.
-    pub async fn ticket_events(
-        &self,
+    pub async fn events(
+        self,
         actor: &Principal,
         id: Uuid,
         page: PageRequest<i64>,
     ) -> Result<Page<TicketEvent>, ServiceError> {
-        visible(actor, self.store.ticket(id).await?)?;
+        visible(actor, self.service.store.tickets().get(id).await?)?;
         let rows = self
+            .service
             .store
-            .list_ticket_events(id, sees_internal(actor), page.after, page.limit + 1)
+            .events()
+            .of_ticket(id, sees_internal(actor), page.after, page.limit + 1)
             .await?;
         Ok(Page::from_rows(rows, page.limit, |event| event.id))
     }
@@ -188,14 +195,16 @@ impl Service {
     /// # Errors
     /// The database failed.
     pub async fn missed_events(
-        &self,
+        self,
         actor: &Principal,
         after: i64,
         limit: u32,
     ) -> Result<Vec<FeedEvent>, ServiceError> {
         Ok(self
+            .service
             .store
-            .visible_events_after(actor.user.id, sees_internal(actor), after, limit)
+            .events()
+            .visible_after(actor.user.id, sees_internal(actor), after, limit)
             .await?)
     }
 
@@ -203,13 +212,15 @@ impl Service {
     ///
     /// # Errors
     /// `Forbidden` for customers.
-    pub async fn ticket_stats(&self, actor: &Principal) -> Result<Stats, ServiceError> {
+    pub async fn stats(self, actor: &Principal) -> Result<Stats, ServiceError> {
         authorize(actor, Action::WorkQueue)?;
         let since = Stamp::from(Stamp::now().into_inner() - time::Duration::days(29));
         let since_midnight = Stamp::from(since.into_inner().replace_time(time::Time::MIDNIGHT));
         let stats = self
+            .service
             .store
-            .ticket_stats(actor.user.id, since_midnight)
+            .tickets()
+            .stats(actor.user.id, since_midnight)
             .await?;
         Ok(Stats {
             by_status: stats.by_status,

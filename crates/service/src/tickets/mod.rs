@@ -1,12 +1,26 @@
 //! Ticket use cases: open, read, list and search, change under the workflow's rules, assign,
 //! delete, the event log and the dashboard's counts.
 
+use crate::Service;
+
 mod change;
 mod list;
 mod open;
 
 pub use change::TicketChanges;
-pub(crate) use change::set_status;
+pub(crate) use change::{set_status, status_changed};
 pub use list::{Stats, TicketPosition, TicketQuery};
-pub(crate) use open::OpenTicket;
 pub use open::TicketDraft;
+
+/// Ticket use cases; from [`Service::tickets`].
+#[derive(Clone, Copy)]
+pub struct Tickets<'a> {
+    pub(crate) service: &'a Service,
+}
+
+impl Service {
+    /// Ticket use cases.
+    pub fn tickets(&self) -> Tickets<'_> {
+        Tickets { service: self }
+    }
+}

@@ -4,13 +4,18 @@
 use growdesk_domain::{
     MessageBody, Priority, Role, Subject, Tags, Ticket, TicketSource, User, ValidationErrors,
 };
-use growdesk_store::{Created, IdempotencyClaim, NewTicket, Visitor};
+use growdesk_store::{
+    idempotency::{Created, IdempotencyClaim},
+    tickets::NewTicket,
+    widgets::Visitor,
+};
 use serde::Serialize;
 use uuid::Uuid;
 
+use super::Tickets;
 use crate::accounts::NewAccount;
 use crate::policy::sees_internal;
-use crate::{Principal, Service, ServiceError, idempotency};
+use crate::{Principal, ServiceError, idempotency};
 
 /// A ticket to open.
 #[derive(Debug, Clone, Default, Serialize)]
@@ -30,31 +35,15 @@ pub struct TicketDraft {
     pub requester_name: Option<String>,
 }
 
-/// A validated ticket about to be stored.
-pub(crate) struct OpenTicket<'a> {
-    pub(crate) actor: &'a growdesk_domain::User,
-    pub(crate) requester_id: Uuid,
-    pub(crate) subject: String,
-    pub(crate) description: String,
-    pub(crate) priority: Priority,
-    pub(crate) category_id: Option<Uuid>,
-    pub(crate) tags: Vec<String>,
-    pub(crate) source: TicketSource,
-    pub(crate) visitor_id: Option<Uuid>,
-    /// A widget's new visitor (named by `visitor_id`), recorded only if the ticket is.
-    pub(crate) new_visitor: Option<Visitor>,
-    pub(crate) context: serde_json::Value,
-}
-
-impl Service {
+impl Tickets<'_> {
     /// Opens a ticket. Customers open their own; staff may open one on behalf of a user given
     /// by id or by email (creating a customer for a new email).
     ///
     /// # Errors
     /// `Validation` for bad fields or unknown references; `Forbidden` for requester fields
     /// from a customer.
-    pub async fn create_ticket(
-        &self,
+    pub async fn create(
+        self,
         actor: &Principal,
         draft: TicketDraft,
         idempotency_key: Option<&str>,
@@ -96,71 +85,67 @@ impl Service {
             return Err(ServiceError::Internal("validated fields missing".into()));
         };
         let requester_id = self.requester_for(actor, &draft).await?;
-        let ticket = OpenTicket {
-            actor: &actor.user,
-            requester_id,
-            subject: subject.into_inner(),
-            description: description.into_inner(),
+        let ticket = NewTicket {
+            id: Uuid::now_v7(),
+            subject,
             priority: draft.priority.unwrap_or_default(),
             category_id: draft.category_id,
-            tags: tags.into_inner(),
+            requester_id,
             source,
+            tags,
+            actor_id: actor.user.id,
+            description,
+            extra_events: Vec::new(),
             visitor_id: None,
-            new_visitor: None,
-            context: serde_json::Value::Null,
+            context: None,
         };
-        self.open_ticket(ticket, claim.as_ref()).await
+        self.open(ticket, &actor.user, None, claim.as_ref()).await
     }
 
-    /// Stores a validated ticket with its notifications, honouring an idempotency claim.
-    pub(crate) async fn open_ticket(
-        &self,
-        ticket: OpenTicket<'_>,
+    /// Stores a validated ticket opened by `opener` with its notifications, and a widget's
+    /// `new_visitor` (named by the ticket's `visitor_id`) only if the ticket is stored,
+    /// honouring an idempotency claim.
+    pub(crate) async fn open(
+        self,
+        mut new: NewTicket,
+        opener: &User,
+        new_visitor: Option<&Visitor>,
         claim: Option<&IdempotencyClaim>,
     ) -> Result<Ticket, ServiceError> {
-        let id = Uuid::now_v7();
-        let extra_events = self
-            .new_ticket_notifications(id, &ticket.subject, ticket.actor)
+        new.extra_events = self
+            .service
+            .notifications()
+            .for_new_ticket(new.id, new.subject.as_str(), opener)
             .await?;
-        let new = NewTicket {
-            id,
-            extra_events,
-            subject: ticket.subject,
-            priority: ticket.priority,
-            category_id: ticket.category_id,
-            requester_id: ticket.requester_id,
-            source: ticket.source,
-            tags: ticket.tags,
-            actor_id: ticket.actor.id,
-            description: ticket.description,
-            visitor_id: ticket.visitor_id,
-            context: ticket.context,
-        };
         let id = match self
+            .service
             .store
-            .create_ticket_with_visitor(new, ticket.new_visitor.as_ref(), claim)
+            .tickets()
+            .create_with_visitor(new, new_visitor, claim)
             .await?
         {
             Created::New(id) => {
-                tracing::info!(ticket_id = %id, by = %ticket.actor.id, "ticket opened");
+                tracing::info!(ticket_id = %id, by = %opener.id, "ticket opened");
                 id
             }
             Created::Replayed(id) => id,
             Created::KeyReused => return Err(idempotency::reused()),
         };
-        self.store
-            .ticket(id)
+        self.service
+            .store
+            .tickets()
+            .get(id)
             .await?
             .ok_or(ServiceError::NotFound("ticket"))
     }
 
     async fn requester_for(
-        &self,
+        self,
         actor: &Principal,
         draft: &TicketDraft,
     ) -> Result<Uuid, ServiceError> {
         if let Some(id) = draft.requester_id {
-            return match self.store.user(id).await? {
+            return match self.service.store.users().get(id).await? {
                 Some(user) if user.active => Ok(user.id),
                 _ => Err(ValidationErrors::single("requester_id", "is not an active user").into()),
             };
@@ -177,7 +162,7 @@ impl Service {
     /// The active user with `email`, or a new customer with it (named `name`). Errors name
     /// `{field}_email` and `{field}_name`.
     pub(crate) async fn customer_for_email(
-        &self,
+        self,
         email: &str,
         name: Option<&str>,
         field: &str,
@@ -186,8 +171,10 @@ impl Service {
         let parsed = growdesk_domain::Email::parse(email)
             .map_err(|error| ValidationErrors::single(&email_field, error.to_string()))?;
         if let Some(existing) = self
+            .service
             .store
-            .user_credentials_by_email(parsed.as_str())
+            .users()
+            .credentials_by_email(parsed.as_str())
             .await?
         {
             return if existing.user.active {
@@ -202,12 +189,14 @@ impl Service {
             role: Role::Customer,
             password: None,
         };
-        match self.create_user_as_operator(account).await {
+        match self.service.operator().create_user(account).await {
             Ok(user) => Ok(user),
             // Created by a concurrent request a moment ago.
             Err(ServiceError::Conflict(_)) => self
+                .service
                 .store
-                .user_credentials_by_email(parsed.as_str())
+                .users()
+                .credentials_by_email(parsed.as_str())
                 .await?
                 .map(|credentials| credentials.user)
                 .ok_or_else(|| {
@@ -225,11 +214,11 @@ impl Service {
     }
 
     pub(super) async fn check_category(
-        &self,
+        self,
         id: Uuid,
         errors: &mut ValidationErrors,
     ) -> Result<(), ServiceError> {
-        match self.store.category(id).await? {
+        match self.service.store.categories().get(id).await? {
             Some(category) if category.active => {}
             Some(_) => errors.add("category_id", "is an inactive category"),
             None => errors.add("category_id", "is not a category"),

@@ -3,19 +3,25 @@
 
 use std::net::IpAddr;
 
+use growdesk_domain::event::WidgetContext;
 use growdesk_domain::{
-    Email, Message, MessageBody, PersonName, Role, Subject, Ticket, TicketSource, ValidationErrors,
-    Widget,
+    Email, Message, MessageBody, PersonName, Role, Subject, Tags, Ticket, TicketSource,
+    ValidationErrors, Widget,
 };
-use growdesk_store::{FeedEvent, TicketFilter, TicketSort, Visitor as StoredVisitor};
+use growdesk_store::{
+    events::FeedEvent,
+    tickets::{NewTicket, TicketFilter, TicketSort},
+    widgets::Visitor as StoredVisitor,
+};
 use serde::Serialize;
 use uuid::Uuid;
 
+use super::Visitors;
 use super::visitor::{Visitor, identity_proven};
 use crate::messages::MessageDraft;
 use crate::pagination::{Page, PageRequest};
-use crate::tickets::{OpenTicket, TicketPosition};
-use crate::{Principal, Service, ServiceError, idempotency};
+use crate::tickets::TicketPosition;
+use crate::{Principal, ServiceError, idempotency, policy};
 
 /// Longest page URL and user agent kept with a widget ticket.
 const MAX_CONTEXT_LEN: usize = 2_000;
@@ -34,7 +40,7 @@ pub struct VisitorTicketDraft {
     pub identity_hash: Option<String>,
 }
 
-impl Service {
+impl Visitors<'_> {
     /// Opens a conversation from the widget: a ticket filed under the customer with the typed
     /// email (created when new), and a visitor token for it — the same visitor's when `visitor`
     /// is given.
@@ -42,15 +48,15 @@ impl Service {
     /// # Errors
     /// `Validation`; `Unauthenticated` for a missing or wrong identity hash when the widget
     /// enforces identity; `RateLimited`.
-    pub async fn widget_open_ticket(
-        &self,
+    pub async fn open_ticket(
+        self,
         widget: &Widget,
         visitor: Option<Visitor>,
         draft: VisitorTicketDraft,
         ip: IpAddr,
         idempotency_key: Option<&str>,
     ) -> Result<(Ticket, String), ServiceError> {
-        self.widget_limits.check(ip, widget.id)?;
+        self.service.widget_limits.check(ip, widget.id)?;
         let mut errors = ValidationErrors::default();
         let name = errors.check("name", PersonName::parse(&draft.name));
         let email = errors.check("email", Email::parse(&draft.email));
@@ -94,15 +100,15 @@ impl Service {
             ));
         }
         let requester = self
+            .service
+            .tickets()
             .customer_for_email(
                 email.as_str(),
                 Some(&name.clone().into_inner()),
                 "requester",
             )
             .await?;
-        // A visitor is never staff: a staff address typed (or even proven) in a widget would
-        // file the conversation under that account and speak for it.
-        if requester.role.is_staff() {
+        if !policy::may_write_as_visitor(&requester) {
             return Err(ValidationErrors::single(
                 "email",
                 "belongs to a staff account; staff answer from the help desk",
@@ -134,20 +140,30 @@ impl Service {
                 (id, Some(new_visitor), None)
             }
         };
-        let ticket = OpenTicket {
-            actor: &requester,
-            requester_id: requester.id,
-            subject: subject.into_inner(),
-            description: message.into_inner(),
+        let ticket = NewTicket {
+            id: Uuid::now_v7(),
+            subject,
             priority: widget.default_priority,
             category_id: widget.default_category_id,
-            tags: Vec::new(),
+            requester_id: requester.id,
             source: TicketSource::Widget,
+            tags: Tags::default(),
+            actor_id: requester.id,
+            description: message,
+            extra_events: Vec::new(),
             visitor_id: Some(visitor_id),
-            new_visitor,
-            context: serde_json::json!({"widget_id": widget.id, "page_url": draft.page_url, "user_agent": draft.user_agent, "identity_verified": proven}),
+            context: Some(WidgetContext {
+                widget_id: widget.id,
+                page_url: draft.page_url.clone(),
+                user_agent: draft.user_agent.clone(),
+                identity_verified: proven,
+            }),
         };
-        let ticket = self.open_ticket(ticket, claim.as_ref()).await?;
+        let ticket = self
+            .service
+            .tickets()
+            .open(ticket, &requester, new_visitor.as_ref(), claim.as_ref())
+            .await?;
         // A replayed retry answers with the visitor the first request recorded.
         let visitor_id = ticket.visitor_id.ok_or(ServiceError::NotFound("visitor"))?;
         let identity_user_id = if proven {
@@ -156,6 +172,7 @@ impl Service {
             proven_before
         };
         let token = self
+            .service
             .keys
             .issue_visitor(visitor_id, widget.id, identity_user_id)
             .map_err(|error| ServiceError::Internal(Box::new(error)))?;
@@ -166,8 +183,8 @@ impl Service {
     ///
     /// # Errors
     /// The database failed.
-    pub async fn visitor_tickets(
-        &self,
+    pub async fn tickets(
+        self,
         visitor: &Visitor,
         page: PageRequest<TicketPosition>,
     ) -> Result<Page<Ticket>, ServiceError> {
@@ -181,8 +198,10 @@ impl Service {
             .transpose()
             .map_err(|reason| ValidationErrors::single("cursor", reason))?;
         let rows = self
+            .service
             .store
-            .list_tickets(&filter, TicketSort::CreatedAt, true, cursor, page.limit + 1)
+            .tickets()
+            .list(&filter, TicketSort::CreatedAt, true, cursor, page.limit + 1)
             .await?;
         Ok(Page::from_rows(rows, page.limit, |ticket| {
             TicketPosition::of(ticket, TicketSort::CreatedAt, true)
@@ -193,13 +212,11 @@ impl Service {
     ///
     /// # Errors
     /// `NotFound` for any other.
-    pub async fn visitor_ticket(
-        &self,
-        visitor: &Visitor,
-        ticket_id: Uuid,
-    ) -> Result<Ticket, ServiceError> {
-        self.store
-            .ticket(ticket_id)
+    pub async fn ticket(self, visitor: &Visitor, ticket_id: Uuid) -> Result<Ticket, ServiceError> {
+        self.service
+            .store
+            .tickets()
+            .get(ticket_id)
             .await?
             .filter(|ticket| visitor.sees(ticket))
             .ok_or(ServiceError::NotFound("ticket"))
@@ -210,14 +227,16 @@ impl Service {
     /// signed in must not read internal notes or answer as staff because the account was
     /// promoted after the conversation began.
     async fn speaking_for(
-        &self,
+        self,
         visitor: &Visitor,
         ticket_id: Uuid,
     ) -> Result<Principal, ServiceError> {
-        let ticket = self.visitor_ticket(visitor, ticket_id).await?;
+        let ticket = self.ticket(visitor, ticket_id).await?;
         let mut user = self
+            .service
             .store
-            .user(ticket.requester.id)
+            .users()
+            .get(ticket.requester.id)
             .await?
             .ok_or(ServiceError::NotFound("ticket"))?;
         if !user.active {
@@ -239,57 +258,64 @@ impl Service {
     ///
     /// # Errors
     /// `NotFound` for a ticket the visitor may not see.
-    pub async fn visitor_messages(
-        &self,
+    pub async fn messages(
+        self,
         visitor: &Visitor,
         ticket_id: Uuid,
         page: PageRequest<Uuid>,
     ) -> Result<Page<Message>, ServiceError> {
         let requester = self.speaking_for(visitor, ticket_id).await?;
-        self.list_messages(&requester, ticket_id, page).await
+        self.service
+            .messages()
+            .list(&requester, ticket_id, page)
+            .await
     }
 
     /// Posts the visitor's reply, as the ticket's requester.
     ///
     /// # Errors
     /// `NotFound`; `Conflict` for a closed ticket; `Validation`; `RateLimited`.
-    pub async fn visitor_post_message(
-        &self,
+    pub async fn post_message(
+        self,
         visitor: &Visitor,
         ticket_id: Uuid,
         body: String,
         ip: IpAddr,
         idempotency_key: Option<&str>,
     ) -> Result<Message, ServiceError> {
-        self.widget_limits.check(ip, visitor.widget_id)?;
+        self.service.widget_limits.check(ip, visitor.widget_id)?;
         let requester = self.speaking_for(visitor, ticket_id).await?;
         let key = idempotency_key.map(|key| format!("widget:{}:{key}", visitor.visitor_id));
-        self.post_message(
-            &requester,
-            ticket_id,
-            MessageDraft {
-                body,
-                internal: false,
-                files: Vec::new(),
-            },
-            key.as_deref(),
-        )
-        .await
+        self.service
+            .messages()
+            .post(
+                &requester,
+                ticket_id,
+                MessageDraft {
+                    body,
+                    internal: false,
+                    files: Vec::new(),
+                },
+                key.as_deref(),
+            )
+            .await
     }
 
     /// The events a visitor's socket missed after `after`.
     ///
     /// # Errors
     /// The database failed.
-    pub async fn visitor_missed_events(
-        &self,
+    pub async fn missed_events(
+        self,
         visitor: &Visitor,
         after: i64,
         limit: u32,
     ) -> Result<Vec<FeedEvent>, ServiceError> {
         Ok(self
+            .service
             .store
-            .visitor_events_after(visitor.scope(), after, limit)
+            .events()
+            .visitor_after(visitor.scope(), after, limit)
             .await?)
     }
 }

@@ -9,6 +9,8 @@
 //! address is refused, and a visitor speaks with a customer's rights whatever the account's
 //! role becomes.
 
+use crate::Service;
+
 mod conversation;
 mod registry;
 mod visitor;
@@ -16,3 +18,29 @@ mod visitor;
 pub use conversation::VisitorTicketDraft;
 pub use registry::WidgetInput;
 pub use visitor::Visitor;
+
+/// The admin's registry of widgets; from [`Service::widgets`].
+#[derive(Clone, Copy)]
+pub struct Widgets<'a> {
+    pub(crate) service: &'a Service,
+}
+
+impl Service {
+    /// The admin's registry of widgets.
+    pub fn widgets(&self) -> Widgets<'_> {
+        Widgets { service: self }
+    }
+}
+
+/// What a widget's visitors do: open a conversation, read and answer it, see FAQs; from [`Service::visitors`].
+#[derive(Clone, Copy)]
+pub struct Visitors<'a> {
+    pub(crate) service: &'a Service,
+}
+
+impl Service {
+    /// What a widget's visitors do: open a conversation, read and answer it, see FAQs.
+    pub fn visitors(&self) -> Visitors<'_> {
+        Visitors { service: self }
+    }
+}

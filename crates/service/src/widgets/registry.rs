@@ -4,12 +4,13 @@
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use growdesk_domain::{Color, PersonName, Priority, ValidationErrors, Widget, WidgetSettings};
-use growdesk_store::WidgetFields;
+use growdesk_store::widgets::WidgetFields;
 use rand::RngCore;
 use uuid::Uuid;
 
+use super::Widgets;
 use crate::policy::{Action, authorize};
-use crate::{Principal, Service, ServiceError};
+use crate::{Principal, ServiceError};
 
 /// A widget's fields to create or change; `None` keeps the current (or default) value.
 #[derive(Debug, Clone, Default)]
@@ -130,43 +131,50 @@ fn widget_fields(
     Ok(errors.into_result(|| fields)?)
 }
 
-impl Service {
+impl Widgets<'_> {
     /// Every widget (admin).
     ///
     /// # Errors
     /// `Forbidden` unless admin.
-    pub async fn list_widgets(&self, actor: &Principal) -> Result<Vec<Widget>, ServiceError> {
+    pub async fn list(self, actor: &Principal) -> Result<Vec<Widget>, ServiceError> {
         authorize(actor, Action::ManageWidgets)?;
-        Ok(self.store.list_widgets().await?)
+        Ok(self.service.store.widgets().list().await?)
     }
 
     /// # Errors
     /// `Forbidden` unless admin; `NotFound`.
-    pub async fn get_widget(&self, actor: &Principal, id: Uuid) -> Result<Widget, ServiceError> {
+    pub async fn get(self, actor: &Principal, id: Uuid) -> Result<Widget, ServiceError> {
         authorize(actor, Action::ManageWidgets)?;
-        self.store
-            .widget(id)
+        self.service
+            .store
+            .widgets()
+            .get(id)
             .await?
             .ok_or(ServiceError::NotFound("widget"))
     }
 
     /// # Errors
     /// `Forbidden` unless admin; `Validation`.
-    pub async fn create_widget(
-        &self,
+    pub async fn create(
+        self,
         actor: &Principal,
         input: WidgetInput,
     ) -> Result<Widget, ServiceError> {
         authorize(actor, Action::ManageWidgets)?;
         let fields = widget_fields(input, None)?;
-        self.check_widget_category(&fields).await?;
-        Ok(self.store.create_widget(&new_key(), &fields).await?)
+        self.check_category(&fields).await?;
+        Ok(self
+            .service
+            .store
+            .widgets()
+            .create(&new_key(), &fields)
+            .await?)
     }
 
     /// # Errors
     /// `Forbidden` unless admin; `NotFound`; `Validation`.
-    pub async fn update_widget(
-        &self,
+    pub async fn update(
+        self,
         actor: &Principal,
         id: Uuid,
         input: WidgetInput,
@@ -174,33 +182,45 @@ impl Service {
     ) -> Result<Widget, ServiceError> {
         authorize(actor, Action::ManageWidgets)?;
         let current = self
+            .service
             .store
-            .widget(id)
+            .widgets()
+            .get(id)
             .await?
             .ok_or(ServiceError::NotFound("widget"))?;
         let fields = widget_fields(input, Some(&current))?;
-        self.check_widget_category(&fields).await?;
+        self.check_category(&fields).await?;
         let key = regenerate_key.then(new_key);
-        self.store
-            .update_widget(id, key.as_deref(), &fields)
+        self.service
+            .store
+            .widgets()
+            .update(id, key.as_deref(), &fields)
             .await?
             .ok_or(ServiceError::NotFound("widget"))
     }
 
     /// # Errors
     /// `Forbidden` unless admin; `NotFound`.
-    pub async fn delete_widget(&self, actor: &Principal, id: Uuid) -> Result<(), ServiceError> {
+    pub async fn delete(self, actor: &Principal, id: Uuid) -> Result<(), ServiceError> {
         authorize(actor, Action::ManageWidgets)?;
-        if self.store.delete_widget(id).await? {
+        if self.service.store.widgets().delete(id).await? {
             Ok(())
         } else {
             Err(ServiceError::NotFound("widget"))
         }
     }
 
-    async fn check_widget_category(&self, fields: &WidgetFields) -> Result<(), ServiceError> {
+    async fn check_category(self, fields: &WidgetFields) -> Result<(), ServiceError> {
         match fields.default_category_id {
-            Some(category) if self.store.category(category).await?.is_none() => {
+            Some(category)
+                if self
+                    .service
+                    .store
+                    .categories()
+                    .get(category)
+                    .await?
+                    .is_none() =>
+            {
                 Err(ValidationErrors::single("default_category_id", "is not a category").into())
             }
             _ => Ok(()),

@@ -2,12 +2,13 @@
 //! that visitor may see.
 
 use growdesk_domain::{Faq, Ticket, Widget};
-use growdesk_store::{FaqFilter, FeedEvent, VisitorScope};
+use growdesk_store::{events::FeedEvent, faqs::FaqFilter, tickets::VisitorScope};
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 use uuid::Uuid;
 
-use crate::{Service, ServiceError, search};
+use super::Visitors;
+use crate::{ServiceError, search};
 
 /// FAQs one widget search returns.
 const FAQ_PAGE: u32 = 50;
@@ -71,20 +72,22 @@ pub(super) fn identity_proven(secret: &str, identity: &str, hash: &str) -> bool 
     mac.verify_slice(&expected).is_ok()
 }
 
-impl Service {
+impl Visitors<'_> {
     /// The widget a page names with its key, if it is active and the page's origin (when the
     /// browser sent one) is one of the widget's.
     ///
     /// # Errors
     /// `NotFound` for an unknown key; `Forbidden` for an inactive widget or another origin.
     pub async fn widget_for_key(
-        &self,
+        self,
         key: &str,
         origin: Option<&str>,
     ) -> Result<Widget, ServiceError> {
         let widget = self
+            .service
             .store
-            .widget_by_key(key)
+            .widgets()
+            .by_key(key)
             .await?
             .ok_or(ServiceError::NotFound("widget"))?;
         if !widget.active {
@@ -105,21 +108,26 @@ impl Service {
     ///
     /// # Errors
     /// The database failed.
-    pub async fn any_widget_allows(&self, origin: &str) -> Result<bool, ServiceError> {
-        Ok(self.store.any_widget_allows(origin).await?)
+    pub async fn any_widget_allows(self, origin: &str) -> Result<bool, ServiceError> {
+        Ok(self.service.store.widgets().any_allows(origin).await?)
     }
 
     /// Published FAQs, searched with `q`. Reads only.
     ///
     /// # Errors
     /// The database failed.
-    pub async fn widget_faqs(&self, q: Option<&str>) -> Result<Vec<Faq>, ServiceError> {
+    pub async fn faqs(self, q: Option<&str>) -> Result<Vec<Faq>, ServiceError> {
         let filter = FaqFilter {
             published: Some(true),
             category_id: None,
             terms: q.map(search::terms).unwrap_or_default(),
         };
-        Ok(self.store.list_faqs(&filter, None, FAQ_PAGE).await?)
+        Ok(self
+            .service
+            .store
+            .faqs()
+            .list(&filter, None, FAQ_PAGE)
+            .await?)
     }
 
     /// The visitor a token names, on this widget, while the accounts it speaks for are active.
@@ -127,15 +135,18 @@ impl Service {
     /// # Errors
     /// `Unauthenticated` for a token that is invalid, expired, for another widget, or of a
     /// deactivated account.
-    pub async fn visitor(&self, widget: &Widget, token: &str) -> Result<Visitor, ServiceError> {
+    pub async fn visitor(self, widget: &Widget, token: &str) -> Result<Visitor, ServiceError> {
         let refused = || ServiceError::Unauthenticated("invalid or expired visitor token");
         let claims = self
+            .service
             .keys
             .verify_visitor(token)
             .filter(|claims| claims.wid == widget.id)
             .ok_or_else(refused)?;
         let visitor = self
+            .service
             .store
+            .widgets()
             .active_visitor(claims.sub)
             .await?
             .filter(|visitor| visitor.widget_id == widget.id)
@@ -143,8 +154,10 @@ impl Service {
         if let Some(identity) = claims.idn
             && identity != visitor.user_id
             && !self
+                .service
                 .store
-                .user(identity)
+                .users()
+                .get(identity)
                 .await?
                 .is_some_and(|user| user.active)
         {

@@ -9,8 +9,11 @@ mod installation;
 use std::path::PathBuf;
 use std::process::Output;
 
-use growdesk_domain::{Priority, Role, TicketSource, WidgetSettings};
-use growdesk_store::{BackendKind, CategoryFields, NewTicket, NewUser, WidgetFields};
+use growdesk_domain::{MessageBody, Priority, Role, Subject, Tags, TicketSource, WidgetSettings};
+use growdesk_store::{
+    BackendKind, categories::CategoryFields, tickets::NewTicket, users::NewUser,
+    widgets::WidgetFields,
+};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
@@ -52,10 +55,11 @@ async fn a_backup_goes_sqlite_to_postgres_to_sqlite_intact() {
     assert_eq!(mode(&stored[0]), 0o600);
 
     let restored = postgres.store().await;
-    let webhook = restored.list_webhooks().await.unwrap()[0].id;
+    let webhook = restored.webhooks().list().await.unwrap()[0].id;
     assert!(
         restored
-            .webhook_deliveries(webhook, None, 10)
+            .webhooks()
+            .deliveries(webhook, None, 10)
             .await
             .unwrap()
             .is_empty(),
@@ -64,37 +68,42 @@ async fn a_backup_goes_sqlite_to_postgres_to_sqlite_intact() {
     let last_restored = expected["events"].as_array().unwrap().last().unwrap()["id"]
         .as_i64()
         .unwrap();
-    let requester = restored.export_users(None, 10).await.unwrap()[0].user.id;
+    let requester = restored.users().export(None, 10).await.unwrap()[0].user.id;
     let next = Uuid::now_v7();
     restored
-        .create_ticket(
+        .tickets()
+        .create(
             NewTicket {
                 id: next,
-                subject: "After the restore".into(),
+                subject: Subject::parse("After the restore").unwrap(),
                 priority: Priority::Low,
                 category_id: None,
                 requester_id: requester,
                 source: TicketSource::Web,
-                tags: Vec::new(),
+                tags: Tags::default(),
                 actor_id: requester,
-                description: "d".into(),
+                description: MessageBody::parse("d").unwrap(),
                 extra_events: Vec::new(),
                 visitor_id: None,
-                context: Value::Null,
+                context: None,
             },
             None,
         )
         .await
         .unwrap();
     let logged = restored
-        .list_ticket_events(next, true, None, 10)
+        .events()
+        .of_ticket(next, true, None, 10)
         .await
         .unwrap();
     assert!(
         logged[0].id > last_restored,
         "the log continues after the restored ids"
     );
-    assert_eq!(restored.ticket(next).await.unwrap().unwrap().number, 3);
+    assert_eq!(
+        restored.tickets().get(next).await.unwrap().unwrap().number,
+        3
+    );
     restored.close().await;
 
     let again = back.sync(&["import", "json", text(&second)]);
@@ -115,7 +124,8 @@ async fn a_restore_refuses_a_database_with_records_of_its_own_unless_merging() {
         let target = Installation::new(kind).await;
         let store = target.store().await;
         store
-            .create_user(NewUser {
+            .users()
+            .create(NewUser {
                 email: "own@example.com".into(),
                 name: "Own".into(),
                 role: Role::Admin,
@@ -134,12 +144,12 @@ async fn a_restore_refuses_a_database_with_records_of_its_own_unless_merging() {
             assert!(stderr.contains("--merge"), "{stderr}");
         }
         assert_eq!(
-            store.list_widgets().await.unwrap().len(),
+            store.widgets().list().await.unwrap().len(),
             0,
             "nothing written"
         );
         succeeded(&target.sync(&["import", "json", text(dir.path()), "--merge"]));
-        assert_eq!(store.list_widgets().await.unwrap().len(), 1);
+        assert_eq!(store.widgets().list().await.unwrap().len(), 1);
         store.close().await;
     }
 }
@@ -230,7 +240,7 @@ async fn a_dry_run_of_a_restore_predicts_the_restore_and_its_rerun() {
         let predicted = outcome_counts(&target, dir.path(), "dry.json", &["--dry-run"]);
         let store = target.store().await;
         assert!(
-            store.list_widgets().await.unwrap().is_empty(),
+            store.widgets().list().await.unwrap().is_empty(),
             "{kind:?}: a dry run writes nothing"
         );
         store.close().await;
@@ -277,7 +287,8 @@ async fn a_dry_run_of_a_merge_predicts_its_matches_and_refusals() {
         let target = Installation::new(kind).await;
         let store = target.store().await;
         store
-            .create_user(NewUser {
+            .users()
+            .create(NewUser {
                 email: "CY@example.com".into(),
                 name: "Cy of this instance".into(),
                 role: Role::Customer,
@@ -286,7 +297,8 @@ async fn a_dry_run_of_a_merge_predicts_its_matches_and_refusals() {
             .await
             .unwrap();
         store
-            .create_category(CategoryFields {
+            .categories()
+            .create(CategoryFields {
                 name: "billing".into(),
                 description: String::new(),
                 color: "#00ff00".into(),
@@ -296,7 +308,8 @@ async fn a_dry_run_of_a_merge_predicts_its_matches_and_refusals() {
             .await
             .unwrap();
         store
-            .create_widget(
+            .widgets()
+            .create(
                 "wk_backup_key",
                 &WidgetFields {
                     name: "Another shop".into(),
@@ -392,7 +405,7 @@ async fn hostile_backup_records_are_refused_by_line_and_nothing_else_is_written(
     assert!(refused[0].1.contains("http or https"), "{refused:?}");
     assert!(refused[5].1.contains("SHA-256"), "{refused:?}");
     let store = target.store().await;
-    assert!(store.list_webhooks().await.unwrap().is_empty());
-    assert!(store.list_widgets().await.unwrap().is_empty());
+    assert!(store.webhooks().list().await.unwrap().is_empty());
+    assert!(store.widgets().list().await.unwrap().is_empty());
     store.close().await;
 }

@@ -5,10 +5,12 @@ use std::os::unix::fs::PermissionsExt as _;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use growdesk_domain::{Message, Priority, Ticket, TicketSource};
+use growdesk_domain::{Message, MessageBody, Priority, Subject, Tags, Ticket, TicketSource};
 use growdesk_store::testkit::TestDatabase;
-use growdesk_store::{NewTicket, PoolSettings, Store, TicketFilter, TicketSort};
-use serde_json::Value;
+use growdesk_store::{
+    PoolSettings, Store,
+    tickets::{NewTicket, TicketFilter, TicketSort},
+};
 use uuid::Uuid;
 
 pub(crate) const BINARY: &str = env!("CARGO_BIN_EXE_growdesk-sync");
@@ -79,20 +81,21 @@ pub(crate) async fn open_ticket(
 ) -> Uuid {
     let id = Uuid::now_v7();
     store
-        .create_ticket(
+        .tickets()
+        .create(
             NewTicket {
                 id,
-                subject: subject.into(),
+                subject: Subject::parse(subject).unwrap(),
                 priority,
                 category_id: None,
                 requester_id: requester,
                 source: TicketSource::Web,
-                tags: Vec::new(),
+                tags: Tags::default(),
                 actor_id: requester,
-                description: "help".into(),
+                description: MessageBody::parse("help").unwrap(),
                 extra_events: Vec::new(),
                 visitor_id: None,
-                context: Value::Null,
+                context: None,
             },
             None,
         )
@@ -109,11 +112,12 @@ pub(crate) async fn tickets_and_messages(database: &TestDatabase) -> (Vec<Ticket
         ..TicketFilter::default()
     };
     let tickets = store
-        .list_tickets(&filter, TicketSort::CreatedAt, false, None, 100)
+        .tickets()
+        .list(&filter, TicketSort::CreatedAt, false, None, 100)
         .await
         .unwrap();
     let ids: Vec<Uuid> = tickets.iter().map(|t| t.id).collect();
-    let messages = store.messages_of_tickets(&ids).await.unwrap();
+    let messages = store.messages().of_tickets(&ids).await.unwrap();
     store.close().await;
     (tickets, messages)
 }

@@ -1,11 +1,17 @@
 //! Export and import: an installation moves between backends intact, re-imports change
 //! nothing, and bad lines are reported while good ones go in.
 
-use growdesk_domain::{Priority, Role, TicketSource, TicketStatus};
+use growdesk_domain::{MessageBody, Priority, Role, Subject, Tags, TicketSource, TicketStatus};
 use growdesk_store::testkit::TestDatabase;
 use growdesk_store::{
-    BackendKind, CategoryFields, Changed, FaqFields, FaqFilter, MessageRecord, NewMessage,
-    NewTicket, NewUser, Store, TicketChange, TicketFilter, TicketSort, TicketState,
+    BackendKind, Store,
+    categories::CategoryFields,
+    faqs::{FaqFields, FaqFilter},
+    messages::NewMessage,
+    tickets::{
+        Changed, MessageRecord, NewTicket, TicketChange, TicketFilter, TicketSort, TicketState,
+    },
+    users::NewUser,
 };
 use serde_json::{Value, json};
 use uuid::Uuid;
@@ -20,15 +26,18 @@ async fn seed(store: &Store) {
         password_hash: Some(format!("$argon2id$hash-of-{email}")),
     };
     let agent = store
-        .create_user(user("agent@example.com", Role::Agent))
+        .users()
+        .create(user("agent@example.com", Role::Agent))
         .await
         .unwrap();
     let customer = store
-        .create_user(user("cy@example.com", Role::Customer))
+        .users()
+        .create(user("cy@example.com", Role::Customer))
         .await
         .unwrap();
     let category = store
-        .create_category(CategoryFields {
+        .categories()
+        .create(CategoryFields {
             name: "Billing".into(),
             description: "Money".into(),
             color: "#ff0000".into(),
@@ -38,7 +47,8 @@ async fn seed(store: &Store) {
         .await
         .unwrap();
     store
-        .create_faq(FaqFields {
+        .faqs()
+        .create(FaqFields {
             question: "Refunds?".into(),
             answer: "Within 30 days.".into(),
             category_id: Some(category.id),
@@ -53,20 +63,21 @@ async fn seed(store: &Store) {
     {
         let id = Uuid::now_v7();
         store
-            .create_ticket(
+            .tickets()
+            .create(
                 NewTicket {
                     id,
-                    subject: (*subject).into(),
+                    subject: Subject::parse(subject).unwrap(),
                     priority: Priority::High,
                     category_id: (i == 0).then_some(category.id),
                     requester_id: customer.id,
                     source: TicketSource::Web,
-                    tags: vec!["vip".into()],
+                    tags: Tags::parse(&["vip".to_owned()]).unwrap(),
                     actor_id: customer.id,
-                    description: format!("description {i}"),
+                    description: MessageBody::parse(&format!("description {i}")).unwrap(),
                     extra_events: Vec::new(),
                     visitor_id: None,
-                    context: Value::Null,
+                    context: None,
                 },
                 None,
             )
@@ -74,7 +85,8 @@ async fn seed(store: &Store) {
             .unwrap();
         for (body, internal) in [("a note", true), ("a reply", false)] {
             let outcome: Changed<()> = store
-                .change_ticket(id, None, |ticket| {
+                .tickets()
+                .change(id, None, |ticket| {
                     let mut state = TicketState::of(ticket);
                     state.assignee_id = Some(agent.id);
                     if i == 1 {
@@ -105,7 +117,8 @@ async fn seed(store: &Store) {
 /// Everything an export holds, in a comparable form.
 async fn content(store: &Store) -> Value {
     let users: Vec<Value> = store
-        .export_users(None, 1000)
+        .users()
+        .export(None, 1000)
         .await
         .unwrap()
         .into_iter()
@@ -121,14 +134,16 @@ async fn content(store: &Store) -> Value {
         })
         .collect();
     let categories: Vec<Value> = store
-        .list_categories(false)
+        .categories()
+        .list(false)
         .await
         .unwrap()
         .into_iter()
         .map(|c| json!([c.id, c.name, c.color]))
         .collect();
     let faqs: Vec<Value> = store
-        .list_faqs(&FaqFilter::default(), None, 100)
+        .faqs()
+        .list(&FaqFilter::default(), None, 100)
         .await
         .unwrap()
         .into_iter()
@@ -139,12 +154,14 @@ async fn content(store: &Store) -> Value {
         ..TicketFilter::default()
     };
     let tickets = store
-        .list_tickets(&filter, TicketSort::Number, false, None, 100)
+        .tickets()
+        .list(&filter, TicketSort::Number, false, None, 100)
         .await
         .unwrap();
     let ids: Vec<Uuid> = tickets.iter().map(|t| t.id).collect();
     let messages: Vec<Value> = store
-        .messages_of_tickets(&ids)
+        .messages()
+        .of_tickets(&ids)
         .await
         .unwrap()
         .into_iter()
@@ -213,7 +230,7 @@ async fn move_between(from: BackendKind, to: BackendKind) {
     );
     let report: Value = serde_json::from_slice(&std::fs::read(&report).unwrap()).unwrap();
     // Two users, a category, a FAQ and three tickets, then the event log's entries.
-    let records = 2 + 1 + 1 + 3 + source_store.events_after(0, 1000).await.unwrap().len();
+    let records = 2 + 1 + 1 + 3 + source_store.events().after(0, 1000).await.unwrap().len();
     assert_eq!(
         (
             report["created"].as_u64(),
@@ -242,33 +259,44 @@ async fn move_between(from: BackendKind, to: BackendKind) {
     // New tickets continue after the imported numbers.
     let next = Uuid::now_v7();
     let customer = target_store
-        .export_users(None, 10)
+        .users()
+        .export(None, 10)
         .await
         .unwrap()
         .into_iter()
         .find(|c| c.user.role == Role::Customer)
         .unwrap();
     target_store
-        .create_ticket(
+        .tickets()
+        .create(
             NewTicket {
                 id: next,
-                subject: "After the move".into(),
+                subject: Subject::parse("After the move").unwrap(),
                 priority: Priority::Low,
                 category_id: None,
                 requester_id: customer.user.id,
                 source: TicketSource::Web,
-                tags: Vec::new(),
+                tags: Tags::default(),
                 actor_id: customer.user.id,
-                description: "d".into(),
+                description: MessageBody::parse("d").unwrap(),
                 extra_events: Vec::new(),
                 visitor_id: None,
-                context: Value::Null,
+                context: None,
             },
             None,
         )
         .await
         .unwrap();
-    assert_eq!(target_store.ticket(next).await.unwrap().unwrap().number, 4);
+    assert_eq!(
+        target_store
+            .tickets()
+            .get(next)
+            .await
+            .unwrap()
+            .unwrap()
+            .number,
+        4
+    );
     source_store.close().await;
     target_store.close().await;
 }
@@ -310,7 +338,7 @@ async fn bad_lines_are_reported_and_good_ones_go_in() {
     assert_eq!(dry.status.code(), Some(1));
     let store = store_of(&target).await;
     assert!(
-        store.export_users(None, 10).await.unwrap().is_empty(),
+        store.users().export(None, 10).await.unwrap().is_empty(),
         "a dry run writes nothing"
     );
 
@@ -339,7 +367,7 @@ async fn bad_lines_are_reported_and_good_ones_go_in() {
         .collect();
     assert_eq!(positions, ["line 3", "line 4", "line 5", "line 6"]);
     assert_eq!(report["created"], 2, "the good user and ticket went in");
-    let users = store.export_users(None, 10).await.unwrap();
+    let users = store.users().export(None, 10).await.unwrap();
     assert_eq!(
         users[0].user.name, "<script>alert(1)</script>",
         "stored verbatim, as text"
