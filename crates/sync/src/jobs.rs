@@ -15,15 +15,13 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use growdesk_domain::{EventKind, Priority, Role, TicketStatus};
-use growdesk_store::{
-    Changed, MessageRecord, NewEvent, NewMessage, Stamp, Store, TicketChange, TicketState,
-};
+use growdesk_domain::Priority;
+use growdesk_service::system::{SlaTargets, System};
+use growdesk_store::{Stamp, Store};
 use serde_json::{Value, json};
 use tokio_util::sync::CancellationToken;
 
 use crate::importers::Source;
-use uuid::Uuid;
 
 /// Tickets or records one pass of a job handles (the next pass takes the rest).
 const BATCH: u32 = 500;
@@ -36,10 +34,7 @@ const LEASE: Duration = Duration::from_secs(10 * 60);
 #[derive(Debug, Clone)]
 pub(crate) struct JobSettings {
     pub(crate) auto_close_after: Duration,
-    /// First-response target per priority, low to urgent.
-    pub(crate) first_response: [Duration; 4],
-    /// Resolution target per priority, low to urgent.
-    pub(crate) resolution: [Duration; 4],
+    pub(crate) sla: SlaTargets,
     pub(crate) temp_dir: PathBuf,
     /// Where imported attachments' bytes go.
     pub(crate) files: growdesk_store::FileStore,
@@ -74,10 +69,12 @@ impl JobSettings {
             auto_close_after: Duration::from_secs(
                 settings.auto_close_after_days.saturating_mul(86_400),
             ),
-            first_response: targets(&settings.sla_first_response_hours)
-                .map_err(|error| format!("sla_first_response_hours: {error}"))?,
-            resolution: targets(&settings.sla_resolution_hours)
-                .map_err(|error| format!("sla_resolution_hours: {error}"))?,
+            sla: SlaTargets {
+                first_response: targets(&settings.sla_first_response_hours)
+                    .map_err(|error| format!("sla_first_response_hours: {error}"))?,
+                resolution: targets(&settings.sla_resolution_hours)
+                    .map_err(|error| format!("sla_resolution_hours: {error}"))?,
+            },
             temp_dir: settings.data_dir.join("tmp"),
             files: growdesk_app::attachment_files(settings),
             allow_private_webhook_targets: settings.webhook_allow_private_targets,
@@ -225,11 +222,22 @@ impl Job {
 
     async fn run(self, store: &Store, settings: &JobSettings, now: Stamp) -> anyhow::Result<Value> {
         match self {
-            Job::AutoClose => auto_close(store, settings, now).await,
-            Job::SlaBreaches => sla_breaches(store, settings, now).await,
+            Job::AutoClose => {
+                let closed = System::new(store.clone())
+                    .auto_close(settings.auto_close_after, now, BATCH)
+                    .await?;
+                Ok(json!({"closed": closed}))
+            }
+            Job::SlaBreaches => {
+                let told = System::new(store.clone())
+                    .notify_breaches(&settings.sla, now, BATCH)
+                    .await?;
+                Ok(json!({"breaches": told}))
+            }
             Job::PurgeExpired => {
-                let (tokens, sessions, keys) = store.purge_expired(now).await?;
+                let (tokens, sessions, keys) = store.jobs().purge_expired(now).await?;
                 let deliveries = store
+                    .webhooks()
                     .prune_deliveries(now.saturating_sub(DELIVERY_LOG_KEPT))
                     .await?;
                 Ok(json!({
@@ -245,108 +253,10 @@ impl Job {
                     .await
             }
             Job::MergeSearchIndexes => Ok(json!({
-                "steps": store.merge_search_indexes(SEARCH_MERGE_STEPS_PER_RUN).await?
+                "steps": store.jobs().merge_search_indexes(SEARCH_MERGE_STEPS_PER_RUN).await?
             })),
         }
     }
-}
-
-async fn auto_close(store: &Store, settings: &JobSettings, now: Stamp) -> anyhow::Result<Value> {
-    let system = store.system_user().await?;
-    let days = settings.auto_close_after.as_secs() / 86_400;
-    let body = format!("This ticket was closed automatically {days} day(s) after it was resolved.");
-    let mut closed = 0;
-    for id in store
-        .resolved_before(now.saturating_sub(settings.auto_close_after), BATCH)
-        .await?
-    {
-        let outcome: Changed<std::convert::Infallible> = store
-            .change_ticket(id, None, |ticket| {
-                let mut state = TicketState::of(ticket);
-                // Someone reopened or closed it since it was listed: nothing to do.
-                if ticket.status != TicketStatus::Resolved {
-                    return Ok(TicketChange {
-                        state,
-                        events: Vec::new(),
-                        message: None,
-                    });
-                }
-                state.status = TicketStatus::Closed;
-                state.closed_at = Some(now);
-                let event = NewEvent::public(
-                    id,
-                    EventKind::StatusChanged,
-                    None,
-                    json!({"from": "resolved", "to": "closed", "automatic": true}),
-                );
-                let message = NewMessage {
-                    id: Uuid::now_v7(),
-                    ticket_id: id,
-                    author_id: system,
-                    body: body.clone(),
-                    internal: false,
-                };
-                Ok(TicketChange {
-                    state,
-                    events: vec![event],
-                    message: Some(MessageRecord {
-                        message,
-                        attachments: Vec::new(),
-                    }),
-                })
-            })
-            .await?;
-        if matches!(outcome, Changed::Applied { .. }) {
-            closed += 1;
-        }
-    }
-    Ok(json!({"closed": closed}))
-}
-
-async fn sla_breaches(store: &Store, settings: &JobSettings, now: Stamp) -> anyhow::Result<Value> {
-    let admins: Vec<Uuid> = store
-        .active_staff()
-        .await?
-        .into_iter()
-        .filter(|user| user.role == Role::Admin)
-        .map(|user| user.id)
-        .collect();
-    let mut told = 0;
-    for (kind, targets) in [
-        ("first_response", &settings.first_response),
-        ("resolution", &settings.resolution),
-    ] {
-        for (priority, target) in Priority::ALL.into_iter().zip(targets.iter()) {
-            for ticket in store
-                .overdue(kind, priority, now.saturating_sub(*target), BATCH)
-                .await?
-            {
-                let recipients = ticket
-                    .assignee_id
-                    .map_or_else(|| admins.clone(), |assignee| vec![assignee]);
-                let data = json!({"number": ticket.number, "subject": ticket.subject, "breach": kind, "priority": priority});
-                let notifications: Vec<NewEvent> = recipients
-                    .into_iter()
-                    .map(|recipient| {
-                        NewEvent::notification(
-                            recipient,
-                            ticket.id,
-                            None,
-                            "sla_breach",
-                            data.clone(),
-                        )
-                    })
-                    .collect();
-                if store
-                    .record_breach(ticket.id, kind, &notifications, now)
-                    .await?
-                {
-                    told += 1;
-                }
-            }
-        }
-    }
-    Ok(json!({"breaches": told}))
 }
 
 fn clean_temp(dir: &std::path::Path, now: Stamp) -> anyhow::Result<usize> {
@@ -387,7 +297,11 @@ async fn run_leased<Work>(
 where
     Work: Future<Output = anyhow::Result<Value>>,
 {
-    if !store.acquire_job(name, holder, now, LEASE, every).await? {
+    if !store
+        .jobs()
+        .acquire(name, holder, now, LEASE, every)
+        .await?
+    {
         return Ok(None);
     }
     // Renew the lease while the work lasts, so a long import is never run twice at once.
@@ -400,7 +314,7 @@ where
             result = &mut work => break result,
             _ = renew.tick() => {
                 let until = Stamp::from(now.into_inner() + time::Duration::try_from(LEASE + started.elapsed()).unwrap_or(time::Duration::ZERO));
-                if !store.renew_job(name, holder, until).await? {
+                if !store.jobs().renew(name, holder, until).await? {
                     tracing::warn!(job = name, "lost the job's lease while running");
                 }
             }
@@ -413,7 +327,10 @@ where
             json!({"error": format!("{error:#}")})
         }
     };
-    store.finish_job(name, holder, now, now, &outcome).await?;
+    store
+        .jobs()
+        .finish(name, holder, now, now, &outcome)
+        .await?;
     tracing::info!(job = name, %outcome, "job ran");
     Ok(Some(outcome))
 }
