@@ -5,6 +5,8 @@
 
 pub mod catalog;
 pub mod conversation;
+pub mod event;
+pub mod notification;
 pub mod text;
 pub mod ticket;
 pub mod user;
@@ -13,12 +15,12 @@ pub mod webhook;
 pub mod widget;
 
 pub use catalog::{Category, Color, Faq};
-pub use conversation::{
-    Assignee, Attachment, Author, EventKind, Message, Notification, Requester, Ticket, TicketEvent,
-};
+pub use conversation::{Assignee, Attachment, Author, Message, Requester, Ticket};
+pub use event::{Event, EventKind, NotificationCreated, TicketEvent};
+pub use notification::{Actor, Notification, NotificationData, NotificationKind};
 pub use text::fold_case;
 pub use ticket::{
-    MessageBody, Priority, Subject, Tags, TicketSource, TicketStatus, TransitionError,
+    MessageBody, Priority, SlaTarget, Subject, Tags, TicketSource, TicketStatus, TransitionError,
 };
 pub use user::{Email, Password, PersonName, Role, User, ValueError};
 pub use validation::{FieldError, ValidationErrors};
