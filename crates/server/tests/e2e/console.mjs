@@ -78,7 +78,7 @@ try {
   await page.keyboard.press("a");
   const row = (subject) => page.getByRole("option").filter({ hasText: subject });
   await row("Printer on fire").waitFor();
-  check((await page.locator('[data-view-count="open"]').textContent()).trim() === "1", "All open counts one ticket");
+  await page.locator('[data-view-count="open"]').filter({ hasText: /^1$/ }).waitFor();
   await accessible(page, "the queue");
   await shot(page, "2-queue");
 
@@ -92,7 +92,7 @@ try {
     await page.keyboard.press(".");
   }
   await row("Second ticket arrives live").waitFor();
-  await page.locator('[data-view-count="open"]').filter({ hasText: "2" }).waitFor();
+  await page.locator('[data-view-count="open"]').filter({ hasText: /^2$/ }).waitFor();
   await shot(page, "4-live-row");
 
   // j selects the top row (the newest), Enter opens it.
