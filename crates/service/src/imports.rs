@@ -36,14 +36,14 @@ use growdesk_store::{
         TimedTable,
     },
     import_preview::ImportPreview,
-    imports::{Imported, ImportedCategory, ImportedFaq, ImportedTicket, ImportedUser},
+    imports::{Imported, ImportedCategory, ImportedFaq, ImportedTicket, ImportedUser, RecordKind},
 };
 use uuid::Uuid;
 
 use crate::{ServiceError, policy};
 
 /// Why a record that names a missing or conflicting record is refused.
-pub const REFUSED_REFERENCE: &str = "refers to a record that is missing or conflicts";
+const REFUSED_REFERENCE: &str = "refers to a record that is missing or conflicts";
 
 /// One import run: where its records go, the store or a dry run's preview of it.
 pub struct Import {
@@ -75,11 +75,6 @@ impl Import {
         }
     }
 
-    /// Whether this run writes nothing.
-    pub fn is_dry_run(&self) -> bool {
-        self.preview.is_some()
-    }
-
     /// Whether the database holds records that no import from `source` wrote (a restore goes
     /// into an empty database).
     ///
@@ -103,7 +98,7 @@ impl Import {
     pub async fn local_id(
         &self,
         source: &str,
-        kind: &str,
+        kind: RecordKind,
         external_id: &str,
     ) -> Result<Option<Uuid>, ServiceError> {
         Ok(match &self.preview {

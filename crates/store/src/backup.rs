@@ -6,7 +6,7 @@ use sqlx::types::Json;
 use uuid::Uuid;
 
 use crate::dialect::Dialect;
-use crate::imports::Imported;
+use crate::imports::{Imported, RecordKind};
 use crate::widgets::WidgetFields;
 use crate::write_tx::WriteTx as _;
 use crate::{Stamp, Store, StoreError, on_backend};
@@ -167,7 +167,7 @@ impl Backup<'_> {
         let external_id = event.id.to_string();
         on_backend!(self.store, pool, Db => {
             let mut tx = pool.begin_with(Db::BEGIN_WRITE).await?;
-            if tx.local_ref(source, "event", &external_id).await?.is_some() {
+            if tx.local_ref(source, RecordKind::Event, &external_id).await?.is_some() {
                 tx.commit().await?;
                 return Ok(Imported::Unchanged(event.ticket_id));
             }
@@ -193,7 +193,7 @@ impl Backup<'_> {
             .await?;
             // external_refs holds uuids: an event's local id, a number, goes in the low 64 bits.
             let local = Uuid::from_u64_pair(0, id.unsigned_abs());
-            tx.remember_ref(source, "event", &external_id, local, now).await?;
+            tx.remember_ref(source, RecordKind::Event, &external_id, local, now).await?;
             tx.commit().await?;
             Ok(Imported::Created(event.ticket_id))
         })
@@ -349,7 +349,7 @@ impl Backup<'_> {
         let fields = &widget.fields;
         on_backend!(self.store, pool, Db => {
             let mut tx = pool.begin_with(Db::BEGIN_WRITE).await?;
-            if let Some(id) = tx.local_ref(source, "widget", &widget.external_id).await? {
+            if let Some(id) = tx.local_ref(source, RecordKind::Widget, &widget.external_id).await? {
                 tx.commit().await?;
                 return Ok(Imported::Unchanged(id));
             }
@@ -373,7 +373,7 @@ impl Backup<'_> {
             .bind(widget.updated_at)
             .execute(&mut *tx)
             .await?;
-            tx.remember_ref(source, "widget", &widget.external_id, id, now).await?;
+            tx.remember_ref(source, RecordKind::Widget, &widget.external_id, id, now).await?;
             tx.commit().await?;
             Ok(Imported::Created(id))
         })
@@ -392,7 +392,7 @@ impl Backup<'_> {
         let now = Stamp::now();
         on_backend!(self.store, pool, Db => {
             let mut tx = pool.begin_with(Db::BEGIN_WRITE).await?;
-            if let Some(id) = tx.local_ref(source, "webhook", &webhook.external_id).await? {
+            if let Some(id) = tx.local_ref(source, RecordKind::Webhook, &webhook.external_id).await? {
                 tx.commit().await?;
                 return Ok(Imported::Unchanged(id));
             }
@@ -415,7 +415,7 @@ impl Backup<'_> {
                     .execute(&mut *tx)
                     .await?;
             }
-            tx.remember_ref(source, "webhook", &webhook.external_id, id, now).await?;
+            tx.remember_ref(source, RecordKind::Webhook, &webhook.external_id, id, now).await?;
             tx.commit().await?;
             Ok(Imported::Created(id))
         })
@@ -434,7 +434,7 @@ impl Backup<'_> {
         let now = Stamp::now();
         on_backend!(self.store, pool, Db => {
             let mut tx = pool.begin_with(Db::BEGIN_WRITE).await?;
-            if let Some(id) = tx.local_ref(source, "visitor", &visitor.external_id).await? {
+            if let Some(id) = tx.local_ref(source, RecordKind::Visitor, &visitor.external_id).await? {
                 tx.commit().await?;
                 return Ok(Imported::Unchanged(id));
             }
@@ -446,7 +446,7 @@ impl Backup<'_> {
                 .bind(visitor.created_at)
                 .execute(&mut *tx)
                 .await?;
-            tx.remember_ref(source, "visitor", &visitor.external_id, id, now).await?;
+            tx.remember_ref(source, RecordKind::Visitor, &visitor.external_id, id, now).await?;
             tx.commit().await?;
             Ok(Imported::Created(id))
         })

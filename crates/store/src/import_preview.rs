@@ -12,14 +12,16 @@ use uuid::Uuid;
 use crate::backup::{
     ImportedVisitor, ImportedWebhook, ImportedWidget, NotificationRecord, RestoredEvent,
 };
-use crate::imports::{Imported, ImportedCategory, ImportedFaq, ImportedTicket, ImportedUser};
+use crate::imports::{
+    Imported, ImportedCategory, ImportedFaq, ImportedTicket, ImportedUser, RecordKind,
+};
 use crate::{Store, StoreError, on_backend};
 
 /// What a dry run would have written so far, in place of the database's writes.
 #[derive(Debug, Default)]
 pub struct ImportPreview {
     /// `(source, kind, external id)` → the local id the run would have recorded.
-    refs: HashMap<(String, String, String), Uuid>,
+    refs: HashMap<(String, RecordKind, String), Uuid>,
     /// Ticket fingerprints the run would have stored, by local id.
     digests: HashMap<Uuid, String>,
     /// User names as the run would have left them, by local id.
@@ -36,11 +38,11 @@ pub struct ImportPreview {
 }
 
 impl ImportPreview {
-    fn key(source: &str, kind: &str, external_id: &str) -> (String, String, String) {
-        (source.to_owned(), kind.to_owned(), external_id.to_owned())
+    fn key(source: &str, kind: RecordKind, external_id: &str) -> (String, RecordKind, String) {
+        (source.to_owned(), kind, external_id.to_owned())
     }
 
-    fn remember(&mut self, source: &str, kind: &str, external_id: &str, local: Uuid) {
+    fn remember(&mut self, source: &str, kind: RecordKind, external_id: &str, local: Uuid) {
         self.refs
             .insert(Self::key(source, kind, external_id), local);
     }
@@ -70,7 +72,7 @@ impl Previews<'_> {
         &self,
         preview: &ImportPreview,
         source: &str,
-        kind: &str,
+        kind: RecordKind,
         external_id: &str,
     ) -> Result<Option<Uuid>, StoreError> {
         match preview
@@ -120,7 +122,7 @@ impl Previews<'_> {
         user: &ImportedUser,
     ) -> Result<Imported, StoreError> {
         if let Some(id) = self
-            .local_id(preview, source, "user", &user.external_id)
+            .local_id(preview, source, RecordKind::User, &user.external_id)
             .await?
         {
             let name = match preview.names.get(&id) {
@@ -158,7 +160,7 @@ impl Previews<'_> {
                 Imported::Created(id)
             }
         };
-        preview.remember(source, "user", &user.external_id, outcome.id());
+        preview.remember(source, RecordKind::User, &user.external_id, outcome.id());
         Ok(outcome)
     }
 
@@ -173,7 +175,7 @@ impl Previews<'_> {
         category: &ImportedCategory,
     ) -> Result<Imported, StoreError> {
         if let Some(id) = self
-            .local_id(preview, source, "category", &category.external_id)
+            .local_id(preview, source, RecordKind::Category, &category.external_id)
             .await?
         {
             return Ok(Imported::Unchanged(id));
@@ -196,7 +198,12 @@ impl Previews<'_> {
                 Imported::Created(id)
             }
         };
-        preview.remember(source, "category", &category.external_id, outcome.id());
+        preview.remember(
+            source,
+            RecordKind::Category,
+            &category.external_id,
+            outcome.id(),
+        );
         Ok(outcome)
     }
 
@@ -206,7 +213,7 @@ impl Previews<'_> {
     async fn preview_once(
         &self,
         preview: &mut ImportPreview,
-        (source, kind, external_id): (&str, &str, &str),
+        (source, kind, external_id): (&str, RecordKind, &str),
         references: &[(Referenced, Uuid)],
     ) -> Result<Imported, StoreError> {
         if let Some(id) = self.local_id(preview, source, kind, external_id).await? {
@@ -236,7 +243,7 @@ impl Previews<'_> {
         let category = faq.category_id.map(|id| (Referenced::Category, id));
         self.preview_once(
             preview,
-            (source, "faq", &faq.external_id),
+            (source, RecordKind::Faq, &faq.external_id),
             category.as_slice(),
         )
         .await
@@ -253,7 +260,7 @@ impl Previews<'_> {
         widget: &ImportedWidget,
     ) -> Result<Imported, StoreError> {
         let known = self
-            .local_id(preview, source, "widget", &widget.external_id)
+            .local_id(preview, source, RecordKind::Widget, &widget.external_id)
             .await?
             .is_some();
         if !known {
@@ -275,7 +282,7 @@ impl Previews<'_> {
         let outcome = self
             .preview_once(
                 preview,
-                (source, "widget", &widget.external_id),
+                (source, RecordKind::Widget, &widget.external_id),
                 category.as_slice(),
             )
             .await?;
@@ -295,8 +302,12 @@ impl Previews<'_> {
         source: &str,
         webhook: &ImportedWebhook,
     ) -> Result<Imported, StoreError> {
-        self.preview_once(preview, (source, "webhook", &webhook.external_id), &[])
-            .await
+        self.preview_once(
+            preview,
+            (source, RecordKind::Webhook, &webhook.external_id),
+            &[],
+        )
+        .await
     }
 
     /// What `import_visitor` would answer.
@@ -311,7 +322,7 @@ impl Previews<'_> {
     ) -> Result<Imported, StoreError> {
         self.preview_once(
             preview,
-            (source, "visitor", &visitor.external_id),
+            (source, RecordKind::Visitor, &visitor.external_id),
             &[
                 (Referenced::Widget, visitor.widget_id),
                 (Referenced::User, visitor.user_id),
@@ -331,7 +342,11 @@ impl Previews<'_> {
         event: &RestoredEvent,
     ) -> Result<Imported, StoreError> {
         let outcome = self
-            .preview_once(preview, (source, "event", &event.id.to_string()), &[])
+            .preview_once(
+                preview,
+                (source, RecordKind::Event, &event.id.to_string()),
+                &[],
+            )
             .await?;
         Ok(match outcome {
             Imported::Created(_) => Imported::Created(event.ticket_id),
@@ -383,7 +398,7 @@ impl Previews<'_> {
     ) -> Result<Imported, StoreError> {
         let digest = ticket.digest();
         let known = match self
-            .local_id(preview, source, "ticket", &ticket.external_id)
+            .local_id(preview, source, RecordKind::Ticket, &ticket.external_id)
             .await?
         {
             Some(id) => {
@@ -429,7 +444,7 @@ impl Previews<'_> {
         let mut new_messages = Vec::new();
         for message in &ticket.messages {
             if self
-                .local_id(preview, source, "message", &message.external_id)
+                .local_id(preview, source, RecordKind::Message, &message.external_id)
                 .await?
                 .is_none()
             {
@@ -446,10 +461,10 @@ impl Previews<'_> {
         if !new_messages.is_empty() && outcome == Imported::Unchanged(id) {
             outcome = Imported::Updated(id);
         }
-        preview.remember(source, "ticket", &ticket.external_id, id);
+        preview.remember(source, RecordKind::Ticket, &ticket.external_id, id);
         preview.digests.insert(id, digest);
         for message in new_messages {
-            preview.remember(source, "message", message, Uuid::now_v7());
+            preview.remember(source, RecordKind::Message, message, Uuid::now_v7());
         }
         Ok(outcome)
     }

@@ -13,6 +13,43 @@ use crate::tickets::MessageRecord;
 use crate::write_tx::WriteTx as _;
 use crate::{Stamp, Store, StoreError, on_backend};
 
+/// What kind of record an import remembers by its id at the source.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum RecordKind {
+    User,
+    Category,
+    Faq,
+    Ticket,
+    Message,
+    Widget,
+    Visitor,
+    Webhook,
+    Event,
+}
+
+impl RecordKind {
+    /// The name `external_refs` keeps it under.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::User => "user",
+            Self::Category => "category",
+            Self::Faq => "faq",
+            Self::Ticket => "ticket",
+            Self::Message => "message",
+            Self::Widget => "widget",
+            Self::Visitor => "visitor",
+            Self::Webhook => "webhook",
+            Self::Event => "event",
+        }
+    }
+}
+
+impl std::fmt::Display for RecordKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// What an import did with one record.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Imported {
@@ -146,13 +183,13 @@ impl Imports<'_> {
     pub async fn local_id(
         &self,
         source: &str,
-        kind: &str,
+        kind: RecordKind,
         external_id: &str,
     ) -> Result<Option<Uuid>, StoreError> {
         let found: Option<Uuid> = on_backend!(self.store, pool => sqlx::query_scalar(
                 "SELECT local_id FROM external_refs WHERE source = $1 AND kind = $2 AND external_id = $3")
             .bind(source)
-            .bind(kind)
+            .bind(kind.as_str())
             .bind(external_id)
             .fetch_optional(pool)
             .await)?;
@@ -168,7 +205,7 @@ impl Imports<'_> {
         let now = Stamp::now();
         on_backend!(self.store, pool, Db => {
             let mut tx = pool.begin_with(Db::BEGIN_WRITE).await?;
-            if let Some(id) = tx.local_ref(source, "user", &user.external_id).await? {
+            if let Some(id) = tx.local_ref(source, RecordKind::User, &user.external_id).await? {
                 let changed = sqlx::query(
                     "UPDATE users SET name = $2, updated_at = $3, name_key = $4 WHERE id = $1 AND name <> $2",
                 )
@@ -207,7 +244,7 @@ impl Imports<'_> {
                     Imported::Created(id)
                 }
             };
-            tx.remember_ref(source, "user", &user.external_id, outcome.id(), now).await?;
+            tx.remember_ref(source, RecordKind::User, &user.external_id, outcome.id(), now).await?;
             tx.commit().await?;
             Ok(outcome)
         })
@@ -226,7 +263,7 @@ impl Imports<'_> {
         let now = Stamp::now();
         on_backend!(self.store, pool, Db => {
             let mut tx = pool.begin_with(Db::BEGIN_WRITE).await?;
-            if let Some(id) = tx.local_ref(source, "category", &category.external_id).await? {
+            if let Some(id) = tx.local_ref(source, RecordKind::Category, &category.external_id).await? {
                 tx.commit().await?;
                 return Ok(Imported::Unchanged(id));
             }
@@ -256,7 +293,7 @@ impl Imports<'_> {
                     Imported::Created(id)
                 }
             };
-            tx.remember_ref(source, "category", &category.external_id, outcome.id(), now).await?;
+            tx.remember_ref(source, RecordKind::Category, &category.external_id, outcome.id(), now).await?;
             tx.commit().await?;
             Ok(outcome)
         })
@@ -270,7 +307,7 @@ impl Imports<'_> {
         let now = Stamp::now();
         on_backend!(self.store, pool, Db => {
             let mut tx = pool.begin_with(Db::BEGIN_WRITE).await?;
-            if let Some(id) = tx.local_ref(source, "faq", &faq.external_id).await? {
+            if let Some(id) = tx.local_ref(source, RecordKind::Faq, &faq.external_id).await? {
                 tx.commit().await?;
                 return Ok(Imported::Unchanged(id));
             }
@@ -288,7 +325,7 @@ impl Imports<'_> {
             .bind(now)
             .execute(&mut *tx)
             .await?;
-            tx.remember_ref(source, "faq", &faq.external_id, id, now).await?;
+            tx.remember_ref(source, RecordKind::Faq, &faq.external_id, id, now).await?;
             tx.commit().await?;
             Ok(Imported::Created(id))
         })
@@ -394,7 +431,7 @@ impl Imports<'_> {
                         .execute(&mut *tx)
                         .await?;
                     tx.insert_tags(id, &ticket.tags).await?;
-                    tx.remember_ref(source, "ticket", &ticket.external_id, id, now).await?;
+                    tx.remember_ref(source, RecordKind::Ticket, &ticket.external_id, id, now).await?;
                     if log_creation {
                         let imported = event::Imported { imported_from: source.to_owned(), original: ticket.original.clone() };
                         let created = [NewEvent::public(id, None, Event::Created(event::Created::Imported(imported)))];
@@ -411,7 +448,7 @@ impl Imports<'_> {
                 .execute(&mut *tx)
                 .await?;
             for message in &ticket.messages {
-                if tx.local_ref(source, "message", &message.external_id).await?.is_some() {
+                if tx.local_ref(source, RecordKind::Message, &message.external_id).await?.is_some() {
                     continue;
                 }
                 let message_id = tx.free_id("messages", message.preferred_id).await?;
@@ -420,7 +457,7 @@ impl Imports<'_> {
                     attachments: message.attachments.clone(),
                 };
                 tx.insert_message(id, &record, message.created_at).await?;
-                tx.remember_ref(source, "message", &message.external_id, message_id, now).await?;
+                tx.remember_ref(source, RecordKind::Message, &message.external_id, message_id, now).await?;
                 if outcome == Imported::Unchanged(id) {
                     outcome = Imported::Updated(id);
                 }

@@ -11,6 +11,7 @@ use crate::Stamp;
 use crate::dialect::Dialect;
 use crate::events::{EVENT_ORDER_LOCK, NewEvent};
 use crate::idempotency::IdempotencyClaim;
+use crate::imports::RecordKind;
 use crate::tickets::MessageRecord;
 
 /// What claiming an idempotency key inside a transaction came to.
@@ -64,7 +65,7 @@ pub(crate) trait WriteTx: Sized {
     async fn local_ref(
         &mut self,
         source: &str,
-        kind: &str,
+        kind: RecordKind,
         external_id: &str,
     ) -> Result<Option<Uuid>, sqlx::Error>;
 
@@ -72,7 +73,7 @@ pub(crate) trait WriteTx: Sized {
     async fn remember_ref(
         &mut self,
         source: &str,
-        kind: &str,
+        kind: RecordKind,
         external_id: &str,
         local: Uuid,
         now: Stamp,
@@ -257,14 +258,14 @@ where
     async fn local_ref(
         &mut self,
         source: &str,
-        kind: &str,
+        kind: RecordKind,
         external_id: &str,
     ) -> Result<Option<Uuid>, sqlx::Error> {
         sqlx::query_scalar(
             "SELECT local_id FROM external_refs WHERE source = $1 AND kind = $2 AND external_id = $3",
         )
         .bind(source)
-        .bind(kind)
+        .bind(kind.as_str())
         .bind(external_id)
         .fetch_optional(&mut **self)
         .await
@@ -273,7 +274,7 @@ where
     async fn remember_ref(
         &mut self,
         source: &str,
-        kind: &str,
+        kind: RecordKind,
         external_id: &str,
         local: Uuid,
         now: Stamp,
@@ -282,7 +283,7 @@ where
             "INSERT INTO external_refs (source, kind, external_id, local_id, created_at) VALUES ($1, $2, $3, $4, $5)",
         )
         .bind(source)
-        .bind(kind)
+        .bind(kind.as_str())
         .bind(external_id)
         .bind(local)
         .bind(now)

@@ -19,7 +19,7 @@ use growdesk_domain::{
 use growdesk_service::imports::Import;
 use growdesk_store::{
     Stamp, Store,
-    imports::{ImportedMessage, ImportedTicket, ImportedUser},
+    imports::{ImportedMessage, ImportedTicket, ImportedUser, RecordKind},
 };
 
 use crate::importers::text::{html_to_text, subject_from};
@@ -143,7 +143,11 @@ impl Importer {
             if let Some(local) = self.users.get(key) {
                 return Ok(*local);
             }
-            if let Some(local) = self.target.local_id(&self.source, "user", key).await? {
+            if let Some(local) = self
+                .target
+                .local_id(&self.source, RecordKind::User, key)
+                .await?
+            {
                 self.users.insert(key.clone(), local);
                 return Ok(local);
             }

@@ -16,7 +16,9 @@ use growdesk_store::{
         ImportedVisitor, ImportedWebhook, ImportedWidget, NotificationRecord, RestoredEvent,
         TimedTable,
     },
-    imports::{ImportedCategory, ImportedFaq, ImportedMessage, ImportedTicket, ImportedUser},
+    imports::{
+        ImportedCategory, ImportedFaq, ImportedMessage, ImportedTicket, ImportedUser, RecordKind,
+    },
     messages::NewAttachment,
     widgets::WidgetFields,
 };
@@ -184,7 +186,7 @@ fn check(record: &Line, attachments: &Attachments<'_>) -> Result<(), String> {
     Ok(())
 }
 
-async fn local(target: &Import, kind: &str, id: uuid::Uuid) -> Result<uuid::Uuid, Refusal> {
+async fn local(target: &Import, kind: RecordKind, id: uuid::Uuid) -> Result<uuid::Uuid, Refusal> {
     target
         .local_id(SOURCE, kind, &id.to_string())
         .await?
@@ -197,7 +199,7 @@ async fn local(target: &Import, kind: &str, id: uuid::Uuid) -> Result<uuid::Uuid
 
 async fn local_opt(
     target: &Import,
-    kind: &str,
+    kind: RecordKind,
     id: Option<uuid::Uuid>,
 ) -> Result<Option<uuid::Uuid>, Refusal> {
     match id {
@@ -261,7 +263,7 @@ async fn write(
             keep_times(target, TimedTable::Categories, outcome, times).await?
         }
         Line::Faq(faq) => {
-            let category_id = local_opt(target, "category", faq.category_id).await?;
+            let category_id = local_opt(target, RecordKind::Category, faq.category_id).await?;
             let times = (faq.created_at, faq.updated_at);
             let outcome = target
                 .faq(
@@ -281,7 +283,7 @@ async fn write(
         }
         Line::Widget(widget) => {
             let default_category_id =
-                local_opt(target, "category", widget.default_category_id).await?;
+                local_opt(target, RecordKind::Category, widget.default_category_id).await?;
             target
                 .widget(
                     SOURCE,
@@ -309,8 +311,8 @@ async fn write(
             let imported = ImportedVisitor {
                 external_id: visitor.id.to_string(),
                 preferred_id: Some(visitor.id),
-                widget_id: local(target, "widget", visitor.widget_id).await?,
-                user_id: local(target, "user", visitor.user_id).await?,
+                widget_id: local(target, RecordKind::Widget, visitor.widget_id).await?,
+                user_id: local(target, RecordKind::User, visitor.user_id).await?,
                 created_at: Stamp::from(visitor.created_at),
             };
             target.visitor(SOURCE, &imported).await?
@@ -340,7 +342,7 @@ async fn write(
                 .ok_or_else(|| Refusal::Record(format!("unknown event kind {:?}", event.event)))?;
             let restored = RestoredEvent {
                 id: event.id,
-                ticket_id: local_or_same(target, "ticket", event.ticket_id).await?,
+                ticket_id: local_or_same(target, RecordKind::Ticket, event.ticket_id).await?,
                 actor_id: local_or_same_opt(target, event.actor_id).await?,
                 internal: event.internal,
                 recipient_id: local_or_same_opt(target, event.recipient_id).await?,
@@ -359,9 +361,10 @@ async fn write(
                 })?;
             let restored = NotificationRecord {
                 id: notification.id,
-                user_id: local(target, "user", notification.user_id).await?,
+                user_id: local(target, RecordKind::User, notification.user_id).await?,
                 kind,
-                ticket_id: local_or_same(target, "ticket", notification.ticket_id).await?,
+                ticket_id: local_or_same(target, RecordKind::Ticket, notification.ticket_id)
+                    .await?,
                 data: notification.data,
                 read_at: notification.read_at.map(Stamp::from),
                 created_at: Stamp::from(notification.created_at),
@@ -388,7 +391,11 @@ async fn keep_times(
 
 /// The local id of a record the log names; the exported one when the export did not hold the
 /// record (the log outlives deleted tickets).
-async fn local_or_same(target: &Import, kind: &str, id: uuid::Uuid) -> Result<uuid::Uuid, Refusal> {
+async fn local_or_same(
+    target: &Import,
+    kind: RecordKind,
+    id: uuid::Uuid,
+) -> Result<uuid::Uuid, Refusal> {
     Ok(target
         .local_id(SOURCE, kind, &id.to_string())
         .await?
@@ -400,7 +407,7 @@ async fn local_or_same_opt(
     user: Option<uuid::Uuid>,
 ) -> Result<Option<uuid::Uuid>, Refusal> {
     match user {
-        Some(id) => local_or_same(target, "user", id).await.map(Some),
+        Some(id) => local_or_same(target, RecordKind::User, id).await.map(Some),
         None => Ok(None),
     }
 }
@@ -411,7 +418,7 @@ async fn import_ticket(
     logs_itself: bool,
     ticket: ExportedTicket,
 ) -> Result<growdesk_store::imports::Imported, Refusal> {
-    let visitor_id = local_opt(target, "visitor", ticket.visitor_id).await?;
+    let visitor_id = local_opt(target, RecordKind::Visitor, ticket.visitor_id).await?;
     let version = ticket.version;
     let mut messages = Vec::with_capacity(ticket.messages.len());
     for message in ticket.messages {
@@ -432,7 +439,7 @@ async fn import_ticket(
         messages.push(ImportedMessage {
             external_id: message.id.to_string(),
             preferred_id: Some(message.id),
-            author_id: local(target, "user", message.author_id).await?,
+            author_id: local(target, RecordKind::User, message.author_id).await?,
             body: message.body,
             internal: message.internal,
             created_at: Stamp::from(message.created_at),
@@ -446,9 +453,9 @@ async fn import_ticket(
         subject: ticket.subject,
         status: ticket.status,
         priority: ticket.priority,
-        category_id: local_opt(target, "category", ticket.category_id).await?,
-        requester_id: local(target, "user", ticket.requester_id).await?,
-        assignee_id: local_opt(target, "user", ticket.assignee_id).await?,
+        category_id: local_opt(target, RecordKind::Category, ticket.category_id).await?,
+        requester_id: local(target, RecordKind::User, ticket.requester_id).await?,
+        assignee_id: local_opt(target, RecordKind::User, ticket.assignee_id).await?,
         tags: Tags::parse(&ticket.tags)
             .map_err(Refusal::Record)?
             .into_inner(),

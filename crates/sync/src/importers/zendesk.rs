@@ -19,7 +19,7 @@ use growdesk_service::imports::Import;
 use growdesk_store::redact::redact_url;
 use growdesk_store::{
     Stamp, Store,
-    imports::{ImportedMessage, ImportedTicket, ImportedUser},
+    imports::{ImportedMessage, ImportedTicket, ImportedUser, RecordKind},
 };
 use serde::Deserialize;
 use serde_json::Value;
@@ -239,7 +239,7 @@ impl Importer {
         }
         if let Some(local) = self
             .target
-            .local_id(&self.source, "user", &id.to_string())
+            .local_id(&self.source, RecordKind::User, &id.to_string())
             .await?
         {
             self.users.insert(id, local);
