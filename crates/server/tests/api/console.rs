@@ -75,7 +75,9 @@ async fn an_agent_works_a_ticket_in_the_console(kind: BackendKind) {
          which installs them (apt-get install chromium; npm ci --prefix crates/server/tests/e2e)"
     );
     let app = spawn_app(kind).await;
-    let (agent, _) = app.user_token("agent@example.com", "agent").await;
+    let admin = app.admin_token().await;
+    let (agent, agent_user) = app.user_token("agent@example.com", "agent").await;
+    let agent_id = agent_user["id"].as_str().unwrap().to_owned();
     let (customer, _) = app.user_token("carla@example.com", "customer").await;
     let artifacts = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/e2e-artifacts");
     std::fs::create_dir_all(&artifacts).unwrap();
@@ -92,6 +94,8 @@ async fn an_agent_works_a_ticket_in_the_console(kind: BackendKind) {
             .env("AGENT_EMAIL", "agent@example.com")
             .env("AGENT_PASSWORD", "user-password-1")
             .env("AGENT_TOKEN", agent)
+            .env("AGENT_ID", agent_id)
+            .env("ADMIN_TOKEN", admin)
             .env("CUSTOMER_TOKEN", customer)
             .env("BACKEND", backend)
             .env("ARTIFACTS", &artifacts)

@@ -1,14 +1,15 @@
 // The agent console in a real browser (Debian's Chromium, headless, driven by playwright-core):
 // an agent signs in, sees a ticket a customer opened through the API, sees a new one arrive live
 // while the console is open, opens it with the keyboard, replies, adds a note, changes its status,
-// finds the draft kept across a reload, and uses the palette. axe-core checks the queue and the
+// finds the draft kept across a reload, uses the palette, and follows the bell when the admin
+// assigns it a ticket. axe-core checks the sign-in, the queue and the
 // ticket screens (light and dark, English and Spanish); the page must raise no
 // Content-Security-Policy violation. Screenshots go to $ARTIFACTS, named after $BACKEND.
 import { readFile, rm } from "node:fs/promises";
 import { createRequire } from "node:module";
 import { chromium } from "playwright-core";
 
-const { BASE, AGENT_EMAIL, AGENT_PASSWORD, AGENT_TOKEN, CUSTOMER_TOKEN, ARTIFACTS, BACKEND } = process.env;
+const { BASE, AGENT_EMAIL, AGENT_PASSWORD, AGENT_TOKEN, AGENT_ID, ADMIN_TOKEN, CUSTOMER_TOKEN, ARTIFACTS, BACKEND } = process.env;
 const axeSource = await readFile(createRequire(import.meta.url).resolve("axe-core/axe.min.js"), "utf8");
 
 function check(condition, message) {
@@ -162,6 +163,19 @@ try {
   await row("Second ticket arrives live").waitFor();
   check((await row("Printer on fire").count()) === 0, "the open ticket is not in Resolved and closed");
   check((await api(AGENT_TOKEN, "GET", `/api/tickets/${ticketId}`)).status === "resolved", "e resolved the ticket");
+
+  // The admin assigns the first ticket to the agent: the bell rings live and opens it.
+  await api(ADMIN_TOKEN, "POST", `/api/tickets/${first.id}/assign`, { assignee_id: AGENT_ID });
+  const bell = page.getByRole("button", { name: "Notifications, 1 unread" });
+  await bell.waitFor();
+  check((await page.title()) === "(1) GrowDesk", `the tab's title counts the unread: ${await page.title()}`);
+  await bell.click();
+  await page.getByRole("button", { name: /#1 Printer on fire was assigned to you/ }).click();
+  await page.getByRole("heading", { name: /Printer on fire/ }).waitFor();
+  await page.getByRole("button", { name: "Notifications, 0 unread" }).waitFor();
+  await page.evaluate(() => document.activeElement?.blur());
+  await page.keyboard.press("Escape");
+  await page.getByRole("heading", { name: /Printer on fire/ }).waitFor({ state: "detached" });
 
   // A phone: one pane at a time.
   await page.setViewportSize({ width: 390, height: 844 });
