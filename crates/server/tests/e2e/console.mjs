@@ -2,9 +2,9 @@
 // an agent signs in, sees a ticket a customer opened through the API, sees a new one arrive live
 // while the console is open, opens it with the keyboard, replies, adds a note, changes its status,
 // finds the draft kept across a reload, uses the palette, and follows the bell when the admin
-// assigns it a ticket. axe-core checks the sign-in, the queue and the
-// ticket screens (light and dark, English and Spanish); the page must raise no
-// Content-Security-Policy violation. Screenshots go to $ARTIFACTS, named after $BACKEND.
+// assigns it a ticket. axe-core checks the sign-in, the queue and the ticket screens (light and
+// dark, English and Spanish); the page must raise no Content-Security-Policy violation.
+// Screenshots go to $ARTIFACTS, named after $BACKEND.
 import { readFile, rm } from "node:fs/promises";
 import { createRequire } from "node:module";
 import { chromium } from "playwright-core";
