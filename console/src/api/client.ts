@@ -17,6 +17,7 @@ export type ServerFrame = Schemas["ServerFrame"];
 export type ClientFrame = Schemas["ClientFrame"];
 export type Person = Schemas["Person"];
 export type Attachment = Schemas["Attachment"];
+export type Category = Schemas["Category"];
 export type TicketQuery = NonNullable<operations["list_tickets"]["parameters"]["query"]>;
 export type TicketChange = Schemas["UpdateTicketRequest"];
 type TokenPair = Schemas["TokenResponse"];
@@ -169,6 +170,10 @@ export class Api {
 
   async ticket(id: string): Promise<Ticket> {
     return (await this.send<Ticket>("GET", `/api/tickets/${encodeURIComponent(id)}`)).data;
+  }
+
+  async categories(): Promise<Category[]> {
+    return (await this.send<Page<Category>>("GET", "/api/categories")).data.items;
   }
 
   async stats(): Promise<Stats> {

@@ -2,7 +2,7 @@
 // view, the counts and the notifications. Live events are batched: the tickets they touch are
 // fetched once per batch and merged by the rules of queue.ts.
 import { reactive, ref, shallowRef } from "vue";
-import { Api, ApiError, type Message, type Notification, type Stats, type Ticket, type User } from "../api/client";
+import { Api, ApiError, type Category, type Message, type Notification, type Stats, type Ticket, type User } from "../api/client";
 import { Live, type LiveState, type SignalFrame } from "../api/socket";
 import { route } from "../router";
 import { Drafts } from "./drafts";
@@ -15,6 +15,7 @@ export const sessionEnded = ref(false);
 export const liveState = ref<LiveState>("offline");
 export const stats = ref<Stats | null>(null);
 export const notifications = ref<Notification[]>([]);
+export const categories = ref<Category[]>([]);
 export const filters = reactive<Filters>({ ...DEFAULT_FILTERS });
 export const queue = shallowRef<QueueList>({ items: [], nextCursor: null, held: [] });
 export const queueLoading = ref(false);
@@ -198,6 +199,15 @@ function start(signedIn: User): void {
   live.start();
   void loadStats();
   void loadNotifications();
+  void loadCategories();
+}
+
+async function loadCategories(): Promise<void> {
+  try {
+    categories.value = await api.categories();
+  } catch {
+    categories.value = [];
+  }
 }
 
 function stop(): void {
@@ -205,6 +215,7 @@ function stop(): void {
   user.value = null;
   stats.value = null;
   notifications.value = [];
+  categories.value = [];
   queue.value = { items: [], nextCursor: null, held: [] };
 }
 

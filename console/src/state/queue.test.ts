@@ -102,13 +102,14 @@ describe("merge", () => {
 
 describe("views", () => {
   it("asks the server for the view's statuses and assignee, with the filters", () => {
-    expect(viewQuery("mine", { ...DEFAULT_FILTERS, priority: "urgent", q: " late " }, "c1")).toEqual({
+    expect(viewQuery("mine", { ...DEFAULT_FILTERS, priority: "urgent", category: "billing-id", q: " late " }, "c1")).toEqual({
       sort: "updated_at",
       order: "desc",
       limit: 50,
       status: ["open", "pending", "in_progress"],
       assignee_id: "me",
       priority: "urgent",
+      category_id: "billing-id",
       q: "late",
       cursor: "c1",
     });
@@ -122,6 +123,8 @@ describe("views", () => {
     expect(belongs("done", DEFAULT_FILTERS, mine, "me-id")).toBe(false);
     expect(belongs("all", { ...DEFAULT_FILTERS, tag: "Billing" }, mine, "me-id")).toBe(true);
     expect(belongs("all", { ...DEFAULT_FILTERS, priority: "low" }, mine, "me-id")).toBe(false);
+    expect(belongs("all", { ...DEFAULT_FILTERS, category: "billing-id" }, mine, "me-id")).toBe(false);
+    expect(belongs("all", { ...DEFAULT_FILTERS, category: "billing-id" }, { ...mine, category_id: "billing-id" }, "me-id")).toBe(true);
     expect(belongs("all", { ...DEFAULT_FILTERS, q: "refund" }, mine, "me-id")).toBeNull();
   });
 

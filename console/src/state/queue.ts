@@ -18,13 +18,15 @@ export type SortOrder = NonNullable<TicketQuery["order"]>;
 
 export interface Filters {
   priority: Priority | "";
+  /** A category's id, or "" for any. */
+  category: string;
   tag: string;
   q: string;
   sort: SortKey;
   order: SortOrder;
 }
 
-export const DEFAULT_FILTERS: Filters = { priority: "", tag: "", q: "", sort: "updated_at", order: "desc" };
+export const DEFAULT_FILTERS: Filters = { priority: "", category: "", tag: "", q: "", sort: "updated_at", order: "desc" };
 
 interface ViewRule {
   statuses: TicketStatus[] | null;
@@ -47,6 +49,7 @@ export function viewQuery(view: ViewId, filters: Filters, cursor?: string): Tick
   if (rule.statuses) query.status = rule.statuses;
   if (rule.assignee) query.assignee_id = rule.assignee;
   if (filters.priority) query.priority = filters.priority;
+  if (filters.category) query.category_id = filters.category;
   if (filters.tag.trim()) query.tag = filters.tag.trim();
   if (filters.q.trim()) query.q = filters.q.trim();
   if (cursor) query.cursor = cursor;
@@ -64,6 +67,7 @@ export function belongs(view: ViewId, filters: Filters, ticket: Ticket, me: stri
   if (rule.assignee === "me" && ticket.assignee_id !== me) return false;
   if (rule.assignee === "none" && ticket.assignee_id) return false;
   if (filters.priority && ticket.priority !== filters.priority) return false;
+  if (filters.category && ticket.category_id !== filters.category) return false;
   const tag = filters.tag.trim().toLowerCase();
   if (tag && !ticket.tags.includes(tag)) return false;
   return filters.q.trim() ? null : true;
