@@ -1,26 +1,21 @@
-//! The public widget API (`/widget/*`), keyed by `X-Widget-Key`, for visitors on the sites that
-//! embed the widget; and `/widget.js` and `/widget/demo`.
+//! A visitor's conversations through the widget: opening one, listing them, reading and
+//! answering their messages, and the visitor's socket.
 
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
-
-use axum::extract::{FromRequestParts, Request, State, WebSocketUpgrade};
-use axum::http::request::Parts;
-use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
-use axum::middleware::Next;
-use axum::response::{Html, IntoResponse, Response};
-use growdesk_domain::{Faq, Message, Ticket, Widget, WidgetSettings};
+use axum::extract::{State, WebSocketUpgrade};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::Response;
+use growdesk_domain::{Message, Ticket};
 use growdesk_realtime::session::Audience;
-use growdesk_service::ServiceError;
 use growdesk_service::pagination::PageRequest;
 use growdesk_service::tickets::TicketPosition;
-use growdesk_service::widgets::{Visitor, VisitorTicketDraft};
+use growdesk_service::widgets::VisitorTicketDraft;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
 
+use super::{VisitorCaller, WidgetCaller, bearer};
 use crate::error::{ApiError, Problem};
 use crate::extract::{ApiJson, ApiPath, ApiQuery, ClientIp};
 use crate::routes::List;
@@ -28,213 +23,11 @@ use crate::routes::tickets::PageQuery;
 use crate::schemas;
 use crate::state::AppState;
 
-const WIDGET_KEY: &str = "x-widget-key";
-const WIDGET_JS: &str = include_str!("../../assets/widget.js");
-const DEMO_HTML: &str = include_str!("../../assets/demo.html");
-
-pub(crate) fn router() -> OpenApiRouter<AppState> {
+pub(super) fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
-        .routes(routes!(config))
-        .routes(routes!(faqs))
         .routes(routes!(list_tickets, open_ticket))
         .routes(routes!(list_messages, post_message))
         .routes(routes!(socket))
-}
-
-/// The static widget files, outside the keyed API.
-pub(crate) fn assets() -> axum::Router<AppState> {
-    axum::Router::new()
-        .route("/widget.js", axum::routing::get(script))
-        .route("/widget/demo", axum::routing::get(demo))
-}
-
-/// The widget a request names, checked against the page's `Origin`.
-pub(crate) struct WidgetCaller(Widget);
-
-impl FromRequestParts<AppState> for WidgetCaller {
-    type Rejection = ApiError;
-
-    async fn from_request_parts(
-        parts: &mut Parts,
-        state: &AppState,
-    ) -> Result<Self, Self::Rejection> {
-        let key = parts
-            .headers
-            .get(WIDGET_KEY)
-            .and_then(|value| value.to_str().ok())
-            .ok_or(ServiceError::Unauthenticated("missing X-Widget-Key"))?;
-        let origin = parts
-            .headers
-            .get(header::ORIGIN)
-            .and_then(|value| value.to_str().ok());
-        let widget = state.service.visitors().widget_for_key(key, origin).await?;
-        if let Some(accepted) = parts.extensions.get::<OriginAccepted>() {
-            accepted.mark();
-        }
-        Ok(Self(widget))
-    }
-}
-
-/// Put in each request by the widget's CORS middleware; marked once the request's own widget
-/// has accepted its `Origin`, so the answer (whatever its status) may name that origin.
-#[derive(Debug, Clone, Default)]
-struct OriginAccepted(Arc<AtomicBool>);
-
-impl OriginAccepted {
-    fn mark(&self) {
-        self.0.store(true, Ordering::Relaxed);
-    }
-
-    fn is_marked(&self) -> bool {
-        self.0.load(Ordering::Relaxed)
-    }
-}
-
-/// A visitor, from the widget and `Authorization: Bearer <visitor token>`.
-pub(crate) struct VisitorCaller(Visitor);
-
-fn bearer(headers: &HeaderMap) -> Option<&str> {
-    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
-    let (scheme, token) = value.split_once(' ')?;
-    scheme
-        .eq_ignore_ascii_case("bearer")
-        .then(|| token.trim())
-        .filter(|token| !token.is_empty())
-}
-
-impl FromRequestParts<AppState> for VisitorCaller {
-    type Rejection = ApiError;
-
-    async fn from_request_parts(
-        parts: &mut Parts,
-        state: &AppState,
-    ) -> Result<Self, Self::Rejection> {
-        let WidgetCaller(widget) = WidgetCaller::from_request_parts(parts, state).await?;
-        let token =
-            bearer(&parts.headers).ok_or(ServiceError::Unauthenticated("missing visitor token"))?;
-        Ok(Self(
-            state.service.visitors().visitor(&widget, token).await?,
-        ))
-    }
-}
-
-/// CORS for `/widget/*`: a preflight is answered for origins some active widget allows (it
-/// carries no key); the request itself is then checked against its own widget's origins, and
-/// its answer names the origin only when that widget accepted it: an unknown key, a missing
-/// one, or a refused origin gets no `Access-Control-Allow-Origin`, whatever the status.
-pub(crate) async fn cors(
-    State(state): State<AppState>,
-    mut request: Request,
-    next: Next,
-) -> Response {
-    let origin = request.headers().get(header::ORIGIN).cloned();
-    if request.method() == Method::OPTIONS {
-        let Some(origin) = origin else {
-            return StatusCode::NO_CONTENT.into_response();
-        };
-        let allowed = match origin.to_str() {
-            Ok(text) => state
-                .service
-                .visitors()
-                .any_widget_allows(text)
-                .await
-                .unwrap_or(false),
-            Err(_) => false,
-        };
-        if !allowed {
-            return ApiError::from(ServiceError::Forbidden(
-                "this origin may not use the widget",
-            ))
-            .into_response();
-        }
-        let mut response = StatusCode::NO_CONTENT.into_response();
-        let headers = response.headers_mut();
-        headers.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, origin);
-        headers.insert(
-            header::ACCESS_CONTROL_ALLOW_METHODS,
-            HeaderValue::from_static("GET, POST"),
-        );
-        headers.insert(
-            header::ACCESS_CONTROL_ALLOW_HEADERS,
-            HeaderValue::from_static("content-type, authorization, x-widget-key, idempotency-key"),
-        );
-        headers.insert(
-            header::ACCESS_CONTROL_MAX_AGE,
-            HeaderValue::from_static("600"),
-        );
-        headers.insert(header::VARY, HeaderValue::from_static("Origin"));
-        return response;
-    }
-    let accepted = OriginAccepted::default();
-    request.extensions_mut().insert(accepted.clone());
-    let mut response = next.run(request).await;
-    if let Some(origin) = origin
-        && accepted.is_marked()
-    {
-        let headers = response.headers_mut();
-        headers.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, origin);
-        headers.insert(
-            header::ACCESS_CONTROL_EXPOSE_HEADERS,
-            HeaderValue::from_static("retry-after, x-request-id"),
-        );
-        headers.insert(header::VARY, HeaderValue::from_static("Origin"));
-    }
-    response
-}
-
-/// What the widget needs to draw itself.
-#[derive(Debug, Serialize, ToSchema)]
-pub(crate) struct WidgetConfig {
-    name: String,
-    settings: WidgetSettings,
-    /// The site must pass an identity hash.
-    identity_required: bool,
-    /// Whether an agent is online now.
-    agents_online: bool,
-}
-
-/// The widget's appearance and whether an agent is online.
-///
-/// What widget.js needs to draw itself. Writes nothing. An unknown key is 404, an inactive widget
-/// or a page on an origin the widget does not allow 403.
-#[utoipa::path(get, path = "/widget/config", operation_id = "widget_config", tag = "widget", security(("widget_key" = [])),
-    responses(
-        (status = 200, description = "How to draw the widget", body = WidgetConfig),
-        (status = 403, description = "Inactive widget, or a page on another origin", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "Unknown key", body = Problem, content_type = "application/problem+json"),
-    ))]
-async fn config(
-    State(state): State<AppState>,
-    WidgetCaller(widget): WidgetCaller,
-) -> axum::Json<WidgetConfig> {
-    axum::Json(WidgetConfig {
-        name: widget.name,
-        settings: widget.settings,
-        identity_required: widget.enforce_identity,
-        agents_online: state.realtime.hub.staff_online(),
-    })
-}
-
-#[derive(Debug, Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-pub(crate) struct FaqSearch {
-    /// Words that must all appear (accents and case ignored).
-    q: Option<String>,
-}
-
-/// Published FAQs, searched.
-///
-/// `q`: every word must appear, ignoring case and accents. Writes nothing.
-#[utoipa::path(get, path = "/widget/faqs", operation_id = "widget_faqs", tag = "widget", security(("widget_key" = [])), params(FaqSearch),
-    responses((status = 200, description = "The published FAQs that match", body = List<Faq>)))]
-async fn faqs(
-    State(state): State<AppState>,
-    WidgetCaller(_widget): WidgetCaller,
-    ApiQuery(search): ApiQuery<FaqSearch>,
-) -> Result<axum::Json<List<Faq>>, ApiError> {
-    Ok(axum::Json(List::whole(
-        state.service.visitors().faqs(search.q.as_deref()).await?,
-    )))
 }
 
 /// A visitor's first message.
@@ -475,38 +268,4 @@ async fn socket(
         registration,
         query.last_event_id,
     ))
-}
-
-async fn script() -> impl IntoResponse {
-    (
-        [
-            (
-                header::CONTENT_TYPE,
-                "application/javascript; charset=utf-8",
-            ),
-            (header::CACHE_CONTROL, "public, max-age=300"),
-        ],
-        WIDGET_JS,
-    )
-}
-
-#[derive(Debug, Deserialize)]
-struct DemoQuery {
-    key: Option<String>,
-}
-
-/// A page that embeds the widget whose key is in `?key=`.
-async fn demo(ApiQuery(query): ApiQuery<DemoQuery>) -> Result<Html<String>, ApiError> {
-    let key = query.key.unwrap_or_default();
-    let safe = !key.is_empty()
-        && key
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
-    if !safe {
-        return Err(ApiError::Refused {
-            status: StatusCode::BAD_REQUEST,
-            detail: "pass a widget key as ?key=".to_owned(),
-        });
-    }
-    Ok(Html(DEMO_HTML.replace("{{KEY}}", &key)))
 }
