@@ -91,7 +91,7 @@ export class Api {
 
   private keep(pair: TokenPair): void {
     this.access = pair.access_token;
-    this.refreshToken = pair.refresh_token;
+    this.refreshToken = pair.refresh_token ?? null;
     clearTimeout(this.renewTimer);
     // Renew a little before expiry, so that no request of a working agent meets a 401.
     const lead = Math.max(5, Math.floor(pair.expires_in * 0.8));
