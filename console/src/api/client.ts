@@ -20,6 +20,19 @@ export type Attachment = Schemas["Attachment"];
 export type Category = Schemas["Category"];
 export type TicketQuery = NonNullable<operations["list_tickets"]["parameters"]["query"]>;
 export type TicketChange = Schemas["UpdateTicketRequest"];
+export type Role = Schemas["Role"];
+export type NewUser = Schemas["CreateUserRequest"];
+export type UserChange = Schemas["UpdateUserRequest"];
+export type MyChange = Schemas["UpdateMeRequest"];
+export type NewCategory = Schemas["CreateCategoryRequest"];
+export type CategoryChange = Schemas["CategoryRequest"];
+export type Widget = Schemas["WidgetView"];
+export type NewWidget = Schemas["CreateWidgetRequest"];
+export type WidgetChange = Schemas["WidgetRequest"];
+export type Webhook = Schemas["Webhook"];
+export type NewWebhook = Schemas["CreateWebhookRequest"];
+export type WebhookChange = Schemas["WebhookRequest"];
+export type Delivery = Schemas["WebhookDelivery"];
 type TokenPair = Schemas["TokenResponse"];
 type Page<T> = { items: T[]; next_cursor?: string | null };
 
@@ -162,6 +175,72 @@ export class Api {
 
   async me(): Promise<User> {
     return (await this.send<User>("GET", "/api/auth/me")).data;
+  }
+
+  async updateMe(change: MyChange): Promise<User> {
+    return (await this.send<User>("PATCH", "/api/auth/me", { body: change })).data;
+  }
+
+  async users(search: string): Promise<User[]> {
+    const query = { limit: 100, q: search || undefined } satisfies NonNullable<operations["list_users"]["parameters"]["query"]>;
+    return (await this.send<Page<User>>("GET", "/api/users", { query })).data.items;
+  }
+
+  async createUser(request: NewUser): Promise<User> {
+    return (await this.send<User>("POST", "/api/users", { body: request })).data;
+  }
+
+  async updateUser(id: string, change: UserChange): Promise<User> {
+    return (await this.send<User>("PATCH", `/api/users/${encodeURIComponent(id)}`, { body: change })).data;
+  }
+
+  async createCategory(request: NewCategory): Promise<Category> {
+    return (await this.send<Category>("POST", "/api/categories", { body: request })).data;
+  }
+
+  async updateCategory(id: string, change: CategoryChange): Promise<Category> {
+    return (await this.send<Category>("PATCH", `/api/categories/${encodeURIComponent(id)}`, { body: change })).data;
+  }
+
+  async deleteCategory(id: string): Promise<void> {
+    await this.send<unknown>("DELETE", `/api/categories/${encodeURIComponent(id)}`);
+  }
+
+  async widgets(): Promise<Widget[]> {
+    return (await this.send<Page<Widget>>("GET", "/api/widgets")).data.items;
+  }
+
+  async createWidget(request: NewWidget): Promise<Widget> {
+    return (await this.send<Widget>("POST", "/api/widgets", { body: request })).data;
+  }
+
+  async updateWidget(id: string, change: WidgetChange): Promise<Widget> {
+    return (await this.send<Widget>("PATCH", `/api/widgets/${encodeURIComponent(id)}`, { body: change })).data;
+  }
+
+  async regenerateKey(id: string): Promise<Widget> {
+    return (await this.send<Widget>("POST", `/api/widgets/${encodeURIComponent(id)}/regenerate-key`)).data;
+  }
+
+  async webhooks(): Promise<Webhook[]> {
+    return (await this.send<Page<Webhook>>("GET", "/api/webhooks")).data.items;
+  }
+
+  async createWebhook(request: NewWebhook): Promise<Webhook> {
+    return (await this.send<Webhook>("POST", "/api/webhooks", { body: request })).data;
+  }
+
+  async updateWebhook(id: string, change: WebhookChange): Promise<Webhook> {
+    return (await this.send<Webhook>("PATCH", `/api/webhooks/${encodeURIComponent(id)}`, { body: change })).data;
+  }
+
+  async deleteWebhook(id: string): Promise<void> {
+    await this.send<unknown>("DELETE", `/api/webhooks/${encodeURIComponent(id)}`);
+  }
+
+  async deliveries(webhookId: string): Promise<Delivery[]> {
+    const query = { limit: 50 } satisfies NonNullable<operations["list_deliveries"]["parameters"]["query"]>;
+    return (await this.send<Page<Delivery>>("GET", `/api/webhooks/${encodeURIComponent(webhookId)}/deliveries`, { query })).data.items;
   }
 
   async tickets(query: TicketQuery): Promise<Page<Ticket>> {

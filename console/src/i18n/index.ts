@@ -46,6 +46,22 @@ export function dateTime(iso: string): string {
   return new Intl.DateTimeFormat(locale.value, { dateStyle: "medium", timeStyle: "short" }).format(new Date(iso));
 }
 
+/** A length of time in its largest fitting unit ("3.5 hours"), localised. */
+export function duration(seconds: number): string {
+  const units: [string, number][] = [
+    ["day", 86_400],
+    ["hour", 3600],
+    ["minute", 60],
+  ];
+  const [unit, size] = units.find(([, size]) => seconds >= size) ?? ["second", 1];
+  return new Intl.NumberFormat(locale.value, { style: "unit", unit, unitDisplay: "long", maximumFractionDigits: 1 }).format(seconds / size);
+}
+
+/** "a, b and c", localised. */
+export function list(items: string[]): string {
+  return new Intl.ListFormat(locale.value, { style: "long", type: "conjunction" }).format(items);
+}
+
 /** "5 minutes ago", localised. */
 export function ago(iso: string, now: number = Date.now()): string {
   const seconds = Math.round((Date.parse(iso) - now) / 1000);

@@ -199,10 +199,11 @@ function start(signedIn: User): void {
   live.start();
   void loadStats();
   void loadNotifications();
-  void loadCategories();
+  void reloadCategories();
 }
 
-async function loadCategories(): Promise<void> {
+/** Reads the categories again (at sign-in, and after an admin changed them). */
+export async function reloadCategories(): Promise<void> {
   try {
     categories.value = await api.categories();
   } catch {

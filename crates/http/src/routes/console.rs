@@ -26,6 +26,9 @@ pub(crate) fn router() -> Router<AppState> {
         .route("/sign-in", get(index))
         .route("/views", get(index))
         .route("/views/{*rest}", get(index))
+        .route("/dashboard", get(index))
+        .route("/profile", get(index))
+        .route("/admin/{page}", get(index))
         .route("/assets/{file}", get(asset))
 }
 

@@ -23,7 +23,15 @@ fn header<'a>(reply: &'a crate::helpers::Reply, name: &str) -> &'a str {
 async fn the_console_is_served_with_a_strict_policy(kind: BackendKind) {
     let app = spawn_app(kind).await;
     let mut script = None;
-    for path in ["/", "/sign-in", "/views/mine", "/views/open/tickets/0193"] {
+    for path in [
+        "/",
+        "/sign-in",
+        "/views/mine",
+        "/views/open/tickets/0193",
+        "/dashboard",
+        "/profile",
+        "/admin/widgets",
+    ] {
         let page = app.call(Method::GET, path, None, None).await.expect(200);
         assert_eq!(header(&page, "content-type"), "text/html; charset=utf-8");
         assert_eq!(header(&page, "cache-control"), "no-cache");
