@@ -1,6 +1,6 @@
-//! Dry runs of imports: what `import_user`, `import_category`, `import_faq`, `import_ticket`
-//! and a backup's `import_widget`, `import_webhook`, `import_visitor`, `restore_event` and
-//! `restore_notification` would answer, worked out by reading alone, with the run's own would-be writes kept in
+//! Dry runs of imports: what `Imports::{user, category, faq, ticket}` and a backup's
+//! `Backup::{import_widget, import_webhook, import_visitor, restore_event, restore_notification}`
+//! would answer, worked out by reading alone, with the run's own would-be writes kept in
 //! memory, so that a dry run reports the very created / updated / unchanged / refused counts
 //! the real run then does.
 
@@ -111,7 +111,7 @@ impl Previews<'_> {
         Ok(found.is_some())
     }
 
-    /// What `import_user` would answer.
+    /// What `Imports::user` would answer.
     ///
     /// # Errors
     /// The database failed.
@@ -164,7 +164,7 @@ impl Previews<'_> {
         Ok(outcome)
     }
 
-    /// What `import_category` would answer.
+    /// What `Imports::category` would answer.
     ///
     /// # Errors
     /// The database failed.
@@ -230,7 +230,7 @@ impl Previews<'_> {
         Ok(Imported::Created(id))
     }
 
-    /// What `import_faq` would answer.
+    /// What `Imports::faq` would answer.
     ///
     /// # Errors
     /// `MissingReference` for an unknown category.
@@ -249,7 +249,7 @@ impl Previews<'_> {
         .await
     }
 
-    /// What `import_widget` would answer.
+    /// What `Backup::import_widget` would answer.
     ///
     /// # Errors
     /// `Conflict` when another widget has the key; `MissingReference` for an unknown category.
@@ -292,7 +292,7 @@ impl Previews<'_> {
         Ok(outcome)
     }
 
-    /// What `import_webhook` would answer.
+    /// What `Backup::import_webhook` would answer.
     ///
     /// # Errors
     /// The database failed.
@@ -310,7 +310,7 @@ impl Previews<'_> {
         .await
     }
 
-    /// What `import_visitor` would answer.
+    /// What `Backup::import_visitor` would answer.
     ///
     /// # Errors
     /// `MissingReference` for an unknown widget or user.
@@ -383,7 +383,7 @@ impl Previews<'_> {
         Ok(Imported::Created(notification.id))
     }
 
-    /// What `import_ticket` would answer: created when new to this source, updated when its
+    /// What `Imports::ticket` would answer: created when new to this source, updated when its
     /// fingerprint changed or it brings messages not seen before, `MissingReference` when a
     /// user or category it would write is unknown (the real run's transaction then writes
     /// nothing, and neither does the preview).

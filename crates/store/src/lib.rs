@@ -262,7 +262,7 @@ impl Store {
     }
 
     /// Sets how many matches a ticket search collects before it walks the sort order instead
-    /// (see `list_tickets`; each backend has its own default); for tests and tuning.
+    /// (see `Tickets::list`; each backend has its own default); for tests and tuning.
     #[must_use]
     pub fn with_search_collect_limit(mut self, matches: i64) -> Self {
         self.search_collect_limit = Some(matches);

@@ -1,7 +1,7 @@
 //! The sessions this process checked lately, so that a request need not read its session
 //! and user again. This process forgets a user's entries when it revokes their sessions or
 //! changes them. Revocations made by other processes reach it through the relay
-//! (`Store::forget_revoked`). An entry is read again after `TTL` whatever happens: other
+//! (`Sessions::forget_revoked`). An entry is read again after `TTL` whatever happens: other
 //! instances' name changes show after that at the latest.
 
 use std::collections::HashMap;

@@ -14,8 +14,7 @@ use uuid::Uuid;
 
 use crate::dialect::Dialect;
 use crate::events::NewEvent;
-use crate::idempotency::Created;
-use crate::idempotency::IdempotencyClaim;
+use crate::idempotency::{Created, IdempotencyClaim};
 use crate::messages::NewMessage;
 use crate::widgets::Visitor;
 use crate::write_tx::{Claim, WriteTx as _};
@@ -202,12 +201,12 @@ impl Tickets<'_> {
         self.create_with_visitor(new, None, claim).await
     }
 
-    /// As `create_ticket`, recording `new_visitor` (whose id `new.visitor_id` names) in the same
+    /// As `create`, recording `new_visitor` (whose id `new.visitor_id` names) in the same
     /// transaction after the claim, so that a retried first widget message finds the first
     /// ticket and leaves no second visitor.
     ///
     /// # Errors
-    /// As `create_ticket`.
+    /// As `create`.
     pub async fn create_with_visitor(
         &self,
         new: NewTicket,

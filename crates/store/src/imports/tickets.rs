@@ -93,7 +93,7 @@ impl Imports<'_> {
         self.write_imported_ticket(source, ticket, true).await
     }
 
-    /// As `import_ticket`, without logging the ticket's creation: for a backup whose own event
+    /// As `ticket`, without logging the ticket's creation: for a backup whose own event
     /// log is restored after its tickets.
     ///
     /// # Errors

@@ -88,7 +88,7 @@ pub struct TicketCursor {
     pub id: Uuid,
 }
 
-/// How a search finds its tickets (see `Store::search_plan`).
+/// How a search finds its tickets (see `Tickets::search_plan`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum SearchPlan {
     /// Few matches: list them through the full-text indexes, then filter and sort them.
@@ -285,7 +285,7 @@ impl Tickets<'_> {
         rows.into_iter().map(TicketRow::into_ticket).collect()
     }
 
-    /// The database's plan for `list_tickets` with the same arguments, one line per step:
+    /// The database's plan for `list` with the same arguments, one line per step:
     /// which index serves each filter (`growdesk-bench plans` prints them).
     ///
     /// # Errors
