@@ -1,7 +1,7 @@
 //! `Idempotency-Key`: validating the key and fingerprinting the request it came with.
 
 use growdesk_domain::ValidationErrors;
-use growdesk_store::IdempotencyClaim;
+use growdesk_store::idempotency::IdempotencyClaim;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
