@@ -38,7 +38,9 @@ export interface paths {
          * Sign in with email and password.
          * @description Answers an access token (an HS256 JWT that lives 15 minutes) and a refresh token. An unknown
          *     email, a wrong password and a deactivated account get the same 401. Limited per client address
-         *     and per account (429 with Retry-After).
+         *     and per account (429 with Retry-After). With `cookie: true` (browsers) the refresh token is set
+         *     in the `growdesk_refresh` cookie (`HttpOnly; SameSite=Strict; Path=/api/auth/refresh`, and
+         *     `Secure` unless the request's `Host` is localhost or a loopback address) and answered as `null`.
          */
         post: operations["login"];
         delete?: never;
@@ -59,7 +61,7 @@ export interface paths {
         /**
          * End the current session.
          * @description The session's access and refresh tokens stop working at once, on every instance; the caller's
-         *     other sessions are untouched.
+         *     other sessions are untouched. The answer also removes a browser's refresh cookie.
          */
         post: operations["logout"];
         delete?: never;
@@ -107,6 +109,12 @@ export interface paths {
          * @description A refresh token works once; presenting a spent one ends its whole session. A second exchange
          *     within GROWDESK_REFRESH_REUSE_GRACE_SECS of the one that spent it is a concurrent duplicate
          *     (several tabs): 409, and the session lives on.
+         *
+         *     A browser signed in with `cookie: true` sends `{}` instead: the token comes from the
+         *     `growdesk_refresh` cookie and the new one goes back there (`refresh_token: null`). Such a
+         *     refresh needs the header `X-GrowDesk-CSRF` (any value) and, when the browser sends `Origin` or
+         *     `Sec-Fetch-Site`, this server's own origin: otherwise 403. A token in the body is used as it is,
+         *     whatever the cookie holds.
          */
         post: operations["refresh"];
         delete?: never;
@@ -552,6 +560,61 @@ export interface paths {
          *     demoted or deactivated (409).
          */
         patch: operations["update_user"];
+        trace?: never;
+    };
+    "/api/views": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The caller's saved views and the shared ones (staff).
+         * @description In name order (case and accents aside), with keyset pagination. A view's `filter` holds the
+         *     query parameters of `GET /api/tickets`; list its tickets by passing them on.
+         */
+        get: operations["list_views"];
+        put?: never;
+        /**
+         * Save a view (staff; shared ones admin only).
+         * @description The filter takes the fields of `GET /api/tickets`' query but the page; an unknown field is
+         *     refused (422), and so is an assignee that is not a user id, `me` or `none`.
+         */
+        post: operations["create_view"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/views/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A saved view.
+         * @description Another agent's personal view is not found, for admins too.
+         */
+        get: operations["get_view"];
+        put?: never;
+        post?: never;
+        /**
+         * Delete a view.
+         * @description Agents delete their own views, admins theirs and the shared ones.
+         */
+        delete: operations["delete_view"];
+        options?: never;
+        head?: never;
+        /**
+         * Rename a view or replace its filter.
+         * @description Agents change their own views, admins theirs and the shared ones. The filter is replaced
+         *     whole; whether the view is shared stays as it was created.
+         */
+        patch: operations["update_view"];
         trace?: never;
     };
     "/api/webhooks": {
@@ -1020,6 +1083,15 @@ export interface components {
             password?: string | null;
             role: components["schemas"]["Role"];
         };
+        /** @description A view to keep. */
+        CreateViewRequest: {
+            /** @description Default: no filter (every ticket, newest first). */
+            filter?: components["schemas"]["ViewFilter"];
+            /** @description At most 100 characters after trimming, not blank; one line, no other control characters. */
+            name: string;
+            /** @description `true` keeps it for every agent (admins only); default `false`, for the caller alone. */
+            shared?: boolean;
+        };
         /** @description A new webhook. */
         CreateWebhookRequest: {
             active?: boolean | null;
@@ -1197,6 +1269,28 @@ export interface components {
             next_cursor?: string | null;
         };
         /** @description One page of a list. */
+        List_SavedView: {
+            items: {
+                /** Format: date-time */
+                created_at: string;
+                filter: components["schemas"]["ViewFilter"];
+                /** Format: uuid */
+                id: string;
+                name: string;
+                /**
+                 * Format: uuid
+                 * @description Who keeps a personal view (only they see it); `null` for a shared one.
+                 */
+                owner_id?: string | null;
+                /** @description Shared views are listed to every agent; only admins create, change and delete them. */
+                shared: boolean;
+                /** Format: date-time */
+                updated_at: string;
+            }[];
+            /** @description Pass as `cursor` for the next page; `null` on the last page. */
+            next_cursor?: string | null;
+        };
+        /** @description One page of a list. */
         List_Ticket: {
             items: {
                 assignee?: components["schemas"]["Assignee"] | null;
@@ -1357,6 +1451,12 @@ export interface components {
             next_cursor?: string | null;
         };
         LoginRequest: {
+            /**
+             * @description For browsers: `true` sets the refresh token in an `HttpOnly; SameSite=Strict` cookie
+             *     sent only to `/api/auth/refresh` (`Secure` unless the server is addressed as localhost),
+             *     and answers `refresh_token: null`, so no script can read it.
+             */
+            cookie?: boolean;
             /** Format: email */
             email: string;
             /** @description No stored password is longer than 1024 characters. */
@@ -1470,7 +1570,8 @@ export interface components {
             status: string;
         };
         RefreshRequest: {
-            refresh_token: string;
+            /** @description Absent (or null) to refresh by the cookie sign-in set, with `X-GrowDesk-CSRF`. */
+            refresh_token?: string | null;
         };
         /** @description A customer's sign-up. */
         RegisterRequest: {
@@ -1493,6 +1594,24 @@ export interface components {
          * @enum {string}
          */
         Role: "admin" | "agent" | "customer";
+        /** @description A ticket filter kept under a name. */
+        SavedView: {
+            /** Format: date-time */
+            created_at: string;
+            filter: components["schemas"]["ViewFilter"];
+            /** Format: uuid */
+            id: string;
+            name: string;
+            /**
+             * Format: uuid
+             * @description Who keeps a personal view (only they see it); `null` for a shared one.
+             */
+            owner_id?: string | null;
+            /** @description Shared views are listed to every agent; only admins create, change and delete them. */
+            shared: boolean;
+            /** Format: date-time */
+            updated_at: string;
+        };
         /** @description A frame the server sends. */
         ServerFrame: (components["schemas"]["EventFrame"] & {
             /** @enum {string} */
@@ -1531,6 +1650,11 @@ export interface components {
             /** @enum {string} */
             type: "agents";
         };
+        /**
+         * @description Which way a view's tickets are sorted (`desc` when absent).
+         * @enum {string}
+         */
+        SortOrder: "asc" | "desc";
         /** @description The dashboard's counts. */
         StatsResponse: {
             /**
@@ -1646,8 +1770,11 @@ export interface components {
             access_token: string;
             /** Format: int64 */
             expires_in: number;
-            /** @description Opaque; exchange it at `/api/auth/refresh`. Each one works once. */
-            refresh_token: string;
+            /**
+             * @description Opaque; exchange it at `/api/auth/refresh`. Each one works once. `null` when it was
+             *     set in the refresh cookie instead.
+             */
+            refresh_token: string | null;
             /** @description Always `Bearer`. */
             token_type: string;
             user: components["schemas"]["User"];
@@ -1689,6 +1816,12 @@ export interface components {
             password?: string | null;
             role?: components["schemas"]["Role"] | null;
         };
+        /** @description Changes to a view; omitted fields stay. Whether it is shared does not change. */
+        UpdateViewRequest: {
+            filter?: components["schemas"]["ViewFilter"] | null;
+            /** @description At most 100 characters after trimming, not blank; one line, no other control characters. */
+            name?: string | null;
+        };
         /** @description A user as every layer above the store sees it: never with a password hash. */
         User: {
             /** @description A deactivated user can no longer sign in and their tokens stop working. */
@@ -1709,6 +1842,32 @@ export interface components {
             /** Format: date-time */
             updated_at: string;
         };
+        /**
+         * @description A view's filter: the query parameters of `GET /api/tickets` but the page, with the same
+         *     meanings, so a client lists a view by passing them on (`status` comma-separated there).
+         */
+        ViewFilter: {
+            /** @description A user id, `me` (whoever lists the view) or `none`. */
+            assignee_id?: string | null;
+            /** Format: uuid */
+            category_id?: string | null;
+            order?: components["schemas"]["SortOrder"] | null;
+            priority?: components["schemas"]["Priority"] | null;
+            /** @description Full-text search words, up to 500 characters. */
+            q?: string | null;
+            /** Format: uuid */
+            requester_id?: string | null;
+            sort?: components["schemas"]["ViewSort"] | null;
+            /** @description Any of these statuses; empty for every status. */
+            status?: components["schemas"]["TicketStatus"][];
+            /** @description One tag, as in a ticket's `tags` (kept normalised). */
+            tag?: string | null;
+        };
+        /**
+         * @description What a view's tickets are sorted by (`created_at` when absent).
+         * @enum {string}
+         */
+        ViewSort: "created_at" | "updated_at" | "priority" | "number";
         VisitorMessageRequest: {
             /** @description At most 50000 characters after trimming, not blank; tabs and line breaks allowed, no other control characters. */
             body: string;
@@ -1930,9 +2089,11 @@ export interface operations {
             };
         };
         responses: {
-            /** @description Signed in */
+            /** @description Signed in; with `cookie: true`, `Set-Cookie` holds the refresh token */
             200: {
                 headers: {
+                    /** @description With `cookie: true` only */
+                    "Set-Cookie"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2043,6 +2204,8 @@ export interface operations {
             /** @description Signed out */
             204: {
                 headers: {
+                    /** @description Removes the refresh cookie */
+                    "Set-Cookie"?: string;
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -2228,7 +2391,10 @@ export interface operations {
     refresh: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Required to refresh by cookie */
+                "X-GrowDesk-CSRF"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -2243,9 +2409,11 @@ export interface operations {
             };
         };
         responses: {
-            /** @description A new token pair */
+            /** @description A new token pair; refreshed by cookie, `Set-Cookie` holds the new refresh token */
             200: {
                 headers: {
+                    /** @description When refreshed by cookie */
+                    "Set-Cookie"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2261,8 +2429,17 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Unknown, spent, expired or revoked refresh token */
+            /** @description Unknown, spent, expired or revoked refresh token, or none in the body or cookie */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A refresh by cookie without `X-GrowDesk-CSRF` or from another origin */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4827,6 +5004,467 @@ export interface operations {
             };
             /** @description Would leave no active admin */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not of the documented media type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid fields */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is unavailable or busy; retry later */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    list_views: {
+        parameters: {
+            query?: {
+                /** @description Page size, 1 to 100 (default 25). */
+                limit?: number;
+                cursor?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of views */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["List_SavedView"];
+                };
+            };
+            /** @description A query parameter does not parse */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, invalid or expired credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not staff */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request took too long */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A cursor this list did not issue */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is unavailable or busy; retry later */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    create_view: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "filter": {
+                 *         "assignee_id": "me",
+                 *         "order": "desc",
+                 *         "priority": "urgent",
+                 *         "sort": "updated_at",
+                 *         "status": [
+                 *           "open",
+                 *           "pending"
+                 *         ],
+                 *         "tag": "billing"
+                 *       },
+                 *       "name": "Urgent billing"
+                 *     }
+                 */
+                "application/json": components["schemas"]["CreateViewRequest"];
+            };
+        };
+        responses: {
+            /** @description Saved */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "created_at": "2026-03-02T09:15:00Z",
+                     *       "filter": {
+                     *         "assignee_id": "me",
+                     *         "category_id": null,
+                     *         "order": "desc",
+                     *         "priority": "urgent",
+                     *         "q": null,
+                     *         "requester_id": null,
+                     *         "sort": "updated_at",
+                     *         "status": [
+                     *           "open",
+                     *           "pending"
+                     *         ],
+                     *         "tag": "billing"
+                     *       },
+                     *       "id": "0b8e2f4c-5d6a-4e7b-8c9d-0e1f2a3b4c5d",
+                     *       "name": "Urgent billing",
+                     *       "owner_id": "7e8f9a0b-1c2d-4e3f-8a4b-5c6d7e8f9a0b",
+                     *       "shared": false,
+                     *       "updated_at": "2026-03-02T09:15:00Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["SavedView"];
+                };
+            };
+            /** @description The body is not well-formed */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, invalid or expired credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not staff, or an agent sharing a view */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request took too long */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not of the documented media type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid fields */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is unavailable or busy; retry later */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    get_view: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The view */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SavedView"];
+                };
+            };
+            /** @description Missing, invalid or expired credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not staff */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such view, or another agent's own */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request took too long */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is unavailable or busy; retry later */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    delete_view: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Deleted */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Missing, invalid or expired credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not staff, or an agent deleting a shared view */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such view, or another agent's own */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request took too long */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is unavailable or busy; retry later */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    update_view: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "filter": {
+                 *         "priority": "urgent"
+                 *       },
+                 *       "name": "Urgent"
+                 *     }
+                 */
+                "application/json": components["schemas"]["UpdateViewRequest"];
+            };
+        };
+        responses: {
+            /** @description The changed view */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SavedView"];
+                };
+            };
+            /** @description The body is not well-formed */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, invalid or expired credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not staff, or an agent changing a shared view */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such view, or another agent's own */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request took too long */
+            408: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -13,6 +13,7 @@ pub mod user;
 pub mod validation;
 pub mod webhook;
 pub mod widget;
+pub mod workspace;
 
 pub use catalog::{Category, Color, Faq};
 pub use conversation::{Assignee, Attachment, Author, Message, Requester, Ticket};

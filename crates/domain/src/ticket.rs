@@ -227,7 +227,7 @@ impl FromStr for TicketSource {
 
 /// Trims `raw` and checks it is 1 to `max` characters without control characters other than
 /// line breaks and tabs (allowed where `multiline`).
-fn checked_text(raw: &str, max: usize, multiline: bool) -> Result<String, ValueError> {
+pub(crate) fn checked_text(raw: &str, max: usize, multiline: bool) -> Result<String, ValueError> {
     let text = raw.trim();
     if text.is_empty() {
         return Err(ValueError::Empty);

@@ -24,6 +24,7 @@ use crate::state::AppState;
         (name = "categories", description = "Ticket categories"),
         (name = "faqs", description = "Frequently asked questions"),
         (name = "notifications", description = "The caller's notifications"),
+        (name = "views", description = "Saved views of the queue, personal and shared (staff)"),
         (name = "realtime", description = "The WebSocket: live events, chat, typing, presence"),
         (name = "widgets", description = "Chat widget registry (admin)"),
         (name = "webhooks", description = "Webhooks and their delivery log (admin)"),
@@ -227,6 +228,7 @@ pub(crate) fn documented_routes() -> (axum::Router<AppState>, axum::Router<AppSt
         .merge(routes::tickets::router())
         .merge(routes::catalog::router())
         .merge(routes::notifications::router())
+        .merge(routes::views::router())
         .merge(routes::ws::router())
         .merge(routes::widgets::router())
         .merge(routes::webhooks::router())

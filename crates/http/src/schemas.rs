@@ -87,6 +87,16 @@ pub(crate) fn category_name() -> Object {
     trimmed(100, true, true, false)
 }
 
+/// A saved view's name (`ViewName`): one line, 1 to 100 characters.
+pub(crate) fn view_name() -> Object {
+    trimmed(100, false, true, false)
+}
+
+/// A saved view's name, or `null` to leave it.
+pub(crate) fn view_name_or_null() -> Object {
+    trimmed(100, false, true, true)
+}
+
 /// A category's name, or `null` to leave it.
 pub(crate) fn category_name_or_null() -> Object {
     trimmed(100, true, true, true)

@@ -11,9 +11,12 @@
 //! | move a ticket's status as the workflow allows | yes | yes | close only |
 //! | hold tickets (be assigned), be told of every new ticket, show as a ticket's viewer | yes | yes | no |
 //! | be told of unassigned tickets' missed service-level targets | yes | no | no |
+//! | keep personal saved views; use the shared ones | yes | yes | no |
+//! | create, change and delete shared saved views | yes | no | no |
 //! | open a conversation in a chat widget | no | no | yes |
 //!
-//! A ticket a customer may not see does not exist for them: the answer is 404, never 403. The
+//! A ticket a customer may not see does not exist for them: the answer is 404, never 403; nor
+//! does another agent's personal saved view, for anyone, admins included. The
 //! desk always keeps an active admin: the last one is neither demoted nor deactivated.
 
 use growdesk_domain::{Role, Ticket, TicketEvent, TicketStatus, TransitionError, User};
@@ -42,6 +45,10 @@ pub enum Action {
     ManageWebhooks,
     /// Ask to be told of every new ticket.
     FollowNewTickets,
+    /// Keep personal saved views, and use the shared ones.
+    KeepPersonal,
+    /// Create, change and delete the saved views shared with every agent.
+    ManageShared,
 }
 
 /// Whether `role` may perform `action`.
@@ -51,11 +58,13 @@ pub fn allows(role: Role, action: Action) -> bool {
         | Action::ManageCategories
         | Action::DeleteTickets
         | Action::ManageWidgets
-        | Action::ManageWebhooks => role == Role::Admin,
+        | Action::ManageWebhooks
+        | Action::ManageShared => role == Role::Admin,
         Action::ManageFaqs
         | Action::WorkQueue
         | Action::HandleTickets
-        | Action::FollowNewTickets => role.is_staff(),
+        | Action::FollowNewTickets
+        | Action::KeepPersonal => role.is_staff(),
     }
 }
 
@@ -122,6 +131,26 @@ pub fn oversees_unassigned(user: &User) -> bool {
     user.role == Role::Admin
 }
 
+/// Whether the caller sees something kept by `owner` (`None`: shared with every agent): staff
+/// see the shared ones and their own.
+pub fn sees_kept(actor: &Principal, owner: Option<Uuid>) -> bool {
+    allows(actor.user.role, Action::KeepPersonal) && owner.is_none_or(|owner| owner == actor.user.id)
+}
+
+/// Refuses a change to something kept by `owner` (`None`: shared) unless the caller may make
+/// it: staff change their own, admins the shared ones.
+///
+/// # Errors
+/// `Forbidden` when the role does not allow it.
+pub fn authorize_keeping(actor: &Principal, owner: Option<Uuid>) -> Result<(), ServiceError> {
+    let action = if owner.is_some() {
+        Action::KeepPersonal
+    } else {
+        Action::ManageShared
+    };
+    authorize(actor, action)
+}
+
 /// Whether the caller may see `ticket`: staff see all, customers their own.
 pub fn can_see(actor: &Principal, ticket: &Ticket) -> bool {
     actor.user.role.is_staff() || ticket.requester.id == actor.user.id
@@ -169,6 +198,8 @@ mod tests {
             (WorkQueue, [true, true, false]),
             (HandleTickets, [true, true, false]),
             (FollowNewTickets, [true, true, false]),
+            (KeepPersonal, [true, true, false]),
+            (ManageShared, [true, false, false]),
         ];
         for (action, allowed) in expected {
             for (role, allowed) in [Role::Admin, Role::Agent, Role::Customer]

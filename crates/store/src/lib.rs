@@ -33,6 +33,7 @@ pub mod testkit;
 mod text_keys;
 pub mod tickets;
 pub mod users;
+pub mod views;
 pub mod webhooks;
 pub mod widgets;
 mod write_tx;
@@ -64,6 +65,7 @@ use sessions::Sessions;
 pub use stamp::Stamp;
 use tickets::Tickets;
 use users::Users;
+use views::Views;
 use webhooks::Webhooks;
 use widgets::Widgets;
 
@@ -406,6 +408,11 @@ impl Store {
     /// Frequently asked questions.
     pub fn faqs(&self) -> Faqs<'_> {
         Faqs { store: self }
+    }
+
+    /// Agents' saved views of the queue, personal and shared.
+    pub fn views(&self) -> Views<'_> {
+        Views { store: self }
     }
 
     /// Users' notifications.

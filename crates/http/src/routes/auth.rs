@@ -1,7 +1,11 @@
 //! `/api/auth/*`: registration, sign-in, token refresh, sign-out and the caller's own account.
 
+mod cookie;
+
 use axum::extract::State;
-use axum::http::StatusCode;
+use axum::http::header::SET_COOKIE;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
 use growdesk_domain::User;
 use growdesk_service::accounts::{ProfileChanges, Registration, SignedIn};
 use serde::{Deserialize, Serialize};
@@ -44,12 +48,18 @@ pub(crate) struct LoginRequest {
     /// No stored password is longer than 1024 characters.
     #[schema(max_length = 1024)]
     password: String,
+    /// For browsers: `true` sets the refresh token in an `HttpOnly; SameSite=Strict` cookie
+    /// sent only to `/api/auth/refresh` (`Secure` unless the server is addressed as localhost),
+    /// and answers `refresh_token: null`, so no script can read it.
+    #[serde(default)]
+    cookie: bool,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct RefreshRequest {
-    refresh_token: String,
+    /// Absent (or null) to refresh by the cookie sign-in set, with `X-GrowDesk-CSRF`.
+    refresh_token: Option<String>,
 }
 
 /// Changes to the caller's own account. Changing the password needs `current_password` and
@@ -71,8 +81,10 @@ pub(crate) struct UpdateMeRequest {
 pub(crate) struct TokenResponse {
     /// A JWT for `Authorization: Bearer`; lives `expires_in` seconds.
     access_token: String,
-    /// Opaque; exchange it at `/api/auth/refresh`. Each one works once.
-    refresh_token: String,
+    /// Opaque; exchange it at `/api/auth/refresh`. Each one works once. `null` when it was
+    /// set in the refresh cookie instead.
+    #[schema(required = true)]
+    refresh_token: Option<String>,
     /// Always `Bearer`.
     token_type: &'static str,
     expires_in: u64,
@@ -83,7 +95,7 @@ impl From<SignedIn> for TokenResponse {
     fn from(signed_in: SignedIn) -> Self {
         Self {
             access_token: signed_in.access_token,
-            refresh_token: signed_in.refresh_token,
+            refresh_token: Some(signed_in.refresh_token),
             token_type: "Bearer",
             expires_in: signed_in.expires_in,
             user: signed_in.user,
@@ -115,7 +127,7 @@ async fn register(
         password: body.password,
         name: body.name,
     };
-    let signed_in = state.service.register(registration, ip).await?;
+    let signed_in = state.service.sessions().register(registration, ip).await?;
     Ok((StatusCode::CREATED, axum::Json(signed_in.into())))
 }
 
@@ -123,21 +135,39 @@ async fn register(
 ///
 /// Answers an access token (an HS256 JWT that lives 15 minutes) and a refresh token. An unknown
 /// email, a wrong password and a deactivated account get the same 401. Limited per client address
-/// and per account (429 with Retry-After).
+/// and per account (429 with Retry-After). With `cookie: true` (browsers) the refresh token is set
+/// in the `growdesk_refresh` cookie (`HttpOnly; SameSite=Strict; Path=/api/auth/refresh`, and
+/// `Secure` unless the request's `Host` is localhost or a loopback address) and answered as `null`.
 #[utoipa::path(post, path = "/api/auth/login", tag = "auth", request_body(content = LoginRequest,
         example = json!({"email": "ana@example.com", "password": "a-long-passphrase"})),
     responses(
-        (status = 200, description = "Signed in", body = TokenResponse, example = json!({"access_token": "eyJhbGciOiJIUzI1NiIsInR5cCI6ImF0K2p3dCJ9.eyJzdWIiOiJhbmEifQ.c2lnbmF0dXJl", "refresh_token": "Qm9vdHN0cmFwIHJlZnJlc2ggdG9rZW4", "token_type": "Bearer", "expires_in": 900, "user": {"id": "7e8f9a0b-1c2d-4e3f-8a4b-5c6d7e8f9a0b", "email": "ana@example.com", "name": "Ana", "role": "agent", "active": true, "notify_new_tickets": true, "created_at": "2026-03-01T08:00:00Z", "updated_at": "2026-03-01T08:00:00Z"}})),
+        (status = 200, description = "Signed in; with `cookie: true`, `Set-Cookie` holds the refresh token", body = TokenResponse, headers(("Set-Cookie" = String, description = "With `cookie: true` only")), example = json!({"access_token": "eyJhbGciOiJIUzI1NiIsInR5cCI6ImF0K2p3dCJ9.eyJzdWIiOiJhbmEifQ.c2lnbmF0dXJl", "refresh_token": "Qm9vdHN0cmFwIHJlZnJlc2ggdG9rZW4", "token_type": "Bearer", "expires_in": 900, "user": {"id": "7e8f9a0b-1c2d-4e3f-8a4b-5c6d7e8f9a0b", "email": "ana@example.com", "name": "Ana", "role": "agent", "active": true, "notify_new_tickets": true, "created_at": "2026-03-01T08:00:00Z", "updated_at": "2026-03-01T08:00:00Z"}})),
         (status = 401, description = "Wrong email or password (the same answer for both)", body = Problem, content_type = "application/problem+json"),
         (status = 429, description = "Too many attempts", body = Problem, content_type = "application/problem+json"),
     ))]
 async fn login(
     State(state): State<AppState>,
     ClientIp(ip): ClientIp,
+    headers: HeaderMap,
     ApiJson(body): ApiJson<LoginRequest>,
-) -> Result<axum::Json<TokenResponse>, ApiError> {
-    let signed_in = state.service.login(&body.email, &body.password, ip).await?;
-    Ok(axum::Json(signed_in.into()))
+) -> Result<Response, ApiError> {
+    let signed_in = state
+        .service
+        .sessions()
+        .login(&body.email, &body.password, ip)
+        .await?;
+    Ok(token_answer(&headers, signed_in, body.cookie))
+}
+
+/// The token pair as JSON, or, for a browser session, the refresh token in its cookie.
+fn token_answer(headers: &HeaderMap, signed_in: SignedIn, in_cookie: bool) -> Response {
+    if !in_cookie {
+        return axum::Json(TokenResponse::from(signed_in)).into_response();
+    }
+    let set = cookie::set(headers, &signed_in.refresh_token);
+    let mut answer = TokenResponse::from(signed_in);
+    answer.refresh_token = None;
+    ([(SET_COOKIE, set)], axum::Json(answer)).into_response()
 }
 
 /// Exchange a refresh token for a new pair.
@@ -145,37 +175,55 @@ async fn login(
 /// A refresh token works once; presenting a spent one ends its whole session. A second exchange
 /// within GROWDESK_REFRESH_REUSE_GRACE_SECS of the one that spent it is a concurrent duplicate
 /// (several tabs): 409, and the session lives on.
+///
+/// A browser signed in with `cookie: true` sends `{}` instead: the token comes from the
+/// `growdesk_refresh` cookie and the new one goes back there (`refresh_token: null`). Such a
+/// refresh needs the header `X-GrowDesk-CSRF` (any value) and, when the browser sends `Origin` or
+/// `Sec-Fetch-Site`, this server's own origin: otherwise 403. A token in the body is used as it is,
+/// whatever the cookie holds.
 #[utoipa::path(post, path = "/api/auth/refresh", tag = "auth", request_body(content = RefreshRequest,
         example = json!({"refresh_token": "Qm9vdHN0cmFwIHJlZnJlc2ggdG9rZW4"})),
+    params(("X-GrowDesk-CSRF" = Option<String>, Header, description = "Required to refresh by cookie")),
     responses(
-        (status = 200, description = "A new token pair", body = TokenResponse),
-        (status = 401, description = "Unknown, spent, expired or revoked refresh token", body = Problem, content_type = "application/problem+json"),
+        (status = 200, description = "A new token pair; refreshed by cookie, `Set-Cookie` holds the new refresh token", body = TokenResponse, headers(("Set-Cookie" = String, description = "When refreshed by cookie"))),
+        (status = 401, description = "Unknown, spent, expired or revoked refresh token, or none in the body or cookie", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "A refresh by cookie without `X-GrowDesk-CSRF` or from another origin", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Exchanged a moment ago by a concurrent request (within GROWDESK_REFRESH_REUSE_GRACE_SECS); the session is kept: use the tokens that request received", body = Problem, content_type = "application/problem+json"),
     ))]
 async fn refresh(
     State(state): State<AppState>,
     ClientIp(ip): ClientIp,
+    headers: HeaderMap,
     ApiJson(body): ApiJson<RefreshRequest>,
-) -> Result<axum::Json<TokenResponse>, ApiError> {
-    let signed_in = state.service.refresh(&body.refresh_token, ip).await?;
-    Ok(axum::Json(signed_in.into()))
+) -> Result<Response, ApiError> {
+    let in_cookie = body.refresh_token.is_none();
+    let token = match body.refresh_token {
+        Some(token) => token,
+        None => cookie::token(&headers)?,
+    };
+    let signed_in = state.service.sessions().refresh(&token, ip).await?;
+    Ok(token_answer(&headers, signed_in, in_cookie))
 }
 
 /// End the current session.
 ///
 /// The session's access and refresh tokens stop working at once, on every instance; the caller's
-/// other sessions are untouched.
+/// other sessions are untouched. The answer also removes a browser's refresh cookie.
 #[utoipa::path(post, path = "/api/auth/logout", tag = "auth", security(("bearer" = [])),
     responses(
-        (status = 204, description = "Signed out"),
+        (status = 204, description = "Signed out", headers(("Set-Cookie" = String, description = "Removes the refresh cookie"))),
         (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
     ))]
 async fn logout(
     State(state): State<AppState>,
     Caller(caller): Caller,
-) -> Result<StatusCode, ApiError> {
-    state.service.logout(&caller).await?;
-    Ok(StatusCode::NO_CONTENT)
+    headers: HeaderMap,
+) -> Result<impl IntoResponse, ApiError> {
+    state.service.sessions().logout(&caller).await?;
+    Ok((
+        StatusCode::NO_CONTENT,
+        [(SET_COOKIE, cookie::clear(&headers))],
+    ))
 }
 
 /// The signed-in user.
@@ -214,6 +262,10 @@ async fn update_me(
         current_password: body.current_password,
     };
     Ok(axum::Json(
-        state.service.update_profile(&caller, changes).await?,
+        state
+            .service
+            .accounts()
+            .update_profile(&caller, changes)
+            .await?,
     ))
 }

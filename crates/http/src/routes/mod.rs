@@ -8,6 +8,7 @@ pub(crate) mod notifications;
 pub(crate) mod ops;
 pub(crate) mod tickets;
 pub(crate) mod users;
+pub(crate) mod views;
 pub(crate) mod webhooks;
 pub(crate) mod widget;
 pub(crate) mod widgets;

@@ -1,5 +1,6 @@
 //! Sign-up, sign-in and the caller's own account; sessions and tokens in the module below.
 
+mod cookies;
 mod sessions;
 
 use growdesk_store::BackendKind;

@@ -49,6 +49,7 @@ mod realtime;
 mod refresh;
 mod search;
 mod tickets;
+mod views;
 mod webhooks;
 mod widget_promises;
 mod widgets;

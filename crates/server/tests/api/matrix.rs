@@ -35,6 +35,8 @@ struct Fixture {
     notification: String,
     widget: String,
     webhook: String,
+    /// A saved view the admin shared.
+    view: String,
 }
 
 struct Identities {
@@ -51,7 +53,7 @@ type Expected = [u16; 5];
 struct Case {
     method: Method,
     /// With `{ticket}`, `{public_file}`, `{internal_file}`, `{category}`, `{faq}`, `{user}`,
-    /// `{notification}`.
+    /// `{notification}`, `{widget}`, `{webhook}`, `{view}`.
     path: &'static str,
     body: fn(&Identities) -> Option<Value>,
     expected: Expected,
@@ -179,6 +181,14 @@ async fn fixture(app: &TestApp, ids: &Identities) -> Fixture {
         )
         .await,
     );
+    let view = id_of(
+        app.post(
+            "/api/views",
+            Some(&ids.admin),
+            json!({"name": "Shared", "shared": true}),
+        )
+        .await,
+    );
     Fixture {
         ticket,
         public_file,
@@ -189,6 +199,7 @@ async fn fixture(app: &TestApp, ids: &Identities) -> Fixture {
         notification,
         widget,
         webhook,
+        view,
     }
 }
 
@@ -202,6 +213,7 @@ fn fill(path: &str, fixture: &Fixture) -> String {
         .replace("{notification}", &fixture.notification)
         .replace("{widget}", &fixture.widget)
         .replace("{webhook}", &fixture.webhook)
+        .replace("{view}", &fixture.view)
 }
 
 /// Everything a request could have changed, as the admin (and the agent, for their inbox)
@@ -224,6 +236,7 @@ async fn snapshot(app: &TestApp, ids: &Identities, fixture: &Fixture) -> Value {
         "/api/widgets".to_owned(),
         "/api/webhooks".to_owned(),
         format!("/api/webhooks/{}/deliveries", fixture.webhook),
+        "/api/views?limit=100".to_owned(),
     ] {
         let reply = app.get(&path, admin).await;
         state.insert(
@@ -343,6 +356,7 @@ fn every_route_is_in_the_matrix() {
                 "{notification}",
                 "{widget}",
                 "{webhook}",
+                "{view}",
             ] {
                 path = path.replace(placeholder, "{id}");
             }

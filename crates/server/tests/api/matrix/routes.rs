@@ -222,6 +222,32 @@ pub(super) fn cases() -> Vec<Case> {
             none,
             [401, 403, 403, 403, 204],
         ),
+        case(M::GET, "/api/views", none, [401, 403, 403, 200, 200]),
+        case(
+            M::POST,
+            "/api/views",
+            |_| Some(json!({"name": "Mine"})),
+            [401, 403, 403, 201, 201],
+        ),
+        case(
+            M::POST,
+            "/api/views",
+            |_| Some(json!({"name": "Ours", "shared": true})),
+            [401, 403, 403, 403, 201],
+        ),
+        case(M::GET, "/api/views/{view}", none, [401, 403, 403, 200, 200]),
+        case(
+            M::PATCH,
+            "/api/views/{view}",
+            |_| Some(json!({"name": "Renamed"})),
+            [401, 403, 403, 403, 200],
+        ),
+        case(
+            M::DELETE,
+            "/api/views/{view}",
+            none,
+            [401, 403, 403, 403, 204],
+        ),
         case(M::GET, "/api/users", none, [401, 403, 403, 403, 200]),
         case(
             M::POST,
