@@ -134,7 +134,8 @@ pub fn oversees_unassigned(user: &User) -> bool {
 /// Whether the caller sees something kept by `owner` (`None`: shared with every agent): staff
 /// see the shared ones and their own.
 pub fn sees_kept(actor: &Principal, owner: Option<Uuid>) -> bool {
-    allows(actor.user.role, Action::KeepPersonal) && owner.is_none_or(|owner| owner == actor.user.id)
+    allows(actor.user.role, Action::KeepPersonal)
+        && owner.is_none_or(|owner| owner == actor.user.id)
 }
 
 /// Refuses a change to something kept by `owner` (`None`: shared) unless the caller may make
