@@ -9,8 +9,8 @@
 use std::collections::HashMap;
 use std::time::Duration;
 
-use growdesk_domain::{EventKind, Message, Notification, TicketEvent};
-use growdesk_store::{FeedEvent, Store, StoreError};
+use growdesk_domain::{Event, Message, Notification, TicketEvent};
+use growdesk_store::{Store, StoreError, events::FeedEvent};
 use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
@@ -21,14 +21,14 @@ const BATCH: u32 = 500;
 
 /// The notification a `notification_created` event carries.
 pub fn notification_of(event: &TicketEvent) -> Option<Notification> {
-    if event.kind != EventKind::NotificationCreated {
+    let Event::NotificationCreated(notification) = &event.event else {
         return None;
-    }
+    };
     Some(Notification {
-        id: serde_json::from_value(event.data.get("id")?.clone()).ok()?,
-        kind: event.data.get("kind")?.as_str()?.to_owned(),
+        id: notification.id,
+        kind: notification.kind,
         ticket_id: event.ticket_id,
-        data: event.data.get("data").cloned().unwrap_or_default(),
+        data: serde_json::to_value(&notification.data).ok()?,
         read_at: None,
         created_at: event.created_at,
     })
@@ -42,16 +42,11 @@ pub fn notification_of(event: &TicketEvent) -> Option<Notification> {
 pub async fn signals_for(store: &Store, feed: Vec<FeedEvent>) -> Result<Vec<Signal>, StoreError> {
     let message_ids: Vec<Uuid> = feed
         .iter()
-        .filter(|item| item.event.kind == EventKind::MessageCreated)
-        .filter_map(|item| {
-            item.event
-                .data
-                .get("message_id")
-                .and_then(|id| serde_json::from_value(id.clone()).ok())
-        })
+        .filter_map(|item| item.event.event.message_id())
         .collect();
     let mut messages: HashMap<Uuid, Message> = store
-        .messages_by_ids(&message_ids)
+        .messages()
+        .by_ids(&message_ids)
         .await?
         .into_iter()
         .map(|message| (message.id, message))
@@ -61,10 +56,8 @@ pub async fn signals_for(store: &Store, feed: Vec<FeedEvent>) -> Result<Vec<Sign
         .map(|item| {
             let message = item
                 .event
-                .data
-                .get("message_id")
-                .and_then(|id| serde_json::from_value::<Uuid>(id.clone()).ok())
-                .filter(|_| item.event.kind == EventKind::MessageCreated)
+                .event
+                .message_id()
                 .and_then(|id| messages.remove(&id));
             let notification = notification_of(&item.event);
             Signal::Event(Box::new(EventSignal {
@@ -84,8 +77,8 @@ pub async fn run(store: Store, hub: Hub, poll: Duration, shutdown: CancellationT
     loop {
         if positions.is_none() {
             positions = match (
-                store.latest_event_id().await,
-                store.latest_revocation_id().await,
+                store.events().latest_id().await,
+                store.events().latest_revocation_id().await,
             ) {
                 (Ok(events), Ok(revocations)) => Some((events, revocations)),
                 (Err(error), _) | (_, Err(error)) => {
@@ -132,16 +125,19 @@ async fn catch_up(
     revocations: &mut i64,
 ) -> Result<(), StoreError> {
     loop {
-        let batch = store.revocations_after(*revocations, BATCH).await?;
+        let batch = store
+            .events()
+            .revocations_after(*revocations, BATCH)
+            .await?;
         let Some(last) = batch.last() else { break };
         *revocations = last.id;
-        store.forget_revoked(&batch);
+        store.sessions().forget_revoked(&batch);
         for revocation in &batch {
             hub.revoke(revocation.user_id, revocation.session_id);
         }
     }
     loop {
-        let feed = store.events_after(*events, BATCH).await?;
+        let feed = store.events().after(*events, BATCH).await?;
         let Some(last) = feed.last() else { break };
         *events = last.event.id;
         for signal in signals_for(store, feed).await? {

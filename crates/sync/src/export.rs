@@ -8,7 +8,11 @@ use std::collections::{HashMap, HashSet};
 
 use growdesk_app::private_file::PrivateFile;
 use growdesk_domain::{Attachment, Message};
-use growdesk_store::{FaqFilter, FileStore, Store, TicketFilter, TicketSort};
+use growdesk_store::{
+    FileStore, Store,
+    faqs::FaqFilter,
+    tickets::{TicketFilter, TicketSort},
+};
 
 use crate::format::{
     self, ExportedAttachment, ExportedCategory, ExportedEvent, ExportedFaq, ExportedMessage,
@@ -85,7 +89,7 @@ pub(crate) async fn export(
 
     let mut after = None;
     loop {
-        let page = store.export_users(after, PAGE).await?;
+        let page = store.users().export(after, PAGE).await?;
         let Some(last) = page.last() else { break };
         after = Some(last.user.id);
         for credentials in page {
@@ -104,7 +108,7 @@ pub(crate) async fn export(
             counts.users += 1;
         }
     }
-    for category in store.list_categories(false).await? {
+    for category in store.categories().list(false).await? {
         write(&Line::Category(ExportedCategory {
             id: category.id,
             name: category.name,
@@ -119,9 +123,12 @@ pub(crate) async fn export(
     }
     let mut after = None;
     loop {
-        let page = store.list_faqs(&FaqFilter::default(), after, PAGE).await?;
+        let page = store
+            .faqs()
+            .list(&FaqFilter::default(), after, PAGE)
+            .await?;
         let Some(last) = page.last() else { break };
-        after = Some(growdesk_store::FaqCursor {
+        after = Some(growdesk_store::faqs::FaqCursor {
             position: last.position,
             id: last.id,
         });
@@ -139,7 +146,7 @@ pub(crate) async fn export(
             counts.faqs += 1;
         }
     }
-    for widget in store.list_widgets().await? {
+    for widget in store.widgets().list().await? {
         write(&Line::Widget(Box::new(ExportedWidget {
             id: widget.id,
             key: widget.key,
@@ -158,7 +165,7 @@ pub(crate) async fn export(
     }
     let mut after = None;
     loop {
-        let page = store.export_visitors(after, PAGE).await?;
+        let page = store.backup().export_visitors(after, PAGE).await?;
         let Some(last) = page.last() else { break };
         after = Some(last.id);
         for visitor in page {
@@ -178,16 +185,17 @@ pub(crate) async fn export(
     let mut after = None;
     loop {
         let page = store
-            .list_tickets(&filter, TicketSort::Number, false, after, PAGE)
+            .tickets()
+            .list(&filter, TicketSort::Number, false, after, PAGE)
             .await?;
         let Some(last) = page.last() else { break };
-        after = Some(growdesk_store::TicketCursor {
+        after = Some(growdesk_store::tickets::TicketCursor {
             key: TicketSort::Number.key_of(last),
             id: last.id,
         });
         let ids: Vec<uuid::Uuid> = page.iter().map(|ticket| ticket.id).collect();
         let mut messages: HashMap<uuid::Uuid, Vec<Message>> = HashMap::new();
-        for message in store.messages_of_tickets(&ids).await? {
+        for message in store.messages().of_tickets(&ids).await? {
             for attachment in &message.attachments {
                 if copied.insert(attachment.sha256.clone()) {
                     copy_attachment(files, attachment, &attachments_dir(&file))?;
@@ -244,7 +252,7 @@ pub(crate) async fn export(
     }
     let mut after = 0;
     loop {
-        let page = store.events_after(after, PAGE).await?;
+        let page = store.events().after(after, PAGE).await?;
         let Some(last) = page.last() else { break };
         after = last.event.id;
         for entry in page {
@@ -252,11 +260,11 @@ pub(crate) async fn export(
             write(&Line::Event(ExportedEvent {
                 id: event.id,
                 ticket_id: event.ticket_id,
-                event: event.kind.as_str().to_owned(),
+                event: event.event.kind().as_str().to_owned(),
                 actor_id: event.actor_id,
                 internal: event.internal,
                 recipient_id: event.recipient_id,
-                data: event.data,
+                data: serde_json::to_value(event.event.data())?,
                 created_at: event.created_at,
             }))?;
             counts.events += 1;
@@ -264,14 +272,14 @@ pub(crate) async fn export(
     }
     let mut after = None;
     loop {
-        let page = store.export_notifications(after, PAGE).await?;
+        let page = store.backup().export_notifications(after, PAGE).await?;
         let Some(last) = page.last() else { break };
         after = Some(last.id);
         for notification in page {
             write(&Line::Notification(ExportedNotification {
                 id: notification.id,
                 user_id: notification.user_id,
-                notification: notification.kind,
+                notification: notification.kind.as_str().to_owned(),
                 ticket_id: notification.ticket_id,
                 data: notification.data,
                 read_at: notification.read_at.map(Into::into),
@@ -280,7 +288,7 @@ pub(crate) async fn export(
             counts.notifications += 1;
         }
     }
-    for webhook in store.list_webhooks().await? {
+    for webhook in store.webhooks().list().await? {
         write(&Line::Webhook(ExportedWebhook {
             id: webhook.id,
             url: webhook.url,

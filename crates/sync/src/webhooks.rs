@@ -7,7 +7,10 @@ use std::time::Duration;
 use futures_util::StreamExt as _;
 use growdesk_domain::DeliveryStatus;
 use growdesk_service::webhooks::{resolve_target, sign};
-use growdesk_store::{DeliveryAttempt, DueDelivery, Stamp, Store};
+use growdesk_store::{
+    Stamp, Store,
+    webhooks::{DeliveryAttempt, DueDelivery},
+};
 use serde_json::{Value, json};
 use time::format_description::well_known::Rfc3339;
 use url::Url;
@@ -32,13 +35,16 @@ fn payload(delivery: &DueDelivery) -> Value {
         "actor_id": delivery.actor_id,
         "internal": delivery.internal,
     });
-    if let (Some(fields), Some(event)) = (data.as_object_mut(), delivery.data.0.as_object()) {
+    if let (Some(fields), Ok(Value::Object(event))) = (
+        data.as_object_mut(),
+        serde_json::to_value(delivery.event.data()),
+    ) {
         for (key, value) in event {
-            fields.entry(key.clone()).or_insert_with(|| value.clone());
+            fields.entry(key).or_insert(value);
         }
     }
     json!({
-        "type": delivery.event_type,
+        "type": delivery.event.kind().as_str(),
         "timestamp": delivery.event_at.into_inner().format(&Rfc3339).unwrap_or_default(),
         "data": data,
     })
@@ -143,7 +149,7 @@ pub(crate) async fn deliver_due(
     allow_private: bool,
     now: Stamp,
 ) -> anyhow::Result<Value> {
-    let due = store.due_deliveries(now, BATCH).await?;
+    let due = store.webhooks().due_deliveries(now, BATCH).await?;
     let attempts: Vec<(i64, DeliveryAttempt)> = futures_util::stream::iter(due)
         .map(|delivery| async move {
             let sent = send(&delivery, allow_private, now).await;
@@ -154,7 +160,10 @@ pub(crate) async fn deliver_due(
         .await;
     let mut counts = [0_u64; 3];
     for (id, attempt) in &attempts {
-        store.record_delivery_attempt(*id, attempt, now).await?;
+        store
+            .webhooks()
+            .record_delivery_attempt(*id, attempt, now)
+            .await?;
         counts[match attempt.status {
             DeliveryStatus::Delivered => 0,
             DeliveryStatus::Pending => 1,
