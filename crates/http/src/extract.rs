@@ -2,16 +2,17 @@
 
 use std::net::IpAddr;
 
+use axum::body::Bytes;
 use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
 use axum::extract::{FromRequest, FromRequestParts, Path, Query, Request};
 use axum::http::request::Parts;
-use axum::http::{StatusCode, header};
+use axum::http::{HeaderMap, StatusCode, header};
 use growdesk_domain::ValidationErrors;
 use growdesk_service::{Principal, ServiceError};
 use serde::de::DeserializeOwned;
 
 use crate::error::ApiError;
-use crate::json_fields::{self, Document, Misfit};
+use crate::json_fields::{self, Document};
 use crate::state::AppState;
 
 /// `axum::Json` with problem+json rejections; a body that does not fit `T` is a 422 naming the
@@ -23,41 +24,63 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
     type Rejection = ApiError;
 
     async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
-        let axum::Json(document) = axum::Json::<Document>::from_request(request, state)
+        if !json_content_type(request.headers()) {
+            return Err(ApiError::Refused {
+                status: StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                detail: "expected a request body with Content-Type: application/json".to_owned(),
+            });
+        }
+        let body = Bytes::from_request(request, state)
             .await
-            .map_err(json_rejection)?;
-        json_fields::read(document)
-            .map(Self)
-            .map_err(misfit_refusal)
+            .map_err(|rejection| ApiError::Refused {
+                status: rejection.status(),
+                detail: rejection.body_text(),
+            })?;
+        match axum::Json::<T>::from_bytes(&body) {
+            Ok(axum::Json(value)) => Ok(Self(value)),
+            Err(JsonRejection::JsonDataError(rejection)) => Err(misfit_refusal::<T>(
+                &body,
+                rejection.status(),
+                rejection.body_text(),
+            )),
+            Err(rejection) => Err(ApiError::Refused {
+                status: rejection.status(),
+                detail: rejection.body_text(),
+            }),
+        }
     }
 }
 
-/// A body that is JSON but not a `T`: a validation error naming the field, or, for the body as
-/// a whole (an array where an object belongs), a 422 saying so.
-fn misfit_refusal(misfit: Misfit) -> ApiError {
-    match misfit.field() {
-        Some(field) => ValidationErrors::single(&field, misfit.reason()).into(),
-        None => ApiError::Refused {
-            status: StatusCode::UNPROCESSABLE_ENTITY,
-            detail: format!(
-                "Failed to deserialize the JSON body into the target type: {}",
-                misfit.reason()
-            ),
-        },
-    }
+/// Whether the request says its body is JSON, as `axum::Json` decides it: `application/json`
+/// or any `application/*+json`.
+fn json_content_type(headers: &HeaderMap) -> bool {
+    headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.parse::<mime::Mime>().ok())
+        .is_some_and(|mime| {
+            mime.type_() == "application"
+                && (mime.subtype() == "json" || mime.suffix().is_some_and(|name| name == "json"))
+        })
 }
 
-/// A body that is not JSON at all, or not sent as JSON.
-fn json_rejection(rejection: JsonRejection) -> ApiError {
-    match rejection {
-        JsonRejection::MissingJsonContentType(_) => ApiError::Refused {
-            status: StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            detail: "expected a request body with Content-Type: application/json".to_owned(),
-        },
-        other => ApiError::Refused {
-            status: other.status(),
-            detail: other.body_text(),
-        },
+/// A body that is JSON but not a `T`: read again as a document to learn the field `T` refused,
+/// a validation error naming it. The body as a whole (an array where an object belongs), or
+/// one too deeply nested to read as a document, keeps serde's refusal.
+fn misfit_refusal<T: DeserializeOwned>(
+    body: &[u8],
+    status: StatusCode,
+    detail: String,
+) -> ApiError {
+    let misfit = serde_json::from_slice::<Document>(body)
+        .ok()
+        .and_then(|document| json_fields::read::<T>(document).err());
+    match misfit
+        .as_ref()
+        .and_then(|misfit| Some((misfit.field()?, misfit.reason())))
+    {
+        Some((field, reason)) => ValidationErrors::single(&field, reason).into(),
+        None => ApiError::Refused { status, detail },
     }
 }
 

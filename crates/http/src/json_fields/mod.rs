@@ -2,8 +2,9 @@
 //! deserialisation itself: the keys and indexes down to the refused value, or the field the
 //! type's own `Deserialize` reports missing, unknown or repeated — never from an error message.
 //!
-//! The body is first parsed into a `Document` (its objects in order, repeated keys kept), then
-//! the request type is read from it through a deserialiser whose error type is `Misfit`.
+//! A body serde_json refused as data for the request type is parsed again into a `Document`
+//! (its objects in order, repeated keys kept), and the request type read from it through a
+//! deserialiser whose error type is `Misfit`, which reaches the same refusal and says where.
 
 mod misfit;
 mod reading;
