@@ -170,3 +170,33 @@ impl System {
         Ok(told)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_priority_has_its_own_target() {
+        let hours = |list: [u64; 4]| list.map(|hours| Duration::from_secs(hours * 3600));
+        let targets = SlaTargets {
+            first_response: hours([24, 8, 4, 1]),
+            resolution: hours([96, 48, 24, 8]),
+        };
+        assert_eq!(
+            targets.of(SlaTarget::FirstResponse, Priority::Low),
+            Duration::from_secs(24 * 3600)
+        );
+        assert_eq!(
+            targets.of(SlaTarget::FirstResponse, Priority::Urgent),
+            Duration::from_secs(3600)
+        );
+        assert_eq!(
+            targets.of(SlaTarget::Resolution, Priority::High),
+            Duration::from_secs(24 * 3600)
+        );
+        assert_eq!(
+            targets.of(SlaTarget::Resolution, Priority::Medium),
+            Duration::from_secs(48 * 3600)
+        );
+    }
+}
