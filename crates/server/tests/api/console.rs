@@ -1,6 +1,7 @@
 //! The agent console: served at `/` with a strict Content-Security-Policy, its hashed assets
-//! cached for long and its page never; and in a real browser (`tests/e2e/console.mjs`, headless
-//! Chromium with playwright-core and axe-core) on both backends.
+//! cached for long and its page never; and in a real browser (headless Chromium with
+//! playwright-core and axe-core) on both backends: an agent's day (`tests/e2e/console.mjs`) and
+//! an admin's screens (`tests/e2e/console-admin.mjs`).
 
 use std::path::Path;
 use std::process::Command;
@@ -8,7 +9,7 @@ use std::process::Command;
 use growdesk_store::BackendKind;
 use reqwest::Method;
 
-use crate::helpers::spawn_app;
+use crate::helpers::{ADMIN_EMAIL, ADMIN_PASSWORD, spawn_app};
 
 const CHROMIUM: &str = "/usr/bin/chromium";
 
@@ -75,36 +76,33 @@ async fn the_console_is_served_with_a_strict_policy(kind: BackendKind) {
     app.call(Method::POST, "/", None, None).await.problem(405);
 }
 
-async fn an_agent_works_a_ticket_in_the_console(kind: BackendKind) {
+/// Runs `script` from tests/e2e in node with `env` (and the base URL, the backend, the artifacts
+/// directory and the browser), and fails with its output unless it succeeds.
+async fn browse(
+    kind: BackendKind,
+    base: &str,
+    script: &'static str,
+    env: Vec<(&'static str, String)>,
+) {
     let e2e = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/e2e");
     assert!(
         Path::new(CHROMIUM).exists() && e2e.join("node_modules/axe-core").exists(),
         "the browser test needs Debian's chromium, playwright-core and axe-core: run scripts/test.sh, \
          which installs them (apt-get install chromium; npm ci --prefix crates/server/tests/e2e)"
     );
-    let app = spawn_app(kind).await;
-    let admin = app.admin_token().await;
-    let (agent, agent_user) = app.user_token("agent@example.com", "agent").await;
-    let agent_id = agent_user["id"].as_str().unwrap().to_owned();
-    let (customer, _) = app.user_token("carla@example.com", "customer").await;
     let artifacts = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/e2e-artifacts");
     std::fs::create_dir_all(&artifacts).unwrap();
     let backend = match kind {
         BackendKind::Sqlite => "sqlite",
         BackendKind::Postgres => "postgres",
     };
-    let base = app.base.clone();
+    let base = base.to_owned();
     let output = tokio::task::spawn_blocking(move || {
         Command::new("node")
-            .arg(e2e.join("console.mjs"))
+            .arg(e2e.join(script))
             .current_dir(&e2e)
+            .envs(env)
             .env("BASE", base)
-            .env("AGENT_EMAIL", "agent@example.com")
-            .env("AGENT_PASSWORD", "user-password-1")
-            .env("AGENT_TOKEN", agent)
-            .env("AGENT_ID", agent_id)
-            .env("ADMIN_TOKEN", admin)
-            .env("CUSTOMER_TOKEN", customer)
             .env("BACKEND", backend)
             .env("ARTIFACTS", &artifacts)
             .env("CHROMIUM", CHROMIUM)
@@ -117,12 +115,43 @@ async fn an_agent_works_a_ticket_in_the_console(kind: BackendKind) {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(
         output.status.success(),
-        "the console's browser test failed:\n{stdout}\n{stderr}"
+        "the console's browser test {script} failed:\n{stdout}\n{stderr}"
     );
     println!("{stdout}");
+}
+
+async fn an_agent_works_a_ticket_in_the_console(kind: BackendKind) {
+    let app = spawn_app(kind).await;
+    let admin = app.admin_token().await;
+    let (agent, agent_user) = app.user_token("agent@example.com", "agent").await;
+    let agent_id = agent_user["id"].as_str().unwrap().to_owned();
+    let (customer, _) = app.user_token("carla@example.com", "customer").await;
+    let env = vec![
+        ("AGENT_EMAIL", "agent@example.com".to_owned()),
+        ("AGENT_PASSWORD", "user-password-1".to_owned()),
+        ("AGENT_TOKEN", agent),
+        ("AGENT_ID", agent_id),
+        ("ADMIN_TOKEN", admin),
+        ("CUSTOMER_TOKEN", customer),
+    ];
+    browse(kind, &app.base, "console.mjs", env).await;
+}
+
+async fn an_admin_runs_the_desk_in_the_console(kind: BackendKind) {
+    let app = spawn_app(kind).await;
+    let admin = app.admin_token().await;
+    let (customer, _) = app.user_token("carla@example.com", "customer").await;
+    let env = vec![
+        ("ADMIN_EMAIL", ADMIN_EMAIL.to_owned()),
+        ("ADMIN_PASSWORD", ADMIN_PASSWORD.to_owned()),
+        ("ADMIN_TOKEN", admin),
+        ("CUSTOMER_TOKEN", customer),
+    ];
+    browse(kind, &app.base, "console-admin.mjs", env).await;
 }
 
 on_both_backends!(
     the_console_is_served_with_a_strict_policy,
     an_agent_works_a_ticket_in_the_console,
+    an_admin_runs_the_desk_in_the_console,
 );

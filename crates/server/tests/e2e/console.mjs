@@ -5,54 +5,16 @@
 // assigns it a ticket. axe-core checks the sign-in, the queue and the ticket screens (light and
 // dark, English and Spanish); the page must raise no Content-Security-Policy violation.
 // Screenshots go to $ARTIFACTS, named after $BACKEND.
-import { readFile, rm } from "node:fs/promises";
-import { createRequire } from "node:module";
-import { chromium } from "playwright-core";
+import { rm } from "node:fs/promises";
+import { accessible, api, check, launch, shot as screenshot, signIn as signInAs, watchPolicy } from "./browser.mjs";
 
 const { BASE, AGENT_EMAIL, AGENT_PASSWORD, AGENT_TOKEN, AGENT_ID, ADMIN_TOKEN, CUSTOMER_TOKEN, ARTIFACTS, BACKEND } = process.env;
-const axeSource = await readFile(createRequire(import.meta.url).resolve("axe-core/axe.min.js"), "utf8");
-
-function check(condition, message) {
-  if (!condition) {
-    throw new Error(message);
-  }
-}
-
-async function api(token, method, path, body) {
-  const response = await fetch(`${BASE}${path}`, {
-    method,
-    headers: { Authorization: `Bearer ${token}`, "Content-Type": "application/json" },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  if (!response.ok) {
-    throw new Error(`${method} ${path}: ${response.status} ${await response.text()}`);
-  }
-  return response.json();
-}
 
 const openTicket = (subject) => api(CUSTOMER_TOKEN, "POST", "/api/tickets", { subject, description: `About: ${subject}` });
 
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
-  args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-});
-const shot = (page, name) => page.screenshot({ path: `${ARTIFACTS}/console-${BACKEND}-${name}.png` });
-
-/** axe-core on the page as it is: no serious or critical violation. */
-async function accessible(page, screen) {
-  // Evaluated through the DevTools protocol, which the page's CSP does not govern.
-  await page.evaluate(axeSource);
-  const violations = await page.evaluate(async () => (await window.axe.run(document)).violations);
-  const bad = violations.filter((violation) => violation.impact === "serious" || violation.impact === "critical");
-  check(bad.length === 0, `axe on ${screen}: ${JSON.stringify(bad.map((v) => ({ id: v.id, impact: v.impact, nodes: v.nodes.map((n) => n.target).slice(0, 3) })))}`);
-}
-
-async function signIn(page) {
-  await page.getByLabel("Email").fill(AGENT_EMAIL);
-  await page.getByLabel("Password").fill(AGENT_PASSWORD);
-  await page.getByRole("button", { name: "Sign in" }).click();
-  await page.getByRole("navigation", { name: "Views" }).waitFor();
-}
+const browser = await launch();
+const shot = (page, name) => screenshot(page, "console", name);
+const signIn = (page) => signInAs(page, AGENT_EMAIL, AGENT_PASSWORD);
 
 await rm(`${ARTIFACTS}/console-${BACKEND}-failure.png`, { force: true });
 const policyViolations = [];
@@ -62,10 +24,7 @@ try {
   const context = await browser.newContext({ viewport: { width: 1366, height: 800 }, locale: "en-US" });
   const page = await context.newPage();
   current = page;
-  page.on("console", (message) => {
-    if (/Content.Security.Policy/i.test(message.text())) policyViolations.push(message.text());
-  });
-  page.on("pageerror", (error) => policyViolations.push(`page error: ${error.message}`));
+  watchPolicy(page, policyViolations);
 
   const answer = await page.goto(`${BASE}/`);
   check(/script-src 'self'/.test(answer.headers()["content-security-policy"] ?? ""), "the console is served with its CSP");
