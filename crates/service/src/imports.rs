@@ -29,6 +29,7 @@
 use std::collections::HashMap;
 
 use growdesk_domain::Role;
+use growdesk_domain::event::{self, Created, Event};
 use growdesk_store::{
     FileStore, Stamp, Store, StoreError,
     backup::{
@@ -174,7 +175,8 @@ impl Import {
         })
     }
 
-    /// A ticket and its conversation, its creation logged when it is new.
+    /// A ticket and its conversation, its creation logged when it is new: a `created` event
+    /// naming the source and keeping the source's own values.
     ///
     /// # Errors
     /// `Conflict` for unknown local users or categories; the database failed.
@@ -185,7 +187,16 @@ impl Import {
     ) -> Result<Imported, ServiceError> {
         settled(match &mut self.preview {
             Some(preview) => self.store.previews().ticket(preview, source, ticket).await,
-            None => self.store.imports().ticket(source, ticket).await,
+            None => {
+                let creation = Event::Created(Created::Imported(event::Imported {
+                    imported_from: source.to_owned(),
+                    original: ticket.original.clone(),
+                }));
+                self.store
+                    .imports()
+                    .ticket(source, ticket, Some(&creation))
+                    .await
+            }
         })
     }
 
@@ -200,7 +211,7 @@ impl Import {
     ) -> Result<Imported, ServiceError> {
         settled(match &mut self.preview {
             Some(preview) => self.store.previews().ticket(preview, source, ticket).await,
-            None => self.store.imports().restore_ticket(source, ticket).await,
+            None => self.store.imports().ticket(source, ticket, None).await,
         })
     }
 

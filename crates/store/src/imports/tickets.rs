@@ -1,7 +1,6 @@
 //! Imported tickets with their conversations: created when new to their source, brought up to
 //! date when seen again, their messages added once.
 
-use growdesk_domain::event;
 use growdesk_domain::{Event, Priority, TicketSource, TicketStatus};
 use sha2::Digest as _;
 use uuid::Uuid;
@@ -80,8 +79,9 @@ impl ImportedTicket {
 
 impl Imports<'_> {
     /// Imports a ticket and its conversation in one transaction: created when new to this
-    /// source; otherwise its fields are brought up to date and messages not seen before are
-    /// added. Original timestamps are kept.
+    /// source, its creation logged as `creation` (`None`: a backup whose own event log is
+    /// restored after its tickets); otherwise its fields are brought up to date and messages
+    /// not seen before are added. Original timestamps are kept.
     ///
     /// # Errors
     /// `MissingReference` for unknown local users or categories.
@@ -89,28 +89,7 @@ impl Imports<'_> {
         &self,
         source: &str,
         ticket: &ImportedTicket,
-    ) -> Result<Imported, StoreError> {
-        self.write_imported_ticket(source, ticket, true).await
-    }
-
-    /// As `ticket`, without logging the ticket's creation: for a backup whose own event
-    /// log is restored after its tickets.
-    ///
-    /// # Errors
-    /// `MissingReference` for unknown local users or categories.
-    pub async fn restore_ticket(
-        &self,
-        source: &str,
-        ticket: &ImportedTicket,
-    ) -> Result<Imported, StoreError> {
-        self.write_imported_ticket(source, ticket, false).await
-    }
-
-    async fn write_imported_ticket(
-        &self,
-        source: &str,
-        ticket: &ImportedTicket,
-        log_creation: bool,
+        creation: Option<&Event>,
     ) -> Result<Imported, StoreError> {
         let now = Stamp::now();
         let outcome = on_backend!(self.store, pool, Db => {
@@ -180,10 +159,8 @@ impl Imports<'_> {
                         .await?;
                     tx.insert_tags(id, &ticket.tags).await?;
                     tx.remember_ref(source, RecordKind::Ticket, &ticket.external_id, id, now).await?;
-                    if log_creation {
-                        let imported = event::Imported { imported_from: source.to_owned(), original: ticket.original.clone() };
-                        let created = [NewEvent::public(id, None, Event::Created(event::Created::Imported(imported)))];
-                        tx.append_events(&created, now).await?;
+                    if let Some(creation) = creation {
+                        tx.append_events(&[NewEvent::public(id, None, creation.clone())], now).await?;
                     }
                     Imported::Created(id)
                 }
