@@ -1,7 +1,8 @@
 // The typed client of the public REST API. Every request and answer type comes from the
 // generated OpenAPI types (schema.ts), so a change of the API that breaks the console fails
-// `vue-tsc`. The tokens live in this object only: never in storage, so a reload signs out until
-// the server offers a refresh cookie.
+// `vue-tsc`. The access token lives in this object only; the refresh token never reaches
+// JavaScript: sign-in asks the server to keep it in an HttpOnly cookie scoped to the refresh
+// path, and a refresh sends that cookie with the CSRF header the server requires.
 import type { components, operations } from "./schema";
 
 type Schemas = components["schemas"];
@@ -72,7 +73,6 @@ export interface Answer<T> {
 /** The API as the signed-in agent; `onSignedOut` runs when the session cannot be renewed. */
 export class Api {
   private access: string | null = null;
-  private refreshToken: string | null = null;
   private renewing: Promise<boolean> | null = null;
   private renewTimer: ReturnType<typeof setTimeout> | undefined;
   onSignedOut: () => void = () => {};
@@ -82,7 +82,7 @@ export class Api {
   }
 
   async signIn(email: string, password: string): Promise<User> {
-    const body: Schemas["LoginRequest"] = { email, password };
+    const body: Schemas["LoginRequest"] = { email, password, cookie: true };
     const { data } = await this.call<TokenPair>("POST", "/api/auth/login", { body }, false);
     this.keep(data);
     return data.user;
@@ -99,19 +99,33 @@ export class Api {
   forget(): void {
     clearTimeout(this.renewTimer);
     this.access = null;
-    this.refreshToken = null;
+  }
+
+  /** The session the refresh cookie still holds (after a reload), or null when there is none. */
+  async resume(): Promise<User | null> {
+    try {
+      return (await this.refresh()).user;
+    } catch {
+      return null;
+    }
+  }
+
+  private async refresh(): Promise<TokenPair> {
+    const body: Schemas["RefreshRequest"] = {};
+    const { data } = await this.call<TokenPair>("POST", "/api/auth/refresh", { body, headers: { "X-GrowDesk-CSRF": "1" } }, false);
+    this.keep(data);
+    return data;
   }
 
   private keep(pair: TokenPair): void {
     this.access = pair.access_token;
-    this.refreshToken = pair.refresh_token ?? null;
     clearTimeout(this.renewTimer);
     // Renew a little before expiry, so that no request of a working agent meets a 401.
     const lead = Math.max(5, Math.floor(pair.expires_in * 0.8));
     this.renewTimer = setTimeout(() => void this.renew(), lead * 1000);
   }
 
-  /** Exchanges the refresh token once, however many requests ask at the same time. */
+  /** Refreshes the session once, however many requests ask at the same time. */
   renew(): Promise<boolean> {
     if (!this.renewing) {
       this.renewing = this.exchange().finally(() => {
@@ -122,11 +136,9 @@ export class Api {
   }
 
   private async exchange(): Promise<boolean> {
-    if (!this.refreshToken) return false;
-    const body: Schemas["RefreshRequest"] = { refresh_token: this.refreshToken };
+    if (!this.access) return false;
     try {
-      const { data } = await this.call<TokenPair>("POST", "/api/auth/refresh", { body }, false);
-      this.keep(data);
+      await this.refresh();
       return true;
     } catch (error) {
       // Only a refusal ends the session; a network failure leaves it to the next try.

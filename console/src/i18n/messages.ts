@@ -10,6 +10,7 @@ export type Entry = string | Plural;
 export const en = {
   "app.name": "GrowDesk",
   "app.skip": "Skip to the ticket list",
+  "app.resuming": "Opening your session…",
   "signIn.title": "Sign in to GrowDesk",
   "signIn.email": "Email",
   "signIn.password": "Password",
@@ -18,7 +19,7 @@ export const en = {
   "signIn.failed": "That email and password do not match an active account.",
   "signIn.staffOnly": "The console is for agents and admins; customers use the help widget.",
   "signIn.expired": "Your session ended. Sign in again.",
-  "signIn.memoryOnly": "You stay signed in until you close or reload this page.",
+  "signIn.memoryOnly": "You stay signed in on this browser until you sign out; scripts never see the session's key.",
   "nav.views": "Views",
   "view.mine": "Mine",
   "view.unassigned": "Unassigned",
@@ -274,6 +275,7 @@ export type Key = keyof typeof en;
 export const es: Record<Key, Entry> = {
   "app.name": "GrowDesk",
   "app.skip": "Saltar a la lista de tickets",
+  "app.resuming": "Abriendo tu sesión…",
   "signIn.title": "Inicia sesión en GrowDesk",
   "signIn.email": "Correo electrónico",
   "signIn.password": "Contraseña",
@@ -282,7 +284,7 @@ export const es: Record<Key, Entry> = {
   "signIn.failed": "Ese correo y esa contraseña no corresponden a una cuenta activa.",
   "signIn.staffOnly": "La consola es para agentes y administradores; los clientes usan el widget de ayuda.",
   "signIn.expired": "Tu sesión terminó. Vuelve a iniciarla.",
-  "signIn.memoryOnly": "La sesión dura hasta que cierres o recargues esta página.",
+  "signIn.memoryOnly": "Sigues con la sesión abierta en este navegador hasta que la cierres; ningún script ve su clave.",
   "nav.views": "Vistas",
   "view.mine": "Míos",
   "view.unassigned": "Sin asignar",

@@ -12,6 +12,8 @@ export const api = new Api();
 export const drafts = new Drafts(localStorage);
 export const user = ref<User | null>(null);
 export const sessionEnded = ref(false);
+/** True until the refresh cookie has been tried, so that a reload shows no sign-in form first. */
+export const resuming = ref(true);
 export const liveState = ref<LiveState>("offline");
 export const stats = ref<Stats | null>(null);
 export const notifications = ref<Notification[]>([]);
@@ -234,6 +236,13 @@ export async function signIn(email: string, password: string): Promise<"ok" | "c
   }
   start(signedIn);
   return "ok";
+}
+
+/** Picks up the session a reload left in the refresh cookie, when it is still valid. */
+export async function resume(): Promise<void> {
+  const kept = await api.resume();
+  if (kept && kept.role !== "customer") start(kept);
+  resuming.value = false;
 }
 
 export async function signOut(): Promise<void> {

@@ -1,8 +1,8 @@
 // The agent console in a real browser (Debian's Chromium, headless, driven by playwright-core):
 // an agent signs in, sees a ticket a customer opened through the API, sees a new one arrive live
 // while the console is open, opens it with the keyboard, replies, adds a note, changes its status,
-// finds the draft kept across a reload, uses the palette, and follows the bell when the admin
-// assigns it a ticket. axe-core checks the sign-in, the queue and the ticket screens (light and
+// reloads to find the session and the draft kept, uses the palette, and follows the bell when the
+// admin assigns it a ticket. axe-core checks the sign-in, the queue and the ticket screens (light and
 // dark, English and Spanish); the page must raise no Content-Security-Policy violation.
 // Screenshots go to $ARTIFACTS, named after $BACKEND.
 import { rm } from "node:fs/promises";
@@ -99,13 +99,16 @@ try {
   await page.getByLabel("Idioma").selectOption("en");
   await page.getByLabel("Theme").selectOption("light");
 
-  // A draft survives a reload (which signs out: the tokens live in memory only).
+  // A reload keeps the session (from the HttpOnly refresh cookie, which scripts cannot read) and
+  // the draft.
   await page.getByRole("radio", { name: "Reply (r)" }).check();
   await page.getByLabel("Reply", { exact: true }).fill("Half-written answer");
   await page.waitForTimeout(600);
   await page.reload();
-  await signIn(page);
   await page.getByRole("heading", { name: /Second ticket arrives live/ }).waitFor();
+  const cookies = await context.cookies();
+  check(cookies.some((cookie) => cookie.httpOnly && cookie.sameSite === "Strict" && cookie.path === "/api/auth/refresh"), `the refresh token is in an HttpOnly cookie: ${JSON.stringify(cookies.map(({ name, path, httpOnly, sameSite }) => ({ name, path, httpOnly, sameSite })))}`);
+  check(!(await page.evaluate(() => document.cookie)), "no cookie is visible to scripts");
   check((await page.getByLabel("Reply", { exact: true }).inputValue()) === "Half-written answer", "the draft survived the reload");
   const stored = await page.evaluate(() => Object.keys(localStorage));
   check(stored.every((key) => !/token/i.test(key)), `nothing but drafts and preferences in storage: ${stored}`);
