@@ -1,19 +1,19 @@
 //! `growdesk-sync run`: resolved tickets close on time, SLA breaches are told once, expired
 //! sessions and stale temporary files go, and two processes never run one job twice.
 
+mod fixtures;
+
 use std::process::{Command, Output, Stdio};
 use std::time::Duration;
 
-use growdesk_domain::{EventKind, Priority, Role, TicketStatus};
+use growdesk_domain::{Priority, Role, TicketStatus};
 use growdesk_store::testkit::TestDatabase;
-use growdesk_store::{
-    BackendKind, Changed, NewEvent, NewSession, NewUser, PoolSettings, Stamp, Store, TicketChange,
-    TicketState,
-};
+use growdesk_store::{BackendKind, PoolSettings, Stamp, Store, sessions::NewSession};
 use time::format_description::well_known::Rfc3339;
 use uuid::Uuid;
 
-use crate::support::{BINARY, fixture, open_ticket, store_of, succeeded};
+use crate::support::{BINARY, fixture, store_of, succeeded};
+use fixtures::{breach_kinds, first_ticket_priority, ticket, user};
 
 fn run_once(
     database: &TestDatabase,
@@ -31,77 +31,6 @@ fn run_once(
         .arg(now.format(&Rfc3339).unwrap())
         .output()
         .unwrap()
-}
-
-async fn user(store: &Store, email: &str, role: Role) -> Uuid {
-    let new = NewUser {
-        email: email.into(),
-        name: email.into(),
-        role,
-        password_hash: None,
-    };
-    store.create_user(new).await.unwrap().id
-}
-
-async fn ticket(
-    store: &Store,
-    requester: Uuid,
-    priority: Priority,
-    assignee: Option<Uuid>,
-    status: TicketStatus,
-) -> Uuid {
-    let id = open_ticket(
-        store,
-        requester,
-        &format!("{priority:?} {status:?}"),
-        priority,
-    )
-    .await;
-    if assignee.is_none() && status == TicketStatus::Open {
-        return id;
-    }
-    let outcome: Changed<()> = store
-        .change_ticket(id, None, |current| {
-            let mut state = TicketState::of(current);
-            state.assignee_id = assignee;
-            state.status = status;
-            if status == TicketStatus::Resolved {
-                state.resolved_at = Some(Stamp::now());
-            }
-            let event = NewEvent::public(
-                id,
-                EventKind::StatusChanged,
-                None,
-                serde_json::json!({"to": status}),
-            );
-            Ok(TicketChange {
-                state,
-                events: vec![event],
-                message: None,
-            })
-        })
-        .await
-        .unwrap();
-    assert!(matches!(outcome, Changed::Applied { .. }));
-    id
-}
-
-async fn breach_kinds(store: &Store, user: Uuid) -> Vec<(Uuid, String)> {
-    let mut told: Vec<(Uuid, String)> = store
-        .list_notifications(user, false, None, 100)
-        .await
-        .unwrap()
-        .into_iter()
-        .filter(|notification| notification.kind == "sla_breach")
-        .map(|notification| {
-            (
-                notification.ticket_id,
-                notification.data["breach"].as_str().unwrap().to_owned(),
-            )
-        })
-        .collect();
-    told.sort();
-    told
 }
 
 async fn maintenance(kind: BackendKind) {
@@ -131,7 +60,8 @@ async fn maintenance(kind: BackendKind) {
     let second_unassigned = ticket(&store, customer, Priority::Low, None, TicketStatus::Open).await;
     let start = time::OffsetDateTime::now_utc();
     store
-        .create_session(NewSession {
+        .sessions()
+        .create(NewSession {
             id: Uuid::now_v7(),
             user_id: customer,
             expires_at: Stamp::from(start + time::Duration::days(30)),
@@ -172,16 +102,17 @@ async fn maintenance(kind: BackendKind) {
     assert!(out.contains("auto_close: {\"closed\":1}"), "{out}");
     assert!(out.contains("purge_expired:"), "{out}");
     assert!(out.contains("clean_temp: {\"files\":1}"), "{out}");
-    let closed = store.ticket(resolved).await.unwrap().unwrap();
+    let closed = store.tickets().get(resolved).await.unwrap().unwrap();
     assert_eq!(closed.status, TicketStatus::Closed);
     let messages = store
-        .list_messages(resolved, false, None, 10)
+        .messages()
+        .list(resolved, false, None, 10)
         .await
         .unwrap();
     let last = messages.last().unwrap();
     assert!(last.body.contains("closed automatically"), "{}", last.body);
     assert_eq!(
-        store.ticket(urgent).await.unwrap().unwrap().status,
+        store.tickets().get(urgent).await.unwrap().unwrap().status,
         TicketStatus::Open,
         "open work is not closed"
     );
@@ -250,7 +181,7 @@ async fn maintenance(kind: BackendKind) {
         "clean_temp",
         "merge_search_indexes",
     ] {
-        let runs = store.job_runs(job).await.unwrap();
+        let runs = store.jobs().runs(job).await.unwrap();
         assert_eq!(runs.len(), 3, "{job} ran once per due pass: {runs:?}");
         assert_eq!(printed.matches(&format!("{job}:")).count(), 1, "{printed}");
     }
@@ -274,32 +205,6 @@ async fn maintenance_on_sqlite() {
 #[tokio::test]
 async fn maintenance_on_postgres() {
     maintenance(BackendKind::Postgres).await;
-}
-
-/// Ticket 1's priority rank, set to `new` first when given (as an agent's change would).
-async fn first_ticket_priority(kind: BackendKind, url: &str, new: Option<i16>) -> i16 {
-    let update = "UPDATE tickets SET priority = $1 WHERE number = 1";
-    let select = "SELECT priority FROM tickets WHERE number = 1";
-    match kind {
-        BackendKind::Postgres => {
-            let pool = sqlx::PgPool::connect(url).await.unwrap();
-            if let Some(rank) = new {
-                sqlx::query(update).bind(rank).execute(&pool).await.unwrap();
-            }
-            let rank = sqlx::query_scalar(select).fetch_one(&pool).await.unwrap();
-            pool.close().await;
-            rank
-        }
-        BackendKind::Sqlite => {
-            let pool = sqlx::SqlitePool::connect(url).await.unwrap();
-            if let Some(rank) = new {
-                sqlx::query(update).bind(rank).execute(&pool).await.unwrap();
-            }
-            let rank = sqlx::query_scalar(select).fetch_one(&pool).await.unwrap();
-            pool.close().await;
-            rank
-        }
-    }
 }
 
 async fn scheduled_imports(kind: BackendKind) {
@@ -350,7 +255,10 @@ async fn scheduled_imports(kind: BackendKind) {
         "{again}"
     );
     let store = Store::connect(database.url(), PoolSettings::default()).unwrap();
-    assert_eq!(store.job_runs("import:complaints").await.unwrap().len(), 2);
+    assert_eq!(
+        store.jobs().runs("import:complaints").await.unwrap().len(),
+        2
+    );
     assert_eq!(
         first_ticket_priority(kind, database.url(), None).await,
         4,
@@ -405,7 +313,8 @@ async fn run_stops_cleanly_on_sigterm() {
     let store = Store::connect(database.url(), PoolSettings::default()).unwrap();
     let mut waited = Duration::ZERO;
     while store
-        .job_runs("clean_temp")
+        .jobs()
+        .runs("clean_temp")
         .await
         .map_or(true, |runs| runs.is_empty())
     {
