@@ -158,7 +158,7 @@ pub struct TicketState {
     pub category_id: Option<Uuid>,
     pub assignee_id: Option<Uuid>,
     /// `Some` replaces the tag set.
-    pub tags: Option<Vec<String>>,
+    pub tags: Option<Tags>,
     pub first_response_at: Option<Stamp>,
     pub resolved_at: Option<Stamp>,
     pub closed_at: Option<Stamp>,

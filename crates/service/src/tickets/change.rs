@@ -116,7 +116,6 @@ impl Tickets<'_> {
         }
         errors.into_result(|| ())?;
         let subject = subject.map(Subject::into_inner);
-        let tags = tags.map(Tags::into_inner);
 
         self.rewrite(actor, id, if_match, |ticket, state, events| {
             let actor_id = actor.user.id;
@@ -166,16 +165,16 @@ impl Tickets<'_> {
                 );
                 state.category_id = category;
             }
-            if let Some(tags) = tags.as_ref().filter(|tags| **tags != ticket.tags) {
+            if let Some(tags) = tags.filter(|tags| tags.as_slice() != ticket.tags) {
                 change_event(
                     events,
                     ticket,
                     actor_id,
                     Event::TagsChanged,
                     &ticket.tags,
-                    tags,
+                    &tags.as_slice().to_vec(),
                 );
-                state.tags = Some(tags.clone());
+                state.tags = Some(tags);
             }
             Ok(())
         })

@@ -117,7 +117,7 @@ impl Tickets<'_> {
             .await?;
             if let Some(tags) = &state.tags {
                 sqlx::query("DELETE FROM ticket_tags WHERE ticket_id = $1").bind(id).execute(&mut *tx).await?;
-                tx.insert_tags(id, tags).await?;
+                tx.insert_tags(id, tags.as_slice()).await?;
             }
             let mut events = change.events.clone();
             if let Some(record) = &change.message {
