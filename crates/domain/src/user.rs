@@ -97,6 +97,8 @@ pub enum ValueError {
     NotAnEmail,
     #[error("must be a colour as #rrggbb")]
     NotAColor,
+    #[error("must hold only letters, digits, - and _")]
+    NotAShortcut,
 }
 
 /// Unicode's default-ignorable code points (DerivedCoreProperties.txt, Unicode 16): characters

@@ -1,5 +1,5 @@
-//! An agent's own tools: saved views of the queue, each personal or shared with every agent by
-//! an admin.
+//! An agent's own tools: saved views of the queue and canned replies, each personal or shared
+//! with every agent by an admin.
 
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
@@ -9,11 +9,11 @@ use uuid::Uuid;
 use crate::ticket::checked_text;
 use crate::{Priority, Tags, TicketStatus, ValidationErrors, ValueError};
 
-/// A saved view's name: one line, 1 to 100 characters.
+/// A saved view's name or a canned reply's title: one line, 1 to 100 characters.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ViewName(String);
+pub struct Title(String);
 
-impl ViewName {
+impl Title {
     pub const MAX_LEN: usize = 100;
 
     /// # Errors
@@ -121,4 +121,56 @@ pub enum ViewSort {
 pub enum SortOrder {
     Asc,
     Desc,
+}
+
+/// A saved reply an agent inserts into the composer, by its title or its shortcut.
+///
+/// The body may hold the placeholders `{{requester.name}}`, `{{ticket.number}}` and
+/// `{{agent.name}}`, kept as written: the client fills them in when it inserts the reply.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct CannedReply {
+    pub id: Uuid,
+    pub title: String,
+    pub body: String,
+    /// Typed after `/` in the composer; lower case.
+    pub shortcut: Option<String>,
+    /// Shared replies are listed to every agent; only admins create, change and delete them.
+    pub shared: bool,
+    /// Who keeps a personal reply (only they see it); `null` for a shared one.
+    pub owner_id: Option<Uuid>,
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339")]
+    pub updated_at: OffsetDateTime,
+}
+
+/// A canned reply's shortcut: 1 to 32 letters, digits, `-` or `_` (ASCII), kept in lower case.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Shortcut(String);
+
+impl Shortcut {
+    pub const MAX_LEN: usize = 32;
+
+    /// # Errors
+    /// Empty, too long, or holding another character.
+    pub fn parse(raw: &str) -> Result<Self, ValueError> {
+        let shortcut = raw.trim().to_ascii_lowercase();
+        if shortcut.is_empty() {
+            return Err(ValueError::Empty);
+        }
+        if shortcut.len() > Self::MAX_LEN {
+            return Err(ValueError::TooLong(Self::MAX_LEN));
+        }
+        if !shortcut
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_'))
+        {
+            return Err(ValueError::NotAShortcut);
+        }
+        Ok(Self(shortcut))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
 }

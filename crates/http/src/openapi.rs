@@ -25,6 +25,7 @@ use crate::state::AppState;
         (name = "faqs", description = "Frequently asked questions"),
         (name = "notifications", description = "The caller's notifications"),
         (name = "views", description = "Saved views of the queue, personal and shared (staff)"),
+        (name = "canned-replies", description = "Canned replies for the composer, personal and shared (staff)"),
         (name = "realtime", description = "The WebSocket: live events, chat, typing, presence"),
         (name = "widgets", description = "Chat widget registry (admin)"),
         (name = "webhooks", description = "Webhooks and their delivery log (admin)"),
@@ -229,6 +230,7 @@ pub(crate) fn documented_routes() -> (axum::Router<AppState>, axum::Router<AppSt
         .merge(routes::catalog::router())
         .merge(routes::notifications::router())
         .merge(routes::views::router())
+        .merge(routes::canned_replies::router())
         .merge(routes::ws::router())
         .merge(routes::widgets::router())
         .merge(routes::webhooks::router())

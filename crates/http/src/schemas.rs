@@ -82,18 +82,32 @@ pub(crate) fn message_body() -> Object {
     trimmed(50_000, true, true, false)
 }
 
+/// A message body, or `null` to leave it.
+pub(crate) fn message_body_or_null() -> Object {
+    trimmed(50_000, true, true, true)
+}
+
+/// A canned reply's shortcut (`Shortcut`): 1 to 32 ASCII letters, digits, `-` or `_`, kept in
+/// lower case; or `null` for none.
+pub(crate) fn shortcut_or_null() -> Object {
+    ObjectBuilder::new()
+        .schema_type(string_type(true))
+        .pattern(Some(format!("^[{SPACE}]*[A-Za-z0-9_-]{{1,32}}[{SPACE}]*$")))
+        .build()
+}
+
 /// A category's name: 1 to 100 characters.
 pub(crate) fn category_name() -> Object {
     trimmed(100, true, true, false)
 }
 
-/// A saved view's name (`ViewName`): one line, 1 to 100 characters.
-pub(crate) fn view_name() -> Object {
+/// A saved view's name or a canned reply's title (`Title`): one line, 1 to 100 characters.
+pub(crate) fn title() -> Object {
     trimmed(100, false, true, false)
 }
 
-/// A saved view's name, or `null` to leave it.
-pub(crate) fn view_name_or_null() -> Object {
+/// A `Title`, or `null` to leave it.
+pub(crate) fn title_or_null() -> Object {
     trimmed(100, false, true, true)
 }
 

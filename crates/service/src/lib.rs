@@ -10,6 +10,7 @@
 pub mod accounts;
 pub mod addresses;
 pub mod auth;
+pub mod canned_replies;
 pub mod catalog;
 mod error;
 pub mod global_address;

@@ -3,8 +3,8 @@
 
 use growdesk_domain::ValidationErrors;
 use growdesk_domain::fold_case;
-use growdesk_domain::workspace::{SavedView, ViewFilter, ViewName};
-use growdesk_store::views::ViewCursor;
+use growdesk_domain::workspace::{SavedView, Title, ViewFilter};
+use growdesk_store::views::TitleCursor;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -41,11 +41,27 @@ pub struct ViewChanges {
     pub filter: Option<ViewFilter>,
 }
 
-/// A position in the list of views.
+/// A position in the list of views or of canned replies: the folded name or title, the id.
 #[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct ViewPosition {
-    name_key: String,
+pub struct TitlePosition {
+    key: String,
     id: Uuid,
+}
+
+impl TitlePosition {
+    pub(crate) fn of(title: &str, id: Uuid) -> Self {
+        Self {
+            key: fold_case(title),
+            id,
+        }
+    }
+
+    pub(crate) fn cursor(self) -> TitleCursor {
+        TitleCursor {
+            key: self.key,
+            id: self.id,
+        }
+    }
 }
 
 impl Views<'_> {
@@ -56,22 +72,18 @@ impl Views<'_> {
     pub async fn list(
         self,
         actor: &Principal,
-        page: PageRequest<ViewPosition>,
+        page: PageRequest<TitlePosition>,
     ) -> Result<Page<SavedView>, ServiceError> {
         authorize(actor, Action::KeepPersonal)?;
-        let after = page.after.map(|position| ViewCursor {
-            name_key: position.name_key,
-            id: position.id,
-        });
+        let after = page.after.map(TitlePosition::cursor);
         let rows = self
             .service
             .store
             .views()
             .list(actor.user.id, after.as_ref(), page.limit + 1)
             .await?;
-        Ok(Page::from_rows(rows, page.limit, |view| ViewPosition {
-            name_key: fold_case(&view.name),
-            id: view.id,
+        Ok(Page::from_rows(rows, page.limit, |view| {
+            TitlePosition::of(&view.name, view.id)
         }))
     }
 
@@ -95,7 +107,7 @@ impl Views<'_> {
         authorize_keeping(actor, owner)?;
         let mut errors = ValidationErrors::default();
         let name = match view.name {
-            Some(name) => errors.check("name", ViewName::parse(&name)),
+            Some(name) => errors.check("name", Title::parse(&name)),
             None => {
                 errors.add("name", "is required");
                 None
@@ -126,7 +138,7 @@ impl Views<'_> {
         let mut errors = ValidationErrors::default();
         let name = errors.check(
             "name",
-            ViewName::parse(changes.name.as_deref().unwrap_or(&view.name)),
+            Title::parse(changes.name.as_deref().unwrap_or(&view.name)),
         );
         let filter = checked_filter(&mut errors, changes.filter.unwrap_or(view.filter));
         let (Some(name), Some(filter)) = (name, filter) else {

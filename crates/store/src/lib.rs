@@ -9,6 +9,7 @@
 //! `migrations/postgres` and `migrations/sqlite` with the same numbers.
 
 pub mod backup;
+pub mod canned_replies;
 pub mod categories;
 mod dialect;
 mod error;
@@ -49,6 +50,7 @@ use sqlx::sqlite::{
 use tokio::sync::Notify;
 
 use backup::Backup;
+use canned_replies::CannedReplies;
 use categories::Categories;
 use error::DeadlinePassed;
 pub use error::StoreError;
@@ -413,6 +415,11 @@ impl Store {
     /// Agents' saved views of the queue, personal and shared.
     pub fn views(&self) -> Views<'_> {
         Views { store: self }
+    }
+
+    /// Agents' canned replies, personal and shared.
+    pub fn canned_replies(&self) -> CannedReplies<'_> {
+        CannedReplies { store: self }
     }
 
     /// Users' notifications.

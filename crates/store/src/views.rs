@@ -1,7 +1,7 @@
 //! Saved views: named ticket filters, each kept by one agent or shared with every agent.
 
 use growdesk_domain::fold_case;
-use growdesk_domain::workspace::{SavedView, ViewFilter, ViewName};
+use growdesk_domain::workspace::{SavedView, Title, ViewFilter};
 use uuid::Uuid;
 
 use crate::{Stamp, Store, StoreError, on_backend};
@@ -36,10 +36,11 @@ impl TryFrom<ViewRow> for SavedView {
 
 const COLUMNS: &str = "id, owner_id, name, filter, created_at, updated_at";
 
-/// A position in a list of views: the folded name, then the id.
+/// A position in a list of saved views or canned replies: the folded name or title, then the
+/// id.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ViewCursor {
-    pub name_key: String,
+pub struct TitleCursor {
+    pub key: String,
     pub id: Uuid,
 }
 
@@ -57,7 +58,7 @@ impl Views<'_> {
     pub async fn create(
         &self,
         owner: Option<Uuid>,
-        name: &ViewName,
+        name: &Title,
         filter: &ViewFilter,
     ) -> Result<SavedView, StoreError> {
         let sql = format!(
@@ -95,7 +96,7 @@ impl Views<'_> {
     pub async fn list(
         &self,
         viewer: Uuid,
-        after: Option<&ViewCursor>,
+        after: Option<&TitleCursor>,
         limit: u32,
     ) -> Result<Vec<SavedView>, StoreError> {
         // Two ranges of the owner index (the viewer's, the shared), each read in name order.
@@ -107,7 +108,7 @@ impl Views<'_> {
         );
         let rows: Vec<ViewRow> = on_backend!(self.store, pool => sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()))
             .bind(viewer)
-            .bind(after.map(|cursor| cursor.name_key.as_str()))
+            .bind(after.map(|cursor| cursor.key.as_str()))
             .bind(after.map(|cursor| cursor.id))
             .bind(i64::from(limit))
             .fetch_all(pool)
@@ -122,7 +123,7 @@ impl Views<'_> {
     pub async fn update(
         &self,
         id: Uuid,
-        name: &ViewName,
+        name: &Title,
         filter: &ViewFilter,
     ) -> Result<Option<SavedView>, StoreError> {
         let sql = format!(

@@ -2,6 +2,7 @@
 //! share.
 
 pub(crate) mod auth;
+pub(crate) mod canned_replies;
 pub(crate) mod catalog;
 pub(crate) mod console;
 pub(crate) mod notifications;

@@ -4,7 +4,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use growdesk_domain::workspace::{SavedView, ViewFilter};
 use growdesk_service::pagination::PageRequest;
-use growdesk_service::views::{NewView, ViewChanges, ViewPosition};
+use growdesk_service::views::{NewView, TitlePosition, ViewChanges};
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
@@ -27,7 +27,7 @@ pub(crate) fn router() -> OpenApiRouter<AppState> {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct CreateViewRequest {
-    #[schema(schema_with = schemas::view_name, required = true)]
+    #[schema(schema_with = schemas::title, required = true)]
     name: Option<String>,
     /// `true` keeps it for every agent (admins only); default `false`, for the caller alone.
     #[serde(default)]
@@ -41,7 +41,7 @@ pub(crate) struct CreateViewRequest {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct UpdateViewRequest {
-    #[schema(schema_with = schemas::view_name_or_null)]
+    #[schema(schema_with = schemas::title_or_null)]
     name: Option<String>,
     /// Replaces the whole filter.
     filter: Option<ViewFilter>,
@@ -71,7 +71,7 @@ async fn list_views(
     Caller(caller): Caller,
     ApiQuery(query): ApiQuery<ListViewsQuery>,
 ) -> Result<axum::Json<List<SavedView>>, ApiError> {
-    let page = PageRequest::<ViewPosition>::parse(query.limit, query.cursor.as_deref())?;
+    let page = PageRequest::<TitlePosition>::parse(query.limit, query.cursor.as_deref())?;
     Ok(axum::Json(
         state.service.views().list(&caller, page).await?.into(),
     ))

@@ -27,6 +27,7 @@ mod auth;
 mod backup;
 mod binary;
 mod browser;
+mod canned_replies;
 mod caseless;
 mod catalog;
 mod console;

@@ -37,6 +37,8 @@ struct Fixture {
     webhook: String,
     /// A saved view the admin shared.
     view: String,
+    /// A canned reply the admin shared.
+    reply: String,
 }
 
 struct Identities {
@@ -53,7 +55,8 @@ type Expected = [u16; 5];
 struct Case {
     method: Method,
     /// With `{ticket}`, `{public_file}`, `{internal_file}`, `{category}`, `{faq}`, `{user}`,
-    /// `{notification}`, `{widget}`, `{webhook}`, `{view}`.
+    /// `{notification}`, `{widget}`, `{webhook}`, `{view}`,
+    /// `{reply}`.
     path: &'static str,
     body: fn(&Identities) -> Option<Value>,
     expected: Expected,
@@ -189,6 +192,14 @@ async fn fixture(app: &TestApp, ids: &Identities) -> Fixture {
         )
         .await,
     );
+    let reply = id_of(
+        app.post(
+            "/api/canned-replies",
+            Some(&ids.admin),
+            json!({"title": "Shared", "body": "Hello", "shared": true}),
+        )
+        .await,
+    );
     Fixture {
         ticket,
         public_file,
@@ -200,6 +211,7 @@ async fn fixture(app: &TestApp, ids: &Identities) -> Fixture {
         widget,
         webhook,
         view,
+        reply,
     }
 }
 
@@ -214,6 +226,7 @@ fn fill(path: &str, fixture: &Fixture) -> String {
         .replace("{widget}", &fixture.widget)
         .replace("{webhook}", &fixture.webhook)
         .replace("{view}", &fixture.view)
+        .replace("{reply}", &fixture.reply)
 }
 
 /// Everything a request could have changed, as the admin (and the agent, for their inbox)
@@ -237,6 +250,7 @@ async fn snapshot(app: &TestApp, ids: &Identities, fixture: &Fixture) -> Value {
         "/api/webhooks".to_owned(),
         format!("/api/webhooks/{}/deliveries", fixture.webhook),
         "/api/views?limit=100".to_owned(),
+        "/api/canned-replies?limit=100".to_owned(),
     ] {
         let reply = app.get(&path, admin).await;
         state.insert(
@@ -357,6 +371,7 @@ fn every_route_is_in_the_matrix() {
                 "{widget}",
                 "{webhook}",
                 "{view}",
+                "{reply}",
             ] {
                 path = path.replace(placeholder, "{id}");
             }

@@ -248,6 +248,42 @@ pub(super) fn cases() -> Vec<Case> {
             none,
             [401, 403, 403, 403, 204],
         ),
+        case(
+            M::GET,
+            "/api/canned-replies",
+            none,
+            [401, 403, 403, 200, 200],
+        ),
+        case(
+            M::POST,
+            "/api/canned-replies",
+            |_| Some(json!({"title": "Mine", "body": "Hi"})),
+            [401, 403, 403, 201, 201],
+        ),
+        case(
+            M::POST,
+            "/api/canned-replies",
+            |_| Some(json!({"title": "Ours", "body": "Hi", "shared": true})),
+            [401, 403, 403, 403, 201],
+        ),
+        case(
+            M::GET,
+            "/api/canned-replies/{reply}",
+            none,
+            [401, 403, 403, 200, 200],
+        ),
+        case(
+            M::PATCH,
+            "/api/canned-replies/{reply}",
+            |_| Some(json!({"body": "Changed"})),
+            [401, 403, 403, 403, 200],
+        ),
+        case(
+            M::DELETE,
+            "/api/canned-replies/{reply}",
+            none,
+            [401, 403, 403, 403, 204],
+        ),
         case(M::GET, "/api/users", none, [401, 403, 403, 403, 200]),
         case(
             M::POST,
