@@ -145,6 +145,62 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/canned-replies": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The caller's canned replies and the shared ones (staff).
+         * @description In title order (case and accents aside), with keyset pagination; `prefix` keeps those whose
+         *     title or shortcut starts with it, for the composer's `/` completion.
+         */
+        get: operations["list_canned_replies"];
+        put?: never;
+        /**
+         * Keep a canned reply (staff; shared ones admin only).
+         * @description The body is kept as written, placeholders included: `{{requester.name}}`,
+         *     `{{ticket.number}}` and `{{agent.name}}` are for the client to fill in when it inserts the
+         *     reply, since it has the ticket and the agent at hand and the agent edits the text before
+         *     sending it.
+         */
+        post: operations["create_canned_reply"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/canned-replies/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A canned reply.
+         * @description Another agent's personal reply is not found, for admins too.
+         */
+        get: operations["get_canned_reply"];
+        put?: never;
+        post?: never;
+        /**
+         * Delete a canned reply.
+         * @description Agents delete their own replies, admins theirs and the shared ones.
+         */
+        delete: operations["delete_canned_reply"];
+        options?: never;
+        head?: never;
+        /**
+         * Change a canned reply.
+         * @description Agents change their own replies, admins theirs and the shared ones.
+         */
+        patch: operations["update_canned_reply"];
+        trace?: never;
+    };
     "/api/categories": {
         parameters: {
             query?: never;
@@ -963,6 +1019,31 @@ export interface components {
             name: string;
             role: components["schemas"]["Role"];
         };
+        /**
+         * @description A saved reply an agent inserts into the composer, by its title or its shortcut.
+         *
+         *     The body may hold the placeholders `{{requester.name}}`, `{{ticket.number}}` and
+         *     `{{agent.name}}`, kept as written: the client fills them in when it inserts the reply.
+         */
+        CannedReply: {
+            body: string;
+            /** Format: date-time */
+            created_at: string;
+            /** Format: uuid */
+            id: string;
+            /**
+             * Format: uuid
+             * @description Who keeps a personal reply (only they see it); `null` for a shared one.
+             */
+            owner_id?: string | null;
+            /** @description Shared replies are listed to every agent; only admins create, change and delete them. */
+            shared: boolean;
+            /** @description Typed after `/` in the composer; lower case. */
+            shortcut?: string | null;
+            title: string;
+            /** Format: date-time */
+            updated_at: string;
+        };
         /** @description A ticket category. */
         Category: {
             /** @description Inactive categories stay on old tickets but are not offered for new ones. */
@@ -1021,6 +1102,19 @@ export interface components {
             /** @enum {string} */
             type: "typing";
             typing: boolean;
+        };
+        /**
+         * @description A reply to keep. The body may hold `{{requester.name}}`, `{{ticket.number}}` and
+         *     `{{agent.name}}`, which the client fills in when it inserts the reply.
+         */
+        CreateCannedReplyRequest: {
+            /** @description At most 50000 characters after trimming, not blank; tabs and line breaks allowed, no other control characters. */
+            body: string;
+            /** @description `true` keeps it for every agent (admins only); default `false`, for the caller alone. */
+            shared?: boolean;
+            shortcut?: string | null;
+            /** @description At most 100 characters after trimming, not blank; one line, no other control characters. */
+            title: string;
         };
         /** @description A new category. */
         CreateCategoryRequest: {
@@ -1183,6 +1277,30 @@ export interface components {
         Health: {
             /** @description `ok` or `ready`. */
             status: string;
+        };
+        /** @description One page of a list. */
+        List_CannedReply: {
+            items: {
+                body: string;
+                /** Format: date-time */
+                created_at: string;
+                /** Format: uuid */
+                id: string;
+                /**
+                 * Format: uuid
+                 * @description Who keeps a personal reply (only they see it); `null` for a shared one.
+                 */
+                owner_id?: string | null;
+                /** @description Shared replies are listed to every agent; only admins create, change and delete them. */
+                shared: boolean;
+                /** @description Typed after `/` in the composer; lower case. */
+                shortcut?: string | null;
+                title: string;
+                /** Format: date-time */
+                updated_at: string;
+            }[];
+            /** @description Pass as `cursor` for the next page; `null` on the last page. */
+            next_cursor?: string | null;
         };
         /** @description One page of a list. */
         List_Category: {
@@ -1778,6 +1896,14 @@ export interface components {
             /** @description Always `Bearer`. */
             token_type: string;
             user: components["schemas"]["User"];
+        };
+        /** @description Changes to a reply; omitted fields stay. Whether it is shared does not change. */
+        UpdateCannedReplyRequest: {
+            /** @description At most 50000 characters after trimming, not blank; tabs and line breaks allowed, no other control characters. */
+            body?: string | null;
+            shortcut?: string | null;
+            /** @description At most 100 characters after trimming, not blank; one line, no other control characters. */
+            title?: string | null;
         };
         /**
          * @description Changes to the caller's own account. Changing the password needs `current_password` and
@@ -2597,6 +2723,448 @@ export interface operations {
             };
             /** @description Too many attempts */
             429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is unavailable or busy; retry later */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    list_canned_replies: {
+        parameters: {
+            query?: {
+                /**
+                 * @description Only replies whose title or shortcut starts with this, case aside: what the agent typed
+                 *     after `/` in the composer.
+                 */
+                prefix?: string;
+                /** @description Page size, 1 to 100 (default 25). */
+                limit?: number;
+                cursor?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of replies */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["List_CannedReply"];
+                };
+            };
+            /** @description A query parameter does not parse */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, invalid or expired credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not staff */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request took too long */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A cursor this list did not issue */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is unavailable or busy; retry later */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    create_canned_reply: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "body": "Hello {{requester.name}}, the refund for ticket #{{ticket.number}} is on its way.\n\n{{agent.name}}",
+                 *       "shortcut": "refund",
+                 *       "title": "Refund on its way"
+                 *     }
+                 */
+                "application/json": components["schemas"]["CreateCannedReplyRequest"];
+            };
+        };
+        responses: {
+            /** @description Kept */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "body": "Hello {{requester.name}}, the refund for ticket #{{ticket.number}} is on its way.\n\n{{agent.name}}",
+                     *       "created_at": "2026-03-02T09:15:00Z",
+                     *       "id": "0b8e2f4c-5d6a-4e7b-8c9d-0e1f2a3b4c5d",
+                     *       "owner_id": "7e8f9a0b-1c2d-4e3f-8a4b-5c6d7e8f9a0b",
+                     *       "shared": false,
+                     *       "shortcut": "refund",
+                     *       "title": "Refund on its way",
+                     *       "updated_at": "2026-03-02T09:15:00Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["CannedReply"];
+                };
+            };
+            /** @description The body is not well-formed */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, invalid or expired credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not staff, or an agent sharing a reply */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request took too long */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not of the documented media type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid fields */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is unavailable or busy; retry later */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    get_canned_reply: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The reply */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CannedReply"];
+                };
+            };
+            /** @description Missing, invalid or expired credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not staff */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such reply, or another agent's own */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request took too long */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is unavailable or busy; retry later */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    delete_canned_reply: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Deleted */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Missing, invalid or expired credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not staff, or an agent deleting a shared reply */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such reply, or another agent's own */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request took too long */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is unavailable or busy; retry later */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    update_canned_reply: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "shortcut": null
+                 *     }
+                 */
+                "application/json": components["schemas"]["UpdateCannedReplyRequest"];
+            };
+        };
+        responses: {
+            /** @description The changed reply */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CannedReply"];
+                };
+            };
+            /** @description The body is not well-formed */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, invalid or expired credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not staff, or an agent changing a shared reply */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such reply, or another agent's own */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request took too long */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not of the documented media type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid fields */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
