@@ -24,10 +24,14 @@ pub(crate) struct Misfit {
 
 impl Misfit {
     /// The field to name in a validation error: the one the type reported, or the path to the
-    /// refused value as `settings.color` or `tags[2]`; `None` for the document as a whole.
+    /// refused value as `settings.color` or `tags[2]`; `None` for the document as a whole,
+    /// including an array given where the request is an object (its items are no fields).
     pub(crate) fn field(&self) -> Option<String> {
         if let Some(named) = &self.named {
             return Some(named.clone());
+        }
+        if matches!(self.path.first(), Some(Step::Index(_))) {
+            return None;
         }
         let mut field = String::new();
         for step in &self.path {
