@@ -20,7 +20,7 @@
 //!   come over as they are, so people sign in and integrations go on as before.
 //! - **The log.** A new ticket's creation is logged, as any ticket's is, so it shows in its
 //!   history and reaches sockets and webhooks; imported messages notify no one. A backup brings
-//!   its own log and notifications, restored under their ids, with no webhook delivery queued
+//!   its own log, notifications, saved views and canned replies, restored under their ids, with no webhook delivery queued
 //!   for events that happened before it.
 //!
 //! A dry run asks every question of a preview that answers as the store would and writes
@@ -36,8 +36,10 @@ use growdesk_store::{
         ImportedVisitor, ImportedWebhook, ImportedWidget, NotificationRecord, RestoredEvent,
         TimedTable,
     },
+    canned_replies::RestoredReply,
     import_preview::ImportPreview,
     imports::{Imported, ImportedCategory, ImportedFaq, ImportedTicket, ImportedUser, RecordKind},
+    views::RestoredView,
 };
 use uuid::Uuid;
 
@@ -313,6 +315,28 @@ impl Import {
                     .await
             }
             None => self.store.backup().restore_notification(notification).await,
+        })
+    }
+
+    /// A backup's saved view, under its id, owner and times.
+    ///
+    /// # Errors
+    /// `Conflict` for an unknown owner; the database failed.
+    pub async fn view(&mut self, view: &RestoredView) -> Result<Imported, ServiceError> {
+        settled(match &mut self.preview {
+            Some(preview) => self.store.previews().view(preview, view).await,
+            None => self.store.views().restore(view).await,
+        })
+    }
+
+    /// A backup's canned reply, under its id, owner and times.
+    ///
+    /// # Errors
+    /// `Conflict` for an unknown owner; the database failed.
+    pub async fn canned_reply(&mut self, reply: &RestoredReply) -> Result<Imported, ServiceError> {
+        settled(match &mut self.preview {
+            Some(preview) => self.store.previews().canned_reply(preview, reply).await,
+            None => self.store.canned_replies().restore(reply).await,
         })
     }
 

@@ -256,11 +256,7 @@ impl Backup<'_> {
             .execute(pool)
             .await
             .map(|done| done.rows_affected()))?;
-        Ok(if written > 0 {
-            Imported::Created(notification.id)
-        } else {
-            Imported::Unchanged(notification.id)
-        })
+        Ok(Imported::restored(written, notification.id))
     }
 
     /// Gives a restored row the times it had when exported (an import stamps its own).

@@ -6,6 +6,8 @@ use growdesk_domain::fold_case;
 use growdesk_domain::workspace::{CannedReply, Shortcut, Title};
 use uuid::Uuid;
 
+use crate::import_preview::{ImportPreview, Previews};
+use crate::imports::Imported;
 use crate::views::TitleCursor;
 use crate::{Stamp, Store, StoreError, on_backend};
 
@@ -43,6 +45,16 @@ pub struct ReplyFields {
     pub title: Title,
     pub body: MessageBody,
     pub shortcut: Option<Shortcut>,
+}
+
+/// A canned reply from a backup, restored under its id, owner and times.
+#[derive(Debug, Clone)]
+pub struct RestoredReply {
+    pub id: Uuid,
+    pub owner_id: Option<Uuid>,
+    pub fields: ReplyFields,
+    pub created_at: Stamp,
+    pub updated_at: Stamp,
 }
 
 /// Canned replies.
@@ -150,6 +162,49 @@ impl CannedReplies<'_> {
         Ok(row.map(CannedReply::from))
     }
 
+    /// A page of every reply, personal and shared, in id order after `after`: for a backup.
+    ///
+    /// # Errors
+    /// The database failed.
+    pub async fn export(
+        &self,
+        after: Option<Uuid>,
+        limit: u32,
+    ) -> Result<Vec<CannedReply>, StoreError> {
+        let sql = format!(
+            "SELECT {COLUMNS} FROM canned_replies WHERE ($1 IS NULL OR id > $1) ORDER BY id LIMIT $2"
+        );
+        let rows: Vec<ReplyRow> = on_backend!(self.store, pool => sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()))
+            .bind(after)
+            .bind(i64::from(limit))
+            .fetch_all(pool)
+            .await)?;
+        Ok(rows.into_iter().map(CannedReply::from).collect())
+    }
+
+    /// Restores a reply from a backup; one already there under its id is left as it is.
+    ///
+    /// # Errors
+    /// `MissingReference` for an unknown owner.
+    pub async fn restore(&self, reply: &RestoredReply) -> Result<Imported, StoreError> {
+        let fields = &reply.fields;
+        let written = on_backend!(self.store, pool => sqlx::query(
+                "INSERT INTO canned_replies (id, owner_id, title, title_key, body, shortcut, created_at, updated_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (id) DO NOTHING")
+            .bind(reply.id)
+            .bind(reply.owner_id)
+            .bind(fields.title.as_str())
+            .bind(fold_case(fields.title.as_str()))
+            .bind(fields.body.as_str())
+            .bind(fields.shortcut.as_ref().map(Shortcut::as_str))
+            .bind(reply.created_at)
+            .bind(reply.updated_at)
+            .execute(pool)
+            .await
+            .map(|done| done.rows_affected()))?;
+        Ok(Imported::restored(written, reply.id))
+    }
+
     /// Whether the reply existed.
     ///
     /// # Errors
@@ -161,5 +216,20 @@ impl CannedReplies<'_> {
             .await
             .map(|done| done.rows_affected()))?;
         Ok(deleted > 0)
+    }
+}
+
+impl Previews<'_> {
+    /// What `restore` would answer, for a dry run.
+    ///
+    /// # Errors
+    /// `MissingReference` for an unknown owner.
+    pub async fn canned_reply(
+        &self,
+        preview: &mut ImportPreview,
+        reply: &RestoredReply,
+    ) -> Result<Imported, StoreError> {
+        self.restore_by_id(preview, "canned_replies", reply.id, reply.owner_id)
+            .await
     }
 }

@@ -1,7 +1,7 @@
 //! Dry runs of imports: what `Imports::{user, category, faq, ticket}` and a backup's
 //! `Backup::{import_widget, import_webhook, import_visitor, restore_event, restore_notification}`
-//! would answer, worked out by reading alone, with the run's own would-be writes kept in
-//! memory, so that a dry run reports the very created / updated / unchanged / refused counts
+//! (and, beside them, `Views::restore` and `CannedReplies::restore`) would answer, worked out
+//! by reading alone, with the run's own would-be writes kept in memory, so that a dry run reports the very created / updated / unchanged / refused counts
 //! the real run then does.
 
 use std::collections::{HashMap, HashSet};
@@ -31,8 +31,9 @@ pub struct ImportPreview {
     category_keys: HashMap<String, Uuid>,
     /// Keys of the widgets the run would have created.
     widget_keys: HashSet<String>,
-    /// Notifications the run would have restored.
-    notifications: HashSet<Uuid>,
+    /// Notifications, saved views and canned replies the run would have restored under their
+    /// ids.
+    restored: HashSet<Uuid>,
     /// Records the run would have created, of every table.
     created: HashSet<Uuid>,
 }
@@ -363,24 +364,43 @@ impl Previews<'_> {
         preview: &mut ImportPreview,
         notification: &NotificationRecord,
     ) -> Result<Imported, StoreError> {
-        let stored = preview.notifications.contains(&notification.id)
-            || on_backend!(self.store, pool => sqlx::query_scalar::<_, i32>(
-                    "SELECT 1 FROM notifications WHERE id = $1")
-                .bind(notification.id)
+        self.restore_by_id(
+            preview,
+            "notifications",
+            notification.id,
+            Some(notification.user_id),
+        )
+        .await
+    }
+
+    /// What restoring row `id` of `table` (a constant) under its own id would answer: unchanged
+    /// when there already, else created if the user it belongs to exists.
+    pub(crate) async fn restore_by_id(
+        &self,
+        preview: &mut ImportPreview,
+        table: &'static str,
+        id: Uuid,
+        user_id: Option<Uuid>,
+    ) -> Result<Imported, StoreError> {
+        let sql = format!("SELECT 1 FROM {table} WHERE id = $1");
+        let stored = preview.restored.contains(&id)
+            || on_backend!(self.store, pool => sqlx::query_scalar::<_, i32>(sqlx::AssertSqlSafe(sql.clone()))
+                .bind(id)
                 .fetch_optional(pool)
                 .await)?
             .is_some();
         if stored {
-            return Ok(Imported::Unchanged(notification.id));
+            return Ok(Imported::Unchanged(id));
         }
-        if !self
-            .preview_exists(preview, Referenced::User, notification.user_id)
-            .await?
+        if let Some(user_id) = user_id
+            && !self
+                .preview_exists(preview, Referenced::User, user_id)
+                .await?
         {
             return Err(StoreError::MissingReference);
         }
-        preview.notifications.insert(notification.id);
-        Ok(Imported::Created(notification.id))
+        preview.restored.insert(id);
+        Ok(Imported::Created(id))
     }
 
     /// What `Imports::ticket` would answer: created when new to this source, updated when its

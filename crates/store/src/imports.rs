@@ -63,6 +63,16 @@ impl Imported {
             Self::Created(id) | Self::Updated(id) | Self::Unchanged(id) => id,
         }
     }
+
+    /// A record restored under its own id: created when the insert wrote a row, unchanged
+    /// when one was there already.
+    pub(crate) fn restored(rows_written: u64, id: Uuid) -> Self {
+        if rows_written > 0 {
+            Self::Created(id)
+        } else {
+            Self::Unchanged(id)
+        }
+    }
 }
 
 /// A user from another system.

@@ -4,6 +4,8 @@ use growdesk_domain::fold_case;
 use growdesk_domain::workspace::{SavedView, Title, ViewFilter};
 use uuid::Uuid;
 
+use crate::import_preview::{ImportPreview, Previews};
+use crate::imports::Imported;
 use crate::{Stamp, Store, StoreError, on_backend};
 
 #[derive(sqlx::FromRow)]
@@ -42,6 +44,17 @@ const COLUMNS: &str = "id, owner_id, name, filter, created_at, updated_at";
 pub struct TitleCursor {
     pub key: String,
     pub id: Uuid,
+}
+
+/// A saved view from a backup, restored under its id, owner and times.
+#[derive(Debug, Clone)]
+pub struct RestoredView {
+    pub id: Uuid,
+    pub owner_id: Option<Uuid>,
+    pub name: Title,
+    pub filter: ViewFilter,
+    pub created_at: Stamp,
+    pub updated_at: Stamp,
 }
 
 /// Saved views.
@@ -142,6 +155,48 @@ impl Views<'_> {
         row.map(SavedView::try_from).transpose()
     }
 
+    /// A page of every view, personal and shared, in id order after `after`: for a backup.
+    ///
+    /// # Errors
+    /// The database failed.
+    pub async fn export(
+        &self,
+        after: Option<Uuid>,
+        limit: u32,
+    ) -> Result<Vec<SavedView>, StoreError> {
+        let sql = format!(
+            "SELECT {COLUMNS} FROM saved_views WHERE ($1 IS NULL OR id > $1) ORDER BY id LIMIT $2"
+        );
+        let rows: Vec<ViewRow> = on_backend!(self.store, pool => sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()))
+            .bind(after)
+            .bind(i64::from(limit))
+            .fetch_all(pool)
+            .await)?;
+        rows.into_iter().map(SavedView::try_from).collect()
+    }
+
+    /// Restores a view from a backup; one already there under its id is left as it is.
+    ///
+    /// # Errors
+    /// `MissingReference` for an unknown owner.
+    pub async fn restore(&self, view: &RestoredView) -> Result<Imported, StoreError> {
+        let filter = filter_json(&view.filter)?;
+        let written = on_backend!(self.store, pool => sqlx::query(
+                "INSERT INTO saved_views (id, owner_id, name, name_key, filter, created_at, updated_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (id) DO NOTHING")
+            .bind(view.id)
+            .bind(view.owner_id)
+            .bind(view.name.as_str())
+            .bind(fold_case(view.name.as_str()))
+            .bind(&filter)
+            .bind(view.created_at)
+            .bind(view.updated_at)
+            .execute(pool)
+            .await
+            .map(|done| done.rows_affected()))?;
+        Ok(Imported::restored(written, view.id))
+    }
+
     /// Whether the view existed.
     ///
     /// # Errors
@@ -158,4 +213,19 @@ impl Views<'_> {
 
 fn filter_json(filter: &ViewFilter) -> Result<String, StoreError> {
     serde_json::to_string(filter).map_err(|error| StoreError::Corrupt(error.to_string()))
+}
+
+impl Previews<'_> {
+    /// What `restore` would answer, for a dry run.
+    ///
+    /// # Errors
+    /// `MissingReference` for an unknown owner.
+    pub async fn view(
+        &self,
+        preview: &mut ImportPreview,
+        view: &RestoredView,
+    ) -> Result<Imported, StoreError> {
+        self.restore_by_id(preview, "saved_views", view.id, view.owner_id)
+            .await
+    }
 }

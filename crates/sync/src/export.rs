@@ -15,9 +15,9 @@ use growdesk_store::{
 };
 
 use crate::format::{
-    self, ExportedAttachment, ExportedCategory, ExportedEvent, ExportedFaq, ExportedMessage,
-    ExportedNotification, ExportedTicket, ExportedUser, ExportedVisitor, ExportedWebhook,
-    ExportedWidget, Header, Line,
+    self, ExportedAttachment, ExportedCannedReply, ExportedCategory, ExportedEvent, ExportedFaq,
+    ExportedMessage, ExportedNotification, ExportedTicket, ExportedUser, ExportedView,
+    ExportedVisitor, ExportedWebhook, ExportedWidget, Header, Line,
 };
 
 /// Records read per query.
@@ -37,6 +37,8 @@ pub(crate) struct Exported {
     pub(crate) attachments: usize,
     pub(crate) events: usize,
     pub(crate) notifications: usize,
+    pub(crate) views: usize,
+    pub(crate) canned_replies: usize,
 }
 
 /// Where the export goes: a `.jsonl` file, or the standard file inside a directory.
@@ -60,7 +62,7 @@ pub(crate) fn attachments_dir(export_file: &Path) -> PathBuf {
 }
 
 /// Writes every user, category, FAQ, widget, visitor, ticket (with its messages and their
-/// attachments), event, notification and webhook of `store` to `path`, and copies the attachments' files from
+/// attachments), event, notification, saved view, canned reply and webhook of `store` to `path`, and copies the attachments' files from
 /// `files` beside it. The file holds password hashes and secrets: it is written as a
 /// `PrivateFile`, readable by its owner only, and appears at `path` only once complete.
 ///
@@ -286,6 +288,41 @@ pub(crate) async fn export(
                 created_at: notification.created_at.into(),
             }))?;
             counts.notifications += 1;
+        }
+    }
+    let mut after = None;
+    loop {
+        let page = store.views().export(after, PAGE).await?;
+        let Some(last) = page.last() else { break };
+        after = Some(last.id);
+        for view in page {
+            write(&Line::View(ExportedView {
+                id: view.id,
+                owner_id: view.owner_id,
+                name: view.name,
+                filter: view.filter,
+                created_at: view.created_at,
+                updated_at: view.updated_at,
+            }))?;
+            counts.views += 1;
+        }
+    }
+    let mut after = None;
+    loop {
+        let page = store.canned_replies().export(after, PAGE).await?;
+        let Some(last) = page.last() else { break };
+        after = Some(last.id);
+        for reply in page {
+            write(&Line::CannedReply(ExportedCannedReply {
+                id: reply.id,
+                owner_id: reply.owner_id,
+                title: reply.title,
+                body: reply.body,
+                shortcut: reply.shortcut,
+                created_at: reply.created_at,
+                updated_at: reply.updated_at,
+            }))?;
+            counts.canned_replies += 1;
         }
     }
     for webhook in store.webhooks().list().await? {

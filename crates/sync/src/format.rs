@@ -4,10 +4,12 @@
 //! export, in `attachments/`, each named by its SHA-256.
 //!
 //! Version 2 added widgets, visitors, webhooks, a ticket's visitor and version, users',
-//! categories' and FAQs' times, staff's new-ticket notification choice, messages' attachments, the event log and notifications; version 1 files,
+//! categories' and FAQs' times, staff's new-ticket notification choice, messages' attachments, the event log and notifications, then saved views and canned replies (which a version 2 file
+//! without them still is); version 1 files,
 //! which have none of them, still import (their tickets' creation is logged at import).
 //! Webhooks come last, after the log, so restoring old events queues no deliveries.
 
+use growdesk_domain::workspace::ViewFilter;
 use growdesk_domain::{Priority, Role, TicketSource, TicketStatus, WidgetSettings};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
@@ -35,6 +37,8 @@ pub(crate) enum Line {
     Ticket(Box<ExportedTicket>),
     Event(ExportedEvent),
     Notification(ExportedNotification),
+    View(ExportedView),
+    CannedReply(ExportedCannedReply),
     Webhook(ExportedWebhook),
 }
 
@@ -181,6 +185,35 @@ pub(crate) struct ExportedNotification {
     pub(crate) read_at: Option<OffsetDateTime>,
     #[serde(with = "time::serde::rfc3339")]
     pub(crate) created_at: OffsetDateTime,
+}
+
+/// A saved view, personal (`owner_id`) or shared (`null`).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct ExportedView {
+    pub(crate) id: Uuid,
+    pub(crate) owner_id: Option<Uuid>,
+    pub(crate) name: String,
+    pub(crate) filter: ViewFilter,
+    #[serde(with = "time::serde::rfc3339")]
+    pub(crate) created_at: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339")]
+    pub(crate) updated_at: OffsetDateTime,
+}
+
+/// A canned reply, personal (`owner_id`) or shared (`null`).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct ExportedCannedReply {
+    pub(crate) id: Uuid,
+    pub(crate) owner_id: Option<Uuid>,
+    pub(crate) title: String,
+    pub(crate) body: String,
+    pub(crate) shortcut: Option<String>,
+    #[serde(with = "time::serde::rfc3339")]
+    pub(crate) created_at: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339")]
+    pub(crate) updated_at: OffsetDateTime,
 }
 
 /// A webhook with its signing secret, so receivers keep verifying deliveries.

@@ -102,7 +102,8 @@ fn main() -> ExitCode {
                         .map_err(|error| format!("export failed: {error:#}"))?;
                     println!(
                         "exported {} users, {} categories, {} FAQs, {} widgets, {} visitors, {} webhooks, \
-                         {} tickets, {} messages, {} attachments, {} events, {} notifications to {}",
+                         {} tickets, {} messages, {} attachments, {} events, {} notifications, {} views, \
+                         {} canned replies to {}",
                         counts.users,
                         counts.categories,
                         counts.faqs,
@@ -114,6 +115,8 @@ fn main() -> ExitCode {
                         counts.attachments,
                         counts.events,
                         counts.notifications,
+                        counts.views,
+                        counts.canned_replies,
                         export::target(&path).display()
                     );
                 }

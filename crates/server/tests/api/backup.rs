@@ -1,5 +1,6 @@
 //! A backup restores what the API shows: every GET route of the OpenAPI document, fetched as
-//! the admin, a customer and a widget visitor, answers the same on the original SQLite instance
+//! the admin, a customer, a widget visitor and an agent (who alone sees their personal views
+//! and canned replies), answers the same on the original SQLite instance
 //! and after `growdesk-sync export` → `import json` on PostgreSQL, then back on SQLite.
 
 use std::path::Path;
@@ -14,6 +15,7 @@ use crate::helpers::{ADMIN_EMAIL, ADMIN_PASSWORD, TestApp, access, spawn_app_wit
 use crate::widgets::{SITE, public, visitor_ticket, widget};
 
 const CUSTOMER: &str = "cy@example.com";
+const AGENT: &str = "agent@example.com";
 const PASSWORD: &str = "user-password-1";
 const RECEIPT: &[u8] = b"%PDF-1.4 the receipt\n";
 
@@ -39,7 +41,7 @@ struct Caller {
 /// An instance with one of everything a backup carries, made through the API.
 async fn seed(app: &TestApp) -> (String, String) {
     let admin = app.admin_token().await;
-    let (agent, agent_user) = app.user_token("agent@example.com", "agent").await;
+    let (agent, agent_user) = app.user_token(AGENT, "agent").await;
     let (customer, _) = app.user_token(CUSTOMER, "customer").await;
     let category = app
         .post(
@@ -53,6 +55,24 @@ async fn seed(app: &TestApp) -> (String, String) {
     app.post("/api/faqs", Some(&agent), json!({"question": "Refunds?", "answer": "Within 30 days.", "category_id": category["id"], "published": true, "position": 1}))
         .await
         .expect(201);
+    // Saved views and canned replies: the agent's own, and shared ones (only an admin shares).
+    for (caller, view, reply) in [
+        (
+            &agent,
+            json!({"name": "My billing", "filter": {"status": ["open", "pending"], "category_id": category["id"], "assignee_id": "me"}}),
+            json!({"title": "Refunded", "body": "Hello {{requester.name}}, refunded.", "shortcut": "refund"}),
+        ),
+        (
+            &admin,
+            json!({"name": "All urgent", "shared": true, "filter": {"priority": "urgent"}}),
+            json!({"title": "Welcome", "body": "Welcome!", "shared": true}),
+        ),
+    ] {
+        app.post("/api/views", Some(caller), view).await.expect(201);
+        app.post("/api/canned-replies", Some(caller), reply)
+            .await
+            .expect(201);
+    }
     let site = widget(app, &admin, json!({"name": "Shop", "allowed_origins": [SITE], "identity_secret": "identity-secret-0123456789"})).await;
     let key = site["key"].as_str().unwrap().to_owned();
     let opened = public(
@@ -163,8 +183,9 @@ async fn restored(
     start(database, move |settings| settings.data_dir = data_dir).await
 }
 
-/// Every GET route of the document with its `{id}` filled with each id the lists show.
-async fn requests(app: &TestApp, admin: &str, visitor: &Caller) -> Vec<String> {
+/// Every GET route of the document with its `{id}` filled with each id the lists show (the
+/// admin's, and for personal records the agent's too).
+async fn requests(app: &TestApp, admin: &str, agent: &str, visitor: &Caller) -> Vec<String> {
     let document = app
         .client
         .get(app.url("/api/openapi.json"))
@@ -183,6 +204,16 @@ async fn requests(app: &TestApp, admin: &str, visitor: &Caller) -> Vec<String> {
     };
     let listed =
         |path: &'static str| async move { ids(app.get(path, admin).await.expect(200).body) };
+    // Personal views and replies are listed to their owner only.
+    let listed_with_agent = |path: &'static str| async move {
+        let mut all = ids(app.get(path, admin).await.expect(200).body);
+        for id in ids(app.get(path, agent).await.expect(200).body) {
+            if !all.contains(&id) {
+                all.push(id);
+            }
+        }
+        all
+    };
     let tickets = listed("/api/tickets?limit=100").await;
     let mut attachments = Vec::new();
     for ticket in &tickets {
@@ -209,6 +240,10 @@ async fn requests(app: &TestApp, admin: &str, visitor: &Caller) -> Vec<String> {
             p if p.starts_with("/api/webhooks/") => listed("/api/webhooks").await,
             p if p.starts_with("/api/widgets/") => listed("/api/widgets").await,
             p if p.starts_with("/api/attachments/") => attachments.clone(),
+            p if p.starts_with("/api/views/") => listed_with_agent("/api/views?limit=100").await,
+            p if p.starts_with("/api/canned-replies/") => {
+                listed_with_agent("/api/canned-replies?limit=100").await
+            }
             p if p.starts_with("/widget/tickets/") => visitor_tickets.clone(),
             other => panic!("no ids known for {other}: add them here"),
         };
@@ -234,8 +269,9 @@ async fn fetch(app: &TestApp, path: &str, caller: &Caller) -> (u16, Value) {
     (status, serde_json::from_str(&body).unwrap())
 }
 
-/// Signs in on `app` as the admin and the customer (passwords survive a backup).
-async fn callers(app: &TestApp, key: &str, visitor: &str) -> [Caller; 3] {
+/// Signs in on `app` as the admin, the customer and the agent (passwords survive a backup);
+/// the widget visitor is third.
+async fn callers(app: &TestApp, key: &str, visitor: &str) -> [Caller; 4] {
     let sign_in = |email: &'static str, password: &'static str| async move {
         Caller {
             token: access(&app.login(email, password).await),
@@ -249,6 +285,7 @@ async fn callers(app: &TestApp, key: &str, visitor: &str) -> [Caller; 3] {
             token: visitor.to_owned(),
             widget_key: Some(key.to_owned()),
         },
+        sign_in(AGENT, PASSWORD).await,
     ]
 }
 
@@ -266,10 +303,10 @@ async fn every_get_answers_the_same_after_sqlite_to_postgres_to_sqlite() {
 
     let before = callers(&original, &key, &visitor).await;
     let after = callers(&back, &key, &visitor).await;
-    let paths = requests(&original, &before[0].token, &before[2]).await;
+    let paths = requests(&original, &before[0].token, &before[3].token, &before[2]).await;
     assert_eq!(
         paths,
-        requests(&back, &after[0].token, &after[2]).await,
+        requests(&back, &after[0].token, &after[3].token, &after[2]).await,
         "the same routes and ids"
     );
     let mut compared = 0;

@@ -27,6 +27,7 @@ use crate::format::{self, ExportedTicket, Line};
 use crate::importers::Report;
 
 mod attachments;
+mod workspace;
 
 use crate::importers::records::{Lines, MAX_LINE_BYTES};
 use attachments::{Attachments, attachment_bytes};
@@ -162,7 +163,12 @@ fn check(record: &Line, attachments: &Attachments<'_>) -> Result<(), String> {
                 return Err("key must not be empty".to_owned());
             }
         }
-        Line::Visitor(_) | Line::Event(_) | Line::Notification(_) => {}
+        // Views and canned replies are checked as they are built (`workspace`).
+        Line::Visitor(_)
+        | Line::Event(_)
+        | Line::Notification(_)
+        | Line::View(_)
+        | Line::CannedReply(_) => {}
         Line::Webhook(webhook) => {
             // As the API checks at save; whether the target is globally reachable is checked
             // at each delivery, as for every webhook.
@@ -371,6 +377,8 @@ async fn write(
             };
             target.notification(&restored).await?
         }
+        Line::View(view) => workspace::restore_view(target, view).await?,
+        Line::CannedReply(reply) => workspace::restore_canned_reply(target, reply).await?,
     })
 }
 

@@ -5,6 +5,7 @@ use std::path::Path;
 use std::process::{Command, Output};
 
 use growdesk_domain::event::Unrecognised;
+use growdesk_domain::workspace::{Shortcut, Title, ViewFilter};
 use growdesk_domain::{
     Event, EventKind, MessageBody, NotificationData, NotificationKind, Priority, Role, Subject,
     Tags, TicketSource, TicketStatus, WidgetSettings,
@@ -12,6 +13,7 @@ use growdesk_domain::{
 use growdesk_store::testkit::TestDatabase;
 use growdesk_store::{
     BackendKind, FileStore, Store,
+    canned_replies::ReplyFields,
     categories::CategoryFields,
     events::NewEvent,
     faqs::{FaqFields, FaqFilter},
@@ -259,6 +261,21 @@ async fn seed(installation: &Installation) {
             .await
             .unwrap()
     );
+    for owner in [Some(agent.id), None] {
+        let filter = ViewFilter {
+            status: vec![TicketStatus::Open],
+            priority: Some(Priority::High),
+            ..ViewFilter::default()
+        };
+        let name = Title::parse(if owner.is_some() { "Mine" } else { "High" }).unwrap();
+        store.views().create(owner, &name, &filter).await.unwrap();
+        let fields = ReplyFields {
+            title: name,
+            body: MessageBody::parse("Hello {{requester.name}}").unwrap(),
+            shortcut: owner.map(|_| Shortcut::parse("hi").unwrap()),
+        };
+        store.canned_replies().create(owner, &fields).await.unwrap();
+    }
     store.close().await;
 }
 
@@ -325,6 +342,8 @@ pub(super) async fn content(installation: &Installation) -> Value {
             .collect::<Vec<_>>(),
         "tickets": tickets,
         "messages": messages,
+        "views": store.views().export(None, 100).await.unwrap(),
+        "canned_replies": store.canned_replies().export(None, 100).await.unwrap(),
     });
     store.close().await;
     value
