@@ -48,6 +48,8 @@ struct Targets {
     user: String,
     webhook: String,
     widget: String,
+    view: String,
+    canned_reply: String,
     widget_key: String,
     visitor_token: String,
     visitor_ticket: String,
@@ -73,6 +75,16 @@ async fn targets(app: &TestApp) -> Targets {
         json!({"url": "https://93.184.215.14/hook", "event_types": ["*"]}),
     )
     .await);
+    let view = id(created(
+        "/api/views",
+        json!({"name": "Open", "filter": {"status": ["open"]}}),
+    )
+    .await);
+    let canned_reply = id(created(
+        "/api/canned-replies",
+        json!({"title": "Thanks", "body": "Thanks, {{requester.name}}."}),
+    )
+    .await);
     let widget = created(
         "/api/widgets",
         json!({"name": "Site", "allowed_origins": ["https://shop.example.com"]}),
@@ -96,6 +108,8 @@ async fn targets(app: &TestApp) -> Targets {
         user,
         webhook,
         widget: id(widget),
+        view,
+        canned_reply,
         widget_key,
         visitor_token: opened["visitor_token"].as_str().unwrap().to_owned(),
         visitor_ticket: opened["ticket"]["id"].as_str().unwrap().to_owned(),
@@ -114,6 +128,8 @@ impl Targets {
             ("/api/users/", &self.user),
             ("/api/webhooks/", &self.webhook),
             ("/api/widgets/", &self.widget),
+            ("/api/views/", &self.view),
+            ("/api/canned-replies/", &self.canned_reply),
         ]
         .into_iter()
         .find(|(prefix, _)| path.starts_with(prefix))
@@ -137,6 +153,8 @@ impl Targets {
             "/api/faqs?limit=100".to_owned(),
             "/api/webhooks".to_owned(),
             "/api/widgets".to_owned(),
+            "/api/views".to_owned(),
+            "/api/canned-replies".to_owned(),
             "/api/auth/me".to_owned(),
         ] {
             state.insert(path.clone(), app.get(&path, &self.admin).await.body);
