@@ -376,6 +376,9 @@ async fn hostile_backup_records_are_refused_by_line_and_nothing_else_is_written(
         // Kinds this release could not read back (odd data of a known kind is kept as it is).
         json!({"kind": "event", "id": 1, "ticket_id": Uuid::now_v7(), "event": "ticket_exploded", "actor_id": null, "internal": false, "recipient_id": null, "data": {}, "created_at": stamp}),
         json!({"kind": "notification", "id": Uuid::now_v7(), "user_id": Uuid::now_v7(), "notification": "escalated", "ticket_id": Uuid::now_v7(), "data": {}, "read_at": null, "created_at": stamp}),
+        // A personal view of no user the export held; a reply with a blank title.
+        json!({"kind": "view", "id": Uuid::now_v7(), "owner_id": Uuid::now_v7(), "name": "Mine", "filter": {}, "created_at": stamp, "updated_at": stamp}),
+        json!({"kind": "canned_reply", "id": Uuid::now_v7(), "owner_id": null, "title": " ", "body": "b", "shortcut": null, "created_at": stamp, "updated_at": stamp}),
     ];
     let text_lines: Vec<String> = lines.iter().map(Value::to_string).collect();
     std::fs::write(&file, text_lines.join("\n")).unwrap();
@@ -403,7 +406,8 @@ async fn hostile_backup_records_are_refused_by_line_and_nothing_else_is_written(
     assert_eq!(
         positions,
         [
-            "line 2", "line 3", "line 4", "line 5", "line 6", "line 7", "line 8", "line 9"
+            "line 2", "line 3", "line 4", "line 5", "line 6", "line 7", "line 8", "line 9",
+            "line 10", "line 11"
         ],
         "{refused:?}"
     );
@@ -414,6 +418,11 @@ async fn hostile_backup_records_are_refused_by_line_and_nothing_else_is_written(
         refused[7].1.contains("unknown notification kind"),
         "{refused:?}"
     );
+    assert!(
+        refused[8].1.contains("which the export did not hold"),
+        "{refused:?}"
+    );
+    assert!(refused[9].1.starts_with("title"), "{refused:?}");
     let store = target.store().await;
     assert!(store.webhooks().list().await.unwrap().is_empty());
     assert!(store.widgets().list().await.unwrap().is_empty());
