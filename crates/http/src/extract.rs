@@ -37,6 +37,14 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
                 detail: rejection.body_text(),
             })?;
         match axum::Json::<T>::from_bytes(&body) {
+            // Every request body is an object; serde would also read a struct from an array of
+            // its fields in order, so `[null, null]` could pass as an all-optional change.
+            Ok(_) if body.trim_ascii_start().first() != Some(&b'{') => Err(ApiError::Refused {
+                status: StatusCode::UNPROCESSABLE_ENTITY,
+                detail: "Failed to deserialize the JSON body into the target type: \
+                         the body must be a JSON object"
+                    .to_owned(),
+            }),
             Ok(axum::Json(value)) => Ok(Self(value)),
             Err(JsonRejection::JsonDataError(rejection)) => Err(misfit_refusal::<T>(
                 &body,

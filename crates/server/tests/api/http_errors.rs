@@ -38,6 +38,18 @@ async fn malformed_requests_get_clear_problems(kind: BackendKind) {
     raw(&app, Some("application/json"), "[1, 2]")
         .await
         .problem(422);
+    // A body's fields as an array in their order is no object, though serde would read one.
+    assert_eq!(
+        (ADMIN_EMAIL, ADMIN_PASSWORD),
+        ("admin@example.com", "admin-password-1")
+    );
+    raw(
+        &app,
+        Some("application/json"),
+        r#"["admin@example.com", "admin-password-1"]"#,
+    )
+    .await
+    .problem(422);
     raw(&app, Some("text/plain"), "{}").await.problem(415);
     raw(&app, None, "{}").await.problem(415);
     let missing = raw(
