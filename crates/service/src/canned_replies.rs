@@ -51,6 +51,11 @@ impl CannedReplies<'_> {
         page: PageRequest<TitlePosition>,
     ) -> Result<Page<CannedReply>, ServiceError> {
         authorize(actor, Action::KeepPersonal)?;
+        // A prefix longer than any title matches none; the API documents the same bound.
+        if prefix.is_some_and(|prefix| prefix.chars().count() > Title::MAX_LEN) {
+            let limit = format!("must be at most {} characters", Title::MAX_LEN);
+            return Err(ValidationErrors::single("prefix", limit).into());
+        }
         let prefix = prefix
             .map(|prefix| fold_case(prefix.trim()))
             .filter(|prefix| !prefix.is_empty());

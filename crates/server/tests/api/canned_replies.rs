@@ -168,6 +168,20 @@ async fn the_composer_finds_replies_by_title_or_shortcut_prefix(kind: BackendKin
     assert_eq!(found("pw").await, ["Password reset"]);
     assert_eq!(found("mon").await, ["Refund issued"]);
     assert!(found("zz").await.is_empty());
+    let too_long = app
+        .get(
+            &format!("/api/canned-replies?prefix={}", "é".repeat(101)),
+            &ana,
+        )
+        .await
+        .problem(422);
+    assert_eq!(too_long["errors"][0]["field"], "prefix");
+    app.get(
+        &format!("/api/canned-replies?prefix={}", "é".repeat(100)),
+        &ana,
+    )
+    .await
+    .expect(200);
 
     let mut seen = Vec::new();
     let mut path = "/api/canned-replies?limit=3".to_owned();
