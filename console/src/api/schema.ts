@@ -570,9 +570,10 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * List users (admin).
+         * List users (admin; agents list the active staff).
          * @description Filter by `role`, `active` and `q` (name or email, ignoring case); paged with `limit` and
-         *     `cursor`.
+         *     `cursor`. Agents may list only active colleagues, one role at a time (`role=agent` or
+         *     `role=admin`, with `active=true`): whom they mention in notes and assign tickets to.
          */
         get: operations["list_users"];
         put?: never;
@@ -5215,7 +5216,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Not an admin */
+            /** @description Not an admin, nor staff listing the active staff */
             403: {
                 headers: {
                     [name: string]: unknown;

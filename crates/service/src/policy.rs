@@ -5,7 +5,7 @@
 //! |---|---|---|---|
 //! | manage users, categories, widgets; delete tickets | yes | no | no |
 //! | read and write FAQs (all of them) | yes | yes | no |
-//! | see the whole queue, stats; assign; internal notes; change any ticket field | yes | yes | no |
+//! | see the whole queue, stats, the active staff; assign; internal notes; change any ticket field | yes | yes | no |
 //! | see a ticket, its public messages and events | yes | yes | own tickets only |
 //! | open a ticket, reply, close a ticket | yes | yes | own tickets only |
 //! | move a ticket's status as the workflow allows | yes | yes | close only |
@@ -33,7 +33,7 @@ pub enum Action {
     ManageCategories,
     /// Read every FAQ (drafts too) and write them.
     ManageFaqs,
-    /// See every ticket, the queue's stats, and who works on what.
+    /// See every ticket, the queue's stats, who works on what, and the active staff.
     WorkQueue,
     /// Assign tickets and write internal notes.
     HandleTickets,

@@ -69,15 +69,16 @@ pub(crate) struct UpdateUserRequest {
     password: Option<String>,
 }
 
-/// List users (admin).
+/// List users (admin; agents list the active staff).
 ///
 /// Filter by `role`, `active` and `q` (name or email, ignoring case); paged with `limit` and
-/// `cursor`.
+/// `cursor`. Agents may list only active colleagues, one role at a time (`role=agent` or
+/// `role=admin`, with `active=true`): whom they mention in notes and assign tickets to.
 #[utoipa::path(get, path = "/api/users", tag = "users", security(("bearer" = [])), params(ListUsersQuery),
     responses(
         (status = 200, description = "A page of users, oldest first", body = List<User>),
         (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Not an admin", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not an admin, nor staff listing the active staff", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Bad limit or cursor", body = Problem, content_type = "application/problem+json"),
     ))]
 async fn list_users(

@@ -1,4 +1,5 @@
-//! The admin's account management, and who may not do it.
+//! The admin's account management, and who may not do it (agents list their active colleagues
+//! only).
 
 use growdesk_store::BackendKind;
 use reqwest::Method;
@@ -13,6 +14,7 @@ on_both_backends!(
     role_change_invalidates_tokens_and_admin_reset_signs_out,
     the_last_admin_cannot_be_demoted_or_deactivated,
     only_admins_manage_users_and_refusals_change_nothing,
+    agents_list_only_their_active_colleagues,
 );
 
 fn id_of(user: &Value) -> &str {
@@ -324,4 +326,46 @@ async fn only_admins_manage_users_and_refusals_change_nothing(kind: BackendKind)
         .body;
     assert_eq!(before, after, "refused requests changed nothing");
     app.get("/api/auth/me", &agent).await.expect(200);
+}
+
+async fn agents_list_only_their_active_colleagues(kind: BackendKind) {
+    let app = spawn_app(kind).await;
+    let admin = app.admin_token().await;
+    let (agent, _) = app.user_token("agent@example.com", "agent").await;
+    let (_, gone) = app.user_token("gone@example.com", "agent").await;
+    let (customer, _) = app.user_token("customer@example.com", "customer").await;
+    app.delete(&format!("/api/users/{}", id_of(&gone)), &admin)
+        .await
+        .expect(200);
+    let emails = |page: &Value| -> Vec<String> {
+        page["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|user| user["email"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    let agents = app
+        .get("/api/users?role=agent&active=true", &agent)
+        .await
+        .expect(200)
+        .body;
+    assert_eq!(emails(&agents), ["agent@example.com"]);
+    let admins = app
+        .get("/api/users?role=admin&active=true&q=admin", &agent)
+        .await
+        .expect(200)
+        .body;
+    assert_eq!(emails(&admins), [ADMIN_EMAIL]);
+    for other in [
+        "/api/users?role=agent",
+        "/api/users?role=agent&active=false",
+        "/api/users?role=customer&active=true",
+        "/api/users?active=true",
+    ] {
+        app.get(other, &agent).await.problem(403);
+    }
+    app.get("/api/users?role=agent&active=true", &customer)
+        .await
+        .problem(403);
 }

@@ -134,17 +134,26 @@ impl Accounts<'_> {
         Ok(user)
     }
 
-    /// One page of users.
+    /// One page of users: any for an admin; for an agent, the active staff of one role only
+    /// (`role` agent or admin, `active` true), the colleagues they mention and assign tickets to.
     ///
     /// # Errors
-    /// `Forbidden` unless the caller is an admin.
+    /// `Forbidden` unless the caller is an admin, or staff asking for active staff.
     pub async fn list(
         self,
         actor: &Principal,
         query: UserQuery,
         page: PageRequest<Uuid>,
     ) -> Result<Page<User>, ServiceError> {
-        authorize(actor, Action::ManageUsers)?;
+        let colleagues = query.active == Some(true) && query.role.is_some_and(Role::is_staff);
+        authorize(
+            actor,
+            if colleagues {
+                Action::WorkQueue
+            } else {
+                Action::ManageUsers
+            },
+        )?;
         let filter = UserFilter {
             role: query.role,
             active: query.active,

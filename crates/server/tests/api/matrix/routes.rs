@@ -286,6 +286,12 @@ pub(super) fn cases() -> Vec<Case> {
         ),
         case(M::GET, "/api/users", none, [401, 403, 403, 403, 200]),
         case(
+            M::GET,
+            "/api/users?role=agent&active=true",
+            none,
+            [401, 403, 403, 200, 200],
+        ),
+        case(
             M::POST,
             "/api/users",
             |_| Some(json!({"email": format!("{}@example.com", unique()), "role": "agent"})),
