@@ -2,7 +2,10 @@
 //! cursor, every filter), search, reads, messages, the widget and stats — each at several
 //! concurrency levels against the server, and the floor's endpoints at the same levels.
 //! Every client task keeps its own keep-alive connection; latency is measured to the last byte.
+//! `mixed` and `scale` load the server in other shapes with the same requests.
 
+pub(crate) mod mixed;
+pub(crate) mod scale;
 pub(crate) mod scenario;
 pub(crate) mod setup;
 
@@ -13,19 +16,23 @@ use std::time::{Duration, Instant};
 
 use rand::SeedableRng;
 use rand::rngs::StdRng;
-use reqwest::Client;
+use reqwest::{Client, RequestBuilder};
 use serde::{Deserialize, Serialize};
 
 use crate::database::{Database, on_pool};
 use crate::measure::{Figures, Latencies, cpu_time, resident_kib};
 use scenario::Scenario;
-use setup::{Context, prepare};
+use setup::prepare;
 
 #[derive(Debug, clap::Args)]
 pub(crate) struct Args {
     /// A name for this run in the report, such as `sqlite-10k`.
     #[arg(long)]
     label: String,
+    /// The backend's configuration as the report groups runs, such as `postgres-defaults`; the
+    /// database's kind by default.
+    #[arg(long)]
+    backend: Option<String>,
     #[arg(long, default_value = "http://127.0.0.1:8080")]
     target: String,
     #[arg(long, default_value = "http://127.0.0.1:8090")]
@@ -95,7 +102,17 @@ pub(crate) async fn run(args: Args) -> anyhow::Result<()> {
     // Idle means settled: the allocator hands freed memory back some seconds after start-up.
     tokio::time::sleep(Duration::from_secs_f64(args.settle_seconds)).await;
     let idle_rss_kib = resident_kib(args.server_pid)?;
-    let context = Arc::new(prepare(&client, &database, &args).await?);
+    let context = Arc::new(
+        prepare(
+            &client,
+            &database,
+            &args.target,
+            &args.floor,
+            &args.admin_email,
+            &args.password,
+        )
+        .await?,
+    );
     let (tickets, messages): (i64, i64) = on_pool!(&database, pool => {
         let tickets = sqlx::query_scalar("SELECT COUNT(*) FROM tickets").fetch_one(pool).await?;
         let messages = sqlx::query_scalar("SELECT COUNT(*) FROM messages").fetch_one(pool).await?;
@@ -109,8 +126,17 @@ pub(crate) async fn run(args: Args) -> anyhow::Result<()> {
         idle_rss_kib as f64 / 1024.0
     );
     println!(
-        "{:<20} {:>5} {:>10} {:>9} {:>9} {:>9} {:>7} {:>8} {:>8}",
-        "scenario", "conc", "req/s", "p50 ms", "p90 ms", "p99 ms", "errors", "RSS MiB", "CPU µs"
+        "{:<20} {:>5} {:>10} {:>9} {:>9} {:>9} {:>7} {:>8} {:>8} {:>8}",
+        "scenario",
+        "conc",
+        "req/s",
+        "p50 ms",
+        "p90 ms",
+        "p99 ms",
+        "errors",
+        "RSS MiB",
+        "CPU µs",
+        "% floor"
     );
 
     let highest = args.concurrency.iter().copied().max().unwrap_or(1);
@@ -122,13 +148,15 @@ pub(crate) async fn run(args: Args) -> anyhow::Result<()> {
         }
         for &concurrency in &args.concurrency {
             let sampler = (concurrency == highest).then(|| sample_memory(args.server_pid));
+            let request: Requests = {
+                let (client, context) = (client.clone(), Arc::clone(&context));
+                Arc::new(move |rng: &mut StdRng, _: usize| scenario.request(&client, &context, rng))
+            };
             let (figures, server_cpu) = measure(
-                &client,
-                &context,
-                scenario,
+                &request,
                 concurrency,
                 Duration::from_secs_f64(args.seconds),
-                args.server_pid,
+                Some(args.server_pid),
             )
             .await;
             let server_cpu_us = server_cpu
@@ -139,8 +167,20 @@ pub(crate) async fn run(args: Args) -> anyhow::Result<()> {
                 loaded_rss_kib = loaded_rss_kib.max(peak.await?);
             }
             let rss_kib = resident_kib(args.server_pid)?;
+            // The floors run first, so each scenario's floor at this level is already known.
+            let of_floor = runs
+                .iter()
+                .find(|run: &&Run| {
+                    !scenario.on_floor()
+                        && run.scenario == Scenario::floor(scenario.name())
+                        && run.concurrency == concurrency
+                })
+                .map_or_else(
+                    || "-".to_owned(),
+                    |floor| format!("{:.0}", 100.0 * figures.rps / floor.figures.rps),
+                );
             println!(
-                "{:<20} {:>5} {:>10.0} {:>9.2} {:>9.2} {:>9.2} {:>7} {:>8.1} {:>8}",
+                "{:<20} {:>5} {:>10.0} {:>9.2} {:>9.2} {:>9.2} {:>7} {:>8.1} {:>8} {:>8}",
                 scenario.name(),
                 concurrency,
                 figures.rps,
@@ -150,6 +190,7 @@ pub(crate) async fn run(args: Args) -> anyhow::Result<()> {
                 figures.errors,
                 rss_kib as f64 / 1024.0,
                 server_cpu_us.map_or_else(|| "-".to_owned(), |cpu| format!("{cpu:.0}")),
+                of_floor,
             );
             runs.push(Run {
                 scenario: scenario.name().to_owned(),
@@ -167,7 +208,7 @@ pub(crate) async fn run(args: Args) -> anyhow::Result<()> {
     );
     let results = Results {
         label: args.label,
-        backend: database.name().to_owned(),
+        backend: args.backend.unwrap_or_else(|| database.name().to_owned()),
         tickets,
         messages,
         idle_rss_kib,
@@ -182,19 +223,21 @@ pub(crate) async fn run(args: Args) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// `concurrency` clients sending `scenario` back to back: one second of warm-up, then
+/// What a client sends next, given its random source and its index among the clients.
+pub(crate) type Requests = Arc<dyn Fn(&mut StdRng, usize) -> RequestBuilder + Send + Sync>;
+
+/// `concurrency` clients sending `request`s back to back: one second of warm-up, then
 /// `duration` measured; with the CPU time process `server_pid` spent in the measured part.
 async fn measure(
-    client: &Client,
-    context: &Arc<Context>,
-    scenario: Scenario,
+    request: &Requests,
     concurrency: usize,
     duration: Duration,
-    server_pid: u32,
+    server_pid: Option<u32>,
 ) -> (Figures, Option<Duration>) {
     let warm_until = Instant::now() + Duration::from_secs(1);
     let until = warm_until + duration;
     let server_cpu = tokio::spawn(async move {
+        let server_pid = server_pid?;
         tokio::time::sleep_until(warm_until.into()).await;
         let start = cpu_time(server_pid).ok()?;
         tokio::time::sleep_until(until.into()).await;
@@ -203,8 +246,7 @@ async fn measure(
     let errors = Arc::new(AtomicU64::new(0));
     let clients: Vec<_> = (0..concurrency)
         .map(|index| {
-            let (client, context, errors) =
-                (client.clone(), Arc::clone(context), Arc::clone(&errors));
+            let (request, errors) = (Arc::clone(request), Arc::clone(&errors));
             tokio::spawn(async move {
                 let mut rng = StdRng::seed_from_u64(index as u64);
                 let mut latencies = Latencies::new();
@@ -213,8 +255,7 @@ async fn measure(
                     if sent >= until {
                         break;
                     }
-                    let request = scenario.request(&client, &context, &mut rng);
-                    let outcome = match request.send().await {
+                    let outcome = match request(&mut rng, index).send().await {
                         Ok(response) => {
                             let success = response.status().is_success();
                             response.bytes().await.is_ok() && success

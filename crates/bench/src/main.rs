@@ -35,6 +35,10 @@ enum Command {
     Load(load::Args),
     /// Write the database's plan for the ticket list under each filter.
     Plans(plans::Args),
+    /// Find the highest rate of a desk's mix of requests whose p99 holds, with sockets open.
+    Mixed(load::mixed::Args),
+    /// Create tickets through one server process, then through several on one database.
+    Scale(load::scale::Args),
     /// Hold idle WebSocket connections and time a message's fan-out to subscribers.
     Sockets(sockets::Args),
     /// Turn result files into the tables and the plot of BENCHMARKS.md.
@@ -49,6 +53,8 @@ async fn main() -> anyhow::Result<()> {
         Command::Seed(args) => seed::run(args).await,
         Command::Floor(args) => floor::run(args).await,
         Command::Load(args) => load::run(args).await,
+        Command::Mixed(args) => load::mixed::run(args).await,
+        Command::Scale(args) => load::scale::run(args).await,
         Command::Plans(args) => plans::run(args).await,
         Command::Sockets(args) => sockets::run(args).await,
         Command::Report(args) => report::run(&args),

@@ -8,6 +8,8 @@ use std::path::{Path, PathBuf};
 use anyhow::Context as _;
 use plotters::prelude::*;
 
+use crate::load::mixed::MixedResults;
+use crate::load::scale::ScaleResults;
 use crate::load::scenario::Scenario;
 use crate::load::{Results, Run, by_scenario};
 use crate::measure::Figures;
@@ -40,39 +42,29 @@ const PLOTTED: [&str; 7] = [
 ];
 
 pub(crate) fn run(args: &Args) -> anyhow::Result<()> {
-    let (mut loads, mut sockets, mut plans) = (Vec::new(), Vec::new(), Vec::new());
+    let mut found = Found::default();
     for entry in std::fs::read_dir(&args.results)
         .with_context(|| format!("reading {}", args.results.display()))?
     {
-        let path = entry?.path();
-        let extension = path.extension().and_then(|extension| extension.to_str());
-        if extension == Some("md") {
-            let label = path
-                .file_stem()
-                .and_then(|stem| stem.to_str())
-                .unwrap_or_default();
-            plans.push((
-                label.trim_start_matches("plans-").to_owned(),
-                std::fs::read_to_string(&path)?,
-            ));
-        } else if extension == Some("json") {
-            let text = std::fs::read_to_string(&path)?;
-            if let Ok(results) = serde_json::from_str::<Results>(&text) {
-                loads.push(results);
-            } else {
-                sockets.push(
-                    serde_json::from_str::<SocketResults>(&text)
-                        .with_context(|| format!("reading {}", path.display()))?,
-                );
-            }
-        }
+        found.read(&entry?.path())?;
     }
+    let Found {
+        mut loads,
+        mut sockets,
+        mut mixed,
+        mut scales,
+        mut plans,
+    } = found;
     loads.sort_by(|a, b| (&a.backend, a.tickets).cmp(&(&b.backend, b.tickets)));
     sockets.sort_by(|a, b| a.label.cmp(&b.label));
+    mixed.sort_by(|a, b| a.label.cmp(&b.label));
+    scales.sort_by(|a, b| a.label.cmp(&b.label));
 
     plans.sort();
     let mut figures = String::new();
     write_tables(&mut figures, &loads, &sockets)?;
+    write_mixed(&mut figures, &mixed)?;
+    write_scales(&mut figures, &scales)?;
     for (label, plan) in &plans {
         writeln!(figures, "\n### Query plans — {label}\n\n{plan}")?;
     }
@@ -88,13 +80,52 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<()> {
     std::fs::write(&args.document, updated)?;
     plot(&args.plot, &loads)?;
     println!(
-        "wrote the figures of {} load runs and {} socket runs into {} and {}",
+        "wrote the figures of {} load, {} socket, {} mixed and {} scale runs into {} and {}",
         loads.len(),
         sockets.len(),
+        mixed.len(),
+        scales.len(),
         args.document.display(),
         args.plot.display()
     );
     Ok(())
+}
+
+/// The result files of a directory, by the command that wrote them (the start of their name).
+#[derive(Default)]
+struct Found {
+    loads: Vec<Results>,
+    sockets: Vec<SocketResults>,
+    mixed: Vec<MixedResults>,
+    scales: Vec<ScaleResults>,
+    plans: Vec<(String, String)>,
+}
+
+impl Found {
+    fn read(&mut self, path: &Path) -> anyhow::Result<()> {
+        let name = path
+            .file_name()
+            .and_then(|name| name.to_str())
+            .unwrap_or_default();
+        let Some((kind, label)) = name.split_once('-') else {
+            return Ok(());
+        };
+        let text =
+            || std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()));
+        match (kind, label.rsplit_once('.')) {
+            ("plans", Some((label, "md"))) => self.plans.push((label.to_owned(), text()?)),
+            ("load", Some((_, "json"))) => self.loads.push(parse(path, &text()?)?),
+            ("sockets", Some((_, "json"))) => self.sockets.push(parse(path, &text()?)?),
+            ("mixed", Some((_, "json"))) => self.mixed.push(parse(path, &text()?)?),
+            ("scale", Some((_, "json"))) => self.scales.push(parse(path, &text()?)?),
+            _ => {}
+        }
+        Ok(())
+    }
+}
+
+fn parse<T: serde::de::DeserializeOwned>(path: &Path, text: &str) -> anyhow::Result<T> {
+    serde_json::from_str(text).with_context(|| format!("reading {}", path.display()))
 }
 
 fn floor_rps(results: &Results, floor: &str, concurrency: usize) -> Option<f64> {
@@ -239,6 +270,76 @@ fn write_tables(
         }
     }
     writeln!(out)?;
+    Ok(())
+}
+
+/// The mixed load's rate and memory, and its steps, per run.
+fn write_mixed(out: &mut String, runs: &[MixedResults]) -> anyhow::Result<()> {
+    for run in runs {
+        let deliveries = &run.deliveries;
+        writeln!(
+            out,
+            "\n### Mixed load — {}, {} tickets\n\n\
+             80 % reads, 15 % replies, 5 % new tickets, with {} agents' and {} visitors' sockets \
+             open (server {:.1} MiB before them, {:.1} MiB holding them). Highest rate with p99 \
+             under {} ms: **{:.0} req/s**. Events received: agents' sockets {} of {}, visitors' \
+             {} of {}; {} sockets closed by the server.\n\n\
+             | rate | req/s | p50 ms | p99 ms | errors | not sent | peak RSS MiB | held |\n\
+             |---:|---:|---:|---:|---:|---:|---:|---|",
+            run.label,
+            run.tickets,
+            run.agent_sockets,
+            run.visitors,
+            run.idle_rss_kib as f64 / 1024.0,
+            run.sockets_rss_kib as f64 / 1024.0,
+            run.p99_limit_ms,
+            run.rate,
+            deliveries.agent_received,
+            deliveries.agent_expected,
+            deliveries.visitor_received,
+            deliveries.visitor_expected,
+            deliveries.closed
+        )?;
+        for step in &run.steps {
+            writeln!(
+                out,
+                "| {:.0} | {:.0} | {} | {} | {} | {} | {:.1} | {} |",
+                step.rate,
+                step.all.rps,
+                millis(&step.all, step.all.p50_ms),
+                millis(&step.all, step.all.p99_ms),
+                step.all.errors,
+                step.not_sent,
+                step.peak_rss_kib as f64 / 1024.0,
+                if step.held { "yes" } else { "no" }
+            )?;
+        }
+    }
+    Ok(())
+}
+
+/// Tickets created through one server process and through several, per run.
+fn write_scales(out: &mut String, runs: &[ScaleResults]) -> anyhow::Result<()> {
+    for run in runs {
+        writeln!(
+            out,
+            "\n### Server processes — {}, create_ticket at {} clients\n\n\
+             Through all the processes: **{:.2}×** the tickets of one (medians).\n\n\
+             | processes | req/s | p50 ms | p99 ms | errors |\n|---:|---:|---:|---:|---:|",
+            run.label, run.clients, run.ratio
+        )?;
+        for measured in &run.runs {
+            writeln!(
+                out,
+                "| {} | {:.0} | {} | {} | {} |",
+                measured.processes,
+                measured.figures.rps,
+                millis(&measured.figures, measured.figures.p50_ms),
+                millis(&measured.figures, measured.figures.p99_ms),
+                measured.figures.errors
+            )?;
+        }
+    }
     Ok(())
 }
 

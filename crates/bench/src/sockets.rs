@@ -53,16 +53,15 @@ pub(crate) struct SocketResults {
     pub(crate) missed_deliveries: usize,
 }
 
-type Socket =
+pub(crate) type Socket =
     tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
-/// Opens `count` sockets, 200 at a time, each past its `ready` frame.
-async fn open(url: &str, count: usize) -> anyhow::Result<Vec<Socket>> {
-    let mut sockets = Vec::with_capacity(count);
-    while sockets.len() < count {
-        let batch = (count - sockets.len()).min(200);
-        let opened = futures_util::future::join_all((0..batch).map(|_| async {
-            let (mut socket, _) = tokio_tungstenite::connect_async(url).await?;
+/// Opens one socket on each of `urls`, 200 at a time, each past its `ready` frame.
+pub(crate) async fn open_each(urls: &[String]) -> anyhow::Result<Vec<Socket>> {
+    let mut sockets = Vec::with_capacity(urls.len());
+    for batch in urls.chunks(200) {
+        let opened = futures_util::future::join_all(batch.iter().map(|url| async move {
+            let (mut socket, _) = tokio_tungstenite::connect_async(url.as_str()).await?;
             loop {
                 match socket.next().await {
                     Some(Ok(Message::Text(text))) if text.contains("\"ready\"") => break,
@@ -78,6 +77,11 @@ async fn open(url: &str, count: usize) -> anyhow::Result<Vec<Socket>> {
         }
     }
     Ok(sockets)
+}
+
+/// Opens `count` sockets on `url`.
+async fn open(url: &str, count: usize) -> anyhow::Result<Vec<Socket>> {
+    open_each(&vec![url.to_owned(); count]).await
 }
 
 pub(crate) async fn run(args: Args) -> anyhow::Result<()> {

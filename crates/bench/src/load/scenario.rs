@@ -4,9 +4,10 @@
 use rand::Rng;
 use rand::rngs::StdRng;
 use reqwest::{Client, Method, RequestBuilder};
-use serde_json::json;
+use serde_json::{Value, json};
 
 use super::setup::Context;
+use crate::corpus::Exchange;
 use crate::seed::{agent_email, first_chars, order_reference};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -131,11 +132,7 @@ impl Scenario {
                     "email": agent_email(rng.random_range(0..context.agents)),
                     "password": context.password,
                 })),
-            Self::CreateTicket => api(Method::POST, "/api/tickets").json(&json!({
-                "subject": first_chars(&exchange.request, 200),
-                "description": exchange.request,
-                "tags": [exchange.tag()],
-            })),
+            Self::CreateTicket => api(Method::POST, "/api/tickets").json(&new_ticket(exchange)),
             Self::ListFirstPage => list(&[]),
             Self::ListDeepPage => match &context.deep_cursor {
                 Some(cursor) => list(&[("cursor", cursor.clone())]),
@@ -183,4 +180,13 @@ impl Scenario {
             Self::FloorInsert => client.post(format!("{}/floor/insert", context.floor)),
         }
     }
+}
+
+/// The body of `POST /api/tickets` for a ticket asking what `exchange` asks.
+pub(super) fn new_ticket(exchange: &Exchange) -> Value {
+    json!({
+        "subject": first_chars(&exchange.request, 200),
+        "description": exchange.request,
+        "tags": [exchange.tag()],
+    })
 }

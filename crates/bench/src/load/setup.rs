@@ -9,7 +9,6 @@ use serde_json::{Value, json};
 use sqlx::QueryBuilder;
 use uuid::Uuid;
 
-use super::Args;
 use crate::corpus::{self, Exchange};
 use crate::database::{Database, on_pool};
 use crate::seed::agent_email;
@@ -68,12 +67,15 @@ pub(crate) async fn sign_in(
 pub(super) async fn prepare(
     client: &Client,
     database: &Database,
-    args: &Args,
+    target: &str,
+    floor: &str,
+    admin_email: &str,
+    password: &str,
 ) -> anyhow::Result<Context> {
-    let agent_token = sign_in(client, &args.target, &agent_email(0), &args.password).await?;
-    let admin_token = sign_in(client, &args.target, &args.admin_email, &args.password).await?;
+    let agent_token = sign_in(client, target, &agent_email(0), password).await?;
+    let admin_token = sign_in(client, target, admin_email, password).await?;
     let widget: Value = client
-        .post(format!("{}/api/widgets", args.target))
+        .post(format!("{target}/api/widgets"))
         .bearer_auth(&admin_token)
         .json(&json!({"name": "Bench", "allowed_origins": ["https://bench.example"]}))
         .send()
@@ -121,7 +123,7 @@ pub(super) async fn prepare(
     let mut position = 0_usize;
     while position < 25_000 {
         let mut request = client
-            .get(format!("{}/api/tickets", args.target))
+            .get(format!("{target}/api/tickets"))
             .query(&[("limit", "100")]);
         if let Some(cursor) = &cursor {
             request = request.query(&[("cursor", cursor)]);
@@ -146,11 +148,11 @@ pub(super) async fn prepare(
     }
     let exchanges = corpus::load()?;
     Ok(Context {
-        target: args.target.clone(),
-        floor: args.floor.clone(),
+        target: target.to_owned(),
+        floor: floor.to_owned(),
         agent_token,
         widget_key,
-        password: args.password.clone(),
+        password: password.to_owned(),
         agents: usize::try_from(agents)?.max(1),
         ticket_ids,
         open_ticket_ids,
