@@ -9,6 +9,7 @@ use growdesk_service::messages::MessageDraft;
 use growdesk_service::policy::{receives, shows_as_viewer};
 use growdesk_service::widgets::Visitor;
 use growdesk_service::{Principal, Service, ServiceError};
+use growdesk_store::events::Span;
 use std::net::IpAddr;
 use tokio::sync::{broadcast, mpsc};
 use tokio::time::Instant;
@@ -163,22 +164,26 @@ pub async fn run(
 impl Session {
     /// Sends what the client missed since `resume_after`, then `ready`.
     async fn start(&mut self, resume_after: Option<i64>) -> Result<(), ServiceError> {
-        self.last_event_id = match resume_after {
-            Some(id) => id.max(0),
-            None => self.service.store().events().latest_id().await?,
-        };
+        // Read after subscribing: the relay publishes what lies beyond these ids after now (see
+        // `relay`), so replaying the log up to them loses nothing.
+        let settled = self.service.store().events().settled().await?.events;
+        self.last_event_id = resume_after.map_or(settled, |id| id.max(0));
         loop {
+            let span = Span {
+                after: self.last_event_id,
+                upto: settled,
+            };
             let feed = match &self.audience {
                 Audience::User(principal) => {
                     self.service
                         .tickets()
-                        .missed_events(principal, self.last_event_id, BACKLOG_BATCH)
+                        .missed_events(principal, span, BACKLOG_BATCH)
                         .await?
                 }
                 Audience::Visitor { visitor, .. } => {
                     self.service
                         .visitors()
-                        .missed_events(visitor, self.last_event_id, BACKLOG_BATCH)
+                        .missed_events(visitor, span, BACKLOG_BATCH)
                         .await?
                 }
             };

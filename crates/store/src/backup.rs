@@ -171,7 +171,6 @@ impl Backup<'_> {
                 tx.commit().await?;
                 return Ok(Imported::Unchanged(event.ticket_id));
             }
-            tx.lock_feed().await?;
             let taken: Option<i64> = sqlx::query_scalar("SELECT id FROM ticket_events WHERE id = $1")
                 .bind(event.id)
                 .fetch_optional(&mut *tx)

@@ -21,9 +21,9 @@ pub(crate) trait Dialect: Database {
     const EXPLAIN: &'static str;
     /// ...whose text is in this column of each row.
     const EXPLAIN_DETAIL: usize;
-    /// Run in a transaction just before it appends events or session revocations, if this
-    /// backend needs it (see `events`).
-    const LOCK_FEED: Option<&'static str>;
+    /// Run in a transaction before it appends events or session revocations, if this backend
+    /// needs it (see `events`).
+    const BEFORE_APPEND: Option<&'static str>;
     /// Finding tickets by a bound search query.
     const TICKET_SEARCH: TicketSearch;
     /// Opens a test of whether FAQ `f` matches a bound search query, closed by `MATCH_END`.

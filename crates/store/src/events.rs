@@ -1,11 +1,33 @@
 //! The ticket event log: every change, written in the change's transaction, read back in id
 //! order — by the REST API per ticket, and by the realtime relay for everyone.
 //!
-//! Ids must become visible in id order, or a reader resuming "after id N" could skip an id
-//! that commits late. SQLite has one writer at a time; on PostgreSQL, every transaction takes
-//! the same advisory lock just before it appends events or session revocations (the relay
-//! tails both), so ids are handed out and committed in one order. The lock is held only from
-//! the append to the commit.
+//! A reader resuming "after id N" must never skip an id that commits late, nor see one twice.
+//! SQLite has one writer at a time, so its ids become visible in id order. PostgreSQL's writers
+//! run side by side and draw ids from a sequence, so a transaction may commit before another
+//! that drew a lower id; no lock orders them (one held until commit serialised every write of
+//! every instance, the disk flush included). Instead, a reader of the whole log reads only up to
+//! a *settled* id, below which every id has committed or never will: `Events::settle`.
+//!
+//! Settling reads, in one statement, the sequences' last values (every id up to them has been
+//! drawn) and then takes a transaction id of its own, which is higher than that of every
+//! transaction that drew one of those ids, because a writer has its transaction id before it
+//! draws an event id (`WriteTx::append_events` and `before_append` make sure of it). Once a later snapshot's `xmin` (every transaction below it has ended) passes
+//! that id, the ids read are settled. Recording each event's own transaction id and reading
+//! "below `xmin`, in id order" is not enough: a transaction may take its id first, draw its
+//! event id after another's, and commit before it, so the reader would pass the other's id
+//! while it is still uncommitted. A transaction left open holds the settled id back, and with
+//! it every relay and the start of every socket (which replays the log up to a settled id
+//! beyond everything committed before it connected): they wait, which is correct, and go on as
+//! soon as it ends; a socket that waits past the store's deadline is closed with "try again".
+//!
+//! A ticket's own history needs no settling: every transaction that logs an event of an
+//! existing ticket holds the ticket's row lock (the change's `FOR UPDATE`, a delete, a category
+//! merge's update), so the ticket's ids commit in id order, and a reply is in the history as
+//! soon as it is committed.
+
+use std::collections::VecDeque;
+use std::sync::{Mutex, MutexGuard};
+use std::time::Duration;
 
 use growdesk_domain::{
     Event, EventKind, NotificationCreated, NotificationData, NotificationKind, TicketEvent,
@@ -13,10 +35,22 @@ use growdesk_domain::{
 use sqlx::types::Json;
 use uuid::Uuid;
 
-use crate::{Stamp, Store, StoreError, on_backend};
+use crate::{Backend, Stamp, Store, StoreError, on_backend};
 
-/// The advisory lock that orders event appends on PostgreSQL.
-pub(crate) const EVENT_ORDER_LOCK: i64 = 0x6772_6f77_6465_736b;
+/// Settling on PostgreSQL: the ids drawn so far, then (the projection runs after the scans) a
+/// transaction id higher than every drawer's, and the `xmin` of the statement's snapshot.
+const SETTLE_POSTGRES: &str = "SELECT CASE WHEN e.is_called THEN e.last_value ELSE 0 END, \
+     CASE WHEN r.is_called THEN r.last_value ELSE 0 END, \
+     pg_current_xact_id()::text::bigint, pg_snapshot_xmin(pg_current_snapshot())::text::bigint \
+     FROM ticket_events_id_seq e, session_revocations_id_seq r";
+
+/// Settling on SQLite: what is committed is settled, as ids are committed in order.
+const SETTLE_SQLITE: &str = "SELECT (SELECT COALESCE(MAX(id), 0) FROM ticket_events), \
+     (SELECT COALESCE(MAX(id), 0) FROM session_revocations)";
+
+/// Readings kept until the transactions before them end. Past this many (a transaction left
+/// open while the relay keeps settling), the newest is replaced: that only delays it.
+const MAX_DRAWN: usize = 64;
 
 /// An event to append.
 #[derive(Debug, Clone)]
@@ -129,6 +163,125 @@ impl TryFrom<FeedRow> for FeedEvent {
     }
 }
 
+/// How far the event log and the log of revocations are settled: every id up to these has
+/// committed or never will, so a reader of the whole log that stops here skips nothing.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Settled {
+    pub events: i64,
+    pub revocations: i64,
+}
+
+impl Settled {
+    fn max(self, other: Self) -> Self {
+        Self {
+            events: self.events.max(other.events),
+            revocations: self.revocations.max(other.revocations),
+        }
+    }
+
+    fn beyond(self, other: Self) -> bool {
+        self.events > other.events || self.revocations > other.revocations
+    }
+}
+
+/// What a settling came to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Settling {
+    /// The settled ids; `None` until a first reading is proved.
+    pub settled: Option<Settled>,
+    /// Ids were drawn beyond `settled` by transactions that may still be open: settling again
+    /// once they end moves it on.
+    pub behind: bool,
+}
+
+/// A range of the log: the ids after `after`, up to and including `upto`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Span {
+    pub after: i64,
+    pub upto: i64,
+}
+
+/// One reading of the log's ends.
+enum Reading {
+    /// Every id up to these is committed (SQLite).
+    Committed(Settled),
+    /// Ids up to `drawn` were drawn by transactions below `xid`; every transaction below
+    /// `ended_below` had ended when the reading began (PostgreSQL).
+    Drawn {
+        drawn: Settled,
+        xid: i64,
+        ended_below: i64,
+    },
+}
+
+/// What this process knows of how far the logs are settled, shared by the store's clones.
+#[derive(Debug, Default)]
+pub(crate) struct Horizon {
+    state: Mutex<HorizonState>,
+}
+
+#[derive(Debug, Default)]
+struct HorizonState {
+    settled: Option<Settled>,
+    /// The highest `xmin` seen: every transaction below it has ended.
+    ended_below: i64,
+    /// Readings whose drawers may still be open: (ids drawn, a transaction id above theirs).
+    drawn: VecDeque<(Settled, i64)>,
+}
+
+impl Horizon {
+    fn state(&self) -> MutexGuard<'_, HorizonState> {
+        // The state is plain numbers, consistent between statements: usable after a panic.
+        self.state
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    fn record(&self, reading: Reading) -> Settling {
+        let mut state = self.state();
+        match reading {
+            Reading::Committed(ids) => state.advance(ids),
+            Reading::Drawn {
+                drawn,
+                xid,
+                ended_below,
+            } => {
+                state.ended_below = state.ended_below.max(ended_below);
+                if state.drawn.len() == MAX_DRAWN {
+                    state.drawn.pop_back();
+                }
+                state.drawn.push_back((drawn, xid));
+                let ended_below = state.ended_below;
+                let proved = state
+                    .drawn
+                    .iter()
+                    .filter(|(_, xid)| *xid <= ended_below)
+                    .fold(None, |proved: Option<Settled>, (ids, _)| {
+                        Some(proved.map_or(*ids, |proved| proved.max(*ids)))
+                    });
+                state.drawn.retain(|(_, xid)| *xid > ended_below);
+                if let Some(ids) = proved {
+                    state.advance(ids);
+                }
+            }
+        }
+        let settled = state.settled;
+        Settling {
+            settled,
+            behind: state
+                .drawn
+                .iter()
+                .any(|(ids, _)| settled.is_none_or(|settled| ids.beyond(settled))),
+        }
+    }
+}
+
+impl HorizonState {
+    fn advance(&mut self, ids: Settled) {
+        self.settled = Some(self.settled.map_or(ids, |settled| settled.max(ids)));
+    }
+}
+
 /// A sign-out, password change, deactivation or role change, for closing sockets.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, sqlx::FromRow)]
 pub struct Revocation {
@@ -171,24 +324,25 @@ impl Events<'_> {
         rows.into_iter().map(TicketEvent::try_from).collect()
     }
 
-    /// The log after `after`, oldest first, with each ticket's requester: the relay's feed.
+    /// The log in `span`, oldest first, with each ticket's requester: the relay's feed.
     ///
     /// # Errors
     /// The database failed.
-    pub async fn after(&self, after: i64, limit: u32) -> Result<Vec<FeedEvent>, StoreError> {
+    pub async fn after(&self, span: Span, limit: u32) -> Result<Vec<FeedEvent>, StoreError> {
         let sql = format!(
             "SELECT {EVENT_COLUMNS}, t.requester_id, t.visitor_id FROM ticket_events e LEFT JOIN tickets t ON t.id = e.ticket_id \
-             WHERE e.id > $1 ORDER BY e.id LIMIT $2"
+             WHERE e.id > $1 AND e.id <= $2 ORDER BY e.id LIMIT $3"
         );
         let rows: Vec<FeedRow> = on_backend!(self.store, pool => sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()))
-            .bind(after)
+            .bind(span.after)
+            .bind(span.upto)
             .bind(i64::from(limit))
             .fetch_all(pool)
             .await)?;
         rows.into_iter().map(FeedEvent::try_from).collect()
     }
 
-    /// The events `user` may receive after `after`, oldest first: their notifications, and the
+    /// The events of `span` that `user` may receive, oldest first: their notifications, and the
     /// events of the tickets they may see (all for staff; their own, without internal ones, for
     /// customers). What a reconnecting socket missed.
     ///
@@ -198,86 +352,141 @@ impl Events<'_> {
         &self,
         user: Uuid,
         staff: bool,
-        after: i64,
+        span: Span,
         limit: u32,
     ) -> Result<Vec<FeedEvent>, StoreError> {
         let sql = format!(
             "SELECT {EVENT_COLUMNS}, t.requester_id, t.visitor_id FROM ticket_events e LEFT JOIN tickets t ON t.id = e.ticket_id \
-             WHERE e.id > $1 AND (e.recipient_id = $2 OR (e.recipient_id IS NULL AND \
+             WHERE e.id > $1 AND e.id <= $5 AND (e.recipient_id = $2 OR (e.recipient_id IS NULL AND \
              ($3 = TRUE OR (t.requester_id = $2 AND e.internal = FALSE)))) ORDER BY e.id LIMIT $4"
         );
         let rows: Vec<FeedRow> = on_backend!(self.store, pool => sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()))
-            .bind(after)
+            .bind(span.after)
             .bind(user)
             .bind(staff)
             .bind(i64::from(limit))
+            .bind(span.upto)
             .fetch_all(pool)
             .await)?;
         rows.into_iter().map(FeedEvent::try_from).collect()
     }
 
-    /// The public events of the tickets a widget visitor may see, after `after`, oldest first.
+    /// The public events of `span` of the tickets a widget visitor may see, oldest first.
     ///
     /// # Errors
     /// The database failed.
     pub async fn visitor_after(
         &self,
         scope: crate::tickets::VisitorScope,
-        after: i64,
+        span: Span,
         limit: u32,
     ) -> Result<Vec<FeedEvent>, StoreError> {
         let sql = format!(
             "SELECT {EVENT_COLUMNS}, t.requester_id, t.visitor_id FROM ticket_events e JOIN tickets t ON t.id = e.ticket_id \
-             WHERE e.id > $1 AND e.recipient_id IS NULL AND e.internal = FALSE \
+             WHERE e.id > $1 AND e.id <= $5 AND e.recipient_id IS NULL AND e.internal = FALSE \
              AND (t.visitor_id = $2 OR ($3 IS NOT NULL AND t.requester_id = $3)) ORDER BY e.id LIMIT $4"
         );
         let rows: Vec<FeedRow> = on_backend!(self.store, pool => sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()))
-            .bind(after)
+            .bind(span.after)
             .bind(scope.visitor_id)
             .bind(scope.identity_user_id)
             .bind(i64::from(limit))
+            .bind(span.upto)
             .fetch_all(pool)
             .await)?;
         rows.into_iter().map(FeedEvent::try_from).collect()
     }
 
-    /// The newest event id (0 for an empty log).
-    ///
-    /// # Errors
-    /// The database failed.
-    pub async fn latest_id(&self) -> Result<i64, StoreError> {
-        let id: Option<i64> = on_backend!(self.store, pool => sqlx::query_scalar("SELECT MAX(id) FROM ticket_events")
-            .fetch_one(pool)
-            .await)?;
-        Ok(id.unwrap_or(0))
-    }
-
-    /// Revocations after `after`, oldest first.
+    /// The revocations of `span`, oldest first.
     ///
     /// # Errors
     /// The database failed.
     pub async fn revocations_after(
         &self,
-        after: i64,
+        span: Span,
         limit: u32,
     ) -> Result<Vec<Revocation>, StoreError> {
         let rows: Vec<Revocation> = on_backend!(self.store, pool => sqlx::query_as(
-                "SELECT id, user_id, session_id FROM session_revocations WHERE id > $1 ORDER BY id LIMIT $2")
-            .bind(after)
+                "SELECT id, user_id, session_id FROM session_revocations WHERE id > $1 AND id <= $2 ORDER BY id LIMIT $3")
+            .bind(span.after)
+            .bind(span.upto)
             .bind(i64::from(limit))
             .fetch_all(pool)
             .await)?;
         Ok(rows)
     }
 
-    /// The newest revocation id (0 when there is none).
+    /// Reads how far the logs are drawn and which transactions have ended, and moves the
+    /// settled ids on as far as that proves (see the module's documentation). This process's
+    /// relay does it each time it wakes.
     ///
     /// # Errors
     /// The database failed.
-    pub async fn latest_revocation_id(&self) -> Result<i64, StoreError> {
-        let id: Option<i64> = on_backend!(self.store, pool => sqlx::query_scalar("SELECT MAX(id) FROM session_revocations")
-            .fetch_one(pool)
-            .await)?;
-        Ok(id.unwrap_or(0))
+    pub async fn settle(&self) -> Result<Settling, StoreError> {
+        Ok(self.read_ends().await?.0)
+    }
+
+    /// Settles until every id drawn before the call is settled, and returns the settled ids: a
+    /// reader that starts from them misses nothing committed before the call, and the relay
+    /// publishes whatever lies beyond them. A transaction open since before the call makes it
+    /// wait until it ends.
+    ///
+    /// # Errors
+    /// The database failed, or a transaction stayed open past the store's deadline.
+    pub async fn settled(&self) -> Result<Settled, StoreError> {
+        self.store
+            .within_deadline(async {
+                let (mut settling, drawn) = self.read_ends().await?;
+                let mut wait = Duration::from_millis(1);
+                loop {
+                    if let Some(settled) = settling.settled
+                        && !drawn.beyond(settled)
+                    {
+                        return Ok::<_, StoreError>(settled);
+                    }
+                    tokio::time::sleep(wait).await;
+                    wait = (wait * 2).min(Duration::from_millis(50));
+                    settling = self.settle().await?;
+                }
+            })
+            .await
+    }
+
+    /// Settles, and says up to which ids the logs were drawn (committed, on SQLite) when it
+    /// read them.
+    async fn read_ends(&self) -> Result<(Settling, Settled), StoreError> {
+        let reading = self
+            .store
+            .within_deadline(async {
+                match &self.store.backend {
+                    Backend::Postgres(pool) => {
+                        sqlx::query_as::<_, (i64, i64, i64, i64)>(SETTLE_POSTGRES)
+                            .fetch_one(pool)
+                            .await
+                            .map(|(events, revocations, xid, ended_below)| Reading::Drawn {
+                                drawn: Settled {
+                                    events,
+                                    revocations,
+                                },
+                                xid,
+                                ended_below,
+                            })
+                    }
+                    Backend::Sqlite(pool) => sqlx::query_as::<_, (i64, i64)>(SETTLE_SQLITE)
+                        .fetch_one(pool)
+                        .await
+                        .map(|(events, revocations)| {
+                            Reading::Committed(Settled {
+                                events,
+                                revocations,
+                            })
+                        }),
+                }
+            })
+            .await?;
+        let drawn = match &reading {
+            Reading::Committed(ids) | Reading::Drawn { drawn: ids, .. } => *ids,
+        };
+        Ok((self.store.horizon.record(reading), drawn))
     }
 }

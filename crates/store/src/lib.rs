@@ -111,7 +111,7 @@ macro_rules! on_backend {
 }
 pub(crate) use on_backend;
 
-/// The PostgreSQL channel notified by every commit that appends events or revocations.
+/// The PostgreSQL channel notified after commits that append events or revocations.
 pub(crate) const CHANGES_CHANNEL: &str = "growdesk_changes";
 
 /// The two databases GrowDesk runs on.
@@ -196,6 +196,10 @@ pub struct Store {
     /// Woken after every commit that appended events or revocations, so this process's relay
     /// delivers them at once (other processes learn through NOTIFY or polling).
     changed: Arc<Notify>,
+    /// Sends those NOTIFYs on PostgreSQL, one per burst of commits.
+    announcer: Arc<postgres::Announcer>,
+    /// How far this process knows the logs to be settled (`events`).
+    horizon: Arc<events::Horizon>,
     /// How long one operation may take before it is abandoned as `Unavailable`.
     timeout: Duration,
     /// The sessions this process checked lately, shared by its clones.
@@ -259,6 +263,8 @@ impl Store {
         Ok(Self {
             backend,
             changed: Arc::new(Notify::new()),
+            announcer: Arc::default(),
+            horizon: Arc::default(),
             timeout: pool.timeout,
             principals: Arc::default(),
             search_collect_limit: None,
@@ -338,9 +344,12 @@ impl Store {
         Arc::clone(&self.changed)
     }
 
-    /// Tells this process's relay that the log grew.
+    /// Tells this process's relay that the log grew, and on PostgreSQL the other processes'.
     pub(crate) fn announce_change(&self) {
         self.changed.notify_one();
+        if let Backend::Postgres(pool) = &self.backend {
+            self.announcer.announce(pool);
+        }
     }
 
     /// A listener for other processes' changes on PostgreSQL (`None` on SQLite, which has no

@@ -213,7 +213,7 @@ impl Sessions<'_> {
         let revoked = on_backend!(self.store, pool, Db => {
             let mut tx = pool.begin_with(Db::BEGIN_WRITE).await?;
             let chosen = "user_id = $1 AND revoked_at IS NULL AND ($2 IS NULL OR id = $2) AND ($3 IS NULL OR id <> $3)";
-            tx.lock_feed().await?;
+            tx.before_append().await?;
             sqlx::query(sqlx::AssertSqlSafe(format!(
                 "INSERT INTO session_revocations (user_id, session_id, created_at) SELECT user_id, id, $4 FROM sessions WHERE {chosen}"
             )))

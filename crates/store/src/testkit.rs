@@ -1,4 +1,5 @@
-//! Throwaway databases for tests: a fresh SQLite file or a fresh PostgreSQL database per test.
+//! Throwaway databases for tests: a fresh SQLite file or a fresh PostgreSQL database per test;
+//! and a PostgreSQL write transaction held open, to make transactions commit out of id order.
 //!
 //! PostgreSQL tests need `GROWDESK_TEST_DATABASE_URL`, a URL to a server where the user may
 //! create databases. `scripts/test.sh` starts such a server itself; without it the PostgreSQL
@@ -11,7 +12,9 @@ use sqlx::postgres::PgConnectOptions;
 use sqlx::{ConnectOptions, Connection};
 use uuid::Uuid;
 
-use crate::BackendKind;
+use crate::events::NewEvent;
+use crate::write_tx::WriteTx as _;
+use crate::{Backend, BackendKind, Stamp, Store};
 
 /// The variable naming the PostgreSQL server the tests may create databases on.
 pub const POSTGRES_URL_VAR: &str = "GROWDESK_TEST_DATABASE_URL";
@@ -100,6 +103,48 @@ impl TestDatabase {
     /// The URL to hand to `Store::connect` or to the server's configuration.
     pub fn url(&self) -> &str {
         &self.url
+    }
+}
+
+/// A write transaction on PostgreSQL that appends events through the store's own append and
+/// commits when the test says: transactions can then draw ids in one order and commit in
+/// another, as concurrent requests do.
+#[derive(Debug)]
+pub struct OpenWrite {
+    tx: sqlx::Transaction<'static, sqlx::Postgres>,
+}
+
+impl OpenWrite {
+    /// Begins one on `store`.
+    ///
+    /// # Panics
+    /// On SQLite, which writes one transaction at a time, or when the database fails.
+    pub async fn begin(store: &Store) -> Self {
+        let Backend::Postgres(pool) = &store.backend else {
+            panic!("only PostgreSQL runs write transactions side by side");
+        };
+        Self {
+            tx: pool.begin().await.expect("begin a transaction"),
+        }
+    }
+
+    /// Appends `events`, drawing their ids now.
+    ///
+    /// # Panics
+    /// When the database fails.
+    pub async fn append(&mut self, events: &[NewEvent]) {
+        self.tx
+            .append_events(events, Stamp::now())
+            .await
+            .expect("append events");
+    }
+
+    /// Commits.
+    ///
+    /// # Panics
+    /// When the database fails.
+    pub async fn commit(self) {
+        self.tx.commit().await.expect("commit");
     }
 }
 

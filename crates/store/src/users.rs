@@ -277,7 +277,7 @@ impl Users<'_> {
                 .await?;
             if row.is_some() && changes.bump_token_version {
                 // Every token of the user is now invalid: their sockets must close too.
-                tx.lock_feed().await?;
+                tx.before_append().await?;
                 sqlx::query("INSERT INTO session_revocations (user_id, session_id, created_at) VALUES ($1, NULL, $2)")
                     .bind(id)
                     .bind(now)

@@ -9,7 +9,7 @@ use uuid::Uuid;
 
 use crate::Stamp;
 use crate::dialect::Dialect;
-use crate::events::{EVENT_ORDER_LOCK, NewEvent};
+use crate::events::NewEvent;
 use crate::idempotency::IdempotencyClaim;
 use crate::imports::RecordKind;
 use crate::tickets::MessageRecord;
@@ -29,10 +29,10 @@ pub(crate) enum Claim<Tx> {
 pub(crate) trait WriteTx: Sized {
     type Database: Database;
 
-    /// Called just before the transaction appends events or revocations: on PostgreSQL, takes
-    /// the lock that orders appends (see `events`) and wakes other processes' relays when the
-    /// transaction commits.
-    async fn lock_feed(&mut self) -> Result<(), sqlx::Error>;
+    /// Called before the transaction appends revocations (`append_events` does it for events):
+    /// on PostgreSQL, gives the transaction its id before it draws one from the log's sequence,
+    /// which settling the log relies on (see `events`).
+    async fn before_append(&mut self) -> Result<(), sqlx::Error>;
 
     /// Appends `events`, stamped `now`; notifications also get their row, and public events a
     /// delivery to each webhook subscribed to their kind.
@@ -106,19 +106,16 @@ where
 {
     type Database = DB;
 
-    async fn lock_feed(&mut self) -> Result<(), sqlx::Error> {
-        if let Some(lock) = DB::LOCK_FEED {
-            sqlx::query(lock)
-                .bind(EVENT_ORDER_LOCK)
-                .execute(&mut **self)
-                .await?;
+    async fn before_append(&mut self) -> Result<(), sqlx::Error> {
+        if let Some(statement) = DB::BEFORE_APPEND {
+            sqlx::query(statement).execute(&mut **self).await?;
         }
         Ok(())
     }
 
     async fn append_events(&mut self, events: &[NewEvent], now: Stamp) -> Result<(), sqlx::Error> {
         if !events.is_empty() {
-            self.lock_feed().await?;
+            self.before_append().await?;
         }
         for event in events {
             if let (Some(recipient), Event::NotificationCreated(notification)) =

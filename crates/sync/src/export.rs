@@ -10,6 +10,7 @@ use growdesk_app::private_file::PrivateFile;
 use growdesk_domain::{Attachment, Message};
 use growdesk_store::{
     FileStore, Store,
+    events::Span,
     faqs::FaqFilter,
     tickets::{TicketFilter, TicketSort},
 };
@@ -252,9 +253,12 @@ pub(crate) async fn export(
             counts.tickets += 1;
         }
     }
+    // Up to the settled ids: past them, a transaction still open may hold an id below one
+    // already committed, which paging by id would skip.
+    let upto = store.events().settled().await?.events;
     let mut after = 0;
     loop {
-        let page = store.events().after(after, PAGE).await?;
+        let page = store.events().after(Span { after, upto }, PAGE).await?;
         let Some(last) = page.last() else { break };
         after = last.event.id;
         for entry in page {

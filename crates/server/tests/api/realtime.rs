@@ -1,10 +1,12 @@
 //! The realtime socket with real WebSocket clients: delivery, visibility and resume under churn
-//! here; chat, typing and presence, notifications, and the life of a connection (slow consumers,
-//! revocation, the handshake, silence, shutdown, several instances) in the modules below.
+//! here; chat, typing and presence, notifications, the life of a connection (slow consumers,
+//! revocation, the handshake, silence, shutdown, several instances), and many writers at once
+//! in the modules below.
 
 mod chat;
 mod connections;
 mod notifications;
+mod writers;
 
 use std::time::{Duration, Instant};
 

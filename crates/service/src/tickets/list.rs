@@ -4,7 +4,7 @@
 use growdesk_domain::{Priority, Tags, Ticket, TicketEvent, TicketStatus, ValidationErrors};
 use growdesk_store::{
     Stamp,
-    events::FeedEvent,
+    events::{FeedEvent, Span},
     tickets::{AssigneeFilter, SortKey, TicketCursor, TicketFilter, TicketSort},
 };
 use serde::{Deserialize, Serialize};
@@ -189,22 +189,22 @@ impl Tickets<'_> {
         Ok(Page::from_rows(rows, page.limit, |event| event.id))
     }
 
-    /// The events the caller may receive after event `after`, oldest first: what a socket
-    /// reconnecting with that id missed.
+    /// The events of `span` the caller may receive, oldest first: what a socket reconnecting
+    /// with the id after which it starts missed.
     ///
     /// # Errors
     /// The database failed.
     pub async fn missed_events(
         self,
         actor: &Principal,
-        after: i64,
+        span: Span,
         limit: u32,
     ) -> Result<Vec<FeedEvent>, ServiceError> {
         Ok(self
             .service
             .store
             .events()
-            .visible_after(actor.user.id, sees_internal(actor), after, limit)
+            .visible_after(actor.user.id, sees_internal(actor), span, limit)
             .await?)
     }
 

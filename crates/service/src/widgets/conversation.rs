@@ -9,7 +9,7 @@ use growdesk_domain::{
     ValidationErrors, Widget,
 };
 use growdesk_store::{
-    events::FeedEvent,
+    events::{FeedEvent, Span},
     tickets::{NewTicket, TicketFilter, TicketSort},
     widgets::Visitor as StoredVisitor,
 };
@@ -301,21 +301,21 @@ impl Visitors<'_> {
             .await
     }
 
-    /// The events a visitor's socket missed after `after`.
+    /// The events of `span` a visitor's socket missed.
     ///
     /// # Errors
     /// The database failed.
     pub async fn missed_events(
         self,
         visitor: &Visitor,
-        after: i64,
+        span: Span,
         limit: u32,
     ) -> Result<Vec<FeedEvent>, ServiceError> {
         Ok(self
             .service
             .store
             .events()
-            .visitor_after(visitor.scope(), after, limit)
+            .visitor_after(visitor.scope(), span, limit)
             .await?)
     }
 }

@@ -1,8 +1,63 @@
-//! Statements in PostgreSQL's dialect, where it differs from SQLite's.
+//! Statements in PostgreSQL's dialect, where it differs from SQLite's, and the NOTIFY that
+//! wakes other processes' relays.
 
-use sqlx::Postgres;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU8, Ordering};
 
+use sqlx::{PgPool, Postgres};
+
+use crate::CHANGES_CHANNEL;
 use crate::dialect::{Around, Dialect, TicketSearch};
+
+/// Wakes other processes' relays after this process's commits, with a `NOTIFY` sent after the
+/// commit rather than inside the committing transaction: PostgreSQL queues notifications in
+/// commit order by holding a lock on "database 0" from before the commit until after its
+/// flush, which would serialise every write of every instance again. One `NOTIFY` is sent for
+/// a burst of commits; one lost (the database gone, the process ending) only delays the other
+/// relays to their next poll.
+#[derive(Debug, Default)]
+pub(crate) struct Announcer {
+    state: AtomicU8,
+}
+
+/// No `NOTIFY` under way.
+const IDLE: u8 = 0;
+/// A `NOTIFY` under way covers every commit so far.
+const SENDING: u8 = 1;
+/// A commit came after the `NOTIFY` under way began: one more follows it.
+const AGAIN: u8 = 2;
+
+impl Announcer {
+    /// Wakes the other processes' relays for a commit that just ended.
+    pub(crate) fn announce(self: &Arc<Self>, pool: &PgPool) {
+        let previous = self.state.swap(AGAIN, Ordering::AcqRel);
+        if previous == IDLE {
+            let announcer = Arc::clone(self);
+            let pool = pool.clone();
+            tokio::spawn(async move { announcer.send(&pool).await });
+        }
+    }
+
+    async fn send(&self, pool: &PgPool) {
+        // AGAIN means a commit not covered yet: claim it (SENDING) and send; SENDING means all
+        // are covered: stop (IDLE).
+        while self
+            .state
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |state| {
+                Some(if state == AGAIN { SENDING } else { IDLE })
+            })
+            .is_ok_and(|state| state == AGAIN)
+        {
+            if let Err(error) = sqlx::query("SELECT pg_notify($1, '')")
+                .bind(CHANGES_CHANNEL)
+                .execute(pool)
+                .await
+            {
+                tracing::debug!(%error, "could not wake other instances; their relays poll");
+            }
+        }
+    }
+}
 
 /// Ids of tickets whose stored subject vector matches, through its GIN index.
 const SUBJECT_HITS: Around = Around {
@@ -25,10 +80,9 @@ impl Dialect for Postgres {
     const EXPLAIN: &'static str = "EXPLAIN ";
     /// PostgreSQL answers one text column.
     const EXPLAIN_DETAIL: usize = 0;
-    /// The advisory lock that orders appends, and a notification that wakes other processes'
-    /// relays when the transaction commits.
-    const LOCK_FEED: Option<&'static str> =
-        Some("SELECT pg_advisory_xact_lock($1), pg_notify('growdesk_changes', '')");
+    /// Gives the transaction its id if it has none yet: it must have one before it draws an
+    /// id of the log's sequences.
+    const BEFORE_APPEND: Option<&'static str> = Some("SELECT pg_current_xact_id()");
     const TICKET_SEARCH: TicketSearch = TICKET_SEARCH;
     const FAQ_MATCHES: &'static str = "to_tsvector('simple', growdesk_unaccent(f.question || ' ' || f.answer)) @@ plainto_tsquery('simple', growdesk_unaccent(";
     const NON_ASCII_EMAILS: &'static str = "SELECT id, email FROM users WHERE email ~ '[^ -~]'";

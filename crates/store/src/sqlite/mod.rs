@@ -17,7 +17,7 @@ impl Dialect for Sqlite {
     /// SQLite answers (id, parent, notused, detail).
     const EXPLAIN_DETAIL: usize = 3;
     /// One writer at a time orders appends, and relays poll.
-    const LOCK_FEED: Option<&'static str> = None;
+    const BEFORE_APPEND: Option<&'static str> = None;
     const TICKET_SEARCH: TicketSearch = TICKET_SEARCH;
     const FAQ_MATCHES: &'static str =
         "f.rowid IN (SELECT rowid FROM faqs_fts WHERE faqs_fts MATCH (";

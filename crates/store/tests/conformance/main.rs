@@ -23,6 +23,7 @@ macro_rules! on_both_backends {
 }
 
 mod faqs;
+mod feed;
 mod jobs;
 mod sessions;
 mod tickets;

@@ -24,7 +24,7 @@ on_both_backends!(
     search_indexes_merge_to_one_segment,
 );
 
-async fn open_ticket(
+pub(super) async fn open_ticket(
     store: &Store,
     requester: Uuid,
     subject: &str,

@@ -15,7 +15,7 @@ use growdesk_store::{
     BackendKind, FileStore, Store,
     canned_replies::ReplyFields,
     categories::CategoryFields,
-    events::NewEvent,
+    events::{NewEvent, Span},
     faqs::{FaqFields, FaqFilter},
     messages::{NewAttachment, NewMessage},
     tickets::{
@@ -336,7 +336,7 @@ pub(super) async fn content(installation: &Installation) -> Value {
         "visitors": store.backup().export_visitors(None, 100).await.unwrap().into_iter()
             .map(|v| json!([v.id, v.widget_id, v.user_id, v.created_at.into_inner()])).collect::<Vec<_>>(),
         "webhooks": store.webhooks().list().await.unwrap(),
-        "events": store.events().after(0, 1000).await.unwrap().into_iter().map(|e| e.event).collect::<Vec<_>>(),
+        "events": store.events().after(Span { after: 0, upto: i64::MAX }, 1000).await.unwrap().into_iter().map(|e| e.event).collect::<Vec<_>>(),
         "notifications": store.backup().export_notifications(None, 1000).await.unwrap().into_iter()
             .map(|n| json!([n.id, n.user_id, n.kind, n.ticket_id, n.data, n.read_at.map(|at| at.into_inner()), n.created_at.into_inner()]))
             .collect::<Vec<_>>(),
