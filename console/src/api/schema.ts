@@ -2169,6 +2169,11 @@ export interface operations {
                 };
             };
             /** @description No such attachment, or not yours */
+            /**
+             * @description The colour of text on `settings.color`: `#000000` or `#ffffff`, whichever contrasts more
+             *     (at least 4.5:1 for any colour).
+             */
+            text_color: string;
             404: {
                 headers: {
                     [name: string]: unknown;

@@ -5,7 +5,7 @@ use time::OffsetDateTime;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use crate::Priority;
+use crate::{Color, Priority, ValidationErrors};
 
 /// How a widget looks and greets.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
@@ -39,6 +39,33 @@ impl Default for WidgetSettings {
             position: "right".to_owned(),
             offline_message: default_offline_message(),
         }
+    }
+}
+
+impl WidgetSettings {
+    /// Adds to `errors` what is wrong with these settings, each under `settings.<field>`: the
+    /// colour must be `#rrggbb`, the position `right` or `left`, each text at most 500
+    /// characters.
+    pub fn validate(&self, errors: &mut ValidationErrors) {
+        errors.check("settings.color", Color::parse(&self.color));
+        if !matches!(self.position.as_str(), "right" | "left") {
+            errors.add("settings.position", "must be right or left");
+        }
+        for (field, text) in [
+            ("settings.brand_name", &self.brand_name),
+            ("settings.welcome_message", &self.welcome_message),
+            ("settings.offline_message", &self.offline_message),
+        ] {
+            if text.chars().count() > 500 {
+                errors.add(field, "must be at most 500 characters");
+            }
+        }
+    }
+
+    /// The colour of text on the widget's colour (its header, launcher and buttons): black or
+    /// white, whichever reaches WCAG AA contrast (`Color::text_color`).
+    pub fn text_color(&self) -> &'static str {
+        Color::parse(&self.color).map_or("#ffffff", |color| color.text_color())
     }
 }
 

@@ -1,16 +1,21 @@
 /* GrowDesk chat widget. Embed with:
  *   <script src="https://YOUR-GROWDESK/widget.js" data-key="WIDGET-KEY" async></script>
  * Plain JavaScript, no dependencies. Its styles live in a shadow root, so the page's CSS and
- * the widget's cannot clash. Text is always inserted as text, never as HTML. */
+ * the widget's cannot clash. Text is always inserted as text, never as HTML.
+ * /widget/preview loads it with data-preview (the config to draw, instead of a key): it then
+ * draws itself opened and talks to no server, for the console's widget editor. */
 (function () {
   "use strict";
   var script = document.currentScript;
-  if (!script || !script.getAttribute("data-key")) { return; }
+  if (!script || !(script.getAttribute("data-key") || script.getAttribute("data-preview"))) { return; }
   var key = script.getAttribute("data-key");
+  var preview = script.getAttribute("data-preview");
   var base = new URL(script.src, location.href).origin;
   var storageKey = "growdesk:" + key;
   var saved = {};
-  try { saved = JSON.parse(localStorage.getItem(storageKey) || "{}") || {}; } catch (e) { saved = {}; }
+  if (!preview) {
+    try { saved = JSON.parse(localStorage.getItem(storageKey) || "{}") || {}; } catch (e) { saved = {}; }
+  }
   function save() { try { localStorage.setItem(storageKey, JSON.stringify(saved)); } catch (e) { /* private mode */ } }
 
   function uuid() {
@@ -51,23 +56,23 @@
     ":host{all:initial}",
     "[hidden]{display:none!important}",
     "*{box-sizing:border-box;font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif}",
-    ".launcher{position:fixed;bottom:20px;width:56px;height:56px;border-radius:50%;border:0;color:#fff;cursor:pointer;box-shadow:0 4px 12px rgba(0,0,0,.25);z-index:2147483646;display:flex;align-items:center;justify-content:center}",
+    ".launcher{position:fixed;bottom:20px;width:56px;height:56px;border-radius:50%;border:0;cursor:pointer;box-shadow:0 4px 12px rgba(0,0,0,.25);z-index:2147483646;display:flex;align-items:center;justify-content:center}",
     ".panel{position:fixed;bottom:88px;width:340px;max-width:calc(100vw - 40px);height:480px;max-height:calc(100vh - 120px);background:#fff;border-radius:12px;box-shadow:0 8px 30px rgba(0,0,0,.3);display:flex;flex-direction:column;overflow:hidden;z-index:2147483647}",
     ".panel[hidden]{display:none}",
-    "header{color:#fff;padding:12px 14px}",
+    "header{padding:12px 14px}",
     "header h2{margin:0;font-size:16px}",
-    ".status{font-size:12px;opacity:.9;margin-top:2px}",
+    ".status{font-size:12px;margin-top:2px}",
     ".log{flex:1;overflow-y:auto;padding:12px;background:#f7f7f8;display:flex;flex-direction:column;gap:8px}",
     ".bubble{max-width:85%;padding:8px 10px;border-radius:10px;font-size:14px;white-space:pre-wrap;word-wrap:break-word}",
     ".mine{align-self:flex-end;background:#dbeafe}",
     ".theirs{align-self:flex-start;background:#fff;border:1px solid #e5e7eb}",
-    ".who{display:block;font-size:11px;color:#6b7280;margin-bottom:2px}",
+    ".who{display:block;font-size:11px;color:#4b5563;margin-bottom:2px}",
     "form{display:flex;flex-direction:column;gap:6px;padding:10px;border-top:1px solid #e5e7eb}",
     "input,textarea{width:100%;padding:8px;border:1px solid #d1d5db;border-radius:6px;font-size:14px}",
     "textarea{resize:none;height:60px}",
-    "button.send{padding:8px;border:0;border-radius:6px;color:#fff;font-size:14px;cursor:pointer}",
+    "button.send{padding:8px;border:0;border-radius:6px;font-size:14px;cursor:pointer}",
     "button:focus-visible,input:focus-visible,textarea:focus-visible{outline:2px solid #111;outline-offset:2px}",
-    ".typing{font-size:12px;color:#6b7280;padding:0 12px 6px;min-height:18px;background:#f7f7f8}",
+    ".typing{font-size:12px;color:#4b5563;padding:0 12px 6px;min-height:18px;background:#f7f7f8}",
     ".error{color:#b91c1c;font-size:12px}"
   ].join("\n");
   root.appendChild(style);
@@ -194,6 +199,7 @@
 
   start.addEventListener("submit", function (submitted) {
     submitted.preventDefault();
+    if (preview) { return; }
     error.textContent = "";
     startButton.disabled = true;
     api("POST", "/widget/tickets", {
@@ -235,10 +241,13 @@
     }
   });
 
-  function toggle(open) {
+  function show(open) {
     panel.hidden = !open;
     launcher.setAttribute("aria-expanded", String(open));
     launcher.setAttribute("aria-label", open ? "Close chat" : "Open chat");
+  }
+  function toggle(open) {
+    show(open);
     if (open) { (saved.ticketId ? replyInput : nameInput).focus(); }
   }
   launcher.addEventListener("click", function () { toggle(panel.hidden); });
@@ -246,19 +255,37 @@
     if (pressed.key === "Escape") { toggle(false); launcher.focus(); }
   });
 
+  // The brand colour behind the text colour the server chose for it (black or white, whichever
+  // contrasts more), so any colour an admin picks stays readable.
+  function paint() {
+    var side = config.settings.position === "left" ? "left" : "right";
+    [launcher, header, startButton, sendButton].forEach(function (node) {
+      node.style.background = config.settings.color;
+      node.style.color = config.text_color;
+    });
+    launcher.style[side] = "20px";
+    panel.style[side] = "20px";
+    title.textContent = config.settings.brand_name;
+  }
+
+  function greet() {
+    log.appendChild(el("div", { "class": "bubble theirs" }, config.settings.welcome_message));
+    composer.hidden = true;
+  }
+
   function boot() {
     document.body.appendChild(host);
+    if (preview) {
+      config = JSON.parse(preview);
+      paint();
+      showStatus();
+      greet();
+      show(true);
+      return;
+    }
     api("GET", "/widget/config").then(function (loaded) {
       config = loaded;
-      var color = config.settings.color;
-      var side = config.settings.position === "left" ? "left" : "right";
-      launcher.style.background = color;
-      launcher.style[side] = "20px";
-      panel.style[side] = "20px";
-      header.style.background = color;
-      startButton.style.background = color;
-      sendButton.style.background = color;
-      title.textContent = config.settings.brand_name;
+      paint();
       online = config.agents_online;
       showStatus();
       if (saved.token && saved.ticketId) {
@@ -270,8 +297,7 @@
           composer.hidden = true;
         });
       } else {
-        log.appendChild(el("div", { "class": "bubble theirs" }, config.settings.welcome_message));
-        composer.hidden = true;
+        greet();
       }
     }).catch(function (failure) {
       error.textContent = failure.message;

@@ -3,6 +3,7 @@
 //! keep visitors to their own conversations.
 
 mod identity;
+mod preview;
 mod socket;
 mod visitors;
 

@@ -1,8 +1,10 @@
 // The widget in a real browser (Debian's Chromium, headless, driven by playwright-core):
 // a visitor starts a chat on the demo page, an agent replies through the API, and the reply
 // appears without a reload; the history survives a reload; a reply sent while the page was
-// closed appears when it opens again. Screenshots go to $ARTIFACTS.
+// closed appears when it opens again; axe-core finds no serious violation in the open widget,
+// before and during the conversation. Screenshots go to $ARTIFACTS.
 import { chromium } from "playwright-core";
+import { accessible } from "./browser.mjs";
 
 const { BASE, KEY, AGENT_TOKEN, ARTIFACTS } = process.env;
 const agent = { Authorization: `Bearer ${AGENT_TOKEN}`, "Content-Type": "application/json" };
@@ -28,6 +30,8 @@ try {
   const bubble = (text) => page.locator("[data-message-id]").filter({ hasText: text });
   await page.goto(`${BASE}/widget/demo?key=${KEY}`);
   await page.getByRole("button", { name: "Open chat" }).click();
+  await page.getByText("Hi! How can we help?").waitFor();
+  await accessible(page, "the open widget");
   await page.getByLabel("Your name").fill("Vera Visitor");
   await page.getByLabel("Your email").fill("vera@example.com");
   const hostile = "Where is my order? <img src=x onerror=alert(1)>";
@@ -44,6 +48,7 @@ try {
 
   await reply(ticket, "It ships today");
   await bubble("It ships today").waitFor({ timeout: 10000 });
+  await accessible(page, "the widget's conversation");
   await page.screenshot({ path: `${ARTIFACTS}/2-live-reply.png` });
 
   await page.getByLabel("Your reply").fill("Thanks!");

@@ -3,7 +3,7 @@
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use growdesk_domain::{Color, PersonName, Priority, ValidationErrors, Widget, WidgetSettings};
+use growdesk_domain::{PersonName, Priority, ValidationErrors, Widget, WidgetSettings};
 use growdesk_store::widgets::WidgetFields;
 use rand::RngCore;
 use uuid::Uuid;
@@ -85,19 +85,7 @@ fn widget_fields(
         .settings
         .or_else(|| current.map(|c| c.settings.clone()))
         .unwrap_or_default();
-    errors.check("settings.color", Color::parse(&settings.color));
-    if !matches!(settings.position.as_str(), "right" | "left") {
-        errors.add("settings.position", "must be right or left");
-    }
-    for (field, text) in [
-        ("settings.brand_name", &settings.brand_name),
-        ("settings.welcome_message", &settings.welcome_message),
-        ("settings.offline_message", &settings.offline_message),
-    ] {
-        if text.chars().count() > 500 {
-            errors.add(field, "must be at most 500 characters");
-        }
-    }
+    settings.validate(&mut errors);
     let identity_secret = match input.identity_secret {
         Some(Some(secret)) if secret.chars().count() < 16 => {
             errors.add("identity_secret", "must be at least 16 characters");

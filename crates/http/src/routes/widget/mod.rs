@@ -1,5 +1,5 @@
 //! The public widget API (`/widget/*`), keyed by `X-Widget-Key`, for visitors on the sites that
-//! embed the widget; and `/widget.js` and `/widget/demo`.
+//! embed the widget; and `/widget.js`, `/widget/demo` and `/widget/preview`.
 
 mod conversation;
 
@@ -11,7 +11,7 @@ use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{Html, IntoResponse, Response};
-use growdesk_domain::{Faq, Widget, WidgetSettings};
+use growdesk_domain::{Faq, ValidationErrors, Widget, WidgetSettings};
 use growdesk_service::ServiceError;
 use growdesk_service::widgets::Visitor;
 use serde::{Deserialize, Serialize};
@@ -27,6 +27,12 @@ use crate::state::AppState;
 const WIDGET_KEY: &str = "x-widget-key";
 const WIDGET_JS: &str = include_str!("../../../assets/widget.js");
 const DEMO_HTML: &str = include_str!("../../../assets/demo.html");
+const PREVIEW_HTML: &str = include_str!("../../../assets/preview.html");
+/// The preview draws the widget from the settings in its own page and fetches nothing: no
+/// connection, no form submission, no framing but by the console, and a sandbox (an opaque
+/// origin, no storage, no cookies) even when opened outside the console's sandboxed frame.
+const PREVIEW_POLICY: &str = "default-src 'none'; script-src 'self'; style-src 'unsafe-inline'; \
+     frame-ancestors 'self'; base-uri 'none'; form-action 'none'; sandbox allow-scripts";
 
 pub(crate) fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -39,6 +45,7 @@ pub(crate) fn assets() -> axum::Router<AppState> {
     axum::Router::new()
         .route("/widget.js", axum::routing::get(script))
         .route("/widget/demo", axum::routing::get(demo))
+        .route("/widget/preview", axum::routing::get(preview))
 }
 
 /// The widget a request names, checked against the page's `Origin`.
@@ -180,6 +187,9 @@ pub(crate) async fn cors(
 pub(crate) struct WidgetConfig {
     name: String,
     settings: WidgetSettings,
+    /// The colour of text on `settings.color`: `#000000` or `#ffffff`, whichever contrasts more
+    /// (at least 4.5:1 for any colour).
+    text_color: &'static str,
     /// The site must pass an identity hash.
     identity_required: bool,
     /// Whether an agent is online now.
@@ -202,6 +212,7 @@ async fn config(
 ) -> axum::Json<WidgetConfig> {
     axum::Json(WidgetConfig {
         name: widget.name,
+        text_color: widget.settings.text_color(),
         settings: widget.settings,
         identity_required: widget.enforce_identity,
         agents_online: state.realtime.hub.staff_online(),
@@ -262,4 +273,83 @@ async fn demo(ApiQuery(query): ApiQuery<DemoQuery>) -> Result<Html<String>, ApiE
         });
     }
     Ok(Html(DEMO_HTML.replace("{{KEY}}", &key)))
+}
+
+/// The appearance to preview; each field left out keeps its default.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PreviewQuery {
+    brand_name: Option<String>,
+    color: Option<String>,
+    welcome_message: Option<String>,
+    position: Option<String>,
+    offline_message: Option<String>,
+}
+
+/// The widget as a visitor would see it with the appearance in the query, opened, drawn by
+/// widget.js itself from the page (the console's widget editor shows it in a sandboxed frame as
+/// the admin types). Settings a widget could not be saved with are refused as they would be.
+async fn preview(ApiQuery(query): ApiQuery<PreviewQuery>) -> Result<Response, ApiError> {
+    let defaults = WidgetSettings::default();
+    let settings = WidgetSettings {
+        brand_name: query.brand_name.unwrap_or(defaults.brand_name),
+        color: query.color.unwrap_or(defaults.color),
+        welcome_message: query.welcome_message.unwrap_or(defaults.welcome_message),
+        position: query.position.unwrap_or(defaults.position),
+        offline_message: query.offline_message.unwrap_or(defaults.offline_message),
+    };
+    let mut errors = ValidationErrors::default();
+    settings.validate(&mut errors);
+    errors.into_result(|| ())?;
+    let config = WidgetConfig {
+        name: settings.brand_name.clone(),
+        text_color: settings.text_color(),
+        settings,
+        identity_required: false,
+        agents_online: false,
+    };
+    let json = serde_json::to_string(&config).map_err(|error| ApiError::Refused {
+        status: StatusCode::INTERNAL_SERVER_ERROR,
+        detail: format!("the preview could not be written: {error}"),
+    })?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, "text/html; charset=utf-8"),
+            (header::CACHE_CONTROL, "no-store"),
+            (header::CONTENT_SECURITY_POLICY, PREVIEW_POLICY),
+            (header::X_FRAME_OPTIONS, "SAMEORIGIN"),
+            (header::REFERRER_POLICY, "no-referrer"),
+        ],
+        PREVIEW_HTML.replace("{{CONFIG}}", &attribute(&json)),
+    )
+        .into_response())
+}
+
+/// `text` made safe inside a double-quoted HTML attribute.
+fn attribute(text: &str) -> String {
+    let mut escaped = String::with_capacity(text.len());
+    for character in text.chars() {
+        match character {
+            '&' => escaped.push_str("&amp;"),
+            '"' => escaped.push_str("&quot;"),
+            '\'' => escaped.push_str("&#39;"),
+            '<' => escaped.push_str("&lt;"),
+            '>' => escaped.push_str("&gt;"),
+            other => escaped.push(other),
+        }
+    }
+    escaped
+}
+
+#[cfg(test)]
+mod tests {
+    use super::attribute;
+
+    #[test]
+    fn attributes_cannot_be_left() {
+        assert_eq!(
+            attribute(r#"{"a":"\"><script>x</script>&'"}"#),
+            "{&quot;a&quot;:&quot;\\&quot;&gt;&lt;script&gt;x&lt;/script&gt;&amp;&#39;&quot;}"
+        );
+    }
 }

@@ -48,6 +48,10 @@ async fn visitors_open_and_continue_conversations(kind: BackendKind) {
         .expect(200);
     assert_eq!(config.headers["access-control-allow-origin"], SITE);
     assert_eq!(config.body["settings"]["brand_name"], "Support");
+    assert_eq!(
+        config.body["text_color"], "#ffffff",
+        "white on the default blue"
+    );
     assert_eq!(config.body["agents_online"], false);
     let faqs = public(&app, Method::GET, "/widget/faqs?q=envio", key, None, None)
         .await
