@@ -5,7 +5,6 @@ use growdesk_domain::{Event, NotificationKind};
 use sqlx::types::Json;
 use uuid::Uuid;
 
-use crate::dialect::Dialect;
 use crate::imports::{Imported, RecordKind};
 use crate::widgets::WidgetFields;
 use crate::write_tx::WriteTx as _;
@@ -165,8 +164,8 @@ impl Backup<'_> {
     ) -> Result<Imported, StoreError> {
         let now = Stamp::now();
         let external_id = event.id.to_string();
-        on_backend!(self.store, pool, Db => {
-            let mut tx = pool.begin_with(Db::BEGIN_WRITE).await?;
+        on_backend!(self.store, pool => {
+            let mut tx = self.store.begin_write(pool).await?;
             if tx.local_ref(source, RecordKind::Event, &external_id).await?.is_some() {
                 tx.commit().await?;
                 return Ok(Imported::Unchanged(event.ticket_id));
@@ -242,7 +241,7 @@ impl Backup<'_> {
         &self,
         notification: &NotificationRecord,
     ) -> Result<Imported, StoreError> {
-        let written = on_backend!(self.store, pool => sqlx::query(
+        let written = on_backend!(write self.store, pool => sqlx::query(
                 "INSERT INTO notifications (id, user_id, kind, ticket_id, data, read_at, created_at) \
                  VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (id) DO NOTHING")
             .bind(notification.id)
@@ -273,7 +272,7 @@ impl Backup<'_> {
             "UPDATE {} SET created_at = $2, updated_at = $3 WHERE id = $1",
             table.name()
         );
-        on_backend!(self.store, pool => sqlx::query(sqlx::AssertSqlSafe(sql.clone()))
+        on_backend!(write self.store, pool => sqlx::query(sqlx::AssertSqlSafe(sql.clone()))
             .bind(id)
             .bind(created_at)
             .bind(updated_at)
@@ -288,7 +287,7 @@ impl Backup<'_> {
     /// # Errors
     /// The database failed.
     pub async fn keep_notify_new_tickets(&self, id: Uuid, notify: bool) -> Result<(), StoreError> {
-        on_backend!(self.store, pool => sqlx::query("UPDATE users SET notify_new_tickets = $2 WHERE id = $1")
+        on_backend!(write self.store, pool => sqlx::query("UPDATE users SET notify_new_tickets = $2 WHERE id = $1")
             .bind(id)
             .bind(notify)
             .execute(pool)
@@ -303,7 +302,7 @@ impl Backup<'_> {
     /// # Errors
     /// The database failed.
     pub async fn keep_ticket_version(&self, id: Uuid, version: i64) -> Result<(), StoreError> {
-        on_backend!(self.store, pool => sqlx::query("UPDATE tickets SET version = $2 WHERE id = $1")
+        on_backend!(write self.store, pool => sqlx::query("UPDATE tickets SET version = $2 WHERE id = $1")
             .bind(id)
             .bind(version)
             .execute(pool)
@@ -321,7 +320,7 @@ impl Backup<'_> {
         ticket_id: Uuid,
         visitor_id: Uuid,
     ) -> Result<(), StoreError> {
-        on_backend!(self.store, pool => sqlx::query("UPDATE tickets SET visitor_id = $2 WHERE id = $1")
+        on_backend!(write self.store, pool => sqlx::query("UPDATE tickets SET visitor_id = $2 WHERE id = $1")
             .bind(ticket_id)
             .bind(visitor_id)
             .execute(pool)
@@ -342,8 +341,8 @@ impl Backup<'_> {
     ) -> Result<Imported, StoreError> {
         let now = Stamp::now();
         let fields = &widget.fields;
-        on_backend!(self.store, pool, Db => {
-            let mut tx = pool.begin_with(Db::BEGIN_WRITE).await?;
+        on_backend!(self.store, pool => {
+            let mut tx = self.store.begin_write(pool).await?;
             if let Some(id) = tx.local_ref(source, RecordKind::Widget, &widget.external_id).await? {
                 tx.commit().await?;
                 return Ok(Imported::Unchanged(id));
@@ -385,8 +384,8 @@ impl Backup<'_> {
         webhook: &ImportedWebhook,
     ) -> Result<Imported, StoreError> {
         let now = Stamp::now();
-        on_backend!(self.store, pool, Db => {
-            let mut tx = pool.begin_with(Db::BEGIN_WRITE).await?;
+        on_backend!(self.store, pool => {
+            let mut tx = self.store.begin_write(pool).await?;
             if let Some(id) = tx.local_ref(source, RecordKind::Webhook, &webhook.external_id).await? {
                 tx.commit().await?;
                 return Ok(Imported::Unchanged(id));
@@ -427,8 +426,8 @@ impl Backup<'_> {
         visitor: &ImportedVisitor,
     ) -> Result<Imported, StoreError> {
         let now = Stamp::now();
-        on_backend!(self.store, pool, Db => {
-            let mut tx = pool.begin_with(Db::BEGIN_WRITE).await?;
+        on_backend!(self.store, pool => {
+            let mut tx = self.store.begin_write(pool).await?;
             if let Some(id) = tx.local_ref(source, RecordKind::Visitor, &visitor.external_id).await? {
                 tx.commit().await?;
                 return Ok(Imported::Unchanged(id));

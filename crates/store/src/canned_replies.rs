@@ -77,7 +77,7 @@ impl CannedReplies<'_> {
             "INSERT INTO canned_replies (id, owner_id, title, title_key, body, shortcut, created_at, updated_at) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $7) RETURNING {COLUMNS}"
         );
-        let row: ReplyRow = on_backend!(self.store, pool => sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()))
+        let row: ReplyRow = on_backend!(write self.store, pool => sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()))
             .bind(Uuid::now_v7())
             .bind(owner)
             .bind(fields.title.as_str())
@@ -150,7 +150,7 @@ impl CannedReplies<'_> {
             "UPDATE canned_replies SET title = $2, title_key = $3, body = $4, shortcut = $5, \
              updated_at = $6 WHERE id = $1 RETURNING {COLUMNS}"
         );
-        let row: Option<ReplyRow> = on_backend!(self.store, pool => sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()))
+        let row: Option<ReplyRow> = on_backend!(write self.store, pool => sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()))
             .bind(id)
             .bind(fields.title.as_str())
             .bind(fold_case(fields.title.as_str()))
@@ -188,7 +188,7 @@ impl CannedReplies<'_> {
     /// `MissingReference` for an unknown owner.
     pub async fn restore(&self, reply: &RestoredReply) -> Result<Imported, StoreError> {
         let fields = &reply.fields;
-        let written = on_backend!(self.store, pool => sqlx::query(
+        let written = on_backend!(write self.store, pool => sqlx::query(
                 "INSERT INTO canned_replies (id, owner_id, title, title_key, body, shortcut, created_at, updated_at) \
                  VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (id) DO NOTHING")
             .bind(reply.id)
@@ -210,7 +210,7 @@ impl CannedReplies<'_> {
     /// # Errors
     /// The database failed.
     pub async fn delete(&self, id: Uuid) -> Result<bool, StoreError> {
-        let deleted: u64 = on_backend!(self.store, pool => sqlx::query("DELETE FROM canned_replies WHERE id = $1")
+        let deleted: u64 = on_backend!(write self.store, pool => sqlx::query("DELETE FROM canned_replies WHERE id = $1")
             .bind(id)
             .execute(pool)
             .await

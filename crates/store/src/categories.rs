@@ -4,7 +4,6 @@ use growdesk_domain::event::Change;
 use growdesk_domain::{Category, Event, fold_case};
 use uuid::Uuid;
 
-use crate::dialect::Dialect;
 use crate::events::NewEvent;
 use crate::write_tx::WriteTx as _;
 use crate::{Stamp, Store, StoreError, on_backend};
@@ -77,7 +76,7 @@ impl Categories<'_> {
              VALUES ($1, $2, $3, $4, $5, $6, $7, $7, $8) RETURNING {COLUMNS}"
         );
         let key = fold_case(&fields.name);
-        let row: CategoryRow = on_backend!(self.store, pool => sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()))
+        let row: CategoryRow = on_backend!(write self.store, pool => sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()))
             .bind(Uuid::now_v7())
             .bind(&fields.name)
             .bind(&fields.description)
@@ -131,7 +130,7 @@ impl Categories<'_> {
              updated_at = $7, name_key = $8 WHERE id = $1 RETURNING {COLUMNS}"
         );
         let key = fold_case(&fields.name);
-        let row: Option<CategoryRow> = on_backend!(self.store, pool => sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()))
+        let row: Option<CategoryRow> = on_backend!(write self.store, pool => sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()))
             .bind(id)
             .bind(&fields.name)
             .bind(&fields.description)
@@ -157,8 +156,8 @@ impl Categories<'_> {
         actor: Uuid,
     ) -> Result<CategoryDeletion, StoreError> {
         let now = Stamp::now();
-        on_backend!(self.store, pool, Db => {
-            let mut tx = pool.begin_with(Db::BEGIN_WRITE).await?;
+        on_backend!(self.store, pool => {
+            let mut tx = self.store.begin_write(pool).await?;
             // Lock the row first (a write), so the count below cannot go stale.
             let exists = sqlx::query("UPDATE categories SET updated_at = $2 WHERE id = $1")
                 .bind(id)

@@ -77,8 +77,8 @@ impl Faqs<'_> {
     /// `MissingReference` for an unknown category.
     pub async fn create(&self, fields: FaqFields) -> Result<Faq, StoreError> {
         let now = Stamp::now();
-        let row: FaqRow = on_backend!(self.store, pool, Db => {
-            let mut tx = pool.begin_with(Db::BEGIN_WRITE).await?;
+        let row: FaqRow = on_backend!(self.store, pool => {
+            let mut tx = self.store.begin_write(pool).await?;
             let row = sqlx::query_as(
                     "INSERT INTO faqs (id, question, answer, category_id, published, position, created_at, updated_at) \
                      VALUES ($1, $2, $3, $4, $5, $6, $7, $7) \
@@ -148,8 +148,8 @@ impl Faqs<'_> {
     /// # Errors
     /// `MissingReference` for an unknown category.
     pub async fn update(&self, id: Uuid, fields: FaqFields) -> Result<Option<Faq>, StoreError> {
-        let row: Option<FaqRow> = on_backend!(self.store, pool, Db => {
-            let mut tx = pool.begin_with(Db::BEGIN_WRITE).await?;
+        let row: Option<FaqRow> = on_backend!(self.store, pool => {
+            let mut tx = self.store.begin_write(pool).await?;
             let row = sqlx::query_as(
                     "UPDATE faqs SET question = $2, answer = $3, category_id = $4, published = $5, position = $6, \
                      updated_at = $7 WHERE id = $1 \
@@ -174,8 +174,8 @@ impl Faqs<'_> {
     /// # Errors
     /// The database failed.
     pub async fn delete(&self, id: Uuid) -> Result<bool, StoreError> {
-        let deleted = on_backend!(self.store, pool, Db => {
-            let mut tx = pool.begin_with(Db::BEGIN_WRITE).await?;
+        let deleted = on_backend!(self.store, pool => {
+            let mut tx = self.store.begin_write(pool).await?;
             let deleted = sqlx::query("DELETE FROM faqs WHERE id = $1")
                 .bind(id)
                 .execute(&mut *tx)

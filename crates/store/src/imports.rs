@@ -6,7 +6,6 @@ mod tickets;
 use growdesk_domain::{Role, fold_case};
 use uuid::Uuid;
 
-use crate::dialect::Dialect;
 use crate::write_tx::WriteTx as _;
 use crate::{Stamp, Store, StoreError, on_backend};
 
@@ -148,8 +147,8 @@ impl Imports<'_> {
     /// The database failed.
     pub async fn user(&self, source: &str, user: &ImportedUser) -> Result<Imported, StoreError> {
         let now = Stamp::now();
-        on_backend!(self.store, pool, Db => {
-            let mut tx = pool.begin_with(Db::BEGIN_WRITE).await?;
+        on_backend!(self.store, pool => {
+            let mut tx = self.store.begin_write(pool).await?;
             if let Some(id) = tx.local_ref(source, RecordKind::User, &user.external_id).await? {
                 let changed = sqlx::query(
                     "UPDATE users SET name = $2, updated_at = $3, name_key = $4 WHERE id = $1 AND name <> $2",
@@ -206,8 +205,8 @@ impl Imports<'_> {
         category: &ImportedCategory,
     ) -> Result<Imported, StoreError> {
         let now = Stamp::now();
-        on_backend!(self.store, pool, Db => {
-            let mut tx = pool.begin_with(Db::BEGIN_WRITE).await?;
+        on_backend!(self.store, pool => {
+            let mut tx = self.store.begin_write(pool).await?;
             if let Some(id) = tx.local_ref(source, RecordKind::Category, &category.external_id).await? {
                 tx.commit().await?;
                 return Ok(Imported::Unchanged(id));
@@ -250,8 +249,8 @@ impl Imports<'_> {
     /// `MissingReference` for an unknown category.
     pub async fn faq(&self, source: &str, faq: &ImportedFaq) -> Result<Imported, StoreError> {
         let now = Stamp::now();
-        on_backend!(self.store, pool, Db => {
-            let mut tx = pool.begin_with(Db::BEGIN_WRITE).await?;
+        on_backend!(self.store, pool => {
+            let mut tx = self.store.begin_write(pool).await?;
             if let Some(id) = tx.local_ref(source, RecordKind::Faq, &faq.external_id).await? {
                 tx.commit().await?;
                 return Ok(Imported::Unchanged(id));
@@ -293,7 +292,7 @@ impl Imports<'_> {
     /// # Errors
     /// The database failed.
     pub async fn set_cursor(&self, source: &str, cursor: &str) -> Result<(), StoreError> {
-        on_backend!(self.store, pool => sqlx::query(
+        on_backend!(write self.store, pool => sqlx::query(
                 "INSERT INTO import_cursors (source, cursor, updated_at) VALUES ($1, $2, $3) \
                  ON CONFLICT (source) DO UPDATE SET cursor = excluded.cursor, updated_at = excluded.updated_at")
             .bind(source)

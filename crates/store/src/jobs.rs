@@ -7,7 +7,6 @@ use growdesk_domain::{Priority, SlaTarget};
 use sqlx::types::Json;
 use uuid::Uuid;
 
-use crate::dialect::Dialect;
 use crate::events::NewEvent;
 use crate::write_tx::WriteTx as _;
 use crate::{Backend, Stamp, Store, StoreError, on_backend};
@@ -44,7 +43,7 @@ impl Jobs<'_> {
         lease: Duration,
         every: Duration,
     ) -> Result<bool, StoreError> {
-        let won: Option<String> = on_backend!(self.store, pool => sqlx::query_scalar(
+        let won: Option<String> = on_backend!(write self.store, pool => sqlx::query_scalar(
                 "INSERT INTO job_leases (name, holder, locked_until) VALUES ($1, $2, $3) \
                  ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, locked_until = excluded.locked_until \
                  WHERE job_leases.locked_until <= $4 \
@@ -66,7 +65,7 @@ impl Jobs<'_> {
     /// # Errors
     /// The database failed.
     pub async fn renew(&self, name: &str, holder: &str, until: Stamp) -> Result<bool, StoreError> {
-        let renewed = on_backend!(self.store, pool => sqlx::query(
+        let renewed = on_backend!(write self.store, pool => sqlx::query(
                 "UPDATE job_leases SET locked_until = $3 WHERE name = $1 AND holder = $2")
             .bind(name)
             .bind(holder)
@@ -89,8 +88,8 @@ impl Jobs<'_> {
         finished: Stamp,
         outcome: &serde_json::Value,
     ) -> Result<(), StoreError> {
-        on_backend!(self.store, pool, Db => {
-            let mut tx = pool.begin_with(Db::BEGIN_WRITE).await?;
+        on_backend!(self.store, pool => {
+            let mut tx = self.store.begin_write(pool).await?;
             sqlx::query("UPDATE job_leases SET locked_until = $3, last_finished_at = $3 WHERE name = $1 AND holder = $2")
                 .bind(name)
                 .bind(holder)
@@ -189,8 +188,8 @@ impl Jobs<'_> {
         notifications: &[NewEvent],
         now: Stamp,
     ) -> Result<bool, StoreError> {
-        let recorded = on_backend!(self.store, pool, Db => {
-            let mut tx = pool.begin_with(Db::BEGIN_WRITE).await?;
+        let recorded = on_backend!(self.store, pool => {
+            let mut tx = self.store.begin_write(pool).await?;
             let inserted = sqlx::query(
                 "INSERT INTO sla_breaches (ticket_id, kind, notified_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
             )
@@ -221,8 +220,8 @@ impl Jobs<'_> {
     /// The database failed.
     pub async fn purge_expired(&self, now: Stamp) -> Result<(u64, u64, u64), StoreError> {
         let day_ago = now.saturating_sub(Duration::from_secs(24 * 60 * 60));
-        on_backend!(self.store, pool, Db => {
-            let mut tx = pool.begin_with(Db::BEGIN_WRITE).await?;
+        on_backend!(self.store, pool => {
+            let mut tx = self.store.begin_write(pool).await?;
             let tokens = sqlx::query("DELETE FROM refresh_tokens WHERE expires_at < $1 OR used_at < $2")
                 .bind(now)
                 .bind(day_ago)
@@ -253,22 +252,25 @@ impl Jobs<'_> {
     /// # Errors
     /// The database failed.
     pub async fn merge_search_indexes(&self, max_steps: u64) -> Result<u64, StoreError> {
-        let Backend::Sqlite(_) = &self.store.backend else {
+        let Backend::Sqlite(pool) = &self.store.backend else {
             return Ok(0);
         };
+        let writer = self.store.sqlite_writer(pool);
         let mut steps = 0;
         for table in ["tickets_fts", "messages_fts", "faqs_fts"] {
             while steps < max_steps {
-                // A step that finds nothing to merge changes only its own command row.
-                let merged = on_backend!(self.store, pool => {
-                    let mut connection = pool.acquire().await?;
-                    let before: i64 = sqlx::query_scalar("SELECT total_changes()").fetch_one(&mut *connection).await?;
+                // A step that finds nothing to merge changes only its own command row; no other
+                // write runs on the writer's connection during the turn.
+                let merged = self.store.within_deadline(async {
+                    let mut turn = writer.begin().await?;
+                    let before: i64 = sqlx::query_scalar("SELECT total_changes()").fetch_one(&mut *turn).await?;
                     sqlx::query(sqlx::AssertSqlSafe(format!("INSERT INTO {table} ({table}, rank) VALUES ('merge', -{SEARCH_MERGE_PAGES})")))
-                        .execute(&mut *connection)
+                        .execute(&mut *turn)
                         .await?;
-                    let after: i64 = sqlx::query_scalar("SELECT total_changes()").fetch_one(&mut *connection).await?;
+                    let after: i64 = sqlx::query_scalar("SELECT total_changes()").fetch_one(&mut *turn).await?;
+                    turn.commit().await?;
                     Ok::<_, sqlx::Error>(after - before > 1)
-                })?;
+                }).await?;
                 if !merged {
                     break;
                 }

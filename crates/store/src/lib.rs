@@ -40,7 +40,7 @@ pub mod widgets;
 mod write_tx;
 
 use std::str::FromStr;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
@@ -80,7 +80,37 @@ use widgets::Widgets;
 /// not a hung request. A body that fails on SQLite's stale snapshot runs again, up to three
 /// times. `on_backend!(once …)` runs the body exactly once, without a deadline: for work that
 /// does not wait on the database, bounds its own wait, or must not repeat.
+///
+/// `on_backend!(write …)` is for a write of one statement outside a transaction: `$pool` is
+/// the pool on PostgreSQL, and on SQLite a turn of the single writer (`sqlite::writer`), whose
+/// batch is committed before the outcome is returned (an error rolls the turn back), so that
+/// no write of this process waits for another in SQLite's busy handler. It runs once, within
+/// the deadline.
 macro_rules! on_backend {
+    (write $store:expr, $pool:ident $(, $db:ident)? => $body:expr) => {
+        $store
+            .within_deadline(async {
+                match &$store.backend {
+                    $crate::Backend::Postgres($pool) => {
+                        $(type $db = sqlx::Postgres;)?
+                        $body
+                    }
+                    $crate::Backend::Sqlite(pool) => {
+                        $(type $db = sqlx::Sqlite;)?
+                        let mut turn = $store.sqlite_writer(pool).begin().await?;
+                        let written = {
+                            let $pool = &mut *turn;
+                            $body
+                        };
+                        if written.is_ok() {
+                            turn.commit().await?;
+                        }
+                        written
+                    }
+                }
+            })
+            .await
+    };
     (once $store:expr, $pool:ident $(, $db:ident)? => $body:expr) => {
         match &$store.backend {
             $crate::Backend::Postgres($pool) => {
@@ -204,6 +234,10 @@ pub struct Store {
     timeout: Duration,
     /// The sessions this process checked lately, shared by its clones.
     principals: Arc<PrincipalCache>,
+    /// SQLite's single writer, which every write transaction of this process takes turns on
+    /// (`sqlite::writer`), made at the first write from the pool's options. PostgreSQL writes
+    /// on pooled connections and leaves it empty.
+    writer: Arc<OnceLock<sqlite::writer::Writer>>,
     /// Past this many matches, a ticket search walks the sort order (`None`: the backend's
     /// own limit).
     search_collect_limit: Option<i64>,
@@ -249,6 +283,9 @@ impl Store {
                     // WAL lets readers and one writer (the server and the sync binary) share the file.
                     .journal_mode(SqliteJournalMode::Wal)
                     .synchronous(SqliteSynchronous::Normal)
+                    // This process's writes take turns on its single writer without waiting
+                    // here (`sqlite::writer`); another process's writer may hold the file's
+                    // write lock, and is waited for this long.
                     .busy_timeout(Duration::from_secs(5))
                     .foreign_keys(true);
                 sqlite::file::prepare(url, options.get_filename())?;
@@ -267,6 +304,7 @@ impl Store {
             horizon: Arc::default(),
             timeout: pool.timeout,
             principals: Arc::default(),
+            writer: Arc::default(),
             search_collect_limit: None,
         })
     }
@@ -368,9 +406,22 @@ impl Store {
         }
     }
 
-    /// Closes every connection; later calls fail with `Unavailable`.
+    /// Closes every connection, once the writes under way are committed; later calls fail with
+    /// `Unavailable`.
     pub async fn close(&self) {
-        on_backend!(once self, pool => pool.close().await);
+        match &self.backend {
+            Backend::Postgres(pool) => pool.close().await,
+            Backend::Sqlite(pool) => {
+                self.sqlite_writer(pool).close().await;
+                pool.close().await;
+            }
+        }
+    }
+
+    /// SQLite's single writer, made from `pool`'s options the first time it is needed.
+    pub(crate) fn sqlite_writer(&self, pool: &SqlitePool) -> &sqlite::writer::Writer {
+        self.writer
+            .get_or_init(|| sqlite::writer::Writer::new(pool.connect_options()))
     }
 }
 

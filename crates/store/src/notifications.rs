@@ -70,7 +70,7 @@ impl Notifications<'_> {
     /// # Errors
     /// The database failed.
     pub async fn mark_read(&self, user: Uuid, id: Uuid) -> Result<bool, StoreError> {
-        let found = on_backend!(self.store, pool => sqlx::query(
+        let found = on_backend!(write self.store, pool => sqlx::query(
                 "UPDATE notifications SET read_at = COALESCE(read_at, $3) WHERE id = $1 AND user_id = $2")
             .bind(id)
             .bind(user)
@@ -86,7 +86,7 @@ impl Notifications<'_> {
     /// # Errors
     /// The database failed.
     pub async fn mark_all_read(&self, user: Uuid) -> Result<u64, StoreError> {
-        let marked = on_backend!(self.store, pool => sqlx::query(
+        let marked = on_backend!(write self.store, pool => sqlx::query(
                 "UPDATE notifications SET read_at = $2 WHERE user_id = $1 AND read_at IS NULL")
             .bind(user)
             .bind(Stamp::now())

@@ -5,7 +5,6 @@
 
 use uuid::Uuid;
 
-use crate::dialect::Dialect;
 use crate::events::Revocation;
 use crate::principals::CachedSession;
 use crate::users::UserCredentials;
@@ -84,8 +83,8 @@ impl Sessions<'_> {
     /// The database failed, or the user does not exist.
     pub async fn create(&self, session: NewSession) -> Result<(), StoreError> {
         let now = Stamp::now();
-        on_backend!(self.store, pool, Db => {
-            let mut tx = pool.begin_with(Db::BEGIN_WRITE).await?;
+        on_backend!(self.store, pool => {
+            let mut tx = self.store.begin_write(pool).await?;
             sqlx::query(
                 "INSERT INTO sessions (id, user_id, created_at, expires_at) VALUES ($1, $2, $3, $4)",
             )
@@ -122,10 +121,10 @@ impl Sessions<'_> {
         new_expires_at: Stamp,
     ) -> Result<RotateOutcome, StoreError> {
         let now = Stamp::now();
-        on_backend!(self.store, pool, Db => {
+        on_backend!(self.store, pool => {
             // The first statement writes, so an SQLite transaction takes the write lock at once
             // instead of failing to upgrade a read lock later.
-            let mut tx = pool.begin_with(Db::BEGIN_WRITE).await?;
+            let mut tx = self.store.begin_write(pool).await?;
             let consumed: Option<ConsumedToken> = sqlx::query_as(
                 "UPDATE refresh_tokens SET used_at = $2 \
                  WHERE token_hash = $1 AND used_at IS NULL AND expires_at > $2 \
@@ -210,8 +209,8 @@ impl Sessions<'_> {
             SessionScope::AllBut(keep) => (None, keep),
         };
         let now = Stamp::now();
-        let revoked = on_backend!(self.store, pool, Db => {
-            let mut tx = pool.begin_with(Db::BEGIN_WRITE).await?;
+        let revoked = on_backend!(self.store, pool => {
+            let mut tx = self.store.begin_write(pool).await?;
             let chosen = "user_id = $1 AND revoked_at IS NULL AND ($2 IS NULL OR id = $2) AND ($3 IS NULL OR id <> $3)";
             tx.before_append().await?;
             sqlx::query(sqlx::AssertSqlSafe(format!(

@@ -7,7 +7,6 @@ use std::collections::HashSet;
 use growdesk_domain::fold_case;
 use uuid::Uuid;
 
-use crate::dialect::Dialect;
 use crate::{Store, StoreError, on_backend};
 
 /// The `pending_backfills` entry of the tags lower-cased before tags were folded.
@@ -80,8 +79,8 @@ impl Store {
         }
         let mut after: Option<Uuid> = None;
         loop {
-            let last = on_backend!(self, pool, Db => {
-                let mut tx = pool.begin_with(Db::BEGIN_WRITE).await?;
+            let last = on_backend!(self, pool => {
+                let mut tx = self.begin_write(pool).await?;
                 let users: Vec<KeyedName> = sqlx::query_as(
                     "SELECT id, name, name_key FROM users WHERE ($1 IS NULL OR id > $1) ORDER BY id LIMIT $2",
                 )
@@ -119,8 +118,8 @@ impl Store {
     /// which SQLite's ASCII-only index let in) keep the oldest as it is; the others get a
     /// numbered name, logged, rather than being merged or refused.
     async fn refold_category_keys(&self) -> Result<(), StoreError> {
-        let renamed = on_backend!(self, pool, Db => {
-            let mut tx = pool.begin_with(Db::BEGIN_WRITE).await?;
+        let renamed = on_backend!(self, pool => {
+            let mut tx = self.begin_write(pool).await?;
             let rows: Vec<KeyedName> =
                 sqlx::query_as("SELECT id, name, name_key FROM categories ORDER BY created_at, id")
                     .fetch_all(&mut *tx)
@@ -169,8 +168,8 @@ impl Store {
         if !self.backfill_pending(FOLD_TICKET_TAGS).await? {
             return Ok(());
         }
-        on_backend!(self, pool, Db => {
-            let mut tx = pool.begin_with(Db::BEGIN_WRITE).await?;
+        on_backend!(self, pool => {
+            let mut tx = self.begin_write(pool).await?;
             let tags: Vec<String> = sqlx::query_scalar("SELECT DISTINCT tag FROM ticket_tags")
                 .fetch_all(&mut *tx)
                 .await?;

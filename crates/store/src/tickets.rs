@@ -223,9 +223,9 @@ impl Tickets<'_> {
         };
         let now = Stamp::now();
         on_backend!(self.store, pool, Db => {
-            let mut tx = pool.begin_with(Db::BEGIN_WRITE).await?;
+            let mut tx = self.store.begin_write(pool).await?;
             if let Some(claim) = claim {
-                tx = match tx.claim(pool, claim, id, now).await? {
+                tx = match tx.claim(claim, id, now).await? {
                     Claim::Won(tx) => tx,
                     Claim::Replayed(ticket) => return Ok(Created::Replayed(ticket)),
                     Claim::KeyReused => return Ok(Created::KeyReused),
@@ -299,8 +299,8 @@ impl Tickets<'_> {
     /// The database failed.
     pub async fn delete(&self, id: Uuid, actor: Uuid) -> Result<bool, StoreError> {
         let now = Stamp::now();
-        on_backend!(self.store, pool, Db => {
-            let mut tx = pool.begin_with(Db::BEGIN_WRITE).await?;
+        on_backend!(self.store, pool => {
+            let mut tx = self.store.begin_write(pool).await?;
             let deleted = sqlx::query("DELETE FROM tickets WHERE id = $1").bind(id).execute(&mut *tx).await?.rows_affected();
             if deleted == 0 {
                 tx.rollback().await?;

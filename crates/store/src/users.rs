@@ -119,7 +119,7 @@ impl Users<'_> {
     /// `Conflict` when the email is taken (whatever its case).
     pub async fn create(&self, new: NewUser) -> Result<User, StoreError> {
         let now = Stamp::now();
-        let row: UserRow = on_backend!(self.store, pool => sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        let row: UserRow = on_backend!(write self.store, pool => sqlx::query_as(sqlx::AssertSqlSafe(format!(
                 "INSERT INTO users (id, email, name, role, password_hash, created_at, updated_at, name_key) \
                  VALUES ($1, $2, $3, $4, $5, $6, $6, $7) RETURNING {USER_COLUMNS}")))
             .bind(Uuid::now_v7())
@@ -194,7 +194,7 @@ impl Users<'_> {
                     continue;
                 }
             };
-            let renamed = on_backend!(self.store, pool => sqlx::query("UPDATE users SET email = $2, updated_at = $3 WHERE id = $1")
+            let renamed = on_backend!(write self.store, pool => sqlx::query("UPDATE users SET email = $2, updated_at = $3 WHERE id = $1")
                 .bind(id)
                 .bind(&normal)
                 .bind(Stamp::now())
@@ -255,8 +255,8 @@ impl Users<'_> {
     /// The database failed.
     pub async fn update(&self, id: Uuid, changes: UserChanges) -> Result<Option<User>, StoreError> {
         let now = Stamp::now();
-        let row: Option<UserRow> = on_backend!(self.store, pool, Db => {
-            let mut tx = pool.begin_with(Db::BEGIN_WRITE).await?;
+        let row: Option<UserRow> = on_backend!(self.store, pool => {
+            let mut tx = self.store.begin_write(pool).await?;
             let row: Option<UserRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
                     "UPDATE users SET name = COALESCE($2, name), name_key = COALESCE($9, name_key), \
                      role = COALESCE($3, role), \
@@ -363,7 +363,7 @@ impl Users<'_> {
         if let Some(found) = self.credentials_by_email(SYSTEM_EMAIL).await? {
             return Ok(found.user.id);
         }
-        let created = on_backend!(self.store, pool => sqlx::query(
+        let created = on_backend!(write self.store, pool => sqlx::query(
                 "INSERT INTO users (id, email, name, role, password_hash, active, created_at, updated_at, name_key) \
                  VALUES ($1, $2, 'GrowDesk', 'admin', NULL, FALSE, $3, $3, 'growdesk') ON CONFLICT DO NOTHING")
             .bind(Uuid::now_v7())

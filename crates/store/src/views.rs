@@ -79,7 +79,7 @@ impl Views<'_> {
              VALUES ($1, $2, $3, $4, $5, $6, $6) RETURNING {COLUMNS}"
         );
         let filter = filter_json(filter)?;
-        let row: ViewRow = on_backend!(self.store, pool => sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()))
+        let row: ViewRow = on_backend!(write self.store, pool => sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()))
             .bind(Uuid::now_v7())
             .bind(owner)
             .bind(name.as_str())
@@ -144,7 +144,7 @@ impl Views<'_> {
              WHERE id = $1 RETURNING {COLUMNS}"
         );
         let filter = filter_json(filter)?;
-        let row: Option<ViewRow> = on_backend!(self.store, pool => sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()))
+        let row: Option<ViewRow> = on_backend!(write self.store, pool => sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()))
             .bind(id)
             .bind(name.as_str())
             .bind(fold_case(name.as_str()))
@@ -181,7 +181,7 @@ impl Views<'_> {
     /// `MissingReference` for an unknown owner.
     pub async fn restore(&self, view: &RestoredView) -> Result<Imported, StoreError> {
         let filter = filter_json(&view.filter)?;
-        let written = on_backend!(self.store, pool => sqlx::query(
+        let written = on_backend!(write self.store, pool => sqlx::query(
                 "INSERT INTO saved_views (id, owner_id, name, name_key, filter, created_at, updated_at) \
                  VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (id) DO NOTHING")
             .bind(view.id)
@@ -202,7 +202,7 @@ impl Views<'_> {
     /// # Errors
     /// The database failed.
     pub async fn delete(&self, id: Uuid) -> Result<bool, StoreError> {
-        let deleted: u64 = on_backend!(self.store, pool => sqlx::query("DELETE FROM saved_views WHERE id = $1")
+        let deleted: u64 = on_backend!(write self.store, pool => sqlx::query("DELETE FROM saved_views WHERE id = $1")
             .bind(id)
             .execute(pool)
             .await

@@ -6,7 +6,6 @@ use growdesk_domain::{DeliveryStatus, Event, EventKind, Webhook, WebhookDelivery
 use sqlx::types::Json;
 use uuid::Uuid;
 
-use crate::dialect::Dialect;
 use crate::{Stamp, Store, StoreError, on_backend};
 
 /// A webhook's fields, complete (the secret is set once, at creation).
@@ -202,8 +201,8 @@ impl Webhooks<'_> {
         fields: &WebhookFields,
     ) -> Result<Option<Webhook>, StoreError> {
         let now = Stamp::now();
-        let written = on_backend!(self.store, pool, Db => {
-            let mut tx = pool.begin_with(Db::BEGIN_WRITE).await?;
+        let written = on_backend!(self.store, pool => {
+            let mut tx = self.store.begin_write(pool).await?;
             let affected = match secret {
                 Some(secret) => sqlx::query(
                         "INSERT INTO webhooks (id, url, secret, active, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $5)")
@@ -275,7 +274,7 @@ impl Webhooks<'_> {
     /// # Errors
     /// The database failed.
     pub async fn delete(&self, id: Uuid) -> Result<bool, StoreError> {
-        let affected = on_backend!(self.store, pool => sqlx::query("DELETE FROM webhooks WHERE id = $1")
+        let affected = on_backend!(write self.store, pool => sqlx::query("DELETE FROM webhooks WHERE id = $1")
             .bind(id)
             .execute(pool)
             .await
@@ -338,7 +337,7 @@ impl Webhooks<'_> {
         now: Stamp,
     ) -> Result<(), StoreError> {
         let finished = (attempt.status != DeliveryStatus::Pending).then_some(now);
-        on_backend!(self.store, pool => sqlx::query(
+        on_backend!(write self.store, pool => sqlx::query(
                 "UPDATE webhook_deliveries SET status = $2, attempts = attempts + 1, next_attempt_at = $3, \
                  last_status = $4, last_error = $5, finished_at = $6 WHERE id = $1")
             .bind(id)
@@ -358,7 +357,7 @@ impl Webhooks<'_> {
     /// # Errors
     /// The database failed.
     pub async fn prune_deliveries(&self, cutoff: Stamp) -> Result<u64, StoreError> {
-        let affected = on_backend!(self.store, pool => sqlx::query(
+        let affected = on_backend!(write self.store, pool => sqlx::query(
                 "DELETE FROM webhook_deliveries WHERE status <> 'pending' AND finished_at < $1")
             .bind(cutoff)
             .execute(pool)

@@ -90,7 +90,7 @@ impl Widgets<'_> {
              default_category_id, default_priority, created_at, updated_at) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11) RETURNING {COLUMNS}"
         );
-        let row: WidgetRow = on_backend!(self.store, pool => sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()))
+        let row: WidgetRow = on_backend!(write self.store, pool => sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()))
             .bind(Uuid::now_v7())
             .bind(key)
             .bind(&fields.name)
@@ -149,7 +149,7 @@ impl Widgets<'_> {
              identity_secret = $6, enforce_identity = $7, active = $8, default_category_id = $9, default_priority = $10, \
              updated_at = $11 WHERE id = $1 RETURNING {COLUMNS}"
         );
-        let row: Option<WidgetRow> = on_backend!(self.store, pool => sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()))
+        let row: Option<WidgetRow> = on_backend!(write self.store, pool => sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()))
             .bind(id)
             .bind(key)
             .bind(&fields.name)
@@ -171,7 +171,7 @@ impl Widgets<'_> {
     /// # Errors
     /// The database failed.
     pub async fn delete(&self, id: Uuid) -> Result<bool, StoreError> {
-        let deleted = on_backend!(self.store, pool => sqlx::query("DELETE FROM widgets WHERE id = $1")
+        let deleted = on_backend!(write self.store, pool => sqlx::query("DELETE FROM widgets WHERE id = $1")
             .bind(id)
             .execute(pool)
             .await

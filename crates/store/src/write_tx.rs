@@ -1,18 +1,87 @@
-//! The steps several write transactions share — appending events, storing a message and its
-//! files, tagging a ticket, claiming an idempotency key, remembering an import's references —
-//! written once as methods of a transaction on either backend.
+//! How a write transaction begins and ends on each backend (`Store::begin_write`), and the steps
+//! several write transactions share — appending events, storing a message and its files,
+//! tagging a ticket, claiming an idempotency key, remembering an import's references — written
+//! once as methods of a transaction on either backend.
+//!
+//! On PostgreSQL a write is a transaction of its own on a pooled connection. On SQLite it is a
+//! turn of the process's single writer (`sqlite::writer`): a savepoint in a batch that commits
+//! the writes queued together; its `commit` returns once the batch is committed.
+
+use std::ops::DerefMut;
 
 use growdesk_domain::Event;
+use sqlx::postgres::PgPool;
+use sqlx::sqlite::SqlitePool;
 use sqlx::types::Json;
-use sqlx::{Database, Decode, Encode, Executor, IntoArguments, Pool, Transaction, Type};
+use sqlx::{Decode, Encode, Executor, IntoArguments, Postgres, Sqlite, Transaction, Type};
 use uuid::Uuid;
 
-use crate::Stamp;
 use crate::dialect::Dialect;
 use crate::events::NewEvent;
 use crate::idempotency::IdempotencyClaim;
 use crate::imports::RecordKind;
+use crate::sqlite::writer::Turn;
 use crate::tickets::MessageRecord;
+use crate::{Stamp, Store};
+
+impl Store {
+    /// Begins a write transaction on `pool`, the pool `on_backend!` gave: it ends with the
+    /// handle's `commit` or `rollback`, or rolls back when dropped.
+    pub(crate) async fn begin_write<P: WritePool>(
+        &self,
+        pool: &P,
+    ) -> Result<P::Write, sqlx::Error> {
+        pool.begin_write(self).await
+    }
+}
+
+/// A backend's pool, as the start of write transactions.
+pub(crate) trait WritePool {
+    type Write: WriteHandle;
+
+    async fn begin_write(&self, store: &Store) -> Result<Self::Write, sqlx::Error>;
+}
+
+impl WritePool for PgPool {
+    type Write = Transaction<'static, Postgres>;
+
+    async fn begin_write(&self, _: &Store) -> Result<Self::Write, sqlx::Error> {
+        self.begin_with(Postgres::BEGIN_WRITE).await
+    }
+}
+
+impl WritePool for SqlitePool {
+    type Write = Turn;
+
+    async fn begin_write(&self, store: &Store) -> Result<Turn, sqlx::Error> {
+        store.sqlite_writer(self).begin().await
+    }
+}
+
+/// An open write transaction of either backend, whose statements run on the connection it
+/// derefs to. Each ends with its own `commit` (for a turn, a wait for its batch's commit); the
+/// shared steps may also roll one back.
+pub(crate) trait WriteHandle: Sized {
+    type Database: Dialect;
+
+    async fn rollback(self) -> Result<(), sqlx::Error>;
+}
+
+impl<DB: Dialect> WriteHandle for Transaction<'_, DB> {
+    type Database = DB;
+
+    async fn rollback(self) -> Result<(), sqlx::Error> {
+        Transaction::rollback(self).await
+    }
+}
+
+impl WriteHandle for Turn {
+    type Database = Sqlite;
+
+    async fn rollback(self) -> Result<(), sqlx::Error> {
+        Turn::rollback(self).await
+    }
+}
 
 /// What claiming an idempotency key inside a transaction came to.
 pub(crate) enum Claim<Tx> {
@@ -27,8 +96,6 @@ pub(crate) enum Claim<Tx> {
 
 /// The shared steps, on an open write transaction.
 pub(crate) trait WriteTx: Sized {
-    type Database: Database;
-
     /// Called before the transaction appends revocations (`append_events` does it for events):
     /// on PostgreSQL, gives the transaction its id before it draws one from the log's sequence,
     /// which settling the log relies on (see `events`).
@@ -51,11 +118,11 @@ pub(crate) trait WriteTx: Sized {
     async fn insert_tags(&mut self, ticket: Uuid, tags: &[String]) -> Result<(), sqlx::Error>;
 
     /// Claims `claim` for `resource`, or, when the key was used before, rolls the transaction
-    /// back and says for what (`pool` reads the earlier use, which on PostgreSQL waited for the
-    /// first request's transaction to commit).
+    /// back and says for what. The earlier use is read inside the transaction: on PostgreSQL
+    /// the claim waited for the first request's transaction to commit, and on SQLite the first
+    /// request may be a write of the same batch, not committed yet.
     async fn claim(
         self,
-        pool: &Pool<Self::Database>,
         claim: &IdempotencyClaim,
         resource: Uuid,
         now: Stamp,
@@ -87,8 +154,9 @@ pub(crate) trait WriteTx: Sized {
     ) -> Result<Uuid, sqlx::Error>;
 }
 
-impl<DB> WriteTx for Transaction<'_, DB>
+impl<T, DB> WriteTx for T
 where
+    T: WriteHandle<Database = DB> + DerefMut<Target = DB::Connection>,
     DB: Dialect,
     DB::Arguments: IntoArguments<DB>,
     for<'c> &'c mut DB::Connection: Executor<'c, Database = DB>,
@@ -104,8 +172,6 @@ where
     for<'q, 'a> Json<&'a serde_json::Value>: Encode<'q, DB> + Type<DB>,
     usize: sqlx::ColumnIndex<DB::Row>,
 {
-    type Database = DB;
-
     async fn before_append(&mut self) -> Result<(), sqlx::Error> {
         if let Some(statement) = DB::BEFORE_APPEND {
             sqlx::query(statement).execute(&mut **self).await?;
@@ -216,40 +282,37 @@ where
 
     async fn claim(
         mut self,
-        pool: &Pool<DB>,
         claim: &IdempotencyClaim,
         resource: Uuid,
         now: Stamp,
     ) -> Result<Claim<Self>, sqlx::Error> {
-        let inserted = sqlx::query(
+        let inserted: Option<i32> = sqlx::query_scalar(
             "INSERT INTO idempotency_keys (user_id, key, fingerprint, resource_id, created_at) \
-             VALUES ($1, $2, $3, $4, $5)",
+             VALUES ($1, $2, $3, $4, $5) ON CONFLICT (user_id, key) DO NOTHING RETURNING 1",
         )
         .bind(claim.user_id)
         .bind(claim.key.as_str())
         .bind(claim.fingerprint.as_slice())
         .bind(resource)
         .bind(now)
-        .execute(&mut *self)
-        .await;
-        match inserted {
-            Err(sqlx::Error::Database(error)) if error.is_unique_violation() => {
-                self.rollback().await?;
-                let earlier: (Vec<u8>, Uuid) = sqlx::query_as(
-                    "SELECT fingerprint, resource_id FROM idempotency_keys WHERE user_id = $1 AND key = $2",
-                )
-                .bind(claim.user_id)
-                .bind(claim.key.as_str())
-                .fetch_one(pool)
-                .await?;
-                Ok(if earlier.0 == claim.fingerprint {
-                    Claim::Replayed(earlier.1)
-                } else {
-                    Claim::KeyReused
-                })
-            }
-            other => other.map(|_| Claim::Won(self)),
+        .fetch_optional(&mut *self)
+        .await?;
+        if inserted.is_some() {
+            return Ok(Claim::Won(self));
         }
+        let earlier: (Vec<u8>, Uuid) = sqlx::query_as(
+            "SELECT fingerprint, resource_id FROM idempotency_keys WHERE user_id = $1 AND key = $2",
+        )
+        .bind(claim.user_id)
+        .bind(claim.key.as_str())
+        .fetch_one(&mut *self)
+        .await?;
+        self.rollback().await?;
+        Ok(if earlier.0 == claim.fingerprint {
+            Claim::Replayed(earlier.1)
+        } else {
+            Claim::KeyReused
+        })
     }
 
     async fn local_ref(

@@ -1,12 +1,15 @@
-//! SQLite: its dialect, where it differs from PostgreSQL's, and its database file.
+//! SQLite: its dialect, where it differs from PostgreSQL's, its database file, and its single
+//! writer.
 
 pub(crate) mod file;
+pub(crate) mod writer;
 
 use sqlx::Sqlite;
 
 use crate::dialect::{Around, Dialect, TicketSearch};
 
 impl Dialect for Sqlite {
+    /// Begins a batch of the single writer (`writer`), whose writes are its savepoints.
     const BEGIN_WRITE: &'static str = "BEGIN IMMEDIATE";
     /// SQLite runs one writer at a time, so reading the maximum inside the inserting
     /// transaction cannot hand out a number twice.

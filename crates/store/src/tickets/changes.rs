@@ -68,12 +68,12 @@ impl Tickets<'_> {
         F: FnOnce(&Ticket) -> Result<TicketChange, E>,
     {
         let now = Stamp::now();
-        // `decide` runs once, so this transaction is not retried; BEGIN IMMEDIATE takes SQLite's
-        // write lock up front, so it never meets a stale snapshot anyway.
+        // `decide` runs once, so this transaction is not retried; on SQLite it runs on the single
+        // writer, which holds the write lock, so it never meets a stale snapshot anyway.
         let outcome = self.store.within_deadline(async { on_backend!(once self.store, pool, Db => {
-            let mut tx = pool.begin_with(Db::BEGIN_WRITE).await?;
+            let mut tx = self.store.begin_write(pool).await?;
             if let Some((claim, message)) = claim {
-                tx = match tx.claim(pool, claim, message, now).await? {
+                tx = match tx.claim(claim, message, now).await? {
                     Claim::Won(tx) => tx,
                     Claim::Replayed(message) => return Ok(Changed::Replayed(message)),
                     Claim::KeyReused => return Ok(Changed::KeyReused),

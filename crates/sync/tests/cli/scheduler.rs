@@ -1,6 +1,7 @@
 //! `growdesk-sync run`: resolved tickets close on time, SLA breaches are told once, expired
 //! sessions and stale temporary files go, and two processes never run one job twice.
 
+mod beside_a_writer;
 mod fixtures;
 
 use std::process::{Command, Output, Stdio};
