@@ -93,7 +93,7 @@ impl Imports<'_> {
     ) -> Result<Imported, StoreError> {
         let now = Stamp::now();
         let outcome = on_backend!(self.store, pool, Db => {
-            let mut tx = pool.begin_with(Db::BEGIN_WRITE).await?;
+            let mut tx = self.store.begin_write(pool).await?;
             let digest = ticket.digest();
             let known: Option<(Uuid, Option<String>)> = sqlx::query_as(
                 "SELECT local_id, digest FROM external_refs WHERE source = $1 AND kind = 'ticket' AND external_id = $2",
