@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 
 use growdesk_domain::event::Change;
-use growdesk_domain::{Attachment, Message, MessageBody, TicketStatus, ValidationErrors};
+use growdesk_domain::{Attachment, Author, Message, MessageBody, TicketStatus, ValidationErrors};
 use growdesk_store::{
     Stamp,
     events::NewEvent,
@@ -189,6 +189,25 @@ impl Messages<'_> {
             Vec::new()
         };
         let message_id = message.id;
+        // The message as it is read back, but for its time, which the store's transaction sets:
+        // answering from it saves reading the message and its files again.
+        let author = Author {
+            id: actor.user.id,
+            name: actor.user.name.clone(),
+            role: actor.user.role,
+        };
+        let files: Vec<Attachment> = attachments
+            .iter()
+            .map(|file| Attachment {
+                id: file.id,
+                filename: file.filename.clone(),
+                content_type: file.content_type.clone(),
+                size: file.size,
+                sha256: file.sha256.clone(),
+                message_id,
+            })
+            .collect();
+        let (body, internal) = (message.body.clone(), message.internal);
         let record = MessageRecord {
             message,
             attachments,
@@ -242,23 +261,34 @@ impl Messages<'_> {
                 },
             )
             .await?;
-        let id = match outcome {
+        match outcome {
             Changed::Applied {
-                message_id: Some(id),
+                message_id: Some(_),
+                at,
+            } => Ok(Message {
+                id: message_id,
+                ticket_id,
+                author,
+                body,
+                internal,
+                created_at: at.into(),
+                attachments: files,
+            }),
+            Changed::Replayed(id) => self
+                .service
+                .store
+                .messages()
+                .get(id)
+                .await?
+                .ok_or(ServiceError::NotFound("message")),
+            Changed::KeyReused => Err(idempotency::reused()),
+            Changed::Refused(refusal) => Err(refusal),
+            Changed::Applied {
+                message_id: None, ..
             }
-            | Changed::Replayed(id) => id,
-            Changed::KeyReused => return Err(idempotency::reused()),
-            Changed::Refused(refusal) => return Err(refusal),
-            Changed::Applied { message_id: None } | Changed::Unchanged | Changed::NotFound => {
-                return Err(ServiceError::NotFound("ticket"));
-            }
-        };
-        self.service
-            .store
-            .messages()
-            .get(id)
-            .await?
-            .ok_or(ServiceError::NotFound("message"))
+            | Changed::Unchanged
+            | Changed::NotFound => Err(ServiceError::NotFound("ticket")),
+        }
     }
 
     async fn store_files(

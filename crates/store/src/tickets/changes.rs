@@ -36,9 +36,11 @@ pub struct TicketChange {
 /// What came of a change.
 #[derive(Debug)]
 pub enum Changed<E> {
-    /// Written; the id of the message added, if any.
+    /// Written; the id of the message added, if any, and when (the ticket's `updated_at`, and
+    /// the message's `created_at`), so that the caller need not read back what it wrote.
     Applied {
         message_id: Option<Uuid>,
+        at: Stamp,
     },
     /// The rules decided nothing changes.
     Unchanged,
@@ -126,7 +128,7 @@ impl Tickets<'_> {
             }
             tx.append_events(&events, now).await?;
             tx.commit().await?;
-            Ok::<_, StoreError>(Changed::Applied { message_id: change.message.as_ref().map(|record| record.message.id) })
+            Ok::<_, StoreError>(Changed::Applied { message_id: change.message.as_ref().map(|record| record.message.id), at: now })
         })}).await?;
         if matches!(outcome, Changed::Applied { .. }) {
             self.store.announce_change();
