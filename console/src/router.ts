@@ -4,7 +4,7 @@
 import { ref } from "vue";
 import { isView, type ViewId } from "./state/queue";
 
-export const ADMIN_PAGES = ["users", "categories", "widgets", "webhooks"] as const;
+export const ADMIN_PAGES = ["users", "categories", "faqs", "widgets", "webhooks"] as const;
 export type AdminPage = (typeof ADMIN_PAGES)[number];
 /** A screen other than the queue; the queue's view is kept for the way back. */
 export type Page = "dashboard" | "profile" | AdminPage;

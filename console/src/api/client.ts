@@ -34,6 +34,9 @@ export type Webhook = Schemas["Webhook"];
 export type NewWebhook = Schemas["CreateWebhookRequest"];
 export type WebhookChange = Schemas["WebhookRequest"];
 export type Delivery = Schemas["WebhookDelivery"];
+export type Faq = Schemas["Faq"];
+export type NewFaq = Schemas["CreateFaqRequest"];
+export type FaqChange = Schemas["FaqRequest"];
 type TokenPair = Schemas["TokenResponse"];
 type Page<T> = { items: T[]; next_cursor?: string | null };
 
@@ -253,6 +256,31 @@ export class Api {
   async deliveries(webhookId: string): Promise<Delivery[]> {
     const query = { limit: 50 } satisfies NonNullable<operations["list_deliveries"]["parameters"]["query"]>;
     return (await this.send<Page<Delivery>>("GET", `/api/webhooks/${encodeURIComponent(webhookId)}/deliveries`, { query })).data.items;
+  }
+
+  /** Every FAQ, published or not, in the order the widget lists them (by position). */
+  async faqs(): Promise<Faq[]> {
+    const all: Faq[] = [];
+    let cursor: string | undefined;
+    do {
+      const query = { limit: 100, cursor } satisfies NonNullable<operations["list_faqs"]["parameters"]["query"]>;
+      const page = (await this.send<Page<Faq>>("GET", "/api/faqs", { query })).data;
+      all.push(...page.items);
+      cursor = page.next_cursor ?? undefined;
+    } while (cursor);
+    return all;
+  }
+
+  async createFaq(request: NewFaq): Promise<Faq> {
+    return (await this.send<Faq>("POST", "/api/faqs", { body: request })).data;
+  }
+
+  async updateFaq(id: string, change: FaqChange): Promise<Faq> {
+    return (await this.send<Faq>("PATCH", `/api/faqs/${encodeURIComponent(id)}`, { body: change })).data;
+  }
+
+  async deleteFaq(id: string): Promise<void> {
+    await this.send<unknown>("DELETE", `/api/faqs/${encodeURIComponent(id)}`);
   }
 
   async tickets(query: TicketQuery): Promise<Page<Ticket>> {
