@@ -31,6 +31,7 @@ async fn the_console_is_served_with_a_strict_policy(kind: BackendKind) {
         "/views/open/tickets/0193",
         "/dashboard",
         "/profile",
+        "/canned-replies",
         "/admin/widgets",
         "/admin/faqs",
     ] {
