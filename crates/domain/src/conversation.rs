@@ -54,6 +54,11 @@ pub struct Ticket {
     /// may see).
     #[serde(skip)]
     pub visitor_id: Option<Uuid>,
+    /// For staff, in the ticket list and `GET /api/tickets/{id}`: whether someone else (the
+    /// customer, another agent) has written a public message since the caller last marked the
+    /// ticket read (`PUT /api/tickets/{id}/read`). Absent for customers and in other answers.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub unread: Option<bool>,
 }
 
 /// Who wrote a message.

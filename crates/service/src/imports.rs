@@ -20,8 +20,8 @@
 //!   come over as they are, so people sign in and integrations go on as before.
 //! - **The log.** A new ticket's creation is logged, as any ticket's is, so it shows in its
 //!   history and reaches sockets and webhooks; imported messages notify no one. A backup brings
-//!   its own log, notifications, saved views and canned replies, restored under their ids, with no webhook delivery queued
-//!   for events that happened before it.
+//!   its own log, notifications, saved views and canned replies, restored under their ids, and
+//!   staff's read marks, with no webhook delivery queued for events that happened before it.
 //!
 //! A dry run asks every question of a preview that answers as the store would and writes
 //! nothing, so it reports the created, updated, unchanged and refused counts the run then does.
@@ -39,6 +39,7 @@ use growdesk_store::{
     canned_replies::RestoredReply,
     import_preview::ImportPreview,
     imports::{Imported, ImportedCategory, ImportedFaq, ImportedTicket, ImportedUser, RecordKind},
+    tickets::ReadMark,
     views::RestoredView,
 };
 use uuid::Uuid;
@@ -337,6 +338,17 @@ impl Import {
         settled(match &mut self.preview {
             Some(preview) => self.store.previews().canned_reply(preview, reply).await,
             None => self.store.canned_replies().restore(reply).await,
+        })
+    }
+
+    /// A backup's read mark: how far a staff member had read a ticket.
+    ///
+    /// # Errors
+    /// `Conflict` for an unknown reader or ticket; the database failed.
+    pub async fn read_mark(&mut self, mark: &ReadMark) -> Result<Imported, ServiceError> {
+        settled(match &mut self.preview {
+            Some(preview) => self.store.previews().read_mark(preview, mark).await,
+            None => self.store.tickets().restore_read_mark(mark).await,
         })
     }
 

@@ -1,6 +1,7 @@
 //! Dry runs of imports: what `Imports::{user, category, faq, ticket}` and a backup's
 //! `Backup::{import_widget, import_webhook, import_visitor, restore_event, restore_notification}`
-//! (and, beside them, `Views::restore` and `CannedReplies::restore`) would answer, worked out
+//! (and, beside them, `Views::restore`, `CannedReplies::restore` and
+//! `Tickets::restore_read_mark`) would answer, worked out
 //! by reading alone, with the run's own would-be writes kept in memory, so that a dry run reports the very created / updated / unchanged / refused counts
 //! the real run then does.
 
@@ -34,6 +35,8 @@ pub struct ImportPreview {
     /// Notifications, saved views and canned replies the run would have restored under their
     /// ids.
     restored: HashSet<Uuid>,
+    /// Read marks the run would have restored, by reader and ticket.
+    pub(crate) read_marks: HashSet<(Uuid, Uuid)>,
     /// Records the run would have created, of every table.
     created: HashSet<Uuid>,
 }
@@ -51,10 +54,11 @@ impl ImportPreview {
 
 /// The tables whose rows an imported record may refer to.
 #[derive(Debug, Clone, Copy)]
-enum Referenced {
+pub(crate) enum Referenced {
     User,
     Category,
     Widget,
+    Ticket,
 }
 
 /// What an import would do with each record, without writing it.
@@ -91,7 +95,7 @@ impl Previews<'_> {
     }
 
     /// Whether the row `id` exists, in the database or among this dry run's creations.
-    async fn preview_exists(
+    pub(crate) async fn preview_exists(
         &self,
         preview: &ImportPreview,
         table: Referenced,
@@ -104,6 +108,7 @@ impl Previews<'_> {
             Referenced::User => "SELECT 1 FROM users WHERE id = $1",
             Referenced::Category => "SELECT 1 FROM categories WHERE id = $1",
             Referenced::Widget => "SELECT 1 FROM widgets WHERE id = $1",
+            Referenced::Ticket => "SELECT 1 FROM tickets WHERE id = $1",
         };
         let found: Option<i32> = on_backend!(self.store, pool => sqlx::query_scalar(sql)
             .bind(id)
@@ -483,6 +488,9 @@ impl Previews<'_> {
         }
         preview.remember(source, RecordKind::Ticket, &ticket.external_id, id);
         preview.digests.insert(id, digest);
+        if matches!(outcome, Imported::Created(_)) {
+            preview.created.insert(id);
+        }
         for message in new_messages {
             preview.remember(source, RecordKind::Message, message, Uuid::now_v7());
         }

@@ -3,6 +3,7 @@
 
 mod changes;
 mod page;
+mod reads;
 mod stats;
 
 use growdesk_domain::event::{self, Deleted, MessageAdded, Opened, WidgetContext};
@@ -22,6 +23,7 @@ use crate::{Stamp, Store, StoreError, on_backend};
 
 pub use changes::{Changed, MessageRecord, TicketChange};
 pub use page::{AssigneeFilter, SortKey, TicketCursor, TicketFilter, TicketSort, VisitorScope};
+pub use reads::ReadMark;
 pub use stats::TicketStats;
 
 /// The ticket query's columns up to its tags: a ticket `t` with its requester's and assignee's
@@ -76,6 +78,9 @@ pub(crate) struct TicketRow {
     /// A JSON array of tag names, sorted.
     tags: String,
 }
+    /// Only queries for a reader select it (`reads::UNREAD`).
+    #[sqlx(default)]
+    unread: Option<bool>,
 
 impl TicketRow {
     pub(crate) fn into_ticket(self) -> Result<Ticket, StoreError> {
@@ -122,6 +127,7 @@ impl TicketRow {
             closed_at: self.closed_at.map(Into::into),
             visitor_id: self.visitor_id,
         })
+            unread: self.unread,
     }
 }
 

@@ -17,8 +17,8 @@ use growdesk_store::{
 
 use crate::format::{
     self, ExportedAttachment, ExportedCannedReply, ExportedCategory, ExportedEvent, ExportedFaq,
-    ExportedMessage, ExportedNotification, ExportedTicket, ExportedUser, ExportedView,
-    ExportedVisitor, ExportedWebhook, ExportedWidget, Header, Line,
+    ExportedMessage, ExportedNotification, ExportedReadMark, ExportedTicket, ExportedUser,
+    ExportedView, ExportedVisitor, ExportedWebhook, ExportedWidget, Header, Line,
 };
 
 /// Records read per query.
@@ -40,6 +40,7 @@ pub(crate) struct Exported {
     pub(crate) notifications: usize,
     pub(crate) views: usize,
     pub(crate) canned_replies: usize,
+    pub(crate) read_marks: usize,
 }
 
 /// Where the export goes: a `.jsonl` file, or the standard file inside a directory.
@@ -63,7 +64,7 @@ pub(crate) fn attachments_dir(export_file: &Path) -> PathBuf {
 }
 
 /// Writes every user, category, FAQ, widget, visitor, ticket (with its messages and their
-/// attachments), event, notification, saved view, canned reply and webhook of `store` to `path`, and copies the attachments' files from
+/// attachments), event, notification, saved view, canned reply, read mark and webhook of `store` to `path`, and copies the attachments' files from
 /// `files` beside it. The file holds password hashes and secrets: it is written as a
 /// `PrivateFile`, readable by its owner only, and appears at `path` only once complete.
 ///
@@ -327,6 +328,20 @@ pub(crate) async fn export(
                 updated_at: reply.updated_at,
             }))?;
             counts.canned_replies += 1;
+        }
+    }
+    let mut after = None;
+    loop {
+        let page = store.tickets().export_read_marks(after, PAGE).await?;
+        let Some(last) = page.last() else { break };
+        after = Some((last.user_id, last.ticket_id));
+        for mark in page {
+            write(&Line::ReadMark(ExportedReadMark {
+                user_id: mark.user_id,
+                ticket_id: mark.ticket_id,
+                last_event_id: mark.last_event_id,
+            }))?;
+            counts.read_marks += 1;
         }
     }
     for webhook in store.webhooks().list().await? {

@@ -4,7 +4,7 @@
 //! export, in `attachments/`, each named by its SHA-256.
 //!
 //! Version 2 added widgets, visitors, webhooks, a ticket's visitor and version, users',
-//! categories' and FAQs' times, staff's new-ticket notification choice, messages' attachments, the event log and notifications, then saved views and canned replies (which a version 2 file
+//! categories' and FAQs' times, staff's new-ticket notification choice, messages' attachments, the event log and notifications, then saved views, canned replies and read marks (which a version 2 file
 //! without them still is); version 1 files,
 //! which have none of them, still import (their tickets' creation is logged at import).
 //! Webhooks come last, after the log, so restoring old events queues no deliveries.
@@ -39,6 +39,7 @@ pub(crate) enum Line {
     Notification(ExportedNotification),
     View(ExportedView),
     CannedReply(ExportedCannedReply),
+    ReadMark(ExportedReadMark),
     Webhook(ExportedWebhook),
 }
 
@@ -214,6 +215,15 @@ pub(crate) struct ExportedCannedReply {
     pub(crate) created_at: OffsetDateTime,
     #[serde(with = "time::serde::rfc3339")]
     pub(crate) updated_at: OffsetDateTime,
+}
+
+/// How far a staff member had read a ticket: its latest event's id when they last opened it.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct ExportedReadMark {
+    pub(crate) user_id: Uuid,
+    pub(crate) ticket_id: Uuid,
+    pub(crate) last_event_id: i64,
 }
 
 /// A webhook with its signing secret, so receivers keep verifying deliveries.

@@ -103,7 +103,7 @@ fn main() -> ExitCode {
                     println!(
                         "exported {} users, {} categories, {} FAQs, {} widgets, {} visitors, {} webhooks, \
                          {} tickets, {} messages, {} attachments, {} events, {} notifications, {} views, \
-                         {} canned replies to {}",
+                         {} canned replies, {} read marks to {}",
                         counts.users,
                         counts.categories,
                         counts.faqs,
@@ -117,6 +117,7 @@ fn main() -> ExitCode {
                         counts.notifications,
                         counts.views,
                         counts.canned_replies,
+                        counts.read_marks,
                         export::target(&path).display()
                     );
                 }

@@ -1,6 +1,6 @@
 //! A backup restores what the API shows: every GET route of the OpenAPI document, fetched as
-//! the admin, a customer, a widget visitor and an agent (who alone sees their personal views
-//! and canned replies), answers the same on the original SQLite instance
+//! the admin, a customer, a widget visitor and an agent (who alone sees their personal views,
+//! canned replies and read marks), answers the same on the original SQLite instance
 //! and after `growdesk-sync export` → `import json` on PostgreSQL, then back on SQLite.
 
 use std::path::Path;
@@ -144,6 +144,15 @@ async fn seed(app: &TestApp) -> (String, String) {
     )
     .await
     .expect(201);
+    // The agent has read the customer's ticket and not Vera's: each shows as such to them alone.
+    app.call(
+        Method::PUT,
+        &format!("/api/tickets/{ticket_id}/read"),
+        Some(&agent),
+        None,
+    )
+    .await
+    .expect(204);
     (key, visitor)
 }
 

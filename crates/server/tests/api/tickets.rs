@@ -1,10 +1,11 @@
 //! Tickets: their whole life, staff opening them for requesters, the workflow's rules and
-//! deletion; listing and search, concurrency and idempotency, and attachments in the modules
-//! below.
+//! deletion; listing and search, concurrency and idempotency, attachments and read marks in the
+//! modules below.
 
 mod attachments;
 mod concurrency;
 mod listing;
+mod reads;
 
 use growdesk_store::BackendKind;
 use reqwest::Method;

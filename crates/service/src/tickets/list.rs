@@ -94,16 +94,23 @@ pub struct Stats {
 }
 
 impl Tickets<'_> {
-    /// One ticket the caller may see.
+    /// One ticket the caller may see; for staff, with whether it is unread for them.
     ///
     /// # Errors
     /// `NotFound` for a missing ticket or one the caller may not see.
     pub async fn get(self, actor: &Principal, id: Uuid) -> Result<Ticket, ServiceError> {
-        visible(actor, self.service.store.tickets().get(id).await?)
+        let tickets = self.service.store.tickets();
+        let ticket = if authorize(actor, Action::WorkQueue).is_ok() {
+            tickets.get_read_by(id, actor.user.id).await?
+        } else {
+            tickets.get(id).await?
+        };
+        visible(actor, ticket)
     }
 
-    /// A page of the tickets the caller may see, filtered, searched and sorted. Customers only
-    /// ever see their own, whatever they ask for.
+    /// A page of the tickets the caller may see, filtered, searched and sorted, for staff with
+    /// whether each is unread for them. Customers only ever see their own, whatever they ask
+    /// for.
     ///
     /// # Errors
     /// `Validation` for a bad assignee filter, tag or cursor.
@@ -172,6 +179,7 @@ impl Tickets<'_> {
     /// notes.
     ///
     /// # Errors
+            reader: staff.then_some(actor.user.id),
     /// `NotFound` for a ticket the caller may not see.
     pub async fn events(
         self,

@@ -1,11 +1,12 @@
 //! Ticket use cases: open, read, list and search, change under the workflow's rules, assign,
-//! delete, the event log and the dashboard's counts.
+//! delete, the event log, the dashboard's counts and each agent's read marks.
 
 use crate::Service;
 
 mod change;
 mod list;
 mod open;
+mod reads;
 
 pub use change::TicketChanges;
 pub(crate) use change::{set_status, status_changed};

@@ -6,6 +6,7 @@ use sqlx::{Database, Encode, QueryBuilder, Type};
 use uuid::Uuid;
 
 use crate::dialect::{Around, Dialect};
+use crate::tickets::reads::{READ_MARK, UNREAD};
 use crate::tickets::{TICKET_COLUMNS, TICKET_NAMES, TicketRow, Tickets};
 use crate::{Stamp, StoreError, on_backend};
 
@@ -33,6 +34,9 @@ pub struct TicketFilter {
     pub search_internal: bool,
     /// A widget visitor's view: tickets they opened, or of the identity they proved.
     pub visitor: Option<VisitorScope>,
+    /// The staff member whose read marks say which tickets are unread (`Ticket::unread`);
+    /// not a filter.
+    pub reader: Option<Uuid>,
 }
 
 /// The tickets a widget visitor may see.
@@ -110,8 +114,9 @@ struct TicketPage<'a> {
 impl TicketPage<'_> {
     /// The page's query after `prefix` (the page's SELECT, or an EXPLAIN of it), so that the
     /// benchmarks' query plans are those of the real query. The page is chosen from the
-    /// tickets alone, then joined to names and tags: a filter that passes over many tickets
-    /// (a tag, a search walk) does not look up two users for each of them.
+    /// tickets alone, then joined to names, tags and, for a reader, their read marks: a filter
+    /// that passes over many tickets (a tag, a search walk) does not look up two users for each
+    /// of them.
     fn query<DB>(&self, prefix: String) -> QueryBuilder<DB>
     where
         DB: Dialect,
@@ -124,7 +129,16 @@ impl TicketPage<'_> {
     {
         let filter = self.filter;
         let mut query = QueryBuilder::new(prefix);
-        query.push(format!("(SELECT {PAGE_COLUMNS} FROM tickets t WHERE TRUE"));
+        if let Some(reader) = filter.reader {
+            query
+                .push(", ")
+                .push(UNREAD)
+                .push_bind(reader)
+                .push(") AS unread");
+        }
+        query.push(format!(
+            " FROM (SELECT {PAGE_COLUMNS} FROM tickets t WHERE TRUE"
+        ));
         if !filter.statuses.is_empty() {
             query.push(" AND t.status IN (");
             let mut statuses = query.separated(", ");
@@ -191,9 +205,11 @@ impl TicketPage<'_> {
         query.push(format!(
             " ORDER BY {column} {order}, t.id {order} LIMIT {limit})"
         ));
-        query
-            .push(TICKET_NAMES)
-            .push(format!(" ORDER BY {column} {order}, t.id {order}"));
+        query.push(TICKET_NAMES);
+        if let Some(reader) = filter.reader {
+            query.push(READ_MARK).push_bind(reader);
+        }
+        query.push(format!(" ORDER BY {column} {order}, t.id {order}"));
         query
     }
 
@@ -250,9 +266,10 @@ const PAGE_COLUMNS: &str = "t.id, t.number, t.subject, t.status, t.priority, t.c
     t.requester_id, t.assignee_id, t.source, t.version, t.created_at, t.updated_at, \
     t.first_response_at, t.resolved_at, t.closed_at, t.visitor_id";
 
-/// The ticket query's SELECT, for the page of tickets (a subquery) that follows.
+/// The ticket query's columns up to its tags, for the page of tickets (a subquery) that
+/// follows.
 fn select_page<DB: Dialect>(explain: &str) -> String {
-    [explain, TICKET_COLUMNS, DB::TICKET_TAGS, " AS tags FROM "].concat()
+    [explain, TICKET_COLUMNS, DB::TICKET_TAGS, " AS tags"].concat()
 }
 
 impl Tickets<'_> {

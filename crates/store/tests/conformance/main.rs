@@ -25,6 +25,7 @@ macro_rules! on_both_backends {
 mod faqs;
 mod feed;
 mod jobs;
+mod reads;
 mod sessions;
 mod tickets;
 mod users;

@@ -163,12 +163,14 @@ fn check(record: &Line, attachments: &Attachments<'_>) -> Result<(), String> {
                 return Err("key must not be empty".to_owned());
             }
         }
-        // Views and canned replies are checked as they are built (`workspace`).
+        // Views and canned replies are checked as they are built (`workspace`); a read mark's
+        // reader and ticket, as it is restored.
         Line::Visitor(_)
         | Line::Event(_)
         | Line::Notification(_)
         | Line::View(_)
-        | Line::CannedReply(_) => {}
+        | Line::CannedReply(_)
+        | Line::ReadMark(_) => {}
         Line::Webhook(webhook) => {
             // As the API checks at save; whether the target is globally reachable is checked
             // at each delivery, as for every webhook.
@@ -379,6 +381,7 @@ async fn write(
         }
         Line::View(view) => workspace::restore_view(target, view).await?,
         Line::CannedReply(reply) => workspace::restore_canned_reply(target, reply).await?,
+        Line::ReadMark(mark) => workspace::restore_read_mark(target, mark).await?,
     })
 }
 

@@ -1,5 +1,5 @@
-//! One ticket: `GET`, `PATCH` and `DELETE /api/tickets/{id}`, its assignment and its event
-//! log.
+//! One ticket: `GET`, `PATCH` and `DELETE /api/tickets/{id}`, its assignment, its event log
+//! and the caller's read mark.
 
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
@@ -25,6 +25,7 @@ pub(super) fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(get_ticket, update_ticket, delete_ticket))
         .routes(routes!(assign_ticket))
         .routes(routes!(ticket_events))
+        .routes(routes!(mark_ticket_read))
 }
 
 /// Changes to a ticket; omitted fields stay. Customers may only set `status` to `closed`.
@@ -56,7 +57,8 @@ pub(crate) struct AssignRequest {
 /// One ticket.
 ///
 /// With an `ETag` (the ticket's version) to send back as `If-Match` when changing it. A customer
-/// asking for someone else's ticket gets 404, never 403.
+/// asking for someone else's ticket gets 404, never 403. Staff also get `unread`: whether
+/// someone else has written a public message since they marked it read.
 #[utoipa::path(get, path = "/api/tickets/{id}", tag = "tickets", security(("bearer" = [])), params(("id" = Uuid, Path)),
     responses(
         (status = 200, description = "The ticket; `ETag` is its version", body = Ticket, headers(("ETag" = String))),
@@ -190,4 +192,26 @@ async fn ticket_events(
             .await?
             .into(),
     ))
+}
+
+/// Mark a ticket read (staff).
+///
+/// Records that the caller has read the ticket up to its latest event: it is no longer `unread`
+/// for them (in the list and on `GET`) until someone else — the customer, another agent —
+/// writes a public message. Internal notes, the caller's own messages and changes of status,
+/// assignee or other fields never make a ticket unread. Each staff member has their own marks;
+/// marking a ticket again changes nothing.
+#[utoipa::path(put, path = "/api/tickets/{id}/read", tag = "tickets", security(("bearer" = [])), params(("id" = Uuid, Path)),
+    responses(
+        (status = 204, description = "Marked read"),
+        (status = 403, description = "Not staff", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such ticket, or not yours", body = Problem, content_type = "application/problem+json"),
+    ))]
+async fn mark_ticket_read(
+    State(state): State<AppState>,
+    Caller(caller): Caller,
+    ApiPath(id): ApiPath<Uuid>,
+) -> Result<StatusCode, ApiError> {
+    state.service.tickets().mark_read(&caller, id).await?;
+    Ok(StatusCode::NO_CONTENT)
 }

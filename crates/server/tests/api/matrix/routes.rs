@@ -68,6 +68,12 @@ pub(super) fn cases() -> Vec<Case> {
             [401, 404, 403, 200, 200],
         ),
         case(
+            M::PUT,
+            "/api/tickets/{ticket}/read",
+            none,
+            [401, 404, 403, 204, 204],
+        ),
+        case(
             M::GET,
             "/api/tickets/{ticket}/messages",
             none,

@@ -1,15 +1,16 @@
-//! Restoring an export's saved views and canned replies under their ids, owners and times.
+//! Restoring an export's saved views and canned replies under their ids, owners and times, and
+//! staff's read marks.
 
 use growdesk_domain::MessageBody;
 use growdesk_domain::workspace::{Shortcut, Title};
 use growdesk_service::imports::Import;
 use growdesk_store::{
     Stamp, canned_replies::ReplyFields, canned_replies::RestoredReply, imports::Imported,
-    imports::RecordKind, views::RestoredView,
+    imports::RecordKind, tickets::ReadMark, views::RestoredView,
 };
 
-use super::{Refusal, local_opt};
-use crate::format::{ExportedCannedReply, ExportedView};
+use super::{Refusal, local, local_opt};
+use crate::format::{ExportedCannedReply, ExportedReadMark, ExportedView};
 
 fn invalid(name: &str) -> impl FnOnce(growdesk_domain::ValueError) -> Refusal + '_ {
     move |error| Refusal::Record(format!("{name} {error}"))
@@ -53,4 +54,17 @@ pub(super) async fn restore_canned_reply(
         updated_at: Stamp::from(reply.updated_at),
     };
     Ok(target.canned_reply(&restored).await?)
+}
+
+/// Restores a read mark; its reader and ticket must have come with the export.
+pub(super) async fn restore_read_mark(
+    target: &mut Import,
+    mark: ExportedReadMark,
+) -> Result<Imported, Refusal> {
+    let restored = ReadMark {
+        user_id: local(target, RecordKind::User, mark.user_id).await?,
+        ticket_id: local(target, RecordKind::Ticket, mark.ticket_id).await?,
+        last_event_id: mark.last_event_id,
+    };
+    Ok(target.read_mark(&restored).await?)
 }

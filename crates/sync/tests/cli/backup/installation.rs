@@ -276,6 +276,11 @@ async fn seed(installation: &Installation) {
         };
         store.canned_replies().create(owner, &fields).await.unwrap();
     }
+    store
+        .tickets()
+        .mark_read(ticket_id, agent.id)
+        .await
+        .unwrap();
     store.close().await;
 }
 
@@ -344,6 +349,8 @@ pub(super) async fn content(installation: &Installation) -> Value {
         "messages": messages,
         "views": store.views().export(None, 100).await.unwrap(),
         "canned_replies": store.canned_replies().export(None, 100).await.unwrap(),
+        "read_marks": store.tickets().export_read_marks(None, 100).await.unwrap().into_iter()
+            .map(|m| json!([m.user_id, m.ticket_id, m.last_event_id])).collect::<Vec<_>>(),
     });
     store.close().await;
     value
