@@ -4,10 +4,12 @@
 import { ref } from "vue";
 import { isView, type ViewId } from "./state/queue";
 
-export const ADMIN_PAGES = ["users", "categories", "widgets", "webhooks"] as const;
+export const ADMIN_PAGES = ["users", "categories", "faqs", "widgets", "webhooks"] as const;
 export type AdminPage = (typeof ADMIN_PAGES)[number];
+/** The screens every agent has besides the queue. */
+export const STAFF_PAGES = ["dashboard", "profile", "canned-replies"] as const;
 /** A screen other than the queue; the queue's view is kept for the way back. */
-export type Page = "dashboard" | "profile" | AdminPage;
+export type Page = (typeof STAFF_PAGES)[number] | AdminPage;
 
 export interface Route {
   view: ViewId;
@@ -19,12 +21,16 @@ function isAdminPage(name: string): name is AdminPage {
   return (ADMIN_PAGES as readonly string[]).includes(name);
 }
 
+function isStaffPage(name: string): name is (typeof STAFF_PAGES)[number] {
+  return (STAFF_PAGES as readonly string[]).includes(name);
+}
+
 export function parse(pathname: string): Route {
   const [, first, view, third, ticketId] = pathname.split("/");
   if (first === "views" && view && isView(view)) {
     return { view, ticketId: third === "tickets" && ticketId ? decodeURIComponent(ticketId) : null };
   }
-  if (first === "dashboard" || first === "profile") return { view: "mine", ticketId: null, page: first };
+  if (first && isStaffPage(first)) return { view: "mine", ticketId: null, page: first };
   if (first === "admin" && view && isAdminPage(view)) return { view: "mine", ticketId: null, page: view };
   return { view: "mine", ticketId: null };
 }

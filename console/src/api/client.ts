@@ -34,6 +34,12 @@ export type Webhook = Schemas["Webhook"];
 export type NewWebhook = Schemas["CreateWebhookRequest"];
 export type WebhookChange = Schemas["WebhookRequest"];
 export type Delivery = Schemas["WebhookDelivery"];
+export type CannedReply = Schemas["CannedReply"];
+export type NewCannedReply = Schemas["CreateCannedReplyRequest"];
+export type CannedReplyChange = Schemas["UpdateCannedReplyRequest"];
+export type Faq = Schemas["Faq"];
+export type NewFaq = Schemas["CreateFaqRequest"];
+export type FaqChange = Schemas["FaqRequest"];
 type TokenPair = Schemas["TokenResponse"];
 type Page<T> = { items: T[]; next_cursor?: string | null };
 
@@ -62,6 +68,8 @@ function queryString(query: Query | undefined): string {
 interface Options {
   query?: Query;
   body?: unknown;
+  /** A multipart body (files); the browser writes its content type with the boundary. */
+  form?: FormData;
   headers?: Record<string, string>;
 }
 
@@ -157,7 +165,7 @@ export class Api {
     const response = await fetch(path + queryString(options.query), {
       method,
       headers,
-      body: options.body === undefined ? null : JSON.stringify(options.body),
+      body: options.form ?? (options.body === undefined ? null : JSON.stringify(options.body)),
       credentials: "same-origin",
     });
     if (!response.ok) {
@@ -196,6 +204,21 @@ export class Api {
   async users(search: string): Promise<User[]> {
     const query = { limit: 100, q: search || undefined } satisfies NonNullable<operations["list_users"]["parameters"]["query"]>;
     return (await this.send<Page<User>>("GET", "/api/users", { query })).data.items;
+  }
+
+  /** The active agents and admins: whom a note mentions. Agents may list these only. */
+  async staff(): Promise<User[]> {
+    const all: User[] = [];
+    for (const role of ["agent", "admin"] as const) {
+      let cursor: string | undefined;
+      do {
+        const query = { role, active: true, limit: 100, cursor } satisfies NonNullable<operations["list_users"]["parameters"]["query"]>;
+        const page = (await this.send<Page<User>>("GET", "/api/users", { query })).data;
+        all.push(...page.items);
+        cursor = page.next_cursor ?? undefined;
+      } while (cursor);
+    }
+    return all;
   }
 
   async createUser(request: NewUser): Promise<User> {
@@ -255,6 +278,31 @@ export class Api {
     return (await this.send<Page<Delivery>>("GET", `/api/webhooks/${encodeURIComponent(webhookId)}/deliveries`, { query })).data.items;
   }
 
+  /** Every FAQ, published or not, in the order the widget lists them (by position). */
+  async faqs(): Promise<Faq[]> {
+    const all: Faq[] = [];
+    let cursor: string | undefined;
+    do {
+      const query = { limit: 100, cursor } satisfies NonNullable<operations["list_faqs"]["parameters"]["query"]>;
+      const page = (await this.send<Page<Faq>>("GET", "/api/faqs", { query })).data;
+      all.push(...page.items);
+      cursor = page.next_cursor ?? undefined;
+    } while (cursor);
+    return all;
+  }
+
+  async createFaq(request: NewFaq): Promise<Faq> {
+    return (await this.send<Faq>("POST", "/api/faqs", { body: request })).data;
+  }
+
+  async updateFaq(id: string, change: FaqChange): Promise<Faq> {
+    return (await this.send<Faq>("PATCH", `/api/faqs/${encodeURIComponent(id)}`, { body: change })).data;
+  }
+
+  async deleteFaq(id: string): Promise<void> {
+    await this.send<unknown>("DELETE", `/api/faqs/${encodeURIComponent(id)}`);
+  }
+
   async tickets(query: TicketQuery): Promise<Page<Ticket>> {
     return (await this.send<Page<Ticket>>("GET", "/api/tickets", { query })).data;
   }
@@ -276,11 +324,23 @@ export class Api {
     return (await this.send<Page<Message>>("GET", `/api/tickets/${encodeURIComponent(ticketId)}/messages`, { query })).data;
   }
 
-  /** Posts a reply or a note; `key` makes a retry of the same draft post it only once. */
-  async postMessage(ticketId: string, body: string, internal: boolean, key: string): Promise<Message> {
-    const request: Schemas["MessageRequest"] = { body, internal };
+  /**
+   * Posts a reply or a note, with its files as one multipart request; `key` makes a retry of the
+   * same draft post it only once.
+   */
+  async postMessage(ticketId: string, body: string, internal: boolean, key: string, files: File[] = []): Promise<Message> {
     const path = `/api/tickets/${encodeURIComponent(ticketId)}/messages`;
-    return (await this.send<Message>("POST", path, { body: request, headers: { "Idempotency-Key": key } })).data;
+    const headers = { "Idempotency-Key": key };
+    if (files.length === 0) {
+      const request: Schemas["MessageRequest"] = { body, internal };
+      return (await this.send<Message>("POST", path, { body: request, headers })).data;
+    }
+    const form = new FormData();
+    // As a Blob, the text goes as written: a string field's line breaks become CRLF in a form.
+    form.append("body", new Blob([body], { type: "text/plain; charset=utf-8" }));
+    form.append("internal", String(internal));
+    for (const file of files) form.append("files", file, file.name);
+    return (await this.send<Message>("POST", path, { form, headers })).data;
   }
 
   /** Changes a ticket based on the version the agent saw (412 when someone changed it since). */
@@ -303,6 +363,24 @@ export class Api {
     if (response.status === 401 && (await this.renew())) response = await fetchIt();
     if (!response.ok) throw new ApiError(response.status, null);
     return response.blob();
+  }
+
+  /** The canned replies whose title or shortcut starts with `prefix` (all with none), by title. */
+  async cannedReplies(prefix?: string, cursor?: string): Promise<Page<CannedReply>> {
+    const query = { prefix: prefix || undefined, limit: 100, cursor } satisfies NonNullable<operations["list_canned_replies"]["parameters"]["query"]>;
+    return (await this.send<Page<CannedReply>>("GET", "/api/canned-replies", { query })).data;
+  }
+
+  async createCannedReply(request: NewCannedReply): Promise<CannedReply> {
+    return (await this.send<CannedReply>("POST", "/api/canned-replies", { body: request })).data;
+  }
+
+  async updateCannedReply(id: string, change: CannedReplyChange): Promise<CannedReply> {
+    return (await this.send<CannedReply>("PATCH", `/api/canned-replies/${encodeURIComponent(id)}`, { body: change })).data;
+  }
+
+  async deleteCannedReply(id: string): Promise<void> {
+    await this.send<unknown>("DELETE", `/api/canned-replies/${encodeURIComponent(id)}`);
   }
 
   async notifications(): Promise<Page<Notification>> {

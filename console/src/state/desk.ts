@@ -195,6 +195,17 @@ export function reason(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
+let colleagues: Promise<User[]> | null = null;
+
+/** The active staff, read once per session (for mentions); a failed read is tried again next time. */
+export function staff(): Promise<User[]> {
+  colleagues ??= api.staff().catch((error: unknown) => {
+    colleagues = null;
+    throw error;
+  });
+  return colleagues;
+}
+
 function start(signedIn: User): void {
   user.value = signedIn;
   sessionEnded.value = false;
@@ -219,6 +230,7 @@ function stop(): void {
   stats.value = null;
   notifications.value = [];
   categories.value = [];
+  colleagues = null;
   queue.value = { items: [], nextCursor: null, held: [] };
 }
 

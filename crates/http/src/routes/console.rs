@@ -28,6 +28,7 @@ pub(crate) fn router() -> Router<AppState> {
         .route("/views/{*rest}", get(index))
         .route("/dashboard", get(index))
         .route("/profile", get(index))
+        .route("/canned-replies", get(index))
         .route("/admin/{page}", get(index))
         .route("/assets/{file}", get(asset))
 }

@@ -31,7 +31,9 @@ async fn the_console_is_served_with_a_strict_policy(kind: BackendKind) {
         "/views/open/tickets/0193",
         "/dashboard",
         "/profile",
+        "/canned-replies",
         "/admin/widgets",
+        "/admin/faqs",
     ] {
         let page = app.call(Method::GET, path, None, None).await.expect(200);
         assert_eq!(header(&page, "content-type"), "text/html; charset=utf-8");

@@ -1,7 +1,9 @@
 // The console's admin side in a real browser: the admin signs in, walks the dashboard, the
 // profile and the admin pages in both languages and both themes (axe-core on each, a screenshot
-// of each), creates an agent and a widget through the forms, and the new agent signs in and sees
-// the dashboard but no admin page. Screenshots go to $ARTIFACTS as console-admin-<backend>-….
+// of each), creates an agent and a widget through the forms, watches the widget's preview follow
+// its settings (readable on a light colour too, axe-core inside it), writes, reorders and
+// deletes FAQs with the preview beside the form, and the new agent signs in and sees the
+// dashboard but no admin page. Screenshots go to $ARTIFACTS as console-admin-<backend>-….
 import { rm } from "node:fs/promises";
 import { accessible, api, check, launch, shot, signIn, watchPolicy } from "./browser.mjs";
 
@@ -12,6 +14,7 @@ const SCREENS = [
   { link: { en: "Profile", es: "Perfil" }, heading: { en: "Profile", es: "Perfil" }, name: "profile" },
   { link: { en: "Users", es: "Usuarios" }, heading: { en: "Users", es: "Usuarios" }, name: "users" },
   { link: { en: "Categories", es: "Categorías" }, heading: { en: "Categories", es: "Categorías" }, name: "categories" },
+  { link: { en: "FAQs", es: "Preguntas frecuentes" }, heading: { en: "FAQs", es: "Preguntas frecuentes" }, name: "faqs" },
   { link: { en: "Widgets", es: "Widgets" }, heading: { en: "Widgets", es: "Widgets" }, name: "widgets" },
   { link: { en: "Webhooks", es: "Webhooks" }, heading: { en: "Webhooks", es: "Webhooks" }, name: "webhooks" },
 ];
@@ -76,6 +79,59 @@ try {
   await accessible(page, "the widgets page with a widget");
   await shot(page, "console-admin", "widget-created");
 
+  // The preview is the widget itself, in a sandboxed frame, redrawn from the settings as they are
+  // typed; on yellow its text turns black, and axe-core finds nothing serious inside it.
+  const card = page.locator('[data-widget="Shop"]');
+  const preview = page.frameLocator('[data-widget="Shop"] iframe');
+  await preview.getByRole("heading", { name: "Support" }).waitFor();
+  check((await card.locator("iframe").getAttribute("sandbox")) === "allow-scripts", "the preview runs sandboxed, in an origin of its own");
+  await card.getByLabel("Name in the header").fill("Shop help");
+  await card.getByLabel("Colour", { exact: true }).fill("#ffff00");
+  await card.getByLabel("Corner").selectOption("left");
+  await card.getByLabel("Welcome message").fill("Hello <b>there</b>");
+  await preview.getByRole("heading", { name: "Shop help" }).waitFor();
+  await preview.getByText("Hello <b>there</b>").waitFor();
+  const look = await preview.locator("header").evaluate((header) => {
+    const style = getComputedStyle(header);
+    const panel = header.closest("section").getBoundingClientRect();
+    return { color: style.color, background: style.backgroundColor, left: panel.left < window.innerWidth - panel.right };
+  });
+  check(look.color === "rgb(0, 0, 0)" && look.background === "rgb(255, 255, 0)" && look.left, `the preview follows the settings: ${JSON.stringify(look)}`);
+  const frame = await (await card.locator("iframe").elementHandle()).contentFrame();
+  await accessible(frame, "the widget's preview on yellow");
+  await shot(page, "console-admin", "widget-preview");
+  const unsaved = await api(ADMIN_TOKEN, "GET", "/api/widgets");
+  check(unsaved.items.find((widget) => widget.name === "Shop").settings.color === "#2563eb", "the preview saves nothing");
+
+  // FAQs: write one beside its preview (text stays text), publish it, add a draft, reorder, delete.
+  await nav.getByRole("link", { name: "FAQs", exact: true }).click();
+  await page.getByLabel("Question").fill("How long does shipping take?");
+  await page.getByLabel("Answer", { exact: true }).fill("Two days.\n<script>alert(1)</script> stays text.");
+  await page.getByLabel("Category").selectOption({ label: "Billing" });
+  const faqPreview = page.locator(".faq-preview");
+  await faqPreview.getByText("How long does shipping take?").waitFor();
+  check((await faqPreview.locator(".faq-preview-answer").innerText()) === "Two days.\n<script>alert(1)</script> stays text.", "the preview shows the answer as text, line breaks kept");
+  await page.getByRole("button", { name: "Create FAQ" }).click();
+  await page.getByRole("status").filter({ hasText: "The FAQ “How long does shipping take?” was created." }).waitFor();
+  await page.getByLabel("Question").fill("Can I pay by invoice?");
+  await page.getByLabel("Answer", { exact: true }).fill("Yes, from 100 EUR.");
+  await page.getByRole("checkbox", { name: /^Published/ }).uncheck();
+  await page.getByRole("button", { name: "Create FAQ" }).click();
+  await page.locator('[data-faq="Can I pay by invoice?"]').waitFor();
+  await page.getByRole("button", { name: "Move up “Can I pay by invoice?”" }).click();
+  await page.getByRole("status").filter({ hasText: "“Can I pay by invoice?” was moved." }).waitFor();
+  const order = await page.locator("[data-faq]").evaluateAll((items) => items.map((item) => item.dataset.faq));
+  check(order.join("|") === "Can I pay by invoice?|How long does shipping take?", `the list is reordered: ${order}`);
+  const faqs = await api(ADMIN_TOKEN, "GET", "/api/faqs");
+  check(faqs.items.map((faq) => faq.question).join("|") === order.join("|"), `the API lists them in the new order: ${JSON.stringify(faqs.items)}`);
+  check(faqs.items[1].answer === "Two days.\n<script>alert(1)</script> stays text." && faqs.items[1].category_id && !faqs.items[0].published, `the fields were saved: ${JSON.stringify(faqs.items)}`);
+  await accessible(page, "the FAQs page with two FAQs");
+  await shot(page, "console-admin", "faqs");
+  page.once("dialog", (dialog) => void dialog.accept());
+  await page.getByRole("button", { name: "Delete “Can I pay by invoice?”" }).click();
+  await page.getByRole("status").filter({ hasText: "The FAQ “Can I pay by invoice?” was deleted." }).waitFor();
+  check((await api(ADMIN_TOKEN, "GET", "/api/faqs")).items.length === 1, "the FAQ was deleted");
+
   // A webhook's delivery log (empty: its tickets came before it).
   await nav.getByRole("link", { name: "Webhooks", exact: true }).click();
   await page.getByRole("button", { name: "Delivery log" }).click();
@@ -98,7 +154,7 @@ try {
   check((await nav.getByRole("link", { name: "Users", exact: true }).count()) === 0, "an agent is offered no admin page");
 
   check(policyViolations.length === 0, `the page reported: ${policyViolations.join("\n")}`);
-  console.log(`console admin e2e (${BACKEND}): ${SCREENS.length} screens in 2 languages and 2 themes, a user and a widget created, an agent sees no admin page`);
+  console.log(`console admin e2e (${BACKEND}): ${SCREENS.length} screens in 2 languages and 2 themes, a user and a widget created, the widget's preview followed, FAQs written, reordered and deleted, an agent sees no admin page`);
 } catch (error) {
   await current?.screenshot({ path: `${ARTIFACTS}/console-admin-${BACKEND}-failure.png` }).catch(() => {});
   throw error;
