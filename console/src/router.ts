@@ -1,6 +1,7 @@
-// The URL holds the console's state: `/views/<view>` and `/views/<view>/tickets/<id>`, the
-// dashboard, the profile and the admin pages (`/admin/<page>`), with `/sign-in` before the agent
-// has signed in. The server answers these paths with the console.
+// The URL holds the console's state: `/views/<view>` and `/views/<view>/tickets/<id>` (a saved
+// view is `/views/saved/<view id>`), the dashboard, the profile, the canned replies and the admin
+// pages (`/admin/<page>`), with `/sign-in` before the agent has signed in. The server answers
+// these paths with the console.
 import { ref } from "vue";
 import { isView, type ViewId } from "./state/queue";
 
@@ -12,7 +13,10 @@ export const STAFF_PAGES = ["dashboard", "profile", "canned-replies"] as const;
 export type Page = (typeof STAFF_PAGES)[number] | AdminPage;
 
 export interface Route {
+  /** The built-in view; with `saved`, the one to go back to when the saved view is gone. */
   view: ViewId;
+  /** A saved view's id, shown in place of the built-in view. */
+  saved?: string;
   ticketId: string | null;
   page?: Page;
 }
@@ -26,10 +30,10 @@ function isStaffPage(name: string): name is (typeof STAFF_PAGES)[number] {
 }
 
 export function parse(pathname: string): Route {
-  const [, first, view, third, ticketId] = pathname.split("/");
-  if (first === "views" && view && isView(view)) {
-    return { view, ticketId: third === "tickets" && ticketId ? decodeURIComponent(ticketId) : null };
-  }
+  const [, first, view, third, fourth, fifth] = pathname.split("/");
+  const ticket = (marker: string | undefined, id: string | undefined): string | null => (marker === "tickets" && id ? decodeURIComponent(id) : null);
+  if (first === "views" && view === "saved" && third) return { view: "all", saved: decodeURIComponent(third), ticketId: ticket(fourth, fifth) };
+  if (first === "views" && view && isView(view)) return { view, ticketId: ticket(third, fourth) };
   if (first && isStaffPage(first)) return { view: "mine", ticketId: null, page: first };
   if (first === "admin" && view && isAdminPage(view)) return { view: "mine", ticketId: null, page: view };
   return { view: "mine", ticketId: null };
@@ -37,7 +41,7 @@ export function parse(pathname: string): Route {
 
 export function href(route: Route): string {
   if (route.page) return isAdminPage(route.page) ? `/admin/${route.page}` : `/${route.page}`;
-  const base = `/views/${route.view}`;
+  const base = route.saved ? `/views/saved/${encodeURIComponent(route.saved)}` : `/views/${route.view}`;
   return route.ticketId ? `${base}/tickets/${encodeURIComponent(route.ticketId)}` : base;
 }
 
@@ -50,6 +54,11 @@ export function navigate(next: Route, replace = false): void {
     else history.pushState(null, "", target);
   }
   route.value = next;
+}
+
+/** The current view (built-in or saved) with `ticketId` open, or none. */
+export function inView(ticketId: string | null): Route {
+  return { view: route.value.view, saved: route.value.saved, ticketId };
 }
 
 /** Opens a page, keeping the queue's view for the way back. */

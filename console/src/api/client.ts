@@ -37,6 +37,10 @@ export type Delivery = Schemas["WebhookDelivery"];
 export type CannedReply = Schemas["CannedReply"];
 export type NewCannedReply = Schemas["CreateCannedReplyRequest"];
 export type CannedReplyChange = Schemas["UpdateCannedReplyRequest"];
+export type SavedView = Schemas["SavedView"];
+export type ViewFilter = Schemas["ViewFilter"];
+export type NewView = Schemas["CreateViewRequest"];
+export type ViewChange = Schemas["UpdateViewRequest"];
 export type Faq = Schemas["Faq"];
 export type NewFaq = Schemas["CreateFaqRequest"];
 export type FaqChange = Schemas["FaqRequest"];
@@ -381,6 +385,24 @@ export class Api {
 
   async deleteCannedReply(id: string): Promise<void> {
     await this.send<unknown>("DELETE", `/api/canned-replies/${encodeURIComponent(id)}`);
+  }
+
+  /** The agent's saved views and the shared ones, by name. */
+  async views(cursor?: string): Promise<Page<SavedView>> {
+    const query = { limit: 100, cursor } satisfies NonNullable<operations["list_views"]["parameters"]["query"]>;
+    return (await this.send<Page<SavedView>>("GET", "/api/views", { query })).data;
+  }
+
+  async createView(request: NewView): Promise<SavedView> {
+    return (await this.send<SavedView>("POST", "/api/views", { body: request })).data;
+  }
+
+  async updateView(id: string, change: ViewChange): Promise<SavedView> {
+    return (await this.send<SavedView>("PATCH", `/api/views/${encodeURIComponent(id)}`, { body: change })).data;
+  }
+
+  async deleteView(id: string): Promise<void> {
+    await this.send<unknown>("DELETE", `/api/views/${encodeURIComponent(id)}`);
   }
 
   async notifications(): Promise<Page<Notification>> {

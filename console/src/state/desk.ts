@@ -2,11 +2,11 @@
 // view, the counts and the notifications. Live events are batched: the tickets they touch are
 // fetched once per batch and merged by the rules of queue.ts.
 import { reactive, ref, shallowRef } from "vue";
-import { Api, ApiError, type Category, type Message, type Notification, type Stats, type Ticket, type User } from "../api/client";
+import { Api, ApiError, type Category, type Message, type Notification, type SavedView, type Stats, type Ticket, type User, type ViewFilter } from "../api/client";
 import { Live, type LiveState, type SignalFrame } from "../api/socket";
-import { route } from "../router";
+import { navigate, route } from "../router";
 import { Drafts } from "./drafts";
-import { append, belongs, DEFAULT_FILTERS, merge, release, viewQuery, type Filters, type QueueList } from "./queue";
+import { append, DEFAULT_FILTERS, filterQuery, matches, merge, release, viewFilter, type Filters, type QueueList } from "./queue";
 
 export const api = new Api();
 export const drafts = new Drafts(localStorage);
@@ -18,6 +18,8 @@ export const liveState = ref<LiveState>("offline");
 export const stats = ref<Stats | null>(null);
 export const notifications = ref<Notification[]>([]);
 export const categories = ref<Category[]>([]);
+/** The agent's saved views and the shared ones; null until they are read. */
+export const savedViews = ref<SavedView[] | null>(null);
 export const filters = reactive<Filters>({ ...DEFAULT_FILTERS });
 export const queue = shallowRef<QueueList>({ items: [], nextCursor: null, held: [] });
 export const queueLoading = ref(false);
@@ -69,8 +71,15 @@ async function flush(): Promise<void> {
   );
 }
 
+/** The queue's filter: the saved view's, or the built-in view's with the agent's filters. */
+export function currentFilter(): ViewFilter {
+  const saved = route.value.saved && savedViews.value?.find((view) => view.id === route.value.saved);
+  return saved ? saved.filter : viewFilter(route.value.view, filters);
+}
+
 function options(hold: boolean): { sort: Filters["sort"]; order: Filters["order"]; hold: boolean } {
-  return { sort: filters.sort, order: filters.order, hold };
+  const filter = currentFilter();
+  return { sort: filter.sort ?? "created_at", order: filter.order ?? "desc", hold };
 }
 
 function highlight(id: string): void {
@@ -82,7 +91,7 @@ function highlight(id: string): void {
 export function mergeTicket(ticket: Ticket): void {
   const me = user.value?.id ?? "";
   const before = queue.value;
-  queue.value = merge(before, ticket, belongs(route.value.view, filters, ticket, me), options(holding.value));
+  queue.value = merge(before, ticket, matches(currentFilter(), ticket, me), options(holding.value));
   if (queue.value.items.some((item) => item.id === ticket.id) || queue.value.held.length !== before.held.length) highlight(ticket.id);
 }
 
@@ -132,10 +141,12 @@ let queueRequest = 0;
 
 export async function loadQueue(): Promise<void> {
   const request = ++queueRequest;
+  // A saved view's filter is known once the views are read, which reads the queue then.
+  if (route.value.saved && savedViews.value === null) return;
   queueLoading.value = true;
   queueError.value = null;
   try {
-    const page = await api.tickets(viewQuery(route.value.view, filters));
+    const page = await api.tickets(filterQuery(currentFilter()));
     if (request !== queueRequest) return;
     queue.value = { items: page.items, nextCursor: page.next_cursor ?? null, held: [] };
   } catch (error) {
@@ -151,7 +162,7 @@ export async function loadMore(): Promise<void> {
   const request = queueRequest;
   queueLoading.value = true;
   try {
-    const page = await api.tickets(viewQuery(route.value.view, filters, cursor));
+    const page = await api.tickets(filterQuery(currentFilter(), cursor));
     if (request === queueRequest) queue.value = append(queue.value, page.items, page.next_cursor ?? null);
   } catch (error) {
     queueError.value = reason(error);
@@ -195,6 +206,29 @@ export function reason(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
+/** Reads the saved views again (at sign-in, and after the agent changed one). */
+export async function reloadSavedViews(): Promise<void> {
+  const waiting = savedViews.value === null;
+  let views = savedViews.value ?? [];
+  try {
+    const all: SavedView[] = [];
+    let cursor: string | undefined;
+    do {
+      const page = await api.views(cursor);
+      all.push(...page.items);
+      cursor = page.next_cursor ?? undefined;
+    } while (cursor);
+    views = all;
+  } catch {
+    // The views are kept as they were; the next change reads them again.
+  }
+  savedViews.value = views;
+  const saved = route.value.saved;
+  // A saved view deleted meanwhile (or a stale link) shows its built-in view instead.
+  if (saved && !views.some((view) => view.id === saved)) navigate({ view: route.value.view, ticketId: route.value.ticketId }, true);
+  else if (saved && waiting) void loadQueue();
+}
+
 let colleagues: Promise<User[]> | null = null;
 
 /** The active staff, read once per session (for mentions); a failed read is tried again next time. */
@@ -213,6 +247,7 @@ function start(signedIn: User): void {
   void loadStats();
   void loadNotifications();
   void reloadCategories();
+  void reloadSavedViews();
 }
 
 /** Reads the categories again (at sign-in, and after an admin changed them). */
@@ -230,6 +265,7 @@ function stop(): void {
   stats.value = null;
   notifications.value = [];
   categories.value = [];
+  savedViews.value = null;
   colleagues = null;
   queue.value = { items: [], nextCursor: null, held: [] };
 }

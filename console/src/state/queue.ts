@@ -1,7 +1,7 @@
 // The queue's views and how live changes merge into a loaded list. Pure functions over plain
 // data, so that the rules (rows update in place; inserts, moves and removals wait while the agent
 // is working the list; nothing enters beyond the loaded page) are unit-tested without a browser.
-import type { Priority, Stats, Ticket, TicketQuery, TicketStatus } from "../api/client";
+import type { Priority, Stats, Ticket, TicketQuery, TicketStatus, ViewFilter } from "../api/client";
 
 export const VIEWS = ["mine", "unassigned", "open", "pending", "done", "all"] as const;
 export type ViewId = (typeof VIEWS)[number];
@@ -26,7 +26,10 @@ export interface Filters {
   order: SortOrder;
 }
 
-export const DEFAULT_FILTERS: Filters = { priority: "", category: "", tag: "", q: "", sort: "updated_at", order: "desc" };
+// Newest first by default: every view's index is ordered by creation, so at a million tickets a
+// page takes milliseconds, where ordering by the last change sorts a whole view (BENCHMARKS.md,
+// "Console").
+export const DEFAULT_FILTERS: Filters = { priority: "", category: "", tag: "", q: "", sort: "created_at", order: "desc" };
 
 interface ViewRule {
   statuses: TicketStatus[] | null;
@@ -42,35 +45,65 @@ const RULES: Record<ViewId, ViewRule> = {
   all: { statuses: null, assignee: null },
 };
 
-/** The list request of a view with the agent's filters. */
-export function viewQuery(view: ViewId, filters: Filters, cursor?: string): TicketQuery {
+/** A built-in view with the agent's filters, as a saved view keeps it. */
+export function viewFilter(view: ViewId, filters: Filters): ViewFilter {
   const rule = RULES[view];
-  const query: TicketQuery = { sort: filters.sort, order: filters.order, limit: 50 };
-  if (rule.statuses) query.status = rule.statuses;
-  if (rule.assignee) query.assignee_id = rule.assignee;
-  if (filters.priority) query.priority = filters.priority;
-  if (filters.category) query.category_id = filters.category;
-  if (filters.tag.trim()) query.tag = filters.tag.trim();
-  if (filters.q.trim()) query.q = filters.q.trim();
+  const filter: ViewFilter = { sort: filters.sort, order: filters.order };
+  if (rule.statuses) filter.status = rule.statuses;
+  if (rule.assignee) filter.assignee_id = rule.assignee;
+  if (filters.priority) filter.priority = filters.priority;
+  if (filters.category) filter.category_id = filters.category;
+  if (filters.tag.trim()) filter.tag = filters.tag.trim();
+  if (filters.q.trim()) filter.q = filters.q.trim();
+  return filter;
+}
+
+/** The list request of a filter (a saved view's, or a built-in view's with the agent's filters). */
+export function filterQuery(filter: ViewFilter, cursor?: string): TicketQuery {
+  const query: TicketQuery = { sort: filter.sort ?? "created_at", order: filter.order ?? "desc", limit: 50 };
+  if (filter.status && filter.status.length > 0) query.status = filter.status;
+  if (filter.assignee_id) query.assignee_id = filter.assignee_id;
+  if (filter.priority) query.priority = filter.priority;
+  if (filter.category_id) query.category_id = filter.category_id;
+  if (filter.requester_id) query.requester_id = filter.requester_id;
+  if (filter.tag) query.tag = filter.tag;
+  if (filter.q) query.q = filter.q;
   if (cursor) query.cursor = cursor;
   return query;
 }
 
+/** The list request of a view with the agent's filters. */
+export function viewQuery(view: ViewId, filters: Filters, cursor?: string): TicketQuery {
+  return filterQuery(viewFilter(view, filters), cursor);
+}
+
+function sameId(a: string, b: string): boolean {
+  const plain = (id: string): string => id.replace(/-/g, "").toLowerCase();
+  return plain(a) === plain(b);
+}
+
 /**
- * Whether a ticket belongs in a view: `null` when the console cannot tell (a full-text search,
+ * Whether a ticket matches a filter: `null` when the console cannot tell (a full-text search,
  * which only the server evaluates), so that a live change may update a shown row but never adds
  * one.
  */
-export function belongs(view: ViewId, filters: Filters, ticket: Ticket, me: string): boolean | null {
-  const rule = RULES[view];
-  if (rule.statuses && !rule.statuses.includes(ticket.status)) return false;
-  if (rule.assignee === "me" && ticket.assignee_id !== me) return false;
-  if (rule.assignee === "none" && ticket.assignee_id) return false;
-  if (filters.priority && ticket.priority !== filters.priority) return false;
-  if (filters.category && ticket.category_id !== filters.category) return false;
-  const tag = filters.tag.trim().toLowerCase();
+export function matches(filter: ViewFilter, ticket: Ticket, me: string): boolean | null {
+  if (filter.status && filter.status.length > 0 && !filter.status.includes(ticket.status)) return false;
+  const assignee = filter.assignee_id;
+  if (assignee === "me" && ticket.assignee_id !== me) return false;
+  if (assignee === "none" && ticket.assignee_id) return false;
+  if (assignee && assignee !== "me" && assignee !== "none" && !(ticket.assignee_id && sameId(ticket.assignee_id, assignee))) return false;
+  if (filter.priority && ticket.priority !== filter.priority) return false;
+  if (filter.category_id && ticket.category_id !== filter.category_id) return false;
+  if (filter.requester_id && !sameId(ticket.requester.id, filter.requester_id)) return false;
+  const tag = filter.tag?.trim().toLowerCase();
   if (tag && !ticket.tags.includes(tag)) return false;
-  return filters.q.trim() ? null : true;
+  return filter.q?.trim() ? null : true;
+}
+
+/** Whether a ticket belongs in a built-in view with the agent's filters (see `matches`). */
+export function belongs(view: ViewId, filters: Filters, ticket: Ticket, me: string): boolean | null {
+  return matches(viewFilter(view, filters), ticket, me);
 }
 
 /** A view's count from the stats endpoint. */

@@ -29,6 +29,7 @@ async fn the_console_is_served_with_a_strict_policy(kind: BackendKind) {
         "/sign-in",
         "/views/mine",
         "/views/open/tickets/0193",
+        "/views/saved/0193/tickets/0194",
         "/dashboard",
         "/profile",
         "/canned-replies",
