@@ -30,7 +30,7 @@ describe("saved views", () => {
       sort: "priority",
       order: "asc",
     });
-    expect(viewFilter("all", DEFAULT_FILTERS)).toEqual({ sort: "updated_at", order: "desc" });
+    expect(viewFilter("all", { ...DEFAULT_FILTERS, sort: "number", order: "asc" })).toEqual({ sort: "number", order: "asc" });
   });
 
   it("ask the server for a saved filter, newest first by creation when it names no order", () => {
