@@ -2082,6 +2082,11 @@ export interface components {
             identity_required: boolean;
             name: string;
             settings: components["schemas"]["WidgetSettings"];
+            /**
+             * @description The colour of text on `settings.color`: `#000000` or `#ffffff`, whichever contrasts more
+             *     (at least 4.5:1 for any colour).
+             */
+            text_color: string;
         };
         /** @description Changes to a widget; omitted fields stay. */
         WidgetRequest: {
@@ -2169,11 +2174,6 @@ export interface operations {
                 };
             };
             /** @description No such attachment, or not yours */
-            /**
-             * @description The colour of text on `settings.color`: `#000000` or `#ffffff`, whichever contrasts more
-             *     (at least 4.5:1 for any colour).
-             */
-            text_color: string;
             404: {
                 headers: {
                     [name: string]: unknown;
