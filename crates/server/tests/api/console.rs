@@ -1,7 +1,8 @@
 //! The agent console: served at `/` with a strict Content-Security-Policy, its hashed assets
 //! cached for long and its page never; and in a real browser (headless Chromium with
-//! playwright-core and axe-core) on both backends: an agent's day (`tests/e2e/console.mjs`) and
-//! an admin's screens (`tests/e2e/console-admin.mjs`).
+//! playwright-core and axe-core) on both backends: an agent's day (`tests/e2e/console.mjs`), the
+//! composer's canned replies, files and mentions and the saved views
+//! (`tests/e2e/console-composer.mjs`), and an admin's screens (`tests/e2e/console-admin.mjs`).
 
 use std::path::Path;
 use std::process::Command;
@@ -140,6 +141,21 @@ async fn an_agent_works_a_ticket_in_the_console(kind: BackendKind) {
     browse(kind, &app.base, "console.mjs", env).await;
 }
 
+async fn an_agent_uses_canned_replies_files_mentions_and_saved_views(kind: BackendKind) {
+    let app = spawn_app(kind).await;
+    let (agent, _) = app.user_token("ana@example.com", "agent").await;
+    app.user_token("bruno@example.com", "agent").await;
+    let (customer, _) = app.user_token("carla@example.com", "customer").await;
+    let env = vec![
+        ("AGENT_EMAIL", "ana@example.com".to_owned()),
+        ("SECOND_EMAIL", "bruno@example.com".to_owned()),
+        ("PASSWORD", "user-password-1".to_owned()),
+        ("AGENT_TOKEN", agent),
+        ("CUSTOMER_TOKEN", customer),
+    ];
+    browse(kind, &app.base, "console-composer.mjs", env).await;
+}
+
 async fn an_admin_runs_the_desk_in_the_console(kind: BackendKind) {
     let app = spawn_app(kind).await;
     let admin = app.admin_token().await;
@@ -156,5 +172,6 @@ async fn an_admin_runs_the_desk_in_the_console(kind: BackendKind) {
 on_both_backends!(
     the_console_is_served_with_a_strict_policy,
     an_agent_works_a_ticket_in_the_console,
+    an_agent_uses_canned_replies_files_mentions_and_saved_views,
     an_admin_runs_the_desk_in_the_console,
 );
