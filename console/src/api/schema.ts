@@ -447,7 +447,9 @@ export interface paths {
          * The dashboard's figures (staff).
          * @description Counts by status and priority, unassigned open work, the caller's open work, tickets per day
          *     over the last 30 days, and the median first-response and resolution times of the tickets opened
-         *     in those days. Kept by counters, so it costs the same at any size.
+         *     in those days. Kept by counters, so it costs the same at any size. And per priority, the
+         *     service-level targets, the open tickets past each now, and the tickets of the last 30 days
+         *     that missed each; these are counted through indexes, never by reading every ticket.
          */
         get: operations["ticket_stats"];
         put?: never;
@@ -468,7 +470,8 @@ export interface paths {
         /**
          * One ticket.
          * @description With an `ETag` (the ticket's version) to send back as `If-Match` when changing it. A customer
-         *     asking for someone else's ticket gets 404, never 403.
+         *     asking for someone else's ticket gets 404, never 403. Staff also get `unread`: whether
+         *     someone else has written a public message since they marked it read.
          */
         get: operations["get_ticket"];
         put?: never;
@@ -556,6 +559,30 @@ export interface paths {
          *     Honours `Idempotency-Key` as POST /api/tickets does.
          */
         post: operations["post_message"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/tickets/{id}/read": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Mark a ticket read (staff).
+         * @description Records that the caller has read the ticket up to its latest event: it is no longer `unread`
+         *     for them (in the list and on `GET`) until someone else — the customer, another agent —
+         *     writes a public message. Internal notes, the caller's own messages and changes of status,
+         *     assignee or other fields never make a ticket unread. Each staff member has their own marks;
+         *     marking a ticket again changes nothing.
+         */
+        put: operations["mark_ticket_read"];
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -1770,6 +1797,49 @@ export interface components {
             type: "agents";
         };
         /**
+         * @description One priority against its service-level targets: the open work past them now, and how the
+         *     tickets opened in the last 30 days (UTC, today included) fared.
+         */
+        SlaResponse: {
+            /**
+             * Format: double
+             * @description How long a ticket may wait for its first public staff reply.
+             */
+            first_response_target_seconds: number;
+            /**
+             * Format: int64
+             * @description Of those, answered after the first-response target, or unanswered and older than it.
+             */
+            missed_first_response_30_days: number;
+            /**
+             * Format: int64
+             * @description Of those, resolved or closed after the resolution target, or open and older than it.
+             */
+            missed_resolution_30_days: number;
+            /**
+             * Format: int64
+             * @description Tickets opened in the last 30 days.
+             */
+            opened_30_days: number;
+            /**
+             * Format: int64
+             * @description Open tickets (not resolved or closed) no staff member has answered yet, older than the
+             *     first-response target.
+             */
+            overdue_first_response: number;
+            /**
+             * Format: int64
+             * @description Open tickets older than the resolution target.
+             */
+            overdue_resolution: number;
+            priority: components["schemas"]["Priority"];
+            /**
+             * Format: double
+             * @description How long a ticket may take to be resolved or closed.
+             */
+            resolution_target_seconds: number;
+        };
+        /**
          * @description Which way a view's tickets are sorted (`desc` when absent).
          * @enum {string}
          */
@@ -1801,6 +1871,11 @@ export interface components {
              * @description Median time to resolution of the tickets opened in the last 30 days.
              */
             median_resolution_seconds?: number | null;
+            /**
+             * @description Each priority, low to urgent, against its service-level targets
+             *     (`GROWDESK_SLA_FIRST_RESPONSE_HOURS`, `GROWDESK_SLA_RESOLUTION_HOURS`).
+             */
+            sla: components["schemas"]["SlaResponse"][];
             /**
              * Format: int64
              * @description Open work (not resolved or closed) assigned to no one.
@@ -5156,6 +5231,71 @@ export interface operations {
             };
             /** @description Invalid fields */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is unavailable or busy; retry later */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    mark_ticket_read: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Marked read */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Missing, invalid or expired credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not staff */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such ticket, or not yours */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request took too long */
+            408: {
                 headers: {
                     [name: string]: unknown;
                 };

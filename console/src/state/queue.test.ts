@@ -129,7 +129,7 @@ describe("views", () => {
   });
 
   it("counts each view from the stats", () => {
-    const stats = { by_status: { open: 3, pending: 2, in_progress: 1, resolved: 4, closed: 5 }, by_priority: {}, unassigned: 2, assigned_to_me: 1, created_per_day: [] };
+    const stats = { by_status: { open: 3, pending: 2, in_progress: 1, resolved: 4, closed: 5 }, by_priority: {}, unassigned: 2, assigned_to_me: 1, created_per_day: [], sla: [] };
     expect(viewCount("mine", stats)).toBe(1);
     expect(viewCount("unassigned", stats)).toBe(2);
     expect(viewCount("open", stats)).toBe(6);

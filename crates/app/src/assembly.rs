@@ -6,6 +6,7 @@ use std::time::Duration;
 use growdesk_service::addresses::AddressGrouping;
 use growdesk_service::auth::tokens::TokenKeys;
 use growdesk_service::rate_limit::{AttemptLimits, WidgetLimits};
+use growdesk_service::system::SlaTargets;
 use growdesk_service::{AccountRules, AttachmentRules, Service, ServiceParts, WebhookRules};
 use growdesk_store::{FileStore, PoolSettings, Store};
 
@@ -66,6 +67,11 @@ pub async fn build_service(settings: &Settings) -> Result<(Service, KeySource), 
         files: attachment_files(settings),
         max_bytes: settings.attachment_max_bytes,
     };
+    let sla = SlaTargets::parse(
+        &settings.sla_first_response_hours,
+        &settings.sla_resolution_hours,
+    )
+    .map_err(StartError::SlaTargets)?;
     let widget_limits = WidgetLimits::new(
         settings.widget_requests_per_ip_per_minute,
         settings.widget_requests_per_widget_per_minute,
@@ -82,6 +88,7 @@ pub async fn build_service(settings: &Settings) -> Result<(Service, KeySource), 
             webhook_rules: WebhookRules {
                 allow_private_targets: settings.webhook_allow_private_targets,
             },
+            sla,
         }),
         key_source,
     ))

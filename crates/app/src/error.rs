@@ -39,4 +39,6 @@ pub enum StartError {
     },
     #[error(transparent)]
     CorsOrigin(#[from] InvalidCorsOrigin),
+    #[error("invalid service-level targets: {0}")]
+    SlaTargets(String),
 }

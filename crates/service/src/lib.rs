@@ -90,6 +90,8 @@ pub struct ServiceParts {
     /// Widget requests per address and per widget.
     pub widget_limits: WidgetLimits,
     pub webhook_rules: WebhookRules,
+    /// The service-level targets the dashboard measures open work against.
+    pub sla: system::SlaTargets,
 }
 
 /// GrowDesk's use cases over one store, handed out by resource (`tickets()`, `messages()`,
@@ -104,6 +106,7 @@ pub struct Service {
     pub(crate) attachments: AttachmentRules,
     pub(crate) widget_limits: WidgetLimits,
     pub(crate) webhook_rules: WebhookRules,
+    pub(crate) sla: system::SlaTargets,
 }
 
 impl Service {
@@ -118,6 +121,7 @@ impl Service {
             attachments: parts.attachments,
             widget_limits: parts.widget_limits,
             webhook_rules: parts.webhook_rules,
+            sla: parts.sla,
         }
     }
 

@@ -30,6 +30,20 @@ pub struct SlaTargets {
 }
 
 impl SlaTargets {
+    /// The targets from their settings, each `low=24,medium=8,high=4,urgent=1` (hours, fractions
+    /// allowed; every priority needs one).
+    ///
+    /// # Errors
+    /// Which setting does not parse, and why.
+    pub fn parse(first_response: &str, resolution: &str) -> Result<Self, String> {
+        Ok(Self {
+            first_response: hours_per_priority(first_response)
+                .map_err(|error| format!("sla_first_response_hours: {error}"))?,
+            resolution: hours_per_priority(resolution)
+                .map_err(|error| format!("sla_resolution_hours: {error}"))?,
+        })
+    }
+
     /// The time a ticket of `priority` has for `target`.
     pub fn of(&self, target: SlaTarget, priority: Priority) -> Duration {
         let per_priority = match target {
@@ -38,6 +52,40 @@ impl SlaTargets {
         };
         per_priority[usize::from(priority.rank().unsigned_abs()) - 1]
     }
+}
+
+/// `low=24,medium=8,high=4,urgent=1` (hours) as targets, low to urgent.
+fn hours_per_priority(text: &str) -> Result<[Duration; 4], String> {
+    let mut hours = [None; 4];
+    for part in text
+        .split(',')
+        .map(str::trim)
+        .filter(|part| !part.is_empty())
+    {
+        let (name, value) = part
+            .split_once('=')
+            .ok_or_else(|| format!("{part:?} is not priority=hours"))?;
+        let priority: Priority = name
+            .trim()
+            .parse()
+            .map_err(|_| format!("{name:?} is not a priority"))?;
+        let value: f64 = value
+            .trim()
+            .parse()
+            .map_err(|_| format!("{value:?} is not a number of hours"))?;
+        // A value past what a `Duration` holds (1e300) would panic rather than be refused.
+        let target = Duration::try_from_secs_f64(value * 3600.0)
+            .ok()
+            .filter(|_| value > 0.0)
+            .ok_or_else(|| format!("{value} hours is not a target"))?;
+        hours[usize::from(priority.rank().unsigned_abs()) - 1] = Some(target);
+    }
+    let mut targets = [Duration::ZERO; 4];
+    for (index, value) in hours.into_iter().enumerate() {
+        targets[index] =
+            value.ok_or_else(|| format!("no target for {}", Priority::ALL[index].as_str()))?;
+    }
+    Ok(targets)
 }
 
 /// The system's use cases over one store. Cheap to clone.
@@ -174,6 +222,25 @@ impl System {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn targets_are_read_per_priority() {
+        let read = hours_per_priority("low=24, medium=8, high=4, urgent=0.5").unwrap();
+        assert_eq!(read[0], Duration::from_secs(24 * 3600));
+        assert_eq!(read[3], Duration::from_secs(1800));
+        assert!(
+            hours_per_priority("low=24").is_err(),
+            "every priority needs a target"
+        );
+        assert!(hours_per_priority("low=-1,medium=1,high=1,urgent=1").is_err());
+        assert!(hours_per_priority("blocker=1").is_err());
+        for out_of_range in ["1e300", "inf", "NaN", "0"] {
+            let text = format!("low={out_of_range},medium=1,high=1,urgent=1");
+            assert!(hours_per_priority(&text).is_err(), "{text}");
+        }
+        let error = SlaTargets::parse("low=1,medium=1,high=1,urgent=1", "low=x").unwrap_err();
+        assert!(error.starts_with("sla_resolution_hours: "), "{error}");
+    }
 
     #[test]
     fn each_priority_has_its_own_target() {

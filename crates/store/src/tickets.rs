@@ -24,7 +24,7 @@ use crate::{Stamp, Store, StoreError, on_backend};
 pub use changes::{Changed, MessageRecord, TicketChange};
 pub use page::{AssigneeFilter, SortKey, TicketCursor, TicketFilter, TicketSort, VisitorScope};
 pub use reads::ReadMark;
-pub use stats::TicketStats;
+pub use stats::{SlaCounts, TicketStats};
 
 /// The ticket query's columns up to its tags: a ticket `t` with its requester's and assignee's
 /// names, which must then be joined by `TICKET_NAMES`.

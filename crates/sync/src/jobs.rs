@@ -15,7 +15,6 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use growdesk_domain::Priority;
 use growdesk_service::system::{SlaTargets, System};
 use growdesk_store::{Stamp, Store};
 use serde_json::{Value, json};
@@ -69,12 +68,10 @@ impl JobSettings {
             auto_close_after: Duration::from_secs(
                 settings.auto_close_after_days.saturating_mul(86_400),
             ),
-            sla: SlaTargets {
-                first_response: targets(&settings.sla_first_response_hours)
-                    .map_err(|error| format!("sla_first_response_hours: {error}"))?,
-                resolution: targets(&settings.sla_resolution_hours)
-                    .map_err(|error| format!("sla_resolution_hours: {error}"))?,
-            },
+            sla: SlaTargets::parse(
+                &settings.sla_first_response_hours,
+                &settings.sla_resolution_hours,
+            )?,
             temp_dir: settings.data_dir.join("tmp"),
             files: growdesk_app::attachment_files(settings),
             allow_private_webhook_targets: settings.webhook_allow_private_targets,
@@ -118,40 +115,6 @@ pub(crate) fn described_jobs() -> String {
          every `every_minutes`\n",
     );
     text
-}
-
-/// `low=24,medium=8,high=4,urgent=1` (hours) as targets, low to urgent.
-pub(crate) fn targets(text: &str) -> Result<[Duration; 4], String> {
-    let mut hours = [None; 4];
-    for part in text
-        .split(',')
-        .map(str::trim)
-        .filter(|part| !part.is_empty())
-    {
-        let (name, value) = part
-            .split_once('=')
-            .ok_or_else(|| format!("{part:?} is not priority=hours"))?;
-        let priority: Priority = name
-            .trim()
-            .parse()
-            .map_err(|_| format!("{name:?} is not a priority"))?;
-        let value: f64 = value
-            .trim()
-            .parse()
-            .map_err(|_| format!("{value:?} is not a number of hours"))?;
-        // A value past what a `Duration` holds (1e300) would panic rather than be refused.
-        let target = Duration::try_from_secs_f64(value * 3600.0)
-            .ok()
-            .filter(|_| value > 0.0)
-            .ok_or_else(|| format!("{value} hours is not a target"))?;
-        hours[usize::from(priority.rank().unsigned_abs()) - 1] = Some(target);
-    }
-    let mut targets = [Duration::ZERO; 4];
-    for (index, value) in hours.into_iter().enumerate() {
-        targets[index] =
-            value.ok_or_else(|| format!("no target for {}", Priority::ALL[index].as_str()))?;
-    }
-    Ok(targets)
 }
 
 /// The maintenance jobs.
@@ -388,25 +351,6 @@ pub(crate) async fn run_forever(
         tokio::select! {
             () = shutdown.cancelled() => return,
             () = tokio::time::sleep(tick) => {}
-        }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn targets_are_read_per_priority() {
-        let read = targets("low=24, medium=8, high=4, urgent=0.5").unwrap();
-        assert_eq!(read[0], Duration::from_secs(24 * 3600));
-        assert_eq!(read[3], Duration::from_secs(1800));
-        assert!(targets("low=24").is_err(), "every priority needs a target");
-        assert!(targets("low=-1,medium=1,high=1,urgent=1").is_err());
-        assert!(targets("blocker=1").is_err());
-        for out_of_range in ["1e300", "inf", "NaN", "0"] {
-            let text = format!("low={out_of_range},medium=1,high=1,urgent=1");
-            assert!(targets(&text).is_err(), "{text}");
         }
     }
 }

@@ -6,6 +6,7 @@ mod attachments;
 mod concurrency;
 mod listing;
 mod reads;
+mod sla;
 
 use growdesk_store::BackendKind;
 use reqwest::Method;

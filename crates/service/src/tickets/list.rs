@@ -1,7 +1,9 @@
 //! Reading tickets: one, a filtered and sorted page, a ticket's event log, the events a socket
 //! missed, and the dashboard's counts.
 
-use growdesk_domain::{Priority, Tags, Ticket, TicketEvent, TicketStatus, ValidationErrors};
+use growdesk_domain::{
+    Priority, SlaTarget, Tags, Ticket, TicketEvent, TicketStatus, ValidationErrors,
+};
 use growdesk_store::{
     Stamp,
     events::{FeedEvent, Span},
@@ -91,6 +93,26 @@ pub struct Stats {
     pub created_per_day: Vec<(String, i64)>,
     pub median_first_response_seconds: Option<f64>,
     pub median_resolution_seconds: Option<f64>,
+    /// Each priority against its service-level targets, low to urgent.
+    pub sla: Vec<SlaFigures>,
+}
+
+/// One priority's service-level targets, the open work past them now, and how the tickets opened
+/// in the last 30 days fared.
+#[derive(Debug, Clone, Serialize)]
+pub struct SlaFigures {
+    pub priority: Priority,
+    pub first_response_target_seconds: f64,
+    pub resolution_target_seconds: f64,
+    /// Open, unanswered by staff, and past the first-response target.
+    pub overdue_first_response: i64,
+    /// Open and past the resolution target.
+    pub overdue_resolution: i64,
+    pub opened_30_days: i64,
+    /// Of those, answered late or still waiting past the target.
+    pub missed_first_response_30_days: i64,
+    /// Of those, resolved (or closed) late or still open past the target.
+    pub missed_resolution_30_days: i64,
 }
 
 impl Tickets<'_> {
@@ -230,6 +252,34 @@ impl Tickets<'_> {
             .tickets()
             .stats(actor.user.id, since_midnight)
             .await?;
+        let targets = self.service.sla;
+        let sla = self
+            .service
+            .store
+            .tickets()
+            .sla(
+                targets.first_response,
+                targets.resolution,
+                since_midnight,
+                Stamp::now(),
+            )
+            .await?
+            .into_iter()
+            .map(|(priority, counts)| SlaFigures {
+                priority,
+                first_response_target_seconds: targets
+                    .of(SlaTarget::FirstResponse, priority)
+                    .as_secs_f64(),
+                resolution_target_seconds: targets
+                    .of(SlaTarget::Resolution, priority)
+                    .as_secs_f64(),
+                overdue_first_response: counts.overdue_first_response,
+                overdue_resolution: counts.overdue_resolution,
+                opened_30_days: counts.opened,
+                missed_first_response_30_days: counts.missed_first_response,
+                missed_resolution_30_days: counts.missed_resolution,
+            })
+            .collect();
         Ok(Stats {
             by_status: stats.by_status,
             by_priority: stats.by_priority,
@@ -238,6 +288,7 @@ impl Tickets<'_> {
             created_per_day: stats.created_per_day,
             median_first_response_seconds: stats.median_first_response_seconds,
             median_resolution_seconds: stats.median_resolution_seconds,
+            sla,
         })
     }
 }

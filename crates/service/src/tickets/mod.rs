@@ -10,7 +10,7 @@ mod reads;
 
 pub use change::TicketChanges;
 pub(crate) use change::{set_status, status_changed};
-pub use list::{Stats, TicketPosition, TicketQuery};
+pub use list::{SlaFigures, Stats, TicketPosition, TicketQuery};
 pub use open::TicketDraft;
 
 /// Ticket use cases; from [`Service::tickets`].
