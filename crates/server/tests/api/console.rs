@@ -2,13 +2,15 @@
 //! cached for long and its page never; and in a real browser (headless Chromium with
 //! playwright-core and axe-core) on both backends: an agent's day (`tests/e2e/console.mjs`), the
 //! composer's canned replies, files and mentions and the saved views
-//! (`tests/e2e/console-composer.mjs`), and an admin's screens (`tests/e2e/console-admin.mjs`).
+//! (`tests/e2e/console-composer.mjs`), an admin's screens (`tests/e2e/console-admin.mjs`), and
+//! both from the keyboard alone (`tests/e2e/console-keyboard.mjs`).
 
 use std::path::Path;
 use std::process::Command;
 
 use growdesk_store::BackendKind;
 use reqwest::Method;
+use serde_json::json;
 
 use crate::helpers::{ADMIN_EMAIL, ADMIN_PASSWORD, spawn_app};
 
@@ -169,9 +171,37 @@ async fn an_admin_runs_the_desk_in_the_console(kind: BackendKind) {
     browse(kind, &app.base, "console-admin.mjs", env).await;
 }
 
+async fn the_console_works_from_the_keyboard_alone(kind: BackendKind) {
+    let app = spawn_app(kind).await;
+    let admin = app.admin_token().await;
+    let (agent, _) = app.user_token("agent@example.com", "agent").await;
+    let (customer, _) = app.user_token("carla@example.com", "customer").await;
+    let widget = app
+        .post(
+            "/api/widgets",
+            Some(&admin),
+            json!({"name": "Shop", "allowed_origins": [app.base.clone()]}),
+        )
+        .await
+        .expect(201)
+        .body;
+    let env = vec![
+        ("AGENT_EMAIL", "agent@example.com".to_owned()),
+        ("AGENT_PASSWORD", "user-password-1".to_owned()),
+        ("AGENT_TOKEN", agent),
+        ("ADMIN_EMAIL", ADMIN_EMAIL.to_owned()),
+        ("ADMIN_PASSWORD", ADMIN_PASSWORD.to_owned()),
+        ("CUSTOMER_TOKEN", customer),
+        ("WIDGET_KEY", widget["key"].as_str().unwrap().to_owned()),
+        ("WIDGET_ORIGIN", app.base.clone()),
+    ];
+    browse(kind, &app.base, "console-keyboard.mjs", env).await;
+}
+
 on_both_backends!(
     the_console_is_served_with_a_strict_policy,
     an_agent_works_a_ticket_in_the_console,
     an_agent_uses_canned_replies_files_mentions_and_saved_views,
     an_admin_runs_the_desk_in_the_console,
+    the_console_works_from_the_keyboard_alone,
 );
