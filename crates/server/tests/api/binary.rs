@@ -286,6 +286,24 @@ fn a_short_signing_secret_is_refused() {
     );
 }
 
+#[test]
+fn service_level_targets_that_do_not_parse_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = command(
+        dir.path(),
+        &[("GROWDESK_SLA_RESOLUTION_HOURS", "low=168,medium=soon")],
+    )
+    .args(["--addr", "127.0.0.1:0"])
+    .output()
+    .unwrap();
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("sla_resolution_hours: \"soon\" is not a number of hours"),
+        "{stderr}"
+    );
+}
+
 #[tokio::test]
 async fn create_user_reads_the_password_from_standard_input() {
     let dir = tempfile::tempdir().unwrap();
