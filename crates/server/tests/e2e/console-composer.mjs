@@ -5,7 +5,8 @@
 // the console. The agent mentions a colleague in a note with `@` completion and the colleague's
 // bell, in a second browser, rings live. The agent saves the queue's filters as a view, which lists
 // exactly the matching tickets (a ticket that comes to match arrives live), renames and deletes
-// it. axe-core checks each new screen; the page must raise no Content-Security-Policy violation.
+// it. axe-core checks each new screen (the dialog, the page and the suggestions in Spanish and dark
+// too); the page must raise no Content-Security-Policy violation.
 import { readFile, rm } from "node:fs/promises";
 import { accessible, api, check, launch, shot as screenshot, signIn, watchPolicy } from "./browser.mjs";
 
@@ -167,6 +168,28 @@ try {
   await page.getByRole("link", { name: "Urgent only" }).waitFor({ state: "detached" });
   await page.waitForURL(/\/views\/all$/);
   check((await api(AGENT_TOKEN, "GET", "/api/views")).items.length === 0, "the view is deleted");
+
+  // The new screens in Spanish and dark: the dialog, the canned replies page, the suggestions.
+  await page.getByLabel("Theme").selectOption("dark");
+  await page.getByLabel("Language").selectOption("es");
+  await page.getByRole("button", { name: "Guardar como vista…" }).click();
+  await page.getByRole("dialog", { name: "Guardar esta vista" }).waitFor();
+  await accessible(page, "the dialog saving a view, dark, in Spanish");
+  await page.keyboard.press("Escape");
+  await page.getByRole("dialog").waitFor({ state: "detached" });
+  await page.getByRole("link", { name: "Respuestas guardadas" }).click();
+  await page.locator('[data-reply-title="Refund on its way"]').waitFor();
+  await accessible(page, "the canned replies page, dark, in Spanish");
+  await shot(page, "7-canned-replies-dark-es");
+  // A link to the ticket (the session, the language and the theme outlive the reload).
+  await page.goto(`${BASE}/views/open/tickets/${ticket.id}`);
+  await page.getByRole("heading", { name: /Refund for order 1042/ }).waitFor();
+  await page.evaluate(() => document.activeElement?.blur());
+  await page.keyboard.press("r");
+  await page.keyboard.type("/");
+  await page.locator("#composer-suggestions").getByRole("option", { name: /Refund on its way/ }).waitFor();
+  await accessible(page, "the composer offering canned replies, dark, in Spanish");
+  await shot(page, "8-canned-suggestion-dark-es");
 
   check(policyViolations.length === 0, `the page reported: ${policyViolations.join("\n")}`);
   console.log(`composer e2e (${BACKEND}): canned reply with placeholders, attachment refused and sent, byte-identical downloads, live mention, saved view`);
