@@ -77,10 +77,10 @@ pub(crate) struct TicketRow {
     visitor_id: Option<Uuid>,
     /// A JSON array of tag names, sorted.
     tags: String,
-}
     /// Only queries for a reader select it (`reads::UNREAD`).
     #[sqlx(default)]
     unread: Option<bool>,
+}
 
 impl TicketRow {
     pub(crate) fn into_ticket(self) -> Result<Ticket, StoreError> {
@@ -126,8 +126,8 @@ impl TicketRow {
             resolved_at: self.resolved_at.map(Into::into),
             closed_at: self.closed_at.map(Into::into),
             visitor_id: self.visitor_id,
-        })
             unread: self.unread,
+        })
     }
 }
 

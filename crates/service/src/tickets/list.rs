@@ -179,6 +179,7 @@ impl Tickets<'_> {
             terms: query.q.as_deref().map(search::terms).unwrap_or_default(),
             search_internal: staff,
             visitor: None,
+            reader: staff.then_some(actor.user.id),
         };
         let rows = self
             .service
@@ -201,7 +202,6 @@ impl Tickets<'_> {
     /// notes.
     ///
     /// # Errors
-            reader: staff.then_some(actor.user.id),
     /// `NotFound` for a ticket the caller may not see.
     pub async fn events(
         self,
