@@ -100,9 +100,11 @@ try {
   await page.evaluate(() => document.activeElement?.blur());
   await page.keyboard.press("n");
   await page.keyboard.type("Could you look at the receipt @bru");
-  await page.locator("#composer-suggestions").getByRole("option", { name: /bruno/ }).waitFor();
+  const colleague = page.locator("#composer-suggestions").getByRole("option", { name: /bruno/ });
+  await colleague.waitFor();
   await accessible(page, "the note offering a colleague");
-  await page.keyboard.press("Enter");
+  // By pointer this time; the text keeps the focus.
+  await colleague.click();
   await page.keyboard.type("thanks");
   check((await composer.inputValue()) === "Could you look at the receipt @bruno thanks", `the mention is written as the server reads it: ${await composer.inputValue()}`);
   await page.keyboard.press("Control+Enter");
