@@ -8,6 +8,7 @@ import type { components, operations } from "./schema";
 type Schemas = components["schemas"];
 export type Ticket = Schemas["Ticket"];
 export type Message = Schemas["Message"];
+export type TicketEvent = Schemas["TicketEvent"];
 export type User = Schemas["User"];
 export type Notification = Schemas["Notification"];
 export type TicketStatus = Schemas["TicketStatus"];
@@ -313,6 +314,17 @@ export class Api {
 
   async ticket(id: string): Promise<Ticket> {
     return (await this.send<Ticket>("GET", `/api/tickets/${encodeURIComponent(id)}`)).data;
+  }
+
+  /** A page of the ticket's event log, oldest first, after `cursor`. */
+  async events(ticketId: string, cursor?: string): Promise<Page<TicketEvent>> {
+    const query = { limit: 100, cursor } satisfies NonNullable<operations["ticket_events"]["parameters"]["query"]>;
+    return (await this.send<Page<TicketEvent>>("GET", `/api/tickets/${encodeURIComponent(ticketId)}/events`, { query })).data;
+  }
+
+  /** Marks the ticket read by the agent up to its latest event (its `unread` clears). */
+  async markTicketRead(id: string): Promise<void> {
+    await this.send<unknown>("PUT", `/api/tickets/${encodeURIComponent(id)}/read`);
   }
 
   async categories(): Promise<Category[]> {

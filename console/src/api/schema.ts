@@ -1468,6 +1468,12 @@ export interface components {
                 status: components["schemas"]["TicketStatus"];
                 subject: string;
                 tags: string[];
+                /**
+                 * @description For staff, in the ticket list and `GET /api/tickets/{id}`: whether someone else (the
+                 *     customer, another agent) has written a public message since the caller last marked the
+                 *     ticket read (`PUT /api/tickets/{id}/read`). Absent for customers and in other answers.
+                 */
+                unread?: boolean | null;
                 /** Format: date-time */
                 updated_at: string;
                 /**
@@ -1913,6 +1919,12 @@ export interface components {
             status: components["schemas"]["TicketStatus"];
             subject: string;
             tags: string[];
+            /**
+             * @description For staff, in the ticket list and `GET /api/tickets/{id}`: whether someone else (the
+             *     customer, another agent) has written a public message since the caller last marked the
+             *     ticket read (`PUT /api/tickets/{id}/read`). Absent for customers and in other answers.
+             */
+            unread?: boolean | null;
             /** Format: date-time */
             updated_at: string;
             /**

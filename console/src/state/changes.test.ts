@@ -23,11 +23,13 @@ describe("untouched", () => {
     expect(untouched({ status: "pending" }, seen, { ...seen, version: 5 })).toBe(true);
     expect(untouched({ status: "pending" }, seen, { ...seen, version: 5, priority: "high" })).toBe(true);
     expect(untouched("take", seen, { ...seen, version: 5, status: "pending" })).toBe(true);
+    expect(untouched({ assign: null }, seen, { ...seen, version: 5, status: "pending" })).toBe(true);
   });
 
   it("is a conflict when someone changed the same field", () => {
     expect(untouched({ status: "pending" }, seen, { ...seen, version: 5, status: "resolved" })).toBe(false);
     expect(untouched({ tags: ["b"] }, seen, { ...seen, version: 5, tags: ["a", "c"] })).toBe(false);
     expect(untouched("take", seen, { ...seen, version: 5, assignee_id: "leo" })).toBe(false);
+    expect(untouched({ assign: "ana" }, seen, { ...seen, version: 5, assignee_id: "leo" })).toBe(false);
   });
 });

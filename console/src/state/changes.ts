@@ -3,12 +3,12 @@
 // Otherwise the agent sees what the ticket is now and chooses.
 import type { Ticket, TicketChange } from "../api/client";
 
-/** A change of fields, or "take" (assign to me). */
-export type Change = TicketChange | "take";
+/** A change of fields, "take" (assign to me), or an assignment to someone (null: nobody). */
+export type Change = TicketChange | "take" | { assign: string | null };
 
 /** Whether the fields `change` sets are as the agent saw them in the ticket's newer version. */
 export function untouched(change: Change, seen: Ticket, fresh: Ticket): boolean {
-  if (change === "take") return seen.assignee_id === fresh.assignee_id;
+  if (change === "take" || "assign" in change) return seen.assignee_id === fresh.assignee_id;
   const fields = Object.keys(change) as (keyof TicketChange)[];
   return fields.every((field) => JSON.stringify(seen[field] ?? null) === JSON.stringify(fresh[field] ?? null));
 }

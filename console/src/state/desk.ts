@@ -3,9 +3,14 @@
 // fetched once per batch and merged by the rules of queue.ts.
 import { reactive, ref, shallowRef } from "vue";
 import { Api, ApiError, type Category, type Message, type Notification, type SavedView, type Stats, type Ticket, type User, type ViewFilter } from "../api/client";
+import type { TicketEvent } from "../api/client";
 import { Live, type LiveState, type SignalFrame } from "../api/socket";
-import { navigate, route } from "../router";
+import { t } from "../i18n";
+import { inView, navigate, route } from "../router";
 import { Drafts } from "./drafts";
+import { keepUnread, markedRead } from "./reads";
+import { optedIn, permission, shouldNotify, show } from "./desktop";
+import { notificationText } from "./notificationText";
 import { append, DEFAULT_FILTERS, filterQuery, matches, merge, release, viewFilter, type Filters, type QueueList } from "./queue";
 
 export const api = new Api();
@@ -33,6 +38,8 @@ interface TicketWatcher {
   ticket: (ticket: Ticket) => void;
   message: (message: Message) => void;
   frame: (frame: SignalFrame) => void;
+  /** Each event of a ticket's log as it arrives (the ticket's history). */
+  event?: (event: TicketEvent) => void;
 }
 const watchers = new Set<TicketWatcher>();
 
@@ -91,8 +98,18 @@ function highlight(id: string): void {
 export function mergeTicket(ticket: Ticket): void {
   const me = user.value?.id ?? "";
   const before = queue.value;
-  queue.value = merge(before, ticket, matches(currentFilter(), ticket, me), options(holding.value));
+  queue.value = merge(before, keepUnread(before, ticket), matches(currentFilter(), ticket, me), options(holding.value));
   if (queue.value.items.some((item) => item.id === ticket.id) || queue.value.held.length !== before.held.length) highlight(ticket.id);
+}
+
+/**
+ * Marks a ticket read for the agent: its row loses the unread dot at once, then the server is
+ * told, and the row is cleared again for a page of the list read before the mark was stored.
+ */
+export async function markTicketRead(id: string): Promise<void> {
+  queue.value = markedRead(queue.value, id);
+  await api.markTicketRead(id);
+  queue.value = markedRead(queue.value, id);
 }
 
 function dropTicket(id: string): void {
@@ -114,9 +131,13 @@ export const live = new Live(
         const notification = frame.notification;
         if (notification && !notifications.value.some((known) => known.id === notification.id)) {
           notifications.value = [notification, ...notifications.value];
+          if (shouldNotify(optedIn(localStorage), permission(), document.visibilityState === "hidden")) {
+            show(t("app.name"), notificationText(notification), notification.id, () => navigate(inView(notification.ticket_id)));
+          }
         }
         return;
       }
+      for (const watcher of watchers) watcher.event?.(event);
       if (frame.message) {
         const message = frame.message;
         for (const watcher of watchers) watcher.message(message);

@@ -12,6 +12,7 @@ describe("shortcuts", () => {
     const reader = new ShortcutReader();
     const pressed = ["j", "k", "Enter", "r", "n", "a", "s", "e", "/", "?", "."].map((value) => reader.read(key(value)));
     expect(pressed).toEqual(["next", "previous", "open", "reply", "note", "assignToMe", "status", "resolve", "search", "help", "release"]);
+    expect(reader.read(key("A", { shiftKey: true }))).toBe("assignee");
   });
 
   it("opens the palette with Ctrl+K or Cmd+K, even in a text field", () => {

@@ -9,6 +9,7 @@ export type Action =
   | "reply"
   | "note"
   | "assignToMe"
+  | "assignee"
   | "status"
   | "resolve"
   | "search"
@@ -37,6 +38,7 @@ const SINGLE: Record<string, Action> = {
   r: "reply",
   n: "note",
   a: "assignToMe",
+  A: "assignee",
   s: "status",
   e: "resolve",
   "/": "search",
@@ -55,6 +57,7 @@ export const SHORTCUTS: Record<Action, string> = {
   reply: "r",
   note: "n",
   assignToMe: "a",
+  assignee: "Shift A",
   status: "s",
   resolve: "e",
   search: "/",

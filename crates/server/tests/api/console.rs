@@ -2,8 +2,10 @@
 //! cached for long and its page never; and in a real browser (headless Chromium with
 //! playwright-core and axe-core) on both backends: an agent's day (`tests/e2e/console.mjs`), the
 //! composer's canned replies, files and mentions and the saved views
-//! (`tests/e2e/console-composer.mjs`), an admin's screens (`tests/e2e/console-admin.mjs`), and
-//! both from the keyboard alone (`tests/e2e/console-keyboard.mjs`).
+//! (`tests/e2e/console-composer.mjs`), an admin's screens (`tests/e2e/console-admin.mjs`), both
+//! from the keyboard alone (`tests/e2e/console-keyboard.mjs`), and two agents on one ticket:
+//! unread markers, presence, a conflict, the assignee picker, the history
+//! (`tests/e2e/console-ticket.mjs`).
 
 use std::path::Path;
 use std::process::Command;
@@ -198,10 +200,46 @@ async fn the_console_works_from_the_keyboard_alone(kind: BackendKind) {
     browse(kind, &app.base, "console-keyboard.mjs", env).await;
 }
 
+async fn two_agents_share_a_ticket_in_the_console(kind: BackendKind) {
+    let app = spawn_app(kind).await;
+    let admin = app.admin_token().await;
+    let mut created = Vec::new();
+    for (email, name, role) in [
+        ("ana@example.com", "Ana", "agent"),
+        ("leo@example.com", "Leo", "agent"),
+        ("carla@example.com", "Carla", "customer"),
+    ] {
+        let user = app
+            .post(
+                "/api/users",
+                Some(&admin),
+                json!({"email": email, "name": name, "role": role, "password": "user-password-1"}),
+            )
+            .await
+            .expect(201)
+            .body;
+        let tokens = app.login(email, "user-password-1").await;
+        created.push((
+            user["id"].as_str().unwrap().to_owned(),
+            tokens["access_token"].as_str().unwrap().to_owned(),
+        ));
+    }
+    let env = vec![
+        ("AGENT_EMAIL", "ana@example.com".to_owned()),
+        ("SECOND_EMAIL", "leo@example.com".to_owned()),
+        ("PASSWORD", "user-password-1".to_owned()),
+        ("AGENT_TOKEN", created[0].1.clone()),
+        ("SECOND_ID", created[1].0.clone()),
+        ("CUSTOMER_TOKEN", created[2].1.clone()),
+    ];
+    browse(kind, &app.base, "console-ticket.mjs", env).await;
+}
+
 on_both_backends!(
     the_console_is_served_with_a_strict_policy,
     an_agent_works_a_ticket_in_the_console,
     an_agent_uses_canned_replies_files_mentions_and_saved_views,
     an_admin_runs_the_desk_in_the_console,
     the_console_works_from_the_keyboard_alone,
+    two_agents_share_a_ticket_in_the_console,
 );
