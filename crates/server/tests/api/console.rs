@@ -3,9 +3,10 @@
 //! playwright-core and axe-core) on both backends: an agent's day (`tests/e2e/console.mjs`), the
 //! composer's canned replies, files and mentions and the saved views
 //! (`tests/e2e/console-composer.mjs`), an admin's screens (`tests/e2e/console-admin.mjs`), both
-//! from the keyboard alone (`tests/e2e/console-keyboard.mjs`), and two agents on one ticket:
-//! unread markers, presence, a conflict, the assignee picker, the history
-//! (`tests/e2e/console-ticket.mjs`).
+//! from the keyboard alone (`tests/e2e/console-keyboard.mjs`), two agents on one ticket: unread
+//! markers, presence, a conflict, the assignee picker, the history
+//! (`tests/e2e/console-ticket.mjs`), and a session that outlives its access token and its socket
+//! (`tests/e2e/console-resilience.mjs`).
 
 use std::path::Path;
 use std::process::Command;
@@ -14,7 +15,7 @@ use growdesk_store::BackendKind;
 use reqwest::Method;
 use serde_json::json;
 
-use crate::helpers::{ADMIN_EMAIL, ADMIN_PASSWORD, spawn_app};
+use crate::helpers::{ADMIN_EMAIL, ADMIN_PASSWORD, TestApp, spawn_app, spawn_app_with};
 
 const CHROMIUM: &str = "/usr/bin/chromium";
 
@@ -173,6 +174,39 @@ async fn an_admin_runs_the_desk_in_the_console(kind: BackendKind) {
     browse(kind, &app.base, "console-admin.mjs", env).await;
 }
 
+/// Runs `scenario` of console-resilience.mjs with an agent, a customer and the admin.
+async fn ride_out(kind: BackendKind, app: &TestApp, scenario: &'static str) {
+    let (_, agent_user) = app.user_token("agent@example.com", "agent").await;
+    app.user_token("carla@example.com", "customer").await;
+    let env = vec![
+        ("SCENARIO", scenario.to_owned()),
+        ("AGENT_EMAIL", "agent@example.com".to_owned()),
+        ("AGENT_PASSWORD", "user-password-1".to_owned()),
+        ("AGENT_ID", agent_user["id"].as_str().unwrap().to_owned()),
+        ("CUSTOMER_EMAIL", "carla@example.com".to_owned()),
+        ("CUSTOMER_PASSWORD", "user-password-1".to_owned()),
+        ("ADMIN_EMAIL", ADMIN_EMAIL.to_owned()),
+        ("ADMIN_PASSWORD", ADMIN_PASSWORD.to_owned()),
+    ];
+    browse(kind, &app.base, "console-resilience.mjs", env).await;
+}
+
+async fn the_console_refreshes_an_expired_access_token_silently(kind: BackendKind) {
+    let app = spawn_app_with(kind, |settings| {
+        settings.access_token_ttl_secs = 3;
+        // The script signs its API users in again each time their tokens expire.
+        settings.auth_attempts_per_ip_per_minute = 10_000;
+        settings.login_attempts_per_account_per_minute = 10_000;
+    })
+    .await;
+    ride_out(kind, &app, "token").await;
+}
+
+async fn the_console_resumes_a_dropped_socket_without_missing_an_event(kind: BackendKind) {
+    let app = spawn_app(kind).await;
+    ride_out(kind, &app, "socket").await;
+}
+
 async fn the_console_works_from_the_keyboard_alone(kind: BackendKind) {
     let app = spawn_app(kind).await;
     let admin = app.admin_token().await;
@@ -240,6 +274,8 @@ on_both_backends!(
     an_agent_works_a_ticket_in_the_console,
     an_agent_uses_canned_replies_files_mentions_and_saved_views,
     an_admin_runs_the_desk_in_the_console,
+    the_console_refreshes_an_expired_access_token_silently,
+    the_console_resumes_a_dropped_socket_without_missing_an_event,
     the_console_works_from_the_keyboard_alone,
     two_agents_share_a_ticket_in_the_console,
 );
