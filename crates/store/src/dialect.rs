@@ -24,6 +24,10 @@ pub(crate) trait Dialect: Database {
     /// Run in a transaction before it appends events or session revocations, if this backend
     /// needs it (see `events`).
     const BEFORE_APPEND: Option<&'static str>;
+    /// Appends the events of a JSON array (`write_tx::as_rows`, bound first, their time
+    /// second) with their notifications' rows and webhook deliveries in one statement, if
+    /// this backend can; otherwise each row is a statement of its own.
+    const APPEND_EVENTS: Option<&'static str>;
     /// Finding tickets by a bound search query.
     const TICKET_SEARCH: TicketSearch;
     /// Opens a test of whether FAQ `f` matches a bound search query, closed by `MATCH_END`.

@@ -96,7 +96,7 @@ pub(crate) enum Claim<Tx> {
 
 /// The shared steps, on an open write transaction.
 pub(crate) trait WriteTx: Sized {
-    /// Called before the transaction appends revocations (`append_events` does it for events):
+    /// Called before the transaction appends revocations (`APPEND_EVENTS` does it for events):
     /// on PostgreSQL, gives the transaction its id before it draws one from the log's sequence,
     /// which settling the log relies on (see `events`).
     async fn before_append(&mut self) -> Result<(), sqlx::Error>;
@@ -180,8 +180,15 @@ where
     }
 
     async fn append_events(&mut self, events: &[NewEvent], now: Stamp) -> Result<(), sqlx::Error> {
-        if !events.is_empty() {
-            self.before_append().await?;
+        if let Some(statement) = DB::APPEND_EVENTS {
+            if !events.is_empty() {
+                sqlx::query(statement)
+                    .bind(Json(&as_rows(events)?))
+                    .bind(now)
+                    .execute(&mut **self)
+                    .await?;
+            }
+            return Ok(());
         }
         for event in events {
             if let (Some(recipient), Event::NotificationCreated(notification)) =
@@ -368,6 +375,36 @@ where
         .await?;
         Ok(if taken.is_some() { Uuid::now_v7() } else { id })
     }
+}
+
+/// `events` as the JSON array a one-statement append (`Dialect::APPEND_EVENTS`) reads, in
+/// order, each with its notification's row when it is one.
+fn as_rows(events: &[NewEvent]) -> Result<serde_json::Value, sqlx::Error> {
+    let rows = events
+        .iter()
+        .enumerate()
+        .map(|(seq, event)| {
+            let notification = match (event.recipient_id, &event.event) {
+                (Some(_), Event::NotificationCreated(notification)) => Some(serde_json::json!({
+                    "id": notification.id,
+                    "kind": notification.kind.as_str(),
+                    "data": serde_json::to_value(&notification.data).map_err(unencodable)?,
+                })),
+                _ => None,
+            };
+            Ok(serde_json::json!({
+                "seq": seq,
+                "ticket_id": event.ticket_id,
+                "kind": event.event.kind().as_str(),
+                "actor_id": event.actor_id,
+                "internal": event.internal,
+                "recipient_id": event.recipient_id,
+                "data": serde_json::to_value(event.event.data()).map_err(unencodable)?,
+                "notification": notification,
+            }))
+        })
+        .collect::<Result<Vec<_>, sqlx::Error>>()?;
+    Ok(serde_json::Value::Array(rows))
 }
 
 /// Why an event's data could not become the JSON its column holds.

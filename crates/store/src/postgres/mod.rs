@@ -83,6 +83,24 @@ impl Dialect for Postgres {
     /// Gives the transaction its id if it has none yet: it must have one before it draws an
     /// id of the log's sequences.
     const BEFORE_APPEND: Option<&'static str> = Some("SELECT pg_current_xact_id()");
+    /// One statement for the whole append: it takes the transaction's id first (the join
+    /// with `drawer` runs it before any row is drawn an id), then the events in order, their
+    /// notifications' rows, and the webhook deliveries of the public ones.
+    const APPEND_EVENTS: Option<&'static str> = Some(
+        "WITH drawer AS MATERIALIZED (SELECT pg_current_xact_id() AS xid), \
+         new AS (SELECT * FROM jsonb_to_recordset($1) AS r(seq integer, ticket_id uuid, kind text, \
+             actor_id uuid, internal boolean, recipient_id uuid, data jsonb, notification jsonb)), \
+         notified AS (INSERT INTO notifications (id, user_id, kind, ticket_id, data, created_at) \
+             SELECT (n.notification->>'id')::uuid, n.recipient_id, n.notification->>'kind', n.ticket_id, \
+             n.notification->'data', $2 FROM new n WHERE n.notification IS NOT NULL), \
+         appended AS (INSERT INTO ticket_events (ticket_id, kind, actor_id, internal, recipient_id, data, created_at) \
+             SELECT n.ticket_id, n.kind, n.actor_id, n.internal, n.recipient_id, n.data, $2 \
+             FROM new n, drawer d WHERE d.xid IS NOT NULL ORDER BY n.seq RETURNING id, kind, recipient_id) \
+         INSERT INTO webhook_deliveries (webhook_id, event_id, event_type, status, next_attempt_at, created_at) \
+         SELECT DISTINCT w.id, a.id, a.kind, 'pending', $2, $2 FROM appended a \
+         JOIN webhook_subscriptions s ON s.event_type IN (a.kind, '*') JOIN webhooks w ON w.id = s.webhook_id \
+         WHERE a.recipient_id IS NULL AND w.active = TRUE",
+    );
     const TICKET_SEARCH: TicketSearch = TICKET_SEARCH;
     const FAQ_MATCHES: &'static str = "to_tsvector('simple', growdesk_unaccent(f.question || ' ' || f.answer)) @@ plainto_tsquery('simple', growdesk_unaccent(";
     const NON_ASCII_EMAILS: &'static str = "SELECT id, email FROM users WHERE email ~ '[^ -~]'";

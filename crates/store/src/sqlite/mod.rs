@@ -21,6 +21,8 @@ impl Dialect for Sqlite {
     const EXPLAIN_DETAIL: usize = 3;
     /// One writer at a time orders appends, and relays poll.
     const BEFORE_APPEND: Option<&'static str> = None;
+    /// A statement per row: SQLite has no `INSERT` inside `WITH`.
+    const APPEND_EVENTS: Option<&'static str> = None;
     const TICKET_SEARCH: TicketSearch = TICKET_SEARCH;
     const FAQ_MATCHES: &'static str =
         "f.rowid IN (SELECT rowid FROM faqs_fts WHERE faqs_fts MATCH (";
