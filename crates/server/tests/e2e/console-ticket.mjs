@@ -97,6 +97,9 @@ try {
   await conflict.waitFor({ state: "detached" });
   check((await api(AGENT_TOKEN, "GET", ticketPath)).priority === "high", "Leo's change applied on the fresh version");
   await leoContext.close();
+  // Leo has left: he no longer shows as viewing, nor as typing.
+  await ana.getByText("Leo is viewing").waitFor({ state: "detached" });
+  await ana.getByText("Leo is typing…").waitFor({ state: "detached" });
 
   // The assignee picker from the keyboard alone: Shift+A, type-ahead, Enter.
   await ana.getByRole("heading", { name: /Order 1042 is late/ }).waitFor();
