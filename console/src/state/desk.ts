@@ -8,6 +8,7 @@ import { Live, type LiveState, type SignalFrame } from "../api/socket";
 import { t } from "../i18n";
 import { inView, navigate, route } from "../router";
 import { Drafts } from "./drafts";
+import { KeptLists, listKey } from "./lists";
 import { keepUnread, markedRead } from "./reads";
 import { optedIn, permission, shouldNotify, show } from "./desktop";
 import { notificationText } from "./notificationText";
@@ -99,6 +100,7 @@ export function mergeTicket(ticket: Ticket): void {
   const me = user.value?.id ?? "";
   const before = queue.value;
   queue.value = merge(before, keepUnread(before, ticket), matches(currentFilter(), ticket, me), options(holding.value));
+  keptLists.merge(ticket, me);
   if (queue.value.items.some((item) => item.id === ticket.id) || queue.value.held.length !== before.held.length) highlight(ticket.id);
 }
 
@@ -115,6 +117,7 @@ export async function markTicketRead(id: string): Promise<void> {
 function dropTicket(id: string): void {
   const gone = queue.value.items.find((item) => item.id === id);
   if (gone) queue.value = merge(queue.value, gone, false, options(holding.value));
+  keptLists.drop(id);
 }
 
 export function releaseHeld(): void {
@@ -159,17 +162,37 @@ export const live = new Live(
 );
 
 let queueRequest = 0;
+/** The lists of views the agent left, shown at once on the way back (see lists.ts). */
+const keptLists = new KeptLists(8);
+/** The filter of the rows on screen, kept with them when the agent leaves for another list. */
+let shownFilter: ViewFilter | null = null;
+/** The request whose answer is on screen. */
+let shownRequest = 0;
 
 export async function loadQueue(): Promise<void> {
   const request = ++queueRequest;
   // A saved view's filter is known once the views are read, which reads the queue then.
   if (route.value.saved && savedViews.value === null) return;
+  const filter = currentFilter();
+  if (shownFilter && listKey(shownFilter) !== listKey(filter)) {
+    keptLists.keep(shownFilter, queue.value);
+    const kept = keptLists.get(filter);
+    if (kept) {
+      queue.value = kept;
+      shownFilter = filter;
+    }
+  }
   queueLoading.value = true;
   queueError.value = null;
   try {
-    const page = await api.tickets(filterQuery(currentFilter()));
-    if (request !== queueRequest) return;
+    const page = await api.tickets(filterQuery(filter));
+    // An earlier request of the list on screen shows until a later one answers (at sign-in the
+    // socket's first `ready` asks again, and the rows need not wait for it); an answer for
+    // another list, or older than the one shown, is dropped.
+    if (request < shownRequest || listKey(filter) !== listKey(currentFilter())) return;
     queue.value = { items: page.items, nextCursor: page.next_cursor ?? null, held: [] };
+    shownFilter = filter;
+    shownRequest = request;
   } catch (error) {
     if (request === queueRequest) queueError.value = reason(error);
   } finally {
@@ -289,6 +312,8 @@ function stop(): void {
   savedViews.value = null;
   colleagues = null;
   queue.value = { items: [], nextCursor: null, held: [] };
+  keptLists.clear();
+  shownFilter = null;
 }
 
 api.onSignedOut = () => {

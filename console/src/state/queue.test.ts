@@ -103,7 +103,7 @@ describe("merge", () => {
 describe("views", () => {
   it("asks the server for the view's statuses and assignee, with the filters", () => {
     expect(viewQuery("mine", { ...DEFAULT_FILTERS, priority: "urgent", category: "billing-id", q: " late " }, "c1")).toEqual({
-      sort: "updated_at",
+      sort: "created_at",
       order: "desc",
       limit: 50,
       status: ["open", "pending", "in_progress"],
@@ -113,7 +113,7 @@ describe("views", () => {
       q: "late",
       cursor: "c1",
     });
-    expect(viewQuery("all", DEFAULT_FILTERS)).toEqual({ sort: "updated_at", order: "desc", limit: 50 });
+    expect(viewQuery("all", DEFAULT_FILTERS)).toEqual({ sort: "created_at", order: "desc", limit: 50 });
   });
 
   it("tells whether a ticket belongs to a view", () => {
