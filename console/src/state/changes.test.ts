@@ -1,7 +1,7 @@
 // A stale version is a conflict only when someone changed what the agent changes.
 import { describe, expect, it } from "vitest";
 import type { Ticket } from "../api/client";
-import { untouched } from "./changes";
+import { fieldsOf, untouched } from "./changes";
 
 const seen: Ticket = {
   id: "t",
@@ -31,5 +31,13 @@ describe("untouched", () => {
     expect(untouched({ tags: ["b"] }, seen, { ...seen, version: 5, tags: ["a", "c"] })).toBe(false);
     expect(untouched("take", seen, { ...seen, version: 5, assignee_id: "leo" })).toBe(false);
     expect(untouched({ assign: "ana" }, seen, { ...seen, version: 5, assignee_id: "leo" })).toBe(false);
+  });
+});
+
+describe("fieldsOf", () => {
+  it("names the fields a change sets as the history does", () => {
+    expect(fieldsOf({ status: "pending", category_id: null })).toEqual(["status", "category"]);
+    expect(fieldsOf("take")).toEqual(["assignee"]);
+    expect(fieldsOf({ assign: null })).toEqual(["assignee"]);
   });
 });

@@ -2,7 +2,7 @@
 // left out, and live events merged once, in the log's order.
 import { describe, expect, it } from "vitest";
 import type { TicketEvent } from "../api/client";
-import { entry, mergeEntries } from "./history";
+import { entry, latestChanges, mergeEntries } from "./history";
 
 function event(id: number, kind: TicketEvent["kind"], data: object, changes: Partial<TicketEvent> = {}): TicketEvent {
   return { id, ticket_id: "t", kind, actor_id: "ana", internal: false, data: data as TicketEvent["data"], created_at: "2026-01-01T00:00:00Z", ...changes };
@@ -38,5 +38,19 @@ describe("mergeEntries", () => {
     const merged = mergeEntries(first, [event(2, "priority_changed", { from: "low", to: "high" }), event(3, "message_created", {}), event(4, "deleted", {})]);
     expect(merged.map((item) => item.id)).toEqual([1, 2, 3]);
     expect(mergeEntries(merged, [event(3, "message_created", {})])).toBe(merged);
+  });
+});
+
+describe("latestChanges", () => {
+  it("keeps the latest change of each field asked for, in the log's order", () => {
+    const entries = mergeEntries([], [
+      event(1, "priority_changed", { from: "low", to: "high" }),
+      event(2, "status_changed", { from: "open", to: "pending" }),
+      event(3, "priority_changed", { from: "high", to: "urgent" }, { actor_id: "leo" }),
+      event(4, "message_created", {}),
+    ]);
+    expect(latestChanges(entries, ["priority"]).map((item) => [item.id, item.actor])).toEqual([[3, "leo"]]);
+    expect(latestChanges(entries, ["status", "priority"]).map((item) => item.id)).toEqual([2, 3]);
+    expect(latestChanges(entries, ["tags"])).toEqual([]);
   });
 });

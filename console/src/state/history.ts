@@ -75,3 +75,15 @@ export function mergeEntries(entries: HistoryEntry[], events: TicketEvent[]): Hi
   const added = events.map(entry).filter((item): item is HistoryEntry => item !== null && !known.has(item.id));
   return added.length === 0 ? entries : [...entries, ...added].sort((a, b) => a.id - b.id);
 }
+
+/** A field a change sets, named as the history's kinds of change. */
+export type Field = "status" | "priority" | "assignee" | "category" | "tags" | "subject";
+
+/** The latest entry changing each of `fields`, in the log's order: who left the ticket as it is. */
+export function latestChanges(entries: HistoryEntry[], fields: Field[]): HistoryEntry[] {
+  const latest = new Map<string, HistoryEntry>();
+  for (const item of entries) {
+    if ((fields as string[]).includes(item.happening.kind)) latest.set(item.happening.kind, item);
+  }
+  return [...latest.values()].sort((a, b) => a.id - b.id);
+}

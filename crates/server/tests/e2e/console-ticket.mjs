@@ -89,6 +89,7 @@ try {
   const conflict = leo.getByRole("alert").filter({ hasText: "Someone changed this ticket first" });
   await conflict.waitFor();
   check(/priority Urgent/.test(await conflict.innerText()), `the conflict shows Ana's priority: ${await conflict.innerText()}`);
+  await conflict.getByText("Ana changed the priority from Medium to Urgent").waitFor();
   check((await leo.getByLabel("Reply", { exact: true }).inputValue()) === "Leo's half-written answer", "Leo's draft is kept");
   check((await api(AGENT_TOKEN, "GET", ticketPath)).priority === "urgent", "nothing was overwritten");
   await accessible(leo, "the conflict");
