@@ -65,7 +65,7 @@ impl Tickets<'_> {
     pub async fn mark_read(&self, id: Uuid, reader: Uuid) -> Result<(), StoreError> {
         // The WHERE after the SELECT is also what SQLite needs to read ON CONFLICT as the
         // upsert's and not as a join's.
-        on_backend!(self.store, pool => sqlx::query(
+        on_backend!(write self.store, pool => sqlx::query(
                 "INSERT INTO ticket_reads (user_id, ticket_id, last_event_id) \
                  SELECT $1, t.id, COALESCE((SELECT MAX(e.id) FROM ticket_events e WHERE e.ticket_id = t.id), 0) \
                  FROM tickets t WHERE t.id = $2 \
@@ -104,7 +104,7 @@ impl Tickets<'_> {
     /// # Errors
     /// `MissingReference` for an unknown reader or ticket.
     pub async fn restore_read_mark(&self, mark: &ReadMark) -> Result<Imported, StoreError> {
-        let written = on_backend!(self.store, pool => sqlx::query(
+        let written = on_backend!(write self.store, pool => sqlx::query(
                 "INSERT INTO ticket_reads (user_id, ticket_id, last_event_id) VALUES ($1, $2, $3) \
                  ON CONFLICT (user_id, ticket_id) DO NOTHING")
             .bind(mark.user_id)
