@@ -43,7 +43,7 @@ export function t(key: Key, params?: Params): string {
 
 /** A date and time in the agent's language and time zone. */
 export function dateTime(iso: string): string {
-  return new Intl.DateTimeFormat(locale.value, { dateStyle: "medium", timeStyle: "short" }).format(new Date(iso));
+  return formatter(dateTimes, () => new Intl.DateTimeFormat(locale.value, { dateStyle: "medium", timeStyle: "short" })).format(new Date(iso));
 }
 
 /** A length of time in its largest fitting unit ("3.5 hours"), localised. */
@@ -63,9 +63,23 @@ export function list(items: string[]): string {
 }
 
 /** "5 minutes ago", localised. */
+// One formatter per language: making one costs far more than formatting with it, and the queue
+// and a thread format a time for every row on each render.
+const dateTimes = new Map<Locale, Intl.DateTimeFormat>();
+const relativeTimes = new Map<Locale, Intl.RelativeTimeFormat>();
+
+function formatter<T>(cache: Map<Locale, T>, make: () => T): T {
+  let made = cache.get(locale.value);
+  if (!made) {
+    made = make();
+    cache.set(locale.value, made);
+  }
+  return made;
+}
+
 export function ago(iso: string, now: number = Date.now()): string {
   const seconds = Math.round((Date.parse(iso) - now) / 1000);
-  const relative = new Intl.RelativeTimeFormat(locale.value, { numeric: "auto" });
+  const relative = formatter(relativeTimes, () => new Intl.RelativeTimeFormat(locale.value, { numeric: "auto" }));
   const units: [Intl.RelativeTimeFormatUnit, number][] = [
     ["day", 86_400],
     ["hour", 3600],
