@@ -29,8 +29,8 @@ mod reads;
 mod sessions;
 mod tickets;
 mod users;
-
 mod writes;
+
 use growdesk_domain::Role;
 use growdesk_store::testkit::TestDatabase;
 use growdesk_store::{BackendKind, PoolSettings, Stamp, Store, users::NewUser};
