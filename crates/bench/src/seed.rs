@@ -240,7 +240,7 @@ pub(crate) async fn run(args: Args) -> anyhow::Result<()> {
             }
             tags.push((ticket.id, intent));
             for turn in 0..args.messages_per_ticket {
-                let at = created + Span::minutes(17 * turn as i64);
+                let at = (created + Span::minutes(17 * turn as i64)).min(now);
                 let staff_turn = turn % 2 == 1;
                 let (author_id, body) = if staff_turn {
                     let agent = ticket
@@ -330,8 +330,11 @@ fn generate_ticket(
         ],
     );
     let assigned = status != "open" || rng.random_bool(0.5);
-    let answered = created + Span::minutes(17);
-    let resolved = created + Span::hours(rng.random_range(1..72));
+    // The newest tickets' answers, resolutions and closes would fall in the future: they are
+    // made now instead, so that no time shows as "in 2 days".
+    let now = OffsetDateTime::now_utc();
+    let answered = (created + Span::minutes(17)).min(now);
+    let resolved = (created + Span::hours(rng.random_range(1..72))).min(now);
     Ticket {
         id: id_at(created),
         number: i64::try_from(index + 1).unwrap_or(i64::MAX),
@@ -349,7 +352,7 @@ fn generate_ticket(
         updated_at: Stamp::from(resolved.max(answered)),
         first_response_at: (status != "open").then(|| Stamp::from(answered)),
         resolved_at: matches!(status, "resolved" | "closed").then(|| Stamp::from(resolved)),
-        closed_at: (status == "closed").then(|| Stamp::from(resolved + Span::days(7))),
+        closed_at: (status == "closed").then(|| Stamp::from((resolved + Span::days(7)).min(now))),
     }
 }
 

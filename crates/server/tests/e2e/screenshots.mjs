@@ -49,7 +49,7 @@ const signedIn = await fetch(`${BASE}/api/auth/login`, {
 });
 check(signedIn.ok, `the admin signs in: ${signedIn.status}`);
 const admin = (await signedIn.json()).access_token;
-await call(admin, "PATCH", "/api/auth/me", { name: "Marta Vidal" });
+await call(admin, "PATCH", "/api/auth/me", { name: "Irene Solís" });
 const users = (await all(admin, "/api/users")).filter((user) => user.email.endsWith("@bench.growdesk.test"));
 for (const [index, user] of users.entries()) {
   const name = `${FIRST[(index * 7) % FIRST.length]} ${LAST[(index * 5 + Math.floor(index / FIRST.length)) % LAST.length]}`;
