@@ -470,8 +470,8 @@ export interface paths {
         /**
          * One ticket.
          * @description With an `ETag` (the ticket's version) to send back as `If-Match` when changing it. A customer
-         *     asking for someone else's ticket gets 404, never 403. Staff also get `unread`: whether
-         *     someone else has written a public message since they marked it read.
+         *     asking for someone else's ticket gets 404, never 403. Staff also get `unread`: whether the
+         *     latest public message is someone else's and came after they marked it read.
          */
         get: operations["get_ticket"];
         put?: never;
@@ -577,8 +577,8 @@ export interface paths {
          * Mark a ticket read (staff).
          * @description Records that the caller has read the ticket up to its latest event: it is no longer `unread`
          *     for them (in the list and on `GET`) until someone else — the customer, another agent —
-         *     writes a public message. Internal notes, the caller's own messages and changes of status,
-         *     assignee or other fields never make a ticket unread. Each staff member has their own marks;
+         *     writes a public message, and the caller's own public reply reads it again. Internal notes
+         *     and changes of status, assignee or other fields never make a ticket unread. Each staff member has their own marks;
          *     marking a ticket again changes nothing.
          */
         put: operations["mark_ticket_read"];
@@ -1469,9 +1469,10 @@ export interface components {
                 subject: string;
                 tags: string[];
                 /**
-                 * @description For staff, in the ticket list and `GET /api/tickets/{id}`: whether someone else (the
-                 *     customer, another agent) has written a public message since the caller last marked the
-                 *     ticket read (`PUT /api/tickets/{id}/read`). Absent for customers and in other answers.
+                 * @description For staff, in the ticket list and `GET /api/tickets/{id}`: whether the ticket's latest
+                 *     public message is someone else's (the customer's, another agent's) and came after the
+                 *     caller last marked the ticket read (`PUT /api/tickets/{id}/read`); the caller's own
+                 *     public reply reads it too. Absent for customers and in other answers.
                  */
                 unread?: boolean | null;
                 /** Format: date-time */
@@ -1920,9 +1921,10 @@ export interface components {
             subject: string;
             tags: string[];
             /**
-             * @description For staff, in the ticket list and `GET /api/tickets/{id}`: whether someone else (the
-             *     customer, another agent) has written a public message since the caller last marked the
-             *     ticket read (`PUT /api/tickets/{id}/read`). Absent for customers and in other answers.
+             * @description For staff, in the ticket list and `GET /api/tickets/{id}`: whether the ticket's latest
+             *     public message is someone else's (the customer's, another agent's) and came after the
+             *     caller last marked the ticket read (`PUT /api/tickets/{id}/read`); the caller's own
+             *     public reply reads it too. Absent for customers and in other answers.
              */
             unread?: boolean | null;
             /** Format: date-time */

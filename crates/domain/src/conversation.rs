@@ -54,9 +54,10 @@ pub struct Ticket {
     /// may see).
     #[serde(skip)]
     pub visitor_id: Option<Uuid>,
-    /// For staff, in the ticket list and `GET /api/tickets/{id}`: whether someone else (the
-    /// customer, another agent) has written a public message since the caller last marked the
-    /// ticket read (`PUT /api/tickets/{id}/read`). Absent for customers and in other answers.
+    /// For staff, in the ticket list and `GET /api/tickets/{id}`: whether the ticket's latest
+    /// public message is someone else's (the customer's, another agent's) and came after the
+    /// caller last marked the ticket read (`PUT /api/tickets/{id}/read`); the caller's own
+    /// public reply reads it too. Absent for customers and in other answers.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub unread: Option<bool>,
 }

@@ -6,7 +6,7 @@ use sqlx::{Database, Encode, QueryBuilder, Type};
 use uuid::Uuid;
 
 use crate::dialect::{Around, Dialect};
-use crate::tickets::reads::{READ_MARK, UNREAD};
+use crate::tickets::reads::{READ_MARK, UNREAD, UNREAD_END};
 use crate::tickets::{TICKET_COLUMNS, TICKET_NAMES, TicketRow, Tickets};
 use crate::{Stamp, StoreError, on_backend};
 
@@ -134,7 +134,8 @@ impl TicketPage<'_> {
                 .push(", ")
                 .push(UNREAD)
                 .push_bind(reader)
-                .push(") AS unread");
+                .push(UNREAD_END)
+                .push(" AS unread");
         }
         query.push(format!(
             " FROM (SELECT {PAGE_COLUMNS} FROM tickets t WHERE TRUE"

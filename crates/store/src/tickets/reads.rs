@@ -2,9 +2,11 @@
 //! for them, which the ticket queries compute with one join (never a query per ticket).
 //!
 //! A mark is the id of the ticket's latest event when the reader last opened it. The ticket is
-//! unread while its log holds, after that id, a public message by someone else: a customer's
-//! message or another agent's reply. Internal notes, the reader's own messages and changes of
-//! fields (status, assignee, tags…) leave it read.
+//! unread while its latest public message came after that id and is someone else's: a
+//! customer's message or another agent's reply. The reader's own reply answers what came before
+//! it, so it reads the ticket too; internal notes and changes of fields (status, assignee,
+//! tags…) leave it as it was. Only the latest public message is looked at — one probe of a
+//! partial index per ticket, however many messages the ticket holds.
 
 use growdesk_domain::Ticket;
 use uuid::Uuid;
@@ -25,10 +27,14 @@ pub struct ReadMark {
 }
 
 /// Whether the ticket `t` is unread for the reader whose mark `rd` is joined by `READ_MARK`:
-/// the reader's id follows, then `)`.
-pub(crate) const UNREAD: &str = "EXISTS (SELECT 1 FROM ticket_events e WHERE e.ticket_id = t.id \
-     AND e.id > COALESCE(rd.last_event_id, 0) AND e.kind = 'message_created' \
-     AND e.internal = FALSE AND e.actor_id <> ";
+/// the reader's id follows, then `UNREAD_END`. The ticket's latest public message is found
+/// through `ticket_events_public_messages_idx`, whose condition this one repeats.
+pub(crate) const UNREAD: &str = "COALESCE((SELECT e.id > COALESCE(rd.last_event_id, 0) \
+     AND e.actor_id <> ";
+
+/// The rest of `UNREAD`, after the reader's id.
+pub(crate) const UNREAD_END: &str = " FROM ticket_events e WHERE e.ticket_id = t.id \
+     AND e.kind = 'message_created' AND e.internal = FALSE ORDER BY e.id DESC LIMIT 1), FALSE)";
 
 /// Joins the ticket `t` to the reader's mark `rd` (by its primary key): the reader's id follows.
 pub(crate) const READ_MARK: &str =
@@ -46,7 +52,9 @@ impl Tickets<'_> {
                 Db::TICKET_TAGS,
                 " AS tags, ",
                 UNREAD,
-                "$2) AS unread FROM tickets",
+                "$2",
+                UNREAD_END,
+                " AS unread FROM tickets",
                 TICKET_NAMES,
                 READ_MARK,
                 "$2 WHERE t.id = $1",

@@ -57,8 +57,8 @@ pub(crate) struct AssignRequest {
 /// One ticket.
 ///
 /// With an `ETag` (the ticket's version) to send back as `If-Match` when changing it. A customer
-/// asking for someone else's ticket gets 404, never 403. Staff also get `unread`: whether
-/// someone else has written a public message since they marked it read.
+/// asking for someone else's ticket gets 404, never 403. Staff also get `unread`: whether the
+/// latest public message is someone else's and came after they marked it read.
 #[utoipa::path(get, path = "/api/tickets/{id}", tag = "tickets", security(("bearer" = [])), params(("id" = Uuid, Path)),
     responses(
         (status = 200, description = "The ticket; `ETag` is its version", body = Ticket, headers(("ETag" = String))),
@@ -198,8 +198,8 @@ async fn ticket_events(
 ///
 /// Records that the caller has read the ticket up to its latest event: it is no longer `unread`
 /// for them (in the list and on `GET`) until someone else — the customer, another agent —
-/// writes a public message. Internal notes, the caller's own messages and changes of status,
-/// assignee or other fields never make a ticket unread. Each staff member has their own marks;
+/// writes a public message, and the caller's own public reply reads it again. Internal notes
+/// and changes of status, assignee or other fields never make a ticket unread. Each staff member has their own marks;
 /// marking a ticket again changes nothing.
 #[utoipa::path(put, path = "/api/tickets/{id}/read", tag = "tickets", security(("bearer" = [])), params(("id" = Uuid, Path)),
     responses(

@@ -1,6 +1,7 @@
-//! Read marks: each agent's own. A ticket is unread for an agent while the customer or another
-//! agent has written a public message since the agent marked it read; notes, their own replies
-//! and field changes leave it read. Customers neither see nor set marks.
+//! Read marks: each agent's own. A ticket is unread for an agent while its latest public message
+//! is the customer's or another agent's and came after the agent marked it read; their own
+//! reply reads it, notes and field changes leave it as it was. Customers neither see nor set
+//! marks.
 
 use growdesk_store::BackendKind;
 use reqwest::Method;
@@ -122,6 +123,15 @@ async fn a_ticket_is_unread_until_each_agent_reads_it(kind: BackendKind) {
     mark_read(&app, &leo, &ticket).await;
     assert!(!unread(&app, &leo, &ticket).await);
     assert!(unread(&app, &ana, &ticket).await);
+
+    // Ana answers the customer without opening the ticket again: her reply reads it for her,
+    // and is news for Leo.
+    write(&app, &ana, &ticket, "You are welcome.", false).await;
+    assert!(
+        !unread(&app, &ana, &ticket).await,
+        "her own reply answers it"
+    );
+    assert!(unread(&app, &leo, &ticket).await, "another agent's reply");
 }
 
 async fn only_staff_mark_tickets_read(kind: BackendKind) {
