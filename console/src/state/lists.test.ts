@@ -1,27 +1,10 @@
 // The lists kept for views the agent left: found again by their filter, kept current by live
 // changes under each one's own filter, and the least recently shown forgotten beyond capacity.
 import { describe, expect, it } from "vitest";
-import type { Ticket, ViewFilter } from "../api/client";
+import type { ViewFilter } from "../api/client";
+import { ticket } from "./fixtures";
 import { KeptLists, listKey } from "./lists";
 import type { QueueList } from "./queue";
-
-function ticket(number: number, updated: string, changes: Partial<Ticket> = {}): Ticket {
-  return {
-    id: `00000000-0000-7000-8000-${String(number).padStart(12, "0")}`,
-    number,
-    subject: `Ticket ${number}`,
-    status: "open",
-    priority: "medium",
-    requester: { id: "r", name: "Ana", email: "ana@example.com" },
-    tags: [],
-    source: "api",
-    version: 1,
-    created_at: "2026-01-01T00:00:00Z",
-    updated_at: updated,
-    assignee_id: null,
-    ...changes,
-  };
-}
 
 const OPEN: ViewFilter = { status: ["open", "pending", "in_progress"], sort: "updated_at", order: "desc" };
 const DONE: ViewFilter = { status: ["resolved", "closed"], sort: "updated_at", order: "desc" };

@@ -2,26 +2,14 @@
 // never past the loaded page, and removed when a ticket leaves the view.
 import { describe, expect, it } from "vitest";
 import type { Ticket } from "../api/client";
+import { ticket as fixture } from "./fixtures";
 import { append, belongs, DEFAULT_FILTERS, merge, release, viewCount, viewQuery, type QueueList } from "./queue";
 
+// Each ticket a newer version than the one before, as the server's answers are.
 let serial = 0;
 function ticket(number: number, updated: string, changes: Partial<Ticket> = {}): Ticket {
   serial += 1;
-  return {
-    id: `00000000-0000-7000-8000-${String(number).padStart(12, "0")}`,
-    number,
-    subject: `Ticket ${number}`,
-    status: "open",
-    priority: "medium",
-    requester: { id: "r", name: "Ana", email: "ana@example.com" },
-    tags: [],
-    source: "api",
-    version: serial,
-    created_at: "2026-01-01T00:00:00Z",
-    updated_at: updated,
-    assignee_id: null,
-    ...changes,
-  };
+  return fixture(number, updated, { version: serial, ...changes });
 }
 
 const byUpdate = { sort: "updated_at", order: "desc" } as const;

@@ -2,26 +2,11 @@
 // ticket clears it on its row and on a held change.
 import { describe, expect, it } from "vitest";
 import type { Ticket } from "../api/client";
+import { ticket as fixture } from "./fixtures";
 import type { QueueList } from "./queue";
 import { keepUnread, markedRead } from "./reads";
 
-function ticket(number: number, changes: Partial<Ticket> = {}): Ticket {
-  return {
-    id: `00000000-0000-7000-8000-${String(number).padStart(12, "0")}`,
-    number,
-    subject: `Ticket ${number}`,
-    status: "open",
-    priority: "medium",
-    requester: { id: "r", name: "Ana", email: "ana@example.com" },
-    tags: [],
-    source: "api",
-    version: 1,
-    created_at: "2026-01-01T00:00:00Z",
-    updated_at: "2026-01-01T00:00:00Z",
-    assignee_id: null,
-    ...changes,
-  };
-}
+const ticket = (number: number, changes: Partial<Ticket> = {}): Ticket => fixture(number, undefined, changes);
 
 describe("keepUnread", () => {
   const list: QueueList = { items: [ticket(1, { unread: true }), ticket(2, { unread: false })], nextCursor: null, held: [{ ticket: ticket(3, { unread: true }), belongs: true }] };
