@@ -4,6 +4,7 @@
 // JavaScript: sign-in asks the server to keep it in an HttpOnly cookie scoped to the refresh
 // path, and a refresh sends that cookie with the CSRF header the server requires.
 import type { components, operations } from "./schema";
+import type { ConnectionReport, EmailTemplate, EmailTemplateChange, MailDelivery, Mailbox, MailboxRequest, MailKind } from "./email";
 
 type Schemas = components["schemas"];
 export type Ticket = Schemas["Ticket"];
@@ -182,7 +183,9 @@ export class Api {
       }
       throw new ApiError(response.status, problem);
     }
-    const data = response.status === 204 ? (undefined as T) : ((await response.json()) as T);
+    // A 202 or 204 may come without a body.
+    const text = response.status === 204 ? "" : await response.text();
+    const data = (text ? JSON.parse(text) : undefined) as T;
     return { data, etag: response.headers.get("ETag") };
   }
 
@@ -306,6 +309,56 @@ export class Api {
 
   async deleteFaq(id: string): Promise<void> {
     await this.send<unknown>("DELETE", `/api/faqs/${encodeURIComponent(id)}`);
+  }
+
+  async mailboxes(): Promise<Mailbox[]> {
+    return (await this.send<Page<Mailbox>>("GET", "/api/mailboxes")).data.items;
+  }
+
+  async createMailbox(request: MailboxRequest): Promise<Mailbox> {
+    return (await this.send<Mailbox>("POST", "/api/mailboxes", { body: request })).data;
+  }
+
+  async updateMailbox(id: string, change: MailboxRequest): Promise<Mailbox> {
+    return (await this.send<Mailbox>("PATCH", `/api/mailboxes/${encodeURIComponent(id)}`, { body: change })).data;
+  }
+
+  async deleteMailbox(id: string): Promise<void> {
+    await this.send<unknown>("DELETE", `/api/mailboxes/${encodeURIComponent(id)}`);
+  }
+
+  /** Connects to the mailbox's IMAP and SMTP servers with its stored settings and says how each went. */
+  async testMailbox(id: string): Promise<ConnectionReport> {
+    return (await this.send<ConnectionReport>("POST", `/api/mailboxes/${encodeURIComponent(id)}/test`)).data;
+  }
+
+  /** Every kind of mail in every language, as sent now: the built-in text or the admin's. */
+  async emailTemplates(): Promise<EmailTemplate[]> {
+    return (await this.send<Page<EmailTemplate>>("GET", "/api/email-templates")).data.items;
+  }
+
+  async putEmailTemplate(kind: MailKind, locale: string, change: EmailTemplateChange): Promise<EmailTemplate> {
+    return (await this.send<EmailTemplate>("PUT", `/api/email-templates/${encodeURIComponent(kind)}/${encodeURIComponent(locale)}`, { body: change })).data;
+  }
+
+  /** Drops the admin's version: the built-in one is sent again. */
+  async revertEmailTemplate(kind: MailKind, locale: string): Promise<void> {
+    await this.send<unknown>("DELETE", `/api/email-templates/${encodeURIComponent(kind)}/${encodeURIComponent(locale)}`);
+  }
+
+  /** The mail a ticket caused (acknowledgement, replies, resolved notice) and how far each got. */
+  async ticketDeliveries(ticketId: string): Promise<MailDelivery[]> {
+    return (await this.send<Page<MailDelivery>>("GET", `/api/tickets/${encodeURIComponent(ticketId)}/deliveries`)).data.items;
+  }
+
+  /** Asks for a reset link by mail; the server answers the same whether the address is known or not. */
+  async requestPasswordReset(email: string): Promise<void> {
+    await this.call<unknown>("POST", "/api/auth/password-reset", { body: { email } }, false);
+  }
+
+  /** Sets a new password with the link's token (400 when the link is invalid, used or expired). */
+  async confirmPasswordReset(token: string, password: string): Promise<void> {
+    await this.call<unknown>("POST", "/api/auth/password-reset/confirm", { body: { token, password } }, false);
   }
 
   async tickets(query: TicketQuery): Promise<Page<Ticket>> {

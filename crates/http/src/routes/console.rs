@@ -29,6 +29,8 @@ pub(crate) fn router() -> Router<AppState> {
         .route("/dashboard", get(index))
         .route("/profile", get(index))
         .route("/canned-replies", get(index))
+        .route("/forgot-password", get(index))
+        .route("/reset-password", get(index))
         .route("/admin/{page}", get(index))
         .route("/assets/{file}", get(asset))
 }

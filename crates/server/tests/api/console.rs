@@ -41,6 +41,10 @@ async fn the_console_is_served_with_a_strict_policy(kind: BackendKind) {
         "/canned-replies",
         "/admin/widgets",
         "/admin/faqs",
+        "/admin/mailboxes",
+        "/admin/email-templates",
+        "/forgot-password",
+        "/reset-password?token=abc",
     ] {
         let page = app.call(Method::GET, path, None, None).await.expect(200);
         assert_eq!(header(&page, "content-type"), "text/html; charset=utf-8");
