@@ -106,7 +106,14 @@ pub fn parse(raw: &[u8]) -> ParsedMail {
 
 fn from_message(message: &Message<'_>, raw: &[u8]) -> ParsedMail {
     let body = body::Body::of(message);
-    let text = strip_signature(&strip_quoted(&body.reply));
+    let subject = headers::single_line(message.subject().unwrap_or_default());
+    // A forward's quoted part is the message the sender wants us to read.
+    let new_text = if is_forward(&subject) {
+        body.full.clone()
+    } else {
+        strip_quoted(&body.reply)
+    };
+    let text = strip_signature(&new_text);
     let kind = classify::classify(message);
     ParsedMail {
         message_id: headers::message_id(message).unwrap_or_else(|| synthetic_message_id(raw)),
@@ -116,7 +123,7 @@ fn from_message(message: &Message<'_>, raw: &[u8]) -> ParsedMail {
         reply_to: message.reply_to().and_then(headers::first_address),
         to: headers::addresses(message.to()),
         cc: headers::addresses(message.cc()),
-        subject: headers::single_line(message.subject().unwrap_or_default()),
+        subject,
         date: headers::date(message),
         text,
         full_text: body.full,
@@ -126,6 +133,17 @@ fn from_message(message: &Message<'_>, raw: &[u8]) -> ParsedMail {
         bulk: classify::is_bulk(message),
         content_language: headers::content_language(message),
     }
+}
+
+/// Subject prefixes of forwarded mail in the common clients' languages ("Fwd:", Outlook's "FW:",
+/// Spanish "RV:", French "TR:", German "WG:", Portuguese "ENC:").
+fn is_forward(subject: &str) -> bool {
+    let lower = subject.trim_start().to_lowercase();
+    [
+        "fwd:", "fw:", "rv:", "tr:", "wg:", "enc:", "fwd :", "fw :", "tr :",
+    ]
+    .iter()
+    .any(|prefix| lower.starts_with(prefix))
 }
 
 fn headerless(raw: &[u8]) -> ParsedMail {
@@ -211,6 +229,18 @@ mod tests {
         assert!(mail.full_text.contains("> ¿Qué pasa?"));
         assert_eq!(mail.kind, MailClass::Regular);
         assert!(!mail.bulk);
+    }
+
+    #[test]
+    fn a_forward_keeps_the_forwarded_message() {
+        let raw = "From: ana@example.com\r\nSubject: FW: Order 123\r\n\r\n\
+            Please check this.\r\n\r\nFrom: Shop <shop@example.com>\r\nSent: Monday, April 3, 2023\r\n\
+            To: Ana\r\nSubject: Order 123\r\n\r\nYour order is late.\r\n";
+        let mail = parse(raw.as_bytes());
+        assert!(mail.text.starts_with("Please check this."), "{}", mail.text);
+        assert!(mail.text.ends_with("Your order is late."), "{}", mail.text);
+        let reply = parse(raw.replace("FW: Order", "RE: Order").as_bytes());
+        assert_eq!(reply.text, "Please check this.");
     }
 
     #[test]

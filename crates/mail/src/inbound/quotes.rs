@@ -41,6 +41,20 @@ const ORIGINAL_MESSAGE: &[&str] = &[
     "исходное сообщение",
 ];
 
+/// Lines that introduce a forwarded message, in several languages.
+const FORWARD_MARKERS: &[&str] = &[
+    "forwarded message",
+    "begin forwarded message:",
+    "mensaje reenviado",
+    "inicio del mensaje reenviado:",
+    "message transféré",
+    "début du message réexpédié :",
+    "weitergeleitete nachricht",
+    "doorgestuurd bericht",
+    "messaggio inoltrato",
+    "mensagem encaminhada",
+];
+
 /// Lines that sign a mail sent from a phone or a webmail, in several languages.
 const DEVICE_SIGNATURES: &[&str] = &[
     "sent from my ",
@@ -76,6 +90,11 @@ pub fn strip_quoted(text: &str) -> String {
     let mut kept = Vec::new();
     let mut i = 0;
     while i < lines.len() {
+        if is_forward_marker(lines[i]) {
+            // A forwarded message is what the sender wants us to read: kept whole.
+            kept.extend_from_slice(&lines[i..]);
+            break;
+        }
         if starts_original(&lines, i) {
             break;
         }
@@ -107,16 +126,21 @@ pub fn strip_quoted(text: &str) -> String {
 /// near the end, to the end. Nothing is removed when the signature would be all there is.
 pub fn strip_signature(text: &str) -> String {
     let lines: Vec<&str> = text.lines().collect();
-    let starts = lines.iter().enumerate().find_map(|(i, line)| {
-        let written_before = lines[..i].iter().any(|line| !line.trim().is_empty());
-        let lines_after = lines[i + 1..]
-            .iter()
-            .filter(|line| !line.trim().is_empty())
-            .count();
-        let delimiter = line.trim_end() == "--";
-        let device = lines_after <= 2 && is_device_signature(line);
-        (written_before && (delimiter || device)).then_some(i)
-    });
+    let written = lines.iter().filter(|line| !is_blank(line)).count();
+    let mut written_before = 0;
+    let mut starts = None;
+    for (i, line) in lines.iter().enumerate() {
+        if !is_blank(line) {
+            let written_after = written - written_before - 1;
+            let delimiter = line.trim_end() == "--";
+            let device = written_after <= 2 && is_device_signature(line);
+            if written_before > 0 && (delimiter || device) {
+                starts = Some(i);
+                break;
+            }
+            written_before += 1;
+        }
+    }
     tidy(&lines[..starts.unwrap_or(lines.len())])
 }
 
@@ -163,6 +187,17 @@ fn end_of_quote(lines: &[&str], from: usize) -> usize {
 /// header block (From plus two of Date/Sent, To, Subject on the lines that follow).
 fn starts_original(lines: &[&str], i: usize) -> bool {
     is_original_separator(lines[i]) || is_header_block(lines, i)
+}
+
+fn is_forward_marker(line: &str) -> bool {
+    let lower = line
+        .trim()
+        .trim_matches(|c: char| c == '-' || c.is_whitespace())
+        .to_lowercase();
+    lower.chars().count() <= 60
+        && FORWARD_MARKERS
+            .iter()
+            .any(|marker| lower.starts_with(marker))
 }
 
 fn is_original_separator(line: &str) -> bool {
@@ -337,6 +372,25 @@ mod tests {
     fn a_spanish_outlook_header_block_ends_the_new_text() {
         let text = "Ya funciona.\n\nDe: Soporte <support@example.test>\nEnviado: viernes, 27 de junio de 2014 12:06\nPara: Ana\nAsunto: RE: Acceso\n\nTexto anterior";
         assert_eq!(strip_quoted(text), "Ya funciona.");
+    }
+
+    #[test]
+    fn a_spanish_outlook_header_block_with_enviado_el_ends_the_new_text() {
+        let text = "Recibido, gracias.\n\n-----Mensaje original-----\nDe: Soporte <support@example.test>\nEnviado el: lunes, 3 de abril de 2023 10:00\nPara: Ana\nAsunto: RE: Factura\n\nTexto anterior";
+        assert_eq!(strip_quoted(text), "Recibido, gracias.");
+        let text = "Recibido.\n\nDe: Soporte <support@example.test>\nEnviado el: lunes, 3 de abril de 2023 10:00\nPara: Ana\nAsunto: RE: Factura";
+        assert_eq!(strip_quoted(text), "Recibido.");
+    }
+
+    #[test]
+    fn a_forwarded_message_is_kept_whole() {
+        let forwarded = "---------- Forwarded message ---------\nFrom: Shop <shop@example.com>\nDate: Mon, Apr 3, 2023 at 10:00 AM\nSubject: Your order\nTo: Ana <ana@example.com>\n\nOrder 123 is late.";
+        let text = format!("Can you look at this?\n\n{forwarded}");
+        assert_eq!(strip_quoted(&text), text);
+        let apple = "See below.\n\nBegin forwarded message:\n\nFrom: Shop <shop@example.com>\nSubject: Your order\nDate: 3 April 2023\nTo: Ana\n\n> not a quote here";
+        assert_eq!(strip_quoted(apple), apple);
+        let spanish = "Mira esto.\n\n---------- Mensaje reenviado ---------\nDe: Tienda <t@example.com>\nFecha: lun, 3 abr 2023\nAsunto: Pedido\nPara: Ana\n\nEl pedido llega tarde.";
+        assert_eq!(strip_quoted(spanish), spanish);
     }
 
     #[test]

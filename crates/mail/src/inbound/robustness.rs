@@ -116,7 +116,13 @@ fn hostile_inputs_parse() {
     let nested_messages = (0..100).fold(String::from("Subject: last\r\n\r\nx"), |inner, _| {
         format!("Content-Type: message/rfc822\r\n\r\n{inner}")
     });
+    let many_lines = format!(
+        "Subject: lines\r\n\r\n{}",
+        "--\r\n> quoted\r\nOn 1 Jan, a wrote:\r\n\r\nFrom: x\r\nSent from my phone\r\n"
+            .repeat(40_000)
+    );
     let inputs: Vec<(&str, Vec<u8>)> = vec![
+        ("many lines", many_lines.into_bytes()),
         ("empty", Vec::new()),
         ("nul bytes", vec![0; 4096]),
         ("all bytes", (0..=255).collect()),
