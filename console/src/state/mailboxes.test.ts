@@ -80,10 +80,14 @@ describe("the mailbox form", () => {
     expect(requestOf(form).imap?.after_import).toEqual({ action: "move", folder: "Done" });
   });
 
-  it("sends a port that is not a number as 0, for the server to refuse at the field", () => {
+  it("sends what is not a port number as 0, for the server to refuse at the field", () => {
     const form = emptyForm();
-    form.imapPort = "99a";
-    expect(requestOf(form).imap?.port).toBe(0);
+    for (const typed of ["99a", "70000", "-1", "2.5", ""]) {
+      form.imapPort = typed;
+      expect(requestOf(form).imap?.port).toBe(0);
+    }
+    form.imapPort = " 1143 ";
+    expect(requestOf(form).imap?.port).toBe(1143);
   });
 
   it("shows a mailbox without IMAP or SMTP with the form's defaults for them, switched off", () => {

@@ -105,10 +105,10 @@ function passwordChange(field: PasswordField): PasswordChange {
   return field.remove && field.stored ? { password: null } : {};
 }
 
-/** A port as typed; anything but a whole number goes as 0, which the server refuses at the field. */
+/** A port as typed; anything but a port number goes as 0, which the server refuses at the field. */
 function port(text: string): number {
   const value = Number(text.trim());
-  return Number.isInteger(value) ? value : 0;
+  return Number.isInteger(value) && value >= 0 && value <= 65_535 ? value : 0;
 }
 
 export function requestOf(form: MailboxForm): MailboxRequest {

@@ -1,6 +1,6 @@
 // The email templates' editor logic: the placeholders a template may use, a preview of it filled
-// with sample values (escaped in HTML, as the server fills them), the placeholders the server
-// would refuse, and the HTML preview's document, which runs no script and loads nothing.
+// with sample values (escaped in HTML, as the server fills them), and the placeholders the server
+// would refuse.
 import type { MailKind } from "../api/email";
 
 export const MAIL_KINDS: MailKind[] = ["acknowledgement", "reply", "resolved", "password_reset"];
@@ -37,14 +37,4 @@ export function unknownPlaceholders(...texts: string[]): string[] {
     }
   }
   return [...unknown];
-}
-
-/**
- * The HTML preview's document: the mail's HTML under a policy of its own that lets no script
- * run and nothing load (images show as their alternative text), for a frame sandboxed without
- * scripts or an origin.
- */
-export function previewDocument(html: string): string {
-  const policy = "default-src 'none'; style-src 'unsafe-inline'; img-src data:";
-  return `<!doctype html><html><head><meta charset="utf-8"><meta http-equiv="Content-Security-Policy" content="${policy}"></head><body>${html}</body></html>`;
 }

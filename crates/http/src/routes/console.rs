@@ -2,7 +2,7 @@
 //! embedded in the binary. Its routes answer with `index.html` (never cached, so a new release
 //! is picked up at once); its assets are named by their content hash and cached for a year. Every
 //! answer carries a Content-Security-Policy that allows no inline script, no `eval` and no other
-//! host, and no framing.
+//! host, and no framing. Besides, the frame the email templates' preview draws a mail in.
 
 use axum::Router;
 use axum::extract::Path;
@@ -19,6 +19,29 @@ const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self'; st
      img-src 'self' data: blob:; connect-src 'self' ws: wss:; frame-ancestors 'none'; \
      base-uri 'none'; form-action 'self'";
 
+/// The frame of the email templates' preview: an empty page whose script draws the HTML mail the
+/// console posts to it. A `srcdoc` frame would inherit the console's policy, which refuses the
+/// inline styles every HTML mail carries (and reports each refusal); this page has its own: the
+/// mail's styles apply, nothing loads (images but `data:` ones show their alternative text), no
+/// inline script or handler runs, and `sandbox` keeps it in an origin of its own even when opened
+/// outside the console's sandboxed frame.
+const MAIL_PREVIEW_POLICY: &str = "default-src 'none'; script-src 'self'; \
+     style-src 'unsafe-inline'; img-src data:; frame-ancestors 'self'; base-uri 'none'; \
+     form-action 'none'; sandbox allow-scripts";
+
+const MAIL_PREVIEW_HTML: &str = "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
+     <title>Mail preview</title><script src=\"/email-preview.js\"></script></head><body></body></html>\n";
+
+/// Parses what the console posts with `DOMParser`, which never runs a script it reads, and shows it
+/// as the frame's document (named, for whoever reads frames by their titles).
+const MAIL_PREVIEW_SCRIPT: &str = r#"addEventListener("message", function (event) {
+  if (event.source !== window.parent || typeof event.data !== "string") { return; }
+  var parsed = new DOMParser().parseFromString(event.data, "text/html");
+  document.replaceChild(document.adoptNode(parsed.documentElement), document.documentElement);
+  if (!document.title) { document.title = "Mail preview"; }
+});
+"#;
+
 /// The console's own paths (as its router names them) and its assets.
 pub(crate) fn router() -> Router<AppState> {
     Router::new()
@@ -33,6 +56,8 @@ pub(crate) fn router() -> Router<AppState> {
         .route("/reset-password", get(index))
         .route("/admin/{page}", get(index))
         .route("/assets/{file}", get(asset))
+        .route("/email-preview", get(mail_preview))
+        .route("/email-preview.js", get(mail_preview_script))
 }
 
 fn file(path: &str) -> Option<&'static [u8]> {
@@ -93,4 +118,26 @@ async fn asset(Path(name): Path<String>) -> Response {
         Some(bytes) => answer(&path, bytes, "public, max-age=31536000, immutable"),
         None => StatusCode::NOT_FOUND.into_response(),
     }
+}
+
+fn mail_preview_answer(content_type: &'static str, body: &'static str) -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, content_type),
+            (header::CACHE_CONTROL, "no-cache"),
+            (header::CONTENT_SECURITY_POLICY, MAIL_PREVIEW_POLICY),
+            (header::X_FRAME_OPTIONS, "SAMEORIGIN"),
+            (header::REFERRER_POLICY, "no-referrer"),
+        ],
+        body,
+    )
+        .into_response()
+}
+
+async fn mail_preview() -> Response {
+    mail_preview_answer("text/html; charset=utf-8", MAIL_PREVIEW_HTML)
+}
+
+async fn mail_preview_script() -> Response {
+    mail_preview_answer("text/javascript; charset=utf-8", MAIL_PREVIEW_SCRIPT)
 }

@@ -80,6 +80,28 @@ async fn the_console_is_served_with_a_strict_policy(kind: BackendKind) {
         header(&asset, "cache-control"),
         "public, max-age=31536000, immutable"
     );
+    // The email templates' preview frame: a policy of its own that lets a mail's inline styles
+    // apply, runs no inline script, loads nothing and may be framed by the console only.
+    for (path, content_type) in [
+        ("/email-preview", "text/html; charset=utf-8"),
+        ("/email-preview.js", "text/javascript; charset=utf-8"),
+    ] {
+        let frame = app.call(Method::GET, path, None, None).await.expect(200);
+        assert_eq!(header(&frame, "content-type"), content_type);
+        let policy = header(&frame, "content-security-policy");
+        for directive in [
+            "default-src 'none'",
+            "script-src 'self';",
+            "style-src 'unsafe-inline';",
+            "img-src data:;",
+            "frame-ancestors 'self'",
+            "form-action 'none'",
+            "sandbox allow-scripts",
+        ] {
+            assert!(policy.contains(directive), "{path}: {policy}");
+        }
+        assert_eq!(header(&frame, "x-frame-options"), "SAMEORIGIN");
+    }
     app.call(Method::GET, "/assets/missing.js", None, None)
         .await
         .problem(404);
