@@ -5,6 +5,7 @@ use time::OffsetDateTime;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
+use crate::mail::{Delivery, MessageChannel};
 use crate::{Priority, Role, TicketSource, TicketStatus};
 
 /// The person who asked.
@@ -54,6 +55,9 @@ pub struct Ticket {
     /// may see).
     #[serde(skip)]
     pub visitor_id: Option<Uuid>,
+    /// The mailbox its mail goes out from (a ticket opened by email); only the server uses it.
+    #[serde(skip)]
+    pub mailbox_id: Option<Uuid>,
     /// For staff, in the ticket list and `GET /api/tickets/{id}`: whether the ticket's latest
     /// public message is someone else's (the customer's, another agent's) and came after the
     /// caller last marked the ticket read (`PUT /api/tickets/{id}/read`); the caller's own
@@ -97,4 +101,10 @@ pub struct Message {
     #[serde(with = "time::serde::rfc3339")]
     pub created_at: OffsetDateTime,
     pub attachments: Vec<Attachment>,
+    /// How it reached the ticket.
+    pub channel: MessageChannel,
+    /// For staff, the mail this message caused (an agent's reply sent by email) and where it
+    /// stands; absent for customers and for messages that caused none.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub delivery: Option<Delivery>,
 }

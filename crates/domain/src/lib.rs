@@ -6,6 +6,7 @@
 pub mod catalog;
 pub mod conversation;
 pub mod event;
+pub mod mail;
 pub mod notification;
 pub mod text;
 pub mod ticket;
@@ -18,6 +19,10 @@ pub mod workspace;
 pub use catalog::{Category, Color, Faq};
 pub use conversation::{Assignee, Attachment, Author, Message, Requester, Ticket};
 pub use event::{Event, EventKind, NotificationCreated, TicketEvent};
+pub use mail::{
+    AfterImport, Delivery, DeliveryStatus as MailDeliveryStatus, ImapSettings, MailKind, Mailbox,
+    MessageChannel, SmtpSettings, TransportSecurity,
+};
 pub use notification::{Actor, Notification, NotificationData, NotificationKind};
 pub use text::fold_case;
 pub use ticket::{

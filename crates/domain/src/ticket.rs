@@ -93,7 +93,7 @@ impl fmt::Display for TicketStatus {
 /// Not a status, priority or source we know.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("is not one of {0}")]
-pub struct UnknownValue(&'static str);
+pub struct UnknownValue(pub(crate) &'static str);
 
 impl FromStr for TicketStatus {
     type Err = UnknownValue;
@@ -199,10 +199,18 @@ pub enum TicketSource {
     Widget,
     Api,
     Import,
+    /// An email to one of the mailboxes.
+    Email,
 }
 
 impl TicketSource {
-    pub const ALL: [Self; 4] = [Self::Web, Self::Widget, Self::Api, Self::Import];
+    pub const ALL: [Self; 5] = [
+        Self::Web,
+        Self::Widget,
+        Self::Api,
+        Self::Import,
+        Self::Email,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -210,6 +218,7 @@ impl TicketSource {
             Self::Widget => "widget",
             Self::Api => "api",
             Self::Import => "import",
+            Self::Email => "email",
         }
     }
 }
@@ -221,7 +230,7 @@ impl FromStr for TicketSource {
         Self::ALL
             .into_iter()
             .find(|source| source.as_str() == s)
-            .ok_or(UnknownValue("web, widget, api, import"))
+            .ok_or(UnknownValue("web, widget, api, import, email"))
     }
 }
 

@@ -3,7 +3,9 @@
 use std::path::PathBuf;
 
 use growdesk_domain::event::Change;
-use growdesk_domain::{Attachment, Author, Message, MessageBody, TicketStatus, ValidationErrors};
+use growdesk_domain::{
+    Attachment, Author, Message, MessageBody, MessageChannel, TicketStatus, ValidationErrors,
+};
 use growdesk_store::{
     Stamp,
     events::NewEvent,
@@ -130,6 +132,28 @@ impl Messages<'_> {
         draft: MessageDraft,
         idempotency_key: Option<&str>,
     ) -> Result<Message, ServiceError> {
+        self.post_by(
+            actor,
+            ticket_id,
+            draft,
+            idempotency_key,
+            MessageChannel::Web,
+        )
+        .await
+    }
+
+    /// As `post`, for a message that came by `channel` (the widget, an email).
+    ///
+    /// # Errors
+    /// As `post`.
+    pub async fn post_by(
+        self,
+        actor: &Principal,
+        ticket_id: Uuid,
+        draft: MessageDraft,
+        idempotency_key: Option<&str>,
+        channel: MessageChannel,
+    ) -> Result<Message, ServiceError> {
         let staff = sees_internal(actor);
         let current = visible(actor, self.service.store.tickets().get(ticket_id).await?)?;
         if draft.internal && !staff {
@@ -178,6 +202,7 @@ impl Messages<'_> {
             author_id: actor.user.id,
             body: body.into_inner(),
             internal: draft.internal,
+            channel,
         };
 
         let mentions = if message.internal {
@@ -257,6 +282,9 @@ impl Messages<'_> {
                         state,
                         events,
                         message: Some(record),
+                        notes: Vec::new(),
+                        mail: Vec::new(),
+                        inbound: None,
                     })
                 },
             )
@@ -273,6 +301,8 @@ impl Messages<'_> {
                 internal,
                 created_at: at.into(),
                 attachments: files,
+                channel,
+                delivery: None,
             }),
             Changed::Replayed(id) => self
                 .service

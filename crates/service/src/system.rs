@@ -6,7 +6,7 @@
 use std::time::Duration;
 
 use growdesk_domain::event::StatusChange;
-use growdesk_domain::{Event, Priority, SlaTarget, TicketStatus};
+use growdesk_domain::{Event, MessageChannel, Priority, SlaTarget, TicketStatus};
 use growdesk_store::{
     Stamp, Store,
     events::NewEvent,
@@ -132,6 +132,9 @@ impl System {
                             state,
                             events: Vec::new(),
                             message: None,
+                            notes: Vec::new(),
+                            mail: Vec::new(),
+                            inbound: None,
                         });
                     }
                     set_status(&mut state, TicketStatus::Closed, now);
@@ -150,6 +153,7 @@ impl System {
                         author_id: system,
                         body: body.clone(),
                         internal: false,
+                        channel: MessageChannel::System,
                     };
                     Ok(TicketChange {
                         state,
@@ -158,6 +162,9 @@ impl System {
                             message,
                             attachments: Vec::new(),
                         }),
+                        notes: Vec::new(),
+                        mail: Vec::new(),
+                        inbound: None,
                     })
                 })
                 .await?;

@@ -12,6 +12,7 @@ pub mod backup;
 pub mod canned_replies;
 pub mod categories;
 mod dialect;
+pub mod email_templates;
 mod error;
 pub mod events;
 pub mod faqs;
@@ -20,8 +21,11 @@ pub mod idempotency;
 pub mod import_preview;
 pub mod imports;
 pub mod jobs;
+pub mod mail;
+pub mod mailboxes;
 pub mod messages;
 pub mod notifications;
+pub mod password_resets;
 mod postgres;
 mod principals;
 pub mod private_dir;
@@ -52,6 +56,7 @@ use tokio::sync::Notify;
 use backup::Backup;
 use canned_replies::CannedReplies;
 use categories::Categories;
+use email_templates::EmailTemplates;
 use error::DeadlinePassed;
 pub use error::StoreError;
 use events::Events;
@@ -60,8 +65,11 @@ pub use files::FileStore;
 use import_preview::Previews;
 use imports::Imports;
 use jobs::Jobs;
+use mail::Mail;
+use mailboxes::Mailboxes;
 use messages::Messages;
 use notifications::Notifications;
+use password_resets::PasswordResets;
 use principals::PrincipalCache;
 use sessions::Sessions;
 pub use stamp::Stamp;
@@ -505,5 +513,25 @@ impl Store {
     /// Scheduled maintenance: job leases, run records, and the tickets the jobs work on.
     pub fn jobs(&self) -> Jobs<'_> {
         Jobs { store: self }
+    }
+
+    /// Mailboxes: the addresses customers write to, their servers and read cursors.
+    pub fn mailboxes(&self) -> Mailboxes<'_> {
+        Mailboxes { store: self }
+    }
+
+    /// The mail taken in and the outbox of mail to send.
+    pub fn mail(&self) -> Mail<'_> {
+        Mail { store: self }
+    }
+
+    /// Single-use password reset tokens.
+    pub fn password_resets(&self) -> PasswordResets<'_> {
+        PasswordResets { store: self }
+    }
+
+    /// Admins' overrides of the built-in email templates.
+    pub fn email_templates(&self) -> EmailTemplates<'_> {
+        EmailTemplates { store: self }
     }
 }

@@ -2,7 +2,7 @@
 
 use std::collections::HashMap;
 
-use growdesk_domain::{Attachment, Author, Message, Role};
+use growdesk_domain::{Attachment, Author, Message, MessageChannel, Role};
 use sqlx::QueryBuilder;
 use uuid::Uuid;
 
@@ -16,6 +16,8 @@ pub struct NewMessage {
     pub author_id: Uuid,
     pub body: String,
     pub internal: bool,
+    /// How it reached the ticket.
+    pub channel: MessageChannel,
 }
 
 /// A stored file to attach to a new message.
@@ -47,6 +49,7 @@ struct MessageRow {
     body: String,
     internal: bool,
     created_at: Stamp,
+    channel: String,
 }
 
 #[derive(sqlx::FromRow)]
@@ -79,7 +82,7 @@ impl AttachmentRow {
 }
 
 const SELECT_MESSAGES: &str = "SELECT m.id, m.ticket_id, m.author_id, u.name AS author_name, u.role AS author_role, \
-     m.body, m.internal, m.created_at FROM messages m JOIN users u ON u.id = m.author_id";
+     m.body, m.internal, m.created_at, m.channel FROM messages m JOIN users u ON u.id = m.author_id";
 
 const SELECT_ATTACHMENTS: &str = "SELECT a.id, a.message_id, a.ticket_id, a.filename, a.content_type, a.size, a.sha256, \
      m.internal FROM attachments a JOIN messages m ON m.id = a.message_id";
@@ -205,6 +208,9 @@ impl Messages<'_> {
                         row.author_id, row.author_role
                     ))
                 })?;
+                let channel: MessageChannel = row.channel.parse().map_err(|_| {
+                    StoreError::Corrupt(format!("message {} has channel {:?}", row.id, row.channel))
+                })?;
                 Ok(Message {
                     id: row.id,
                     ticket_id: row.ticket_id,
@@ -217,6 +223,9 @@ impl Messages<'_> {
                     internal: row.internal,
                     created_at: row.created_at.into(),
                     attachments: attachments.remove(&row.id).unwrap_or_default(),
+                    channel,
+                    // The service fills it from `mail().deliveries`, for staff only.
+                    delivery: None,
                 })
             })
             .collect()

@@ -6,21 +6,23 @@ mod page;
 mod reads;
 mod stats;
 
-use growdesk_domain::event::{self, Deleted, MessageAdded, Opened, WidgetContext};
+use growdesk_domain::event::{self, Deleted, Opened, WidgetContext};
 use growdesk_domain::{
-    Assignee, Event, MessageBody, Priority, Requester, Subject, Tags, Ticket, TicketSource,
-    TicketStatus,
+    Assignee, Event, MessageBody, MessageChannel, Priority, Requester, Subject, Tags, Ticket,
+    TicketSource, TicketStatus,
 };
 use uuid::Uuid;
 
 use crate::dialect::Dialect;
 use crate::events::NewEvent;
 use crate::idempotency::{Created, IdempotencyClaim};
-use crate::messages::NewMessage;
+use crate::mail::{InboundRecord, MailTx as _, NewOutboundMail};
+use crate::messages::{NewAttachment, NewMessage};
 use crate::widgets::Visitor;
 use crate::write_tx::{Claim, WriteTx as _};
 use crate::{Stamp, Store, StoreError, on_backend};
 
+use changes::message_events;
 pub use changes::{Changed, MessageRecord, TicketChange};
 pub use page::{AssigneeFilter, SortKey, TicketCursor, TicketFilter, TicketSort, VisitorScope};
 pub use reads::ReadMark;
@@ -31,7 +33,7 @@ pub use stats::{SlaCounts, TicketStats};
 pub(crate) const TICKET_COLUMNS: &str = "SELECT t.id, t.number, t.subject, t.status, t.priority, t.category_id, \
      t.requester_id, r.name AS requester_name, r.email AS requester_email, \
      t.assignee_id, a.name AS assignee_name, t.source, t.version, t.created_at, t.updated_at, \
-     t.first_response_at, t.resolved_at, t.closed_at, t.visitor_id, ";
+     t.first_response_at, t.resolved_at, t.closed_at, t.visitor_id, t.mailbox_id, ";
 
 /// Joins the tickets `t` to their requester's and assignee's names. Left joins keep the
 /// tickets the outer loop: with inner joins SQLite 3.51 chose to scan users and sort.
@@ -75,6 +77,7 @@ pub(crate) struct TicketRow {
     resolved_at: Option<Stamp>,
     closed_at: Option<Stamp>,
     visitor_id: Option<Uuid>,
+    mailbox_id: Option<Uuid>,
     /// A JSON array of tag names, sorted.
     tags: String,
     /// Only queries for a reader select it (`reads::UNREAD`).
@@ -126,6 +129,7 @@ impl TicketRow {
             resolved_at: self.resolved_at.map(Into::into),
             closed_at: self.closed_at.map(Into::into),
             visitor_id: self.visitor_id,
+            mailbox_id: self.mailbox_id,
             unread: self.unread,
         })
     }
@@ -152,6 +156,20 @@ pub struct NewTicket {
     pub visitor_id: Option<Uuid>,
     /// Where a widget conversation came from (page URL, browser), kept in the `created` event.
     pub context: Option<WidgetContext>,
+    /// How the description reached us.
+    pub channel: MessageChannel,
+    /// The mailbox the ticket's mail goes out from (a ticket opened by email).
+    pub mailbox_id: Option<Uuid>,
+    /// The description's files.
+    pub attachments: Vec<NewAttachment>,
+    /// Internal notes written after the description, in the same transaction (about the
+    /// mail the ticket came from, say).
+    pub notes: Vec<MessageRecord>,
+    /// Mail queued with the ticket, in its transaction.
+    pub mail: Vec<NewOutboundMail>,
+    /// The mail the ticket was opened from, recorded in its transaction: a mail imported
+    /// before makes the whole creation fail with `Conflict`.
+    pub inbound: Option<InboundRecord>,
 }
 
 /// The changeable state of a ticket, complete: the service reads a ticket, applies the rules,
@@ -198,7 +216,8 @@ impl Tickets<'_> {
     /// `message_created` events, in one transaction.
     ///
     /// # Errors
-    /// `MissingReference` for an unknown category or requester.
+    /// `MissingReference` for an unknown category, requester or mailbox; `Conflict` when
+    /// `new.inbound` was imported before (nothing is written).
     pub async fn create(
         &self,
         new: NewTicket,
@@ -226,6 +245,7 @@ impl Tickets<'_> {
             author_id: new.requester_id,
             body: new.description.as_str().to_owned(),
             internal: false,
+            channel: new.channel,
         };
         let now = Stamp::now();
         on_backend!(self.store, pool, Db => {
@@ -248,7 +268,7 @@ impl Tickets<'_> {
             }
             let sql = format!(
                 "INSERT INTO tickets (id, number, subject, status, priority, category_id, requester_id, source, \
-                 created_at, updated_at, visitor_id) VALUES ($1, {}, $2, 'open', $3, $4, $5, $6, $7, $7, $8) RETURNING number",
+                 created_at, updated_at, visitor_id, mailbox_id) VALUES ($1, {}, $2, 'open', $3, $4, $5, $6, $7, $7, $8, $9) RETURNING number",
                 Db::NEXT_TICKET_NUMBER
             );
             let number: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
@@ -260,10 +280,15 @@ impl Tickets<'_> {
                 .bind(new.source.as_str())
                 .bind(now)
                 .bind(new.visitor_id)
+                .bind(new.mailbox_id)
                 .fetch_one(&mut *tx)
                 .await?;
             tx.insert_tags(id, new.tags.as_slice()).await?;
-            tx.insert_message(id, &MessageRecord { message: message.clone(), attachments: Vec::new() }, now).await?;
+            let description = MessageRecord { message: message.clone(), attachments: new.attachments.clone() };
+            tx.insert_message(id, &description, now).await?;
+            if let Some(inbound) = &new.inbound {
+                tx.record_inbound(inbound, Some(id), Some(description.message.id), now).await?;
+            }
             let opened = Opened {
                 number,
                 subject: new.subject.as_str().to_owned(),
@@ -274,12 +299,15 @@ impl Tickets<'_> {
                 tags: new.tags.as_slice().to_vec(),
                 context: new.context.clone(),
             };
-            let mut events = vec![
-                NewEvent::public(id, Some(new.actor_id), Event::Created(event::Created::Opened(opened))),
-                NewEvent::public(id, Some(new.requester_id), Event::MessageCreated(MessageAdded { message_id: message.id })),
-            ];
+            let mut events = vec![NewEvent::public(id, Some(new.actor_id), Event::Created(event::Created::Opened(opened)))];
+            events.extend(message_events(id, &description));
+            for note in &new.notes {
+                tx.insert_message(id, note, now).await?;
+                events.extend(message_events(id, note));
+            }
             events.extend(new.extra_events.iter().cloned());
             tx.append_events(&events, now).await?;
+            tx.queue_mails(&new.mail, now).await?;
             tx.commit().await?;
             self.store.announce_change();
             Ok(Created::New(id))
@@ -294,6 +322,18 @@ impl Tickets<'_> {
         let row: Option<TicketRow> = on_backend!(self.store, pool, Db => {
             let sql = ticket_query::<Db>(&[" WHERE t.id = $1"]);
             sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(id).fetch_optional(pool).await
+        })?;
+        row.map(TicketRow::into_ticket).transpose()
+    }
+
+    /// The ticket of a number (`[#123]` in a mail's subject).
+    ///
+    /// # Errors
+    /// The database failed.
+    pub async fn by_number(&self, number: i64) -> Result<Option<Ticket>, StoreError> {
+        let row: Option<TicketRow> = on_backend!(self.store, pool, Db => {
+            let sql = ticket_query::<Db>(&[" WHERE t.number = $1"]);
+            sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(number).fetch_optional(pool).await
         })?;
         row.map(TicketRow::into_ticket).transpose()
     }

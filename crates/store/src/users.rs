@@ -378,6 +378,34 @@ impl Users<'_> {
             .map(|credentials| credentials.user.id)
             .ok_or(StoreError::Corrupt("the system user vanished".to_owned()))
     }
+
+    /// The language a user is written to in (a BCP 47 tag, as given), if known.
+    ///
+    /// # Errors
+    /// The database failed.
+    pub async fn locale(&self, id: Uuid) -> Result<Option<String>, StoreError> {
+        let locale: Option<Option<String>> = on_backend!(self.store, pool => sqlx::query_scalar(
+                "SELECT locale FROM users WHERE id = $1")
+            .bind(id)
+            .fetch_optional(pool)
+            .await)?;
+        Ok(locale.flatten())
+    }
+
+    /// Sets the language a user is written to in (`None`: unknown); whether the user exists.
+    ///
+    /// # Errors
+    /// The database failed.
+    pub async fn set_locale(&self, id: Uuid, locale: Option<&str>) -> Result<bool, StoreError> {
+        let updated = on_backend!(write self.store, pool => sqlx::query(
+                "UPDATE users SET locale = $2 WHERE id = $1")
+            .bind(id)
+            .bind(locale)
+            .execute(pool)
+            .await
+            .map(|done| done.rows_affected()))?;
+        Ok(updated > 0)
+    }
 }
 
 #[cfg(test)]

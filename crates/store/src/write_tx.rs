@@ -247,7 +247,7 @@ where
     ) -> Result<(), sqlx::Error> {
         let message = &record.message;
         sqlx::query(
-            "INSERT INTO messages (id, ticket_id, author_id, body, internal, created_at) VALUES ($1, $2, $3, $4, $5, $6)",
+            "INSERT INTO messages (id, ticket_id, author_id, body, internal, created_at, channel) VALUES ($1, $2, $3, $4, $5, $6, $7)",
         )
         .bind(message.id)
         .bind(ticket)
@@ -255,6 +255,7 @@ where
         .bind(message.body.as_str())
         .bind(message.internal)
         .bind(now)
+        .bind(message.channel.as_str())
         .execute(&mut **self)
         .await?;
         for attachment in &record.attachments {

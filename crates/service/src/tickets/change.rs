@@ -264,6 +264,9 @@ impl Tickets<'_> {
                     state,
                     events,
                     message: None,
+                    notes: Vec::new(),
+                    mail: Vec::new(),
+                    inbound: None,
                 })
             })
             .await?;

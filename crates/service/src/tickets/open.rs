@@ -98,6 +98,12 @@ impl Tickets<'_> {
             extra_events: Vec::new(),
             visitor_id: None,
             context: None,
+            channel: source.into(),
+            mailbox_id: None,
+            attachments: Vec::new(),
+            notes: Vec::new(),
+            mail: Vec::new(),
+            inbound: None,
         };
         self.open(ticket, &actor.user, None, claim.as_ref()).await
     }

@@ -5,8 +5,8 @@ use std::net::IpAddr;
 
 use growdesk_domain::event::WidgetContext;
 use growdesk_domain::{
-    Email, Message, MessageBody, PersonName, Role, Subject, Tags, Ticket, TicketSource,
-    ValidationErrors, Widget,
+    Email, Message, MessageBody, MessageChannel, PersonName, Role, Subject, Tags, Ticket,
+    TicketSource, ValidationErrors, Widget,
 };
 use growdesk_store::{
     events::{FeedEvent, Span},
@@ -158,6 +158,12 @@ impl Visitors<'_> {
                 user_agent: draft.user_agent.clone(),
                 identity_verified: proven,
             }),
+            channel: MessageChannel::Widget,
+            mailbox_id: None,
+            attachments: Vec::new(),
+            notes: Vec::new(),
+            mail: Vec::new(),
+            inbound: None,
         };
         let ticket = self
             .service
@@ -288,7 +294,7 @@ impl Visitors<'_> {
         let key = idempotency_key.map(|key| format!("widget:{}:{key}", visitor.visitor_id));
         self.service
             .messages()
-            .post(
+            .post_by(
                 &requester,
                 ticket_id,
                 MessageDraft {
@@ -297,6 +303,7 @@ impl Visitors<'_> {
                     files: Vec::new(),
                 },
                 key.as_deref(),
+                MessageChannel::Widget,
             )
             .await
     }

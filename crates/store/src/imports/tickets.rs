@@ -1,7 +1,7 @@
 //! Imported tickets with their conversations: created when new to their source, brought up to
 //! date when seen again, their messages added once.
 
-use growdesk_domain::{Event, Priority, TicketSource, TicketStatus};
+use growdesk_domain::{Event, MessageChannel, Priority, TicketSource, TicketStatus};
 use sha2::Digest as _;
 use uuid::Uuid;
 
@@ -178,7 +178,7 @@ impl Imports<'_> {
                 }
                 let message_id = tx.free_id("messages", message.preferred_id).await?;
                 let record = MessageRecord {
-                    message: NewMessage { id: message_id, ticket_id: id, author_id: message.author_id, body: message.body.clone(), internal: message.internal },
+                    message: NewMessage { id: message_id, ticket_id: id, author_id: message.author_id, body: message.body.clone(), internal: message.internal, channel: MessageChannel::Import },
                     attachments: message.attachments.clone(),
                 };
                 tx.insert_message(id, &record, message.created_at).await?;

@@ -12,6 +12,7 @@ use uuid::Uuid;
 use crate::dialect::Dialect;
 use crate::events::NewEvent;
 use crate::idempotency::IdempotencyClaim;
+use crate::mail::{InboundRecord, MailTx as _, NewOutboundMail};
 use crate::messages::{NewAttachment, NewMessage};
 use crate::tickets::{TicketRow, TicketState, Tickets, ticket_query};
 use crate::write_tx::{Claim, WriteTx as _};
@@ -24,13 +25,21 @@ pub struct MessageRecord {
     pub attachments: Vec<NewAttachment>,
 }
 
-/// What the rules decided: the ticket's new state, the events that say why, and maybe a
-/// message (whose `message_created` and `attachment_added` events are added here).
+/// What the rules decided: the ticket's new state, the events that say why, maybe a message
+/// (whose `message_created` and `attachment_added` events are added here), the mail it sends,
+/// and the imported mail it came from.
 #[derive(Debug, Clone)]
 pub struct TicketChange {
     pub state: TicketState,
     pub events: Vec<NewEvent>,
     pub message: Option<MessageRecord>,
+    /// Internal notes written after the message (about the mail it came from, say).
+    pub notes: Vec<MessageRecord>,
+    /// Queued in the change's transaction: sent exactly when the change is made.
+    pub mail: Vec<NewOutboundMail>,
+    /// The mail this change was imported from (its message, if any, is what the mail
+    /// became): a mail imported before makes the whole change fail with `Conflict`.
+    pub inbound: Option<InboundRecord>,
 }
 
 /// What came of a change.
@@ -59,7 +68,8 @@ impl Tickets<'_> {
     /// claimed for the message's id.
     ///
     /// # Errors
-    /// `MissingReference` for an unknown category or assignee.
+    /// `MissingReference` for an unknown category or assignee; `Conflict` when the change's
+    /// `inbound` mail was imported before (nothing is written).
     pub async fn change<E, F>(
         &self,
         id: Uuid,
@@ -95,7 +105,7 @@ impl Tickets<'_> {
                     return Ok(Changed::Refused(refusal));
                 }
             };
-            if change.events.is_empty() && change.message.is_none() {
+            if change.events.is_empty() && change.message.is_none() && change.notes.is_empty() && change.mail.is_empty() && change.inbound.is_none() {
                 tx.rollback().await?;
                 return Ok(Changed::Unchanged);
             }
@@ -126,7 +136,16 @@ impl Tickets<'_> {
                 tx.insert_message(id, record, now).await?;
                 events.extend(message_events(id, record));
             }
+            for note in &change.notes {
+                tx.insert_message(id, note, now).await?;
+                events.extend(message_events(id, note));
+            }
             tx.append_events(&events, now).await?;
+            if let Some(inbound) = &change.inbound {
+                let message = change.message.as_ref().map(|record| record.message.id);
+                tx.record_inbound(inbound, Some(id), message, now).await?;
+            }
+            tx.queue_mails(&change.mail, now).await?;
             tx.commit().await?;
             Ok::<_, StoreError>(Changed::Applied { message_id: change.message.as_ref().map(|record| record.message.id), at: now })
         })}).await?;
@@ -139,7 +158,7 @@ impl Tickets<'_> {
 
 /// The events a new message brings: `message_created`, and `attachment_added` per file. Those
 /// about an internal note are internal too.
-fn message_events(ticket_id: Uuid, record: &MessageRecord) -> Vec<NewEvent> {
+pub(super) fn message_events(ticket_id: Uuid, record: &MessageRecord) -> Vec<NewEvent> {
     let message = &record.message;
     let event = |event| NewEvent {
         ticket_id,

@@ -265,7 +265,7 @@ where
 /// What a page's subquery keeps of each ticket: what the ticket query reads of `t`.
 const PAGE_COLUMNS: &str = "t.id, t.number, t.subject, t.status, t.priority, t.category_id, \
     t.requester_id, t.assignee_id, t.source, t.version, t.created_at, t.updated_at, \
-    t.first_response_at, t.resolved_at, t.closed_at, t.visitor_id";
+    t.first_response_at, t.resolved_at, t.closed_at, t.visitor_id, t.mailbox_id";
 
 /// The ticket query's columns up to its tags, for the page of tickets (a subquery) that
 /// follows.

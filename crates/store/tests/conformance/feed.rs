@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use std::time::Duration;
 
 use growdesk_domain::event::Deleted;
-use growdesk_domain::{Event, Priority, Role};
+use growdesk_domain::{Event, MessageChannel, Priority, Role};
 use growdesk_store::events::{FeedEvent, NewEvent, Settling, Span};
 use growdesk_store::messages::NewMessage;
 use growdesk_store::testkit::OpenWrite;
@@ -122,6 +122,7 @@ async fn many_writers_reach_a_tailing_reader_once_each_in_order(store: &Store) {
                         author_id: agent,
                         body: format!("reply {reply} of writer {writer}"),
                         internal: false,
+                        channel: MessageChannel::Web,
                     };
                     sent.push(message.id);
                     let outcome = store
@@ -134,6 +135,9 @@ async fn many_writers_reach_a_tailing_reader_once_each_in_order(store: &Store) {
                                     message,
                                     attachments: Vec::new(),
                                 }),
+                                notes: Vec::new(),
+                                mail: Vec::new(),
+                                inbound: None,
                             })
                         })
                         .await

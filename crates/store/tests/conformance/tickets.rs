@@ -3,7 +3,7 @@
 
 use growdesk_domain::event::Change;
 use growdesk_domain::{
-    Event, MessageBody, Priority, Role, Subject, Tags, TicketSource, TicketStatus,
+    Event, MessageBody, MessageChannel, Priority, Role, Subject, Tags, TicketSource, TicketStatus,
 };
 use growdesk_store::{
     BackendKind, Stamp, Store,
@@ -48,6 +48,12 @@ pub(super) async fn open_ticket(
                 extra_events: Vec::new(),
                 visitor_id: None,
                 context: None,
+                channel: MessageChannel::Web,
+                mailbox_id: None,
+                attachments: Vec::new(),
+                notes: Vec::new(),
+                mail: Vec::new(),
+                inbound: None,
             },
             None,
         )
@@ -83,6 +89,9 @@ async fn change(
                     message,
                     attachments: Vec::new(),
                 }),
+                notes: Vec::new(),
+                mail: Vec::new(),
+                inbound: None,
             })
         })
         .await
@@ -148,6 +157,7 @@ async fn search_plans_find_the_same_tickets(store: &Store) {
         author_id: agent,
         body: "Internal: likely fraud, check the parcel".to_owned(),
         internal: true,
+        channel: MessageChannel::Web,
     };
     change(store, opened[4], Some(note), |_| {}).await;
 

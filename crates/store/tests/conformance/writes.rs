@@ -6,7 +6,7 @@
 
 use std::time::Duration;
 
-use growdesk_domain::{MessageBody, Priority, Role, Subject, Tags, TicketSource};
+use growdesk_domain::{MessageBody, MessageChannel, Priority, Role, Subject, Tags, TicketSource};
 use growdesk_store::idempotency::{Created, IdempotencyClaim};
 use growdesk_store::tickets::NewTicket;
 use growdesk_store::{BackendKind, PoolSettings, Store, StoreError};
@@ -44,6 +44,12 @@ fn ticket(requester: Uuid, category_id: Option<Uuid>, n: usize) -> NewTicket {
         extra_events: Vec::new(),
         visitor_id: None,
         context: None,
+        channel: MessageChannel::Web,
+        mailbox_id: None,
+        attachments: Vec::new(),
+        notes: Vec::new(),
+        mail: Vec::new(),
+        inbound: None,
     }
 }
 

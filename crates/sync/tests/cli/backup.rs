@@ -9,7 +9,9 @@ mod installation;
 use std::path::PathBuf;
 use std::process::Output;
 
-use growdesk_domain::{MessageBody, Priority, Role, Subject, Tags, TicketSource, WidgetSettings};
+use growdesk_domain::{
+    MessageBody, MessageChannel, Priority, Role, Subject, Tags, TicketSource, WidgetSettings,
+};
 use growdesk_store::{
     BackendKind, categories::CategoryFields, tickets::NewTicket, users::NewUser,
     widgets::WidgetFields,
@@ -86,6 +88,12 @@ async fn a_backup_goes_sqlite_to_postgres_to_sqlite_intact() {
                 extra_events: Vec::new(),
                 visitor_id: None,
                 context: None,
+                channel: MessageChannel::Web,
+                mailbox_id: None,
+                attachments: Vec::new(),
+                notes: Vec::new(),
+                mail: Vec::new(),
+                inbound: None,
             },
             None,
         )

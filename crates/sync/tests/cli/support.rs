@@ -5,7 +5,9 @@ use std::os::unix::fs::PermissionsExt as _;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use growdesk_domain::{Message, MessageBody, Priority, Subject, Tags, Ticket, TicketSource};
+use growdesk_domain::{
+    Message, MessageBody, MessageChannel, Priority, Subject, Tags, Ticket, TicketSource,
+};
 use growdesk_store::testkit::TestDatabase;
 use growdesk_store::{
     PoolSettings, Store,
@@ -96,6 +98,12 @@ pub(crate) async fn open_ticket(
                 extra_events: Vec::new(),
                 visitor_id: None,
                 context: None,
+                channel: MessageChannel::Web,
+                mailbox_id: None,
+                attachments: Vec::new(),
+                notes: Vec::new(),
+                mail: Vec::new(),
+                inbound: None,
             },
             None,
         )

@@ -1,7 +1,9 @@
 //! Export and import: an installation moves between backends intact, re-imports change
 //! nothing, and bad lines are reported while good ones go in.
 
-use growdesk_domain::{MessageBody, Priority, Role, Subject, Tags, TicketSource, TicketStatus};
+use growdesk_domain::{
+    MessageBody, MessageChannel, Priority, Role, Subject, Tags, TicketSource, TicketStatus,
+};
 use growdesk_store::testkit::TestDatabase;
 use growdesk_store::{
     BackendKind, Store,
@@ -79,6 +81,12 @@ async fn seed(store: &Store) {
                     extra_events: Vec::new(),
                     visitor_id: None,
                     context: None,
+                    channel: MessageChannel::Web,
+                    mailbox_id: None,
+                    attachments: Vec::new(),
+                    notes: Vec::new(),
+                    mail: Vec::new(),
+                    inbound: None,
                 },
                 None,
             )
@@ -103,9 +111,13 @@ async fn seed(store: &Store) {
                                 author_id: agent.id,
                                 body: body.into(),
                                 internal,
+                                channel: MessageChannel::Web,
                             },
                             attachments: Vec::new(),
                         }),
+                        notes: Vec::new(),
+                        mail: Vec::new(),
+                        inbound: None,
                     })
                 })
                 .await
@@ -288,6 +300,12 @@ async fn move_between(from: BackendKind, to: BackendKind) {
                 extra_events: Vec::new(),
                 visitor_id: None,
                 context: None,
+                channel: MessageChannel::Web,
+                mailbox_id: None,
+                attachments: Vec::new(),
+                notes: Vec::new(),
+                mail: Vec::new(),
+                inbound: None,
             },
             None,
         )

@@ -7,8 +7,8 @@ use std::process::{Command, Output};
 use growdesk_domain::event::Unrecognised;
 use growdesk_domain::workspace::{Shortcut, Title, ViewFilter};
 use growdesk_domain::{
-    Event, EventKind, MessageBody, NotificationData, NotificationKind, Priority, Role, Subject,
-    Tags, TicketSource, TicketStatus, WidgetSettings,
+    Event, EventKind, MessageBody, MessageChannel, NotificationData, NotificationKind, Priority,
+    Role, Subject, Tags, TicketSource, TicketStatus, WidgetSettings,
 };
 use growdesk_store::testkit::TestDatabase;
 use growdesk_store::{
@@ -185,6 +185,12 @@ async fn seed(installation: &Installation) {
         extra_events: Vec::new(),
         visitor_id,
         context: None,
+        channel: MessageChannel::Widget,
+        mailbox_id: None,
+        attachments: Vec::new(),
+        notes: Vec::new(),
+        mail: Vec::new(),
+        inbound: None,
     };
     let through_widget = ticket("From the shop", visitor_account.id, Some(visitor.id));
     store
@@ -235,6 +241,7 @@ async fn seed(installation: &Installation) {
                         author_id: agent.id,
                         body: "Your receipt, and an internal note".into(),
                         internal: true,
+                        channel: MessageChannel::Web,
                     },
                     attachments: vec![NewAttachment {
                         id: Uuid::now_v7(),
@@ -244,6 +251,9 @@ async fn seed(installation: &Installation) {
                         sha256,
                     }],
                 }),
+                notes: Vec::new(),
+                mail: Vec::new(),
+                inbound: None,
             })
         })
         .await

@@ -62,6 +62,9 @@ pub(super) async fn ticket(
                 state,
                 events: vec![event],
                 message: None,
+                notes: Vec::new(),
+                mail: Vec::new(),
+                inbound: None,
             })
         })
         .await
