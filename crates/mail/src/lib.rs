@@ -2,3 +2,12 @@
 //! and SMTP conversations that carry both.
 
 pub mod inbound;
+pub mod imap;
+pub mod outbound;
+pub mod smtp;
+#[cfg(feature = "testkit")]
+pub mod testkit;
+
+mod error;
+
+pub use error::{ImapError, MailError, SendError};

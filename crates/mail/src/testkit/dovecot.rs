@@ -1,0 +1,416 @@
+//! A throwaway Dovecot: its configuration, sockets, state, log and mail all live in one temporary
+//! directory, it listens on 127.0.0.1 only, and `doveadm stop` ends it on drop. The system's own
+//! Dovecot configuration and services are never read or touched (`-c` names our file).
+//!
+//! Run as root (as CI does), Dovecot still refuses to store mail as root, so the mail belongs to
+//! `nobody` and the temporary directory is handed to that user; run as a normal user, everything
+//! runs as that user.
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::io;
+use std::os::unix::fs::{MetadataExt, PermissionsExt};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use growdesk_domain::mail::{AfterImport, ImapSettings, TransportSecurity};
+use tempfile::TempDir;
+use tokio::io::AsyncReadExt;
+use tokio::net::TcpStream;
+
+use super::lmtp;
+
+/// How long Dovecot gets to start listening (it starts in well under a second; the margin is
+/// for a loaded CI machine).
+const START_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// A running throwaway Dovecot with IMAP and LMTP on 127.0.0.1.
+pub struct Dovecot {
+    pub imap_port: u16,
+    pub lmtp_port: u16,
+    passwords: BTreeMap<String, String>,
+    config: PathBuf,
+    dir: TempDir,
+}
+
+impl std::fmt::Debug for Dovecot {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "Dovecot(imap {}, lmtp {}, {})",
+            self.imap_port,
+            self.lmtp_port,
+            self.dir.path().display()
+        )
+    }
+}
+
+impl Dovecot {
+    /// Starts a Dovecot with one mailbox (INBOX and an `Archive` folder) per user — full
+    /// addresses such as `support@example.test` — each with a random password (`password`).
+    /// Plus-addressed mail (`support+t42@…`) is delivered to the user before the `+`.
+    pub async fn start(users: &[&str]) -> io::Result<Self> {
+        Self::launch(users, None).await
+    }
+
+    /// As `start`, but the server announces only IMAP4rev1 (no IDLE, MOVE or UIDPLUS), for the
+    /// clients' polling and COPY/EXPUNGE paths.
+    pub async fn start_basic(users: &[&str]) -> io::Result<Self> {
+        Self::launch(
+            users,
+            Some("IMAP4rev1 LITERAL+ SASL-IR ID ENABLE NAMESPACE"),
+        )
+        .await
+    }
+
+    async fn launch(users: &[&str], capabilities: Option<&str>) -> io::Result<Self> {
+        for user in users {
+            let valid = !user.is_empty()
+                && user
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'@' | b'.' | b'-' | b'_'));
+            if !valid {
+                return Err(io::Error::new(
+                    io::ErrorKind::InvalidInput,
+                    format!("not a test user name: {user:?}"),
+                ));
+            }
+        }
+        let dir = tempfile::Builder::new()
+            .prefix("growdesk-dovecot-")
+            .tempdir()?;
+        let owner = fs::metadata(dir.path())?;
+        let passwords: BTreeMap<String, String> = users
+            .iter()
+            .map(|user| (user.to_string(), uuid::Uuid::now_v7().simple().to_string()))
+            .collect();
+        let passwd: String = passwords
+            .iter()
+            .map(|(user, password)| format!("{user}:{{PLAIN}}{password}\n"))
+            .collect();
+        fs::write(dir.path().join("passwd"), passwd)?;
+        fs::create_dir(dir.path().join("home"))?;
+        let accounts = if owner.uid() == 0 {
+            let mail = system_user("nobody")?;
+            chown_tree(dir.path(), mail.uid, mail.gid)?;
+            // Dovecot's unprivileged processes reach the sockets and homes through it.
+            fs::set_permissions(dir.path(), fs::Permissions::from_mode(0o755))?;
+            Accounts {
+                mail,
+                internal: "dovecot".to_owned(),
+                login: "dovenull".to_owned(),
+            }
+        } else {
+            let me = system_user_by_uid(owner.uid())?;
+            Accounts {
+                internal: me.name.clone(),
+                login: me.name.clone(),
+                mail: me,
+            }
+        };
+        let (imap_port, lmtp_port) = free_ports()?;
+        let config = dir.path().join("dovecot.conf");
+        fs::write(
+            &config,
+            configuration(dir.path(), &accounts, imap_port, lmtp_port, capabilities),
+        )?;
+        // Dovecot daemonises and its master keeps the descriptors it was given: its errors go to
+        // a file, never to a pipe this process would wait on for ever.
+        let errors = dir.path().join("start.err");
+        let status = Command::new("dovecot")
+            .arg("-c")
+            .arg(&config)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(fs::File::create(&errors)?)
+            .status()?;
+        if !status.success() {
+            return Err(io::Error::other(format!(
+                "dovecot did not start: {}{}",
+                fs::read_to_string(&errors).unwrap_or_default(),
+                log_tail(dir.path())
+            )));
+        }
+        let dovecot = Self {
+            imap_port,
+            lmtp_port,
+            passwords,
+            config,
+            dir,
+        };
+        dovecot.wait_until_listening().await?;
+        Ok(dovecot)
+    }
+
+    /// The password of `user`.
+    pub fn password(&self, user: &str) -> &str {
+        self.passwords
+            .get(user)
+            .map(String::as_str)
+            .unwrap_or_else(|| panic!("{user} is not a user of this Dovecot"))
+    }
+
+    /// IMAP settings of `user`'s INBOX on this server (no TLS), marking imported mail seen.
+    pub fn imap_settings(&self, user: &str) -> ImapSettings {
+        ImapSettings {
+            host: "127.0.0.1".to_owned(),
+            port: self.imap_port,
+            security: TransportSecurity::None,
+            username: user.to_owned(),
+            folder: "INBOX".to_owned(),
+            after_import: AfterImport::MarkSeen,
+        }
+    }
+
+    /// Delivers `raw` to `to`'s INBOX through LMTP, as a mail server would.
+    pub async fn deliver(&self, to: &str, raw: &[u8]) -> io::Result<()> {
+        self.deliver_from("sender@example.test", to, raw).await
+    }
+
+    pub(crate) async fn deliver_from(&self, from: &str, to: &str, raw: &[u8]) -> io::Result<()> {
+        match lmtp::deliver(self.lmtp_port, from, to, raw).await? {
+            Ok(()) => Ok(()),
+            Err(refused) => Err(io::Error::other(format!(
+                "LMTP refused the mail to {to}: {} {}",
+                refused.code, refused.text
+            ))),
+        }
+    }
+
+    /// Appends every mail of `raws` to `user`'s `folder` over one IMAP session: the fast way to
+    /// fill a mailbox with thousands of messages.
+    pub async fn append<R: AsRef<[u8]>>(
+        &self,
+        user: &str,
+        folder: &str,
+        raws: &[R],
+    ) -> io::Result<()> {
+        let broken = |error: async_imap::error::Error| io::Error::other(error.to_string());
+        let stream = TcpStream::connect(("127.0.0.1", self.imap_port)).await?;
+        let mut client = async_imap::Client::new(stream);
+        client
+            .read_response()
+            .await?
+            .ok_or_else(|| io::Error::other("Dovecot closed the connection"))?;
+        let mut session = client
+            .login(user, self.password(user))
+            .await
+            .map_err(|(error, _)| broken(error))?;
+        for raw in raws {
+            session
+                .append(folder, None, None, raw.as_ref())
+                .await
+                .map_err(broken)?;
+        }
+        session.logout().await.map_err(broken)
+    }
+
+    pub(crate) fn passwords(&self) -> &BTreeMap<String, String> {
+        &self.passwords
+    }
+
+    /// The Maildir of `user`: where the mail files are.
+    pub fn maildir(&self, user: &str) -> PathBuf {
+        self.dir.path().join("home").join(user).join("Maildir")
+    }
+
+    async fn wait_until_listening(&self) -> io::Result<()> {
+        let deadline = Instant::now() + START_TIMEOUT;
+        for port in [self.imap_port, self.lmtp_port] {
+            loop {
+                if greets(port).await {
+                    break;
+                }
+                if Instant::now() > deadline {
+                    return Err(io::Error::new(
+                        io::ErrorKind::TimedOut,
+                        format!(
+                            "dovecot did not listen on {port}{}",
+                            log_tail(self.dir.path())
+                        ),
+                    ));
+                }
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+        }
+        Ok(())
+    }
+}
+
+impl Drop for Dovecot {
+    fn drop(&mut self) {
+        // `doveadm stop` signals the master; wait for its pid file to go so that the directory
+        // is not removed under a process still writing in it.
+        let stopped = Command::new("doveadm")
+            .arg("-c")
+            .arg(&self.config)
+            .arg("stop")
+            .output();
+        if stopped.is_ok_and(|output| output.status.success()) {
+            let pid = self.dir.path().join("run").join("master.pid");
+            let deadline = Instant::now() + Duration::from_secs(10);
+            while pid.exists() && Instant::now() < deadline {
+                std::thread::sleep(Duration::from_millis(20));
+            }
+        }
+    }
+}
+
+/// Whether a server on 127.0.0.1:`port` accepts a connection and says something.
+async fn greets(port: u16) -> bool {
+    let attempt = async {
+        let mut stream = TcpStream::connect(("127.0.0.1", port)).await?;
+        let mut byte = [0u8; 1];
+        stream.read_exact(&mut byte).await
+    };
+    matches!(
+        tokio::time::timeout(Duration::from_secs(2), attempt).await,
+        Ok(Ok(_))
+    )
+}
+
+struct SystemUser {
+    name: String,
+    uid: u32,
+    gid: u32,
+}
+
+struct Accounts {
+    /// Owns the mail files.
+    mail: SystemUser,
+    /// Dovecot's own unprivileged processes (`default_internal_user`).
+    internal: String,
+    /// The login processes (`default_login_user`).
+    login: String,
+}
+
+fn system_users() -> io::Result<Vec<SystemUser>> {
+    Ok(fs::read_to_string("/etc/passwd")?
+        .lines()
+        .filter_map(|line| {
+            let mut fields = line.split(':');
+            let name = fields.next()?.to_owned();
+            let uid = fields.nth(1)?.parse().ok()?;
+            let gid = fields.next()?.parse().ok()?;
+            Some(SystemUser { name, uid, gid })
+        })
+        .collect())
+}
+
+fn system_user(name: &str) -> io::Result<SystemUser> {
+    system_users()?
+        .into_iter()
+        .find(|user| user.name == name)
+        .ok_or_else(|| io::Error::new(io::ErrorKind::NotFound, format!("no user {name}")))
+}
+
+fn system_user_by_uid(uid: u32) -> io::Result<SystemUser> {
+    system_users()?
+        .into_iter()
+        .find(|user| user.uid == uid)
+        .ok_or_else(|| io::Error::new(io::ErrorKind::NotFound, format!("no user of uid {uid}")))
+}
+
+fn chown_tree(path: &Path, uid: u32, gid: u32) -> io::Result<()> {
+    std::os::unix::fs::chown(path, Some(uid), Some(gid))?;
+    if path.is_dir() {
+        for entry in fs::read_dir(path)? {
+            chown_tree(&entry?.path(), uid, gid)?;
+        }
+    }
+    Ok(())
+}
+
+/// Two ports free on 127.0.0.1 now (held together so that they differ).
+fn free_ports() -> io::Result<(u16, u16)> {
+    let first = std::net::TcpListener::bind(("127.0.0.1", 0))?;
+    let second = std::net::TcpListener::bind(("127.0.0.1", 0))?;
+    Ok((first.local_addr()?.port(), second.local_addr()?.port()))
+}
+
+fn configuration(
+    dir: &Path,
+    accounts: &Accounts,
+    imap_port: u16,
+    lmtp_port: u16,
+    capabilities: Option<&str>,
+) -> String {
+    let dir = dir.display();
+    let capability = capabilities
+        .map(|list| format!("protocol imap {{\n  imap_capability = {list}\n}}\n"))
+        .unwrap_or_default();
+    format!(
+        r#"# A throwaway Dovecot of GrowDesk's tests: everything under {dir}.
+base_dir = {dir}/run
+state_dir = {dir}/state
+log_path = {dir}/dovecot.log
+protocols = imap lmtp
+listen = 127.0.0.1
+ssl = no
+disable_plaintext_auth = no
+auth_mechanisms = plain login
+default_internal_user = {internal}
+default_login_user = {login}
+mail_location = maildir:~/Maildir
+# Test mail need not survive a power cut; fsyncs would make seeding 10,000 messages slow.
+mail_fsync = never
+recipient_delimiter = +
+passdb {{
+  driver = passwd-file
+  args = scheme=PLAIN username_format=%u {dir}/passwd
+}}
+userdb {{
+  driver = static
+  args = uid={uid} gid={gid} home={dir}/home/%u
+}}
+service imap-login {{
+  inet_listener imap {{
+    address = 127.0.0.1
+    port = {imap_port}
+  }}
+  inet_listener imaps {{
+    port = 0
+  }}
+}}
+service lmtp {{
+  inet_listener lmtp {{
+    address = 127.0.0.1
+    port = {lmtp_port}
+  }}
+}}
+service pop3-login {{
+  inet_listener pop3 {{
+    port = 0
+  }}
+  inet_listener pop3s {{
+    port = 0
+  }}
+}}
+service submission-login {{
+  inet_listener submission {{
+    port = 0
+  }}
+}}
+protocol lmtp {{
+  postmaster_address = postmaster@example.test
+}}
+namespace inbox {{
+  inbox = yes
+  mailbox Archive {{
+    auto = create
+  }}
+}}
+{capability}"#,
+        internal = accounts.internal,
+        login = accounts.login,
+        uid = accounts.mail.uid,
+        gid = accounts.mail.gid,
+    )
+}
+
+fn log_tail(dir: &Path) -> String {
+    let log = fs::read_to_string(dir.join("dovecot.log")).unwrap_or_default();
+    let lines: Vec<&str> = log.lines().collect();
+    format!("\n{}", lines[lines.len().saturating_sub(20)..].join("\n"))
+}

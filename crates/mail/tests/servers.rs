@@ -1,0 +1,399 @@
+//! The SMTP and IMAP clients against real servers: a throwaway Dovecot (IMAP, LMTP) and the SMTP
+//! sink in front of it, each test with its own, on 127.0.0.1. No protocol is mocked.
+
+use std::time::Duration;
+
+use async_imap::types::Flag;
+use futures_util::TryStreamExt;
+use growdesk_domain::mail::{ImapSettings, SmtpSettings};
+use growdesk_mail::imap::{IdleOutcome, ImapSession};
+use growdesk_mail::inbound::Address;
+use growdesk_mail::outbound::{OutgoingAttachment, OutgoingMail, compose};
+use growdesk_mail::smtp::SmtpClient;
+use growdesk_mail::testkit::{Dovecot, SmtpSink};
+use growdesk_mail::{ImapError, SendError};
+use mail_parser::{HeaderValue, MessageParser, MimeHeaders};
+
+const SUPPORT: &str = "support@example.test";
+const CUSTOMER: &str = "customer@example.test";
+/// Generous: a step that takes this long has hung, and a loaded CI machine is slow.
+const TIMEOUT: Duration = Duration::from_secs(30);
+
+async fn servers() -> (Dovecot, SmtpSink) {
+    let dovecot = Dovecot::start(&[SUPPORT, CUSTOMER]).await.unwrap();
+    let sink = SmtpSink::start(&dovecot).await.unwrap();
+    (dovecot, sink)
+}
+
+fn client(sink: &SmtpSink, dovecot: &Dovecot) -> SmtpClient {
+    SmtpClient::new(
+        &sink.smtp_settings(SUPPORT),
+        Some(dovecot.password(SUPPORT)),
+        TIMEOUT,
+    )
+    .unwrap()
+}
+
+async fn session(dovecot: &Dovecot, user: &str) -> ImapSession {
+    ImapSession::connect(
+        &dovecot.imap_settings(user),
+        dovecot.password(user),
+        TIMEOUT,
+    )
+    .await
+    .unwrap()
+}
+
+fn mail(number: usize) -> Vec<u8> {
+    format!(
+        "From: Ana <ana@example.test>\r\nTo: {SUPPORT}\r\nSubject: Question {number}\r\n\
+         Message-ID: <q{number}@example.test>\r\n\r\nQuestion number {number}.\r\n"
+    )
+    .into_bytes()
+}
+
+fn ids(value: &HeaderValue<'_>) -> Vec<String> {
+    match value {
+        HeaderValue::Text(id) => vec![id.to_string()],
+        HeaderValue::TextList(ids) => ids.iter().map(|id| id.to_string()).collect(),
+        _ => Vec::new(),
+    }
+}
+
+fn uids(mails: &[growdesk_mail::imap::FetchedMail]) -> Vec<u32> {
+    mails.iter().map(|mail| mail.uid).collect()
+}
+
+#[tokio::test]
+async fn a_reply_sent_by_smtp_arrives_in_the_customers_inbox_threaded_and_intact() {
+    let (dovecot, sink) = servers().await;
+    let attachment: Vec<u8> = (0..=255u8).rev().cycle().take(70_000).collect();
+    let reply = OutgoingMail {
+        from: Address {
+            email: SUPPORT.to_owned(),
+            name: Some("Acme Support".to_owned()),
+        },
+        to: Address {
+            email: CUSTOMER.to_owned(),
+            name: Some("Çustomer".to_owned()),
+        },
+        subject: "Re: [#7] Ça ne marche pas".to_owned(),
+        text_body: "Hello,\n.a line that starts with a dot\n..and two\n.\nBye".to_owned(),
+        html_body: Some("<p>Hello</p>".to_owned()),
+        message_id: "<reply-1@example.test>".to_owned(),
+        in_reply_to: Some("<cust-1@example.test>".to_owned()),
+        references: vec![
+            "<cust-0@example.test>".to_owned(),
+            "<cust-1@example.test>".to_owned(),
+        ],
+        reply_to: Some("support+t7@example.test".to_owned()),
+        unsubscribe_url: None,
+        auto_submitted: false,
+        attachments: vec![OutgoingAttachment {
+            filename: "log.bin".to_owned(),
+            content_type: "application/octet-stream".to_owned(),
+            bytes: attachment.clone(),
+        }],
+    };
+    let raw = compose(&reply).unwrap();
+    client(&sink, &dovecot)
+        .send(SUPPORT, CUSTOMER, &raw)
+        .await
+        .unwrap();
+
+    let received = sink.received();
+    assert_eq!(received.len(), 1);
+    assert_eq!(received[0].from, SUPPORT);
+    assert_eq!(received[0].to, [CUSTOMER]);
+    assert_eq!(
+        received[0].raw, raw,
+        "the sink got other bytes than were sent"
+    );
+
+    let mut imap = session(&dovecot, CUSTOMER).await;
+    let folder = imap.select().await.unwrap();
+    assert_eq!(folder.exists, 1);
+    let fetched = imap.fetch_after(0, 10).await.unwrap();
+    assert_eq!(fetched.len(), 1);
+    // Delivery adds its trace headers (Return-Path, Delivered-To, Received) above the mail.
+    assert!(
+        fetched[0].raw.ends_with(&raw),
+        "the stored mail is not the sent one"
+    );
+    let stored = MessageParser::default().parse(&fetched[0].raw).unwrap();
+    assert_eq!(stored.message_id(), Some("reply-1@example.test"));
+    assert_eq!(ids(stored.in_reply_to()), ["cust-1@example.test"]);
+    assert_eq!(
+        ids(stored.references()),
+        ["cust-0@example.test", "cust-1@example.test"]
+    );
+    assert_eq!(stored.subject(), Some("Re: [#7] Ça ne marche pas"));
+    assert!(
+        stored
+            .body_text(0)
+            .unwrap()
+            .contains(".a line that starts with a dot\r\n..and two\r\n.\r\nBye")
+    );
+    let files: Vec<(&str, &[u8])> = stored
+        .attachments()
+        .map(|part| (part.attachment_name().unwrap_or_default(), part.contents()))
+        .collect();
+    assert_eq!(files, [("log.bin", attachment.as_slice())]);
+    imap.logout().await.unwrap();
+}
+
+#[tokio::test]
+async fn plus_addressed_mail_reaches_the_mailbox_before_the_plus() {
+    let (dovecot, sink) = servers().await;
+    client(&sink, &dovecot)
+        .send(CUSTOMER, "support+t42@example.test", &mail(1))
+        .await
+        .unwrap();
+    let mut imap = session(&dovecot, SUPPORT).await;
+    imap.select().await.unwrap();
+    let fetched = imap.fetch_after(0, 10).await.unwrap();
+    assert_eq!(fetched.len(), 1);
+    assert!(fetched[0].raw.ends_with(&mail(1)));
+}
+
+#[tokio::test]
+async fn the_folder_is_read_in_bounded_ascending_batches_across_gaps() {
+    let dovecot = Dovecot::start(&[SUPPORT]).await.unwrap();
+    let mails: Vec<Vec<u8>> = (1..=25).map(mail).collect();
+    dovecot.append(SUPPORT, "INBOX", &mails).await.unwrap();
+
+    let mut imap = session(&dovecot, SUPPORT).await;
+    let folder = imap.select().await.unwrap();
+    assert_eq!(folder.exists, 25);
+    assert_eq!(folder.uid_next, 26);
+    assert!(folder.uid_validity > 0);
+    assert!(folder.idle);
+
+    let mut seen = Vec::new();
+    let mut last = 0;
+    loop {
+        let batch = imap.fetch_after(last, 10).await.unwrap();
+        if batch.is_empty() {
+            break;
+        }
+        assert!(batch.len() <= 10);
+        assert!(batch.windows(2).all(|pair| pair[0].uid < pair[1].uid));
+        assert!(batch[0].uid > last);
+        for fetched in &batch {
+            let number = fetched.uid as usize;
+            assert!(fetched.raw.ends_with(&mails[number - 1]), "uid {number}");
+        }
+        last = batch.last().unwrap().uid;
+        seen.extend(uids(&batch));
+    }
+    assert_eq!(seen, (1..=25).collect::<Vec<u32>>());
+    // Past the last UID, `n:*` must not bring the last mail back.
+    assert!(imap.fetch_after(25, 10).await.unwrap().is_empty());
+    assert!(imap.fetch_after(u32::MAX, 10).await.unwrap().is_empty());
+    assert!(imap.fetch_after(0, 0).await.unwrap().is_empty());
+
+    // Mails moved away leave gaps; a batch still brings `max` mails when there are that many.
+    for uid in 3..=7 {
+        imap.move_to(uid, "Archive").await.unwrap();
+    }
+    assert_eq!(uids(&imap.fetch_after(0, 3).await.unwrap()), [1, 2, 8]);
+    assert_eq!(uids(&imap.fetch_after(2, 2).await.unwrap()), [8, 9]);
+}
+
+async fn flags(dovecot: &Dovecot, user: &str, folder: &str) -> Vec<(u32, bool)> {
+    let stream = tokio::net::TcpStream::connect(("127.0.0.1", dovecot.imap_port))
+        .await
+        .unwrap();
+    let mut client = async_imap::Client::new(stream);
+    client.read_response().await.unwrap();
+    let mut session = client.login(user, dovecot.password(user)).await.unwrap();
+    session.examine(folder).await.unwrap();
+    let fetches: Vec<_> = session
+        .uid_fetch("1:*", "(UID FLAGS)")
+        .await
+        .unwrap()
+        .try_collect()
+        .await
+        .unwrap();
+    let mut flags: Vec<(u32, bool)> = fetches
+        .iter()
+        .map(|fetch| {
+            (
+                fetch.uid.unwrap(),
+                fetch.flags().any(|flag| flag == Flag::Seen),
+            )
+        })
+        .collect();
+    flags.sort_unstable();
+    session.logout().await.unwrap();
+    flags
+}
+
+#[tokio::test]
+async fn imported_mail_is_marked_seen_or_moved_with_and_without_move_and_uidplus() {
+    for basic in [false, true] {
+        let dovecot = if basic {
+            Dovecot::start_basic(&[SUPPORT]).await.unwrap()
+        } else {
+            Dovecot::start(&[SUPPORT]).await.unwrap()
+        };
+        for number in 1..=3 {
+            dovecot.deliver(SUPPORT, &mail(number)).await.unwrap();
+        }
+        let mut imap = session(&dovecot, SUPPORT).await;
+        let folder = imap.select().await.unwrap();
+        assert_eq!(folder.idle, !basic);
+        // Fetching reads with BODY.PEEK: nothing is marked seen until the import says so.
+        assert_eq!(imap.fetch_after(0, 10).await.unwrap().len(), 3);
+        assert_eq!(
+            flags(&dovecot, SUPPORT, "INBOX").await,
+            [(1, false), (2, false), (3, false)]
+        );
+        imap.mark_seen(1).await.unwrap();
+        imap.move_to(2, "Archive").await.unwrap();
+        assert_eq!(
+            flags(&dovecot, SUPPORT, "INBOX").await,
+            [(1, true), (3, false)],
+            "basic server: {basic}"
+        );
+        assert_eq!(flags(&dovecot, SUPPORT, "Archive").await.len(), 1);
+        let archive = ImapSettings {
+            folder: "Archive".to_owned(),
+            ..dovecot.imap_settings(SUPPORT)
+        };
+        let mut archived = ImapSession::connect(&archive, dovecot.password(SUPPORT), TIMEOUT)
+            .await
+            .unwrap();
+        archived.select().await.unwrap();
+        let moved = archived.fetch_after(0, 10).await.unwrap();
+        assert_eq!(moved.len(), 1);
+        assert!(moved[0].raw.ends_with(&mail(2)));
+        // The session goes on after the move.
+        assert_eq!(uids(&imap.fetch_after(0, 10).await.unwrap()), [1, 3]);
+        if basic {
+            assert!(matches!(
+                imap.idle(Duration::from_millis(10)).await,
+                Err(ImapError::Unsupported("IDLE"))
+            ));
+        }
+    }
+}
+
+#[tokio::test]
+async fn idle_times_out_when_nothing_comes_and_wakes_on_a_delivery() {
+    let dovecot = Dovecot::start(&[SUPPORT]).await.unwrap();
+    let mut imap = session(&dovecot, SUPPORT).await;
+    assert!(imap.select().await.unwrap().idle);
+
+    assert_eq!(
+        imap.idle(Duration::from_millis(300)).await.unwrap(),
+        IdleOutcome::Timeout
+    );
+    let first = mail(1);
+    let (outcome, delivered) = tokio::join!(
+        imap.idle(Duration::from_secs(120)),
+        dovecot.deliver(SUPPORT, &first)
+    );
+    delivered.unwrap();
+    assert_eq!(outcome.unwrap(), IdleOutcome::NewMail);
+    // The session is usable after IDLE: the new mail is fetched.
+    let fetched = imap.fetch_after(0, 10).await.unwrap();
+    assert_eq!(uids(&fetched), [1]);
+    assert_eq!(imap.select().await.unwrap().exists, 1);
+    imap.logout().await.unwrap();
+}
+
+#[tokio::test]
+async fn a_refused_recipient_is_permanent_and_a_dropped_connection_transient() {
+    let (dovecot, sink) = servers().await;
+    let smtp = client(&sink, &dovecot);
+
+    sink.reject_recipient("gone@example.test");
+    let refused = smtp.send(SUPPORT, "gone@example.test", &mail(1)).await;
+    assert!(
+        matches!(refused, Err(SendError::Permanent(ref text)) if text.contains("550")),
+        "{refused:?}"
+    );
+    // A user the mail server does not know: refused at delivery, also for good.
+    let unknown = smtp.send(SUPPORT, "nobody@example.test", &mail(2)).await;
+    assert!(
+        matches!(unknown, Err(SendError::Permanent(_))),
+        "{unknown:?}"
+    );
+
+    sink.drop_during_data(true);
+    let dropped = smtp.send(SUPPORT, CUSTOMER, &mail(3)).await;
+    assert!(
+        matches!(dropped, Err(SendError::Transient(_))),
+        "{dropped:?}"
+    );
+    assert!(sink.received().is_empty());
+
+    sink.drop_during_data(false);
+    smtp.send(SUPPORT, CUSTOMER, &mail(4)).await.unwrap();
+    let received = sink.received();
+    assert_eq!(received.len(), 1);
+    assert_eq!(received[0].raw, mail(4));
+    let mut imap = session(&dovecot, CUSTOMER).await;
+    assert_eq!(imap.select().await.unwrap().exists, 1);
+}
+
+#[tokio::test]
+async fn test_connection_explains_failures_without_the_password() {
+    let (dovecot, sink) = servers().await;
+    assert_eq!(client(&sink, &dovecot).check().await, Ok(()));
+    assert_eq!(
+        ImapSession::check(
+            &dovecot.imap_settings(SUPPORT),
+            dovecot.password(SUPPORT),
+            TIMEOUT
+        )
+        .await,
+        Ok(())
+    );
+
+    let wrong = "Wr0ng-Pa55word-7731";
+    let smtp = SmtpClient::new(&sink.smtp_settings(SUPPORT), Some(wrong), TIMEOUT).unwrap();
+    let error = smtp.check().await.unwrap_err();
+    assert!(
+        error.contains("refused the user name or password"),
+        "{error}"
+    );
+    assert!(!error.contains(wrong), "{error}");
+    let error = ImapSession::check(&dovecot.imap_settings(SUPPORT), wrong, TIMEOUT)
+        .await
+        .unwrap_err();
+    assert!(error.contains("refused the login"), "{error}");
+    assert!(!error.contains(wrong), "{error}");
+    let error = ImapSession::connect(&dovecot.imap_settings(SUPPORT), wrong, TIMEOUT)
+        .await
+        .unwrap_err();
+    assert!(matches!(error, ImapError::Login { .. }), "{error:?}");
+    assert!(!format!("{error:?}").contains(wrong));
+
+    let closed = std::net::TcpListener::bind(("127.0.0.1", 0)).unwrap();
+    let port = closed.local_addr().unwrap().port();
+    drop(closed);
+    let nowhere = SmtpSettings {
+        port,
+        ..sink.smtp_settings(SUPPORT)
+    };
+    let error = SmtpClient::new(&nowhere, Some(wrong), TIMEOUT)
+        .unwrap()
+        .check()
+        .await
+        .unwrap_err();
+    assert!(error.contains("refused the connection"), "{error}");
+    let error = ImapSession::check(
+        &ImapSettings {
+            port,
+            ..dovecot.imap_settings(SUPPORT)
+        },
+        wrong,
+        TIMEOUT,
+    )
+    .await
+    .unwrap_err();
+    assert!(error.contains("could not connect"), "{error}");
+    assert!(!error.contains(wrong), "{error}");
+}
