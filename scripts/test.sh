@@ -34,6 +34,21 @@ ensure_browser() {
   fi
 }
 
+# The mail tests start a throwaway Dovecot 2.3 (IMAP and LMTP, growdesk_mail::testkit) from
+# Debian's dovecot-imapd and dovecot-lmtpd; the system's own Dovecot service is never used.
+ensure_dovecot() {
+  if [ ! -x /usr/lib/dovecot/imap ] || [ ! -x /usr/lib/dovecot/lmtp ]; then
+    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+      echo "installing Dovecot for the mail tests"
+      apt-get update -qq
+      DEBIAN_FRONTEND=noninteractive apt-get install -y -qq dovecot-imapd dovecot-lmtpd >/dev/null
+    else
+      echo "The mail tests need Dovecot (Debian: apt-get install dovecot-imapd dovecot-lmtpd)." >&2
+      exit 1
+    fi
+  fi
+}
+
 # The API fuzz test runs schemathesis, pinned in its requirements file, from a virtualenv in
 # target/py; it is (re)created only when missing or at another version.
 ensure_schemathesis() {
@@ -65,6 +80,7 @@ ensure_openapi_validator() {
 }
 
 ensure_browser
+ensure_dovecot
 ensure_schemathesis
 ensure_openapi_validator
 # The console's types against the API, its unit tests, and its committed build against a fresh
