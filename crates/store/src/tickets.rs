@@ -163,7 +163,8 @@ pub struct NewTicket {
     /// The description's files.
     pub attachments: Vec<NewAttachment>,
     /// Internal notes written after the description, in the same transaction (about the
-    /// mail the ticket came from, say).
+    /// mail the ticket came from, say). Their ids are drawn by the store after the
+    /// description's, so that they follow it; the ids given are not kept.
     pub notes: Vec<MessageRecord>,
     /// Mail queued with the ticket, in its transaction.
     pub mail: Vec<NewOutboundMail>,
@@ -302,8 +303,10 @@ impl Tickets<'_> {
             let mut events = vec![NewEvent::public(id, Some(new.actor_id), Event::Created(event::Created::Opened(opened)))];
             events.extend(message_events(id, &description));
             for note in &new.notes {
-                tx.insert_message(id, note, now).await?;
-                events.extend(message_events(id, note));
+                let mut note = note.clone();
+                note.message.id = Uuid::now_v7();
+                tx.insert_message(id, &note, now).await?;
+                events.extend(message_events(id, &note));
             }
             events.extend(new.extra_events.iter().cloned());
             tx.append_events(&events, now).await?;

@@ -22,6 +22,7 @@ macro_rules! on_both_backends {
     };
 }
 
+mod email;
 mod faqs;
 mod feed;
 mod jobs;
