@@ -5,6 +5,7 @@ use mail_parser::decoders::base64::base64_decode;
 use mail_parser::{Encoding, Message, MessagePart, MimeHeaders, PartType};
 
 use super::MailAttachment;
+use super::headers::single_line;
 
 /// A filename stays readable; the service shortens and sanitises it further for storage.
 const MAX_NAME_CHARS: usize = 150;
@@ -28,11 +29,11 @@ fn attachment(
     let media_type = media_type(part);
     let (bytes, content_type, fallback_name) = match &part.body {
         PartType::Message(nested) => {
-            let subject = nested.subject().map(str::trim).filter(|s| !s.is_empty());
+            let subject = nested.subject().map(single_line).filter(|s| !s.is_empty());
             (
                 nested_raw(message, part, nested),
                 "message/rfc822".to_owned(),
-                format!("{}.eml", subject.unwrap_or("message")),
+                format!("{}.eml", subject.as_deref().unwrap_or("message")),
             )
         }
         // A base64 part without a usable Content-Type ("Content-Type: ; name=photo.jpg") is
@@ -74,10 +75,10 @@ fn attachment(
     };
     let named = part
         .attachment_name()
-        .map(str::trim)
+        .map(single_line)
         .filter(|name| !name.is_empty());
     let filename: String = named
-        .unwrap_or(&fallback_name)
+        .unwrap_or(fallback_name)
         .chars()
         .take(MAX_NAME_CHARS)
         .collect();

@@ -334,9 +334,9 @@ fn message_id_line(line: &str) -> Option<String> {
         .then(|| id.to_owned())
 }
 
+/// The server's words on one line, control characters gone, at most 1000 characters.
 fn collapse(text: &str) -> String {
-    let collapsed = text.split_whitespace().collect::<Vec<_>>().join(" ");
-    collapsed.chars().take(1000).collect()
+    headers::single_line(text).chars().take(1000).collect()
 }
 
 #[cfg(test)]

@@ -86,18 +86,14 @@ pub(super) fn date(message: &Message<'_>) -> Option<OffsetDateTime> {
 /// The list identifier: the part of `List-Id` in `<>` (mail-parser reads it as an address).
 pub(super) fn list_id(message: &Message<'_>) -> Option<String> {
     let addr = message.list_id().as_address()?.iter().next()?;
-    addr.address
-        .as_deref()
-        .or(addr.name.as_deref())
-        .map(str::trim)
-        .filter(|id| !id.is_empty())
-        .map(str::to_owned)
+    let id = single_line(addr.address.as_deref().or(addr.name.as_deref())?);
+    (!id.is_empty()).then_some(id)
 }
 
 pub(super) fn content_language(message: &Message<'_>) -> Option<String> {
-    let languages: Vec<&str> = texts(message.content_language())
+    let languages: Vec<String> = texts(message.content_language())
         .into_iter()
-        .map(str::trim)
+        .map(single_line)
         .filter(|language| !language.is_empty())
         .collect();
     (!languages.is_empty()).then(|| languages.join(", "))

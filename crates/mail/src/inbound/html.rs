@@ -10,6 +10,12 @@ use html2text::{Element, Handle, RcDom};
 /// attribution or an Outlook header line whole.
 const WIDTH: usize = 10_000;
 
+/// Building a DOM takes time growing with the square of the nesting depth, and html2text walks it
+/// recursively (a stack overflow aborts the process, which no `catch_unwind` stops): HTML with
+/// more start tags than this, and so possibly nested that deep, is converted by mail-parser's
+/// linear tag stripper instead, without removing its quotes. Replies are far below it.
+const MAX_START_TAGS: usize = 4_000;
+
 /// Markup that holds the quoted original and nothing of the reply, removed alone: the reply may
 /// go on after it (bottom posting).
 const QUOTE_CLASSES: &[&str] = &[
@@ -42,6 +48,9 @@ pub(super) fn reply_to_text(markup: &str) -> String {
 }
 
 fn render(markup: &str, prune: fn(&RcDom)) -> String {
+    if start_tags(markup) > MAX_START_TAGS {
+        return mail_parser::decoders::html::html_to_text(markup);
+    }
     // html2text is a well-kept renderer, but a mail is hostile input and a panic here must not
     // take the import of the whole mailbox with it: an unreadable HTML body is an empty text.
     catch_unwind(AssertUnwindSafe(|| {
@@ -155,6 +164,15 @@ impl TextDecorator for MailText {
     }
 }
 
+/// How many start tags (`<` and a letter) the markup has: a bound on its nesting depth.
+fn start_tags(markup: &str) -> usize {
+    markup
+        .as_bytes()
+        .windows(2)
+        .filter(|pair| pair[0] == b'<' && pair[1].is_ascii_alphabetic())
+        .count()
+}
+
 enum Quote {
     /// This element is quoted; what follows it is not necessarily.
     Element,
@@ -263,6 +281,18 @@ mod tests {
             text.trim(),
             "See the page <https://example.com/a?b=1> or ann@example.com."
         );
+    }
+
+    #[test]
+    fn html_with_too_many_tags_is_still_text() {
+        let markup = format!(
+            "<p>Deep</p>{}end{}",
+            "<div>".repeat(MAX_START_TAGS),
+            "</div>".repeat(MAX_START_TAGS)
+        );
+        let text = to_text(&markup);
+        assert!(text.contains("Deep") && text.contains("end"), "{text}");
+        assert!(!text.contains('<'));
     }
 
     #[test]

@@ -4,7 +4,7 @@
 use std::fs;
 use std::path::PathBuf;
 
-use super::parse;
+use super::{MailClass, parse};
 
 /// A small deterministic generator (SplitMix64): the same damaged inputs on every run.
 struct SplitMix(u64);
@@ -64,7 +64,35 @@ fn check(name: &str, raw: &[u8]) {
     );
     for address in mail.from.iter().chain(&mail.to).chain(&mail.cc) {
         assert_eq!(address.email, address.email.to_lowercase(), "{name}");
+        assert!(
+            !address
+                .name
+                .as_deref()
+                .unwrap_or_default()
+                .contains(char::is_control),
+            "{name}"
+        );
     }
+    let mut one_line_fields: Vec<&str> = mail
+        .attachments
+        .iter()
+        .map(|a| a.filename.as_str())
+        .collect();
+    one_line_fields.extend(mail.list_id.as_deref());
+    one_line_fields.extend(mail.content_language.as_deref());
+    if let MailClass::Bounce { diagnostic, .. } = &mail.kind {
+        one_line_fields.push(diagnostic);
+    }
+    for field in one_line_fields {
+        assert!(
+            !field.contains(char::is_control),
+            "{name}: control character in {field:?}"
+        );
+    }
+    assert!(
+        mail.attachments.iter().all(|a| !a.filename.is_empty()),
+        "{name}: unnamed file"
+    );
 }
 
 #[test]
@@ -107,13 +135,22 @@ fn corpus_messages_with_flipped_bytes_parse() {
 fn hostile_inputs_parse() {
     let deep_html = format!(
         "Content-Type: text/html\r\n\r\n{}x{}",
-        "<div><blockquote>".repeat(2_000),
-        "</blockquote></div>".repeat(2_000)
+        "<div><blockquote>".repeat(100_000),
+        "</blockquote></div>".repeat(100_000)
     );
-    let deep_multipart = (0..200).fold(String::from("body"), |inner, depth| {
+    // Just under html::MAX_START_TAGS: these still go through html5ever and html2text.
+    let deep_html_under_limit = format!(
+        "Content-Type: text/html\r\n\r\n{}x",
+        "<div><blockquote>".repeat(1_999)
+    );
+    let deep_tables_under_limit = format!(
+        "Content-Type: text/html\r\n\r\n{}x",
+        "<table><tr><td>".repeat(1_333)
+    );
+    let deep_multipart = (0..5_000).fold(String::from("body"), |inner, depth| {
         format!("Content-Type: multipart/mixed; boundary=\"b{depth}\"\r\n\r\n--b{depth}\r\n{inner}\r\n--b{depth}--\r\n")
     });
-    let nested_messages = (0..100).fold(String::from("Subject: last\r\n\r\nx"), |inner, _| {
+    let nested_messages = (0..2_000).fold(String::from("Subject: last\r\n\r\nx"), |inner, _| {
         format!("Content-Type: message/rfc822\r\n\r\n{inner}")
     });
     let many_lines = format!(
@@ -136,6 +173,14 @@ fn hostile_inputs_parse() {
             b"Content-Type: text/plain; charset=nope\r\n\r\n\xff\xfe".to_vec(),
         ),
         ("deep html", deep_html.into_bytes()),
+        (
+            "deep html under the limit",
+            deep_html_under_limit.into_bytes(),
+        ),
+        (
+            "deep tables under the limit",
+            deep_tables_under_limit.into_bytes(),
+        ),
         ("deep multipart", deep_multipart.into_bytes()),
         ("nested messages", nested_messages.into_bytes()),
         (
