@@ -100,6 +100,7 @@ impl Dovecot {
                 mail,
                 internal: "dovecot".to_owned(),
                 login: "dovenull".to_owned(),
+                root: true,
             }
         } else {
             let me = system_user_by_uid(owner.uid())?;
@@ -107,6 +108,7 @@ impl Dovecot {
                 internal: me.name.clone(),
                 login: me.name.clone(),
                 mail: me,
+                root: false,
             }
         };
         let (imap_port, lmtp_port) = free_ports()?;
@@ -283,6 +285,8 @@ struct Accounts {
     internal: String,
     /// The login processes (`default_login_user`).
     login: String,
+    /// Whether Dovecot runs as root (and can chroot and chown).
+    root: bool,
 }
 
 fn system_users() -> io::Result<Vec<SystemUser>> {
@@ -337,6 +341,18 @@ fn configuration(
     capabilities: Option<&str>,
 ) -> String {
     let dir = dir.display();
+    // A normal user can neither chroot nor give sockets to the `dovecot` group, which Dovecot's
+    // defaults do for these services.
+    let unprivileged = if accounts.root {
+        ""
+    } else {
+        "service anvil {\n  chroot =\n}\n\
+         service stats {\n  unix_listener stats-writer {\n    group =\n  }\n}\n\
+         service imap-hibernate {\n  unix_listener imap-hibernate {\n    group =\n  }\n}\n\
+         service dict {\n  unix_listener dict {\n    group =\n  }\n}\n\
+         service dict-async {\n  unix_listener dict-async {\n    group =\n  }\n}\n"
+    };
+    let login_chroot = if accounts.root { "" } else { "  chroot =\n" };
     let capability = capabilities
         .map(|list| format!("protocol imap {{\n  imap_capability = {list}\n}}\n"))
         .unwrap_or_default();
@@ -365,7 +381,7 @@ userdb {{
   args = uid={uid} gid={gid} home={dir}/home/%u
 }}
 service imap-login {{
-  inet_listener imap {{
+{login_chroot}  inet_listener imap {{
     address = 127.0.0.1
     port = {imap_port}
   }}
@@ -379,19 +395,6 @@ service lmtp {{
     port = {lmtp_port}
   }}
 }}
-service pop3-login {{
-  inet_listener pop3 {{
-    port = 0
-  }}
-  inet_listener pop3s {{
-    port = 0
-  }}
-}}
-service submission-login {{
-  inet_listener submission {{
-    port = 0
-  }}
-}}
 protocol lmtp {{
   postmaster_address = postmaster@example.test
 }}
@@ -401,7 +404,7 @@ namespace inbox {{
     auto = create
   }}
 }}
-{capability}"#,
+{unprivileged}{capability}"#,
         internal = accounts.internal,
         login = accounts.login,
         uid = accounts.mail.uid,
