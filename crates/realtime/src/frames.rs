@@ -36,7 +36,7 @@ pub enum ServerFrame {
     Ack {
         #[serde(rename = "ref")]
         reference: String,
-        message: Message,
+        message: Box<Message>,
     },
     /// A client frame was refused; `ref` echoes the frame's, when it had one. `code` is the
     /// kind of error, as in the REST API's problem types (`not-found`, `forbidden`, …).

@@ -420,7 +420,10 @@ impl Session {
                     }
                 };
                 match posted {
-                    Ok(message) => Some(ServerFrame::Ack { reference, message }),
+                    Ok(message) => Some(ServerFrame::Ack {
+                        reference,
+                        message: Box::new(message),
+                    }),
                     Err(error) => Some(refused(Some(reference), error)),
                 }
             }
