@@ -1,10 +1,12 @@
 //! Building the store and the service from settings: open and migrate the database, load the
 //! signing key, and turn each setting into the rule or limit the service applies.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use growdesk_service::addresses::AddressGrouping;
 use growdesk_service::auth::tokens::TokenKeys;
+use growdesk_service::email::{EmailRules, NoSockets, Presence, parse_public_url};
 use growdesk_service::rate_limit::{AttemptLimits, WidgetLimits};
 use growdesk_service::system::SlaTargets;
 use growdesk_service::{AccountRules, AttachmentRules, Service, ServiceParts, WebhookRules};
@@ -40,11 +42,24 @@ pub fn attachment_files(settings: &Settings) -> FileStore {
     FileStore::new(settings.data_dir.join("attachments"))
 }
 
-/// The service over a migrated store, with its signing key, and where that key came from.
+/// The service over a migrated store, with its signing key, and where that key came from; for
+/// a process without sockets, so nobody counts as connected and widget visitors are mailed.
 ///
 /// # Errors
 /// See `StartError`.
 pub async fn build_service(settings: &Settings) -> Result<(Service, KeySource), StartError> {
+    build_service_with(settings, Arc::new(NoSockets)).await
+}
+
+/// As `build_service`, with `presence` telling who has a socket open (the server's hub).
+///
+/// # Errors
+/// See `StartError`.
+pub(crate) async fn build_service_with(
+    settings: &Settings,
+    presence: Arc<dyn Presence>,
+) -> Result<(Service, KeySource), StartError> {
+    let public_url = parse_public_url(&settings.public_url).map_err(StartError::PublicUrl)?;
     let store = open_store(settings).await?;
     let (secret, key_source) =
         signing_key::load_or_create(settings.jwt_secret.as_ref(), &settings.data_dir)?;
@@ -89,6 +104,10 @@ pub async fn build_service(settings: &Settings) -> Result<(Service, KeySource), 
                 allow_private_targets: settings.webhook_allow_private_targets,
             },
             sla,
+            email: EmailRules {
+                public_url,
+                presence,
+            },
         }),
         key_source,
     ))

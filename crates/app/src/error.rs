@@ -41,4 +41,6 @@ pub enum StartError {
     CorsOrigin(#[from] InvalidCorsOrigin),
     #[error("invalid service-level targets: {0}")]
     SlaTargets(String),
+    #[error("invalid public_url: {0}")]
+    PublicUrl(String),
 }

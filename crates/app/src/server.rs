@@ -15,7 +15,7 @@ use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
 use crate::StartError;
-use crate::assembly::build_service;
+use crate::assembly::build_service_with;
 use crate::config::Settings;
 use crate::signing_key::KeySource;
 
@@ -40,7 +40,14 @@ impl App {
     /// # Errors
     /// See `StartError`.
     pub async fn build(settings: &Settings) -> Result<Self, StartError> {
-        let (service, key_source) = build_service(settings).await?;
+        // The hub first: the service asks it who is connected before mailing a reply.
+        let hub = Hub::new(HubLimits {
+            per_user: settings.ws_max_connections_per_user,
+            per_ip: settings.ws_max_connections_per_ip,
+            addresses: AddressGrouping::new(settings.rate_limit_ipv6_prefix),
+            backlog: settings.ws_send_queue.max(1024),
+        });
+        let (service, key_source) = build_service_with(settings, Arc::new(hub.clone())).await?;
         let admin = service
             .operator()
             .bootstrap_admin(
@@ -49,12 +56,6 @@ impl App {
             )
             .await
             .map_err(StartError::Bootstrap)?;
-        let hub = Hub::new(HubLimits {
-            per_user: settings.ws_max_connections_per_user,
-            per_ip: settings.ws_max_connections_per_ip,
-            addresses: AddressGrouping::new(settings.rate_limit_ipv6_prefix),
-            backlog: settings.ws_send_queue.max(1024),
-        });
         let realtime = Arc::new(Realtime {
             hub: hub.clone(),
             session: SessionSettings {

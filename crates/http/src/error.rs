@@ -106,6 +106,7 @@ impl ApiError {
             ServiceError::Conflict(_) => StatusCode::CONFLICT,
             ServiceError::PreconditionFailed => StatusCode::PRECONDITION_FAILED,
             ServiceError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            ServiceError::InvalidLink => StatusCode::BAD_REQUEST,
             ServiceError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             ServiceError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             ServiceError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,

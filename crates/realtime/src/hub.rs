@@ -7,6 +7,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use growdesk_domain::{Message, Notification};
 use growdesk_service::addresses::AddressGrouping;
+use growdesk_service::email::Presence;
 use growdesk_store::events::FeedEvent;
 use tokio::sync::broadcast;
 use tokio_util::sync::CancellationToken;
@@ -39,6 +40,13 @@ pub enum Signal {
     },
     /// Whether any staff member has a socket open on this instance.
     AgentsOnline(bool),
+}
+
+/// The service asks the hub before mailing a reply to someone who may be reading it live.
+impl Presence for Hub {
+    fn is_connected(&self, user_id: Uuid) -> bool {
+        Hub::is_connected(self, user_id)
+    }
 }
 
 /// Caps that keep one user or address from holding the server's sockets.
@@ -222,6 +230,15 @@ impl Hub {
         })
     }
 
+    /// Whether `user_id` has a socket open on this instance: one of their own, or a widget
+    /// visitor's that speaks for them.
+    pub fn is_connected(&self, user_id: Uuid) -> bool {
+        self.state()
+            .connections
+            .values()
+            .any(|c| c.user_id == user_id || c.speaks_for.contains(&user_id))
+    }
+
     /// Closes the sockets of `user_id`'s session (every session when `None`, and then the
     /// sockets of visitors speaking for the user as well).
     pub fn revoke(&self, user_id: Uuid, session_id: Option<Uuid>) {
@@ -391,6 +408,24 @@ mod tests {
             hub.register(Uuid::now_v7(), Uuid::now_v7(), next_network, false)
                 .is_ok()
         );
+    }
+
+    #[test]
+    fn presence_is_an_open_socket_of_the_user_or_of_a_visitor_for_them() {
+        let hub = hub();
+        let (user, customer, visitor) = (Uuid::now_v7(), Uuid::now_v7(), Uuid::now_v7());
+        let ip: IpAddr = [127, 0, 0, 1].into();
+        let presence: &dyn Presence = &hub;
+        assert!(!presence.is_connected(user));
+        let socket = hub.register(user, Uuid::now_v7(), ip, false).unwrap();
+        let visitor_socket = hub.register_visitor(visitor, vec![customer], ip).unwrap();
+        assert!(presence.is_connected(user));
+        assert!(presence.is_connected(visitor));
+        assert!(presence.is_connected(customer), "the visitor speaks for the customer");
+        drop(socket);
+        drop(visitor_socket);
+        assert!(!presence.is_connected(user));
+        assert!(!presence.is_connected(customer));
     }
 
     #[test]

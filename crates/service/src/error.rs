@@ -29,6 +29,10 @@ pub enum ServiceError {
     /// An upload is larger than allowed (413).
     #[error("{0}")]
     TooLarge(String),
+    /// A link sent by mail (password reset, unsubscribe) that is forged, altered, already used
+    /// or expired (400). One message for all of them: it never says which.
+    #[error("the link is invalid or has expired")]
+    InvalidLink,
     /// Too many attempts; try again after the given time (429).
     #[error("too many attempts")]
     RateLimited { retry_after: Duration },
@@ -52,6 +56,7 @@ impl ServiceError {
             Self::Conflict(_) => "conflict",
             Self::PreconditionFailed => "stale",
             Self::TooLarge(_) => "too-large",
+            Self::InvalidLink => "invalid-link",
             Self::RateLimited { .. } => "rate-limited",
             Self::Unavailable(_) => "unavailable",
             Self::Internal(_) => "internal",

@@ -12,6 +12,7 @@ pub mod addresses;
 pub mod auth;
 pub mod canned_replies;
 pub mod catalog;
+pub mod email;
 mod error;
 pub mod global_address;
 mod idempotency;
@@ -92,6 +93,8 @@ pub struct ServiceParts {
     pub webhook_rules: WebhookRules,
     /// The service-level targets the dashboard measures open work against.
     pub sla: system::SlaTargets,
+    /// The base of links in mail, and who is connected (widget visitors are mailed when away).
+    pub email: email::EmailRules,
 }
 
 /// GrowDesk's use cases over one store, handed out by resource (`tickets()`, `messages()`,
@@ -107,6 +110,7 @@ pub struct Service {
     pub(crate) widget_limits: WidgetLimits,
     pub(crate) webhook_rules: WebhookRules,
     pub(crate) sla: system::SlaTargets,
+    pub(crate) email_rules: email::EmailRules,
 }
 
 impl Service {
@@ -122,6 +126,7 @@ impl Service {
             widget_limits: parts.widget_limits,
             webhook_rules: parts.webhook_rules,
             sla: parts.sla,
+            email_rules: parts.email,
         }
     }
 

@@ -15,6 +15,7 @@ use growdesk_store::{
 use serde::Serialize;
 use uuid::Uuid;
 
+use crate::email::outbound;
 use crate::pagination::{Page, PageRequest};
 use crate::policy::{can_see, sees_internal, visible};
 use crate::tickets::{set_status, status_changed};
@@ -213,6 +214,13 @@ impl Messages<'_> {
         } else {
             Vec::new()
         };
+        // An agent's public reply may go out by mail, queued with the message.
+        let mail = if staff {
+            let files: Vec<Uuid> = attachments.iter().map(|file| file.id).collect();
+            outbound::reply(self.service, &current, &message, &actor.user, &files).await?
+        } else {
+            None
+        };
         let message_id = message.id;
         // The message as it is read back, but for its time, which the store's transaction sets:
         // answering from it saves reading the message and its files again.
@@ -283,7 +291,7 @@ impl Messages<'_> {
                         events,
                         message: Some(record),
                         notes: Vec::new(),
-                        mail: Vec::new(),
+                        mail: mail.into_iter().collect(),
                         inbound: None,
                     })
                 },

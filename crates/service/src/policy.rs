@@ -3,7 +3,7 @@
 //!
 //! | Action | admin | agent | customer |
 //! |---|---|---|---|
-//! | manage users, categories, widgets; delete tickets | yes | no | no |
+//! | manage users, categories, widgets, mailboxes and email templates; delete tickets | yes | no | no |
 //! | read and write FAQs (all of them) | yes | yes | no |
 //! | see the whole queue, stats, the active staff; assign; internal notes; change any ticket field | yes | yes | no |
 //! | see a ticket, its public messages and events | yes | yes | own tickets only |
@@ -49,6 +49,8 @@ pub enum Action {
     KeepPersonal,
     /// Create, change and delete the saved views shared with every agent.
     ManageShared,
+    /// Configure mailboxes and the wording of the mail GrowDesk sends.
+    ManageEmail,
 }
 
 /// Whether `role` may perform `action`.
@@ -59,7 +61,8 @@ pub fn allows(role: Role, action: Action) -> bool {
         | Action::DeleteTickets
         | Action::ManageWidgets
         | Action::ManageWebhooks
-        | Action::ManageShared => role == Role::Admin,
+        | Action::ManageShared
+        | Action::ManageEmail => role == Role::Admin,
         Action::ManageFaqs
         | Action::WorkQueue
         | Action::HandleTickets
@@ -201,6 +204,7 @@ mod tests {
             (FollowNewTickets, [true, true, false]),
             (KeepPersonal, [true, true, false]),
             (ManageShared, [true, false, false]),
+            (ManageEmail, [true, false, false]),
         ];
         for (action, allowed) in expected {
             for (role, allowed) in [Role::Admin, Role::Agent, Role::Customer]

@@ -46,6 +46,7 @@ pub const KNOWN_KEYS: &[&str] = &[
     "sla_resolution_hours",
     "webhook_allow_private_targets",
     "scheduled_imports",
+    "public_url",
 ];
 
 /// Variables with our prefix that are not settings: the config-file path, the importers'

@@ -95,6 +95,9 @@ pub struct Settings {
     pub webhook_allow_private_targets: bool,
     /// Imports `growdesk-sync run` repeats (`[[scheduled_imports]]` tables in the config file).
     pub scheduled_imports: Vec<ScheduledImport>,
+    /// Where people reach the console from outside (an absolute `http(s)` URL): the base of
+    /// the links in mail (password reset, unsubscribe).
+    pub public_url: String,
 }
 
 /// An import `growdesk-sync run` repeats.
@@ -148,6 +151,7 @@ impl Default for Settings {
             sla_resolution_hours: "low=168,medium=72,high=24,urgent=4".to_owned(),
             webhook_allow_private_targets: false,
             scheduled_imports: Vec::new(),
+            public_url: "http://localhost:8080".to_owned(),
         }
     }
 }
@@ -278,6 +282,26 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(error.contains("0 to 128"), "{error}");
+    }
+
+    #[test]
+    fn the_public_url_is_read_and_must_be_an_absolute_http_url() {
+        use growdesk_service::email::parse_public_url;
+
+        let defaults = Settings::load(None, &environment(&[]), no_overrides()).unwrap();
+        assert_eq!(
+            parse_public_url(&defaults.public_url).unwrap().as_str(),
+            "http://localhost:8080/"
+        );
+        let variables = environment(&[("GROWDESK_PUBLIC_URL", "https://help.example.com/desk")]);
+        let settings = Settings::load(None, &variables, no_overrides()).unwrap();
+        assert_eq!(settings.public_url, "https://help.example.com/desk");
+        assert!(parse_public_url(&settings.public_url).is_ok());
+        for bad in ["help.example.com", "ftp://help.example.com", "/desk", "https://"] {
+            let variables = environment(&[("GROWDESK_PUBLIC_URL", bad)]);
+            let settings = Settings::load(None, &variables, no_overrides()).unwrap();
+            assert!(parse_public_url(&settings.public_url).is_err(), "{bad}");
+        }
     }
 
     #[test]

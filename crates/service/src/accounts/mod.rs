@@ -1,13 +1,16 @@
 //! Account use cases: registration, sign-in, token refresh and sign-out, the caller's own
-//! profile, the admin's user management, and the operator's first admin and resets.
+//! profile, the admin's user management, the operator's first admin and resets, and forgotten
+//! passwords reset by a link sent by mail.
 
 use crate::Service;
 
 mod operator;
+mod password_reset;
 mod sessions;
 mod users;
 
 pub use operator::{AdminBootstrap, DEFAULT_ADMIN_EMAIL, generated_password};
+pub use password_reset::RESET_LINK_TTL;
 pub use sessions::{Registration, SignedIn};
 pub use users::{AccountChanges, NewAccount, ProfileChanges, UserQuery};
 

@@ -5,6 +5,7 @@ use std::time::Duration;
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use growdesk_domain::Role;
+use hmac::{Hmac, Mac};
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use rand::RngCore;
 use serde::{Deserialize, Serialize};
@@ -77,7 +78,13 @@ pub struct TokenKeys {
     validation: Validation,
     visitor_validation: Validation,
     access_ttl: Duration,
+    /// The key mail links (unsubscribe) are signed with: derived from the secret for that use
+    /// alone, so a link's MAC can never stand in for a token's signature.
+    mail_link_key: [u8; 32],
 }
+
+/// What the mail link key is derived for (HMAC-SHA256 of this with the secret).
+const MAIL_LINK_KEY_PURPOSE: &[u8] = b"growdesk mail link key v1";
 
 fn validation(audience: &str) -> Validation {
     let mut validation = Validation::new(Algorithm::HS256);
@@ -98,13 +105,22 @@ impl TokenKeys {
         if secret.iter().all(|byte| *byte == secret[0]) {
             return Err(SecretError::Trivial);
         }
+        let mut derive = <Hmac<Sha256> as Mac>::new_from_slice(secret)
+            .map_err(|_| SecretError::TooShort(secret.len()))?;
+        derive.update(MAIL_LINK_KEY_PURPOSE);
         Ok(Self {
+            mail_link_key: derive.finalize().into_bytes().into(),
             encoding: EncodingKey::from_secret(secret),
             decoding: DecodingKey::from_secret(secret),
             validation: validation(API_AUDIENCE),
             visitor_validation: validation(WIDGET_AUDIENCE),
             access_ttl,
         })
+    }
+
+    /// The key that signs links sent by mail (unsubscribe).
+    pub(crate) fn mail_link_key(&self) -> &[u8; 32] {
+        &self.mail_link_key
     }
 
     /// How long access tokens live.

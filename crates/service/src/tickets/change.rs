@@ -5,11 +5,13 @@ use growdesk_domain::{Event, Priority, Subject, Tags, Ticket, TicketStatus, Vali
 use growdesk_store::{
     Stamp,
     events::NewEvent,
+    mail::NewOutboundMail,
     tickets::{Changed, TicketChange, TicketState},
 };
 use uuid::Uuid;
 
 use super::Tickets;
+use crate::email::outbound;
 use crate::policy::{Action, assignable, authorize, can_see, may_move, sees_internal, visible};
 use crate::{Principal, ServiceError, notifications};
 
@@ -116,8 +118,9 @@ impl Tickets<'_> {
         }
         errors.into_result(|| ())?;
         let subject = subject.map(Subject::into_inner);
+        let notice = self.resolved_notice(actor, id, changes.status).await?;
 
-        self.rewrite(actor, id, if_match, |ticket, state, events| {
+        self.rewrite(actor, id, if_match, notice, |ticket, state, events| {
             let actor_id = actor.user.id;
             if let Some(to) = changes.status {
                 may_move(actor.user.role, ticket.status, to)
@@ -211,7 +214,7 @@ impl Tickets<'_> {
                 }
             }
         }
-        self.rewrite(actor, id, if_match, |ticket, state, events| {
+        self.rewrite(actor, id, if_match, None, |ticket, state, events| {
             let taking = assignee == Some(actor.user.id);
             if taking
                 && ticket
@@ -237,13 +240,34 @@ impl Tickets<'_> {
         .await
     }
 
+    /// The "resolved" notice staff resolving ticket `id` sends, made before the change since
+    /// rendering reads the store; queued only if the change does resolve the ticket.
+    async fn resolved_notice(
+        self,
+        actor: &Principal,
+        id: Uuid,
+        to: Option<TicketStatus>,
+    ) -> Result<Option<NewOutboundMail>, ServiceError> {
+        if to != Some(TicketStatus::Resolved) || !sees_internal(actor) {
+            return Ok(None);
+        }
+        match self.service.store.tickets().get(id).await? {
+            Some(ticket) if ticket.status != TicketStatus::Resolved => {
+                outbound::resolved(self.service, &ticket, &actor.user).await
+            }
+            _ => Ok(None),
+        }
+    }
+
     /// Lets `change` compute the ticket's new state and events from the ticket as it is under
     /// its lock, and writes them; with `if_match`, a ticket at another version is refused.
+    /// `notice` (the "resolved" notice) is queued when the change resolves the ticket.
     async fn rewrite(
         self,
         actor: &Principal,
         id: Uuid,
         if_match: Option<i64>,
+        notice: Option<NewOutboundMail>,
         change: impl FnOnce(&Ticket, &mut TicketState, &mut Vec<NewEvent>) -> Result<(), ServiceError>,
     ) -> Result<Ticket, ServiceError> {
         let outcome = self
@@ -260,12 +284,15 @@ impl Tickets<'_> {
                 let mut state = TicketState::of(ticket);
                 let mut events = Vec::new();
                 change(ticket, &mut state, &mut events)?;
+                let resolves = ticket.status != TicketStatus::Resolved
+                    && state.status == TicketStatus::Resolved;
+                let mail = notice.filter(|_| resolves).into_iter().collect();
                 Ok(TicketChange {
                     state,
                     events,
                     message: None,
                     notes: Vec::new(),
-                    mail: Vec::new(),
+                    mail,
                     inbound: None,
                 })
             })
