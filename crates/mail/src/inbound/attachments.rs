@@ -73,10 +73,12 @@ fn attachment(
         ),
         PartType::Multipart(_) => return None,
     };
+    // A forwarded message is named after its subject, which says what it is better than the
+    // "ForwardedMessage.eml" mail clients give it.
     let named = part
         .attachment_name()
         .map(single_line)
-        .filter(|name| !name.is_empty());
+        .filter(|name| !name.is_empty() && !matches!(part.body, PartType::Message(_)));
     let filename: String = named
         .unwrap_or(fallback_name)
         .chars()
