@@ -1171,3 +1171,133 @@ async fn template_overrides_are_put_read_and_removed(store: &Store) {
     );
     assert_eq!(templates.list().await.unwrap().len(), 1);
 }
+
+/// Applies the migrations before 0020 to `pool`, writes messages of each kind there, and
+/// runs `Store::migrate` over them.
+macro_rules! messages_before_0020 {
+    ($pool:expr, $url:expr, $dir:literal) => {{
+        let pool = $pool;
+        let mut migrator = sqlx::migrate::Migrator::new(std::path::Path::new(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/migrations/",
+            $dir
+        )))
+        .await
+        .expect("read the migrations");
+        migrator.migrations = migrator
+            .migrations
+            .iter()
+            .filter(|migration| migration.version < 20)
+            .cloned()
+            .collect::<Vec<_>>()
+            .into();
+        migrator.run(&pool).await.expect("migrate to 0019");
+        let now = Stamp::now();
+        let [system, customer, agent] = [Uuid::now_v7(), Uuid::now_v7(), Uuid::now_v7()];
+        for (id, email, role) in [
+            (system, "system@growdesk.local", "admin"),
+            (customer, "ann@example.com", "customer"),
+            (agent, "agent@example.com", "agent"),
+        ] {
+            sqlx::query(
+                "INSERT INTO users (id, email, name, name_key, role, created_at, updated_at) \
+                 VALUES ($1, $2, $2, $2, $3, $4, $4)",
+            )
+            .bind(id)
+            .bind(email)
+            .bind(role)
+            .bind(now)
+            .execute(&pool)
+            .await
+            .expect("insert a user");
+        }
+        let mut expected = Vec::new();
+        for (number, source, authors) in [
+            (1_i64, "widget", [(customer, "widget"), (agent, "web")]),
+            (2, "import", [(customer, "import"), (agent, "import")]),
+            (3, "web", [(customer, "web"), (system, "system")]),
+        ] {
+            let ticket = Uuid::now_v7();
+            sqlx::query(
+                "INSERT INTO tickets (id, number, subject, status, priority, requester_id, source, created_at, updated_at) \
+                 VALUES ($1, $2, 'Before email', 'open', 2, $3, $4, $5, $5)",
+            )
+            .bind(ticket)
+            .bind(number)
+            .bind(customer)
+            .bind(source)
+            .bind(now)
+            .execute(&pool)
+            .await
+            .expect("insert a ticket");
+            for (author, channel) in authors {
+                let message = Uuid::now_v7();
+                sqlx::query(
+                    "INSERT INTO messages (id, ticket_id, author_id, body, internal, created_at) \
+                     VALUES ($1, $2, $3, 'Hello', FALSE, $4)",
+                )
+                .bind(message)
+                .bind(ticket)
+                .bind(author)
+                .bind(now)
+                .execute(&pool)
+                .await
+                .expect("insert a message");
+                expected.push((message, channel.parse::<MessageChannel>().unwrap()));
+            }
+        }
+        pool.close().await;
+        let store = Store::connect($url, growdesk_store::PoolSettings::default()).expect("connect");
+        store.migrate().await.expect("migrate to 0020");
+        (store, expected)
+    }};
+}
+
+/// The messages written before the email channel get the channel they came by: those of
+/// imported tickets by import, a widget visitor's own by the widget, GrowDesk's by the system,
+/// the rest by the web.
+async fn messages_before_the_email_channel_get_the_channel_they_came_by(
+    kind: growdesk_store::BackendKind,
+) {
+    use std::str::FromStr as _;
+
+    let db = growdesk_store::testkit::TestDatabase::create(kind).await;
+    let (store, expected) = match kind {
+        growdesk_store::BackendKind::Sqlite => {
+            let options = sqlx::sqlite::SqliteConnectOptions::from_str(db.url())
+                .unwrap()
+                .create_if_missing(true);
+            let pool = sqlx::SqlitePool::connect_with(options).await.unwrap();
+            messages_before_0020!(pool, db.url(), "sqlite")
+        }
+        growdesk_store::BackendKind::Postgres => {
+            let pool = sqlx::PgPool::connect(db.url()).await.unwrap();
+            messages_before_0020!(pool, db.url(), "postgres")
+        }
+    };
+    let ids: Vec<Uuid> = expected.iter().map(|(id, _)| *id).collect();
+    let read = store.messages().by_ids(&ids).await.unwrap();
+    for (id, channel) in expected {
+        let message = read.iter().find(|message| message.id == id).unwrap();
+        assert_eq!(message.channel, channel, "{}", message.body);
+    }
+    store.close().await;
+}
+
+mod migrated {
+    #[tokio::test]
+    async fn sqlite() {
+        super::messages_before_the_email_channel_get_the_channel_they_came_by(
+            growdesk_store::BackendKind::Sqlite,
+        )
+        .await;
+    }
+
+    #[tokio::test]
+    async fn postgres() {
+        super::messages_before_the_email_channel_get_the_channel_they_came_by(
+            growdesk_store::BackendKind::Postgres,
+        )
+        .await;
+    }
+}
