@@ -17,6 +17,7 @@ mod error;
 pub mod global_address;
 mod idempotency;
 pub mod imports;
+pub mod mailboxes;
 pub mod messages;
 pub mod notifications;
 pub mod pagination;

@@ -4,7 +4,8 @@ use std::path::PathBuf;
 
 use growdesk_domain::event::Change;
 use growdesk_domain::{
-    Attachment, Author, Message, MessageBody, MessageChannel, TicketStatus, ValidationErrors,
+    Attachment, Author, Message, MessageBody, MessageChannel, Ticket, TicketStatus, User,
+    ValidationErrors,
 };
 use growdesk_store::{
     Stamp,
@@ -96,6 +97,53 @@ fn clean_content_type(raw: &str) -> String {
     } else {
         "application/octet-stream".to_owned()
     }
+}
+
+/// What a new message does to its ticket, whichever way it came (the API, the widget, a mail):
+/// a closed ticket takes internal notes only; a customer's reply (`customer` is its author)
+/// tells the assignee and wakes a pending or resolved ticket; staff's first public reply sets
+/// `first_response_at`. The ticket's new state; the events that say so are added to `events`.
+///
+/// # Errors
+/// `Conflict` for a public message on a closed ticket.
+pub(crate) fn reply_rules(
+    ticket: &Ticket,
+    message: &NewMessage,
+    customer: Option<&User>,
+    events: &mut Vec<NewEvent>,
+) -> Result<TicketState, ServiceError> {
+    if ticket.status == TicketStatus::Closed && !message.internal {
+        return Err(ServiceError::Conflict(
+            "the ticket is closed; reopen it before replying".to_owned(),
+        ));
+    }
+    let mut state = TicketState::of(ticket);
+    let now = Stamp::now();
+    match customer {
+        Some(customer) => {
+            events.extend(notifications::customer_replied(
+                ticket, message.id, customer,
+            ));
+            let woken = ticket.status.after_customer_reply();
+            if woken != ticket.status {
+                let woke = Change {
+                    from: ticket.status,
+                    to: woken,
+                };
+                events.push(NewEvent::public(
+                    ticket.id,
+                    Some(customer.id),
+                    status_changed(woke),
+                ));
+                set_status(&mut state, woken, now);
+            }
+        }
+        None if !message.internal && state.first_response_at.is_none() => {
+            state.first_response_at = Some(now);
+        }
+        None => {}
+    }
+    Ok(state)
 }
 
 impl Messages<'_> {
@@ -256,36 +304,9 @@ impl Messages<'_> {
                     if !can_see(actor, ticket) {
                         return Err(ServiceError::NotFound("ticket"));
                     }
-                    if ticket.status == TicketStatus::Closed && !record.message.internal {
-                        return Err(ServiceError::Conflict(
-                            "the ticket is closed; reopen it before replying".to_owned(),
-                        ));
-                    }
-                    let mut state = TicketState::of(ticket);
                     let mut events = mentions;
-                    let now = Stamp::now();
-                    if !staff {
-                        events.extend(notifications::customer_replied(
-                            ticket,
-                            message_id,
-                            &actor.user,
-                        ));
-                        let woken = ticket.status.after_customer_reply();
-                        if woken != ticket.status {
-                            let woke = Change {
-                                from: ticket.status,
-                                to: woken,
-                            };
-                            events.push(NewEvent::public(
-                                ticket_id,
-                                Some(actor.user.id),
-                                status_changed(woke),
-                            ));
-                            set_status(&mut state, woken, now);
-                        }
-                    } else if !record.message.internal && state.first_response_at.is_none() {
-                        state.first_response_at = Some(now);
-                    }
+                    let customer = (!staff).then_some(&actor.user);
+                    let state = reply_rules(ticket, &record.message, customer, &mut events)?;
                     Ok(TicketChange {
                         state,
                         events,
@@ -329,7 +350,8 @@ impl Messages<'_> {
         }
     }
 
-    async fn store_files(
+    /// Stores the files' bytes (off the async threads) and names them safely.
+    pub(crate) async fn store_files(
         self,
         files: Vec<crate::messages::Upload>,
     ) -> Result<Vec<NewAttachment>, ServiceError> {

@@ -114,6 +114,13 @@ pub fn may_write_as_visitor(user: &User) -> bool {
     !user.role.is_staff()
 }
 
+/// Whether `user` may answer a ticket as staff by mail: an active staff account (staff may see
+/// every ticket). That the mail really came from them is proved elsewhere: it must answer a mail
+/// we sent to their address about that ticket, since a `From` header is easy to forge.
+pub fn answers_by_mail(user: &User) -> bool {
+    user.active && allows(user.role, Action::HandleTickets)
+}
+
 /// Whether the caller shows among the viewers of the tickets they watch (staff do; customers
 /// watch only their own, unseen).
 pub fn shows_as_viewer(actor: &Principal) -> bool {
@@ -256,6 +263,14 @@ mod tests {
         assert!(!may_write_as_visitor(&user(Role::Admin, true)));
         assert!(oversees_unassigned(&user(Role::Admin, true)));
         assert!(!oversees_unassigned(&user(Role::Agent, true)));
+    }
+
+    #[test]
+    fn only_active_staff_answer_by_mail() {
+        assert!(answers_by_mail(&user(Role::Agent, true)));
+        assert!(answers_by_mail(&user(Role::Admin, true)));
+        assert!(!answers_by_mail(&user(Role::Agent, false)));
+        assert!(!answers_by_mail(&user(Role::Customer, true)));
     }
 
     #[test]

@@ -1,9 +1,15 @@
 //! The email channel: mail coming in (threading it onto tickets) and going out (replies,
 //! acknowledgements, notices, password resets), its templates and its unsubscribe links.
 
+mod automatic;
+mod content;
+pub mod inbound;
 pub mod outbound;
 pub mod templates;
+mod threading;
 pub mod unsubscribe;
+
+pub use inbound::Received;
 
 use std::sync::Arc;
 

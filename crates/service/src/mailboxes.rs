@@ -1,0 +1,797 @@
+//! Mailboxes (admins only): the addresses customers write to, their IMAP server (mail in) and
+//! SMTP server (mail out), and a test of both connections.
+//!
+//! Passwords are write-only: they go to the store and to the mail servers, never back out in a
+//! `Mailbox`, an error or a log line.
+
+use std::time::Duration;
+
+use growdesk_domain::{
+    AfterImport, Email, ImapSettings, Mailbox, PersonName, Priority, SmtpSettings,
+    TransportSecurity, ValidationErrors,
+};
+use growdesk_mail::imap::ImapSession;
+use growdesk_mail::smtp::SmtpClient;
+use growdesk_store::StoreError;
+use growdesk_store::mailboxes::{MailboxChanges, MailboxFields, NewMailbox};
+use serde::Serialize;
+use uuid::Uuid;
+
+use crate::policy::{Action, authorize};
+use crate::{Principal, Service, ServiceError};
+
+/// How long each side of a connection test may take: an administrator is waiting for it.
+const TEST_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Longest host name (RFC 1035).
+const MAX_HOST_LEN: usize = 253;
+
+/// Longest user name, folder name and password accepted.
+const MAX_FIELD_LEN: usize = 1024;
+
+/// The mailboxes; from [`Service::mailboxes`].
+#[derive(Clone, Copy)]
+pub struct Mailboxes<'a> {
+    pub(crate) service: &'a Service,
+}
+
+impl Service {
+    /// The mailboxes (admins only).
+    pub fn mailboxes(&self) -> Mailboxes<'_> {
+        Mailboxes { service: self }
+    }
+}
+
+/// A mailbox's fields as sent; on change, omitted ones stay.
+#[derive(Debug, Clone, Default)]
+pub struct MailboxInput {
+    pub address: Option<String>,
+    pub display_name: Option<String>,
+    /// `Some(None)` removes the IMAP side (and its password).
+    pub imap: Option<Option<ImapInput>>,
+    /// `Some(None)` removes the SMTP side (and its password).
+    pub smtp: Option<Option<SmtpInput>>,
+    /// `Some(None)` clears it.
+    pub default_category_id: Option<Option<Uuid>>,
+    pub default_priority: Option<Priority>,
+    pub acknowledge: Option<bool>,
+    pub active: Option<bool>,
+}
+
+/// The IMAP side as sent; omitted fields keep their value (or take their default on a new
+/// side: folder `INBOX`, mark seen after import).
+#[derive(Clone, Default)]
+pub struct ImapInput {
+    pub host: Option<String>,
+    pub port: Option<u16>,
+    pub security: Option<TransportSecurity>,
+    pub username: Option<String>,
+    /// `None` keeps it, `Some(None)` clears it, `Some(Some(_))` sets it.
+    pub password: Option<Option<String>>,
+    pub folder: Option<String>,
+    pub after_import: Option<AfterImport>,
+}
+
+/// The SMTP side as sent; omitted fields keep their value (the user name defaults to none:
+/// no AUTH).
+#[derive(Clone, Default)]
+pub struct SmtpInput {
+    pub host: Option<String>,
+    pub port: Option<u16>,
+    pub security: Option<TransportSecurity>,
+    pub username: Option<String>,
+    /// `None` keeps it, `Some(None)` clears it, `Some(Some(_))` sets it.
+    pub password: Option<Option<String>>,
+}
+
+/// A password as it may appear in a log line.
+fn redacted(password: Option<&Option<String>>) -> &'static str {
+    match password {
+        None => "unchanged",
+        Some(None) => "cleared",
+        Some(Some(_)) => "set",
+    }
+}
+
+impl std::fmt::Debug for ImapInput {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ImapInput")
+            .field("host", &self.host)
+            .field("port", &self.port)
+            .field("security", &self.security)
+            .field("username", &self.username)
+            .field("password", &redacted(self.password.as_ref()))
+            .field("folder", &self.folder)
+            .field("after_import", &self.after_import)
+            .finish()
+    }
+}
+
+impl std::fmt::Debug for SmtpInput {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SmtpInput")
+            .field("host", &self.host)
+            .field("port", &self.port)
+            .field("security", &self.security)
+            .field("username", &self.username)
+            .field("password", &redacted(self.password.as_ref()))
+            .finish()
+    }
+}
+
+/// One side of a connection test.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Check {
+    pub ok: bool,
+    /// Why it failed, in a sentence for the administrator (never a password).
+    pub error: Option<String>,
+}
+
+impl Check {
+    fn of(outcome: Result<(), String>) -> Self {
+        match outcome {
+            Ok(()) => Self {
+                ok: true,
+                error: None,
+            },
+            Err(error) => Self {
+                ok: false,
+                error: Some(error),
+            },
+        }
+    }
+}
+
+/// Both sides of a connection test.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ConnectionReport {
+    pub imap: Check,
+    pub smtp: Check,
+}
+
+/// A mailbox's complete, validated fields, with what becomes of its passwords.
+#[derive(Debug)]
+struct Fields {
+    address: Email,
+    display_name: String,
+    imap: Option<ImapSettings>,
+    smtp: Option<SmtpSettings>,
+    imap_password: PasswordChange,
+    smtp_password: PasswordChange,
+    default_category_id: Option<Uuid>,
+    default_priority: Priority,
+    acknowledge: bool,
+    active: bool,
+}
+
+/// What becomes of a password: `None` keeps it, `Some(None)` clears it.
+type PasswordChange = Option<Option<String>>;
+
+impl Fields {
+    /// The fields as the store takes them, and the two password changes (IMAP, SMTP).
+    fn into_stored(self) -> (MailboxFields, PasswordChange, PasswordChange) {
+        let fields = MailboxFields {
+            address: self.address,
+            display_name: self.display_name,
+            imap: self.imap,
+            smtp: self.smtp,
+            default_category_id: self.default_category_id,
+            default_priority: self.default_priority,
+            acknowledge: self.acknowledge,
+            active: self.active,
+        };
+        (fields, self.imap_password, self.smtp_password)
+    }
+}
+
+/// `value`, or the error "is required" under `field`.
+fn required<T>(errors: &mut ValidationErrors, field: &str, value: Option<T>) -> Option<T> {
+    if value.is_none() {
+        errors.add(field, "is required");
+    }
+    value
+}
+
+/// A host name or address: not empty, no spaces or control characters.
+fn host(errors: &mut ValidationErrors, field: &str, raw: Option<&str>) -> String {
+    let host = required(errors, field, raw).unwrap_or_default().trim();
+    if host.is_empty() {
+        errors.add(field, "must not be empty");
+    } else if host.len() > MAX_HOST_LEN {
+        errors.add(field, format!("must be at most {MAX_HOST_LEN} characters"));
+    } else if host.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        errors.add(field, "must not contain spaces or control characters");
+    }
+    host.to_owned()
+}
+
+fn port(errors: &mut ValidationErrors, field: &str, raw: Option<u16>) -> u16 {
+    let port = required(errors, field, raw);
+    if port == Some(0) {
+        errors.add(field, "must be between 1 and 65535");
+    }
+    port.unwrap_or_default()
+}
+
+/// A line of text sent to a mail server (a user name, a folder, a password): no control
+/// characters, which could end the command it is sent in.
+fn line(errors: &mut ValidationErrors, field: &str, value: &str, may_be_empty: bool) {
+    if !may_be_empty && value.trim().is_empty() {
+        errors.add(field, "must not be empty");
+    } else if value.chars().count() > MAX_FIELD_LEN {
+        errors.add(field, format!("must be at most {MAX_FIELD_LEN} characters"));
+    } else if value.chars().any(char::is_control) {
+        errors.add(field, "must not contain control characters");
+    }
+}
+
+/// What becomes of a side's password; cleared with the side.
+fn password(
+    errors: &mut ValidationErrors,
+    field: &str,
+    side_removed: bool,
+    raw: Option<&Option<String>>,
+) -> PasswordChange {
+    if side_removed {
+        return Some(None);
+    }
+    let change = raw.cloned()?;
+    if let Some(password) = &change {
+        line(errors, field, password, false);
+    }
+    Some(change)
+}
+
+fn imap_settings(
+    errors: &mut ValidationErrors,
+    current: Option<&ImapSettings>,
+    input: &ImapInput,
+) -> ImapSettings {
+    let host = host(
+        errors,
+        "imap.host",
+        input
+            .host
+            .as_deref()
+            .or(current.map(|imap| imap.host.as_str())),
+    );
+    let port = port(
+        errors,
+        "imap.port",
+        input.port.or(current.map(|imap| imap.port)),
+    );
+    let security = required(
+        errors,
+        "imap.security",
+        input.security.or(current.map(|imap| imap.security)),
+    )
+    .unwrap_or(TransportSecurity::Tls);
+    let username = required(
+        errors,
+        "imap.username",
+        input
+            .username
+            .clone()
+            .or(current.map(|imap| imap.username.clone())),
+    )
+    .unwrap_or_default();
+    line(errors, "imap.username", &username, false);
+    let folder = input
+        .folder
+        .clone()
+        .or(current.map(|imap| imap.folder.clone()))
+        .unwrap_or_else(|| "INBOX".to_owned());
+    line(errors, "imap.folder", &folder, false);
+    let after_import = input
+        .after_import
+        .clone()
+        .or(current.map(|imap| imap.after_import.clone()))
+        .unwrap_or(AfterImport::MarkSeen);
+    if let AfterImport::Move(target) = &after_import {
+        line(errors, "imap.after_import.folder", target, false);
+    }
+    ImapSettings {
+        host,
+        port,
+        security,
+        username: username.trim().to_owned(),
+        folder: folder.trim().to_owned(),
+        after_import,
+    }
+}
+
+fn smtp_settings(
+    errors: &mut ValidationErrors,
+    current: Option<&SmtpSettings>,
+    input: &SmtpInput,
+) -> SmtpSettings {
+    let host = host(
+        errors,
+        "smtp.host",
+        input
+            .host
+            .as_deref()
+            .or(current.map(|smtp| smtp.host.as_str())),
+    );
+    let port = port(
+        errors,
+        "smtp.port",
+        input.port.or(current.map(|smtp| smtp.port)),
+    );
+    let security = required(
+        errors,
+        "smtp.security",
+        input.security.or(current.map(|smtp| smtp.security)),
+    )
+    .unwrap_or(TransportSecurity::Tls);
+    let username = input
+        .username
+        .clone()
+        .or(current.map(|smtp| smtp.username.clone()))
+        .unwrap_or_default();
+    line(errors, "smtp.username", &username, true);
+    SmtpSettings {
+        host,
+        port,
+        security,
+        username: username.trim().to_owned(),
+    }
+}
+
+/// Checks `input` applied to `current` (none for a new mailbox) into complete fields, every
+/// bad field named in one error. The default category is checked by the caller.
+fn fields(current: Option<&Mailbox>, input: &MailboxInput) -> Result<Fields, ValidationErrors> {
+    let mut errors = ValidationErrors::default();
+    let address = match (&input.address, current) {
+        (Some(raw), _) => errors.check("address", Email::parse(raw)),
+        (None, Some(current)) => Some(current.address.clone()),
+        (None, None) => required(&mut errors, "address", None),
+    };
+    let display_name = match (&input.display_name, current) {
+        // A person's name rules (not empty, at most 200 characters, no control characters)
+        // also keep CR and LF out of the `From` header the name goes into.
+        (Some(raw), _) => errors
+            .check("display_name", PersonName::parse(raw))
+            .map(PersonName::into_inner),
+        (None, Some(current)) => Some(current.display_name.clone()),
+        (None, None) => required(&mut errors, "display_name", None),
+    };
+    let (imap, imap_removed) = match &input.imap {
+        Some(Some(side)) => (
+            Some(imap_settings(
+                &mut errors,
+                current.and_then(|mailbox| mailbox.imap.as_ref()),
+                side,
+            )),
+            false,
+        ),
+        Some(None) => (None, true),
+        None => (current.and_then(|mailbox| mailbox.imap.clone()), false),
+    };
+    let (smtp, smtp_removed) = match &input.smtp {
+        Some(Some(side)) => (
+            Some(smtp_settings(
+                &mut errors,
+                current.and_then(|mailbox| mailbox.smtp.as_ref()),
+                side,
+            )),
+            false,
+        ),
+        Some(None) => (None, true),
+        None => (current.and_then(|mailbox| mailbox.smtp.clone()), false),
+    };
+    let imap_password = password(
+        &mut errors,
+        "imap.password",
+        imap_removed,
+        input
+            .imap
+            .as_ref()
+            .and_then(|side| side.as_ref()?.password.as_ref()),
+    );
+    let smtp_password = password(
+        &mut errors,
+        "smtp.password",
+        smtp_removed,
+        input
+            .smtp
+            .as_ref()
+            .and_then(|side| side.as_ref()?.password.as_ref()),
+    );
+    let (address, display_name) = errors.into_result(|| (address, display_name))?;
+    let (Some(address), Some(display_name)) = (address, display_name) else {
+        return Err(ValidationErrors::single("address", "is required"));
+    };
+    Ok(Fields {
+        address,
+        display_name,
+        imap,
+        smtp,
+        imap_password,
+        smtp_password,
+        default_category_id: input
+            .default_category_id
+            .unwrap_or(current.and_then(|mailbox| mailbox.default_category_id)),
+        default_priority: input
+            .default_priority
+            .or(current.map(|mailbox| mailbox.default_priority))
+            .unwrap_or_default(),
+        acknowledge: input
+            .acknowledge
+            .or(current.map(|mailbox| mailbox.acknowledge))
+            .unwrap_or(true),
+        active: input
+            .active
+            .or(current.map(|mailbox| mailbox.active))
+            .unwrap_or(true),
+    })
+}
+
+/// A store refusal in the admin's terms: a taken address or a category deleted meanwhile.
+fn refused(error: StoreError) -> ServiceError {
+    match error {
+        StoreError::Conflict => {
+            ValidationErrors::single("address", "is already used by another mailbox").into()
+        }
+        StoreError::MissingReference => {
+            ValidationErrors::single("default_category_id", "is not a category").into()
+        }
+        other => other.into(),
+    }
+}
+
+impl Mailboxes<'_> {
+    /// Every mailbox.
+    ///
+    /// # Errors
+    /// `Forbidden` unless admin.
+    pub async fn list(self, actor: &Principal) -> Result<Vec<Mailbox>, ServiceError> {
+        authorize(actor, Action::ManageEmail)?;
+        Ok(self.service.store.mailboxes().list().await?)
+    }
+
+    /// # Errors
+    /// `Forbidden` unless admin; `NotFound`.
+    pub async fn get(self, actor: &Principal, id: Uuid) -> Result<Mailbox, ServiceError> {
+        authorize(actor, Action::ManageEmail)?;
+        self.service
+            .store
+            .mailboxes()
+            .get(id)
+            .await?
+            .ok_or(ServiceError::NotFound("mailbox"))
+    }
+
+    /// # Errors
+    /// `Forbidden` unless admin; `Validation` naming every bad field, an address already used
+    /// by another mailbox and an unknown default category included.
+    pub async fn create(
+        self,
+        actor: &Principal,
+        input: MailboxInput,
+    ) -> Result<Mailbox, ServiceError> {
+        authorize(actor, Action::ManageEmail)?;
+        let fields = self.checked(None, &input).await?;
+        let (fields, imap_password, smtp_password) = fields.into_stored();
+        let new = NewMailbox {
+            id: Uuid::now_v7(),
+            fields,
+            imap_password: imap_password.flatten(),
+            smtp_password: smtp_password.flatten(),
+        };
+        let mailbox = self
+            .service
+            .store
+            .mailboxes()
+            .create(new)
+            .await
+            .map_err(refused)?;
+        tracing::info!(mailbox_id = %mailbox.id, by = %actor.user.id, "mailbox created");
+        Ok(mailbox)
+    }
+
+    /// Changes the fields given; omitted ones stay.
+    ///
+    /// # Errors
+    /// As `create`; `NotFound`.
+    pub async fn update(
+        self,
+        actor: &Principal,
+        id: Uuid,
+        input: MailboxInput,
+    ) -> Result<Mailbox, ServiceError> {
+        let current = self.get(actor, id).await?;
+        let fields = self.checked(Some(&current), &input).await?;
+        let (fields, imap_password, smtp_password) = fields.into_stored();
+        let changes = MailboxChanges {
+            fields,
+            imap_password,
+            smtp_password,
+        };
+        let mailbox = self
+            .service
+            .store
+            .mailboxes()
+            .update(id, changes)
+            .await
+            .map_err(refused)?
+            .ok_or(ServiceError::NotFound("mailbox"))?;
+        tracing::info!(mailbox_id = %id, by = %actor.user.id, "mailbox changed");
+        Ok(mailbox)
+    }
+
+    /// Deletes a mailbox; its tickets stay (their mail then goes out from another mailbox).
+    ///
+    /// # Errors
+    /// `Forbidden` unless admin; `NotFound`.
+    pub async fn delete(self, actor: &Principal, id: Uuid) -> Result<(), ServiceError> {
+        authorize(actor, Action::ManageEmail)?;
+        if !self.service.store.mailboxes().delete(id).await? {
+            return Err(ServiceError::NotFound("mailbox"));
+        }
+        tracing::info!(mailbox_id = %id, by = %actor.user.id, "mailbox deleted");
+        Ok(())
+    }
+
+    /// Connects to both servers as the fetcher and the sender would — at the same time, each
+    /// within a short timeout — and reports each side.
+    ///
+    /// # Errors
+    /// `Forbidden` unless admin; `NotFound`.
+    pub async fn test(self, actor: &Principal, id: Uuid) -> Result<ConnectionReport, ServiceError> {
+        let mailbox = self.get(actor, id).await?;
+        let secrets = self
+            .service
+            .store
+            .mailboxes()
+            .secrets(id)
+            .await?
+            .ok_or(ServiceError::NotFound("mailbox"))?;
+        let imap = async {
+            let Some(settings) = &mailbox.imap else {
+                return Err("incoming mail (IMAP) is not configured".to_owned());
+            };
+            let Some(password) = secrets.imap_password.as_deref() else {
+                return Err("no IMAP password is set".to_owned());
+            };
+            within(ImapSession::check(settings, password, TEST_TIMEOUT), "IMAP").await
+        };
+        let smtp = async {
+            let Some(settings) = &mailbox.smtp else {
+                return Err("outgoing mail (SMTP) is not configured".to_owned());
+            };
+            let client = SmtpClient::new(settings, secrets.smtp_password.as_deref(), TEST_TIMEOUT)
+                .map_err(|error| error.to_string())?;
+            within(client.check(), "SMTP").await
+        };
+        let (imap, smtp) = tokio::join!(imap, smtp);
+        Ok(ConnectionReport {
+            imap: Check::of(imap),
+            smtp: Check::of(smtp),
+        })
+    }
+
+    /// `input` on `current` checked into complete fields, the default category included.
+    async fn checked(
+        self,
+        current: Option<&Mailbox>,
+        input: &MailboxInput,
+    ) -> Result<Fields, ServiceError> {
+        let checked = fields(current, input);
+        let mut errors = match &checked {
+            Ok(_) => ValidationErrors::default(),
+            Err(errors) => errors.clone(),
+        };
+        if let Some(Some(category)) = input.default_category_id {
+            match self.service.store.categories().get(category).await? {
+                Some(found) if found.active => {}
+                Some(_) => errors.add("default_category_id", "is an inactive category"),
+                None => errors.add("default_category_id", "is not a category"),
+            }
+        }
+        let fields = errors.into_result(|| checked)?;
+        Ok(fields?)
+    }
+}
+
+/// `check`, given up after the test timeout (and a moment) whatever the client does.
+async fn within(check: impl Future<Output = Result<(), String>>, side: &str) -> Result<(), String> {
+    tokio::time::timeout(TEST_TIMEOUT + Duration::from_secs(1), check)
+        .await
+        .unwrap_or_else(|_| Err(format!("the {side} server did not answer in time")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn imap_input() -> ImapInput {
+        ImapInput {
+            host: Some("imap.example.com".to_owned()),
+            port: Some(993),
+            security: Some(TransportSecurity::Tls),
+            username: Some("support@example.com".to_owned()),
+            password: Some(Some("app password".to_owned())),
+            folder: None,
+            after_import: None,
+        }
+    }
+
+    fn smtp_input() -> SmtpInput {
+        SmtpInput {
+            host: Some("smtp.example.com".to_owned()),
+            port: Some(587),
+            security: Some(TransportSecurity::StartTls),
+            username: None,
+            password: None,
+        }
+    }
+
+    fn complete() -> MailboxInput {
+        MailboxInput {
+            address: Some("  Support@Example.com ".to_owned()),
+            display_name: Some("Example Support".to_owned()),
+            imap: Some(Some(imap_input())),
+            smtp: Some(Some(smtp_input())),
+            ..MailboxInput::default()
+        }
+    }
+
+    fn fields_named(errors: &ValidationErrors) -> Vec<&str> {
+        errors
+            .fields()
+            .iter()
+            .map(|error| error.field.as_str())
+            .collect()
+    }
+
+    fn mailbox_of(fields: Fields) -> Mailbox {
+        Mailbox {
+            id: Uuid::now_v7(),
+            address: fields.address,
+            display_name: fields.display_name,
+            imap: fields.imap,
+            smtp: fields.smtp,
+            has_imap_password: fields.imap_password.flatten().is_some(),
+            has_smtp_password: fields.smtp_password.flatten().is_some(),
+            default_category_id: fields.default_category_id,
+            default_priority: fields.default_priority,
+            acknowledge: fields.acknowledge,
+            active: fields.active,
+            created_at: time::OffsetDateTime::UNIX_EPOCH,
+            updated_at: time::OffsetDateTime::UNIX_EPOCH,
+        }
+    }
+
+    #[test]
+    fn a_new_mailbox_takes_defaults_and_a_lower_cased_address() {
+        let new = fields(None, &complete()).unwrap();
+        assert_eq!(new.address.as_str(), "support@example.com");
+        let imap = new.imap.as_ref().unwrap();
+        assert_eq!(imap.folder, "INBOX");
+        assert_eq!(imap.after_import, AfterImport::MarkSeen);
+        assert_eq!(new.imap_password, Some(Some("app password".to_owned())));
+        assert_eq!(new.smtp.as_ref().unwrap().username, "");
+        assert_eq!(new.smtp_password, None);
+        assert!(new.acknowledge && new.active);
+        assert_eq!(new.default_priority, Priority::Medium);
+
+        let bare = MailboxInput {
+            address: Some("help@example.com".to_owned()),
+            display_name: Some("Help".to_owned()),
+            ..MailboxInput::default()
+        };
+        let bare = fields(None, &bare).unwrap();
+        assert!(bare.imap.is_none() && bare.smtp.is_none());
+    }
+
+    #[test]
+    fn every_bad_field_is_named_at_once() {
+        let input = MailboxInput {
+            address: Some("not an address".to_owned()),
+            display_name: Some("Support\r\nBcc: victim@example.com".to_owned()),
+            imap: Some(Some(ImapInput {
+                host: Some("imap example.com".to_owned()),
+                port: Some(0),
+                security: None,
+                username: Some("user\r\nA1 DELETE INBOX".to_owned()),
+                password: Some(Some("pass\nword".to_owned())),
+                folder: Some(String::new()),
+                after_import: Some(AfterImport::Move(" ".to_owned())),
+            })),
+            smtp: Some(Some(SmtpInput {
+                host: Some(String::new()),
+                port: None,
+                ..SmtpInput::default()
+            })),
+            ..MailboxInput::default()
+        };
+        let errors = fields(None, &input).unwrap_err();
+        let mut named = fields_named(&errors);
+        named.sort_unstable();
+        assert_eq!(
+            named,
+            [
+                "address",
+                "display_name",
+                "imap.after_import.folder",
+                "imap.folder",
+                "imap.host",
+                "imap.password",
+                "imap.port",
+                "imap.security",
+                "imap.username",
+                "smtp.host",
+                "smtp.port",
+                "smtp.security",
+            ]
+        );
+        let display = format!("{errors:?}");
+        assert!(!display.contains("pass\nword") && !display.contains("pass\\nword"));
+    }
+
+    #[test]
+    fn a_new_mailbox_needs_an_address_and_a_name() {
+        let errors = fields(None, &MailboxInput::default()).unwrap_err();
+        assert_eq!(fields_named(&errors), ["address", "display_name"]);
+        let long = MailboxInput {
+            display_name: Some("x".repeat(201)),
+            ..complete()
+        };
+        assert_eq!(
+            fields_named(&fields(None, &long).unwrap_err()),
+            ["display_name"]
+        );
+    }
+
+    #[test]
+    fn a_change_keeps_what_it_omits_and_merges_a_side() {
+        let current = mailbox_of(fields(None, &complete()).unwrap());
+        let change = MailboxInput {
+            imap: Some(Some(ImapInput {
+                folder: Some("Support".to_owned()),
+                ..ImapInput::default()
+            })),
+            acknowledge: Some(false),
+            ..MailboxInput::default()
+        };
+        let changed = fields(Some(&current), &change).unwrap();
+        assert_eq!(changed.address, current.address);
+        let imap = changed.imap.unwrap();
+        assert_eq!(imap.folder, "Support");
+        assert_eq!(imap.host, "imap.example.com");
+        assert_eq!(changed.imap_password, None, "the password is kept");
+        assert_eq!(changed.smtp, current.smtp);
+        assert!(!changed.acknowledge);
+    }
+
+    #[test]
+    fn removing_a_side_clears_its_password() {
+        let current = mailbox_of(fields(None, &complete()).unwrap());
+        let change = MailboxInput {
+            imap: Some(None),
+            ..MailboxInput::default()
+        };
+        let changed = fields(Some(&current), &change).unwrap();
+        assert!(changed.imap.is_none());
+        assert_eq!(changed.imap_password, Some(None));
+        assert_eq!(changed.smtp_password, None);
+        let cleared = MailboxInput {
+            smtp: Some(Some(SmtpInput {
+                password: Some(None),
+                ..SmtpInput::default()
+            })),
+            ..MailboxInput::default()
+        };
+        let changed = fields(Some(&current), &cleared).unwrap();
+        assert_eq!(changed.smtp_password, Some(None));
+        assert!(changed.smtp.is_some());
+    }
+
+    #[test]
+    fn passwords_stay_out_of_debug_output() {
+        let shown = format!("{:?}", complete());
+        assert!(!shown.contains("app password"), "{shown}");
+        assert!(shown.contains("password: \"set\""), "{shown}");
+    }
+}

@@ -1,0 +1,599 @@
+//! Receiving mail through the service on both backends: threading, the staff rule, duplicates,
+//! automatic mail and the limits of a message.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use growdesk_domain::{
+    MailDeliveryStatus, MailKind, Message, MessageChannel, Role, TicketSource, TicketStatus, User,
+};
+use growdesk_service::accounts::NewAccount;
+use growdesk_service::addresses::AddressGrouping;
+use growdesk_service::auth::tokens::TokenKeys;
+use growdesk_service::email::{EmailRules, NoSockets, Received};
+use growdesk_service::mailboxes::MailboxInput;
+use growdesk_service::rate_limit::{AttemptLimits, WidgetLimits};
+use growdesk_service::system::SlaTargets;
+use growdesk_service::{
+    AccountRules, AttachmentRules, Principal, Service, ServiceParts, WebhookRules,
+};
+use growdesk_store::mail::NewOutboundMail;
+use growdesk_store::testkit::TestDatabase;
+use growdesk_store::{BackendKind, FileStore, PoolSettings, Stamp, Store};
+use uuid::Uuid;
+
+macro_rules! on_both_backends {
+    ($($scenario:ident),* $(,)?) => {
+        mod sqlite {
+            $(#[tokio::test]
+            async fn $scenario() {
+                super::$scenario(growdesk_store::BackendKind::Sqlite).await;
+            })*
+        }
+        mod postgres {
+            $(#[tokio::test]
+            async fn $scenario() {
+                super::$scenario(growdesk_store::BackendKind::Postgres).await;
+            })*
+        }
+    };
+}
+
+on_both_backends!(
+    a_mail_opens_a_ticket_once_and_its_replies_join_it,
+    strangers_open_their_own_ticket,
+    a_staff_address_posts_as_staff_only_answering_our_mail_to_it,
+    racing_fetchers_take_a_mail_in_once,
+    automatic_mail_is_noted_and_never_reopens,
+    a_permanent_bounce_marks_the_mail_and_stops_mail_to_the_address,
+    our_own_addresses_and_deactivated_senders_are_ignored,
+    attachments_beyond_the_limit_are_named_not_kept,
+);
+
+/// Most bytes of attachments on one message, small enough to cross in a test.
+const MAX_BYTES: usize = 4_000;
+
+struct Desk {
+    _db: TestDatabase,
+    _files: tempfile::TempDir,
+    store: Store,
+    service: Service,
+    mailbox: Uuid,
+}
+
+async fn desk(kind: BackendKind) -> Desk {
+    let db = TestDatabase::create(kind).await;
+    let store = Store::connect(db.url(), PoolSettings::default()).expect("connect");
+    store.migrate().await.expect("migrate");
+    let files = tempfile::tempdir().expect("temporary directory");
+    let addresses = AddressGrouping::new(64);
+    let service = Service::new(ServiceParts {
+        store: store.clone(),
+        keys: TokenKeys::new(&rand::random::<[u8; 32]>(), Duration::from_secs(900)).expect("keys"),
+        attempt_limits: AttemptLimits::new(1_000, 1_000, addresses),
+        account_rules: AccountRules {
+            allow_registration: true,
+            session_ttl: Duration::from_secs(3_600),
+            refresh_reuse_grace: Duration::from_secs(10),
+        },
+        attachments: AttachmentRules {
+            files: FileStore::new(files.path()),
+            max_bytes: MAX_BYTES,
+        },
+        widget_limits: WidgetLimits::new(1_000, 1_000, addresses),
+        webhook_rules: WebhookRules::default(),
+        sla: SlaTargets::parse(
+            "low=24,medium=8,high=4,urgent=1",
+            "low=168,medium=72,high=24,urgent=4",
+        )
+        .expect("targets"),
+        email: EmailRules {
+            public_url: url::Url::parse("http://localhost:8080").expect("url"),
+            presence: Arc::new(NoSockets),
+        },
+    });
+    let admin = principal(&user(&service, "admin@example.com", Role::Admin).await);
+    let mailbox = service
+        .mailboxes()
+        .create(
+            &admin,
+            MailboxInput {
+                address: Some("support@example.com".to_owned()),
+                display_name: Some("Example Support".to_owned()),
+                acknowledge: Some(false),
+                ..MailboxInput::default()
+            },
+        )
+        .await
+        .expect("mailbox");
+    Desk {
+        _db: db,
+        _files: files,
+        store,
+        service,
+        mailbox: mailbox.id,
+    }
+}
+
+async fn user(service: &Service, email: &str, role: Role) -> User {
+    service
+        .operator()
+        .create_user(NewAccount {
+            email: email.to_owned(),
+            name: Some(format!("Name of {email}")),
+            role,
+            password: None,
+        })
+        .await
+        .expect("user")
+}
+
+fn principal(user: &User) -> Principal {
+    Principal {
+        user: user.clone(),
+        session_id: Uuid::now_v7(),
+        access_expires_at: time::OffsetDateTime::now_utc() + time::Duration::hours(1),
+    }
+}
+
+/// A plain text mail; `headers` are added as they are.
+fn mail(from: &str, subject: &str, headers: &str, text: &str) -> Vec<u8> {
+    format!(
+        "From: {from}\r\nTo: Support <support@example.com>\r\nSubject: {subject}\r\n\
+         Message-ID: <{}@client.example.org>\r\nDate: Wed, 2 Dec 2026 12:00:00 +0000\r\n\
+         MIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n{headers}\r\n{text}\r\n",
+        Uuid::now_v7()
+    )
+    .into_bytes()
+}
+
+impl Desk {
+    async fn receive(&self, raw: Vec<u8>) -> Received {
+        self.service
+            .email()
+            .receive(self.mailbox, raw)
+            .await
+            .expect("receive")
+    }
+
+    async fn messages(&self, ticket_id: Uuid) -> Vec<Message> {
+        self.store
+            .messages()
+            .list(ticket_id, true, None, 100)
+            .await
+            .expect("messages")
+    }
+
+    /// A mail we sent about `ticket_id` to `recipient`: its Message-ID.
+    async fn sent(&self, ticket_id: Uuid, recipient: &str) -> String {
+        let id = Uuid::now_v7();
+        let header = format!("<{id}@example.com>");
+        self.store
+            .mail()
+            .enqueue(vec![NewOutboundMail {
+                id,
+                mailbox_id: Some(self.mailbox),
+                ticket_id: Some(ticket_id),
+                message_id: None,
+                kind: MailKind::Reply,
+                recipient: recipient.to_owned(),
+                subject: "Re: Printer on fire".to_owned(),
+                text_body: "We are on it.".to_owned(),
+                html_body: None,
+                header_message_id: header.clone(),
+                in_reply_to: None,
+                references: Vec::new(),
+                reply_to: None,
+                unsubscribe_url: None,
+                attachment_ids: Vec::new(),
+            }])
+            .await
+            .expect("enqueue");
+        self.store
+            .mail()
+            .mark_sent(id, Stamp::now())
+            .await
+            .expect("sent");
+        header
+    }
+
+    async fn opened(&self, raw: Vec<u8>) -> Uuid {
+        match self.receive(raw).await {
+            Received::Opened { ticket_id } => ticket_id,
+            other => panic!("expected a new ticket, got {other:?}"),
+        }
+    }
+}
+
+async fn a_mail_opens_a_ticket_once_and_its_replies_join_it(kind: BackendKind) {
+    let desk = desk(kind).await;
+    let first = mail(
+        "Ana Pérez <Ana@Example.org>",
+        "Printer on fire",
+        "Content-Language: es-ES\r\n",
+        "It smokes.",
+    );
+    let ticket_id = desk.opened(first.clone()).await;
+    assert_eq!(desk.receive(first).await, Received::Duplicate);
+
+    let ticket = desk.store.tickets().get(ticket_id).await.unwrap().unwrap();
+    assert_eq!(ticket.source, TicketSource::Email);
+    assert_eq!(ticket.subject, "Printer on fire");
+    assert_eq!(ticket.requester.email, "ana@example.org");
+    assert_eq!(ticket.requester.name, "Ana Pérez");
+    let locale = desk
+        .store
+        .users()
+        .locale(ticket.requester.id)
+        .await
+        .unwrap();
+    assert_eq!(
+        locale.as_deref(),
+        Some("es"),
+        "mail to them is in their language"
+    );
+    let messages = desk.messages(ticket_id).await;
+    assert_eq!(messages.len(), 1);
+    assert_eq!(messages[0].body, "It smokes.");
+    assert_eq!(messages[0].channel, MessageChannel::Email);
+    assert!(!messages[0].internal);
+    let files: Vec<&str> = messages[0]
+        .attachments
+        .iter()
+        .map(|file| file.filename.as_str())
+        .collect();
+    assert_eq!(files, ["original.eml"]);
+
+    // By the subject's reference, from the requester, while the ticket waits on them.
+    let reply = mail(
+        "ana@example.org",
+        &format!("Re: Printer on fire [#{}]", ticket.number),
+        "",
+        "Still smoking.",
+    );
+    let Received::Joined {
+        ticket_id: joined,
+        message_id,
+    } = desk.receive(reply).await
+    else {
+        panic!("the reply should join its ticket");
+    };
+    assert_eq!(joined, ticket_id);
+    let messages = desk.messages(ticket_id).await;
+    let reply = messages.iter().find(|m| m.id == message_id).unwrap();
+    assert_eq!(reply.body, "Still smoking.");
+    assert_eq!(reply.author.id, ticket.requester.id);
+
+    // By our Message-ID in In-Reply-To, with no reference in the subject.
+    let ours = desk.sent(ticket_id, "ana@example.org").await;
+    let answer = mail(
+        "ana@example.org",
+        "Re: your answer",
+        &format!("In-Reply-To: {ours}\r\nReferences: {ours}\r\n"),
+        "Thanks!",
+    );
+    assert!(matches!(
+        desk.receive(answer).await,
+        Received::Joined { ticket_id: id, .. } if id == ticket_id
+    ));
+
+    // By the plus address our replies carry.
+    let plus = format!(
+        "From: ana@example.org\r\nTo: support+t{}@example.com\r\nSubject: more\r\n\
+         Message-ID: <plus-{}@client.example.org>\r\n\r\nOne more thing.\r\n",
+        ticket.number,
+        Uuid::now_v7()
+    );
+    assert!(matches!(
+        desk.receive(plus.into_bytes()).await,
+        Received::Joined { ticket_id: id, .. } if id == ticket_id
+    ));
+    assert_eq!(desk.messages(ticket_id).await.len(), 4);
+}
+
+async fn strangers_open_their_own_ticket(kind: BackendKind) {
+    let desk = desk(kind).await;
+    let ticket_id = desk
+        .opened(mail("ana@example.org", "Printer on fire", "", "It smokes."))
+        .await;
+    let number = desk
+        .store
+        .tickets()
+        .get(ticket_id)
+        .await
+        .unwrap()
+        .unwrap()
+        .number;
+    for (from, raw) in [
+        (
+            "eve@example.net",
+            mail(
+                "eve@example.net",
+                &format!("Re: [#{number}]"),
+                "",
+                "Injected.",
+            ),
+        ),
+        (
+            "eve@example.net",
+            format!(
+                "From: eve@example.net\r\nTo: support+t{number}@example.com\r\nSubject: x\r\n\
+                 Message-ID: <eve-{}@example.net>\r\n\r\nInjected.\r\n",
+                Uuid::now_v7()
+            )
+            .into_bytes(),
+        ),
+    ] {
+        let other = desk.opened(raw).await;
+        assert_ne!(other, ticket_id);
+        let ticket = desk.store.tickets().get(other).await.unwrap().unwrap();
+        assert_eq!(ticket.requester.email, from);
+    }
+    assert_eq!(desk.messages(ticket_id).await.len(), 1);
+}
+
+async fn a_staff_address_posts_as_staff_only_answering_our_mail_to_it(kind: BackendKind) {
+    let desk = desk(kind).await;
+    let agent = user(&desk.service, "agent@example.com", Role::Agent).await;
+    let ticket_id = desk
+        .opened(mail("ana@example.org", "Printer on fire", "", "It smokes."))
+        .await;
+    let number = desk
+        .store
+        .tickets()
+        .get(ticket_id)
+        .await
+        .unwrap()
+        .unwrap()
+        .number;
+
+    // The customer forges the agent's From on a reply to our mail to the customer.
+    let to_customer = desk.sent(ticket_id, "ana@example.org").await;
+    let forged = mail(
+        "agent@example.com",
+        "Re: Printer on fire",
+        &format!("In-Reply-To: {to_customer}\r\n"),
+        "Refund approved.",
+    );
+    let Received::Joined { message_id, .. } = desk.receive(forged).await else {
+        panic!("a forged staff mail on a thread is noted on its ticket");
+    };
+    let messages = desk.messages(ticket_id).await;
+    let note = messages.iter().find(|m| m.id == message_id).unwrap();
+    assert!(note.internal);
+    assert_ne!(note.author.id, agent.id);
+    assert!(note.body.contains("could not be verified"), "{}", note.body);
+    assert!(note.body.contains("Refund approved."));
+
+    // A reference in the subject never verifies anyone: a ticket of its own, nothing public
+    // in the agent's name.
+    let guessed = mail(
+        "agent@example.com",
+        &format!("Re: [#{number}]"),
+        "",
+        "Refund approved.",
+    );
+    let other = desk.opened(guessed).await;
+    let opened = desk.messages(other).await;
+    assert!(
+        opened
+            .iter()
+            .filter(|m| !m.internal)
+            .all(|m| !m.body.contains("Refund approved.")),
+        "{opened:?}"
+    );
+    assert!(
+        opened
+            .iter()
+            .any(|m| m.internal && m.body.contains("Refund approved."))
+    );
+    assert_eq!(
+        desk.store
+            .tickets()
+            .get(ticket_id)
+            .await
+            .unwrap()
+            .unwrap()
+            .first_response_at,
+        None
+    );
+
+    // Answering our mail to the agent's own address about this ticket: the agent's reply.
+    let to_agent = desk.sent(ticket_id, "agent@example.com").await;
+    let verified = mail(
+        "Agent <agent@example.com>",
+        "Re: Printer on fire",
+        &format!("In-Reply-To: {to_agent}\r\n"),
+        "We replaced the printer.",
+    );
+    let Received::Joined { message_id, .. } = desk.receive(verified).await else {
+        panic!("a verified staff reply joins its ticket");
+    };
+    let messages = desk.messages(ticket_id).await;
+    let reply = messages.iter().find(|m| m.id == message_id).unwrap();
+    assert!(!reply.internal);
+    assert_eq!(reply.author.id, agent.id);
+    assert_eq!(reply.body, "We replaced the printer.");
+    let ticket = desk.store.tickets().get(ticket_id).await.unwrap().unwrap();
+    assert!(ticket.first_response_at.is_some());
+}
+
+async fn racing_fetchers_take_a_mail_in_once(kind: BackendKind) {
+    let desk = desk(kind).await;
+    let raw = mail("ana@example.org", "Printer on fire", "", "It smokes.");
+    let (first, second) = tokio::join!(desk.receive(raw.clone()), desk.receive(raw));
+    let mut outcomes = [first, second];
+    outcomes.sort_by_key(|outcome| matches!(outcome, Received::Duplicate));
+    assert!(
+        matches!(outcomes[0], Received::Opened { .. }),
+        "{outcomes:?}"
+    );
+    assert_eq!(outcomes[1], Received::Duplicate);
+    let customer = desk
+        .store
+        .users()
+        .credentials_by_email("ana@example.org")
+        .await
+        .unwrap()
+        .unwrap()
+        .user;
+    let mine = desk
+        .store
+        .tickets()
+        .list(
+            &growdesk_store::tickets::TicketFilter {
+                requester_id: Some(customer.id),
+                ..Default::default()
+            },
+            growdesk_store::tickets::TicketSort::CreatedAt,
+            true,
+            None,
+            10,
+        )
+        .await
+        .unwrap();
+    assert_eq!(mine.len(), 1);
+}
+
+async fn automatic_mail_is_noted_and_never_reopens(kind: BackendKind) {
+    let desk = desk(kind).await;
+    let ticket_id = desk
+        .opened(mail("ana@example.org", "Printer on fire", "", "It smokes."))
+        .await;
+    let ticket = desk.store.tickets().get(ticket_id).await.unwrap().unwrap();
+    let ours = desk.sent(ticket_id, "ana@example.org").await;
+    let vacation = mail(
+        "ana@example.org",
+        "Out of office",
+        &format!("Auto-Submitted: auto-replied\r\nIn-Reply-To: {ours}\r\n"),
+        "I am away until Monday.",
+    );
+    assert_eq!(
+        desk.receive(vacation).await,
+        Received::AutoReply {
+            ticket_id: Some(ticket_id)
+        }
+    );
+    let after = desk.store.tickets().get(ticket_id).await.unwrap().unwrap();
+    assert_eq!(after.status, ticket.status);
+    let messages = desk.messages(ticket_id).await;
+    let note = messages.last().unwrap();
+    assert!(note.internal);
+    assert!(note.body.contains("I am away until Monday."));
+
+    let unthreaded = mail(
+        "bot@example.net",
+        "Auto: thanks",
+        "Auto-Submitted: auto-replied\r\n",
+        "Thanks for your mail.",
+    );
+    assert_eq!(
+        desk.receive(unthreaded).await,
+        Received::AutoReply { ticket_id: None }
+    );
+    let deliveries = desk.store.mail().of_ticket(ticket_id).await.unwrap();
+    assert_eq!(
+        deliveries.len(),
+        1,
+        "nothing but our own mail: {deliveries:?}"
+    );
+    assert_eq!(after.status, TicketStatus::Open);
+}
+
+async fn a_permanent_bounce_marks_the_mail_and_stops_mail_to_the_address(kind: BackendKind) {
+    let desk = desk(kind).await;
+    let ticket_id = desk
+        .opened(mail("ana@example.org", "Printer on fire", "", "It smokes."))
+        .await;
+    let ours = desk.sent(ticket_id, "ana@example.org").await;
+    let bounce = format!(
+        "From: Mail Delivery System <MAILER-DAEMON@mx.example.org>\r\n\
+         To: support@example.com\r\nSubject: Undelivered Mail Returned to Sender\r\n\
+         Message-ID: <bounce-{id}@mx.example.org>\r\nAuto-Submitted: auto-replied\r\n\
+         MIME-Version: 1.0\r\n\
+         Content-Type: multipart/report; report-type=delivery-status; boundary=\"b\"\r\n\r\n\
+         --b\r\nContent-Type: text/plain\r\n\r\nYour mail could not be delivered.\r\n\
+         --b\r\nContent-Type: message/delivery-status\r\n\r\n\
+         Reporting-MTA: dns; mx.example.org\r\n\r\n\
+         Final-Recipient: rfc822; ana@example.org\r\nAction: failed\r\nStatus: 5.1.1\r\n\
+         Diagnostic-Code: smtp; 550 5.1.1 No such user\r\n\r\n\
+         --b\r\nContent-Type: text/rfc822-headers\r\n\r\n\
+         From: support@example.com\r\nTo: ana@example.org\r\nMessage-ID: {ours}\r\n\
+         Subject: Re: Printer on fire\r\n\r\n--b--\r\n",
+        id = Uuid::now_v7()
+    );
+    let Received::Bounce { mail_id: Some(_) } = desk.receive(bounce.into_bytes()).await else {
+        panic!("the bounce names our mail");
+    };
+    let deliveries = desk.store.mail().of_ticket(ticket_id).await.unwrap();
+    assert_eq!(deliveries[0].status, MailDeliveryStatus::Bounced);
+    assert!(
+        desk.store
+            .mail()
+            .suppressed("ana@example.org")
+            .await
+            .unwrap()
+    );
+    let note = desk.messages(ticket_id).await.pop().unwrap();
+    assert!(note.internal && note.body.contains("could not be delivered"));
+}
+
+async fn our_own_addresses_and_deactivated_senders_are_ignored(kind: BackendKind) {
+    let desk = desk(kind).await;
+    let own = mail("support@example.com", "Loop", "", "Echo.");
+    assert!(matches!(
+        desk.receive(own.clone()).await,
+        Received::Ignored(_)
+    ));
+    assert_eq!(desk.receive(own).await, Received::Duplicate);
+    let gone = user(&desk.service, "gone@example.org", Role::Customer).await;
+    desk.store
+        .users()
+        .update(
+            gone.id,
+            growdesk_store::users::UserChanges {
+                active: Some(false),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    let from_gone = mail("gone@example.org", "Hello", "", "Hi.");
+    assert!(matches!(
+        desk.receive(from_gone).await,
+        Received::Ignored(_)
+    ));
+}
+
+async fn attachments_beyond_the_limit_are_named_not_kept(kind: BackendKind) {
+    let desk = desk(kind).await;
+    let part = |name: &str, size: usize| {
+        format!(
+            "--b\r\nContent-Type: application/octet-stream\r\n\
+             Content-Disposition: attachment; filename=\"{name}\"\r\n\
+             Content-Transfer-Encoding: 7bit\r\n\r\n{}\r\n",
+            "x".repeat(size)
+        )
+    };
+    let raw = format!(
+        "From: ana@example.org\r\nTo: support@example.com\r\nSubject: Files\r\n\
+         Message-ID: <files-{}@example.org>\r\nMIME-Version: 1.0\r\n\
+         Content-Type: multipart/mixed; boundary=\"b\"\r\n\r\n\
+         --b\r\nContent-Type: text/plain\r\n\r\nSee attached.\r\n{}{}--b--\r\n",
+        Uuid::now_v7(),
+        part("small.txt", 100),
+        part("huge.bin", MAX_BYTES + 1),
+    );
+    let ticket_id = desk.opened(raw.into_bytes()).await;
+    let messages = desk.messages(ticket_id).await;
+    let description = &messages[0];
+    let mut files: Vec<&str> = description
+        .attachments
+        .iter()
+        .map(|file| file.filename.as_str())
+        .collect();
+    files.sort_unstable();
+    assert_eq!(files, ["original.eml", "small.txt"]);
+    let note = messages.iter().find(|m| m.internal).expect("a note");
+    assert!(note.body.contains("huge.bin"), "{}", note.body);
+}
