@@ -14,11 +14,23 @@ pub(super) struct Body {
 
 impl Body {
     pub(super) fn of(message: &Message<'_>) -> Body {
-        // mail-parser lists the text alternative of every body part here, or the HTML one where a
-        // part has no text alternative; attachments are never in this list.
+        // mail-parser lists the text alternative of every body part in `text_body`, or the HTML
+        // one where a part has no text alternative; attachments are never in these lists. Some
+        // clients send an empty text alternative next to the real HTML one: then the HTML counts.
+        let text = Body::from_parts(message, &message.text_body);
+        if text.full.is_empty() {
+            let html = Body::from_parts(message, &message.html_body);
+            if !html.full.is_empty() {
+                return html;
+            }
+        }
+        text
+    }
+
+    fn from_parts(message: &Message<'_>, ids: &[u32]) -> Body {
         let mut full = Vec::new();
         let mut reply = Vec::new();
-        for part in message.text_body.iter().filter_map(|&id| message.part(id)) {
+        for part in ids.iter().filter_map(|&id| message.part(id)) {
             match &part.body {
                 PartType::Text(text) => {
                     let text = normalise(utf8_despite_label(message, part).unwrap_or(text));
@@ -92,6 +104,15 @@ pub(super) fn normalise(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::normalise;
+
+    #[test]
+    fn an_empty_text_alternative_gives_way_to_the_html_one() {
+        let raw = "Subject: x\r\nContent-Type: multipart/alternative; boundary=b\r\n\r\n\
+            --b\r\nContent-Type: text/plain\r\n\r\n \r\n\
+            --b\r\nContent-Type: text/html\r\n\r\n<p>Only <b>here</b></p>\r\n--b--\r\n";
+        let mail = super::super::parse(raw.as_bytes());
+        assert_eq!(mail.text, "Only here");
+    }
 
     #[test]
     fn normalise_unifies_line_ends_and_drops_control_characters() {

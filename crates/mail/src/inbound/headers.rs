@@ -27,9 +27,20 @@ pub(super) fn message_id(message: &Message<'_>) -> Option<String> {
     message.message_id().and_then(clean_id)
 }
 
+/// The ids of In-Reply-To or References: the last `MAX_THREAD_IDS` (the nearest ancestors come
+/// last), so a mail cannot make threading look up thousands of ids.
 pub(super) fn message_ids(value: &HeaderValue<'_>) -> Vec<String> {
-    texts(value).into_iter().filter_map(clean_id).collect()
+    let ids: Vec<String> = texts(value).into_iter().filter_map(clean_id).collect();
+    let skip = ids.len().saturating_sub(MAX_THREAD_IDS);
+    ids.into_iter().skip(skip).collect()
 }
+
+/// How many ids of a thread header are kept.
+const MAX_THREAD_IDS: usize = 100;
+
+/// Longer ids are not real ones (RFC 5322 lines stop at 998 characters) and would not fit a
+/// database index: such an id counts as missing.
+const MAX_ID_CHARS: usize = 500;
 
 /// An id as we store and compare it: no angle brackets, no spaces; None if nothing is left.
 fn clean_id(id: &str) -> Option<String> {
@@ -38,8 +49,10 @@ fn clean_id(id: &str) -> Option<String> {
         .trim_start_matches('<')
         .trim_end_matches('>')
         .trim();
-    (!id.is_empty() && !id.chars().any(|c| c.is_whitespace() || c.is_control()))
-        .then(|| id.to_owned())
+    let valid = !id.is_empty()
+        && id.len() <= MAX_ID_CHARS
+        && !id.chars().any(|c| c.is_whitespace() || c.is_control());
+    valid.then(|| id.to_owned())
 }
 
 pub(super) fn first_address(address: &mail_parser::Address<'_>) -> Option<Address> {

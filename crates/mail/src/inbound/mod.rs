@@ -63,9 +63,12 @@ pub enum MailClass {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ParsedMail {
     /// The header's Message-ID without `<>`, or `sha256-<hex of the raw bytes>@growdesk.invalid`
-    /// when the mail has none, so the same bytes always get the same id.
+    /// when the mail has none (or one longer than 500 bytes), so the same bytes always get the
+    /// same id.
     pub message_id: String,
+    /// Without `<>`; ids over 500 bytes are left out.
     pub in_reply_to: Vec<String>,
+    /// Without `<>`, oldest first; at most the last 100, ids over 500 bytes left out.
     pub references: Vec<String>,
     pub from: Option<Address>,
     pub reply_to: Option<Address>,
@@ -255,6 +258,28 @@ mod tests {
         );
         let other = parse(format!("{raw}más\r\n").as_bytes()).message_id;
         assert_ne!(first, other);
+    }
+
+    #[test]
+    fn oversized_ids_are_left_out_and_references_bounded() {
+        let long = format!("{}@example.com", "a".repeat(600));
+        let references: Vec<String> = (0..300).map(|n| format!("<r{n}@example.com>")).collect();
+        let raw = format!(
+            "Message-ID: <{long}>\r\nIn-Reply-To: <{long}>\r\nReferences: {}\r\nSubject: x\r\n\r\nbody",
+            references.join(" ")
+        );
+        let mail = parse(raw.as_bytes());
+        assert!(mail.message_id.starts_with("sha256-"));
+        assert!(mail.in_reply_to.is_empty());
+        assert_eq!(mail.references.len(), 100);
+        assert_eq!(
+            mail.references.first().map(String::as_str),
+            Some("r200@example.com")
+        );
+        assert_eq!(
+            mail.references.last().map(String::as_str),
+            Some("r299@example.com")
+        );
     }
 
     #[test]

@@ -50,6 +50,10 @@ fn check(name: &str, raw: &[u8]) {
     let mail = parse(raw);
     assert!(!mail.message_id.is_empty(), "{name}: empty message id");
     assert!(
+        mail.message_id.len() <= 500,
+        "{name}: message id too long to index"
+    );
+    assert!(
         !mail.message_id.contains(char::is_whitespace),
         "{name}: {:?}",
         mail.message_id
