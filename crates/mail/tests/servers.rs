@@ -159,24 +159,25 @@ async fn plus_addressed_mail_reaches_the_mailbox_before_the_plus() {
 #[tokio::test]
 async fn the_folder_is_read_in_bounded_ascending_batches_across_gaps() {
     let dovecot = Dovecot::start(&[SUPPORT]).await.unwrap();
-    let mails: Vec<Vec<u8>> = (1..=25).map(mail).collect();
+    // More than one MULTIAPPEND batch of the testkit, kept in order.
+    let mails: Vec<Vec<u8>> = (1..=1_050).map(mail).collect();
     dovecot.append(SUPPORT, "INBOX", &mails).await.unwrap();
 
     let mut imap = session(&dovecot, SUPPORT).await;
     let folder = imap.select().await.unwrap();
-    assert_eq!(folder.exists, 25);
-    assert_eq!(folder.uid_next, 26);
+    assert_eq!(folder.exists, 1_050);
+    assert_eq!(folder.uid_next, 1_051);
     assert!(folder.uid_validity > 0);
     assert!(folder.idle);
 
     let mut seen = Vec::new();
     let mut last = 0;
     loop {
-        let batch = imap.fetch_after(last, 10).await.unwrap();
+        let batch = imap.fetch_after(last, 100).await.unwrap();
         if batch.is_empty() {
             break;
         }
-        assert!(batch.len() <= 10);
+        assert!(batch.len() <= 100);
         assert!(batch.windows(2).all(|pair| pair[0].uid < pair[1].uid));
         assert!(batch[0].uid > last);
         for fetched in &batch {
@@ -186,9 +187,9 @@ async fn the_folder_is_read_in_bounded_ascending_batches_across_gaps() {
         last = batch.last().unwrap().uid;
         seen.extend(uids(&batch));
     }
-    assert_eq!(seen, (1..=25).collect::<Vec<u32>>());
+    assert_eq!(seen, (1..=1_050).collect::<Vec<u32>>());
     // Past the last UID, `n:*` must not bring the last mail back.
-    assert!(imap.fetch_after(25, 10).await.unwrap().is_empty());
+    assert!(imap.fetch_after(1_050, 10).await.unwrap().is_empty());
     assert!(imap.fetch_after(u32::MAX, 10).await.unwrap().is_empty());
     assert!(imap.fetch_after(0, 0).await.unwrap().is_empty());
 

@@ -16,14 +16,18 @@ use std::time::{Duration, Instant};
 
 use growdesk_domain::mail::{AfterImport, ImapSettings, TransportSecurity};
 use tempfile::TempDir;
-use tokio::io::AsyncReadExt;
+use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::TcpStream;
+use tokio::net::tcp::OwnedReadHalf;
 
 use super::lmtp;
 
 /// How long Dovecot gets to start listening (it starts in well under a second; the margin is
 /// for a loaded CI machine).
 const START_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Mails per MULTIAPPEND command of `append`.
+const APPEND_BATCH: usize = 500;
 
 /// A running throwaway Dovecot with IMAP and LMTP on 127.0.0.1.
 pub struct Dovecot {
@@ -181,31 +185,46 @@ impl Dovecot {
     }
 
     /// Appends every mail of `raws` to `user`'s `folder` over one IMAP session: the fast way to
-    /// fill a mailbox with thousands of messages.
+    /// fill a mailbox with thousands of messages. Mails go in MULTIAPPEND commands of
+    /// `APPEND_BATCH` with non-synchronising literals (RFC 3502, RFC 7888), so that Dovecot
+    /// stores each batch in one transaction instead of one per mail (about 6 ms each).
     pub async fn append<R: AsRef<[u8]>>(
         &self,
         user: &str,
         folder: &str,
         raws: &[R],
     ) -> io::Result<()> {
-        let broken = |error: async_imap::error::Error| io::Error::other(error.to_string());
-        let stream = TcpStream::connect(("127.0.0.1", self.imap_port)).await?;
-        let mut client = async_imap::Client::new(stream);
-        client
-            .read_response()
-            .await?
-            .ok_or_else(|| io::Error::other("Dovecot closed the connection"))?;
-        let mut session = client
-            .login(user, self.password(user))
-            .await
-            .map_err(|(error, _)| broken(error))?;
-        for raw in raws {
-            session
-                .append(folder, None, None, raw.as_ref())
-                .await
-                .map_err(broken)?;
+        if folder.is_empty() || folder.contains(['"', '\\', '\r', '\n']) {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                format!("not a test folder name: {folder:?}"),
+            ));
         }
-        session.logout().await.map_err(broken)
+        let stream = TcpStream::connect(("127.0.0.1", self.imap_port)).await?;
+        let (reader, mut writer) = stream.into_split();
+        let mut reader = BufReader::new(reader);
+        let mut greeting = String::new();
+        reader.read_line(&mut greeting).await?;
+        let login = format!("l LOGIN \"{user}\" \"{}\"\r\n", self.password(user));
+        writer.write_all(login.as_bytes()).await?;
+        tagged(&mut reader, "l").await?;
+        for (number, batch) in raws.chunks(APPEND_BATCH).enumerate() {
+            let tag = format!("a{number}");
+            writer
+                .write_all(format!("{tag} APPEND \"{folder}\"").as_bytes())
+                .await?;
+            for raw in batch {
+                let raw = raw.as_ref();
+                writer
+                    .write_all(format!(" {{{}+}}\r\n", raw.len()).as_bytes())
+                    .await?;
+                writer.write_all(raw).await?;
+            }
+            writer.write_all(b"\r\n").await?;
+            tagged(&mut reader, &tag).await?;
+        }
+        writer.write_all(b"z LOGOUT\r\n").await?;
+        tagged(&mut reader, "z").await
     }
 
     pub(crate) fn passwords(&self) -> &BTreeMap<String, String> {
@@ -255,6 +274,30 @@ impl Drop for Dovecot {
             while pid.exists() && Instant::now() < deadline {
                 std::thread::sleep(Duration::from_millis(20));
             }
+        }
+    }
+}
+
+/// Reads the server's lines up to the tagged answer to `tag`: `Err` unless it is OK.
+async fn tagged(reader: &mut BufReader<OwnedReadHalf>, tag: &str) -> io::Result<()> {
+    let prefix = format!("{tag} ");
+    loop {
+        let mut line = String::new();
+        if reader.read_line(&mut line).await? == 0 {
+            return Err(io::Error::new(
+                io::ErrorKind::UnexpectedEof,
+                "Dovecot closed the IMAP connection",
+            ));
+        }
+        if let Some(answer) = line.strip_prefix(&prefix) {
+            return if answer.starts_with("OK") {
+                Ok(())
+            } else {
+                Err(io::Error::other(format!(
+                    "Dovecot answered {}",
+                    line.trim_end()
+                )))
+            };
         }
     }
 }
