@@ -22,9 +22,12 @@ const RESET_PAGE: &str = "reset-password";
 impl Accounts<'_> {
     /// Mails a password reset link to `email` if it belongs to an active account. The answer
     /// is the same for an address with no account, an inactive one, or one that cannot be
-    /// mailed now, so it tells nothing about who has an account; the work differs by the
-    /// write of the token alone. The link carries 256 random bits, of which only the SHA-256
-    /// is stored; asking again replaces the earlier link.
+    /// mailed now, so it tells nothing about who has an account; every request makes a token
+    /// and looks the address up, and only a known one goes on to build the mail and store the
+    /// token (a few reads and one write: a difference of milliseconds, within the noise of a
+    /// request over the network, and the rate limits bound how often it can be measured). The
+    /// link carries 256 random bits, of which only the SHA-256 is stored; asking again
+    /// replaces the earlier link.
     ///
     /// # Errors
     /// `Validation` for text that is not an email address; `RateLimited` after too many
