@@ -304,6 +304,21 @@ fn service_level_targets_that_do_not_parse_are_refused() {
     );
 }
 
+#[test]
+fn a_public_url_that_is_not_an_absolute_http_url_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = command(dir.path(), &[("GROWDESK_PUBLIC_URL", "help.example.com")])
+        .args(["--addr", "127.0.0.1:0"])
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("invalid public_url: \"help.example.com\" is not an absolute URL"),
+        "{stderr}"
+    );
+}
+
 #[tokio::test]
 async fn create_user_reads_the_password_from_standard_input() {
     let dir = tempfile::tempdir().unwrap();
