@@ -1,21 +1,22 @@
 //! Receiving mail through the service on both backends: threading, the staff rule, duplicates,
-//! automatic mail and the limits of a message.
+//! automatic mail and the limits of a message; and the mailboxes it arrives in.
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use growdesk_domain::{
-    MailDeliveryStatus, MailKind, Message, MessageChannel, Role, TicketSource, TicketStatus, User,
+    MailDeliveryStatus, MailKind, Message, MessageChannel, Role, TicketSource, TicketStatus,
+    TransportSecurity, User,
 };
 use growdesk_service::accounts::NewAccount;
 use growdesk_service::addresses::AddressGrouping;
 use growdesk_service::auth::tokens::TokenKeys;
 use growdesk_service::email::{EmailRules, NoSockets, Received};
-use growdesk_service::mailboxes::MailboxInput;
+use growdesk_service::mailboxes::{Check, ImapInput, MailboxInput};
 use growdesk_service::rate_limit::{AttemptLimits, WidgetLimits};
 use growdesk_service::system::SlaTargets;
 use growdesk_service::{
-    AccountRules, AttachmentRules, Principal, Service, ServiceParts, WebhookRules,
+    AccountRules, AttachmentRules, Principal, Service, ServiceError, ServiceParts, WebhookRules,
 };
 use growdesk_store::mail::NewOutboundMail;
 use growdesk_store::testkit::TestDatabase;
@@ -48,6 +49,7 @@ on_both_backends!(
     a_permanent_bounce_marks_the_mail_and_stops_mail_to_the_address,
     our_own_addresses_and_deactivated_senders_are_ignored,
     attachments_beyond_the_limit_are_named_not_kept,
+    mailboxes_are_for_admins_checked_and_tested,
 );
 
 /// Most bytes of attachments on one message, small enough to cross in a test.
@@ -596,4 +598,100 @@ async fn attachments_beyond_the_limit_are_named_not_kept(kind: BackendKind) {
     assert_eq!(files, ["original.eml", "small.txt"]);
     let note = messages.iter().find(|m| m.internal).expect("a note");
     assert!(note.body.contains("huge.bin"), "{}", note.body);
+}
+
+async fn mailboxes_are_for_admins_checked_and_tested(kind: BackendKind) {
+    let desk = desk(kind).await;
+    let admin = principal(
+        &desk
+            .store
+            .users()
+            .credentials_by_email("admin@example.com")
+            .await
+            .unwrap()
+            .unwrap()
+            .user,
+    );
+    let agent = principal(&user(&desk.service, "agent@example.com", Role::Agent).await);
+    let mailboxes = desk.service.mailboxes();
+    assert!(matches!(
+        mailboxes.list(&agent).await,
+        Err(ServiceError::Forbidden(_))
+    ));
+
+    let taken = MailboxInput {
+        address: Some("SUPPORT@example.com".to_owned()),
+        display_name: Some("Again".to_owned()),
+        default_category_id: Some(Some(Uuid::now_v7())),
+        ..MailboxInput::default()
+    };
+    let Err(ServiceError::Validation(errors)) = mailboxes.create(&admin, taken).await else {
+        panic!("an unknown category is refused");
+    };
+    let named: Vec<&str> = errors.fields().iter().map(|e| e.field.as_str()).collect();
+    assert_eq!(named, ["default_category_id"]);
+    let taken = MailboxInput {
+        address: Some("SUPPORT@example.com".to_owned()),
+        display_name: Some("Again".to_owned()),
+        ..MailboxInput::default()
+    };
+    let Err(ServiceError::Validation(errors)) = mailboxes.create(&admin, taken).await else {
+        panic!("a taken address is refused");
+    };
+    assert_eq!(errors.fields()[0].field, "address");
+
+    // A port nothing listens on: the IMAP side fails with a sentence, SMTP is not configured.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let imap = ImapInput {
+        host: Some("127.0.0.1".to_owned()),
+        port: Some(closed),
+        security: Some(TransportSecurity::None),
+        username: Some("support".to_owned()),
+        password: Some(Some("secret password".to_owned())),
+        ..ImapInput::default()
+    };
+    let changed = mailboxes
+        .update(
+            &admin,
+            desk.mailbox,
+            MailboxInput {
+                imap: Some(Some(imap)),
+                ..MailboxInput::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert!(changed.has_imap_password && !changed.has_smtp_password);
+    assert_eq!(changed.imap.as_ref().unwrap().folder, "INBOX");
+    assert_eq!(changed.display_name, "Example Support");
+    let report = mailboxes.test(&admin, desk.mailbox).await.unwrap();
+    let Check {
+        ok: false,
+        error: Some(imap_error),
+    } = report.imap
+    else {
+        panic!("nothing listens there: {report:?}");
+    };
+    assert!(!imap_error.contains("secret password"), "{imap_error}");
+    assert_eq!(
+        report.smtp,
+        Check {
+            ok: false,
+            error: Some("outgoing mail (SMTP) is not configured".to_owned())
+        }
+    );
+
+    mailboxes.delete(&admin, desk.mailbox).await.unwrap();
+    assert!(matches!(
+        mailboxes.get(&admin, desk.mailbox).await,
+        Err(ServiceError::NotFound(_))
+    ));
+    assert!(matches!(
+        desk.service.email().receive(desk.mailbox, Vec::new()).await,
+        Err(ServiceError::NotFound(_))
+    ));
 }
