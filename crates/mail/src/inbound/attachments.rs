@@ -52,6 +52,12 @@ fn attachment(
                 format!("attachment-{ordinal}.{}", extension(media_type)),
             )
         }
+        // Blank unnamed text (what is left of a broken multipart) is no file anyone sent.
+        PartType::Text(text) | PartType::Html(text)
+            if text.trim().is_empty() && part.attachment_name().is_none() =>
+        {
+            return None;
+        }
         // mail-parser has decoded text parts from their charset: the bytes are UTF-8 now.
         PartType::Text(text) | PartType::Html(text) => {
             // A part mail-parser could only read as text (a broken multipart) is text now.
