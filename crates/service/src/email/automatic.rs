@@ -3,7 +3,7 @@
 //! only recorded as received. A permanent failure marks the mail we sent as bounced and stops
 //! mail to that address.
 
-use growdesk_domain::{Mailbox, MessageBody, Ticket};
+use growdesk_domain::{Email, Mailbox, MessageBody, Ticket};
 use growdesk_mail::inbound::{Address, ParsedMail};
 use growdesk_store::mail::{InboundKind, InboundRecord};
 use growdesk_store::messages::NewAttachment;
@@ -34,11 +34,15 @@ impl EmailChannel<'_> {
         let store = &self.service.store;
         let record = record(mailbox, mail, InboundKind::AutoReply);
         let thread = self.thread(mailbox.address.as_str(), mail).await?;
-        let account = store
-            .users()
-            .credentials_by_email(&from.email)
-            .await?
-            .map(|credentials| credentials.user);
+        // Only the ticket's requester may thread one to it by a number, as for a person's mail.
+        let account = match Email::parse(&from.email) {
+            Ok(email) => store
+                .users()
+                .credentials_by_email(email.as_str())
+                .await?
+                .map(|credentials| credentials.user),
+            Err(_) => None,
+        };
         let decision = decide(&thread, &from.email, account.as_ref());
         let heading = format!(
             "Automatic reply by email from {}; it is not answered.",

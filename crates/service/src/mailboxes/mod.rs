@@ -144,11 +144,12 @@ pub struct ConnectionReport {
     pub smtp: Check,
 }
 
-/// A store refusal in the admin's terms: a taken address or a category deleted meanwhile.
+/// A store refusal in the admin's terms: a taken address (a conflict with the other mailbox)
+/// or a category deleted meanwhile.
 fn refused(error: StoreError) -> ServiceError {
     match error {
         StoreError::Conflict => {
-            ValidationErrors::single("address", "is already used by another mailbox").into()
+            ServiceError::Conflict("another mailbox has this address".to_owned())
         }
         StoreError::MissingReference => {
             ValidationErrors::single("default_category_id", "is not a category").into()
@@ -180,8 +181,8 @@ impl Mailboxes<'_> {
     }
 
     /// # Errors
-    /// `Forbidden` unless admin; `Validation` naming every bad field, an address already used
-    /// by another mailbox and an unknown default category included.
+    /// `Forbidden` unless admin; `Validation` naming every bad field, an unknown default
+    /// category included; `Conflict` for an address another mailbox has.
     pub async fn create(
         self,
         actor: &Principal,
