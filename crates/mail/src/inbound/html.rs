@@ -54,7 +54,8 @@ fn render(markup: &str, prune: fn(&RcDom)) -> String {
     // html2text is a well-kept renderer, but a mail is hostile input and a panic here must not
     // take the import of the whole mailbox with it: an unreadable HTML body is an empty text.
     catch_unwind(AssertUnwindSafe(|| {
-        let config = html2text::config::with_decorator(MailText::default());
+        // Mail lays pages out with tables: each cell reads best as its own lines, without borders.
+        let config = html2text::config::with_decorator(MailText::default()).raw_mode(true);
         let dom = config.parse_html(markup.as_bytes()).ok()?;
         prune(&dom);
         let tree = config.dom_to_render_tree(&dom).ok()?;
@@ -293,6 +294,20 @@ mod tests {
         let text = to_text(&markup);
         assert!(text.contains("Deep") && text.contains("end"), "{text}");
         assert!(!text.contains('<'));
+    }
+
+    #[test]
+    fn layout_tables_become_lines_without_borders() {
+        let text = to_text(
+            "<table><tr><td>Order</td><td>Status</td></tr>\
+             <tr><td>1234</td><td>Shipped</td></tr></table><p>Thanks</p>",
+        );
+        let lines: Vec<&str> = text
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty())
+            .collect();
+        assert_eq!(lines, ["Order", "Status", "1234", "Shipped", "Thanks"]);
     }
 
     #[test]
