@@ -5,6 +5,7 @@ mod corpus;
 mod database;
 mod floor;
 mod load;
+mod mail;
 mod measure;
 mod plans;
 mod report;
@@ -41,6 +42,8 @@ enum Command {
     Scale(load::scale::Args),
     /// Hold idle WebSocket connections and time a message's fan-out to subscribers.
     Sockets(sockets::Args),
+    /// Time the email channel: a big mailbox's import, and mail's delay to a staff socket.
+    Mail(mail::Args),
     /// Turn result files into the tables and the plot of BENCHMARKS.md.
     Report(report::Args),
 }
@@ -57,6 +60,7 @@ async fn main() -> anyhow::Result<()> {
         Command::Scale(args) => load::scale::run(args).await,
         Command::Plans(args) => plans::run(args).await,
         Command::Sockets(args) => sockets::run(args).await,
+        Command::Mail(args) => mail::run(args).await,
         Command::Report(args) => report::run(&args),
     }
 }

@@ -10,6 +10,9 @@
 //! - `deliver_webhooks`: due webhook deliveries are sent (see `crate::webhooks`).
 //! - `merge_search_indexes`: SQLite's full-text indexes are merged, a bounded step at a time,
 //!   so a search probes one segment instead of many (PostgreSQL's are autovacuum's work).
+//! - `send_mail`: due mails of the outbox are sent (see `crate::mail`).
+//! - `fetch_mail`: not a leased job but a step of every process's pass (each mailbox has a
+//!   lease of its own): fetchers are started and stopped as mailboxes come and go.
 //! - `import:<name>`: the scheduled imports of the configuration.
 
 use std::path::PathBuf;
@@ -21,6 +24,7 @@ use serde_json::{Value, json};
 use tokio_util::sync::CancellationToken;
 
 use crate::importers::Source;
+use crate::mail::MailJobs;
 
 /// Tickets or records one pass of a job handles (the next pass takes the rest).
 const BATCH: u32 = 500;
@@ -111,6 +115,10 @@ pub(crate) fn described_jobs() -> String {
         text.push_str(&format!("  {:<22}{every}: {}\n", job.name(), job.purpose()));
     }
     text.push_str(
+        "  fetch_mail            every min, in each process: one fetcher per active mailbox with \
+         IMAP settings, under the mailbox's lease (IDLE or polling)\n",
+    );
+    text.push_str(
         "  import:<name>         each [[scheduled_imports]] entry of the configuration file, \
          every `every_minutes`\n",
     );
@@ -129,16 +137,18 @@ pub(crate) enum Job {
     CleanTemp,
     DeliverWebhooks,
     MergeSearchIndexes,
+    SendMail,
 }
 
 impl Job {
-    pub(crate) const ALL: [Job; 6] = [
+    pub(crate) const ALL: [Job; 7] = [
         Job::AutoClose,
         Job::SlaBreaches,
         Job::PurgeExpired,
         Job::CleanTemp,
         Job::DeliverWebhooks,
         Job::MergeSearchIndexes,
+        Job::SendMail,
     ];
 
     pub(crate) fn name(self) -> &'static str {
@@ -149,6 +159,7 @@ impl Job {
             Job::CleanTemp => "clean_temp",
             Job::DeliverWebhooks => "deliver_webhooks",
             Job::MergeSearchIndexes => "merge_search_indexes",
+            Job::SendMail => "send_mail",
         }
     }
 
@@ -168,6 +179,7 @@ impl Job {
             Job::CleanTemp => "removes files older than a day from the data directory's tmp/",
             Job::DeliverWebhooks => "sends the webhook deliveries that are due, with retries",
             Job::MergeSearchIndexes => "merges the full-text search index's pending changes",
+            Job::SendMail => "sends the outbox's due mails by SMTP, with retries",
         }
     }
 
@@ -179,11 +191,17 @@ impl Job {
                 Duration::from_secs(60 * 60)
             }
             // Every pass: deliveries wait for nothing but the tick.
-            Job::DeliverWebhooks => Duration::ZERO,
+            Job::DeliverWebhooks | Job::SendMail => Duration::ZERO,
         }
     }
 
-    async fn run(self, store: &Store, settings: &JobSettings, now: Stamp) -> anyhow::Result<Value> {
+    async fn run(
+        self,
+        store: &Store,
+        settings: &JobSettings,
+        mail: &MailJobs,
+        now: Stamp,
+    ) -> anyhow::Result<Value> {
         match self {
             Job::AutoClose => {
                 let closed = System::new(store.clone())
@@ -218,6 +236,7 @@ impl Job {
             Job::MergeSearchIndexes => Ok(json!({
                 "steps": store.jobs().merge_search_indexes(SEARCH_MERGE_STEPS_PER_RUN).await?
             })),
+            Job::SendMail => mail.send(now).await,
         }
     }
 }
@@ -305,12 +324,16 @@ where
 pub(crate) async fn run_once(
     store: &Store,
     settings: &JobSettings,
+    mail: &MailJobs,
     holder: &str,
     now: Stamp,
 ) -> anyhow::Result<Vec<(String, Value)>> {
     let mut ran = Vec::new();
+    if let Some(outcome) = mail.fetch_if_due(now).await? {
+        ran.push(("fetch_mail".to_owned(), outcome));
+    }
     for job in Job::ALL {
-        let work = job.run(store, settings, now);
+        let work = job.run(store, settings, mail, now);
         if let Some(outcome) = run_leased(store, job.name(), job.every(), holder, now, work).await?
         {
             ran.push((job.name().to_owned(), outcome));
@@ -340,17 +363,20 @@ pub(crate) async fn run_once(
 pub(crate) async fn run_forever(
     store: &Store,
     settings: &JobSettings,
+    mail: &MailJobs,
     holder: &str,
     tick: Duration,
     shutdown: CancellationToken,
 ) {
     loop {
-        if let Err(error) = run_once(store, settings, holder, Stamp::now()).await {
+        if let Err(error) = run_once(store, settings, mail, holder, Stamp::now()).await {
             tracing::warn!(error = %format!("{error:#}"), "scheduler pass failed; retrying next tick");
         }
         tokio::select! {
-            () = shutdown.cancelled() => return,
+            () = shutdown.cancelled() => break,
             () = tokio::time::sleep(tick) => {}
         }
     }
+    // Fetchers release their mailboxes, so another process takes them over at once.
+    mail.stop().await;
 }

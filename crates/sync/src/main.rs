@@ -1,10 +1,12 @@
 //! `growdesk-sync`: the sync server. Migrations, moving data in and out (GrowDesk's own export
 //! and import, CSV, Zendesk, Freshdesk) and scheduled maintenance.
 
+mod backoff;
 mod export;
 mod format;
 mod importers;
 mod jobs;
+mod mail;
 mod webhooks;
 
 use std::path::PathBuf;
@@ -12,7 +14,9 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 use growdesk_app::config::CommonArgs;
-use growdesk_app::{attachment_files, cancel_on_shutdown_signal, open_store, run_binary};
+use growdesk_app::{
+    attachment_files, build_service, cancel_on_shutdown_signal, open_store, run_binary,
+};
 
 /// GrowDesk sync server: imports, exports and maintenance, against the same database as
 /// growdesk-server.
@@ -51,7 +55,7 @@ enum Command {
         report: Option<PathBuf>,
     },
     /// Run the maintenance jobs (auto-close, SLA breaches, purging expired sessions, cleaning
-    /// temporary files) when due, until SIGTERM or Ctrl-C. Any number of `run` processes may
+    /// temporary files, fetching and sending mail) when due, until SIGTERM or Ctrl-C. Any number of `run` processes may
     /// share a database: each job runs in one of them at a time.
     #[command(after_help = jobs::described_jobs())]
     Run {
@@ -67,6 +71,13 @@ enum Command {
         /// Seconds between looks for due jobs.
         #[arg(long, default_value_t = 2)]
         tick_secs: u64,
+        /// Seconds between looks at a mailbox whose IMAP server does not offer IDLE.
+        #[arg(long, default_value_t = 60)]
+        mail_poll_secs: u64,
+        /// Seconds a mailbox's fetcher holds its lease between renewals: after a crash, another
+        /// process takes the mailbox over within about this long.
+        #[arg(long, default_value_t = 120, value_parser = clap::value_parser!(u64).range(3..))]
+        mail_lease_secs: u64,
     },
 }
 
@@ -88,9 +99,20 @@ fn main() -> ExitCode {
     let code = run_binary("growdesk-sync", &cli.common, no_extra_flags, |settings| {
         let refused = &mut refused;
         async move {
-            let store = open_store(&settings)
-                .await
-                .map_err(|error| error.to_string())?;
+            // `run` works through the service (which takes mail in) and its store, so that the
+            // process has one pool and, on SQLite, one writer. The service shares the server's
+            // signing key: the unsubscribe links of acknowledgements are signed with it.
+            let (store, service) = if matches!(cli.command, Command::Run { .. }) {
+                let (service, _) = build_service(&settings)
+                    .await
+                    .map_err(|error| error.to_string())?;
+                (service.store().clone(), Some(service))
+            } else {
+                let store = open_store(&settings)
+                    .await
+                    .map_err(|error| error.to_string())?;
+                (store, None)
+            };
             match cli.command {
                 Command::Migrate => {
                     tracing::info!(database = ?settings.database_url, "migrations applied")
@@ -146,15 +168,28 @@ fn main() -> ExitCode {
                     now,
                     holder,
                     tick_secs,
+                    mail_poll_secs,
+                    mail_lease_secs,
                 } => {
                     let job_settings = jobs::JobSettings::from_settings(&settings)?;
                     let holder = holder.unwrap_or_else(|| {
                         let host = std::env::var("HOSTNAME").unwrap_or_else(|_| "host".to_owned());
                         format!("{host}:{}", std::process::id())
                     });
+                    let service = service.ok_or("the service was not built for run")?;
+                    let mail = mail::MailJobs::new(
+                        service,
+                        attachment_files(&settings),
+                        mail::MailSettings::new(
+                            std::time::Duration::from_secs(mail_poll_secs.max(1)),
+                            std::time::Duration::from_secs(mail_lease_secs),
+                        ),
+                        &holder,
+                        !once,
+                    );
                     if once {
                         let now = now.map_or_else(growdesk_store::Stamp::now, Into::into);
-                        let ran = jobs::run_once(&store, &job_settings, &holder, now)
+                        let ran = jobs::run_once(&store, &job_settings, &mail, &holder, now)
                             .await
                             .map_err(|error| format!("jobs failed: {error:#}"))?;
                         for (job, outcome) in ran {
@@ -167,6 +202,7 @@ fn main() -> ExitCode {
                         jobs::run_forever(
                             &store,
                             &job_settings,
+                            &mail,
                             &holder,
                             std::time::Duration::from_secs(tick_secs.max(1)),
                             shutdown,

@@ -15,17 +15,14 @@ use serde_json::{Value, json};
 use time::format_description::well_known::Rfc3339;
 use url::Url;
 
+use crate::backoff::next_attempt;
+
 /// Deliveries one pass sends (the next pass takes the rest).
 const BATCH: u32 = 100;
 /// Deliveries in flight at once.
 const CONCURRENCY: usize = 8;
 /// How long a receiver has to answer.
 const TIMEOUT: Duration = Duration::from_secs(10);
-/// The first retry's delay; each further one doubles, up to `MAX_DELAY`.
-const FIRST_DELAY: Duration = Duration::from_secs(30);
-const MAX_DELAY: Duration = Duration::from_secs(6 * 60 * 60);
-/// How long a delivery is retried before it is marked failed.
-const GIVE_UP_AFTER: time::Duration = time::Duration::days(1);
 
 /// The request body: `{"type", "timestamp", "data"}`, the event's own fields in `data`.
 fn payload(delivery: &DueDelivery) -> Value {
@@ -48,18 +45,6 @@ fn payload(delivery: &DueDelivery) -> Value {
         "timestamp": delivery.event_at.into_inner().format(&Rfc3339).unwrap_or_default(),
         "data": data,
     })
-}
-
-/// The delay before retry number `attempt` (1 for the first retry), with ±25 % jitter so that
-/// a receiver coming back is not hit by every delivery at once.
-pub(crate) fn retry_delay(attempt: i32) -> Duration {
-    let doublings = u32::try_from(attempt.saturating_sub(1))
-        .unwrap_or(0)
-        .min(20);
-    let base = FIRST_DELAY
-        .saturating_mul(2u32.saturating_pow(doublings))
-        .min(MAX_DELAY);
-    base.mul_f64(rand::random_range(0.75..1.25))
 }
 
 /// Sends one delivery; the receiver's status, or why there was none.
@@ -122,17 +107,14 @@ fn outcome(
             error: None,
         },
         Err((status, error)) => {
-            let delay = time::Duration::try_from(retry_delay(delivery.attempts + 1))
-                .unwrap_or(GIVE_UP_AFTER);
-            let next = now.into_inner() + delay;
-            let give_up = next > delivery.created_at.into_inner() + GIVE_UP_AFTER;
+            let next = next_attempt(delivery.created_at, delivery.attempts + 1, now);
             DeliveryAttempt {
-                status: if give_up {
-                    DeliveryStatus::Failed
-                } else {
+                status: if next.is_some() {
                     DeliveryStatus::Pending
+                } else {
+                    DeliveryStatus::Failed
                 },
-                next_attempt_at: if give_up { now } else { Stamp::from(next) },
+                next_attempt_at: next.unwrap_or(now),
                 http_status: status.map(i32::from),
                 error: Some(error),
             }
@@ -171,25 +153,4 @@ pub(crate) async fn deliver_due(
         }] += 1;
     }
     Ok(json!({"delivered": counts[0], "retrying": counts[1], "failed": counts[2]}))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn retries_back_off_exponentially_with_jitter_and_a_ceiling() {
-        for attempt in 1..=12 {
-            let base = FIRST_DELAY
-                .saturating_mul(1 << (attempt - 1))
-                .min(MAX_DELAY);
-            let delay = retry_delay(attempt);
-            assert!(
-                delay >= base.mul_f64(0.75) && delay <= base.mul_f64(1.25),
-                "{attempt}: {delay:?}"
-            );
-        }
-        let spread: std::collections::HashSet<Duration> = (0..20).map(|_| retry_delay(3)).collect();
-        assert!(spread.len() > 1, "jitter varies the delay");
-    }
 }

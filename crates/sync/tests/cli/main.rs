@@ -5,6 +5,7 @@
 mod backup;
 mod credentials;
 mod csv_import;
+mod email;
 mod freshdesk;
 mod hostile_files;
 mod progress;

@@ -1,0 +1,176 @@
+//! Exactly once: mail is imported once whether the fetcher runs to the end, is killed with
+//! SIGKILL at random points over 500 messages, or finds the folder recreated (a new
+//! UIDVALIDITY, every UID new).
+
+use std::time::Duration;
+
+use growdesk_domain::mail::AfterImport;
+use growdesk_store::BackendKind;
+use rand::{Rng as _, SeedableRng as _};
+
+use super::{CUSTOMER, MailDesk, SUPPORT, eventually, mail, on_both_backends};
+use crate::support::succeeded;
+
+on_both_backends!(
+    mail_becomes_tickets_once_and_is_moved,
+    sigkill_at_random_points_loses_and_duplicates_nothing,
+    a_recreated_folder_imports_nothing_twice,
+);
+
+/// `count` mails from the customer, each a new conversation with its own Message-ID.
+fn seeded(count: usize, tag: &str) -> Vec<Vec<u8>> {
+    (0..count)
+        .map(|n| {
+            mail(
+                CUSTOMER,
+                SUPPORT,
+                &format!("{tag}-{n}@customer.example.test"),
+                &format!("Question {tag} {n}"),
+                &format!("Hello, this is question {n} of {tag}."),
+                &[],
+            )
+        })
+        .collect()
+}
+
+const IMPORTED: &str = "SELECT count(*) FROM inbound_mails";
+const DISTINCT: &str = "SELECT count(DISTINCT message_id) FROM inbound_mails";
+const TICKETS: &str = "SELECT count(*) FROM tickets";
+const EMAIL_MESSAGES: &str = "SELECT count(*) FROM messages WHERE channel = 'email'";
+
+async fn mail_becomes_tickets_once_and_is_moved(kind: BackendKind) {
+    let desk = MailDesk::start(kind, false, AfterImport::Move("Archive".to_owned())).await;
+    desk.dovecot
+        .append(SUPPORT, "INBOX", &seeded(3, "moved"))
+        .await
+        .unwrap();
+
+    let out = succeeded(&desk.run_once(None));
+    assert!(out.contains("fetch_mail: {"), "{out}");
+    assert_eq!(desk.count(TICKETS).await, 3, "{out}");
+    assert_eq!(desk.count(EMAIL_MESSAGES).await, 3);
+    assert!(
+        desk.folder(SUPPORT, "INBOX").await.is_empty(),
+        "imported mail leaves the inbox"
+    );
+    assert_eq!(desk.folder(SUPPORT, "Archive").await.len(), 3);
+
+    // Put back into the inbox (as a user who drags them back would): known, not imported again.
+    let archived = desk.folder(SUPPORT, "Archive").await;
+    desk.dovecot
+        .append(SUPPORT, "INBOX", &archived)
+        .await
+        .unwrap();
+    succeeded(&desk.run_once(None));
+    assert_eq!(desk.count(TICKETS).await, 3);
+    assert_eq!(desk.count(IMPORTED).await, 3);
+}
+
+async fn sigkill_at_random_points_loses_and_duplicates_nothing(kind: BackendKind) {
+    const MAILS: i64 = 500;
+    let desk = MailDesk::start(kind, false, AfterImport::MarkSeen).await;
+    desk.dovecot
+        .append(SUPPORT, "INBOX", &seeded(500, "bulk"))
+        .await
+        .unwrap();
+
+    // Seeded, so a failure can be replayed with the same kill delays.
+    let mut rng = rand::rngs::StdRng::seed_from_u64(18);
+    let mut killed_mid_import = 0;
+    for _ in 0..6 {
+        let before = desk.count(IMPORTED).await;
+        if before == MAILS {
+            break;
+        }
+        let run = desk.run();
+        // Kill only once this process is importing (mid-batch), after a random further delay.
+        eventually("the restarted fetcher to import", || async {
+            (desk.count(IMPORTED).await > before).then_some(())
+        })
+        .await;
+        tokio::time::sleep(Duration::from_millis(rng.random_range(0..1_500))).await;
+        run.kill();
+        if desk.count(IMPORTED).await < MAILS {
+            killed_mid_import += 1;
+        }
+    }
+    assert!(
+        killed_mid_import >= 2,
+        "the fetcher was killed while importing ({killed_mid_import} times)"
+    );
+
+    let run = desk.run();
+    eventually("every mail to be imported", || async {
+        (desk.count(IMPORTED).await == MAILS).then_some(())
+    })
+    .await;
+    drop(run);
+    assert_eq!(
+        desk.count(DISTINCT).await,
+        MAILS,
+        "one record per Message-ID"
+    );
+    assert_eq!(desk.count(TICKETS).await, MAILS, "one ticket per mail");
+    assert_eq!(
+        desk.count(EMAIL_MESSAGES).await,
+        MAILS,
+        "one message per mail"
+    );
+    assert_eq!(
+        desk.count("SELECT count(DISTINCT subject) FROM tickets")
+            .await,
+        MAILS,
+        "none lost, none twice"
+    );
+}
+
+async fn a_recreated_folder_imports_nothing_twice(kind: BackendKind) {
+    let desk = MailDesk::start(kind, false, AfterImport::MarkSeen).await;
+    desk.dovecot
+        .append(SUPPORT, "INBOX", &seeded(4, "before"))
+        .await
+        .unwrap();
+    succeeded(&desk.run_once(None));
+    assert_eq!(desk.count(TICKETS).await, 4);
+    let first = desk
+        .store
+        .mailboxes()
+        .cursor(desk.mailbox.id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(first.last_uid, 4);
+
+    // Dovecot gives the folder a new UIDVALIDITY, and each mail a new UID, when its UID list
+    // is gone: as after the folder was recreated or restored from a backup.
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let maildir = desk.dovecot.maildir(SUPPORT);
+    for entry in std::fs::read_dir(&maildir).unwrap() {
+        let path = entry.unwrap().path();
+        let name = path.file_name().unwrap().to_string_lossy().into_owned();
+        if name.starts_with("dovecot") {
+            std::fs::remove_file(&path).unwrap();
+        }
+    }
+    desk.dovecot
+        .append(SUPPORT, "INBOX", &seeded(2, "after"))
+        .await
+        .unwrap();
+    succeeded(&desk.run_once(None));
+
+    let second = desk
+        .store
+        .mailboxes()
+        .cursor(desk.mailbox.id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_ne!(second.uid_validity, first.uid_validity, "the folder is new");
+    assert_eq!(second.last_uid, 6, "every mail was read again");
+    assert_eq!(
+        desk.count(TICKETS).await,
+        6,
+        "only the two new mails are new tickets"
+    );
+    assert_eq!(desk.count(IMPORTED).await, 6);
+}
