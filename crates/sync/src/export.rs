@@ -237,6 +237,7 @@ pub(crate) async fn export(
                         body: message.body,
                         internal: message.internal,
                         created_at: message.created_at,
+                        channel: Some(message.channel),
                         attachments: message
                             .attachments
                             .into_iter()

@@ -10,7 +10,7 @@
 //! Webhooks come last, after the log, so restoring old events queues no deliveries.
 
 use growdesk_domain::workspace::ViewFilter;
-use growdesk_domain::{Priority, Role, TicketSource, TicketStatus, WidgetSettings};
+use growdesk_domain::{MessageChannel, Priority, Role, TicketSource, TicketStatus, WidgetSettings};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use uuid::Uuid;
@@ -111,6 +111,10 @@ pub(crate) struct ExportedMessage {
     pub(crate) created_at: OffsetDateTime,
     #[serde(default)]
     pub(crate) attachments: Vec<ExportedAttachment>,
+    /// How it reached the ticket; absent in exports made before the email channel, whose
+    /// messages are restored as imported.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) channel: Option<MessageChannel>,
 }
 
 /// An attachment's metadata; its bytes are `attachments/<sha256>` beside the export.

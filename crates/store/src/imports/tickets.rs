@@ -24,6 +24,9 @@ pub struct ImportedMessage {
     pub internal: bool,
     pub created_at: Stamp,
     pub attachments: Vec<NewAttachment>,
+    /// How it reached the ticket: `Import` for another system's messages, the channel it
+    /// had for a GrowDesk backup's.
+    pub channel: MessageChannel,
 }
 
 /// A ticket from another system, with its conversation; references are local ids.
@@ -178,7 +181,7 @@ impl Imports<'_> {
                 }
                 let message_id = tx.free_id("messages", message.preferred_id).await?;
                 let record = MessageRecord {
-                    message: NewMessage { id: message_id, ticket_id: id, author_id: message.author_id, body: message.body.clone(), internal: message.internal, channel: MessageChannel::Import },
+                    message: NewMessage { id: message_id, ticket_id: id, author_id: message.author_id, body: message.body.clone(), internal: message.internal, channel: message.channel },
                     attachments: message.attachments.clone(),
                 };
                 tx.insert_message(id, &record, message.created_at).await?;

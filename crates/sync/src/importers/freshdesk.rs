@@ -14,7 +14,8 @@
 use std::collections::HashMap;
 
 use growdesk_domain::{
-    Email, MessageBody, PersonName, Priority, Role, Subject, Tags, TicketSource, TicketStatus,
+    Email, MessageBody, MessageChannel, PersonName, Priority, Role, Subject, Tags, TicketSource,
+    TicketStatus,
 };
 use growdesk_service::imports::Import;
 use growdesk_store::{
@@ -219,6 +220,7 @@ impl Importer {
                 internal: false,
                 created_at,
                 attachments: Vec::new(),
+                channel: MessageChannel::Import,
             });
         }
         for conversation in conversations {
@@ -255,6 +257,7 @@ impl Importer {
                 internal: conversation["private"].as_bool().unwrap_or(false),
                 created_at: time_of(&conversation["created_at"]).unwrap_or(updated_at),
                 attachments: Vec::new(),
+                channel: MessageChannel::Import,
             });
         }
         let status = status_of(ticket["status"].as_i64());

@@ -6,7 +6,8 @@
 use std::path::Path;
 
 use growdesk_domain::{
-    Color, Email, Event, EventKind, MessageBody, NotificationKind, PersonName, Subject, Tags,
+    Color, Email, Event, EventKind, MessageBody, MessageChannel, NotificationKind, PersonName,
+    Subject, Tags,
 };
 use growdesk_service::ServiceError;
 use growdesk_service::imports::Import;
@@ -455,6 +456,7 @@ async fn import_ticket(
             internal: message.internal,
             created_at: Stamp::from(message.created_at),
             attachments: stored,
+            channel: message.channel.unwrap_or(MessageChannel::Import),
         });
     }
     let imported = ImportedTicket {

@@ -13,7 +13,8 @@
 use std::collections::HashMap;
 
 use growdesk_domain::{
-    Email, MessageBody, PersonName, Priority, Role, Subject, Tags, TicketSource, TicketStatus,
+    Email, MessageBody, MessageChannel, PersonName, Priority, Role, Subject, Tags, TicketSource,
+    TicketStatus,
 };
 use growdesk_service::imports::Import;
 use growdesk_store::redact::redact_url;
@@ -374,6 +375,7 @@ impl Importer {
                 internal: !comment.public,
                 created_at: comment.created_at.map_or(created_at, Stamp::from),
                 attachments: Vec::new(),
+                channel: MessageChannel::Import,
             });
         }
         let status = status_of(ticket.status.as_deref());

@@ -13,7 +13,7 @@ mod values;
 use std::collections::HashMap;
 use std::path::Path;
 
-use growdesk_domain::{Color, Email, PersonName, Role, TicketSource, TicketStatus};
+use growdesk_domain::{Color, Email, MessageChannel, PersonName, Role, TicketSource, TicketStatus};
 use growdesk_service::ServiceError;
 use growdesk_service::imports::Import;
 use growdesk_store::{
@@ -132,6 +132,7 @@ impl Importer {
                 internal: row.internal,
                 created_at: row.created_at.unwrap_or(created_at),
                 attachments: Vec::new(),
+                channel: MessageChannel::Import,
             });
         }
         let ticket = ImportedTicket {
