@@ -12,7 +12,7 @@ use growdesk_service::accounts::NewAccount;
 use growdesk_service::addresses::AddressGrouping;
 use growdesk_service::auth::tokens::TokenKeys;
 use growdesk_service::email::{EmailRules, NoSockets, Received};
-use growdesk_service::mailboxes::{Check, ImapInput, MailboxInput};
+use growdesk_service::mailboxes::{Check, ImapInput, MailboxInput, SmtpInput};
 use growdesk_service::rate_limit::{AttemptLimits, WidgetLimits};
 use growdesk_service::system::SlaTargets;
 use growdesk_service::{
@@ -50,6 +50,7 @@ on_both_backends!(
     our_own_addresses_and_deactivated_senders_are_ignored,
     attachments_beyond_the_limit_are_named_not_kept,
     mailboxes_are_for_admins_checked_and_tested,
+    only_a_persons_new_mail_is_acknowledged_and_a_staff_reply_is_mailed,
 );
 
 /// Most bytes of attachments on one message, small enough to cross in a test.
@@ -197,6 +198,21 @@ impl Desk {
             .await
             .expect("sent");
         header
+    }
+
+    /// The kind and recipient of every mail queued about a ticket, by kind.
+    async fn mails(&self, ticket_id: Uuid) -> Vec<(MailKind, String)> {
+        let mut mails: Vec<(MailKind, String)> = self
+            .store
+            .mail()
+            .of_ticket(ticket_id)
+            .await
+            .expect("mails")
+            .into_iter()
+            .map(|delivery| (delivery.kind, delivery.recipient))
+            .collect();
+        mails.sort_by(|a, b| (a.0.as_str(), &a.1).cmp(&(b.0.as_str(), &b.1)));
+        mails
     }
 
     async fn opened(&self, raw: Vec<u8>) -> Uuid {
@@ -694,4 +710,92 @@ async fn mailboxes_are_for_admins_checked_and_tested(kind: BackendKind) {
         desk.service.email().receive(desk.mailbox, Vec::new()).await,
         Err(ServiceError::NotFound(_))
     ));
+}
+
+async fn only_a_persons_new_mail_is_acknowledged_and_a_staff_reply_is_mailed(kind: BackendKind) {
+    let desk = desk(kind).await;
+    let admin = desk
+        .store
+        .users()
+        .credentials_by_email("admin@example.com")
+        .await
+        .unwrap()
+        .unwrap()
+        .user;
+    let sending = MailboxInput {
+        smtp: Some(Some(SmtpInput {
+            host: Some("127.0.0.1".to_owned()),
+            port: Some(2525),
+            security: Some(TransportSecurity::None),
+            ..SmtpInput::default()
+        })),
+        acknowledge: Some(true),
+        ..MailboxInput::default()
+    };
+    desk.service
+        .mailboxes()
+        .update(&principal(&admin), desk.mailbox, sending)
+        .await
+        .unwrap();
+    let ticket_id = desk
+        .opened(mail("ana@example.org", "Printer on fire", "", "It smokes."))
+        .await;
+    assert_eq!(
+        desk.mails(ticket_id).await,
+        [(MailKind::Acknowledgement, "ana@example.org".to_owned())]
+    );
+
+    // List mail opens a ticket nobody is told about; automatic mail is never answered.
+    let list = desk
+        .opened(mail(
+            "bob@example.org",
+            "Newsletter",
+            "List-Id: <news.example.org>\r\nPrecedence: list\r\n",
+            "News.",
+        ))
+        .await;
+    assert!(desk.mails(list).await.is_empty());
+    let number = desk
+        .store
+        .tickets()
+        .get(ticket_id)
+        .await
+        .unwrap()
+        .unwrap()
+        .number;
+    let vacation = mail(
+        "ana@example.org",
+        &format!("Auto: Re: Printer on fire [#{number}]"),
+        "Auto-Submitted: auto-replied\r\n",
+        "Away.",
+    );
+    assert_eq!(
+        desk.receive(vacation).await,
+        Received::AutoReply {
+            ticket_id: Some(ticket_id)
+        }
+    );
+    assert_eq!(desk.mails(ticket_id).await.len(), 1);
+
+    // The agent answers our mail to them: the customer gets the reply by mail.
+    user(&desk.service, "agent@example.com", Role::Agent).await;
+    let to_agent = desk.sent(ticket_id, "agent@example.com").await;
+    let verified = mail(
+        "agent@example.com",
+        "Re: Printer on fire",
+        &format!("In-Reply-To: {to_agent}\r\n"),
+        "We replaced the printer.",
+    );
+    assert!(matches!(
+        desk.receive(verified).await,
+        Received::Joined { .. }
+    ));
+    assert_eq!(
+        desk.mails(ticket_id).await,
+        [
+            (MailKind::Acknowledgement, "ana@example.org".to_owned()),
+            (MailKind::Reply, "agent@example.com".to_owned()),
+            (MailKind::Reply, "ana@example.org".to_owned()),
+        ]
+    );
 }
