@@ -15,6 +15,7 @@ use growdesk_service::email::{EmailRules, NoSockets, Received};
 use growdesk_service::mailboxes::{Check, ImapInput, MailboxInput, SmtpInput};
 use growdesk_service::rate_limit::{AttemptLimits, WidgetLimits};
 use growdesk_service::system::SlaTargets;
+use growdesk_service::tickets::TicketChanges;
 use growdesk_service::{
     AccountRules, AttachmentRules, Principal, Service, ServiceError, ServiceParts, WebhookRules,
 };
@@ -51,6 +52,7 @@ on_both_backends!(
     attachments_beyond_the_limit_are_named_not_kept,
     mailboxes_are_for_admins_checked_and_tested,
     only_a_persons_new_mail_is_acknowledged_and_a_staff_reply_is_mailed,
+    a_reply_wakes_a_resolved_ticket_and_a_closed_one_opens_another,
 );
 
 /// Most bytes of attachments on one message, small enough to cross in a test.
@@ -798,4 +800,47 @@ async fn only_a_persons_new_mail_is_acknowledged_and_a_staff_reply_is_mailed(kin
             (MailKind::Reply, "ana@example.org".to_owned()),
         ]
     );
+}
+
+async fn a_reply_wakes_a_resolved_ticket_and_a_closed_one_opens_another(kind: BackendKind) {
+    let desk = desk(kind).await;
+    let agent = principal(&user(&desk.service, "agent@example.com", Role::Agent).await);
+    let ticket_id = desk
+        .opened(mail("ana@example.org", "Printer on fire", "", "It smokes."))
+        .await;
+    let set = |status| TicketChanges {
+        status: Some(status),
+        ..TicketChanges::default()
+    };
+    let resolved = desk
+        .service
+        .tickets()
+        .update(&agent, ticket_id, set(TicketStatus::Resolved), None)
+        .await
+        .unwrap();
+    let reply = |text: &str| {
+        mail(
+            "ana@example.org",
+            &format!("Re: Printer on fire [#{}]", resolved.number),
+            "",
+            text,
+        )
+    };
+    assert!(matches!(
+        desk.receive(reply("It is back.")).await,
+        Received::Joined { ticket_id: id, .. } if id == ticket_id
+    ));
+    let woken = desk.store.tickets().get(ticket_id).await.unwrap().unwrap();
+    assert_eq!(woken.status, TicketStatus::Open);
+
+    desk.service
+        .tickets()
+        .update(&agent, ticket_id, set(TicketStatus::Closed), None)
+        .await
+        .unwrap();
+    let other = desk.opened(reply("And again, weeks later.")).await;
+    assert_ne!(other, ticket_id);
+    let closed = desk.store.tickets().get(ticket_id).await.unwrap().unwrap();
+    assert_eq!(closed.status, TicketStatus::Closed);
+    assert_eq!(desk.messages(ticket_id).await.len(), 2);
 }
