@@ -48,7 +48,7 @@ on_both_backends!(
     racing_fetchers_take_a_mail_in_once,
     automatic_mail_is_noted_and_never_reopens,
     a_permanent_bounce_marks_the_mail_and_stops_mail_to_the_address,
-    our_own_addresses_and_deactivated_senders_are_ignored,
+    our_own_addresses_garbage_and_deactivated_senders_are_ignored,
     attachments_beyond_the_limit_are_named_not_kept,
     mailboxes_are_for_admins_checked_and_tested,
     only_a_persons_new_mail_is_acknowledged_and_a_staff_reply_is_mailed,
@@ -558,7 +558,7 @@ async fn a_permanent_bounce_marks_the_mail_and_stops_mail_to_the_address(kind: B
     assert!(note.internal && note.body.contains("could not be delivered"));
 }
 
-async fn our_own_addresses_and_deactivated_senders_are_ignored(kind: BackendKind) {
+async fn our_own_addresses_garbage_and_deactivated_senders_are_ignored(kind: BackendKind) {
     let desk = desk(kind).await;
     let own = mail("support@example.com", "Loop", "", "Echo.");
     assert!(matches!(
@@ -578,6 +578,9 @@ async fn our_own_addresses_and_deactivated_senders_are_ignored(kind: BackendKind
         )
         .await
         .unwrap();
+    for garbage in [Vec::new(), b"\x00\xff\r\n\r\nnot a mail".to_vec()] {
+        assert!(matches!(desk.receive(garbage).await, Received::Ignored(_)));
+    }
     let from_gone = mail("gone@example.org", "Hello", "", "Hi.");
     assert!(matches!(
         desk.receive(from_gone).await,
