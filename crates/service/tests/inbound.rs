@@ -234,7 +234,7 @@ async fn a_mail_opens_a_ticket_once_and_its_replies_join_it(kind: BackendKind) {
         "It smokes.",
     );
     let ticket_id = desk.opened(first.clone()).await;
-    assert_eq!(desk.receive(first).await, Received::Duplicate);
+    assert_eq!(desk.receive(first.clone()).await, Received::Duplicate);
 
     let ticket = desk.store.tickets().get(ticket_id).await.unwrap().unwrap();
     assert_eq!(ticket.source, TicketSource::Email);
@@ -308,7 +308,26 @@ async fn a_mail_opens_a_ticket_once_and_its_replies_join_it(kind: BackendKind) {
         desk.receive(plus.into_bytes()).await,
         Received::Joined { ticket_id: id, .. } if id == ticket_id
     ));
-    assert_eq!(desk.messages(ticket_id).await.len(), 4);
+    // A follow-up to their own first mail (copied to a colleague, say) joins it too.
+    let follow_up = mail(
+        "ana@example.org",
+        "Printer on fire",
+        &format!("In-Reply-To: {}\r\n", message_id_of(&first)),
+        "Forgot to say: it is the one on floor 2.",
+    );
+    assert!(matches!(
+        desk.receive(follow_up).await,
+        Received::Joined { ticket_id: id, .. } if id == ticket_id
+    ));
+    assert_eq!(desk.messages(ticket_id).await.len(), 5);
+}
+
+/// The `Message-ID` header of a mail made by `mail`, with its `<>`.
+fn message_id_of(raw: &[u8]) -> String {
+    let text = String::from_utf8_lossy(raw);
+    let start = text.find("Message-ID: ").expect("a Message-ID") + "Message-ID: ".len();
+    let end = start + text[start..].find('>').expect("a closing >") + 1;
+    text[start..end].to_owned()
 }
 
 async fn strangers_open_their_own_ticket(kind: BackendKind) {

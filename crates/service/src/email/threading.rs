@@ -1,7 +1,8 @@
 //! Which ticket an incoming mail belongs to, and what its sender may do there.
 //!
 //! A mail finds its ticket by our Message-IDs in its `In-Reply-To`/`References` (unguessable:
-//! only who received our mail knows them), else by the ticket reference in its subject
+//! only who received our mail knows them) or those of mails we received into a ticket (a
+//! customer's follow-up to their own first mail), else by the ticket reference in its subject
 //! (`[#123]`), else by the plus address our replies carry (`support+t123@…`). A number is easy
 //! to guess, so a ticket found by one is joined only by its requester: a stranger's mail opens a
 //! ticket of its own instead of writing into someone else's.
