@@ -29,6 +29,7 @@ pub struct NewOutboundMail {
     /// The message it carries (an agent's reply), if any.
     pub message_id: Option<Uuid>,
     pub kind: MailKind,
+    /// Stored lower-cased, as every address GrowDesk keeps.
     pub recipient: String,
     pub subject: String,
     pub text_body: String,
@@ -163,7 +164,7 @@ where
             .bind(mail.ticket_id)
             .bind(mail.message_id)
             .bind(mail.kind.as_str())
-            .bind(mail.recipient.as_str())
+            .bind(mail.recipient.trim().to_lowercase())
             .bind(mail.subject.as_str())
             .bind(mail.text_body.as_str())
             .bind(mail.html_body.clone())
@@ -277,6 +278,44 @@ impl TryFrom<OutboundRow> for OutboundMail {
             last_error: row.last_error,
             created_at: row.created_at,
             sent_at: row.sent_at,
+        })
+    }
+}
+
+/// What staff see of a mail, without its bodies: the columns of `DeliveryRow`.
+const DELIVERY_COLUMNS: &str = "SELECT id, message_id, kind, recipient, status, attempts, last_error, created_at, \
+     sent_at FROM outbound_mails";
+
+#[derive(sqlx::FromRow)]
+struct DeliveryRow {
+    id: Uuid,
+    message_id: Option<Uuid>,
+    kind: String,
+    recipient: String,
+    status: String,
+    attempts: i32,
+    last_error: Option<String>,
+    created_at: Stamp,
+    sent_at: Option<Stamp>,
+}
+
+impl DeliveryRow {
+    fn into_delivery(self) -> Result<Delivery, StoreError> {
+        let corrupt = |what: &str, value: &str| {
+            StoreError::Corrupt(format!("mail {} has {what} {value:?}", self.id))
+        };
+        Ok(Delivery {
+            mail_id: self.id,
+            kind: self.kind.parse().map_err(|_| corrupt("kind", &self.kind))?,
+            status: self
+                .status
+                .parse()
+                .map_err(|_| corrupt("status", &self.status))?,
+            recipient: self.recipient,
+            attempts: self.attempts,
+            last_error: self.last_error,
+            created_at: self.created_at.into(),
+            sent_at: self.sent_at.map(Into::into),
         })
     }
 }
@@ -499,8 +538,8 @@ impl Mail<'_> {
             .await)?)
     }
 
-    /// How many mails of `kind` were queued for `recipient` since `since`: the cap on
-    /// acknowledgements.
+    /// How many mails of `kind` were queued for `recipient` (compared lower-cased, as the
+    /// outbox stores recipients) since `since`: the cap on acknowledgements.
     ///
     /// # Errors
     /// The database failed.
@@ -512,7 +551,7 @@ impl Mail<'_> {
     ) -> Result<i64, StoreError> {
         Ok(on_backend!(self.store, pool => sqlx::query_scalar(
                 "SELECT COUNT(*) FROM outbound_mails WHERE recipient = $1 AND kind = $2 AND created_at >= $3")
-            .bind(recipient)
+            .bind(recipient.trim().to_lowercase())
             .bind(kind.as_str())
             .bind(since)
             .fetch_one(pool)
@@ -573,8 +612,8 @@ impl Mail<'_> {
         if message_ids.is_empty() {
             return Ok(HashMap::new());
         }
-        let rows: Vec<OutboundRow> = on_backend!(self.store, pool => {
-            let mut query = QueryBuilder::new(OUTBOUND_COLUMNS);
+        let rows: Vec<DeliveryRow> = on_backend!(self.store, pool => {
+            let mut query = QueryBuilder::new(DELIVERY_COLUMNS);
             query.push(" WHERE message_id IN (");
             let mut list = query.separated(", ");
             for id in message_ids {
@@ -584,9 +623,9 @@ impl Mail<'_> {
             query.build_query_as().fetch_all(pool).await
         })?;
         let mut latest = HashMap::new();
-        for mail in into_mails(rows)? {
-            if let Some(message) = mail.mail.message_id {
-                latest.insert(message, mail.delivery());
+        for row in rows {
+            if let Some(message) = row.message_id {
+                latest.insert(message, row.into_delivery()?);
             }
         }
         Ok(latest)
@@ -598,15 +637,12 @@ impl Mail<'_> {
     /// The database failed.
     pub async fn of_ticket(&self, ticket_id: Uuid) -> Result<Vec<Delivery>, StoreError> {
         let sql =
-            format!("{OUTBOUND_COLUMNS} WHERE ticket_id = $1 ORDER BY created_at DESC, id DESC");
-        let rows: Vec<OutboundRow> = on_backend!(self.store, pool => sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()))
+            format!("{DELIVERY_COLUMNS} WHERE ticket_id = $1 ORDER BY created_at DESC, id DESC");
+        let rows: Vec<DeliveryRow> = on_backend!(self.store, pool => sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()))
             .bind(ticket_id)
             .fetch_all(pool)
             .await)?;
-        Ok(into_mails(rows)?
-            .iter()
-            .map(OutboundMail::delivery)
-            .collect())
+        rows.into_iter().map(DeliveryRow::into_delivery).collect()
     }
 
     /// Whether `email` is never to be mailed again.

@@ -884,7 +884,7 @@ async fn recent_mails_are_counted_by_recipient_kind_and_time(store: &Store) {
     let mut mails = Vec::new();
     for (recipient, kind) in [
         ("ann@example.com", MailKind::Acknowledgement),
-        ("ann@example.com", MailKind::Acknowledgement),
+        ("ANN@example.com", MailKind::Acknowledgement),
         ("ann@example.com", MailKind::Reply),
         ("bob@example.com", MailKind::Acknowledgement),
     ] {
@@ -902,6 +902,10 @@ async fn recent_mails_are_counted_by_recipient_kind_and_time(store: &Store) {
     };
     assert_eq!(
         count("ann@example.com", MailKind::Acknowledgement, before).await,
+        2
+    );
+    assert_eq!(
+        count(" Ann@Example.com", MailKind::Acknowledgement, before).await,
         2
     );
     assert_eq!(count("ann@example.com", MailKind::Reply, before).await, 1);
