@@ -90,8 +90,9 @@ impl EmailChannel<'_> {
     /// Takes in one raw mail received by mailbox `mailbox_id`.
     ///
     /// # Errors
-    /// `NotFound` for an unknown mailbox; the database or the file store failed (nothing is
-    /// recorded then, so the mail is taken in when fetched again).
+    /// `NotFound` for an unknown mailbox; `Conflict` when a request racing this one created the
+    /// sender's account at the same moment; the database or the file store failed. Nothing is
+    /// recorded then, so the mail is taken in when received again.
     pub async fn receive(self, mailbox_id: Uuid, raw: Vec<u8>) -> Result<Received, ServiceError> {
         let store = &self.service.store;
         let mailbox = store
