@@ -413,7 +413,9 @@ impl Mail<'_> {
     }
 
     /// One attempt at a queued mail: only a queued mail moves, so two senders racing on one
-    /// mail (a lease lost mid-send) record one outcome.
+    /// mail (a lease lost mid-send) record one outcome. A password reset's bodies are blanked
+    /// once it is sent or given up: they carry the link, which is kept nowhere else but as its
+    /// SHA-256.
     async fn finish_attempt(
         &self,
         id: Uuid,
@@ -424,7 +426,10 @@ impl Mail<'_> {
     ) -> Result<bool, StoreError> {
         let updated = on_backend!(write self.store, pool => sqlx::query(
                 "UPDATE outbound_mails SET status = $2, attempts = attempts + 1, last_error = $3, \
-                 next_attempt_at = $4, sent_at = $5 WHERE id = $1 AND status = 'queued'")
+                 next_attempt_at = $4, sent_at = $5, \
+                 text_body = CASE WHEN kind = 'password_reset' AND $2 <> 'queued' THEN '' ELSE text_body END, \
+                 html_body = CASE WHEN kind = 'password_reset' AND $2 <> 'queued' THEN NULL ELSE html_body END \
+                 WHERE id = $1 AND status = 'queued'")
             .bind(id)
             .bind(status)
             .bind(error)

@@ -24,7 +24,7 @@ pub struct MailboxFields {
 }
 
 /// A mailbox to create, with its passwords (ignored for a side that has no settings).
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct NewMailbox {
     pub id: Uuid,
     pub fields: MailboxFields,
@@ -34,11 +34,39 @@ pub struct NewMailbox {
 
 /// A mailbox's new fields. Passwords: `None` keeps the stored one, `Some(None)` clears it,
 /// `Some(Some(p))` sets it; a side whose settings are removed loses its password.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct MailboxChanges {
     pub fields: MailboxFields,
     pub imap_password: Option<Option<String>>,
     pub smtp_password: Option<Option<String>>,
+}
+
+/// How a password shows in `Debug`: whether there is one, never what it is.
+fn redacted(password: Option<&String>) -> Option<&'static str> {
+    password.map(|_| "…")
+}
+
+impl std::fmt::Debug for NewMailbox {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("NewMailbox")
+            .field("id", &self.id)
+            .field("fields", &self.fields)
+            .field("imap_password", &redacted(self.imap_password.as_ref()))
+            .field("smtp_password", &redacted(self.smtp_password.as_ref()))
+            .finish()
+    }
+}
+
+impl std::fmt::Debug for MailboxChanges {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let change =
+            |password: &Option<Option<String>>| password.as_ref().map(|set| redacted(set.as_ref()));
+        f.debug_struct("MailboxChanges")
+            .field("fields", &self.fields)
+            .field("imap_password", &change(&self.imap_password))
+            .field("smtp_password", &change(&self.smtp_password))
+            .finish()
+    }
 }
 
 /// A mailbox's passwords, for the fetcher and the sender.
@@ -52,8 +80,8 @@ pub struct MailboxSecrets {
 impl std::fmt::Debug for MailboxSecrets {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("MailboxSecrets")
-            .field("imap_password", &self.imap_password.as_ref().map(|_| "…"))
-            .field("smtp_password", &self.smtp_password.as_ref().map(|_| "…"))
+            .field("imap_password", &redacted(self.imap_password.as_ref()))
+            .field("smtp_password", &redacted(self.smtp_password.as_ref()))
             .finish()
     }
 }

@@ -1,5 +1,6 @@
 //! Password resets: single-use, short-lived tokens, kept as their SHA-256 so a leaked
-//! database leaks no usable link.
+//! database leaks no usable link (the mail that carries one is blanked once it is sent or
+//! given up, see `Mail::mark_sent`).
 
 use uuid::Uuid;
 
@@ -109,6 +110,21 @@ impl PasswordResets<'_> {
             self.store.announce_change();
         }
         Ok(user)
+    }
+
+    /// Whether `token_hash` names a token unused and unexpired at `now`: a cheap look before
+    /// the costly hashing of a new password (`redeem` alone decides, once).
+    ///
+    /// # Errors
+    /// The database failed.
+    pub async fn is_live(&self, token_hash: &[u8], now: Stamp) -> Result<bool, StoreError> {
+        let found: Option<i32> = on_backend!(self.store, pool => sqlx::query_scalar(
+                "SELECT 1 FROM password_resets WHERE token_hash = $1 AND used_at IS NULL AND expires_at > $2")
+            .bind(token_hash)
+            .bind(now)
+            .fetch_optional(pool)
+            .await)?;
+        Ok(found.is_some())
     }
 
     /// How many reset tokens were made for `user_id` since `since`: the per-address limit.

@@ -233,7 +233,24 @@ async fn mailboxes_keep_their_passwords_to_themselves(store: &Store) {
         .unwrap();
     assert_eq!(secrets.imap_password.as_deref(), Some("imap-secret"));
     assert_eq!(secrets.smtp_password.as_deref(), Some("smtp-secret"));
-    assert!(!format!("{secrets:?}").contains("secret\""));
+    let new = NewMailbox {
+        id: Uuid::now_v7(),
+        fields: fields("other@example.com"),
+        imap_password: Some("imap-secret".to_owned()),
+        smtp_password: None,
+    };
+    let changes = MailboxChanges {
+        fields: fields("other@example.com"),
+        imap_password: Some(Some("imap-secret".to_owned())),
+        smtp_password: Some(None),
+    };
+    for shown in [
+        format!("{secrets:?}"),
+        format!("{new:?}"),
+        format!("{changes:?}"),
+    ] {
+        assert!(!shown.contains("secret"), "{shown}");
+    }
 
     let duplicate = store
         .mailboxes()
@@ -737,6 +754,7 @@ async fn mails_move_through_their_statuses_once(store: &Store) {
             .unwrap()
     );
     let sent = store.mail().get(first.id).await.unwrap().unwrap();
+    assert_eq!(sent.mail, first, "a reply keeps what it said");
     assert_eq!(sent.status, DeliveryStatus::Sent);
     assert_eq!(sent.sent_at, Some(sent_at));
     assert_eq!(sent.attempts, 2);
@@ -995,7 +1013,7 @@ async fn a_password_reset_works_once_and_ends_every_session(store: &Store) {
     let newer_mail = outbound(None, None, MailKind::PasswordReset);
     store
         .password_resets()
-        .create(b"new-token", ann, expires, newer_mail)
+        .create(b"new-token", ann, expires, newer_mail.clone())
         .await
         .unwrap();
     assert_eq!(
@@ -1008,6 +1026,29 @@ async fn a_password_reset_works_once_and_ends_every_session(store: &Store) {
     );
     let due = store.mail().due(Stamp::now(), 10).await.unwrap();
     assert_eq!(due.len(), 2, "each link's mail is queued with it");
+    // Once sent or given up, a link's mail keeps no copy of the link; a retry keeps it to send.
+    let retry_at = Stamp::now();
+    assert!(
+        store
+            .mail()
+            .retry_later(newer_mail.id, "451", retry_at)
+            .await
+            .unwrap()
+    );
+    let waiting = store.mail().get(newer_mail.id).await.unwrap().unwrap();
+    assert_eq!(waiting.mail.text_body, newer_mail.text_body);
+    store
+        .mail()
+        .mark_sent(newer_mail.id, Stamp::now())
+        .await
+        .unwrap();
+    store.mail().mark_failed(link_mail.id, "550").await.unwrap();
+    for id in [newer_mail.id, link_mail.id] {
+        let done = store.mail().get(id).await.unwrap().unwrap();
+        assert_eq!(done.mail.text_body, "");
+        assert_eq!(done.mail.html_body, None);
+        assert_eq!(done.mail.recipient, newer_mail.recipient);
+    }
 
     let now = Stamp::now();
     let resets = store.password_resets();
