@@ -32,12 +32,15 @@ const MAIL_PREVIEW_POLICY: &str = "default-src 'none'; script-src 'self'; \
 const MAIL_PREVIEW_HTML: &str = "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
      <title>Mail preview</title><script src=\"/email-preview.js\"></script></head><body></body></html>\n";
 
-/// Parses what the console posts with `DOMParser`, which never runs a script it reads, and shows it
-/// as the frame's document (named, for whoever reads frames by their titles).
+/// Parses the mail the console posts (`{ html, lang }`) with `DOMParser`, which never runs a script
+/// it reads, and shows it as the frame's document, in the template's language when the mail names
+/// none and with a title (for whoever reads frames by their titles).
 const MAIL_PREVIEW_SCRIPT: &str = r#"addEventListener("message", function (event) {
-  if (event.source !== window.parent || typeof event.data !== "string") { return; }
-  var parsed = new DOMParser().parseFromString(event.data, "text/html");
+  var mail = event.data;
+  if (event.source !== window.parent || !mail || typeof mail.html !== "string" || typeof mail.lang !== "string") { return; }
+  var parsed = new DOMParser().parseFromString(mail.html, "text/html");
   document.replaceChild(document.adoptNode(parsed.documentElement), document.documentElement);
+  if (!document.documentElement.lang) { document.documentElement.lang = mail.lang; }
   if (!document.title) { document.title = "Mail preview"; }
 });
 "#;
