@@ -453,6 +453,12 @@ async fn a_staff_address_posts_as_staff_only_answering_our_mail_to_it(kind: Back
     assert!(!reply.internal);
     assert_eq!(reply.author.id, agent.id);
     assert_eq!(reply.body, "We replaced the printer.");
+    // The agent's raw mail (their thread, signature, servers) stays with staff.
+    assert!(reply.attachments.is_empty(), "{:?}", reply.attachments);
+    let audit = messages.last().unwrap();
+    assert!(audit.internal);
+    assert_eq!(audit.attachments.len(), 1);
+    assert_eq!(audit.attachments[0].filename, "original.eml");
     let ticket = desk.store.tickets().get(ticket_id).await.unwrap().unwrap();
     assert!(ticket.first_response_at.is_some());
 }

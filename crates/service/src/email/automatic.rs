@@ -6,9 +6,8 @@
 use growdesk_domain::{Email, Mailbox, MessageBody, Ticket};
 use growdesk_mail::inbound::{Address, ParsedMail};
 use growdesk_store::mail::{InboundKind, InboundRecord};
-use growdesk_store::messages::NewAttachment;
 
-use super::content;
+use super::content::{self, Stored};
 use super::inbound::{Joined, Received, Voice, noted, record};
 use super::threading::{Decision, Thread, decide};
 use super::{BOUNCED, EmailChannel};
@@ -29,7 +28,7 @@ impl EmailChannel<'_> {
         mailbox: &Mailbox,
         mail: &ParsedMail,
         from: &Address,
-        files: Vec<NewAttachment>,
+        files: Stored,
     ) -> Result<Received, ServiceError> {
         let store = &self.service.store;
         let record = record(mailbox, mail, InboundKind::AutoReply);
@@ -50,7 +49,7 @@ impl EmailChannel<'_> {
         );
         let mut remarks = Vec::new();
         let body = content::body(&noted(&heading, &mail.text), &heading, &mut remarks)?;
-        let note = content::remarks_note(&remarks);
+        let note = content::remarks_note(&remarks)?;
         let noted_on = self
             .note(
                 thread.ticket().filter(|_| decision != Decision::Open),
@@ -76,7 +75,7 @@ impl EmailChannel<'_> {
         mailbox: &Mailbox,
         mail: &ParsedMail,
         bounce: Bounced,
-        files: Vec<NewAttachment>,
+        files: Stored,
     ) -> Result<Received, ServiceError> {
         let store = &self.service.store;
         let record = record(mailbox, mail, InboundKind::Bounce);
@@ -127,7 +126,7 @@ impl EmailChannel<'_> {
         };
         let mut remarks = Vec::new();
         let body = content::body(&heading, "", &mut remarks)?;
-        let note = content::remarks_note(&remarks);
+        let note = content::remarks_note(&remarks)?;
         let noted_on = self
             .note(ticket.as_ref(), body, files, note, &record)
             .await?;
@@ -145,8 +144,8 @@ impl EmailChannel<'_> {
         self,
         ticket: Option<&Ticket>,
         body: MessageBody,
-        files: Vec<NewAttachment>,
-        remarks: Option<String>,
+        files: Stored,
+        remarks: Option<MessageBody>,
         record: &InboundRecord,
     ) -> Result<Option<Joined>, ServiceError> {
         if let Some(ticket) = ticket {

@@ -19,14 +19,32 @@ const NO_SUBJECT: &str = "(no subject)";
 /// The text of a mail that has none (only attachments, say).
 const NO_TEXT: &str = "(no text)";
 
+/// Most remarks a note lists one by one; the rest are counted.
+const MAX_REMARKS: usize = 20;
+
 /// What a mail brings to a message.
 #[derive(Debug)]
 pub(crate) struct Content {
     pub(crate) body: MessageBody,
-    /// The attachments that fit, then the raw mail, stored.
-    pub(crate) files: Vec<NewAttachment>,
+    pub(crate) files: Stored,
     /// What did not fit, one sentence each, for staff.
     pub(crate) remarks: Vec<String>,
+}
+
+/// A mail's files as stored: the attachments that fit, and the raw mail (the audit copy).
+#[derive(Debug, Clone)]
+pub(crate) struct Stored {
+    pub(crate) attachments: Vec<NewAttachment>,
+    pub(crate) original: NewAttachment,
+}
+
+impl Stored {
+    /// The attachments, then the raw mail.
+    pub(crate) fn all(self) -> Vec<NewAttachment> {
+        let mut all = self.attachments;
+        all.push(self.original);
+        all
+    }
 }
 
 /// A ticket subject from a mail's: on one line, cut to the limit, `(no subject)` when empty.
@@ -95,11 +113,10 @@ fn shown(name: &str) -> String {
     name.chars().filter(|c| !c.is_control()).take(200).collect()
 }
 
-/// The attachments that fit — in order, at most `MAX_FILES` files with the raw mail and at most
-/// `max_bytes` between them (the raw mail apart: it is the audit copy) — then the raw mail.
+/// The attachments that fit: in order, at most `MAX_FILES` files with the raw mail and at most
+/// `max_bytes` between them (the raw mail apart: it is the audit copy).
 pub(crate) fn files(
     attachments: Vec<MailAttachment>,
-    raw: Vec<u8>,
     max_bytes: usize,
     remarks: &mut Vec<String>,
 ) -> Vec<Upload> {
@@ -127,24 +144,36 @@ pub(crate) fn files(
             });
         }
     }
-    kept.push(Upload {
-        filename: ORIGINAL_NAME.to_owned(),
-        content_type: "message/rfc822".to_owned(),
-        bytes: raw,
-    });
     kept
 }
 
-/// The internal note naming what did not fit, if anything did not.
-pub(crate) fn remarks_note(remarks: &[String]) -> Option<String> {
-    (!remarks.is_empty()).then(|| {
-        let mut note = "Received by email; not everything fitted in the message:".to_owned();
-        for remark in remarks {
-            note.push_str("\n- ");
-            note.push_str(remark);
-        }
-        note
-    })
+/// The raw mail as a file.
+pub(crate) fn original(raw: Vec<u8>) -> Upload {
+    Upload {
+        filename: ORIGINAL_NAME.to_owned(),
+        content_type: "message/rfc822".to_owned(),
+        bytes: raw,
+    }
+}
+
+/// The internal note naming what did not fit, if anything did not: the first remarks, then how
+/// many more.
+///
+/// # Errors
+/// None in practice: the note is fitted to a message.
+pub(crate) fn remarks_note(remarks: &[String]) -> Result<Option<MessageBody>, ServiceError> {
+    if remarks.is_empty() {
+        return Ok(None);
+    }
+    let mut note = "Received by email; not everything fitted in the message:".to_owned();
+    for remark in remarks.iter().take(MAX_REMARKS) {
+        note.push_str("\n- ");
+        note.push_str(remark);
+    }
+    if remarks.len() > MAX_REMARKS {
+        note.push_str(&format!("\n- …and {} more.", remarks.len() - MAX_REMARKS));
+    }
+    body(&note, "", &mut Vec::new()).map(Some)
 }
 
 #[cfg(test)]
@@ -200,24 +229,42 @@ mod tests {
             attachment("big.pdf", 600),
             attachment("b.pdf", 400),
         ];
-        let kept = files(attachments, b"raw".to_vec(), 1000, &mut remarks);
+        let kept = files(attachments, 1000, &mut remarks);
         let names: Vec<&str> = kept.iter().map(|file| file.filename.as_str()).collect();
-        assert_eq!(names, ["a.pdf", "b.pdf", ORIGINAL_NAME]);
-        assert_eq!(kept[2].bytes, b"raw");
-        assert_eq!(kept[2].content_type, "message/rfc822");
+        assert_eq!(names, ["a.pdf", "b.pdf"]);
         assert_eq!(remarks.len(), 1);
         assert!(remarks[0].contains("big.pdf"), "{remarks:?}");
+        let raw = original(b"raw".to_vec());
+        assert_eq!(
+            (raw.filename.as_str(), raw.content_type.as_str()),
+            (ORIGINAL_NAME, "message/rfc822")
+        );
 
         let mut remarks = Vec::new();
         let many = (0..MAX_FILES + 2)
             .map(|n| attachment(&format!("{n}.pdf\r\n"), 1))
             .collect();
-        let kept = files(many, Vec::new(), 1000, &mut remarks);
-        assert_eq!(kept.len(), MAX_FILES);
+        let kept = files(many, 1000, &mut remarks);
+        assert_eq!(kept.len(), MAX_FILES - 1, "room is left for the raw mail");
         assert_eq!(remarks.len(), 3);
         assert!(remarks.iter().all(|remark| !remark.contains('\r')));
-        let note = remarks_note(&remarks).unwrap();
-        assert!(MessageBody::parse(&note).is_ok());
-        assert_eq!(remarks_note(&[]), None);
+        assert!(remarks_note(&remarks).unwrap().is_some());
+        assert_eq!(remarks_note(&[]).unwrap(), None);
+    }
+
+    #[test]
+    fn a_note_of_countless_remarks_stays_a_message() {
+        let mut remarks = Vec::new();
+        let many = (0..10_000)
+            .map(|n| attachment(&format!("{n}-{}.bin", "x".repeat(150)), 1))
+            .collect();
+        files(many, 1000, &mut remarks);
+        assert_eq!(remarks.len(), 10_000 - (MAX_FILES - 1));
+        let note = remarks_note(&remarks).unwrap().unwrap();
+        assert!(note.as_str().chars().count() <= MessageBody::MAX_LEN);
+        assert!(
+            note.as_str()
+                .ends_with(&format!("…and {} more.", remarks.len() - MAX_REMARKS))
+        );
     }
 }

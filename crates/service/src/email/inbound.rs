@@ -17,7 +17,7 @@ use growdesk_store::tickets::{Changed, MessageRecord, NewTicket, TicketChange};
 use uuid::Uuid;
 
 use super::automatic::Bounced;
-use super::content::{self, Content};
+use super::content::{self, Content, Stored};
 use super::threading::{Decision, decide};
 use super::{EmailChannel, outbound, templates};
 use crate::ServiceError;
@@ -117,13 +117,20 @@ impl EmailChannel<'_> {
                 .await;
         }
         let mut remarks = Vec::new();
-        let uploads = content::files(
+        let mut uploads = content::files(
             std::mem::take(&mut mail.attachments),
-            raw,
             self.service.attachments.max_bytes,
             &mut remarks,
         );
-        let files = self.service.messages().store_files(uploads).await?;
+        uploads.push(content::original(raw));
+        let mut attachments = self.service.messages().store_files(uploads).await?;
+        let original = attachments
+            .pop()
+            .ok_or_else(|| ServiceError::Internal("the raw mail was not stored".into()))?;
+        let files = Stored {
+            attachments,
+            original,
+        };
         match mail.kind.clone() {
             MailClass::Bounce {
                 original_message_id,
@@ -203,7 +210,7 @@ impl EmailChannel<'_> {
             }
         };
         if let Some(ticket) = thread.ticket().filter(|_| decision != Decision::Open) {
-            let note = content::remarks_note(&content.remarks);
+            let note = content::remarks_note(&content.remarks)?;
             let (voice, body) = match decision {
                 Decision::StaffReply => (Voice::Staff(&sender), content.body.clone()),
                 Decision::UnverifiedStaffNote => {
@@ -240,13 +247,15 @@ impl EmailChannel<'_> {
 
     /// Writes a message from a mail on `ticket` in `voice`, with the mail's files and `note`
     /// (what did not fit) as an internal note beside it, under the rules of every new message.
+    /// An agent's reply, which goes to the customer, carries only the attachments: the raw mail
+    /// (their whole thread, signature and servers) is kept on the note, for staff.
     pub(crate) async fn join(
         self,
         ticket: &Ticket,
         voice: Voice<'_>,
         body: MessageBody,
-        attachments: Vec<NewAttachment>,
-        note: Option<String>,
+        files: Stored,
+        note: Option<MessageBody>,
         record: InboundRecord,
     ) -> Result<Joined, ServiceError> {
         let store = &self.service.store;
@@ -262,17 +271,31 @@ impl EmailChannel<'_> {
             Voice::Customer(user) => (Some(user), Vec::new()),
             // An agent's reply by mail goes to the customer as one from the console would.
             Voice::Staff(agent) => {
-                let attachment_ids: Vec<Uuid> = attachments.iter().map(|file| file.id).collect();
+                let attachment_ids: Vec<Uuid> =
+                    files.attachments.iter().map(|file| file.id).collect();
                 let reply =
                     outbound::reply(self.service, ticket, &message, agent, &attachment_ids).await?;
                 (None, reply.into_iter().collect())
             }
             Voice::Note(_) => (None, Vec::new()),
         };
+        let (attachments, audit) = match voice {
+            Voice::Staff(_) => (files.attachments, vec![files.original]),
+            Voice::Customer(_) | Voice::Note(_) => (files.all(), Vec::new()),
+        };
+        let note = match note {
+            Some(note) => Some(note),
+            None if !audit.is_empty() => Some(content::body(
+                "The agent's reply as it was received by email.",
+                "",
+                &mut Vec::new(),
+            )?),
+            None => None,
+        };
         let notes = match note {
             Some(text) => {
                 let system = store.users().system_user().await?;
-                vec![system_note(ticket.id, system, text, Vec::new())]
+                vec![system_note(ticket.id, system, text, audit)]
             }
             None => Vec::new(),
         };
@@ -326,7 +349,7 @@ impl EmailChannel<'_> {
         let (description, attachments, opener) = if staff_address {
             let text = unverified_text(requester, &content.body);
             let body = content::body(&text, "", &mut Vec::new())?;
-            notes.push(system_note(id, system, body.into_inner(), content.files));
+            notes.push(system_note(id, system, body, content.files.all()));
             let placeholder = "A mail from a staff address that could not be verified opened \
                                this ticket; its text is in the internal note.";
             let opener = store
@@ -340,9 +363,9 @@ impl EmailChannel<'_> {
                 opener,
             )
         } else {
-            (content.body, content.files, requester.clone())
+            (content.body, content.files.all(), requester.clone())
         };
-        if let Some(note) = content::remarks_note(&content.remarks) {
+        if let Some(note) = content::remarks_note(&content.remarks)? {
             notes.push(system_note(id, system, note, Vec::new()));
         }
         let new = NewTicket {
@@ -434,7 +457,7 @@ pub(crate) fn record(mailbox: &Mailbox, mail: &ParsedMail, kind: InboundKind) ->
 fn system_note(
     ticket_id: Uuid,
     system: Uuid,
-    body: String,
+    body: MessageBody,
     attachments: Vec<NewAttachment>,
 ) -> MessageRecord {
     MessageRecord {
@@ -442,7 +465,7 @@ fn system_note(
             id: Uuid::now_v7(),
             ticket_id,
             author_id: system,
-            body,
+            body: body.into_inner(),
             internal: true,
             channel: MessageChannel::Email,
         },
