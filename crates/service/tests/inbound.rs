@@ -596,6 +596,8 @@ async fn a_permanent_bounce_marks_the_mail_and_stops_mail_to_the_address(kind: B
 
 async fn our_own_addresses_garbage_and_deactivated_senders_are_ignored(kind: BackendKind) {
     let desk = desk(kind).await;
+    let tagged = mail("support+t1@example.com", "Loop", "", "Echo.");
+    assert!(matches!(desk.receive(tagged).await, Received::Ignored(_)));
     let own = mail("support@example.com", "Loop", "", "Echo.");
     assert!(matches!(
         desk.receive(own.clone()).await,

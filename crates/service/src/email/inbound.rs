@@ -18,7 +18,7 @@ use uuid::Uuid;
 
 use super::automatic::Bounced;
 use super::content::{self, Content, Stored};
-use super::threading::{Decision, decide};
+use super::threading::{Decision, decide, is_own_address};
 use super::{EmailChannel, outbound, templates};
 use crate::ServiceError;
 use crate::messages::reply_rules;
@@ -111,7 +111,7 @@ impl EmailChannel<'_> {
         let Some(from) = sender(&mail).cloned() else {
             return self.ignore(&mailbox, &mail, "the mail has no sender").await;
         };
-        if store.mailboxes().addresses().await?.contains(&from.email) {
+        if is_own_address(&from.email, &store.mailboxes().addresses().await?) {
             return self
                 .ignore(&mailbox, &mail, "mail from one of our own addresses")
                 .await;
