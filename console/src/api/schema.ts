@@ -95,6 +95,51 @@ export interface paths {
         patch: operations["update_me"];
         trace?: never;
     };
+    "/api/auth/password-reset": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Ask for a password reset link.
+         * @description When the address belongs to an active account, a mail with a link to
+         *     `/reset-password?token=…` goes to it; the link works once, for 30 minutes. The answer is the
+         *     same 202 whether or not the address has an account, so it tells nobody which addresses do.
+         *     Limited per address and per client address (429 with Retry-After).
+         */
+        post: operations["request_reset"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/auth/password-reset/confirm": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Set a new password with a reset link's token.
+         * @description The token works once and for 30 minutes; a used, expired or unknown one is 400. Every session
+         *     of the account ends: its refresh tokens stop working, and it signs in again with the new
+         *     password.
+         */
+        post: operations["confirm_reset"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/auth/refresh": {
         parameters: {
             query?: never;
@@ -250,6 +295,53 @@ export interface paths {
         patch: operations["update_category"];
         trace?: never;
     };
+    "/api/email-templates": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Every email template (admin).
+         * @description One per kind (`reply`, `acknowledgement`, `resolved`, `password_reset`) and language, the
+         *     admin's version where there is one, the built-in one otherwise.
+         */
+        get: operations["list_templates"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/email-templates/{kind}/{locale}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Rewrite an email template (admin).
+         * @description Replaces the subject, text and HTML of one kind in one language. A placeholder the kind does
+         *     not offer (`{{reset_url}}` in a reply, a misspelt one) is refused with a 422 naming the field.
+         */
+        put: operations["put_template"];
+        post?: never;
+        /**
+         * Restore the built-in email template (admin).
+         * @description Forgets the admin's version of one kind in one language and answers the built-in one, which
+         *     is sent from now on. Restoring one that was not rewritten changes nothing.
+         */
+        delete: operations["reset_template"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/faqs": {
         parameters: {
             query?: never;
@@ -318,6 +410,85 @@ export interface paths {
         get: operations["health"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/mailboxes": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Every mailbox (admin).
+         * @description Passwords are never answered: `has_imap_password` and `has_smtp_password` say whether one is
+         *     set.
+         */
+        get: operations["list_mailboxes"];
+        put?: never;
+        /**
+         * Create a mailbox (admin).
+         * @description `address` and `display_name` are required; `imap` needs `host`, `port`, `security` and
+         *     `username`, as does `smtp`. The display name is one line (no CR or LF: it goes into the
+         *     `From` header). An address already used by another mailbox is 409.
+         */
+        post: operations["create_mailbox"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/mailboxes/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * One mailbox (admin).
+         * @description Without its passwords: `has_imap_password` and `has_smtp_password` say whether each is set.
+         */
+        get: operations["get_mailbox"];
+        put?: never;
+        post?: never;
+        /**
+         * Delete a mailbox (admin).
+         * @description Its tickets stay; replies on them can no longer be sent by mail until another mailbox takes
+         *     them.
+         */
+        delete: operations["delete_mailbox"];
+        options?: never;
+        head?: never;
+        /**
+         * Change a mailbox (admin).
+         * @description Only the fields sent change, inside `imap` and `smtp` too: `{"smtp": {"password": "…"}}`
+         *     replaces the SMTP password alone. `imap: null` or `smtp: null` removes that side.
+         */
+        patch: operations["update_mailbox"];
+        trace?: never;
+    };
+    "/api/mailboxes/{id}/test": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Test a mailbox's connections (admin).
+         * @description Connects to the IMAP server (signs in and opens the folder) and to the SMTP server (`EHLO`
+         *     and signs in) with the stored settings, and says for each whether it worked or why not. A
+         *     failure is a 200 with `ok: false`: the test ran.
+         */
+        post: operations["test_mailbox"];
         delete?: never;
         options?: never;
         head?: never;
@@ -515,6 +686,27 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/tickets/{id}/deliveries": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The mail a ticket caused, newest first (staff).
+         * @description Replies, acknowledgements and resolved notices sent to the requester, each with its status
+         *     (`queued`, `sent`, `failed` or `bounced`), attempts and last error.
+         */
+        get: operations["list_deliveries"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/tickets/{id}/events": {
         parameters: {
             query?: never;
@@ -546,8 +738,9 @@ export interface paths {
         };
         /**
          * A conversation's messages, oldest first.
-         * @description Customers never see internal notes. Each message lists its attachments; paged with `limit` and
-         *     `cursor`.
+         * @description Customers never see internal notes. Each message lists its attachments and the `channel` it
+         *     came by (`web`, `widget`, `email`, `api`, `import` or `system`); staff also see the
+         *     `delivery` of a message that was mailed. Paged with `limit` and `cursor`.
          */
         get: operations["list_messages"];
         put?: never;
@@ -556,7 +749,9 @@ export interface paths {
          * @description JSON, or `multipart/form-data` with `body`, `internal` and one `files` part per file (at most
          *     GROWDESK_ATTACHMENT_MAX_BYTES per message). Internal notes are for staff only. A customer's
          *     reply reopens a pending or resolved ticket; a closed ticket takes internal notes only (409).
-         *     Honours `Idempotency-Key` as POST /api/tickets does.
+         *     Honours `Idempotency-Key` as POST /api/tickets does. An agent's public reply to a requester who
+         *     wrote by email (or a widget visitor who has left) is mailed to them: for staff, `delivery`
+         *     says where that mail stands (GET /api/tickets/{id}/deliveries lists them all).
          */
         post: operations["post_message"];
         delete?: never;
@@ -583,6 +778,34 @@ export interface paths {
          */
         put: operations["mark_ticket_read"];
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/unsubscribe": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The unsubscribe link's page.
+         * @description A page with one button that confirms (a `POST` to this same address): following the link
+         *     changes nothing, so mail scanners that open links unsubscribe nobody. No scripts, no
+         *     external resources (a strict `Content-Security-Policy`).
+         */
+        get: operations["confirm_page"];
+        put?: never;
+        /**
+         * Unsubscribe (RFC 8058 one-click).
+         * @description What a mail client posts for `List-Unsubscribe-Post: List-Unsubscribe=One-Click`, and what the
+         *     confirmation page's button posts; the body (`List-Unsubscribe=One-Click`) is not needed. The
+         *     address in the token gets no more mail of the token's kind. Doing it again changes nothing.
+         */
+        post: operations["unsubscribe"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1015,6 +1238,15 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        /** @description `AfterImport` as JSON: `{"action": "seen"}` or `{"action": "move", "folder": "Archive"}`. */
+        AfterImport: {
+            /** @enum {string} */
+            action: "seen";
+        } | {
+            /** @enum {string} */
+            action: "move";
+            folder: string;
+        };
         AssignRequest: {
             /**
              * Format: uuid
@@ -1131,6 +1363,19 @@ export interface components {
             type: "typing";
             typing: boolean;
         };
+        /** @description The outcome of one side of a connection test. */
+        ConnectionCheck: {
+            /** @description What failed, in words for the admin (never a password); `null` when `ok`. */
+            error: string | null;
+            ok: boolean;
+        };
+        /** @description Whether the mailbox's servers accept its settings. */
+        ConnectionReport: {
+            /** @description Connect, sign in and open the folder. */
+            imap: components["schemas"]["ConnectionCheck"];
+            /** @description Connect, `EHLO` and sign in. */
+            smtp: components["schemas"]["ConnectionCheck"];
+        };
         /**
          * @description A reply to keep. The body may hold `{{requester.name}}`, `{{ticket.number}}` and
          *     `{{agent.name}}`, which the client fills in when it inserts the reply.
@@ -1170,6 +1415,25 @@ export interface components {
             published?: boolean | null;
             /** @description At most 500 characters after trimming, not blank; tabs and line breaks allowed, no other control characters. */
             question: string;
+        };
+        /** @description A new mailbox. */
+        CreateMailboxRequest: {
+            /** @description Whether a new ticket is acknowledged by mail; off by default. */
+            acknowledge?: boolean | null;
+            /** @description An inactive mailbox is neither fetched nor sent from; active by default. */
+            active?: boolean | null;
+            /** Format: email */
+            address: string;
+            /**
+             * Format: uuid
+             * @description The category of tickets opened by mail; none by default.
+             */
+            default_category_id?: string | null;
+            default_priority?: components["schemas"]["Priority"] | null;
+            /** @description At most 200 characters after trimming, not blank; one line, no other control characters. */
+            display_name: string;
+            imap?: components["schemas"]["ImapRequest"] | null;
+            smtp?: components["schemas"]["SmtpRequest"] | null;
         };
         /** @description A ticket to open. */
         CreateTicketRequest: {
@@ -1244,11 +1508,59 @@ export interface components {
             /** @description `YYYY-MM-DD`. */
             date: string;
         };
+        /** @description One outgoing mail, as staff see it on the ticket. */
+        Delivery: {
+            /** Format: int32 */
+            attempts: number;
+            /** Format: date-time */
+            created_at: string;
+            kind: components["schemas"]["MailKind"];
+            /** @description Why the last attempt failed, or the bounce's diagnostic. */
+            last_error?: string | null;
+            /** Format: uuid */
+            mail_id: string;
+            recipient: string;
+            /** Format: date-time */
+            sent_at?: string | null;
+            status: components["schemas"]["MailDeliveryStatus"];
+        };
         /**
          * @description Where a delivery stands.
          * @enum {string}
          */
         DeliveryStatus: "pending" | "delivered" | "failed";
+        /** @description One kind of mail in one language, as it is sent. */
+        EmailTemplate: {
+            /** @description Whether an admin rewrote it; `false` for the built-in text. */
+            customised: boolean;
+            html_body: string;
+            kind: components["schemas"]["MailKind"];
+            /**
+             * @description A language tag: `en` or `es`.
+             * @example en
+             */
+            locale: string;
+            subject: string;
+            text_body: string;
+            /**
+             * Format: date-time
+             * @description When the admin's version was saved; `null` for the built-in text.
+             */
+            updated_at: string | null;
+        };
+        /**
+         * @description A template's new text. Placeholders are `{{requester.name}}`, `{{ticket.number}}`,
+         *     `{{ticket.subject}}`, `{{message.body}}`, `{{agent.name}}`, `{{unsubscribe_url}}` and
+         *     `{{reset_url}}`, as the kind offers them; values are HTML-escaped in `html_body`.
+         */
+        EmailTemplateRequest: {
+            /** @description At most 100000 characters, not blank; `{{placeholders}}` the kind offers. */
+            html_body: string;
+            /** @description At most 500 characters, not blank; `{{placeholders}}` the kind offers. */
+            subject: string;
+            /** @description At most 100000 characters, not blank; `{{placeholders}}` the kind offers. */
+            text_body: string;
+        };
         /**
          * @description An entry of the event log as sent: `message` is set for `message_created` events,
          *     `notification` for `notification_created` ones.
@@ -1306,6 +1618,32 @@ export interface components {
             /** @description `ok` or `ready`. */
             status: string;
         };
+        /** @description Where incoming mail is fetched from. On a change, omitted fields stay. */
+        ImapRequest: {
+            after_import?: components["schemas"]["AfterImport"] | null;
+            /** @description At most 200 characters after trimming, not blank; one line, no other control characters. */
+            folder?: string;
+            /** @description At most 253 characters after trimming, not blank; one line, no other control characters. */
+            host?: string;
+            /** @description 1 to 1024 characters, taken as typed; write-only: never answered. */
+            password?: string | null;
+            /** Format: int32 */
+            port?: number | null;
+            security?: components["schemas"]["TransportSecurity"] | null;
+            /** @description At most 320 characters after trimming, not blank; one line, no other control characters. */
+            username?: string;
+        };
+        /** @description Where a mailbox's incoming mail is fetched from (the password is kept apart). */
+        ImapSettings: {
+            after_import: components["schemas"]["AfterImport"];
+            /** @description The folder watched, usually `INBOX`. */
+            folder: string;
+            host: string;
+            /** Format: int32 */
+            port: number;
+            security: components["schemas"]["TransportSecurity"];
+            username: string;
+        };
         /** @description One page of a list. */
         List_CannedReply: {
             items: {
@@ -1356,6 +1694,49 @@ export interface components {
             next_cursor?: string | null;
         };
         /** @description One page of a list. */
+        List_Delivery: {
+            items: {
+                /** Format: int32 */
+                attempts: number;
+                /** Format: date-time */
+                created_at: string;
+                kind: components["schemas"]["MailKind"];
+                /** @description Why the last attempt failed, or the bounce's diagnostic. */
+                last_error?: string | null;
+                /** Format: uuid */
+                mail_id: string;
+                recipient: string;
+                /** Format: date-time */
+                sent_at?: string | null;
+                status: components["schemas"]["MailDeliveryStatus"];
+            }[];
+            /** @description Pass as `cursor` for the next page; `null` on the last page. */
+            next_cursor?: string | null;
+        };
+        /** @description One page of a list. */
+        List_EmailTemplate: {
+            items: {
+                /** @description Whether an admin rewrote it; `false` for the built-in text. */
+                customised: boolean;
+                html_body: string;
+                kind: components["schemas"]["MailKind"];
+                /**
+                 * @description A language tag: `en` or `es`.
+                 * @example en
+                 */
+                locale: string;
+                subject: string;
+                text_body: string;
+                /**
+                 * Format: date-time
+                 * @description When the admin's version was saved; `null` for the built-in text.
+                 */
+                updated_at: string | null;
+            }[];
+            /** @description Pass as `cursor` for the next page; `null` on the last page. */
+            next_cursor?: string | null;
+        };
+        /** @description One page of a list. */
         List_Faq: {
             items: {
                 answer: string;
@@ -1377,14 +1758,51 @@ export interface components {
             next_cursor?: string | null;
         };
         /** @description One page of a list. */
+        List_Mailbox: {
+            items: {
+                /** @description Whether a new ticket's requester is told it was received. */
+                acknowledge: boolean;
+                /** @description An inactive mailbox is neither fetched nor sent from. */
+                active: boolean;
+                /**
+                 * Format: email
+                 * @description Lower-cased.
+                 */
+                address: string;
+                /** Format: date-time */
+                created_at: string;
+                /**
+                 * Format: uuid
+                 * @description Given to tickets this mailbox opens.
+                 */
+                default_category_id?: string | null;
+                default_priority: components["schemas"]["Priority"];
+                /** @description The name mail from this address is sent under. */
+                display_name: string;
+                has_imap_password: boolean;
+                has_smtp_password: boolean;
+                /** Format: uuid */
+                id: string;
+                imap?: components["schemas"]["ImapSettings"] | null;
+                smtp?: components["schemas"]["SmtpSettings"] | null;
+                /** Format: date-time */
+                updated_at: string;
+            }[];
+            /** @description Pass as `cursor` for the next page; `null` on the last page. */
+            next_cursor?: string | null;
+        };
+        /** @description One page of a list. */
         List_Message: {
             items: {
                 attachments: components["schemas"]["Attachment"][];
                 author: components["schemas"]["Author"];
                 /** @description Plain text, stored verbatim; clients must escape it when rendering. */
                 body: string;
+                /** @description How it reached the ticket. */
+                channel: components["schemas"]["MessageChannel"];
                 /** Format: date-time */
                 created_at: string;
+                delivery?: components["schemas"]["Delivery"] | null;
                 /** Format: uuid */
                 id: string;
                 /** @description Internal notes are never shown to customers. */
@@ -1615,6 +2033,66 @@ export interface components {
             /** @description No stored password is longer than 1024 characters. */
             password: string;
         };
+        /**
+         * @description Where an outgoing mail stands (not to be confused with a webhook delivery's status).
+         * @enum {string}
+         */
+        MailDeliveryStatus: "queued" | "sent" | "failed" | "bounced";
+        /**
+         * @description Why a mail was sent.
+         * @enum {string}
+         */
+        MailKind: "reply" | "acknowledgement" | "resolved" | "password_reset";
+        /**
+         * @description An address customers write to, and its servers. Never carries a password: those are
+         *     write-only, read by the fetcher and the sender alone.
+         */
+        Mailbox: {
+            /** @description Whether a new ticket's requester is told it was received. */
+            acknowledge: boolean;
+            /** @description An inactive mailbox is neither fetched nor sent from. */
+            active: boolean;
+            /**
+             * Format: email
+             * @description Lower-cased.
+             */
+            address: string;
+            /** Format: date-time */
+            created_at: string;
+            /**
+             * Format: uuid
+             * @description Given to tickets this mailbox opens.
+             */
+            default_category_id?: string | null;
+            default_priority: components["schemas"]["Priority"];
+            /** @description The name mail from this address is sent under. */
+            display_name: string;
+            has_imap_password: boolean;
+            has_smtp_password: boolean;
+            /** Format: uuid */
+            id: string;
+            imap?: components["schemas"]["ImapSettings"] | null;
+            smtp?: components["schemas"]["SmtpSettings"] | null;
+            /** Format: date-time */
+            updated_at: string;
+        };
+        /** @description Changes to a mailbox; omitted fields stay, and so do omitted fields of `imap` and `smtp`. */
+        MailboxRequest: {
+            acknowledge?: boolean | null;
+            active?: boolean | null;
+            /** Format: email */
+            address?: string | null;
+            /**
+             * Format: uuid
+             * @description `null` for none.
+             */
+            default_category_id?: string | null;
+            default_priority?: components["schemas"]["Priority"] | null;
+            /** @description At most 200 characters after trimming, not blank; one line, no other control characters. */
+            display_name?: string | null;
+            imap?: components["schemas"]["ImapRequest"] | null;
+            smtp?: components["schemas"]["SmtpRequest"] | null;
+        };
         MarkedRead: {
             /**
              * Format: int64
@@ -1628,8 +2106,11 @@ export interface components {
             author: components["schemas"]["Author"];
             /** @description Plain text, stored verbatim; clients must escape it when rendering. */
             body: string;
+            /** @description How it reached the ticket. */
+            channel: components["schemas"]["MessageChannel"];
             /** Format: date-time */
             created_at: string;
+            delivery?: components["schemas"]["Delivery"] | null;
             /** Format: uuid */
             id: string;
             /** @description Internal notes are never shown to customers. */
@@ -1637,6 +2118,11 @@ export interface components {
             /** Format: uuid */
             ticket_id: string;
         };
+        /**
+         * @description How a message reached the ticket.
+         * @enum {string}
+         */
+        MessageChannel: "web" | "widget" | "email" | "api" | "import" | "system";
         /**
          * @description A message to post as JSON; with files, send the same fields as `multipart/form-data`
          *     (`body`, `internal`, and one `files` part per file).
@@ -1689,6 +2175,16 @@ export interface components {
             ticket: components["schemas"]["Ticket"];
             /** @description Keep it (the widget stores it in the browser): it grants this conversation. */
             visitor_token: string;
+        };
+        PasswordResetConfirmation: {
+            /** @description 8 to 1024 characters, taken as typed (not trimmed). */
+            password: string;
+            /** @description The `token` of the link the mail carried. */
+            token: string;
+        };
+        PasswordResetRequest: {
+            /** Format: email */
+            email: string;
         };
         /** @description Someone shown in presence and typing frames. */
         Person: {
@@ -1846,6 +2342,26 @@ export interface components {
              */
             resolution_target_seconds: number;
         };
+        /** @description Where outgoing mail is sent through. On a change, omitted fields stay. */
+        SmtpRequest: {
+            /** @description At most 253 characters after trimming, not blank; one line, no other control characters. */
+            host?: string;
+            /** @description 1 to 1024 characters, taken as typed; write-only: never answered. */
+            password?: string | null;
+            /** Format: int32 */
+            port?: number | null;
+            security?: components["schemas"]["TransportSecurity"] | null;
+            /** @description At most 320 characters after trimming, not blank; one line, no other control characters. */
+            username?: string;
+        };
+        /** @description Where a mailbox's outgoing mail is submitted (the password is kept apart). */
+        SmtpSettings: {
+            host: string;
+            /** Format: int32 */
+            port: number;
+            security: components["schemas"]["TransportSecurity"];
+            username: string;
+        };
         /**
          * @description Which way a view's tickets are sorted (`desc` when absent).
          * @enum {string}
@@ -1966,7 +2482,7 @@ export interface components {
          * @description How a ticket reached us.
          * @enum {string}
          */
-        TicketSource: "web" | "widget" | "api" | "import";
+        TicketSource: "web" | "widget" | "api" | "import" | "email";
         /**
          * @description Where a ticket stands. The allowed moves between statuses are `TicketStatus::can_move`.
          * @enum {string}
@@ -1987,6 +2503,11 @@ export interface components {
             token_type: string;
             user: components["schemas"]["User"];
         };
+        /**
+         * @description How a connection to a mail server is secured.
+         * @enum {string}
+         */
+        TransportSecurity: "tls" | "starttls" | "none";
         /** @description Changes to a reply; omitted fields stay. Whether it is shared does not change. */
         UpdateCannedReplyRequest: {
             /** @description At most 50000 characters after trimming, not blank; tabs and line breaks allowed, no other control characters. */
@@ -2590,6 +3111,178 @@ export interface operations {
                 };
             };
             /** @description Invalid fields or wrong current password */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is unavailable or busy; retry later */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    request_reset: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "email": "cy@example.com"
+                 *     }
+                 */
+                "application/json": components["schemas"]["PasswordResetRequest"];
+            };
+        };
+        responses: {
+            /** @description Taken: a link is mailed if the address has an account */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description The body is not well-formed */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request took too long */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not of the documented media type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body has missing, unknown or invalid fields */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is unavailable or busy; retry later */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    confirm_reset: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "password": "a-new-long-passphrase",
+                 *       "token": "q3Jt0mVb8nWzY1xQ5cR7dE9fG2hK4lM6oP8sT0uV2wX"
+                 *     }
+                 */
+                "application/json": components["schemas"]["PasswordResetConfirmation"];
+            };
+        };
+        responses: {
+            /** @description The password is changed and every session ended */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description The link is invalid or has expired */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request took too long */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not of the documented media type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The new password is not acceptable */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -3623,6 +4316,247 @@ export interface operations {
             };
         };
     };
+    list_templates: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The templates */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["List_EmailTemplate"];
+                };
+            };
+            /** @description Missing, invalid or expired credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not an admin */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request took too long */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is unavailable or busy; retry later */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    put_template: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                kind: components["schemas"]["MailKind"];
+                /** @description `en` or `es` */
+                locale: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "html_body": "<p>Hello {{requester.name}},</p><p>{{message.body}}</p><p>{{agent.name}}</p>",
+                 *       "subject": "[#{{ticket.number}}] {{ticket.subject}}",
+                 *       "text_body": "Hello {{requester.name}},\n\n{{message.body}}\n\n{{agent.name}}"
+                 *     }
+                 */
+                "application/json": components["schemas"]["EmailTemplateRequest"];
+            };
+        };
+        responses: {
+            /** @description Saved; as it will be sent */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EmailTemplate"];
+                };
+            };
+            /** @description The body is not well-formed */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, invalid or expired credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not an admin */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such kind or language */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request took too long */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not of the documented media type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid fields or an unknown placeholder */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is unavailable or busy; retry later */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    reset_template: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                kind: components["schemas"]["MailKind"];
+                /** @description `en` or `es` */
+                locale: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The built-in template, in force again */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EmailTemplate"];
+                };
+            };
+            /** @description Missing, invalid or expired credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not an admin */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such kind or language */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request took too long */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is unavailable or busy; retry later */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     list_faqs: {
         parameters: {
             query?: {
@@ -4056,6 +4990,529 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Health"];
+                };
+            };
+            /** @description The request took too long */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is unavailable or busy; retry later */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    list_mailboxes: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The mailboxes */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["List_Mailbox"];
+                };
+            };
+            /** @description Missing, invalid or expired credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not an admin */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request took too long */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is unavailable or busy; retry later */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    create_mailbox: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "acknowledge": true,
+                 *       "address": "support@example.com",
+                 *       "default_priority": "medium",
+                 *       "display_name": "Example Support",
+                 *       "imap": {
+                 *         "after_import": {
+                 *           "action": "move",
+                 *           "folder": "Archive"
+                 *         },
+                 *         "folder": "INBOX",
+                 *         "host": "imap.example.com",
+                 *         "password": "an-app-password",
+                 *         "port": 993,
+                 *         "security": "tls",
+                 *         "username": "support@example.com"
+                 *       },
+                 *       "smtp": {
+                 *         "host": "smtp.example.com",
+                 *         "password": "an-app-password",
+                 *         "port": 465,
+                 *         "security": "tls",
+                 *         "username": "support@example.com"
+                 *       }
+                 *     }
+                 */
+                "application/json": components["schemas"]["CreateMailboxRequest"];
+            };
+        };
+        responses: {
+            /** @description Created */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Mailbox"];
+                };
+            };
+            /** @description The body is not well-formed */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, invalid or expired credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not an admin */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request took too long */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Another mailbox has this address */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not of the documented media type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid fields or an unknown category */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is unavailable or busy; retry later */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    get_mailbox: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The mailbox */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Mailbox"];
+                };
+            };
+            /** @description Missing, invalid or expired credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not an admin */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such mailbox */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request took too long */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is unavailable or busy; retry later */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    delete_mailbox: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Deleted */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Missing, invalid or expired credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not an admin */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such mailbox */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request took too long */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is unavailable or busy; retry later */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    update_mailbox: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "acknowledge": false,
+                 *       "smtp": {
+                 *         "password": "a-new-app-password"
+                 *       }
+                 *     }
+                 */
+                "application/json": components["schemas"]["MailboxRequest"];
+            };
+        };
+        responses: {
+            /** @description Changed */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Mailbox"];
+                };
+            };
+            /** @description The body is not well-formed */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, invalid or expired credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not an admin */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such mailbox */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request took too long */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Another mailbox has this address */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not of the documented media type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid fields or an unknown category */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is unavailable or busy; retry later */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    test_mailbox: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The outcome of each side */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "imap": {
+                     *         "error": null,
+                     *         "ok": true
+                     *       },
+                     *       "smtp": {
+                     *         "error": "the SMTP server refused the username or password",
+                     *         "ok": false
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ConnectionReport"];
+                };
+            };
+            /** @description Missing, invalid or expired credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not an admin */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such mailbox */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description The request took too long */
@@ -4962,6 +6419,90 @@ export interface operations {
             };
         };
     };
+    list_deliveries: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The ticket's mail */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "attempts": 1,
+                     *           "created_at": "2026-03-02T09:20:00Z",
+                     *           "kind": "reply",
+                     *           "last_error": null,
+                     *           "mail_id": "5d6e7f80-91a2-4b3c-8d4e-5f60718293a4",
+                     *           "recipient": "cy@example.com",
+                     *           "sent_at": "2026-03-02T09:20:03Z",
+                     *           "status": "sent"
+                     *         }
+                     *       ],
+                     *       "next_cursor": null
+                     *     }
+                     */
+                    "application/json": components["schemas"]["List_Delivery"];
+                };
+            };
+            /** @description Missing, invalid or expired credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not staff */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such ticket, or not yours */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request took too long */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is unavailable or busy; retry later */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     ticket_events: {
         parameters: {
             query?: {
@@ -5162,7 +6703,18 @@ export interface operations {
                      *         "role": "agent"
                      *       },
                      *       "body": "A refund is on its way.",
+                     *       "channel": "web",
                      *       "created_at": "2026-03-02T09:20:00Z",
+                     *       "delivery": {
+                     *         "attempts": 0,
+                     *         "created_at": "2026-03-02T09:20:00Z",
+                     *         "kind": "reply",
+                     *         "last_error": null,
+                     *         "mail_id": "5d6e7f80-91a2-4b3c-8d4e-5f60718293a4",
+                     *         "recipient": "cy@example.com",
+                     *         "sent_at": null,
+                     *         "status": "queued"
+                     *       },
                      *       "id": "3c4d5e6f-7a8b-4c9d-8e0f-1a2b3c4d5e6f",
                      *       "internal": false,
                      *       "ticket_id": "0b8e2f4c-5d6a-4e7b-8c9d-0e1f2a3b4c5d"
@@ -5301,6 +6853,106 @@ export interface operations {
             };
             /** @description No such ticket, or not yours */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request took too long */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is unavailable or busy; retry later */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    confirm_page: {
+        parameters: {
+            query: {
+                /** @description The signed token of the mail's unsubscribe link. */
+                token: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The confirmation page */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                };
+            };
+            /** @description A query parameter does not parse */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request took too long */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is unavailable or busy; retry later */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    unsubscribe: {
+        parameters: {
+            query: {
+                /** @description The signed token of the mail's unsubscribe link. */
+                token: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Unsubscribed; a page saying so */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                };
+            };
+            /** @description The token is not one this server signed */
+            400: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -29,6 +29,8 @@ use crate::state::AppState;
         (name = "realtime", description = "The WebSocket: live events, chat, typing, presence"),
         (name = "widgets", description = "Chat widget registry (admin)"),
         (name = "webhooks", description = "Webhooks and their delivery log (admin)"),
+        (name = "mailboxes", description = "Email mailboxes: IMAP in, SMTP out (admin)"),
+        (name = "email", description = "Email templates (admin) and unsubscribe links"),
         (name = "widget", description = "The public widget API, keyed by X-Widget-Key, for visitors"),
         (name = "operations", description = "Health, readiness and metrics"),
     ),
@@ -234,6 +236,9 @@ pub(crate) fn documented_routes() -> (axum::Router<AppState>, axum::Router<AppSt
         .merge(routes::ws::router())
         .merge(routes::widgets::router())
         .merge(routes::webhooks::router())
+        .merge(routes::mailboxes::router())
+        .merge(routes::email_templates::router())
+        .merge(routes::unsubscribe::router())
         .merge(routes::ops::router())
         .split_for_parts();
     document.merge(widget_document);

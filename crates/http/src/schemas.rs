@@ -290,3 +290,52 @@ pub(crate) fn ticket_sort() -> Object {
 pub(crate) fn sort_order() -> Object {
     one_of(&["asc", "desc"])
 }
+
+/// A mail server's host name or address: one line, 1 to 253 characters.
+pub(crate) fn host_name() -> Object {
+    trimmed(253, false, true, false)
+}
+
+/// The user name a mail server signs in: one line, 1 to 320 characters.
+pub(crate) fn mail_username() -> Object {
+    trimmed(320, false, true, false)
+}
+
+/// An IMAP folder: one line, 1 to 200 characters.
+pub(crate) fn mail_folder() -> Object {
+    trimmed(200, false, true, false)
+}
+
+/// A mail server's password or app password, taken as typed; `null` clears it.
+pub(crate) fn mail_password_or_null() -> Object {
+    ObjectBuilder::new()
+        .schema_type(string_type(true))
+        .description(Some(
+            "1 to 1024 characters, taken as typed; write-only: never answered.",
+        ))
+        .min_length(Some(1))
+        .max_length(Some(1024))
+        .build()
+}
+
+/// Template text: not blank, at most `max` characters, kept as written.
+fn template_text(max: usize) -> Object {
+    ObjectBuilder::new()
+        .schema_type(string_type(false))
+        .description(Some(format!(
+            "At most {max} characters, not blank; `{{{{placeholders}}}}` the kind offers."
+        )))
+        .max_length(Some(max))
+        .pattern(Some(format!("[^{SPACE}]")))
+        .build()
+}
+
+/// An email template's subject.
+pub(crate) fn template_subject() -> Object {
+    template_text(500)
+}
+
+/// An email template's text or HTML body.
+pub(crate) fn template_body() -> Object {
+    template_text(100_000)
+}

@@ -3,6 +3,7 @@
 use std::path::PathBuf;
 
 use growdesk_domain::event::Change;
+use growdesk_domain::mail::{Delivery, DeliveryStatus};
 use growdesk_domain::{
     Attachment, Author, Message, MessageBody, MessageChannel, Ticket, TicketStatus, User,
     ValidationErrors,
@@ -164,7 +165,26 @@ impl Messages<'_> {
             .messages()
             .list(ticket_id, sees_internal(actor), page.after, page.limit + 1)
             .await?;
+        let rows = self.with_deliveries(actor, rows).await?;
         Ok(Page::from_rows(rows, page.limit, |message| message.id))
+    }
+
+    /// For staff, each message with what became of the mail it caused (one query for all);
+    /// customers never see deliveries.
+    async fn with_deliveries(
+        self,
+        actor: &Principal,
+        mut messages: Vec<Message>,
+    ) -> Result<Vec<Message>, ServiceError> {
+        if !sees_internal(actor) {
+            return Ok(messages);
+        }
+        let ids: Vec<Uuid> = messages.iter().map(|message| message.id).collect();
+        let mut deliveries = self.service.store.mail().deliveries(&ids).await?;
+        for message in &mut messages {
+            message.delivery = deliveries.remove(&message.id);
+        }
+        Ok(messages)
     }
 
     /// Posts a reply or an internal note with its files. A customer's reply wakes a pending or
@@ -270,6 +290,10 @@ impl Messages<'_> {
             None
         };
         let message_id = message.id;
+        // The mail is queued in the change's transaction: its delivery reads back as queued.
+        let queued = mail
+            .as_ref()
+            .map(|mail| (mail.id, mail.kind, mail.recipient.clone()));
         // The message as it is read back, but for its time, which the store's transaction sets:
         // answering from it saves reading the message and its files again.
         let author = Author {
@@ -331,15 +355,23 @@ impl Messages<'_> {
                 created_at: at.into(),
                 attachments: files,
                 channel,
-                delivery: None,
+                delivery: queued.map(|(mail_id, kind, recipient)| Delivery {
+                    mail_id,
+                    kind,
+                    recipient,
+                    status: DeliveryStatus::Queued,
+                    attempts: 0,
+                    last_error: None,
+                    created_at: at.into(),
+                    sent_at: None,
+                }),
             }),
-            Changed::Replayed(id) => self
-                .service
-                .store
-                .messages()
-                .get(id)
-                .await?
-                .ok_or(ServiceError::NotFound("message")),
+            Changed::Replayed(id) => {
+                let first = self.service.store.messages().get(id).await?;
+                let first = first.ok_or(ServiceError::NotFound("message"))?;
+                let mut answer = self.with_deliveries(actor, vec![first]).await?;
+                answer.pop().ok_or(ServiceError::NotFound("message"))
+            }
             Changed::KeyReused => Err(idempotency::reused()),
             Changed::Refused(refusal) => Err(refusal),
             Changed::Applied {

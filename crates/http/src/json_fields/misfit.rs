@@ -23,18 +23,17 @@ pub(crate) struct Misfit {
 }
 
 impl Misfit {
-    /// The field to name in a validation error: the one the type reported, or the path to the
-    /// refused value as `settings.color` or `tags[2]`; `None` for the document as a whole,
-    /// including an array given where the request is an object (its items are no fields).
+    /// The field to name in a validation error: the path to the refused value as
+    /// `settings.color` or `tags[2]`, ending with the field the type reported missing, unknown
+    /// or repeated (`imap.host`); `None` for the document as a whole, including an array given
+    /// where the request is an object (its items are no fields).
     pub(crate) fn field(&self) -> Option<String> {
-        if let Some(named) = &self.named {
-            return Some(named.clone());
-        }
         if matches!(self.path.first(), Some(Step::Index(_))) {
-            return None;
+            return self.named.clone();
         }
+        let named = self.named.as_ref().map(|name| Step::Key(name.clone()));
         let mut field = String::new();
-        for step in &self.path {
+        for step in self.path.iter().chain(named.as_ref()) {
             match step {
                 Step::Key(key) if field.is_empty() => field.push_str(key),
                 Step::Key(key) => {

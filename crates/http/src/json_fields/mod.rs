@@ -200,6 +200,19 @@ mod tests {
                 .as_deref(),
             Some("settings.color")
         );
+        // A field the nested type names itself sits below its object too.
+        assert_eq!(
+            misfit::<Widget>(r#"{"tags": [], "settings": {"color": "red", "size": 3}}"#)
+                .0
+                .as_deref(),
+            Some("settings.size")
+        );
+        assert_eq!(
+            misfit::<Widget>(r#"{"tags": [], "settings": {}}"#)
+                .0
+                .as_deref(),
+            Some("settings.color")
+        );
         assert_eq!(
             misfit::<Widget>(r#"{"tags": [], "category_id": "x"}"#)
                 .0

@@ -1,6 +1,7 @@
 //! `/api/auth/*`: registration, sign-in, token refresh, sign-out and the caller's own account.
 
 mod cookie;
+mod password_reset;
 
 use axum::extract::State;
 use axum::http::header::SET_COOKIE;
@@ -25,6 +26,7 @@ pub(crate) fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(refresh))
         .routes(routes!(logout))
         .routes(routes!(me, update_me))
+        .merge(password_reset::router())
 }
 
 /// A customer's sign-up.

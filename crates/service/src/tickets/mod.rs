@@ -4,6 +4,7 @@
 use crate::Service;
 
 mod change;
+mod deliveries;
 mod list;
 mod open;
 mod reads;

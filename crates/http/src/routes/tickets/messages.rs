@@ -41,8 +41,9 @@ pub(crate) struct MessageRequest {
 
 /// A conversation's messages, oldest first.
 ///
-/// Customers never see internal notes. Each message lists its attachments; paged with `limit` and
-/// `cursor`.
+/// Customers never see internal notes. Each message lists its attachments and the `channel` it
+/// came by (`web`, `widget`, `email`, `api`, `import` or `system`); staff also see the
+/// `delivery` of a message that was mailed. Paged with `limit` and `cursor`.
 #[utoipa::path(get, path = "/api/tickets/{id}/messages", tag = "tickets", security(("bearer" = [])),
     params(("id" = Uuid, Path), PageQuery),
     responses(
@@ -71,7 +72,9 @@ async fn list_messages(
 /// JSON, or `multipart/form-data` with `body`, `internal` and one `files` part per file (at most
 /// GROWDESK_ATTACHMENT_MAX_BYTES per message). Internal notes are for staff only. A customer's
 /// reply reopens a pending or resolved ticket; a closed ticket takes internal notes only (409).
-/// Honours `Idempotency-Key` as POST /api/tickets does.
+/// Honours `Idempotency-Key` as POST /api/tickets does. An agent's public reply to a requester who
+/// wrote by email (or a widget visitor who has left) is mailed to them: for staff, `delivery`
+/// says where that mail stands (GET /api/tickets/{id}/deliveries lists them all).
 #[utoipa::path(post, path = "/api/tickets/{id}/messages", tag = "tickets", security(("bearer" = [])),
     params(("id" = Uuid, Path), ("Idempotency-Key" = Option<String>, Header, pattern = "^[!-~]{1,255}$", description = "Makes retries safe: 1 to 255 visible ASCII characters")),
     request_body(content(
@@ -79,7 +82,7 @@ async fn list_messages(
         (MessageRequest = "multipart/form-data"),
     )),
     responses(
-        (status = 201, description = "Posted", body = Message, example = json!({"id": "3c4d5e6f-7a8b-4c9d-8e0f-1a2b3c4d5e6f", "ticket_id": "0b8e2f4c-5d6a-4e7b-8c9d-0e1f2a3b4c5d", "author": {"id": "7e8f9a0b-1c2d-4e3f-8a4b-5c6d7e8f9a0b", "name": "Ana", "role": "agent"}, "body": "A refund is on its way.", "internal": false, "created_at": "2026-03-02T09:20:00Z", "attachments": []})),
+        (status = 201, description = "Posted", body = Message, example = json!({"id": "3c4d5e6f-7a8b-4c9d-8e0f-1a2b3c4d5e6f", "ticket_id": "0b8e2f4c-5d6a-4e7b-8c9d-0e1f2a3b4c5d", "author": {"id": "7e8f9a0b-1c2d-4e3f-8a4b-5c6d7e8f9a0b", "name": "Ana", "role": "agent"}, "body": "A refund is on its way.", "internal": false, "created_at": "2026-03-02T09:20:00Z", "attachments": [], "channel": "web", "delivery": {"mail_id": "5d6e7f80-91a2-4b3c-8d4e-5f60718293a4", "kind": "reply", "recipient": "cy@example.com", "status": "queued", "attempts": 0, "last_error": null, "created_at": "2026-03-02T09:20:00Z", "sent_at": null}})),
         (status = 403, description = "Internal note from a customer", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such ticket, or not yours", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "The ticket is closed", body = Problem, content_type = "application/problem+json"),

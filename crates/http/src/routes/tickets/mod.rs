@@ -1,6 +1,7 @@
 //! `/api/tickets`: tickets, their messages and event log, the dashboard's counts, and
 //! `/api/attachments/{id}` downloads.
 
+mod deliveries;
 mod messages;
 mod queue;
 mod ticket;
@@ -20,6 +21,7 @@ pub(crate) fn router() -> OpenApiRouter<AppState> {
         .merge(queue::router())
         .merge(ticket::router())
         .merge(messages::router())
+        .merge(deliveries::router())
 }
 
 const IDEMPOTENCY_KEY: &str = "idempotency-key";

@@ -1,0 +1,26 @@
+//! The mail a ticket caused, for staff to see whether each reached the requester.
+
+use growdesk_domain::Delivery;
+use uuid::Uuid;
+
+use super::Tickets;
+use crate::policy::{Action, authorize, visible};
+use crate::{Principal, ServiceError};
+
+impl Tickets<'_> {
+    /// Every mail of a ticket (replies, acknowledgements, resolved notices), newest first;
+    /// staff only.
+    ///
+    /// # Errors
+    /// `NotFound` for a missing ticket or one the caller may not see; `Forbidden` for customers.
+    pub async fn deliveries(
+        self,
+        actor: &Principal,
+        id: Uuid,
+    ) -> Result<Vec<Delivery>, ServiceError> {
+        // Decide visibility first: a foreign ticket is not found, not forbidden.
+        visible(actor, self.service.store.tickets().get(id).await?)?;
+        authorize(actor, Action::WorkQueue)?;
+        Ok(self.service.store.mail().of_ticket(id).await?)
+    }
+}
