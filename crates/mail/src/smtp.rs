@@ -12,13 +12,19 @@ use std::time::Duration;
 
 use growdesk_domain::mail::{SmtpSettings, TransportSecurity};
 use lettre::address::Envelope;
+use lettre::transport::smtp::PoolConfig;
 use lettre::transport::smtp::authentication::Credentials;
 use lettre::transport::smtp::client::{Tls, TlsParameters};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
 
 use crate::error::SendError;
 
-/// A connection (pool) to one SMTP server.
+/// A client of one SMTP server. Each mail has a connection of its own: lettre bounds only the
+/// connecting with a timeout (not the server's answers), so every conversation here runs under a
+/// deadline of its own, and a pooled connection left behind by an abandoned conversation could be
+/// handed out in the middle of a transaction; reuse saves little at a help desk's volume.
+///
+/// `timeout` bounds a `check`; a `send` gets four times that, since its data may be large.
 pub struct SmtpClient {
     transport: AsyncSmtpTransport<Tokio1Executor>,
     host: String,
@@ -54,7 +60,8 @@ impl SmtpClient {
         let mut builder = AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(host.clone())
             .port(settings.port)
             .tls(tls)
-            .timeout(Some(timeout));
+            .timeout(Some(timeout))
+            .pool_config(PoolConfig::new().max_size(0));
         let username = settings.username.trim();
         if !username.is_empty() {
             builder = builder.credentials(Credentials::new(
@@ -83,10 +90,17 @@ impl SmtpClient {
         // is that terminator's first half, so it is left out here and the server stores exactly
         // `raw`, not `raw` and an empty line.
         let raw = raw.strip_suffix(b"\r\n").unwrap_or(raw);
-        match self.transport.send_raw(&envelope, raw).await {
-            Ok(_) => Ok(()),
-            Err(error) if error.is_permanent() => Err(SendError::Permanent(describe(&error))),
-            Err(error) => Err(SendError::Transient(describe(&error))),
+        let deadline = self.timeout * 4;
+        match tokio::time::timeout(deadline, self.transport.send_raw(&envelope, raw)).await {
+            Err(_) => Err(SendError::Transient(format!(
+                "the SMTP server {}:{} did not finish within {} s",
+                self.host,
+                self.port,
+                deadline.as_secs()
+            ))),
+            Ok(Ok(_)) => Ok(()),
+            Ok(Err(error)) if error.is_permanent() => Err(SendError::Permanent(describe(&error))),
+            Ok(Err(error)) => Err(SendError::Transient(describe(&error))),
         }
     }
 
@@ -99,10 +113,14 @@ impl SmtpClient {
             Ok(Err(_)) => return Err(format!("the SMTP host {} could not be found", self.host)),
             Ok(Ok(_)) => {}
         }
-        match self.transport.test_connection().await {
-            Ok(true) => Ok(()),
-            Ok(false) => Err(format!("the SMTP server {target} stopped answering")),
-            Err(error) => Err(self.explain(&error)),
+        match tokio::time::timeout(self.timeout, self.transport.test_connection()).await {
+            Err(_) => Err(format!(
+                "the SMTP server {target} did not answer within {} s",
+                self.timeout.as_secs()
+            )),
+            Ok(Ok(true)) => Ok(()),
+            Ok(Ok(false)) => Err(format!("the SMTP server {target} stopped answering")),
+            Ok(Err(error)) => Err(self.explain(&error)),
         }
     }
 
@@ -128,7 +146,7 @@ impl SmtpClient {
                 self.timeout.as_secs()
             );
         }
-        if error.is_tls() {
+        if error.is_tls() || tls_cause(error) {
             return format!(
                 "TLS with the SMTP server {target} failed: {}",
                 describe(error)
@@ -161,6 +179,23 @@ fn describe(error: &lettre::transport::smtp::Error) -> String {
         source = cause.source();
     }
     text
+}
+
+/// Whether a TLS failure lies under `error`: lettre reports a failed handshake as a connection
+/// error around rustls' own.
+fn tls_cause(error: &lettre::transport::smtp::Error) -> bool {
+    let mut source = error.source();
+    while let Some(cause) = source {
+        let wrapped = cause
+            .downcast_ref::<io::Error>()
+            .and_then(|io| io.get_ref())
+            .is_some_and(|inner| inner.is::<rustls::Error>());
+        if wrapped || cause.is::<rustls::Error>() {
+            return true;
+        }
+        source = cause.source();
+    }
+    false
 }
 
 fn io_cause(error: &lettre::transport::smtp::Error) -> Option<&io::Error> {

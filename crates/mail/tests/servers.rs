@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use async_imap::types::Flag;
 use futures_util::TryStreamExt;
-use growdesk_domain::mail::{ImapSettings, SmtpSettings};
+use growdesk_domain::mail::{ImapSettings, SmtpSettings, TransportSecurity};
 use growdesk_mail::imap::{IdleOutcome, ImapSession};
 use growdesk_mail::inbound::Address;
 use growdesk_mail::outbound::{OutgoingAttachment, OutgoingMail, compose};
@@ -397,4 +397,84 @@ async fn test_connection_explains_failures_without_the_password() {
     .unwrap_err();
     assert!(error.contains("could not connect"), "{error}");
     assert!(!error.contains(wrong), "{error}");
+}
+
+/// A server that accepts connections and never says a word.
+async fn silent_server() -> (u16, tokio::task::JoinHandle<()>) {
+    let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0))
+        .await
+        .unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let server = tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((stream, _)) = listener.accept().await {
+            held.push(stream);
+        }
+    });
+    (port, server)
+}
+
+#[tokio::test]
+async fn tls_that_cannot_happen_and_silent_servers_fail_with_a_reason_instead_of_hanging() {
+    let (dovecot, sink) = servers().await;
+    let password = dovecot.password(SUPPORT);
+    let imap = |security| ImapSettings {
+        security,
+        ..dovecot.imap_settings(SUPPORT)
+    };
+    let smtp = |security| SmtpSettings {
+        security,
+        ..sink.smtp_settings(SUPPORT)
+    };
+
+    // Both servers speak plain text only.
+    let error = ImapSession::check(&imap(TransportSecurity::Tls), password, TIMEOUT)
+        .await
+        .unwrap_err();
+    assert!(
+        error.contains("TLS with the IMAP server 127.0.0.1 failed"),
+        "{error}"
+    );
+    let error = ImapSession::check(&imap(TransportSecurity::StartTls), password, TIMEOUT)
+        .await
+        .unwrap_err();
+    assert!(error.contains("does not support STARTTLS"), "{error}");
+    let error = SmtpClient::new(&smtp(TransportSecurity::Tls), Some(password), TIMEOUT)
+        .unwrap()
+        .check()
+        .await
+        .unwrap_err();
+    assert!(error.contains("TLS with the SMTP server"), "{error}");
+    let starttls =
+        SmtpClient::new(&smtp(TransportSecurity::StartTls), Some(password), TIMEOUT).unwrap();
+    let error = starttls.check().await.unwrap_err();
+    assert!(!error.contains(password), "{error}");
+    // Never sent in the clear when the server cannot encrypt.
+    let refused = starttls.send(SUPPORT, CUSTOMER, &mail(1)).await;
+    assert!(
+        matches!(refused, Err(SendError::Transient(_))),
+        "{refused:?}"
+    );
+    assert!(sink.received().is_empty());
+
+    let (port, server) = silent_server().await;
+    let short = Duration::from_secs(1);
+    let silent_imap = ImapSettings {
+        port,
+        ..dovecot.imap_settings(SUPPORT)
+    };
+    let error = ImapSession::connect(&silent_imap, password, short)
+        .await
+        .unwrap_err();
+    assert!(matches!(error, ImapError::Timeout { .. }), "{error:?}");
+    let silent_smtp = SmtpSettings {
+        port,
+        ..sink.smtp_settings(SUPPORT)
+    };
+    let client = SmtpClient::new(&silent_smtp, Some(password), short).unwrap();
+    let error = client.check().await.unwrap_err();
+    assert!(error.contains("did not answer within"), "{error}");
+    let sent = client.send(SUPPORT, CUSTOMER, &mail(2)).await;
+    assert!(matches!(sent, Err(SendError::Transient(_))), "{sent:?}");
+    server.abort();
 }
