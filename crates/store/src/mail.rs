@@ -641,10 +641,24 @@ impl Mail<'_> {
     /// # Errors
     /// The database failed.
     pub async fn of_ticket(&self, ticket_id: Uuid) -> Result<Vec<Delivery>, StoreError> {
-        let sql =
-            format!("{DELIVERY_COLUMNS} WHERE ticket_id = $1 ORDER BY created_at DESC, id DESC");
+        self.latest_of_ticket(ticket_id, u32::MAX).await
+    }
+
+    /// The newest `limit` mails of a ticket, newest first.
+    ///
+    /// # Errors
+    /// The database failed.
+    pub async fn latest_of_ticket(
+        &self,
+        ticket_id: Uuid,
+        limit: u32,
+    ) -> Result<Vec<Delivery>, StoreError> {
+        let sql = format!(
+            "{DELIVERY_COLUMNS} WHERE ticket_id = $1 ORDER BY created_at DESC, id DESC LIMIT $2"
+        );
         let rows: Vec<DeliveryRow> = on_backend!(self.store, pool => sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()))
             .bind(ticket_id)
+            .bind(i64::from(limit))
             .fetch_all(pool)
             .await)?;
         rows.into_iter().map(DeliveryRow::into_delivery).collect()
@@ -708,5 +722,40 @@ impl Mail<'_> {
             .await
             .map(drop))?;
         Ok(())
+    }
+
+    /// Never mails `email` again, for `reason` whatever the reason was before (a hard bounce
+    /// of an address that had unsubscribed: it is dead now, not just unwilling).
+    ///
+    /// # Errors
+    /// The database failed.
+    pub async fn replace_suppression(&self, email: &str, reason: &str) -> Result<(), StoreError> {
+        let now = Stamp::now();
+        on_backend!(write self.store, pool => sqlx::query(
+                "INSERT INTO email_suppressions (email, reason, created_at) VALUES ($1, $2, $3) \
+                 ON CONFLICT (email) DO UPDATE SET reason = excluded.reason, created_at = excluded.created_at")
+            .bind(email.trim().to_lowercase())
+            .bind(reason)
+            .bind(now)
+            .execute(pool)
+            .await
+            .map(drop))?;
+        Ok(())
+    }
+
+    /// Mails `email` again if it was suppressed for `reason` (a bounced address that writes
+    /// in again works); whether it was.
+    ///
+    /// # Errors
+    /// The database failed.
+    pub async fn lift_suppression(&self, email: &str, reason: &str) -> Result<bool, StoreError> {
+        let lifted = on_backend!(write self.store, pool => sqlx::query(
+                "DELETE FROM email_suppressions WHERE email = $1 AND reason = $2")
+            .bind(email.trim().to_lowercase())
+            .bind(reason)
+            .execute(pool)
+            .await
+            .map(|done| done.rows_affected()))?;
+        Ok(lifted > 0)
     }
 }

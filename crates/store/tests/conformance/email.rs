@@ -599,6 +599,15 @@ async fn the_outbox_is_written_with_its_change_or_not_at_all(store: &Store) {
         .collect();
     assert_eq!(of_ticket.len(), 3);
     assert_eq!(of_ticket[2], mail.id);
+    let latest: Vec<Uuid> = store
+        .mail()
+        .latest_of_ticket(id, 2)
+        .await
+        .unwrap()
+        .iter()
+        .map(|delivery| delivery.mail_id)
+        .collect();
+    assert_eq!(latest, of_ticket[..2]);
     assert!(store.mail().deliveries(&[]).await.unwrap().is_empty());
     assert_eq!(
         store
@@ -973,6 +982,41 @@ async fn suppressed_addresses_keep_their_first_reason(store: &Store) {
     assert_eq!(found["ann@example.com"], "bounced");
     assert_eq!(found["bob@example.com"], "unsubscribed");
     assert!(store.mail().suppressions(&[]).await.unwrap().is_empty());
+
+    // A reason may replace another; a suppression is lifted only for the reason it has.
+    store
+        .mail()
+        .replace_suppression("BOB@example.com", "bounced")
+        .await
+        .unwrap();
+    store
+        .mail()
+        .replace_suppression("cy@example.com", "bounced")
+        .await
+        .unwrap();
+    let found = store
+        .mail()
+        .suppressions(&["bob@example.com".to_owned(), "cy@example.com".to_owned()])
+        .await
+        .unwrap();
+    assert_eq!(found["bob@example.com"], "bounced");
+    assert_eq!(found["cy@example.com"], "bounced");
+    assert!(
+        !store
+            .mail()
+            .lift_suppression("ann@example.com", "unsubscribed")
+            .await
+            .unwrap()
+    );
+    assert!(store.mail().suppressed("ann@example.com").await.unwrap());
+    assert!(
+        store
+            .mail()
+            .lift_suppression("Ann@example.com", "bounced")
+            .await
+            .unwrap()
+    );
+    assert!(!store.mail().suppressed("ann@example.com").await.unwrap());
 }
 
 async fn session(store: &Store, user_id: Uuid, token: &[u8]) -> Uuid {
