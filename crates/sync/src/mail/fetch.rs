@@ -9,17 +9,19 @@
 //! forward. A new `UIDVALIDITY` (the folder was recreated) starts over from the first UID, and
 //! the `Message-ID` records keep that from importing anything twice.
 //!
-//! A mail whose import fails for a reason that may pass (the database) holds the mailbox at
-//! its UID and is tried again with a backoff; after `MAX_ATTEMPTS` failures, or at once when the
-//! service refuses it as invalid, it is skipped so that one poisoned mail never blocks a
-//! mailbox: it is left unread in the folder, logged, and listed under `skipped` in the
-//! `fetch_mail` job's next run record (`job_runs`), with its mailbox, `UIDVALIDITY`, UID and the
-//! reason.
+//! A mail whose import fails for a reason that may pass (the database, the attachments' disk)
+//! holds the mailbox at its UID and is tried again with a backoff of up to 5 minutes; only once
+//! it has failed for `POISONED_AFTER` (and at least `MIN_ATTEMPTS` times), or at once when the
+//! service refuses it as it is (invalid, too large), is it skipped, so that one poisoned mail
+//! never blocks a mailbox for good while an outage of hours loses nothing: a skipped mail is
+//! left unread in the folder, logged, and listed under `skipped` in the `fetch_mail` job's next
+//! run record (`job_runs`), with its mailbox, `UIDVALIDITY`, UID and the reason. The count
+//! lives in the fetcher: a restarted process gives the mail its full time again.
 
 use std::collections::HashMap;
 use std::convert::Infallible;
 use std::sync::Mutex;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
 use growdesk_domain::mail::{AfterImport, ImapSettings, Mailbox};
@@ -35,8 +37,10 @@ use uuid::Uuid;
 use super::MailJobs;
 use crate::backoff::Backoff;
 
-/// Failed imports of one mail before it is skipped.
-const MAX_ATTEMPTS: i32 = 5;
+/// How long a mail's import may keep failing before it is skipped…
+const POISONED_AFTER: Duration = Duration::from_secs(2 * 60 * 60);
+/// …and how many attempts it gets at least.
+const MIN_ATTEMPTS: i32 = 5;
 /// Between attempts to reach a mailbox's server again, or at a mail whose import failed.
 const RECONNECT: Backoff = Backoff {
     first: Duration::from_secs(1),
@@ -302,8 +306,8 @@ struct Fetcher<'a> {
     jobs: &'a MailJobs,
     mailbox: Mailbox,
     imap: ImapSettings,
-    /// Failed imports, by `(UIDVALIDITY, UID)`.
-    attempts: HashMap<(u32, u32), i32>,
+    /// Failed imports, by `(UIDVALIDITY, UID)`: how many, since when.
+    attempts: HashMap<(u32, u32), (i32, Instant)>,
     /// Connections or rounds that failed in a row.
     failures: i32,
     /// Mails taken in.
@@ -420,8 +424,7 @@ impl<'a> Fetcher<'a> {
                         let attempt = self
                             .attempts
                             .get(&(state.uid_validity, uid))
-                            .copied()
-                            .unwrap_or(1);
+                            .map_or(1, |(count, _)| *count);
                         let delay = RECONNECT.delay(attempt);
                         tracing::warn!(
                             mailbox = %self.mailbox.id, uid, attempt, %reason,
@@ -468,12 +471,17 @@ impl<'a> Fetcher<'a> {
                 | ServiceError::RateLimited { .. }),
             ) => {
                 let reason = format!("{:#}", anyhow::Error::from(error));
-                let attempts = self.attempts.entry((uid_validity, mail.uid)).or_insert(0);
-                *attempts += 1;
-                if *attempts >= MAX_ATTEMPTS {
+                let (count, since) = self
+                    .attempts
+                    .entry((uid_validity, mail.uid))
+                    .or_insert((0, Instant::now()));
+                *count += 1;
+                if *count >= MIN_ATTEMPTS && since.elapsed() >= POISONED_AFTER {
+                    let count = *count;
                     self.attempts.remove(&(uid_validity, mail.uid));
                     Ok(Import::Skip(format!(
-                        "failed {MAX_ATTEMPTS} times, last: {reason}"
+                        "failed {count} times over {} minutes, last: {reason}",
+                        POISONED_AFTER.as_secs() / 60
                     )))
                 } else {
                     Ok(Import::Retry(reason))

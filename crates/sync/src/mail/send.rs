@@ -78,9 +78,10 @@ pub(super) async fn send_due(jobs: &MailJobs, now: Stamp) -> anyhow::Result<Valu
             futures_util::stream::iter(mails)
                 .map(|mail| {
                     let sender = &sender;
+                    // Recorded as soon as tried: a crash mid-pass sends again at most the
+                    // mails in flight, not every one the pass had sent.
                     async move {
-                        let attempt = attempt(jobs, checks, sender, &mail).await;
-                        (mail, attempt)
+                        record(jobs, &mail, attempt(jobs, checks, sender, &mail).await, now).await
                     }
                 })
                 .buffer_unordered(PER_MAILBOX)
@@ -88,37 +89,46 @@ pub(super) async fn send_due(jobs: &MailJobs, now: Stamp) -> anyhow::Result<Valu
                 .await
         }
     });
-    let attempts = futures_util::future::join_all(groups).await;
+    let recorded = futures_util::future::join_all(groups).await;
 
     let mut counts = [0_u64; 3];
-    for (mail, attempt) in attempts.into_iter().flatten() {
-        let id = mail.mail.id;
-        let mail_store = store.mail();
-        let slot = match attempt {
-            Attempt::Sent => {
-                mail_store.mark_sent(id, now).await?;
-                0
-            }
-            Attempt::Retry(error) => match next_attempt(mail.created_at, mail.attempts + 1, now) {
-                Some(next) => {
-                    mail_store.retry_later(id, &error, next).await?;
-                    1
-                }
-                None => {
-                    mail_store
-                        .mark_failed(id, &format!("gave up after a day: {error}"))
-                        .await?;
-                    2
-                }
-            },
-            Attempt::Failed(error) => {
-                mail_store.mark_failed(id, &error).await?;
-                2
-            }
-        };
-        counts[slot] += 1;
+    for slot in recorded.into_iter().flatten() {
+        counts[slot?] += 1;
     }
     Ok(json!({"sent": counts[0], "retrying": counts[1], "failed": counts[2]}))
+}
+
+/// Records what the attempt at `mail` came to; its count's slot (sent, retrying, failed).
+async fn record(
+    jobs: &MailJobs,
+    mail: &OutboundMail,
+    attempt: Attempt,
+    now: Stamp,
+) -> anyhow::Result<usize> {
+    let id = mail.mail.id;
+    let outbox = jobs.store().mail();
+    Ok(match attempt {
+        Attempt::Sent => {
+            outbox.mark_sent(id, now).await?;
+            0
+        }
+        Attempt::Retry(error) => match next_attempt(mail.created_at, mail.attempts + 1, now) {
+            Some(next) => {
+                outbox.retry_later(id, &error, next).await?;
+                1
+            }
+            None => {
+                outbox
+                    .mark_failed(id, &format!("gave up after a day: {error}"))
+                    .await?;
+                2
+            }
+        },
+        Attempt::Failed(error) => {
+            outbox.mark_failed(id, &error).await?;
+            2
+        }
+    })
 }
 
 /// What every mail of a pass is checked against, read once for the pass.
@@ -249,9 +259,11 @@ async fn attempt(
         auto_submitted: mail.mail.kind != MailKind::Reply,
         attachments,
     };
-    let raw = match compose(&outgoing) {
-        Ok(raw) => raw,
-        Err(error) => return Attempt::Failed(error.to_string()),
+    // Base64 of every attachment (and a DKIM signature) is CPU work: off the async threads.
+    let raw = match tokio::task::spawn_blocking(move || compose(&outgoing)).await {
+        Ok(Ok(raw)) => raw,
+        Ok(Err(error)) => return Attempt::Failed(error.to_string()),
+        Err(error) => return Attempt::Failed(format!("composing the mail failed: {error}")),
     };
     match sender
         .client

@@ -74,34 +74,36 @@ async fn sigkill_at_random_points_loses_and_duplicates_nothing(kind: BackendKind
         .await
         .unwrap();
 
-    // Seeded, so a failure can be replayed with the same kill delays.
+    // Each round kills the process once it has imported a seeded random number of mails more
+    // (so in the middle of a batch of 50 as often as not), whatever the machine's speed.
     let mut rng = rand::rngs::StdRng::seed_from_u64(18);
-    let mut killed_mid_import = 0;
-    for _ in 0..6 {
+    let mut kills = 0;
+    loop {
         let before = desk.count(IMPORTED).await;
-        if before == MAILS {
+        let threshold = before + rng.random_range(1..=80);
+        if threshold >= MAILS {
             break;
         }
         let run = desk.run();
-        // Kill only once this process is importing (mid-batch), after a random further delay.
-        eventually("the restarted fetcher to import", || async {
-            (desk.count(IMPORTED).await > before).then_some(())
+        eventually("the restarted fetcher to reach its kill point", || async {
+            (desk.count(IMPORTED).await >= threshold).then_some(())
         })
         .await;
-        tokio::time::sleep(Duration::from_millis(rng.random_range(0..1_500))).await;
         run.kill();
-        if desk.count(IMPORTED).await < MAILS {
-            killed_mid_import += 1;
-        }
+        kills += 1;
     }
-    assert!(
-        killed_mid_import >= 2,
-        "the fetcher was killed while importing ({killed_mid_import} times)"
-    );
+    assert!(kills >= 5, "killed {kills} times while importing");
 
     let run = desk.run();
-    eventually("every mail to be imported", || async {
-        (desk.count(IMPORTED).await == MAILS).then_some(())
+    // The cursor moves past a mail once it is imported and marked.
+    eventually("every mail to be imported and marked", || async {
+        let cursor = desk
+            .store
+            .mailboxes()
+            .cursor(desk.mailbox.id)
+            .await
+            .unwrap();
+        cursor.filter(|cursor| cursor.last_uid == 500).map(drop)
     })
     .await;
     drop(run);
@@ -122,6 +124,19 @@ async fn sigkill_at_random_points_loses_and_duplicates_nothing(kind: BackendKind
         MAILS,
         "none lost, none twice"
     );
+    // And each was marked seen, the step a kill could have cut off (Maildir keeps a mail's
+    // flags in its file name: `…:2,S`).
+    let cur = desk.dovecot.maildir(SUPPORT).join("cur");
+    let seen = std::fs::read_dir(cur)
+        .unwrap()
+        .filter(|entry| {
+            let name = entry.as_ref().unwrap().file_name();
+            name.to_string_lossy()
+                .rsplit_once(":2,")
+                .is_some_and(|(_, flags)| flags.contains('S'))
+        })
+        .count();
+    assert_eq!(seen, 500, "every mail is marked seen");
 }
 
 async fn a_recreated_folder_imports_nothing_twice(kind: BackendKind) {
