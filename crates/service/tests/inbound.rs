@@ -8,6 +8,7 @@ use growdesk_domain::{
     MailDeliveryStatus, MailKind, Message, MessageChannel, Role, TicketSource, TicketStatus,
     TransportSecurity, User,
 };
+use growdesk_mail::inbound::MailClass;
 use growdesk_service::accounts::NewAccount;
 use growdesk_service::addresses::AddressGrouping;
 use growdesk_service::auth::tokens::TokenKeys;
@@ -53,6 +54,7 @@ on_both_backends!(
     mailboxes_are_for_admins_checked_and_tested,
     only_a_persons_new_mail_is_acknowledged_and_a_staff_reply_is_mailed,
     a_reply_wakes_a_resolved_ticket_and_a_closed_one_opens_another,
+    every_corpus_mail_is_taken_in_and_no_automatic_one_answered,
 );
 
 /// Most bytes of attachments on one message, small enough to cross in a test.
@@ -884,4 +886,83 @@ async fn a_reply_wakes_a_resolved_ticket_and_a_closed_one_opens_another(kind: Ba
     let closed = desk.store.tickets().get(ticket_id).await.unwrap().unwrap();
     assert_eq!(closed.status, TicketStatus::Closed);
     assert_eq!(desk.messages(ticket_id).await.len(), 2);
+}
+
+async fn every_corpus_mail_is_taken_in_and_no_automatic_one_answered(kind: BackendKind) {
+    let desk = desk(kind).await;
+    let admin = desk
+        .store
+        .users()
+        .credentials_by_email("admin@example.com")
+        .await
+        .unwrap()
+        .unwrap()
+        .user;
+    let acknowledging = MailboxInput {
+        smtp: Some(Some(SmtpInput {
+            host: Some("127.0.0.1".to_owned()),
+            port: Some(2525),
+            security: Some(TransportSecurity::None),
+            ..SmtpInput::default()
+        })),
+        acknowledge: Some(true),
+        ..MailboxInput::default()
+    };
+    desk.service
+        .mailboxes()
+        .update(&principal(&admin), desk.mailbox, acknowledging)
+        .await
+        .unwrap();
+    let corpus = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../mail/tests/corpus");
+    let mut files: Vec<_> = std::fs::read_dir(&corpus)
+        .expect("the corpus of crates/mail")
+        .map(|entry| entry.expect("a corpus entry").path())
+        .filter(|path| path.extension().is_some_and(|ext| ext == "eml"))
+        .collect();
+    files.sort();
+    let manifest = std::fs::read_to_string(corpus.join("MANIFEST.tsv")).expect("the manifest");
+    let listed = manifest
+        .lines()
+        .filter(|line| {
+            line.split('\t')
+                .next()
+                .is_some_and(|file| file.ends_with(".eml"))
+        })
+        .count();
+    assert_eq!(files.len(), listed, "every mail of the manifest");
+    for path in files {
+        let raw = std::fs::read(&path).expect("a corpus mail");
+        let parsed = growdesk_mail::inbound::parse(&raw);
+        let received = desk
+            .service
+            .email()
+            .receive(desk.mailbox, raw)
+            .await
+            .unwrap_or_else(|error| panic!("{}: {error:?}", path.display()));
+        let automatic = !matches!(parsed.kind, MailClass::Regular) || parsed.bulk;
+        let ticket_id = match received {
+            Received::Opened { ticket_id } | Received::Joined { ticket_id, .. } => {
+                assert!(
+                    matches!(parsed.kind, MailClass::Regular),
+                    "{}: {received:?}",
+                    path.display()
+                );
+                ticket_id
+            }
+            Received::AutoReply {
+                ticket_id: Some(ticket_id),
+            } => ticket_id,
+            Received::AutoReply { ticket_id: None }
+            | Received::Bounce { .. }
+            | Received::Ignored(_)
+            | Received::Duplicate => continue,
+        };
+        if automatic {
+            assert!(
+                desk.mails(ticket_id).await.is_empty(),
+                "{}: automatic mail answered",
+                path.display()
+            );
+        }
+    }
 }
