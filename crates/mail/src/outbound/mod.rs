@@ -166,6 +166,12 @@ pub fn header_text(value: &str) -> String {
         .to_owned()
 }
 
+/// Whether `value` (with or without its angle brackets) is a `Message-ID` `compose` accepts in
+/// `In-Reply-To` and `References`: what may be named there from ids received in other mail.
+pub fn is_message_id(value: &str) -> bool {
+    message_id("Message-ID", value).is_ok()
+}
+
 /// `<left@right>` from an id with or without its angle brackets; anything else in it (spaces,
 /// controls, brackets, non-ASCII) is refused rather than cleaned, since a changed id no longer
 /// threads.

@@ -84,11 +84,13 @@ impl Accounts<'_> {
         let password = Password::parse(new_password)
             .map_err(|error| ValidationErrors::single("password", error.to_string()))?;
         let token_hash = refresh_token_hash(token).ok_or(ServiceError::InvalidLink)?;
+        // A cheap look first: hashing a password is costly, and a guessed token must not buy it.
+        let resets = self.service.store.password_resets();
+        if !resets.is_live(&token_hash, Stamp::now()).await? {
+            return Err(ServiceError::InvalidLink);
+        }
         let password_hash = self.service.hasher.hash(&password).await?;
-        let user = self
-            .service
-            .store
-            .password_resets()
+        let user = resets
             .redeem(&token_hash, &password_hash, Stamp::now())
             .await?
             .ok_or(ServiceError::InvalidLink)?;

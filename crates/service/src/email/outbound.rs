@@ -23,7 +23,7 @@ use growdesk_store::messages::NewMessage;
 use uuid::Uuid;
 
 use super::templates::{Template, Values, locale_for};
-use super::{BOUNCED, unsubscribe};
+use super::{BOUNCED, is_own_address, unsubscribe};
 use crate::{Service, ServiceError};
 
 /// Most `Message-ID`s a mail names in `References`: enough for any client to thread it.
@@ -177,9 +177,11 @@ impl Recipient {
             .await?
             .remove(&email);
         let locale = locale_for(store.users().locale(user_id).await?.as_deref());
-        let own_address = mailboxes
+        let ours: Vec<String> = mailboxes
             .iter()
-            .any(|mailbox| mailbox.address.as_str().eq_ignore_ascii_case(&email));
+            .map(|mailbox| mailbox.address.as_str().to_owned())
+            .collect();
+        let own_address = is_own_address(&email, &ours);
         Ok(Self {
             email,
             locale,
@@ -223,11 +225,7 @@ impl TicketMail<'_> {
             .render(self.kind, self.recipient.locale, &values)
             .await?;
         let received = service.store.mail().received_ids(self.ticket.id).await?;
-        let references: Vec<String> = received
-            .iter()
-            .skip(received.len().saturating_sub(MAX_REFERENCES))
-            .map(|id| format!("<{}>", id.trim_matches(['<', '>'])))
-            .collect();
+        let references = references(&received);
         Ok(NewOutboundMail {
             id,
             mailbox_id: Some(self.mailbox.id),
@@ -246,6 +244,21 @@ impl TicketMail<'_> {
             attachment_ids: self.attachment_ids,
         })
     }
+}
+
+/// The `References` of mail after the customer's mails `received` (oldest first): the last
+/// of them, bracketed. An id a mail may not name (no `@`, not ASCII, as some clients send) is
+/// left out: it would make every later mail on the ticket unsendable.
+fn references(received: &[String]) -> Vec<String> {
+    let usable: Vec<&String> = received
+        .iter()
+        .filter(|id| growdesk_mail::outbound::is_message_id(id))
+        .collect();
+    usable
+        .iter()
+        .skip(usable.len().saturating_sub(MAX_REFERENCES))
+        .map(|id| format!("<{}>", id.trim_matches(['<', '>'])))
+        .collect()
 }
 
 /// Whether the requester of `ticket`, or the widget visitor who opened it, has a socket open.
@@ -544,6 +557,23 @@ mod tests {
         assert_eq!(sending_mailbox(&all, Some(receive_only.id)), Some(&first));
         assert_eq!(sending_mailbox(&all, Some(inactive.id)), Some(&first));
         assert_eq!(sending_mailbox(&[inactive, receive_only], None), None);
+    }
+
+    #[test]
+    fn references_keep_the_last_usable_ids_bracketed() {
+        let received: Vec<String> = (0..30)
+            .map(|n| format!("m{n}@customer.example"))
+            .chain(["abc".to_owned(), "<ñ@x.example>".to_owned()])
+            .collect();
+        let kept = references(&received);
+        assert_eq!(kept.len(), MAX_REFERENCES);
+        assert_eq!(kept[0], "<m10@customer.example>");
+        assert_eq!(
+            kept.last().map(String::as_str),
+            Some("<m29@customer.example>"),
+            "ids a mail may not name are left out"
+        );
+        assert!(references(&["abc".to_owned()]).is_empty());
     }
 
     #[test]
