@@ -26,8 +26,8 @@ impl Accounts<'_> {
     /// and looks the address up, and only a known one goes on to build the mail and store the
     /// token (a few reads and one write: a difference of milliseconds, within the noise of a
     /// request over the network, and the rate limits bound how often it can be measured). The
-    /// link carries 256 random bits, of which only the SHA-256 is stored; asking again
-    /// replaces the earlier link.
+    /// link carries 256 random bits, kept as their SHA-256 (the queued mail that carries the
+    /// link is blanked once sent or given up); asking again replaces the earlier link.
     ///
     /// # Errors
     /// `Validation` for text that is not an email address; `RateLimited` after too many
