@@ -695,10 +695,10 @@ export interface paths {
         };
         /**
          * The mail a ticket caused, newest first (staff).
-         * @description Replies, acknowledgements and resolved notices sent to the requester, each with its status
-         *     (`queued`, `sent`, `failed` or `bounced`), attempts and last error.
+         * @description The newest 100 replies, acknowledgements and resolved notices sent to the requester, each
+         *     with its status (`queued`, `sent`, `failed` or `bounced`), attempts and last error.
          */
-        get: operations["list_deliveries"];
+        get: operations["list_ticket_deliveries"];
         put?: never;
         post?: never;
         delete?: never;
@@ -6419,7 +6419,7 @@ export interface operations {
             };
         };
     };
-    list_deliveries: {
+    list_ticket_deliveries: {
         parameters: {
             query?: never;
             header?: never;

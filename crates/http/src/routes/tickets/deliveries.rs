@@ -12,13 +12,13 @@ use crate::routes::List;
 use crate::state::AppState;
 
 pub(super) fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(list_deliveries))
+    OpenApiRouter::new().routes(routes!(list_ticket_deliveries))
 }
 
 /// The mail a ticket caused, newest first (staff).
 ///
-/// Replies, acknowledgements and resolved notices sent to the requester, each with its status
-/// (`queued`, `sent`, `failed` or `bounced`), attempts and last error.
+/// The newest 100 replies, acknowledgements and resolved notices sent to the requester, each
+/// with its status (`queued`, `sent`, `failed` or `bounced`), attempts and last error.
 #[utoipa::path(get, path = "/api/tickets/{id}/deliveries", tag = "tickets", security(("bearer" = [])),
     params(("id" = Uuid, Path)),
     responses(
@@ -26,7 +26,7 @@ pub(super) fn router() -> OpenApiRouter<AppState> {
         (status = 403, description = "Not staff", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such ticket, or not yours", body = Problem, content_type = "application/problem+json"),
     ))]
-async fn list_deliveries(
+async fn list_ticket_deliveries(
     State(state): State<AppState>,
     Caller(caller): Caller,
     ApiPath(id): ApiPath<Uuid>,
