@@ -115,29 +115,23 @@ impl Dovecot {
                 root: false,
             }
         };
-        let (imap_port, lmtp_port) = free_ports()?;
         let config = dir.path().join("dovecot.conf");
-        fs::write(
-            &config,
-            configuration(dir.path(), &accounts, imap_port, lmtp_port, capabilities),
-        )?;
-        // Dovecot daemonises and its master keeps the descriptors it was given: its errors go to
-        // a file, never to a pipe this process would wait on for ever.
-        let errors = dir.path().join("start.err");
-        let status = Command::new("dovecot")
-            .arg("-c")
-            .arg(&config)
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(fs::File::create(&errors)?)
-            .status()?;
-        if !status.success() {
-            return Err(io::Error::other(format!(
-                "dovecot did not start: {}{}",
-                fs::read_to_string(&errors).unwrap_or_default(),
-                log_tail(dir.path())
-            )));
-        }
+        // The ports were free when chosen; a test running beside this one may take one before
+        // Dovecot binds it, and then another pair is tried.
+        let mut attempts = 0;
+        let (imap_port, lmtp_port) = loop {
+            attempts += 1;
+            let (imap_port, lmtp_port) = free_ports()?;
+            fs::write(
+                &config,
+                configuration(dir.path(), &accounts, imap_port, lmtp_port, capabilities),
+            )?;
+            match start(&config, dir.path()) {
+                Ok(()) => break (imap_port, lmtp_port),
+                Err(error) if attempts >= 3 => return Err(error),
+                Err(_) => {}
+            }
+        };
         let dovecot = Self {
             imap_port,
             lmtp_port,
@@ -275,6 +269,28 @@ impl Drop for Dovecot {
                 std::thread::sleep(Duration::from_millis(20));
             }
         }
+    }
+}
+
+/// Starts the Dovecot of `config`. It daemonises and its master keeps the descriptors it was
+/// given: its errors go to a file, never to a pipe this process would wait on for ever.
+fn start(config: &Path, dir: &Path) -> io::Result<()> {
+    let errors = dir.join("start.err");
+    let status = Command::new("dovecot")
+        .arg("-c")
+        .arg(config)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(fs::File::create(&errors)?)
+        .status()?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(io::Error::other(format!(
+            "dovecot did not start: {}{}",
+            fs::read_to_string(&errors).unwrap_or_default(),
+            log_tail(dir)
+        )))
     }
 }
 
