@@ -4,7 +4,7 @@
 // JavaScript: sign-in asks the server to keep it in an HttpOnly cookie scoped to the refresh
 // path, and a refresh sends that cookie with the CSRF header the server requires.
 import type { components, operations } from "./schema";
-import type { ConnectionReport, EmailTemplate, EmailTemplateChange, MailDelivery, Mailbox, MailboxRequest, MailKind } from "./email";
+import type { ConnectionReport, EmailTemplate, EmailTemplateChange, MailDelivery, Mailbox, MailboxChange, MailKind, NewMailbox } from "./email";
 
 type Schemas = components["schemas"];
 export type Ticket = Schemas["Ticket"];
@@ -315,11 +315,11 @@ export class Api {
     return (await this.send<Page<Mailbox>>("GET", "/api/mailboxes")).data.items;
   }
 
-  async createMailbox(request: MailboxRequest): Promise<Mailbox> {
+  async createMailbox(request: NewMailbox): Promise<Mailbox> {
     return (await this.send<Mailbox>("POST", "/api/mailboxes", { body: request })).data;
   }
 
-  async updateMailbox(id: string, change: MailboxRequest): Promise<Mailbox> {
+  async updateMailbox(id: string, change: MailboxChange): Promise<Mailbox> {
     return (await this.send<Mailbox>("PATCH", `/api/mailboxes/${encodeURIComponent(id)}`, { body: change })).data;
   }
 

@@ -1,8 +1,9 @@
-// A message's channel and its mail's delivery on the ticket page: the newest word on a mail wins,
-// and the list is read again only while some mail is queued.
+// A message's mail on the ticket page: the newest word on a mail wins, and the list is read again
+// only while some mail is queued.
 import { describe, expect, it } from "vitest";
-import type { ChannelMessage, MailDelivery } from "../api/email";
-import { awaitingDelivery, channelOf, CHANNELS, deliveryOf, failed, newestFirst } from "./mail";
+import type { Message } from "../api/client";
+import type { MailDelivery } from "../api/email";
+import { awaitingDelivery, deliveryOf, failed, newestFirst } from "./mail";
 
 const delivery = (mail: string, status: MailDelivery["status"], created = "2026-12-02T10:00:00Z"): MailDelivery => ({
   mail_id: mail,
@@ -15,26 +16,16 @@ const delivery = (mail: string, status: MailDelivery["status"], created = "2026-
   sent_at: status === "sent" ? created : null,
 });
 
-const message = (changes: Partial<ChannelMessage> = {}): ChannelMessage => ({
+const message = (changes: Partial<Message> = {}): Message => ({
   id: "m1",
   ticket_id: "t1",
-  author: { id: "u1", name: "Ana", role: "agent" } as ChannelMessage["author"],
+  author: { id: "u1", name: "Ana", role: "agent" } as Message["author"],
+  channel: "web",
   body: "Hello",
   internal: false,
   attachments: [],
   created_at: "2026-12-02T10:00:00Z",
   ...changes,
-});
-
-describe("channelOf", () => {
-  it("names the channel the server gives", () => {
-    for (const channel of CHANNELS) expect(channelOf(message({ channel }))).toBe(channel);
-  });
-
-  it("names none for a message without a channel or with one it does not know", () => {
-    expect(channelOf(message())).toBeNull();
-    expect(channelOf(message({ channel: "fax" as ChannelMessage["channel"] }))).toBeNull();
-  });
 });
 
 describe("deliveryOf", () => {

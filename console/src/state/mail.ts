@@ -1,27 +1,21 @@
-// What the ticket page shows of mail: each message's channel and the delivery of the mail it
-// caused (the newest word on it: the ticket's delivery list when read, else what the message
-// carried), and when the list is worth reading again (some mail still queued).
-import type { ChannelMessage, DeliveryStatus, MailDelivery, MessageChannel } from "../api/email";
-
-export const CHANNELS: MessageChannel[] = ["web", "widget", "email", "api", "import", "system"];
+// What the ticket page shows of mail: the delivery of the mail a message caused (the newest word
+// on it: the ticket's delivery list when read, else what the message carried), and when the list
+// is worth reading again (some mail still queued).
+import type { Message } from "../api/client";
+import type { DeliveryStatus, MailDelivery } from "../api/email";
 
 /** How often the ticket's deliveries are read again while one of them is still queued. */
 export const QUEUED_REFRESH_MS = 15_000;
 
-/** The channel a message came by, or null when the server did not say (or named one this console does not know). */
-export function channelOf(message: ChannelMessage): MessageChannel | null {
-  return message.channel && CHANNELS.includes(message.channel) ? message.channel : null;
-}
-
 /** The latest known delivery of the mail a message caused, or null when it caused none. */
-export function deliveryOf(message: ChannelMessage, deliveries: readonly MailDelivery[]): MailDelivery | null {
+export function deliveryOf(message: Message, deliveries: readonly MailDelivery[]): MailDelivery | null {
   const own = message.delivery ?? null;
   if (!own) return null;
   return deliveries.find((delivery) => delivery.mail_id === own.mail_id) ?? own;
 }
 
 /** Some mail is still on its way: its status may change without an event of the ticket. */
-export function awaitingDelivery(deliveries: readonly MailDelivery[], messages: readonly ChannelMessage[] = []): boolean {
+export function awaitingDelivery(deliveries: readonly MailDelivery[], messages: readonly Message[] = []): boolean {
   return deliveries.some((delivery) => delivery.status === "queued") || messages.some((message) => deliveryOf(message, deliveries)?.status === "queued");
 }
 

@@ -2,7 +2,7 @@
 // passwords write-only: a blank field keeps the stored one, "remove" clears it), and the fields a
 // 422 problem names, each with its reason, shown at that field.
 import type { Priority, Problem } from "../api/client";
-import type { Mailbox, MailboxRequest, PasswordChange, TransportSecurity } from "../api/email";
+import type { Mailbox, NewMailbox, TransportSecurity } from "../api/email";
 
 export const SECURITIES: TransportSecurity[] = ["tls", "starttls", "none"];
 
@@ -78,7 +78,7 @@ export function formOf(mailbox: Mailbox): MailboxForm {
     ...empty,
     address: mailbox.address,
     displayName: mailbox.display_name,
-    imapEnabled: imap !== null,
+    imapEnabled: Boolean(imap),
     ...(imap && {
       imapHost: imap.host,
       imapPort: String(imap.port),
@@ -89,7 +89,7 @@ export function formOf(mailbox: Mailbox): MailboxForm {
       moveFolder: imap.after_import.action === "move" ? imap.after_import.folder : "",
     }),
     imapPassword: { value: "", stored: mailbox.has_imap_password, remove: false },
-    smtpEnabled: smtp !== null,
+    smtpEnabled: Boolean(smtp),
     ...(smtp && { smtpHost: smtp.host, smtpPort: String(smtp.port), smtpSecurity: smtp.security, smtpUsername: smtp.username }),
     smtpPassword: { value: "", stored: mailbox.has_smtp_password, remove: false },
     categoryId: mailbox.default_category_id ?? "",
@@ -100,7 +100,7 @@ export function formOf(mailbox: Mailbox): MailboxForm {
 }
 
 /** What the request says of a password: a typed one sets it, "remove" clears it, else nothing. */
-function passwordChange(field: PasswordField): PasswordChange {
+function passwordChange(field: PasswordField): { password?: string | null } {
   if (field.value !== "") return { password: field.value };
   return field.remove && field.stored ? { password: null } : {};
 }
@@ -111,7 +111,7 @@ function port(text: string): number {
   return Number.isInteger(value) && value >= 0 && value <= 65_535 ? value : 0;
 }
 
-export function requestOf(form: MailboxForm): MailboxRequest {
+export function requestOf(form: MailboxForm): NewMailbox {
   return {
     address: form.address.trim(),
     display_name: form.displayName.trim(),
