@@ -41,13 +41,20 @@ fn can_send(mailbox: &Mailbox) -> bool {
     mailbox.active && mailbox.smtp.is_some()
 }
 
-/// The mailbox mail goes out from: the ticket's own mailbox (`preferred`, the one its mail
-/// came in by) when it can send, else the first mailbox that can (active, with SMTP settings),
-/// oldest first. `None`: no mailbox can send, and no mail is queued.
+/// The mailbox mail goes out from. For a ticket with a mailbox of its own (`preferred`, the one
+/// its mail came in by): that mailbox when it can send (active, with SMTP settings), else the
+/// first of the same domain that can, so a customer of one brand is never written to from
+/// another's address. Otherwise (a password reset, a ticket from the widget): the first mailbox
+/// that can send, oldest first. `None`: no mailbox can send, and no mail is queued.
 pub fn sending_mailbox(mailboxes: &[Mailbox], preferred: Option<Uuid>) -> Option<&Mailbox> {
-    preferred
-        .and_then(|id| mailboxes.iter().find(|m| m.id == id && can_send(m)))
-        .or_else(|| mailboxes.iter().find(|m| can_send(m)))
+    let domain = |mailbox: &Mailbox| split_address(mailbox.address.as_str()).1.to_owned();
+    match preferred.and_then(|id| mailboxes.iter().find(|m| m.id == id)) {
+        Some(own) if can_send(own) => Some(own),
+        Some(own) => mailboxes
+            .iter()
+            .find(|m| can_send(m) && domain(m) == domain(own)),
+        None => mailboxes.iter().find(|m| can_send(m)),
+    }
 }
 
 /// The local part and the domain of `address`.
@@ -546,14 +553,22 @@ mod tests {
         let receive_only = mailbox("in@example.com", true, false);
         let first = mailbox("help@example.com", true, true);
         let second = mailbox("sales@example.org", true, true);
+        let other_brand = mailbox("in@brand.example", true, false);
         let all = [
             inactive.clone(),
             receive_only.clone(),
             first.clone(),
             second.clone(),
+            other_brand.clone(),
         ];
         assert_eq!(sending_mailbox(&all, Some(second.id)), Some(&second));
         assert_eq!(sending_mailbox(&all, None), Some(&first));
+        assert_eq!(sending_mailbox(&all, Some(Uuid::now_v7())), Some(&first));
+        assert_eq!(
+            sending_mailbox(&all, Some(other_brand.id)),
+            None,
+            "never from another brand's address"
+        );
         assert_eq!(sending_mailbox(&all, Some(receive_only.id)), Some(&first));
         assert_eq!(sending_mailbox(&all, Some(inactive.id)), Some(&first));
         assert_eq!(sending_mailbox(&[inactive, receive_only], None), None);
