@@ -5,17 +5,25 @@
 //! (`tests/e2e/console-composer.mjs`), an admin's screens (`tests/e2e/console-admin.mjs`), both
 //! from the keyboard alone (`tests/e2e/console-keyboard.mjs`), two agents on one ticket: unread
 //! markers, presence, a conflict, the assignee picker, the history
-//! (`tests/e2e/console-ticket.mjs`), and a session that outlives its access token and its socket
-//! (`tests/e2e/console-resilience.mjs`).
+//! (`tests/e2e/console-ticket.mjs`), a session that outlives its access token and its socket
+//! (`tests/e2e/console-resilience.mjs`), and the email channel against a throwaway Dovecot and
+//! SMTP sink (`tests/e2e/email.mjs`).
 
 use std::path::Path;
 use std::process::Command;
+use std::time::Duration;
 
-use growdesk_store::BackendKind;
+use growdesk_domain::MailKind;
+use growdesk_mail::testkit::{Dovecot, SmtpSink};
+use growdesk_service::Service;
+use growdesk_store::mail::OutboundMail;
+use growdesk_store::{BackendKind, Stamp};
 use reqwest::Method;
 use serde_json::json;
 
-use crate::helpers::{ADMIN_EMAIL, ADMIN_PASSWORD, TestApp, spawn_app, spawn_app_with};
+use crate::helpers::{
+    ADMIN_EMAIL, ADMIN_PASSWORD, TestApp, spawn_app, spawn_app_with, test_settings,
+};
 
 const CHROMIUM: &str = "/usr/bin/chromium";
 
@@ -295,6 +303,149 @@ async fn two_agents_share_a_ticket_in_the_console(kind: BackendKind) {
     browse(kind, &app.base, "console-ticket.mjs", env).await;
 }
 
+/// The service over `app`'s database as growdesk-sync builds it, for the mail that arrives by IMAP
+/// rather than through the API; its data directory lives as long as it is kept.
+async fn mail_service(app: &TestApp) -> (Service, tempfile::TempDir) {
+    let data = tempfile::tempdir().unwrap();
+    let settings = test_settings(app.database_url(), data.path().to_owned());
+    let (service, _) = growdesk_app::build_service(&settings).await.unwrap();
+    (service, data)
+}
+
+/// The mail waiting in the outbox.
+async fn outbox(service: &Service) -> Vec<OutboundMail> {
+    service
+        .store()
+        .mail()
+        .due(Stamp::now(), 1000)
+        .await
+        .unwrap()
+}
+
+/// The email channel in the console (`email.mjs`): a mailbox on a throwaway Dovecot and SMTP sink
+/// and a ticket a customer's mail opened through it are put in place here; the browser adds a
+/// second mailbox on the same servers, replies by mail and asks for a password reset, and what
+/// it asked for is checked in the outbox afterwards. No sender runs (it is growdesk-sync's): once
+/// the browser has seen the reply queued, the reply is marked sent here as the sender marks it
+/// when the SMTP server took it, and the browser must see that without a reload.
+async fn the_console_runs_the_email_channel(kind: BackendKind) {
+    const SUPPORT: &str = "support@example.test";
+    const SALES: &str = "sales@example.test";
+    const CUSTOMER: &str = "customer@example.test";
+    let dovecot = Dovecot::start(&[SUPPORT, SALES, CUSTOMER])
+        .await
+        .expect("Dovecot starts");
+    let sink = SmtpSink::start(&dovecot)
+        .await
+        .expect("the SMTP sink starts");
+    let app = spawn_app(kind).await;
+    let admin = app.admin_token().await;
+    let (agent, _) = app.user_token("agent@example.com", "agent").await;
+    let mut imap = serde_json::to_value(dovecot.imap_settings(SUPPORT)).unwrap();
+    imap["password"] = json!(dovecot.password(SUPPORT));
+    let mut smtp = serde_json::to_value(sink.smtp_settings(SUPPORT)).unwrap();
+    smtp["password"] = json!(dovecot.password(SUPPORT));
+    let mailbox = app
+        .post(
+            "/api/mailboxes",
+            Some(&admin),
+            json!({"address": SUPPORT, "display_name": "Example Support", "imap": imap, "smtp": smtp, "acknowledge": true}),
+        )
+        .await
+        .expect(201)
+        .body;
+    let (mail, _mail_data) = mail_service(&app).await;
+    mail.email()
+        .receive(
+        mailbox["id"].as_str().unwrap().parse().unwrap(),
+        format!(
+            "From: Carla Customer <{CUSTOMER}>\r\nTo: {SUPPORT}\r\nSubject: Where is my parcel?\r\n\
+             Message-ID: <parcel-1@example.test>\r\nDate: Wed, 02 Dec 2026 10:00:00 +0000\r\n\
+             Content-Type: text/plain; charset=utf-8\r\n\r\nHello, my parcel has not arrived.\r\n"
+        )
+        .into_bytes(),
+    )
+    .await
+    .unwrap();
+    let signals = tempfile::tempdir().unwrap();
+    let queued_seen = signals.path().join("queued-seen");
+    let sender = {
+        let (sender, sender_data) = mail_service(&app).await;
+        let queued_seen = queued_seen.clone();
+        tokio::spawn(async move {
+            let _data = sender_data;
+            loop {
+                if queued_seen.exists()
+                    && let Some(reply) = outbox(&sender)
+                        .await
+                        .into_iter()
+                        .find(|queued| queued.mail.kind == MailKind::Reply)
+                {
+                    let store = sender.store();
+                    assert!(
+                        store
+                            .mail()
+                            .mark_sent(reply.mail.id, Stamp::now())
+                            .await
+                            .unwrap()
+                    );
+                    return reply;
+                }
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+        })
+    };
+    let tickets = app.get("/api/tickets", &admin).await.expect(200).body;
+    let ticket = tickets["items"][0]["id"].as_str().unwrap().to_owned();
+    let env = vec![
+        ("ADMIN_EMAIL", ADMIN_EMAIL.to_owned()),
+        ("ADMIN_PASSWORD", ADMIN_PASSWORD.to_owned()),
+        ("ADMIN_TOKEN", admin),
+        ("AGENT_EMAIL", "agent@example.com".to_owned()),
+        ("AGENT_PASSWORD", "user-password-1".to_owned()),
+        ("AGENT_TOKEN", agent),
+        ("TICKET_ID", ticket.clone()),
+        ("CUSTOMER_EMAIL", CUSTOMER.to_owned()),
+        ("NEW_MAILBOX", SALES.to_owned()),
+        ("NEW_MAILBOX_PASSWORD", dovecot.password(SALES).to_owned()),
+        ("IMAP_PORT", dovecot.imap_port.to_string()),
+        ("SMTP_PORT", sink.port.to_string()),
+        ("QUEUED_SEEN", queued_seen.display().to_string()),
+    ];
+    browse(kind, &app.base, "email.mjs", env).await;
+    let reply = sender.await.unwrap();
+    assert!(
+        reply.mail.recipient == CUSTOMER
+            && reply.mail.text_body.contains("Your parcel left today.")
+            && reply.mail.ticket_id.map(|id| id.to_string()) == Some(ticket),
+        "{reply:#?}"
+    );
+
+    // The rest of what the browser asked for waits in the outbox: the acknowledgement to the
+    // customer, the reset link to the agent, nothing to a mailbox of ours.
+    let outbox = outbox(&mail).await;
+    let sent = |kind: MailKind, recipient: &str| {
+        outbox
+            .iter()
+            .filter(|queued| queued.mail.kind == kind && queued.mail.recipient == recipient)
+            .collect::<Vec<_>>()
+    };
+    let acknowledgements = sent(MailKind::Acknowledgement, CUSTOMER);
+    assert_eq!(acknowledgements.len(), 1, "{outbox:#?}");
+    assert!(sent(MailKind::Reply, CUSTOMER).is_empty(), "{outbox:#?}");
+    assert_eq!(
+        sent(MailKind::PasswordReset, "agent@example.com").len(),
+        1,
+        "{outbox:#?}"
+    );
+    assert!(
+        outbox
+            .iter()
+            .all(|queued| queued.mail.recipient != SUPPORT && queued.mail.recipient != SALES),
+        "{outbox:#?}"
+    );
+}
+
 on_both_backends!(
     the_console_is_served_with_a_strict_policy,
     an_agent_works_a_ticket_in_the_console,
@@ -304,4 +455,5 @@ on_both_backends!(
     the_console_resumes_a_dropped_socket_without_missing_an_event,
     the_console_works_from_the_keyboard_alone,
     two_agents_share_a_ticket_in_the_console,
+    the_console_runs_the_email_channel,
 );
