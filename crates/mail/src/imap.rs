@@ -7,7 +7,7 @@
 //! than `ImapError::Protocol` (a timeout, a broken connection) the session is closed and every
 //! further call fails at once: the caller connects again.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::future::Future;
 use std::io;
 use std::pin::Pin;
@@ -28,6 +28,40 @@ use tokio_rustls::TlsConnector;
 use tokio_rustls::client::TlsStream;
 
 use crate::error::ImapError;
+
+/// A batch of `fetch_after` stops growing past this many bytes of mail.
+const BATCH_BYTES: u64 = 64 << 20;
+/// One body fetch asks for at most this many bytes of mail (or for one bigger mail).
+const FETCH_BYTES: u64 = 8 << 20;
+/// The slowest download a body fetch is given time for, beyond the step timeout.
+const BYTES_PER_SECOND: u64 = 128 << 10;
+
+/// Consecutive UIDs whose bodies are fetched together.
+#[derive(Debug, PartialEq, Eq)]
+struct Chunk {
+    uids: Vec<u32>,
+    bytes: u64,
+}
+
+/// `uids` (ascending) cut into runs of at most `FETCH_BYTES`, a bigger mail alone. A mail whose
+/// size the server did not give counts as nothing: its body still comes, in a run.
+fn chunks(uids: &[u32], sizes: &HashMap<u32, u64>) -> Vec<Chunk> {
+    let mut chunks: Vec<Chunk> = Vec::new();
+    for &uid in uids {
+        let size = sizes.get(&uid).copied().unwrap_or_default();
+        match chunks.last_mut() {
+            Some(chunk) if chunk.bytes + size <= FETCH_BYTES => {
+                chunk.uids.push(uid);
+                chunk.bytes += size;
+            }
+            _ => chunks.push(Chunk {
+                uids: vec![uid],
+                bytes: size,
+            }),
+        }
+    }
+    chunks
+}
 
 /// The selected folder's state.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -186,9 +220,12 @@ impl ImapSession {
         })
     }
 
-    /// The mails after `last_uid`, ascending, at most `max` of them: a mailbox of 10,000 mails is
-    /// read batch by batch. The UIDs come first (UID SEARCH), then the bodies of the first `max`
-    /// only, so that gaps left by deleted mail never end a batch early.
+    /// The mails after `last_uid`, ascending, at most `max` of them and, past the first, at most
+    /// `BATCH_BYTES` of them: a mailbox of 10,000 mails (or of a few huge ones) is read batch by
+    /// batch with bounded memory. The UIDs come first (UID SEARCH), so that gaps left by deleted
+    /// mail never end a batch early, then the sizes (RFC822.SIZE), then the bodies in fetches of
+    /// at most `FETCH_BYTES` (one mail when it is bigger), each with a time limit that grows with
+    /// its size, so that a big mail on a slow link is not cut off at the same point for ever.
     pub async fn fetch_after(
         &mut self,
         last_uid: u32,
@@ -216,27 +253,49 @@ impl ImapSession {
         let (Some(&low), Some(&high)) = (uids.first(), uids.last()) else {
             return Ok(Vec::new());
         };
-        let wanted: HashSet<u32> = uids.into_iter().collect();
         let session = self.open()?;
         let result = limit("UID FETCH", timeout, async {
             session
-                .uid_fetch(format!("{low}:{high}"), "(UID BODY.PEEK[])")
+                .uid_fetch(format!("{low}:{high}"), "(UID RFC822.SIZE)")
                 .await?
                 .try_collect::<Vec<_>>()
                 .await
         })
         .await;
-        let mut mails: Vec<FetchedMail> = self
+        let sizes: HashMap<u32, u64> = self
             .keep(result)?
             .iter()
-            .filter_map(|fetch| {
+            .filter_map(|fetch| Some((fetch.uid?, u64::from(fetch.size?))))
+            .collect();
+        let mut mails = Vec::new();
+        let mut batch_bytes = 0u64;
+        for chunk in chunks(&uids, &sizes) {
+            if !mails.is_empty() && batch_bytes >= BATCH_BYTES {
+                break;
+            }
+            batch_bytes += chunk.bytes;
+            let allowed = timeout + Duration::from_secs(chunk.bytes / BYTES_PER_SECOND);
+            let wanted: HashSet<u32> = chunk.uids.iter().copied().collect();
+            let (Some(low), Some(high)) = (chunk.uids.first(), chunk.uids.last()) else {
+                continue;
+            };
+            let session = self.open()?;
+            let result = limit("UID FETCH", allowed, async {
+                session
+                    .uid_fetch(format!("{low}:{high}"), "(UID BODY.PEEK[])")
+                    .await?
+                    .try_collect::<Vec<_>>()
+                    .await
+            })
+            .await;
+            mails.extend(self.keep(result)?.iter().filter_map(|fetch| {
                 let uid = fetch.uid.filter(|uid| wanted.contains(uid))?;
                 Some(FetchedMail {
                     uid,
                     raw: fetch.body()?.to_vec(),
                 })
-            })
-            .collect();
+            }));
+        }
         mails.sort_unstable_by_key(|mail| mail.uid);
         mails.dedup_by_key(|mail| mail.uid);
         Ok(mails)
@@ -552,5 +611,45 @@ impl AsyncWrite for Transport {
             Self::Plain(stream) => Pin::new(stream).poll_shutdown(cx),
             Self::Tls(stream) => Pin::new(stream.as_mut()).poll_shutdown(cx),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+
+    use super::{Chunk, FETCH_BYTES, chunks};
+
+    #[test]
+    fn bodies_are_fetched_in_runs_of_bounded_size_and_a_big_mail_alone() {
+        let sizes = HashMap::from([
+            (1, 1_000),
+            (2, FETCH_BYTES - 1_000),
+            (3, 10),
+            (5, FETCH_BYTES * 3),
+            (6, 20),
+        ]);
+        assert_eq!(
+            chunks(&[1, 2, 3, 5, 6, 7], &sizes),
+            [
+                Chunk {
+                    uids: vec![1, 2],
+                    bytes: FETCH_BYTES
+                },
+                Chunk {
+                    uids: vec![3],
+                    bytes: 10
+                },
+                Chunk {
+                    uids: vec![5],
+                    bytes: FETCH_BYTES * 3
+                },
+                Chunk {
+                    uids: vec![6, 7],
+                    bytes: 20
+                },
+            ]
+        );
+        assert!(chunks(&[], &sizes).is_empty());
     }
 }

@@ -478,3 +478,34 @@ async fn tls_that_cannot_happen_and_silent_servers_fail_with_a_reason_instead_of
     assert!(matches!(sent, Err(SendError::Transient(_))), "{sent:?}");
     server.abort();
 }
+
+#[tokio::test]
+async fn big_mails_come_in_batches_of_bounded_size() {
+    let dovecot = Dovecot::start(&[SUPPORT]).await.unwrap();
+    // Nine mails of 9 MiB: more than a batch's 64 MiB, each more than one fetch's 8 MiB.
+    let line = format!("{}\r\n", "x".repeat(998));
+    let body = line.repeat(9 * 1024 * 1024 / line.len());
+    let mails: Vec<Vec<u8>> = (1..=9)
+        .map(|number| [mail(number), body.clone().into_bytes()].concat())
+        .collect();
+    dovecot.append(SUPPORT, "INBOX", &mails).await.unwrap();
+
+    let mut imap = session(&dovecot, SUPPORT).await;
+    imap.select().await.unwrap();
+    let mut last = 0;
+    let mut batches = Vec::new();
+    loop {
+        let batch = imap.fetch_after(last, 100).await.unwrap();
+        let Some(newest) = batch.last() else {
+            break;
+        };
+        last = newest.uid;
+        for fetched in &batch {
+            assert!(fetched.raw.ends_with(&mails[fetched.uid as usize - 1]));
+        }
+        batches.push(uids(&batch));
+    }
+    assert!(batches.len() > 1, "{batches:?}");
+    assert_eq!(batches.concat(), (1..=9).collect::<Vec<u32>>());
+    assert!(batches.iter().all(|batch| batch.len() <= 8), "{batches:?}");
+}
