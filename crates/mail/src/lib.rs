@@ -1,8 +1,8 @@
 //! Email as GrowDesk speaks it: reading what customers send, writing what we send, and the IMAP
 //! and SMTP conversations that carry both.
 
-pub mod inbound;
 pub mod imap;
+pub mod inbound;
 pub mod outbound;
 pub mod smtp;
 #[cfg(feature = "testkit")]
