@@ -594,6 +594,18 @@ async fn a_permanent_bounce_marks_the_mail_and_stops_mail_to_the_address(kind: B
     );
     let note = desk.messages(ticket_id).await.pop().unwrap();
     assert!(note.internal && note.body.contains("could not be delivered"));
+
+    // Writing in again proves the address works: mail to it may resume.
+    desk.receive(mail("ana@example.org", "New address works", "", "Hi."))
+        .await;
+    assert!(
+        !desk
+            .store
+            .mail()
+            .suppressed("ana@example.org")
+            .await
+            .unwrap()
+    );
 }
 
 async fn our_own_addresses_garbage_and_deactivated_senders_are_ignored(kind: BackendKind) {

@@ -99,7 +99,7 @@ impl EmailChannel<'_> {
         {
             store
                 .mail()
-                .suppress(&original.mail.recipient, BOUNCED)
+                .replace_suppression(&original.mail.recipient, BOUNCED)
                 .await?;
         }
         let ticket_id = match original

@@ -19,7 +19,7 @@ use uuid::Uuid;
 use super::automatic::Bounced;
 use super::content::{self, Content, Stored};
 use super::threading::{Decision, decide, is_own_address};
-use super::{EmailChannel, outbound, templates};
+use super::{BOUNCED, EmailChannel, outbound, templates};
 use crate::ServiceError;
 use crate::messages::reply_rules;
 
@@ -111,7 +111,10 @@ impl EmailChannel<'_> {
         let Some(from) = sender(&mail).cloned() else {
             return self.ignore(&mailbox, &mail, "the mail has no sender").await;
         };
-        if is_own_address(&from.email, &store.mailboxes().addresses().await?) {
+        // As the sender's account would be found: NFKC-normalised, so no look-alike passes.
+        let normalised =
+            Email::parse(&from.email).map_or_else(|_| from.email.clone(), Email::into_inner);
+        if is_own_address(&normalised, &store.mailboxes().addresses().await?) {
             return self
                 .ignore(&mailbox, &mail, "mail from one of our own addresses")
                 .await;
@@ -198,6 +201,11 @@ impl EmailChannel<'_> {
                 .ignore(mailbox, mail, "the sender's account is deactivated")
                 .await;
         }
+        // A person writing from an address proves it works again: mail to it may resume.
+        store
+            .mail()
+            .lift_suppression(email.as_str(), BOUNCED)
+            .await?;
         let staff_address = account.as_ref().is_some_and(|user| user.role.is_staff());
         let record = record(mailbox, mail, InboundKind::Message);
         let thread = self.thread(mailbox.address.as_str(), mail).await?;

@@ -111,6 +111,36 @@ fn password(
     Some(change)
 }
 
+/// Who a password is given to: host, port, security and user name.
+#[derive(PartialEq, Eq)]
+struct Server<'a>(&'a str, u16, TransportSecurity, &'a str);
+
+impl<'a> From<&'a ImapSettings> for Server<'a> {
+    fn from(imap: &'a ImapSettings) -> Self {
+        Self(&imap.host, imap.port, imap.security, &imap.username)
+    }
+}
+
+impl<'a> From<&'a SmtpSettings> for Server<'a> {
+    fn from(smtp: &'a SmtpSettings) -> Self {
+        Self(&smtp.host, smtp.port, smtp.security, &smtp.username)
+    }
+}
+
+/// Refuses keeping a stored password (`kept`) for a side whose server changes: the password
+/// would be sent to the new server, so whoever may change the settings could collect it there.
+fn password_follows(
+    errors: &mut ValidationErrors,
+    field: &str,
+    kept: bool,
+    before: Option<Server<'_>>,
+    after: Option<Server<'_>>,
+) {
+    if kept && before.is_some() && after.is_some() && before != after {
+        errors.add(field, "enter the password again for the new server");
+    }
+}
+
 fn imap_settings(
     errors: &mut ValidationErrors,
     current: Option<&ImapSettings>,
@@ -270,6 +300,22 @@ pub(super) fn fields(
             .as_ref()
             .and_then(|side| side.as_ref()?.password.as_ref()),
     );
+    if let Some(current) = current {
+        password_follows(
+            &mut errors,
+            "imap.password",
+            current.has_imap_password && imap_password.is_none(),
+            current.imap.as_ref().map(Server::from),
+            imap.as_ref().map(Server::from),
+        );
+        password_follows(
+            &mut errors,
+            "smtp.password",
+            current.has_smtp_password && smtp_password.is_none(),
+            current.smtp.as_ref().map(Server::from),
+            smtp.as_ref().map(Server::from),
+        );
+    }
     let (address, display_name) = errors.into_result(|| (address, display_name))?;
     let (Some(address), Some(display_name)) = (address, display_name) else {
         return Err(ValidationErrors::single("address", "is required"));
@@ -461,6 +507,47 @@ mod tests {
         assert_eq!(changed.imap_password, None, "the password is kept");
         assert_eq!(changed.smtp, current.smtp);
         assert!(!changed.acknowledge);
+    }
+
+    #[test]
+    fn a_stored_password_never_follows_a_changed_server() {
+        let current = mailbox_of(fields(None, &complete()).unwrap());
+        let moved = |imap: ImapInput| MailboxInput {
+            imap: Some(Some(imap)),
+            ..MailboxInput::default()
+        };
+        for change in [
+            ImapInput {
+                host: Some("attacker.example.net".to_owned()),
+                ..ImapInput::default()
+            },
+            ImapInput {
+                security: Some(TransportSecurity::None),
+                ..ImapInput::default()
+            },
+            ImapInput {
+                port: Some(143),
+                ..ImapInput::default()
+            },
+            ImapInput {
+                username: Some("someone@example.com".to_owned()),
+                ..ImapInput::default()
+            },
+        ] {
+            let errors = fields(Some(&current), &moved(change)).unwrap_err();
+            assert_eq!(fields_named(&errors), ["imap.password"]);
+        }
+        let with_password = ImapInput {
+            host: Some("imap2.example.com".to_owned()),
+            password: Some(Some("new password".to_owned())),
+            ..ImapInput::default()
+        };
+        assert!(fields(Some(&current), &moved(with_password)).is_ok());
+        let same_server = ImapInput {
+            folder: Some("Support".to_owned()),
+            ..ImapInput::default()
+        };
+        assert!(fields(Some(&current), &moved(same_server)).is_ok());
     }
 
     #[test]
