@@ -543,6 +543,26 @@ impl Mail<'_> {
             .await)?)
     }
 
+    /// The last `limit` of `received_ids`, oldest first: what a reply's `References` can hold.
+    ///
+    /// # Errors
+    /// The database failed.
+    pub async fn latest_received_ids(
+        &self,
+        ticket_id: Uuid,
+        limit: u32,
+    ) -> Result<Vec<String>, StoreError> {
+        let mut ids: Vec<String> = on_backend!(self.store, pool => sqlx::query_scalar(
+                "SELECT message_id FROM inbound_mails WHERE ticket_id = $1 AND kind = 'message' \
+                 ORDER BY received_at DESC, message_id DESC LIMIT $2")
+            .bind(ticket_id)
+            .bind(i64::from(limit))
+            .fetch_all(pool)
+            .await)?;
+        ids.reverse();
+        Ok(ids)
+    }
+
     /// How many mails of `kind` were queued for `recipient` (compared lower-cased, as the
     /// outbox stores recipients) since `since`: the cap on acknowledgements.
     ///

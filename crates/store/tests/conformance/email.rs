@@ -904,6 +904,14 @@ async fn replies_thread_by_the_message_ids_of_the_ticket(store: &Store) {
         ["first@customer.example", "second@customer.example"]
     );
     assert!(store.mail().received_ids(other).await.unwrap().is_empty());
+    assert_eq!(
+        store.mail().latest_received_ids(id, 1).await.unwrap(),
+        ["second@customer.example"]
+    );
+    assert_eq!(
+        store.mail().latest_received_ids(id, 5).await.unwrap(),
+        ["first@customer.example", "second@customer.example"]
+    );
 }
 
 async fn recent_mails_are_counted_by_recipient_kind_and_time(store: &Store) {
