@@ -78,6 +78,14 @@ enum Command {
         /// process takes the mailbox over within about this long.
         #[arg(long, default_value_t = 120, value_parser = clap::value_parser!(u64).range(3..))]
         mail_lease_secs: u64,
+        /// A DKIM private key (PEM: Ed25519 PKCS#8 or RSA PKCS#1) that outgoing mail is signed
+        /// with, as its mailbox's domain; needs --dkim-selector.
+        #[arg(long, value_name = "FILE", requires = "dkim_selector")]
+        dkim_key: Option<PathBuf>,
+        /// The DNS selector the key's public half is published under
+        /// (`<selector>._domainkey.<domain>`).
+        #[arg(long, requires = "dkim_key")]
+        dkim_selector: Option<String>,
     },
 }
 
@@ -170,6 +178,8 @@ fn main() -> ExitCode {
                     tick_secs,
                     mail_poll_secs,
                     mail_lease_secs,
+                    dkim_key,
+                    dkim_selector,
                 } => {
                     let job_settings = jobs::JobSettings::from_settings(&settings)?;
                     let holder = holder.unwrap_or_else(|| {
@@ -177,12 +187,17 @@ fn main() -> ExitCode {
                         format!("{host}:{}", std::process::id())
                     });
                     let service = service.ok_or("the service was not built for run")?;
+                    let dkim = match (dkim_key, dkim_selector) {
+                        (Some(file), Some(selector)) => Some(mail::Dkim::load(&file, &selector)?),
+                        _ => None,
+                    };
                     let mail = mail::MailJobs::new(
                         service,
                         attachment_files(&settings),
                         mail::MailSettings::new(
                             std::time::Duration::from_secs(mail_poll_secs.max(1)),
                             std::time::Duration::from_secs(mail_lease_secs),
+                            dkim,
                         ),
                         &holder,
                         !once,

@@ -8,6 +8,8 @@ mod send;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use growdesk_mail::MailError;
+use growdesk_mail::outbound::DkimKey;
 use growdesk_service::Service;
 use growdesk_store::{FileStore, Stamp, Store};
 use serde_json::Value;
@@ -28,11 +30,51 @@ pub(crate) struct MailSettings {
     pub(crate) lease: Duration,
     /// How long an IMAP or SMTP server has to answer.
     pub(crate) timeout: Duration,
+    /// The key outgoing mail is signed with, if any.
+    pub(crate) dkim: Option<Dkim>,
+}
+
+/// A DKIM key for outgoing mail: each mailbox signs as its own domain, with one selector.
+#[derive(Clone)]
+pub(crate) struct Dkim {
+    selector: String,
+    pem: Arc<str>,
+}
+
+/// Never prints the key.
+impl std::fmt::Debug for Dkim {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter
+            .debug_struct("Dkim")
+            .field("selector", &self.selector)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Dkim {
+    /// The key in the PEM file `file`, published under `selector`.
+    ///
+    /// # Errors
+    /// The file cannot be read or holds no usable key: refused at start, not at the first mail.
+    pub(crate) fn load(file: &std::path::Path, selector: &str) -> Result<Self, String> {
+        let pem = std::fs::read_to_string(file)
+            .map_err(|error| format!("cannot read the DKIM key {}: {error}", file.display()))?;
+        DkimKey::from_pem(selector, "example.com", &pem).map_err(|error| error.to_string())?;
+        Ok(Self {
+            selector: selector.to_owned(),
+            pem: pem.into(),
+        })
+    }
+
+    /// The key for mail from `domain`.
+    fn key_for(&self, domain: &str) -> Result<DkimKey, MailError> {
+        DkimKey::from_pem(&self.selector, domain, &self.pem)
+    }
 }
 
 impl MailSettings {
-    /// The defaults, with the operator's poll interval and lease.
-    pub(crate) fn new(poll: Duration, lease: Duration) -> Self {
+    /// The defaults, with the operator's poll interval, lease and DKIM key.
+    pub(crate) fn new(poll: Duration, lease: Duration, dkim: Option<Dkim>) -> Self {
         Self {
             fetch_batch: 50,
             poll,
@@ -41,6 +83,7 @@ impl MailSettings {
             idle: Duration::from_secs(5 * 60).min(lease / 3),
             lease,
             timeout: Duration::from_secs(30),
+            dkim,
         }
     }
 }

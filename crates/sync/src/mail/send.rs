@@ -5,13 +5,14 @@
 //! for good, and no notice to one that unsubscribed.
 
 use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
 
 use futures_util::StreamExt as _;
 use growdesk_domain::Attachment;
 use growdesk_domain::mail::{MailKind, Mailbox, SmtpSettings};
 use growdesk_mail::SendError;
 use growdesk_mail::inbound::Address;
-use growdesk_mail::outbound::{OutgoingAttachment, OutgoingMail, compose};
+use growdesk_mail::outbound::{DkimKey, OutgoingAttachment, OutgoingMail, compose, compose_signed};
 use growdesk_mail::smtp::SmtpClient;
 use growdesk_service::email::UNSUBSCRIBED;
 use growdesk_store::Stamp;
@@ -40,6 +41,8 @@ enum Attempt {
 struct Sender {
     from: Address,
     client: SmtpClient,
+    /// The key its mail is signed with, as its domain.
+    dkim: Option<Arc<DkimKey>>,
 }
 
 /// Sends the mails due at `now`; how many were sent, will be retried, or failed.
@@ -203,7 +206,19 @@ async fn sender_for(
         .and_then(|secrets| secrets.smtp_password);
     let client = SmtpClient::new(settings, password.as_deref(), jobs.settings.timeout)
         .map_err(|error| error.to_string())?;
+    let domain = mailbox
+        .address
+        .as_str()
+        .rsplit_once('@')
+        .map_or_else(String::new, |(_, domain)| domain.to_owned());
+    let dkim = match &jobs.settings.dkim {
+        Some(dkim) => Some(Arc::new(
+            dkim.key_for(&domain).map_err(|error| error.to_string())?,
+        )),
+        None => None,
+    };
     Ok(Sender {
+        dkim,
         from: Address {
             email: mailbox.address.as_str().to_owned(),
             name: Some(mailbox.display_name.clone()),
@@ -260,7 +275,12 @@ async fn attempt(
         attachments,
     };
     // Base64 of every attachment (and a DKIM signature) is CPU work: off the async threads.
-    let raw = match tokio::task::spawn_blocking(move || compose(&outgoing)).await {
+    let dkim = sender.dkim.clone();
+    let composed = tokio::task::spawn_blocking(move || match &dkim {
+        Some(key) => compose_signed(&outgoing, key),
+        None => compose(&outgoing),
+    });
+    let raw = match composed.await {
         Ok(Ok(raw)) => raw,
         Ok(Err(error)) => return Attempt::Failed(error.to_string()),
         Err(error) => return Attempt::Failed(format!("composing the mail failed: {error}")),

@@ -121,8 +121,13 @@ impl MailDesk {
 
     /// One pass of the jobs (`--now` when given), to its end; its output.
     pub(crate) fn run_once(&self, now: Option<time::OffsetDateTime>) -> Output {
+        self.run_once_with(now, &[])
+    }
+
+    /// As `run_once`, with more arguments of `run`.
+    pub(crate) fn run_once_with(&self, now: Option<time::OffsetDateTime>, more: &[&str]) -> Output {
         let mut command = self.command();
-        command.args(["run", "--once"]);
+        command.args(["run", "--once"]).args(more);
         if let Some(now) = now {
             command.arg("--now").arg(now.format(&Rfc3339).unwrap());
         }

@@ -15,6 +15,7 @@ on_both_backends!(
     a_transient_failure_is_retried_then_sent,
     our_own_address_is_never_mailed,
     a_bounce_marks_the_mail_it_names,
+    mail_is_signed_with_the_dkim_key_as_its_mailbox_domain,
 );
 
 /// Queues a password-reset-like mail (one without a ticket) to `recipient`; its id.
@@ -191,4 +192,59 @@ async fn a_bounce_marks_the_mail_it_names(kind: BackendKind) {
         1,
         "the bounce is never answered"
     );
+}
+
+/// An Ed25519 private key in PKCS#8 PEM, as `openssl genpkey -algorithm ed25519` writes.
+fn ed25519_pem(seed: [u8; 32]) -> String {
+    use base64::Engine as _;
+    // The DER prefix of a PKCS#8 Ed25519 key (RFC 8410); the 32-byte seed follows.
+    let mut der = vec![
+        0x30, 0x2e, 0x02, 0x01, 0x00, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x04, 0x22, 0x04,
+        0x20,
+    ];
+    der.extend_from_slice(&seed);
+    format!(
+        "-----BEGIN PRIVATE KEY-----\n{}\n-----END PRIVATE KEY-----\n",
+        base64::engine::general_purpose::STANDARD.encode(der)
+    )
+}
+
+async fn mail_is_signed_with_the_dkim_key_as_its_mailbox_domain(kind: BackendKind) {
+    let desk = MailDesk::start(kind, false, AfterImport::MarkSeen).await;
+    let key = desk.data_dir().join("dkim.pem");
+    std::fs::write(&key, ed25519_pem([7; 32])).unwrap();
+    let broken = desk.data_dir().join("broken.pem");
+    std::fs::write(&broken, "-----BEGIN PRIVATE KEY-----\nnot a key\n").unwrap();
+    queue(&desk, CUSTOMER).await;
+
+    let refused = desk.run_once_with(
+        None,
+        &[
+            "--dkim-key",
+            broken.to_str().unwrap(),
+            "--dkim-selector",
+            "mail2026",
+        ],
+    );
+    assert!(!refused.status.success(), "an unusable key stops the start");
+    assert!(desk.sink.received().is_empty());
+
+    let out = desk.run_once_with(
+        None,
+        &[
+            "--dkim-key",
+            key.to_str().unwrap(),
+            "--dkim-selector",
+            "mail2026",
+        ],
+    );
+    assert_eq!(outcome(&succeeded(&out), "send_mail")["sent"], 1);
+    let inbox = desk.folder(CUSTOMER, "INBOX").await;
+    let signature: String = header(&inbox[0], "DKIM-Signature")
+        .expect("a DKIM signature")
+        .split_whitespace()
+        .collect();
+    for tag in ["a=ed25519-sha256;", "d=example.test;", "s=mail2026;"] {
+        assert!(signature.contains(tag), "{tag} missing in {signature}");
+    }
 }
