@@ -25,6 +25,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
 use growdesk_domain::mail::{AfterImport, ImapSettings, Mailbox};
+use growdesk_mail::ImapError;
 use growdesk_mail::imap::{FetchedMail, FolderState, ImapSession};
 use growdesk_service::ServiceError;
 use growdesk_store::Stamp;
@@ -410,7 +411,22 @@ impl<'a> Fetcher<'a> {
             for mail in batch {
                 let uid = mail.uid;
                 match self.import(state.uid_validity, mail).await? {
-                    Import::Done => self.after_import(session, uid).await?,
+                    Import::Done => match self.after_import(session, uid).await {
+                        Ok(()) => {}
+                        // Refused (a move to a folder that is gone): the mail is in, so the
+                        // mailbox goes on past it rather than stopping at it for ever.
+                        Err(error @ ImapError::Protocol { .. }) => {
+                            let reason = format!("imported, but not marked or moved: {error}");
+                            tracing::warn!(mailbox = %self.mailbox.id, uid, %reason, "mail left in place");
+                            self.jobs.fetchers.record_skipped(json!({
+                                "mailbox": self.mailbox.id,
+                                "uid_validity": state.uid_validity,
+                                "uid": uid,
+                                "reason": reason,
+                            }));
+                        }
+                        Err(error) => return Err(error.into()),
+                    },
                     Import::Skip(reason) => {
                         tracing::warn!(mailbox = %self.mailbox.id, uid, %reason, "mail skipped");
                         self.jobs.fetchers.record_skipped(json!({
@@ -493,11 +509,10 @@ impl<'a> Fetcher<'a> {
     }
 
     /// Marks the mail seen or moves it, as the mailbox says.
-    async fn after_import(&self, session: &mut ImapSession, uid: u32) -> anyhow::Result<()> {
+    async fn after_import(&self, session: &mut ImapSession, uid: u32) -> Result<(), ImapError> {
         match &self.imap.after_import {
-            AfterImport::MarkSeen => session.mark_seen(uid).await?,
-            AfterImport::Move(folder) => session.move_to(uid, folder).await?,
+            AfterImport::MarkSeen => session.mark_seen(uid).await,
+            AfterImport::Move(folder) => session.move_to(uid, folder).await,
         }
-        Ok(())
     }
 }

@@ -15,6 +15,7 @@ on_both_backends!(
     mail_becomes_tickets_once_and_is_moved,
     sigkill_at_random_points_loses_and_duplicates_nothing,
     a_recreated_folder_imports_nothing_twice,
+    a_move_to_a_missing_folder_does_not_stop_the_mailbox,
 );
 
 /// `count` mails from the customer, each a new conversation with its own Message-ID.
@@ -188,4 +189,24 @@ async fn a_recreated_folder_imports_nothing_twice(kind: BackendKind) {
         "only the two new mails are new tickets"
     );
     assert_eq!(desk.count(IMPORTED).await, 6);
+}
+
+async fn a_move_to_a_missing_folder_does_not_stop_the_mailbox(kind: BackendKind) {
+    let desk = MailDesk::start(kind, false, AfterImport::Move("Nowhere".to_owned())).await;
+    desk.dovecot
+        .append(SUPPORT, "INBOX", &seeded(3, "stuck"))
+        .await
+        .unwrap();
+    let out = succeeded(&desk.run_once(None));
+    assert_eq!(desk.count(TICKETS).await, 3, "{out}");
+    let skipped = super::outcome(&out, "fetch_mail")["skipped"].clone();
+    assert_eq!(skipped.as_array().map(Vec::len), Some(3), "{out}");
+    let cursor = desk
+        .store
+        .mailboxes()
+        .cursor(desk.mailbox.id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(cursor.last_uid, 3, "the mailbox went on past them");
 }
