@@ -50,6 +50,7 @@ struct Targets {
     widget: String,
     view: String,
     canned_reply: String,
+    mailbox: String,
     widget_key: String,
     visitor_token: String,
     visitor_ticket: String,
@@ -85,6 +86,11 @@ async fn targets(app: &TestApp) -> Targets {
         json!({"title": "Thanks", "body": "Thanks, {{requester.name}}."}),
     )
     .await);
+    let mailbox = id(created(
+        "/api/mailboxes",
+        crate::email::mailbox_body("support@example.test"),
+    )
+    .await);
     let widget = created(
         "/api/widgets",
         json!({"name": "Site", "allowed_origins": ["https://shop.example.com"]}),
@@ -110,6 +116,7 @@ async fn targets(app: &TestApp) -> Targets {
         widget: id(widget),
         view,
         canned_reply,
+        mailbox,
         widget_key,
         visitor_token: opened["visitor_token"].as_str().unwrap().to_owned(),
         visitor_ticket: opened["ticket"]["id"].as_str().unwrap().to_owned(),
@@ -130,13 +137,15 @@ impl Targets {
             ("/api/widgets/", &self.widget),
             ("/api/views/", &self.view),
             ("/api/canned-replies/", &self.canned_reply),
+            ("/api/mailboxes/", &self.mailbox),
         ]
         .into_iter()
         .find(|(prefix, _)| path.starts_with(prefix))
         .map(|(_, id)| id.as_str());
+        let path = path.replace("{kind}", "reply").replace("{locale}", "en");
         match id {
             Some(id) => path.replace("{id}", id),
-            None => path.to_owned(),
+            None => path,
         }
     }
 
@@ -155,6 +164,8 @@ impl Targets {
             "/api/widgets".to_owned(),
             "/api/views".to_owned(),
             "/api/canned-replies".to_owned(),
+            "/api/mailboxes".to_owned(),
+            "/api/email-templates".to_owned(),
             "/api/auth/me".to_owned(),
         ] {
             state.insert(path.clone(), app.get(&path, &self.admin).await.body);

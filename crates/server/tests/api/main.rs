@@ -33,6 +33,7 @@ mod catalog;
 mod console;
 mod cursors;
 mod deployment;
+mod email;
 mod emails;
 mod event_wire;
 mod faults;

@@ -39,6 +39,8 @@ struct Fixture {
     view: String,
     /// A canned reply the admin shared.
     reply: String,
+    /// An email mailbox (its servers do not exist).
+    mailbox: String,
 }
 
 struct Identities {
@@ -56,7 +58,7 @@ struct Case {
     method: Method,
     /// With `{ticket}`, `{public_file}`, `{internal_file}`, `{category}`, `{faq}`, `{user}`,
     /// `{notification}`, `{widget}`, `{webhook}`, `{view}`,
-    /// `{reply}`.
+    /// `{reply}`, `{mailbox}`, and an email template's `{kind}` and `{locale}`.
     path: &'static str,
     body: fn(&Identities) -> Option<Value>,
     expected: Expected,
@@ -89,6 +91,22 @@ const EXEMPT: &[(&str, &str)] = &[
     (
         "GET /widget/ws",
         "the visitor's WebSocket handshake; tests in widgets.rs and realtime.rs",
+    ),
+    (
+        "POST /api/auth/password-reset",
+        "public, the same answer for every address; tests in email/password_reset.rs",
+    ),
+    (
+        "POST /api/auth/password-reset/confirm",
+        "public, needs a mailed token; tests in email/password_reset.rs",
+    ),
+    (
+        "GET /api/unsubscribe",
+        "public, needs a mailed token; tests in email/unsubscribe.rs",
+    ),
+    (
+        "POST /api/unsubscribe",
+        "public, needs a mailed token; tests in email/unsubscribe.rs",
     ),
 ];
 
@@ -200,6 +218,14 @@ async fn fixture(app: &TestApp, ids: &Identities) -> Fixture {
         )
         .await,
     );
+    let mailbox = id_of(
+        app.post(
+            "/api/mailboxes",
+            Some(&ids.admin),
+            crate::email::mailbox_body(&format!("{}@example.test", unique())),
+        )
+        .await,
+    );
     Fixture {
         ticket,
         public_file,
@@ -212,6 +238,7 @@ async fn fixture(app: &TestApp, ids: &Identities) -> Fixture {
         webhook,
         view,
         reply,
+        mailbox,
     }
 }
 
@@ -227,6 +254,9 @@ fn fill(path: &str, fixture: &Fixture) -> String {
         .replace("{webhook}", &fixture.webhook)
         .replace("{view}", &fixture.view)
         .replace("{reply}", &fixture.reply)
+        .replace("{mailbox}", &fixture.mailbox)
+        .replace("{kind}", "reply")
+        .replace("{locale}", "en")
 }
 
 /// Everything a request could have changed, as the admin (and the agent, for their inbox)
@@ -251,6 +281,9 @@ async fn snapshot(app: &TestApp, ids: &Identities, fixture: &Fixture) -> Value {
         format!("/api/webhooks/{}/deliveries", fixture.webhook),
         "/api/views?limit=100".to_owned(),
         "/api/canned-replies?limit=100".to_owned(),
+        "/api/mailboxes".to_owned(),
+        "/api/email-templates".to_owned(),
+        format!("/api/tickets/{}/deliveries", fixture.ticket),
     ] {
         let reply = app.get(&path, admin).await;
         state.insert(
@@ -372,6 +405,7 @@ fn every_route_is_in_the_matrix() {
                 "{webhook}",
                 "{view}",
                 "{reply}",
+                "{mailbox}",
             ] {
                 path = path.replace(placeholder, "{id}");
             }

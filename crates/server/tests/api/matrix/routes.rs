@@ -75,6 +75,12 @@ pub(super) fn cases() -> Vec<Case> {
         ),
         case(
             M::GET,
+            "/api/tickets/{ticket}/deliveries",
+            none,
+            [401, 404, 403, 200, 200],
+        ),
+        case(
+            M::GET,
             "/api/tickets/{ticket}/messages",
             none,
             [401, 404, 200, 200, 200],
@@ -227,6 +233,64 @@ pub(super) fn cases() -> Vec<Case> {
             "/api/webhooks/{webhook}",
             none,
             [401, 403, 403, 403, 204],
+        ),
+        case(M::GET, "/api/mailboxes", none, [401, 403, 403, 403, 200]),
+        case(
+            M::POST,
+            "/api/mailboxes",
+            |_| {
+                Some(crate::email::mailbox_body(&format!(
+                    "{}@example.test",
+                    unique()
+                )))
+            },
+            [401, 403, 403, 403, 201],
+        ),
+        case(
+            M::GET,
+            "/api/mailboxes/{mailbox}",
+            none,
+            [401, 403, 403, 403, 200],
+        ),
+        case(
+            M::PATCH,
+            "/api/mailboxes/{mailbox}",
+            |_| Some(json!({"acknowledge": false})),
+            [401, 403, 403, 403, 200],
+        ),
+        case(
+            M::DELETE,
+            "/api/mailboxes/{mailbox}",
+            none,
+            [401, 403, 403, 403, 204],
+        ),
+        case(
+            M::POST,
+            "/api/mailboxes/{mailbox}/test",
+            none,
+            [401, 403, 403, 403, 200],
+        ),
+        case(
+            M::GET,
+            "/api/email-templates",
+            none,
+            [401, 403, 403, 403, 200],
+        ),
+        case(
+            M::PUT,
+            "/api/email-templates/{kind}/{locale}",
+            |_| {
+                Some(
+                    json!({"subject": "Re: {{ticket.subject}}", "text_body": "{{message.body}}", "html_body": "<p>{{message.body}}</p>"}),
+                )
+            },
+            [401, 403, 403, 403, 200],
+        ),
+        case(
+            M::DELETE,
+            "/api/email-templates/{kind}/{locale}",
+            none,
+            [401, 403, 403, 403, 200],
         ),
         case(M::GET, "/api/views", none, [401, 403, 403, 200, 200]),
         case(
