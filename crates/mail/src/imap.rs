@@ -220,6 +220,15 @@ impl ImapSession {
         })
     }
 
+    /// The lowest UID of the folder's unseen mail, if any: where a mailbox read for the first
+    /// time starts, so that mail already read before GrowDesk was given the mailbox stays there.
+    pub async fn first_unseen(&mut self) -> Result<Option<u32>, ImapError> {
+        let timeout = self.timeout;
+        let session = self.open()?;
+        let result = limit("UID SEARCH", timeout, session.uid_search("UNSEEN")).await;
+        Ok(self.keep(result)?.into_iter().min())
+    }
+
     /// The mails after `last_uid`, ascending, at most `max` of them and, past the first, at most
     /// `BATCH_BYTES` of them: a mailbox of 10,000 mails (or of a few huge ones) is read batch by
     /// batch with bounded memory. The UIDs come first (UID SEARCH), so that gaps left by deleted

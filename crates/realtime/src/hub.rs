@@ -421,7 +421,10 @@ mod tests {
         let visitor_socket = hub.register_visitor(visitor, vec![customer], ip).unwrap();
         assert!(presence.is_connected(user));
         assert!(presence.is_connected(visitor));
-        assert!(presence.is_connected(customer), "the visitor speaks for the customer");
+        assert!(
+            presence.is_connected(customer),
+            "the visitor speaks for the customer"
+        );
         drop(socket);
         drop(visitor_socket);
         assert!(!presence.is_connected(user));

@@ -297,7 +297,12 @@ mod tests {
         let settings = Settings::load(None, &variables, no_overrides()).unwrap();
         assert_eq!(settings.public_url, "https://help.example.com/desk");
         assert!(parse_public_url(&settings.public_url).is_ok());
-        for bad in ["help.example.com", "ftp://help.example.com", "/desk", "https://"] {
+        for bad in [
+            "help.example.com",
+            "ftp://help.example.com",
+            "/desk",
+            "https://",
+        ] {
             let variables = environment(&[("GROWDESK_PUBLIC_URL", bad)]);
             let settings = Settings::load(None, &variables, no_overrides()).unwrap();
             assert!(parse_public_url(&settings.public_url).is_err(), "{bad}");

@@ -398,8 +398,14 @@ impl<'a> Fetcher<'a> {
         let store = self.jobs.store();
         let mut last_uid = match store.mailboxes().cursor(self.mailbox.id).await? {
             Some(cursor) if cursor.uid_validity == state.uid_validity => cursor.last_uid,
-            // Never read, or the folder was recreated: its UIDs are new, start over.
-            _ => 0,
+            // The folder was recreated: its UIDs are new, start over (Message-IDs keep it once).
+            Some(_) => 0,
+            // Never read: from the first unseen mail, so that a mailbox given to GrowDesk with
+            // years of read mail in it opens (and acknowledges) only what nobody has read yet.
+            None => match session.first_unseen().await? {
+                Some(uid) => uid.saturating_sub(1),
+                None => state.uid_next.saturating_sub(1),
+            },
         };
         loop {
             let batch = session

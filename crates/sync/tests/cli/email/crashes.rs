@@ -1,6 +1,7 @@
 //! Exactly once: mail is imported once whether the fetcher runs to the end, is killed with
 //! SIGKILL at random points over 500 messages, or finds the folder recreated (a new
-//! UIDVALIDITY, every UID new).
+//! UIDVALIDITY, every UID new); a mailbox read for the first time starts at its first unseen
+//! mail.
 
 use std::time::Duration;
 
@@ -16,6 +17,7 @@ on_both_backends!(
     sigkill_at_random_points_loses_and_duplicates_nothing,
     a_recreated_folder_imports_nothing_twice,
     a_move_to_a_missing_folder_does_not_stop_the_mailbox,
+    a_first_read_leaves_mail_already_read_alone,
 );
 
 /// `count` mails from the customer, each a new conversation with its own Message-ID.
@@ -209,4 +211,51 @@ async fn a_move_to_a_missing_folder_does_not_stop_the_mailbox(kind: BackendKind)
         .unwrap()
         .unwrap();
     assert_eq!(cursor.last_uid, 3, "the mailbox went on past them");
+}
+
+async fn a_first_read_leaves_mail_already_read_alone(kind: BackendKind) {
+    let desk = MailDesk::start(kind, true, AfterImport::MarkSeen).await;
+    desk.dovecot
+        .append(SUPPORT, "INBOX", &seeded(3, "read-before"))
+        .await
+        .unwrap();
+    // Someone read those three in their mail client before the mailbox was given to GrowDesk.
+    let mut session = growdesk_mail::imap::ImapSession::connect(
+        &desk.dovecot.imap_settings(SUPPORT),
+        desk.dovecot.password(SUPPORT),
+        Duration::from_secs(30),
+    )
+    .await
+    .unwrap();
+    session.select().await.unwrap();
+    for read in session.fetch_after(0, 10).await.unwrap() {
+        session.mark_seen(read.uid).await.unwrap();
+    }
+    session.logout().await.unwrap();
+    desk.dovecot
+        .append(SUPPORT, "INBOX", &seeded(2, "unread"))
+        .await
+        .unwrap();
+
+    succeeded(&desk.run_once(None));
+    assert_eq!(
+        desk.count(TICKETS).await,
+        2,
+        "only the unread mail opens tickets"
+    );
+    assert_eq!(desk.count(IMPORTED).await, 2);
+    assert_eq!(
+        desk.count("SELECT count(*) FROM outbound_mails WHERE kind = 'acknowledgement'")
+            .await,
+        2,
+        "nobody who wrote before is acknowledged now"
+    );
+    let cursor = desk
+        .store
+        .mailboxes()
+        .cursor(desk.mailbox.id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(cursor.last_uid, 5);
 }
