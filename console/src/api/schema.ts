@@ -793,8 +793,8 @@ export interface paths {
         };
         /**
          * The unsubscribe link's page.
-         * @description A page with one button that confirms (a `POST` to this same address): following the link
-         *     changes nothing, so mail scanners that open links unsubscribe nobody. No scripts, no
+         * @description A page with one button that confirms (a `POST` to this same address), for a token this
+         *     server signed (400 otherwise): following the link changes nothing, so mail scanners that open links unsubscribe nobody. No scripts, no
          *     external resources (a strict `Content-Security-Policy`).
          */
         get: operations["confirm_page"];
@@ -6901,7 +6901,7 @@ export interface operations {
                     "text/html": string;
                 };
             };
-            /** @description A query parameter does not parse */
+            /** @description The token is not one this server signed */
             400: {
                 headers: {
                     [name: string]: unknown;

@@ -57,16 +57,21 @@ fn page(title: &str, body: &str) -> Response {
 
 /// The unsubscribe link's page.
 ///
-/// A page with one button that confirms (a `POST` to this same address): following the link
-/// changes nothing, so mail scanners that open links unsubscribe nobody. No scripts, no
+/// A page with one button that confirms (a `POST` to this same address), for a token this
+/// server signed (400 otherwise): following the link changes nothing, so mail scanners that open links unsubscribe nobody. No scripts, no
 /// external resources (a strict `Content-Security-Policy`).
 #[utoipa::path(get, path = "/api/unsubscribe", tag = "email", params(UnsubscribeQuery),
     responses(
         (status = 200, description = "The confirmation page", body = String, content_type = "text/html"),
+        (status = 400, description = "The token is not one this server signed", body = Problem, content_type = "application/problem+json"),
     ))]
-async fn confirm_page(ApiQuery(query): ApiQuery<UnsubscribeQuery>) -> Response {
+async fn confirm_page(
+    State(state): State<AppState>,
+    ApiQuery(query): ApiQuery<UnsubscribeQuery>,
+) -> Result<Response, ApiError> {
+    state.service.email().check_unsubscribe(&query.token)?;
     let token = escape_html(&query.token);
-    page(
+    Ok(page(
         "Unsubscribe",
         &format!(
             "<p>Stop receiving notification mail from this help desk? Replies to your own \
@@ -75,7 +80,7 @@ async fn confirm_page(ApiQuery(query): ApiQuery<UnsubscribeQuery>) -> Response {
              <input type=\"hidden\" name=\"List-Unsubscribe\" value=\"One-Click\">\
              <button type=\"submit\">Unsubscribe</button></form>"
         ),
-    )
+    ))
 }
 
 /// Unsubscribe (RFC 8058 one-click).

@@ -57,6 +57,16 @@ pub fn verify(keys: &TokenKeys, token: &str) -> Option<(String, MailKind)> {
 }
 
 impl EmailChannel<'_> {
+    /// Whether an unsubscribe link is one of ours, before its page offers to follow it.
+    ///
+    /// # Errors
+    /// `InvalidLink` for a forged, altered or malformed token.
+    pub fn check_unsubscribe(self, token: &str) -> Result<(), ServiceError> {
+        verify(&self.service.keys, token)
+            .map(drop)
+            .ok_or(ServiceError::InvalidLink)
+    }
+
     /// Follows an unsubscribe link: its address gets no more notices (acknowledgements,
     /// "resolved"); agents' replies still reach it. Following it again changes nothing.
     ///

@@ -9,7 +9,7 @@ use super::{mail_side, mailbox, plain_mail};
 use crate::helpers::{TestApp, spawn_app};
 
 on_both_backends!(
-    the_unsubscribe_page_is_inert_and_escapes_its_token,
+    forged_unsubscribe_links_are_refused_and_never_echoed,
     one_click_unsubscribes_the_address_from_notices,
 );
 
@@ -35,37 +35,17 @@ fn one_click(request: reqwest::RequestBuilder) -> reqwest::RequestBuilder {
         .body("List-Unsubscribe=One-Click")
 }
 
-async fn the_unsubscribe_page_is_inert_and_escapes_its_token(kind: BackendKind) {
+async fn forged_unsubscribe_links_are_refused_and_never_echoed(kind: BackendKind) {
     let app = spawn_app(kind).await;
     let hostile = "x\"><script>alert(1)</script><img src=x onerror=alert(2)>";
+    // Its page is not even offered: a problem, with nothing of the token in it.
     let page = unsubscribe_request(&app, reqwest::Method::GET, Some(hostile))
         .send()
         .await
         .unwrap();
-    assert_eq!(page.status(), 200);
-    let header = |name: &str| {
-        page.headers()
-            .get(name)
-            .and_then(|value| value.to_str().ok())
-            .unwrap_or_default()
-            .to_owned()
-    };
-    assert!(header("content-type").starts_with("text/html"));
-    let policy = header("content-security-policy");
-    assert!(policy.contains("default-src 'none'"), "{policy}");
-    assert!(
-        !policy.contains("script-src"),
-        "no script may run: {policy}"
-    );
-    assert_eq!(header("referrer-policy"), "no-referrer");
-    let html = page.text().await.unwrap();
-    assert!(!html.contains("<script"), "{html}");
-    assert!(!html.contains("<img"), "{html}");
-    assert!(
-        html.contains("&lt;script&gt;"),
-        "the token is escaped: {html}"
-    );
-    assert!(html.contains("<form method=\"post\""), "{html}");
+    let problem = TestApp::reply(page).await.problem(400);
+    assert_eq!(problem["detail"], "the link is invalid or has expired");
+    assert!(!problem.to_string().contains("<script"));
 
     // A token this server did not sign unsubscribes nobody.
     let refused = one_click(unsubscribe_request(
@@ -112,6 +92,24 @@ async fn one_click_unsubscribes_the_address_from_notices(kind: BackendKind) {
     // Opening the link (as a mail scanner does) changes nothing.
     let page = app.client.get(app.url(path)).send().await.unwrap();
     assert_eq!(page.status(), 200);
+    let header = |name: &str| {
+        page.headers()
+            .get(name)
+            .and_then(|value| value.to_str().ok())
+            .unwrap_or_default()
+            .to_owned()
+    };
+    assert!(header("content-type").starts_with("text/html"));
+    let policy = header("content-security-policy");
+    assert!(policy.contains("default-src 'none'"), "{policy}");
+    assert!(
+        !policy.contains("script-src"),
+        "no script may run: {policy}"
+    );
+    assert_eq!(header("referrer-policy"), "no-referrer");
+    let html = page.text().await.unwrap();
+    assert!(!html.contains("<script"), "{html}");
+    assert!(html.contains("<form method=\"post\""), "{html}");
     let store = mail.service.store().mail();
     assert!(!store.suppressed(CUSTOMER).await.unwrap());
 
