@@ -50,6 +50,14 @@ impl Server {
             .stderr(Stdio::piped())
             .spawn()
             .expect("start growdesk-server");
+        // Standard error is drained from the start: a server logging at debug level writes more
+        // than a pipe holds before it prints where it runs, and would block on the write.
+        let mut errors = child.stderr.take().unwrap();
+        let stderr = std::thread::spawn(move || {
+            let mut text = Vec::new();
+            std::io::Read::read_to_end(&mut errors, &mut text).unwrap();
+            String::from_utf8_lossy(&text).into_owned()
+        });
         let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
         let mut stdout = Vec::new();
         let base = loop {
@@ -73,12 +81,6 @@ impl Server {
         }
         // Keep draining so the server never blocks on a full pipe.
         std::thread::spawn(move || lines.for_each(drop));
-        let mut errors = child.stderr.take().unwrap();
-        let stderr = std::thread::spawn(move || {
-            let mut text = Vec::new();
-            std::io::Read::read_to_end(&mut errors, &mut text).unwrap();
-            String::from_utf8_lossy(&text).into_owned()
-        });
         Self {
             child,
             base,
