@@ -20,7 +20,8 @@ case "$backend" in
   postgres)
     # shellcheck source=lib/throwaway-postgres.sh
     source scripts/lib/throwaway-postgres.sh
-    start_throwaway_postgres -c max_connections=200 -c synchronous_commit=off
+    # PostgreSQL as users run it: its defaults (synchronous_commit=on), more connections only.
+    start_throwaway_postgres -c max_connections=200
     trap 'stop_throwaway_postgres; rm -rf "$work"' EXIT
     url="$THROWAWAY_POSTGRES_URL" ;;
   *) echo "BACKEND is sqlite or postgres" >&2; exit 2 ;;
