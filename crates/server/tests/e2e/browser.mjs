@@ -25,11 +25,34 @@ export async function api(token, method, path, body) {
   return response.json();
 }
 
-export function launch() {
-  return chromium.launch({
+/**
+ * How long any wait may take before the test fails: generous, because CI runs these beside
+ * other suites on two cores, and a wait ends as soon as what it waits for holds.
+ */
+export const PATIENCE = 120_000;
+
+/** Debian's Chromium, headless; every context it opens waits with `PATIENCE`. */
+export async function launch() {
+  const browser = await chromium.launch({
     executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
     args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
   });
+  const newContext = browser.newContext.bind(browser);
+  browser.newContext = async (options) => {
+    const context = await newContext(options);
+    context.setDefaultTimeout(PATIENCE);
+    return context;
+  };
+  return browser;
+}
+
+/** Waits until `holds` answers true, asking again every tenth of a second, for `PATIENCE` at most. */
+export async function eventually(holds, what) {
+  for (const deadline = Date.now() + PATIENCE; Date.now() < deadline; ) {
+    if (await holds()) return;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error(`never: ${what}`);
 }
 
 /** A screenshot in $ARTIFACTS as `<prefix>-<backend>-<name>.png`. */

@@ -151,7 +151,7 @@ try {
   await api(AGENT_TOKEN, "PATCH", `/api/tickets/${later.id}`, { priority: "urgent" });
   const arrived = page.locator(`#ticket-list [data-ticket-number="${later.number}"]`);
   const pill = page.getByRole("button", { name: /1 update/ });
-  await Promise.race([pill.waitFor({ timeout: 15000 }), arrived.waitFor({ timeout: 15000 })]);
+  await pill.or(arrived).first().waitFor();
   // "." shows what waits (a click could move the pointer off the list, which shows it too).
   if (await pill.isVisible()) await page.keyboard.press(".");
   await arrived.waitFor();

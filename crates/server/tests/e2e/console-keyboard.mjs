@@ -6,7 +6,7 @@
 // indicator; axe-core checks the FAQs page and the dashboard. Screenshots go to $ARTIFACTS as
 // console-keyboard-<backend>-….
 import { rm } from "node:fs/promises";
-import { accessible, api, check, launch, shot as screenshot, watchPolicy } from "./browser.mjs";
+import { accessible, api, check, eventually, launch, shot as screenshot, watchPolicy } from "./browser.mjs";
 
 const { BASE, AGENT_EMAIL, AGENT_PASSWORD, AGENT_TOKEN, ADMIN_EMAIL, ADMIN_PASSWORD, CUSTOMER_TOKEN, WIDGET_KEY, WIDGET_ORIGIN, ARTIFACTS, BACKEND } = process.env;
 
@@ -42,15 +42,6 @@ async function tabTo(page, id, step) {
     if (now.id === id) return;
   }
   throw new Error(`${step}: Tab never reached #${id}`);
-}
-
-/** Waits until `holds` answers true, reading it again every tenth of a second, for a minute at most. */
-async function eventually(holds, what) {
-  for (let tries = 0; tries < 600; tries += 1) {
-    if (await holds()) return;
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  throw new Error(`never: ${what}`);
 }
 
 /** Ctrl+K, then the command's words, then Enter. */

@@ -10,7 +10,7 @@
 //   thread, the new ticket once in the queue, one unread notification.
 import net from "node:net";
 import { rm } from "node:fs/promises";
-import { check, launch, shot, signIn, watchPolicy } from "./browser.mjs";
+import { check, eventually, launch, shot, signIn, watchPolicy } from "./browser.mjs";
 
 const { BASE, SCENARIO, AGENT_EMAIL, AGENT_PASSWORD, AGENT_ID, ADMIN_EMAIL, ADMIN_PASSWORD, CUSTOMER_EMAIL, CUSTOMER_PASSWORD, ARTIFACTS, BACKEND } = process.env;
 
@@ -136,17 +136,13 @@ try {
     await page.getByLabel("Reply", { exact: true }).fill("We have asked the carrier and will");
 
     // The token the console holds expires; the server says so.
-    for (;;) {
+    await eventually(async () => {
       const answer = await fetch(`${BASE}/api/auth/me`, { headers: { Authorization: `Bearer ${firstToken}` } });
-      if (answer.status === 401) break;
-      check(answer.ok, `/api/auth/me: ${answer.status}`);
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
+      check(answer.ok || answer.status === 401, `/api/auth/me: ${answer.status}`);
+      return answer.status === 401;
+    }, "the first access token expired");
     await page.locator("#ticket-priority").selectOption("high");
-    for (;;) {
-      if ((await agent("GET", `/api/tickets/${ticket.id}`)).priority === "high") break;
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
+    await eventually(async () => (await agent("GET", `/api/tickets/${ticket.id}`)).priority === "high", "the priority became high");
     check(refreshes.length > 0 && refreshes.every((status) => status === 200), `the console refreshed its session: ${refreshes}`);
     check((await page.getByRole("heading", { name: "Sign in to GrowDesk" }).count()) === 0, "no sign-in screen");
     check((await page.getByLabel("Reply", { exact: true }).inputValue()) === "We have asked the carrier and will", "the draft is kept");

@@ -8,7 +8,7 @@
 // the requester's other ticket is one link away; desktop notifications are chosen on a click.
 // axe-core checks each new screen; the page must raise no Content-Security-Policy violation.
 import { rm } from "node:fs/promises";
-import { accessible, api, check, launch, shot as screenshot, signIn, watchPolicy } from "./browser.mjs";
+import { accessible, api, check, eventually, launch, shot as screenshot, signIn, watchPolicy } from "./browser.mjs";
 
 const { BASE, AGENT_EMAIL, SECOND_EMAIL, SECOND_ID, PASSWORD, AGENT_TOKEN, CUSTOMER_TOKEN, ARTIFACTS, BACKEND } = process.env;
 
@@ -43,11 +43,7 @@ try {
   await ana.getByRole("option").filter({ hasText: "Order 1042 is late" }).click();
   await ana.getByRole("heading", { name: /Order 1042 is late/ }).waitFor();
   await unreadRow(ana, "Order 1042 is late").waitFor({ state: "detached" });
-  const readByAna = async () => (await api(AGENT_TOKEN, "GET", `/api/tickets/${ticket.id}`)).unread;
-  for (let tries = 0; (await readByAna()) !== false; tries += 1) {
-    check(tries < 100, "the server has Ana's mark");
-    await ana.waitForTimeout(100);
-  }
+  await eventually(async () => (await api(AGENT_TOKEN, "GET", `/api/tickets/${ticket.id}`)).unread === false, "the server has Ana's mark");
 
   // Back on the list, a customer's reply makes it unread again, live; opening it clears it.
   await ana.keyboard.press("Escape");

@@ -45,7 +45,7 @@ try {
   // A ticket opened while the agent works the list waits behind the pill, then shows on ".".
   await openTicket("Second ticket arrives live");
   const pill = page.getByRole("button", { name: /1 update/ });
-  await Promise.race([pill.waitFor({ timeout: 15000 }), row("Second ticket arrives live").waitFor({ timeout: 15000 })]);
+  await pill.or(row("Second ticket arrives live")).first().waitFor();
   if (await pill.isVisible()) {
     await shot(page, "3-live-pill");
     await page.locator("#ticket-list").focus();
@@ -103,7 +103,8 @@ try {
   // the draft.
   await page.getByRole("radio", { name: "Reply (r)" }).check();
   await page.getByLabel("Reply", { exact: true }).fill("Half-written answer");
-  await page.waitForTimeout(600);
+  // The draft is kept in the browser's storage as it is typed; reload once it is there.
+  await page.waitForFunction(() => Object.keys(localStorage).some((key) => key.startsWith("growdesk.draft.") && localStorage.getItem(key).includes("Half-written answer")));
   await page.reload();
   await page.getByRole("heading", { name: /Second ticket arrives live/ }).waitFor();
   const cookies = await context.cookies();

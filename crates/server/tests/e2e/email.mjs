@@ -183,7 +183,7 @@ try {
   const deliveries = await api(AGENT_TOKEN, "GET", `/api/tickets/${TICKET_ID}/deliveries`);
   check(deliveries.items.some((delivery) => delivery.kind === "reply" && delivery.recipient === CUSTOMER_EMAIL && delivery.status === "queued"), `the reply is queued: ${JSON.stringify(deliveries.items)}`);
   await writeFile(QUEUED_SEEN, "");
-  await reply.locator('[data-delivery="sent"]').filter({ hasText: "Sent" }).waitFor({ timeout: 60_000 });
+  await reply.locator('[data-delivery="sent"]').filter({ hasText: "Sent" }).waitFor();
   await mail.locator('[data-mail="reply"] [data-delivery="sent"]').waitFor();
   await mail.locator('[data-mail="acknowledgement"] [data-delivery="queued"]').waitFor();
   for (const [language, theme] of THEMES) {

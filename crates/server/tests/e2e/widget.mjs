@@ -3,27 +3,17 @@
 // appears without a reload; the history survives a reload; a reply sent while the page was
 // closed appears when it opens again; axe-core finds no serious violation in the open widget,
 // before and during the conversation. Screenshots go to $ARTIFACTS.
-import { chromium } from "playwright-core";
-import { accessible } from "./browser.mjs";
+import { accessible, check, launch } from "./browser.mjs";
 
 const { BASE, KEY, AGENT_TOKEN, ARTIFACTS } = process.env;
 const agent = { Authorization: `Bearer ${AGENT_TOKEN}`, "Content-Type": "application/json" };
-
-function check(condition, message) {
-  if (!condition) {
-    throw new Error(message);
-  }
-}
 
 async function reply(ticket, body) {
   const response = await fetch(`${BASE}/api/tickets/${ticket}/messages`, { method: "POST", headers: agent, body: JSON.stringify({ body }) });
   check(response.status === 201, `agent reply failed: ${response.status}`);
 }
 
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
-  args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-});
+const browser = await launch();
 try {
   const context = await browser.newContext();
   let page = await context.newPage();
@@ -37,7 +27,7 @@ try {
   const hostile = "Where is my order? <img src=x onerror=alert(1)>";
   await page.getByLabel("Your message").fill(hostile);
   await page.getByRole("button", { name: "Start chat" }).click();
-  await bubble("Where is my order?").waitFor({ timeout: 10000 });
+  await bubble("Where is my order?").waitFor();
   check((await page.locator("img").count()) === 0, "user text was rendered as HTML");
   await page.screenshot({ path: `${ARTIFACTS}/1-started.png` });
 
@@ -47,18 +37,18 @@ try {
   check(found.items[0].source === "widget", "the ticket came through the widget");
 
   await reply(ticket, "It ships today");
-  await bubble("It ships today").waitFor({ timeout: 10000 });
+  await bubble("It ships today").waitFor();
   await accessible(page, "the widget's conversation");
   await page.screenshot({ path: `${ARTIFACTS}/2-live-reply.png` });
 
   await page.getByLabel("Your reply").fill("Thanks!");
   await page.keyboard.press("Enter");
-  await bubble("Thanks!").waitFor({ timeout: 10000 });
+  await bubble("Thanks!").waitFor();
 
   await page.reload();
   await page.getByRole("button", { name: "Open chat" }).click();
   for (const text of ["Where is my order?", "It ships today", "Thanks!"]) {
-    await bubble(text).waitFor({ timeout: 10000 });
+    await bubble(text).waitFor();
     check((await bubble(text).count()) === 1, `"${text}" shown ${await bubble(text).count()} times`);
   }
   await page.screenshot({ path: `${ARTIFACTS}/3-after-reload.png` });
@@ -68,7 +58,7 @@ try {
   page = await context.newPage();
   await page.goto(`${BASE}/widget/demo?key=${KEY}`);
   await page.getByRole("button", { name: "Open chat" }).click();
-  await bubble("Delivered tomorrow").waitFor({ timeout: 10000 });
+  await bubble("Delivered tomorrow").waitFor();
   check((await page.locator("[data-message-id]").count()) === 4, "every message once");
   await page.screenshot({ path: `${ARTIFACTS}/4-reopened.png` });
 
