@@ -3,6 +3,10 @@
 //! UIDVALIDITY and UIDNEXT, the mail after a UID in bounded batches, `\Seen` or a move once a mail
 //! is imported, and IDLE.
 //!
+//! TLS trusts the system's certificates (rustls-native-certs, which reads `SSL_CERT_FILE` and
+//! `SSL_CERT_DIR` first: how an operator trusts a mail server's private CA). Only the tests add
+//! roots of their own (feature `testkit`), since a process-wide variable cannot serve one test.
+//!
 //! Every network step has a timeout, so nothing hangs on a silent server. After an error other
 //! than `ImapError::Protocol` (a timeout, a broken connection) the session is closed and every
 //! further call fails at once: the caller connects again.
@@ -20,7 +24,7 @@ use async_imap::types::UnsolicitedResponse;
 use async_imap::{Client, Session};
 use futures_util::TryStreamExt;
 use growdesk_domain::mail::{ImapSettings, TransportSecurity};
-use rustls::pki_types::ServerName;
+use rustls::pki_types::{CertificateDer, ServerName};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::TcpStream;
 use tokio::time::Instant;
@@ -125,11 +129,32 @@ impl ImapSession {
         password: &str,
         timeout: Duration,
     ) -> Result<Self, ImapError> {
+        Self::connect_with(settings, password, timeout, &[]).await
+    }
+
+    /// As `connect`, trusting `roots` besides the system's certificates: for tests with a
+    /// throwaway CA.
+    #[cfg(feature = "testkit")]
+    pub async fn connect_trusting(
+        settings: &ImapSettings,
+        password: &str,
+        timeout: Duration,
+        roots: &[CertificateDer<'static>],
+    ) -> Result<Self, ImapError> {
+        Self::connect_with(settings, password, timeout, roots).await
+    }
+
+    async fn connect_with(
+        settings: &ImapSettings,
+        password: &str,
+        timeout: Duration,
+        roots: &[CertificateDer<'static>],
+    ) -> Result<Self, ImapError> {
         let host = settings.host.trim();
         let tcp = open(host, settings.port, timeout).await?;
         let client = match settings.security {
             TransportSecurity::Tls => {
-                let mut client = Client::new(tls(host, tcp, timeout).await?);
+                let mut client = Client::new(tls(host, tcp, timeout, roots).await?);
                 greeting(&mut client, timeout).await?;
                 client
             }
@@ -146,7 +171,7 @@ impl ImapSession {
                     ImapError::Protocol { .. } => ImapError::Unsupported("STARTTLS"),
                     other => other,
                 })?;
-                Client::new(tls(host, client.into_inner(), timeout).await?)
+                Client::new(tls(host, client.into_inner(), timeout, roots).await?)
             }
             TransportSecurity::None => {
                 let mut client = Client::new(Transport::Plain(tcp));
@@ -193,8 +218,29 @@ impl ImapSession {
         password: &str,
         timeout: Duration,
     ) -> Result<(), String> {
+        Self::check_with(settings, password, timeout, &[]).await
+    }
+
+    /// As `check`, trusting `roots` besides the system's certificates: for tests with a
+    /// throwaway CA.
+    #[cfg(feature = "testkit")]
+    pub async fn check_trusting(
+        settings: &ImapSettings,
+        password: &str,
+        timeout: Duration,
+        roots: &[CertificateDer<'static>],
+    ) -> Result<(), String> {
+        Self::check_with(settings, password, timeout, roots).await
+    }
+
+    async fn check_with(
+        settings: &ImapSettings,
+        password: &str,
+        timeout: Duration,
+        roots: &[CertificateDer<'static>],
+    ) -> Result<(), String> {
         let attempt = async {
-            let mut session = Self::connect(settings, password, timeout).await?;
+            let mut session = Self::connect_with(settings, password, timeout, roots).await?;
             session.select().await?;
             session.logout().await
         };
@@ -542,14 +588,24 @@ async fn open(host: &str, port: u16, timeout: Duration) -> Result<TcpStream, Ima
     })
 }
 
-async fn tls(host: &str, tcp: TcpStream, timeout: Duration) -> Result<Transport, ImapError> {
+async fn tls(
+    host: &str,
+    tcp: TcpStream,
+    timeout: Duration,
+    roots: &[CertificateDer<'static>],
+) -> Result<Transport, ImapError> {
     let failure = |reason: String| ImapError::Tls {
         host: host.to_owned(),
         reason,
     };
     let name = ServerName::try_from(host.to_owned())
         .map_err(|_| failure("the host is not a valid TLS server name".to_owned()))?;
-    let connector = TlsConnector::from(tls_config().map_err(failure)?);
+    let config = if roots.is_empty() {
+        system_tls_config()
+    } else {
+        tls_config(roots)
+    };
+    let connector = TlsConnector::from(config.map_err(failure)?);
     match tokio::time::timeout(timeout, connector.connect(name, tcp)).await {
         Err(_) => Err(timeout_error("the TLS handshake", timeout)),
         Ok(Err(error)) => Err(failure(error.to_string())),
@@ -557,23 +613,25 @@ async fn tls(host: &str, tcp: TcpStream, timeout: Duration) -> Result<Transport,
     }
 }
 
-/// rustls with aws-lc-rs (the workspace's one provider) trusting the system's certificates, as
-/// lettre does for SMTP; read once per process.
-fn tls_config() -> Result<Arc<rustls::ClientConfig>, String> {
+/// `tls_config` with the system's certificates alone, read once per process.
+fn system_tls_config() -> Result<Arc<rustls::ClientConfig>, String> {
     static CONFIG: OnceLock<Result<Arc<rustls::ClientConfig>, String>> = OnceLock::new();
-    CONFIG
-        .get_or_init(|| {
-            let mut roots = rustls::RootCertStore::empty();
-            roots.add_parsable_certificates(rustls_native_certs::load_native_certs().certs);
-            let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
-            let config = rustls::ClientConfig::builder_with_provider(provider)
-                .with_safe_default_protocol_versions()
-                .map_err(|error| error.to_string())?
-                .with_root_certificates(roots)
-                .with_no_client_auth();
-            Ok(Arc::new(config))
-        })
-        .clone()
+    CONFIG.get_or_init(|| tls_config(&[])).clone()
+}
+
+/// rustls with aws-lc-rs (the workspace's one provider) trusting the system's certificates, as
+/// lettre does for SMTP, and `extra` roots.
+fn tls_config(extra: &[CertificateDer<'static>]) -> Result<Arc<rustls::ClientConfig>, String> {
+    let mut roots = rustls::RootCertStore::empty();
+    roots.add_parsable_certificates(rustls_native_certs::load_native_certs().certs);
+    roots.add_parsable_certificates(extra.iter().cloned());
+    let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+    let config = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|error| error.to_string())?
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    Ok(Arc::new(config))
 }
 
 /// The connection under the IMAP session: TLS or not, one type for async-imap.

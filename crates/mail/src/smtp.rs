@@ -2,6 +2,10 @@
 //! implicit TLS, required STARTTLS or (for a server on the same host or a closed network) plain
 //! TCP, and AUTH when the mailbox has a user name.
 //!
+//! TLS trusts the system's certificates: lettre builds its rustls roots with rustls-native-certs,
+//! which reads `SSL_CERT_FILE` and `SSL_CERT_DIR` first (how an operator trusts a mail server's
+//! private CA). Only the tests add roots of their own (feature `testkit`).
+//!
 //! `send` sorts failures the way the outbox needs them: a 5xx answer is `Permanent` (never
 //! retried), everything else — 4xx, a refused or dropped connection, TLS, a timeout — is
 //! `Transient`. `check` answers "test connection" with one sentence an administrator can act on.
@@ -14,8 +18,9 @@ use growdesk_domain::mail::{SmtpSettings, TransportSecurity};
 use lettre::address::Envelope;
 use lettre::transport::smtp::PoolConfig;
 use lettre::transport::smtp::authentication::Credentials;
-use lettre::transport::smtp::client::{Tls, TlsParameters};
+use lettre::transport::smtp::client::{Certificate, Tls, TlsParameters};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
+use rustls::pki_types::CertificateDer;
 
 use crate::error::SendError;
 
@@ -47,10 +52,39 @@ impl SmtpClient {
         password: Option<&str>,
         timeout: Duration,
     ) -> Result<Self, SendError> {
+        Self::with_roots(settings, password, timeout, &[])
+    }
+
+    /// As `new`, trusting `roots` besides the system's certificates: for tests with a throwaway
+    /// CA.
+    #[cfg(feature = "testkit")]
+    pub fn trusting(
+        settings: &SmtpSettings,
+        password: Option<&str>,
+        timeout: Duration,
+        roots: &[CertificateDer<'static>],
+    ) -> Result<Self, SendError> {
+        Self::with_roots(settings, password, timeout, roots)
+    }
+
+    fn with_roots(
+        settings: &SmtpSettings,
+        password: Option<&str>,
+        timeout: Duration,
+        roots: &[CertificateDer<'static>],
+    ) -> Result<Self, SendError> {
         let host = settings.host.trim().to_owned();
+        let setup = |error: lettre::transport::smtp::Error| {
+            SendError::Permanent(format!("TLS setup failed: {error}"))
+        };
         let tls = |host: &str| {
-            TlsParameters::new(host.to_owned())
-                .map_err(|error| SendError::Permanent(format!("TLS setup failed: {error}")))
+            roots
+                .iter()
+                .try_fold(TlsParameters::builder(host.to_owned()), |builder, root| {
+                    Ok(builder.add_root_certificate(Certificate::from_der(root.to_vec())?))
+                })
+                .and_then(|builder| builder.build())
+                .map_err(setup)
         };
         let tls = match settings.security {
             TransportSecurity::Tls => Tls::Wrapper(tls(&host)?),

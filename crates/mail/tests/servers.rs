@@ -10,7 +10,7 @@ use growdesk_mail::imap::{IdleOutcome, ImapSession};
 use growdesk_mail::inbound::Address;
 use growdesk_mail::outbound::{OutgoingAttachment, OutgoingMail, compose};
 use growdesk_mail::smtp::SmtpClient;
-use growdesk_mail::testkit::{Dovecot, SmtpSink};
+use growdesk_mail::testkit::{Dovecot, SmtpSink, TestCa};
 use growdesk_mail::{ImapError, SendError};
 use mail_parser::{HeaderValue, MessageParser, MimeHeaders};
 
@@ -508,4 +508,172 @@ async fn big_mails_come_in_batches_of_bounded_size() {
     assert!(batches.len() > 1, "{batches:?}");
     assert_eq!(batches.concat(), (1..=9).collect::<Vec<u32>>());
     assert!(batches.iter().all(|batch| batch.len() <= 8), "{batches:?}");
+}
+
+/// The servers over TLS with a certificate of `ca` for `names`, the sink with `smtp` security.
+async fn tls_servers(ca: &TestCa, names: &[&str], smtp: TransportSecurity) -> (Dovecot, SmtpSink) {
+    let cert = ca.issue(names).unwrap();
+    let dovecot = Dovecot::start_tls(&[SUPPORT, CUSTOMER], &cert)
+        .await
+        .unwrap();
+    let sink = SmtpSink::start_tls(&dovecot, smtp, &cert).await.unwrap();
+    (dovecot, sink)
+}
+
+const ENCRYPTED: [TransportSecurity; 2] = [TransportSecurity::Tls, TransportSecurity::StartTls];
+
+#[tokio::test]
+async fn imap_over_implicit_tls_and_starttls_fetches_a_delivered_mail() {
+    let ca = TestCa::new().unwrap();
+    let dovecot = Dovecot::start_tls(&[SUPPORT], &ca.localhost().unwrap())
+        .await
+        .unwrap();
+    dovecot.deliver(SUPPORT, &mail(1)).await.unwrap();
+    for security in ENCRYPTED {
+        let settings = dovecot.imap_settings_over(SUPPORT, security);
+        let password = dovecot.password(SUPPORT);
+        assert_eq!(
+            ImapSession::check_trusting(&settings, password, TIMEOUT, &[ca.der()]).await,
+            Ok(()),
+            "{security:?}"
+        );
+        let mut imap = ImapSession::connect_trusting(&settings, password, TIMEOUT, &[ca.der()])
+            .await
+            .unwrap();
+        assert_eq!(imap.select().await.unwrap().exists, 1, "{security:?}");
+        let fetched = imap.fetch_after(0, 10).await.unwrap();
+        assert_eq!(fetched.len(), 1, "{security:?}");
+        assert!(fetched[0].raw.ends_with(&mail(1)), "{security:?}");
+        imap.logout().await.unwrap();
+    }
+}
+
+#[tokio::test]
+async fn smtp_over_implicit_tls_and_starttls_delivers_into_dovecot() {
+    let ca = TestCa::new().unwrap();
+    for (number, security) in ENCRYPTED.into_iter().enumerate() {
+        let (dovecot, sink) = tls_servers(&ca, &["127.0.0.1", "localhost"], security).await;
+        let smtp = SmtpClient::trusting(
+            &sink.smtp_settings(SUPPORT),
+            Some(dovecot.password(SUPPORT)),
+            TIMEOUT,
+            &[ca.der()],
+        )
+        .unwrap();
+        assert_eq!(smtp.check().await, Ok(()), "{security:?}");
+        smtp.send(SUPPORT, CUSTOMER, &mail(number)).await.unwrap();
+        assert_eq!(sink.received().len(), 1, "{security:?}");
+
+        // It is in the customer's inbox, read over TLS too.
+        let mut imap = ImapSession::connect_trusting(
+            &dovecot.imap_settings_over(CUSTOMER, security),
+            dovecot.password(CUSTOMER),
+            TIMEOUT,
+            &[ca.der()],
+        )
+        .await
+        .unwrap();
+        imap.select().await.unwrap();
+        let inbox = imap.fetch_after(0, 10).await.unwrap();
+        assert_eq!(inbox.len(), 1, "{security:?}");
+        assert!(inbox[0].raw.ends_with(&mail(number)), "{security:?}");
+    }
+}
+
+/// Every client of `dovecot` and `sink` over TLS and STARTTLS, trusting `roots`, is refused with
+/// a TLS error naming `reason`, and no mail reaches the sink.
+async fn refused_by_every_client(
+    dovecot: &Dovecot,
+    sink: &SmtpSink,
+    roots: &[rustls::pki_types::CertificateDer<'static>],
+    reason: &str,
+) {
+    let password = dovecot.password(SUPPORT);
+    for security in ENCRYPTED {
+        let settings = dovecot.imap_settings_over(SUPPORT, security);
+        let error = ImapSession::check_trusting(&settings, password, TIMEOUT, roots)
+            .await
+            .unwrap_err();
+        assert!(
+            error.contains("TLS with the IMAP server 127.0.0.1 failed") && error.contains(reason),
+            "{security:?}: {error}"
+        );
+        assert!(!error.contains(password), "{error}");
+        let error = ImapSession::connect_trusting(&settings, password, TIMEOUT, roots)
+            .await
+            .unwrap_err();
+        assert!(matches!(error, ImapError::Tls { .. }), "{error:?}");
+    }
+    let smtp =
+        SmtpClient::trusting(&sink.smtp_settings(SUPPORT), Some(password), TIMEOUT, roots).unwrap();
+    let error = smtp.check().await.unwrap_err();
+    assert!(
+        error.contains("TLS with the SMTP server") && error.contains(reason),
+        "{error}"
+    );
+    assert!(!error.contains(password), "{error}");
+    let sent = smtp.send(SUPPORT, CUSTOMER, &mail(1)).await;
+    assert!(matches!(sent, Err(SendError::Transient(_))), "{sent:?}");
+    assert!(sink.received().is_empty(), "nothing is sent");
+}
+
+#[tokio::test]
+async fn a_certificate_from_an_untrusted_ca_is_refused_and_nothing_is_sent() {
+    let ca = TestCa::new().unwrap();
+    let other = TestCa::new().unwrap();
+    for security in ENCRYPTED {
+        let (dovecot, sink) = tls_servers(&ca, &["127.0.0.1", "localhost"], security).await;
+        // Neither the system's roots alone nor another CA vouch for the server.
+        refused_by_every_client(&dovecot, &sink, &[], "UnknownIssuer").await;
+        refused_by_every_client(&dovecot, &sink, &[other.der()], "UnknownIssuer").await;
+    }
+}
+
+#[tokio::test]
+async fn a_certificate_for_another_host_name_is_refused() {
+    let ca = TestCa::new().unwrap();
+    for security in ENCRYPTED {
+        let (dovecot, sink) = tls_servers(&ca, &["mail.other.test"], security).await;
+        refused_by_every_client(&dovecot, &sink, &[ca.der()], "not valid for name").await;
+    }
+}
+
+#[tokio::test]
+async fn a_tls_handshake_that_never_completes_ends_in_a_timeout() {
+    let ca = TestCa::new().unwrap();
+    let (port, server) = silent_server().await;
+    let short = Duration::from_secs(1);
+    let imap = ImapSettings {
+        host: "127.0.0.1".to_owned(),
+        port,
+        security: TransportSecurity::Tls,
+        username: SUPPORT.to_owned(),
+        folder: "INBOX".to_owned(),
+        after_import: growdesk_domain::mail::AfterImport::MarkSeen,
+    };
+    let error = ImapSession::connect_trusting(&imap, "secret", short, &[ca.der()])
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            error,
+            ImapError::Timeout {
+                step: "the TLS handshake",
+                ..
+            }
+        ),
+        "{error:?}"
+    );
+    let smtp = SmtpSettings {
+        host: "127.0.0.1".to_owned(),
+        port,
+        security: TransportSecurity::Tls,
+        username: SUPPORT.to_owned(),
+    };
+    let client = SmtpClient::trusting(&smtp, Some("secret"), short, &[ca.der()]).unwrap();
+    let error = client.check().await.unwrap_err();
+    assert!(error.contains("did not answer within"), "{error}");
+    let sent = client.send(SUPPORT, CUSTOMER, &mail(1)).await;
+    assert!(matches!(sent, Err(SendError::Transient(_))), "{sent:?}");
+    server.abort();
 }

@@ -21,6 +21,7 @@ use tokio::net::TcpStream;
 use tokio::net::tcp::OwnedReadHalf;
 
 use super::lmtp;
+use super::tls::ServerCert;
 
 /// How long Dovecot gets to start listening (it starts in well under a second; the margin is
 /// for a loaded CI machine).
@@ -33,6 +34,8 @@ const APPEND_BATCH: usize = 500;
 pub struct Dovecot {
     pub imap_port: u16,
     pub lmtp_port: u16,
+    /// IMAP over implicit TLS, when started with a certificate (`start_tls`).
+    pub imaps_port: Option<u16>,
     passwords: BTreeMap<String, String>,
     config: PathBuf,
     dir: TempDir,
@@ -55,7 +58,13 @@ impl Dovecot {
     /// addresses such as `support@example.test` — each with a random password (`password`).
     /// Plus-addressed mail (`support+t42@…`) is delivered to the user before the `+`.
     pub async fn start(users: &[&str]) -> io::Result<Self> {
-        Self::launch(users, None).await
+        Self::launch(users, None, None).await
+    }
+
+    /// As `start`, presenting `cert`: implicit TLS on `imaps_port` and STARTTLS on `imap_port`
+    /// (which still takes plain logins, for `append` and a client that does not encrypt).
+    pub async fn start_tls(users: &[&str], cert: &ServerCert) -> io::Result<Self> {
+        Self::launch(users, None, Some(cert)).await
     }
 
     /// As `start`, but the server announces only IMAP4rev1 (no IDLE, MOVE or UIDPLUS), for the
@@ -64,11 +73,16 @@ impl Dovecot {
         Self::launch(
             users,
             Some("IMAP4rev1 LITERAL+ SASL-IR ID ENABLE NAMESPACE"),
+            None,
         )
         .await
     }
 
-    async fn launch(users: &[&str], capabilities: Option<&str>) -> io::Result<Self> {
+    async fn launch(
+        users: &[&str],
+        capabilities: Option<&str>,
+        cert: Option<&ServerCert>,
+    ) -> io::Result<Self> {
         for user in users {
             let valid = !user.is_empty()
                 && user
@@ -95,6 +109,7 @@ impl Dovecot {
             .collect();
         fs::write(dir.path().join("passwd"), passwd)?;
         fs::create_dir(dir.path().join("home"))?;
+        let tls = cert.map(|cert| cert.write(dir.path())).transpose()?;
         let accounts = if owner.uid() == 0 {
             let mail = system_user("nobody")?;
             chown_tree(dir.path(), mail.uid, mail.gid)?;
@@ -119,22 +134,28 @@ impl Dovecot {
         // The ports were free when chosen; a test running beside this one may take one before
         // Dovecot binds it, and then another pair is tried.
         let mut attempts = 0;
-        let (imap_port, lmtp_port) = loop {
+        let ports = loop {
             attempts += 1;
-            let (imap_port, lmtp_port) = free_ports()?;
+            let [imap, lmtp, imaps] = free_ports()?;
+            let ports = Ports {
+                imap,
+                lmtp,
+                imaps: tls.as_ref().map(|_| imaps),
+            };
             fs::write(
                 &config,
-                configuration(dir.path(), &accounts, imap_port, lmtp_port, capabilities),
+                configuration(dir.path(), &accounts, &ports, capabilities, tls.as_ref()),
             )?;
             match start(&config, dir.path()) {
-                Ok(()) => break (imap_port, lmtp_port),
+                Ok(()) => break ports,
                 Err(error) if attempts >= 3 => return Err(error),
                 Err(_) => {}
             }
         };
         let dovecot = Self {
-            imap_port,
-            lmtp_port,
+            imap_port: ports.imap,
+            lmtp_port: ports.lmtp,
+            imaps_port: ports.imaps,
             passwords,
             config,
             dir,
@@ -153,10 +174,22 @@ impl Dovecot {
 
     /// IMAP settings of `user`'s INBOX on this server (no TLS), marking imported mail seen.
     pub fn imap_settings(&self, user: &str) -> ImapSettings {
+        self.imap_settings_over(user, TransportSecurity::None)
+    }
+
+    /// As `imap_settings`, over `security` (the port that offers it). Implicit TLS needs a
+    /// Dovecot started with `start_tls`.
+    pub fn imap_settings_over(&self, user: &str, security: TransportSecurity) -> ImapSettings {
+        let port = match security {
+            TransportSecurity::Tls => self
+                .imaps_port
+                .unwrap_or_else(|| panic!("this Dovecot was started without TLS")),
+            TransportSecurity::StartTls | TransportSecurity::None => self.imap_port,
+        };
         ImapSettings {
             host: "127.0.0.1".to_owned(),
-            port: self.imap_port,
-            security: TransportSecurity::None,
+            port,
+            security,
             username: user.to_owned(),
             folder: "INBOX".to_owned(),
             after_import: AfterImport::MarkSeen,
@@ -386,19 +419,50 @@ fn chown_tree(path: &Path, uid: u32, gid: u32) -> io::Result<()> {
 }
 
 /// Two ports free on 127.0.0.1 now (held together so that they differ).
-fn free_ports() -> io::Result<(u16, u16)> {
-    let first = std::net::TcpListener::bind(("127.0.0.1", 0))?;
-    let second = std::net::TcpListener::bind(("127.0.0.1", 0))?;
-    Ok((first.local_addr()?.port(), second.local_addr()?.port()))
+/// Three ports free on 127.0.0.1 (all held while the others are chosen, so they differ).
+fn free_ports() -> io::Result<[u16; 3]> {
+    let listeners = [
+        std::net::TcpListener::bind(("127.0.0.1", 0))?,
+        std::net::TcpListener::bind(("127.0.0.1", 0))?,
+        std::net::TcpListener::bind(("127.0.0.1", 0))?,
+    ];
+    let mut ports = [0; 3];
+    for (port, listener) in ports.iter_mut().zip(&listeners) {
+        *port = listener.local_addr()?.port();
+    }
+    Ok(ports)
+}
+
+/// Where the Dovecot listens.
+struct Ports {
+    imap: u16,
+    lmtp: u16,
+    /// Implicit TLS, when it has a certificate.
+    imaps: Option<u16>,
 }
 
 fn configuration(
     dir: &Path,
     accounts: &Accounts,
-    imap_port: u16,
-    lmtp_port: u16,
+    ports: &Ports,
     capabilities: Option<&str>,
+    tls: Option<&(PathBuf, PathBuf)>,
 ) -> String {
+    // Without TLS the imaps listener is off (port 0); with it, STARTTLS is offered on the plain
+    // port too.
+    let (ssl, imaps_port) = match (tls, ports.imaps) {
+        (Some((cert, key)), Some(port)) => (
+            format!(
+                "ssl = yes\nssl_cert = <{}\nssl_key = <{}\n",
+                cert.display(),
+                key.display()
+            ),
+            port,
+        ),
+        _ => ("ssl = no\n".to_owned(), 0),
+    };
+    let imap_port = ports.imap;
+    let lmtp_port = ports.lmtp;
     let dir = dir.display();
     // A normal user can neither chroot nor give sockets to the `dovecot` group, which Dovecot's
     // defaults do for these services.
@@ -422,8 +486,7 @@ state_dir = {dir}/state
 log_path = {dir}/dovecot.log
 protocols = imap lmtp
 listen = 127.0.0.1
-ssl = no
-disable_plaintext_auth = no
+{ssl}disable_plaintext_auth = no
 auth_mechanisms = plain login
 default_internal_user = {internal}
 default_login_user = {login}
@@ -445,7 +508,8 @@ service imap-login {{
     port = {imap_port}
   }}
   inet_listener imaps {{
-    port = 0
+    address = 127.0.0.1
+    port = {imaps_port}
   }}
 }}
 service lmtp {{

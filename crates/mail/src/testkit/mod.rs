@@ -8,6 +8,9 @@
 //!   (so it lands in the recipient's INBOX) and keeps a copy of each envelope and its bytes. It can
 //!   refuse a chosen recipient with a 5xx and drop connections in the middle of DATA, for the
 //!   sender's failure paths.
+//! - [`TestCa`]: a throwaway certificate authority; with a [`ServerCert`] it issued, Dovecot offers
+//!   IMAP over implicit TLS and STARTTLS (`Dovecot::start_tls`) and the sink SMTP over implicit
+//!   TLS or STARTTLS (`SmtpSink::start_tls`).
 //!
 //! Protocol parsing for the sink is `smtp-proto` (Stalwart's SMTP/LMTP parser, maintained, no
 //! dependencies but `memchr`): the sink only needs to be a correct SMTP server with two switches
@@ -17,6 +20,8 @@
 mod dovecot;
 mod lmtp;
 mod sink;
+mod tls;
 
 pub use dovecot::Dovecot;
 pub use sink::{Received, SmtpSink};
+pub use tls::{ServerCert, TestCa};

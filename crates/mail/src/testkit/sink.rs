@@ -2,6 +2,11 @@
 //! recipient's Dovecot INBOX (LMTP) before answering 250, and keeps a copy for assertions.
 //! Requests are parsed by `smtp-proto`; AUTH PLAIN and LOGIN are checked against Dovecot's users
 //! (a client that does not authenticate is served too, as a local relay would).
+//!
+//! Started with a certificate (`start_tls`), the same sink speaks implicit TLS (the handshake
+//! before the greeting) or STARTTLS (offered in EHLO; nothing but EHLO, STARTTLS, NOOP and QUIT is
+//! served before it, as a server that requires encryption answers), so a mail it received went
+//! over TLS.
 
 use std::collections::{BTreeMap, HashSet};
 use std::io;
@@ -12,12 +17,13 @@ use base64::engine::general_purpose::STANDARD;
 use growdesk_domain::mail::{SmtpSettings, TransportSecurity};
 use smtp_proto::request::receiver::{DataReceiver, RequestReceiver};
 use smtp_proto::{AUTH_LOGIN, AUTH_PLAIN, Error as ParseError, Request};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::{TcpListener, TcpStream};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
+use tokio_rustls::TlsAcceptor;
 
-use super::Dovecot;
 use super::lmtp;
+use super::{Dovecot, ServerCert};
 
 /// A mail more than this is refused (552): the sink holds mail in memory.
 const MAX_MESSAGE: usize = 64 << 20;
@@ -41,6 +47,7 @@ struct State {
 /// A running SMTP sink in front of a [`Dovecot`]; stops accepting when dropped.
 pub struct SmtpSink {
     pub port: u16,
+    security: TransportSecurity,
     state: Arc<Mutex<State>>,
     server: JoinHandle<()>,
 }
@@ -54,6 +61,30 @@ impl std::fmt::Debug for SmtpSink {
 impl SmtpSink {
     /// Starts the sink, delivering into `dovecot` and authenticating its users.
     pub async fn start(dovecot: &Dovecot) -> io::Result<Self> {
+        Self::launch(dovecot, None).await
+    }
+
+    /// As `start`, presenting `cert` with `security`: implicit TLS or STARTTLS (`None` is the
+    /// plain sink of `start`).
+    pub async fn start_tls(
+        dovecot: &Dovecot,
+        security: TransportSecurity,
+        cert: &ServerCert,
+    ) -> io::Result<Self> {
+        let tls = match security {
+            TransportSecurity::None => None,
+            TransportSecurity::Tls | TransportSecurity::StartTls => Some(cert.acceptor()?),
+        };
+        Self::launch(dovecot, tls.map(|acceptor| (security, acceptor))).await
+    }
+
+    async fn launch(
+        dovecot: &Dovecot,
+        tls: Option<(TransportSecurity, TlsAcceptor)>,
+    ) -> io::Result<Self> {
+        let security = tls
+            .as_ref()
+            .map_or(TransportSecurity::None, |(security, _)| *security);
         let listener = TcpListener::bind(("127.0.0.1", 0)).await?;
         let port = listener.local_addr()?.port();
         let state = Arc::new(Mutex::new(State::default()));
@@ -61,29 +92,34 @@ impl SmtpSink {
             lmtp_port: dovecot.lmtp_port,
             passwords: dovecot.passwords().clone(),
             state: Arc::clone(&state),
+            tls: tls.map(|(_, acceptor)| acceptor),
+            security,
         });
         let server = tokio::spawn(async move {
             while let Ok((stream, _)) = listener.accept().await {
                 let backend = Arc::clone(&backend);
                 tokio::spawn(async move {
-                    // A client that goes away mid-session is the client's business.
-                    let _ = Session::new(stream, backend).serve().await;
+                    // A client that goes away mid-session (or refuses the certificate) is the
+                    // client's business.
+                    let _ = Session::open(stream, backend).await;
                 });
             }
         });
         Ok(Self {
             port,
+            security,
             state,
             server,
         })
     }
 
-    /// SMTP settings for this sink (no TLS), authenticating as `username` when it is not empty.
+    /// SMTP settings for this sink (with its TLS or none), authenticating as `username` when it
+    /// is not empty.
     pub fn smtp_settings(&self, username: &str) -> SmtpSettings {
         SmtpSettings {
             host: "127.0.0.1".to_owned(),
             port: self.port,
-            security: TransportSecurity::None,
+            security: self.security,
             username: username.to_owned(),
         }
     }
@@ -124,10 +160,21 @@ struct Backend {
     lmtp_port: u16,
     passwords: BTreeMap<String, String>,
     state: Arc<Mutex<State>>,
+    /// Present for implicit TLS and STARTTLS.
+    tls: Option<TlsAcceptor>,
+    security: TransportSecurity,
 }
 
+/// A client's connection, plain or TLS: STARTTLS swaps one for the other in the middle of a
+/// session.
+trait Connection: AsyncRead + AsyncWrite + Unpin + Send {}
+
+impl<T: AsyncRead + AsyncWrite + Unpin + Send> Connection for T {}
+
 struct Session {
-    stream: TcpStream,
+    stream: Box<dyn Connection>,
+    /// Whether the connection is TLS (from the start, or since STARTTLS).
+    secured: bool,
     backend: Arc<Backend>,
     /// Bytes read and not yet parsed.
     pending: Vec<u8>,
@@ -136,9 +183,22 @@ struct Session {
 }
 
 impl Session {
-    fn new(stream: TcpStream, backend: Arc<Backend>) -> Self {
+    /// Serves one client: after the TLS handshake when the sink speaks implicit TLS.
+    async fn open(stream: tokio::net::TcpStream, backend: Arc<Backend>) -> io::Result<()> {
+        let session = match (&backend.tls, backend.security) {
+            (Some(acceptor), TransportSecurity::Tls) => {
+                let stream = Box::new(acceptor.accept(stream).await?);
+                Self::new(stream, true, backend)
+            }
+            _ => Self::new(Box::new(stream), false, backend),
+        };
+        session.serve().await
+    }
+
+    fn new(stream: Box<dyn Connection>, secured: bool, backend: Arc<Backend>) -> Self {
         Self {
             stream,
+            secured,
             backend,
             pending: Vec::new(),
             from: None,
@@ -178,12 +238,27 @@ impl Session {
 
     /// Answers one command; `false` ends the session.
     async fn handle(&mut self, request: Request<String>) -> io::Result<bool> {
+        let starttls = self.backend.security == TransportSecurity::StartTls && !self.secured;
         match request {
             Request::Ehlo { .. } => {
-                self.reply(
-                    "250-localhost\r\n250-AUTH PLAIN LOGIN\r\n250-8BITMIME\r\n250 SIZE 67108864",
-                )
+                let offer = if starttls { "250-STARTTLS\r\n" } else { "" };
+                self.reply(&format!(
+                    "250-localhost\r\n{offer}250-AUTH PLAIN LOGIN\r\n250-8BITMIME\r\n250 SIZE 67108864"
+                ))
                 .await?
+            }
+            Request::StartTls if starttls => {
+                self.reply("220 2.0.0 ready to start TLS").await?;
+                self.upgrade().await?
+            }
+            Request::Noop { .. } => self.reply("250 2.0.0 ok").await?,
+            Request::Quit => {
+                self.reply("221 2.0.0 bye").await?;
+                return Ok(false);
+            }
+            Request::Helo { .. } | Request::Auth { .. } | Request::Mail { .. } if starttls => {
+                self.reply("530 5.7.0 must issue a STARTTLS command first")
+                    .await?
             }
             Request::Helo { .. } => self.reply("250 localhost").await?,
             Request::Auth {
@@ -216,14 +291,24 @@ impl Session {
                 self.to.clear();
                 self.reply("250 2.0.0 reset").await?
             }
-            Request::Noop { .. } => self.reply("250 2.0.0 ok").await?,
-            Request::Quit => {
-                self.reply("221 2.0.0 bye").await?;
-                return Ok(false);
-            }
             _ => self.reply("502 5.5.1 not implemented").await?,
         }
         Ok(true)
+    }
+
+    /// The TLS handshake after STARTTLS. What the client sent before it is dropped and the
+    /// session starts over (RFC 3207 4.2): nothing said in the clear carries over.
+    async fn upgrade(&mut self) -> io::Result<()> {
+        let Some(acceptor) = self.backend.tls.clone() else {
+            return Err(io::Error::other("STARTTLS without a certificate"));
+        };
+        let plain = std::mem::replace(&mut self.stream, Box::new(tokio::io::empty()));
+        self.stream = Box::new(acceptor.accept(plain).await?);
+        self.secured = true;
+        self.pending.clear();
+        self.from = None;
+        self.to.clear();
+        Ok(())
     }
 
     async fn data(&mut self) -> io::Result<bool> {
