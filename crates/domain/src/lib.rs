@@ -21,7 +21,7 @@ pub use conversation::{Assignee, Attachment, Author, Message, Requester, Ticket}
 pub use event::{Event, EventKind, NotificationCreated, TicketEvent};
 pub use mail::{
     AfterImport, Delivery, DeliveryStatus as MailDeliveryStatus, ImapSettings, MailKind, Mailbox,
-    MessageChannel, SmtpSettings, TransportSecurity,
+    MessageChannel, SmtpSettings, TransportSecurity, is_own_address,
 };
 pub use notification::{Actor, Notification, NotificationData, NotificationKind};
 pub use text::fold_case;

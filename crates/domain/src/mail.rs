@@ -53,6 +53,27 @@ macro_rules! stored_enum {
     };
 }
 
+/// Whether `address` is one of ours: a mailbox's address (`ours`, as [`Email`] holds them) or a
+/// tagged form of one (`support+t12@example.com`), which is delivered to that mailbox. It is
+/// compared as an [`Email`] is stored (NFKC, lower case), so no look-alike in another case or in
+/// fullwidth letters passes. Nothing is ever sent to one, and mail from one is never a
+/// customer's: inbound and outbound ask this one rule.
+pub fn is_own_address(address: &str, ours: &[String]) -> bool {
+    let address = crate::user::normalise(address);
+    let Some((local, domain)) = address.rsplit_once('@') else {
+        return false;
+    };
+    ours.iter().any(|own| {
+        own.rsplit_once('@').is_some_and(|(own_local, own_domain)| {
+            own_domain == domain
+                && (local == own_local
+                    || local
+                        .strip_prefix(own_local)
+                        .is_some_and(|tag| tag.starts_with('+')))
+        })
+    })
+}
+
 /// How a message reached the ticket.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "lowercase")]
@@ -283,6 +304,36 @@ pub struct Delivery {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn our_addresses_include_their_tagged_forms_and_look_alikes() {
+        let ours = [
+            "support@example.com".to_owned(),
+            "help+desk@example.org".to_owned(),
+        ];
+        for address in [
+            "support@example.com",
+            " Support@EXAMPLE.com",
+            "support+t42@example.com",
+            "support+anything@example.com",
+            "help+desk@example.org",
+            "help+desk+t3@example.org",
+            "Support+X@Example.COM",
+            "\u{FF53}\u{FF55}\u{FF50}\u{FF50}\u{FF4F}\u{FF52}\u{FF54}@example.com",
+            "support\u{FF0B}t42@\u{FF25}xample.com",
+        ] {
+            assert!(is_own_address(address, &ours), "{address}");
+        }
+        for address in [
+            "supporter@example.com",
+            "support@example.org",
+            "help@example.org",
+            "support",
+            "",
+        ] {
+            assert!(!is_own_address(address, &ours), "{address}");
+        }
+    }
 
     #[test]
     fn stored_words_read_back() {

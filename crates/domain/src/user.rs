@@ -147,15 +147,7 @@ impl Email {
     /// Empty, longer than 254 characters, containing control or invisible characters, or not
     /// an address.
     pub fn parse(raw: &str) -> Result<Self, ValueError> {
-        // Lower-casing can leave text that NFKC would change again (and NFKC can produce
-        // capitals), so both run on each other's output.
-        let email: String = raw
-            .trim()
-            .nfkc()
-            .collect::<String>()
-            .to_lowercase()
-            .nfkc()
-            .collect();
+        let email = normalise(raw);
         if email.is_empty() {
             return Err(ValueError::Empty);
         }
@@ -187,6 +179,18 @@ impl Email {
     pub fn into_inner(self) -> String {
         self.0
     }
+}
+
+/// `raw` trimmed, NFKC-normalised and lower-cased, as an [`Email`] holds it (checked for nothing).
+pub(crate) fn normalise(raw: &str) -> String {
+    // Lower-casing can leave text that NFKC would change again (and NFKC can produce capitals),
+    // so both run on each other's output.
+    raw.trim()
+        .nfkc()
+        .collect::<String>()
+        .to_lowercase()
+        .nfkc()
+        .collect()
 }
 
 /// A display name: trimmed, 1 to 200 characters, no control characters.

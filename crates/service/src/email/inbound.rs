@@ -8,6 +8,7 @@
 
 use growdesk_domain::{
     Email, Mailbox, MessageBody, MessageChannel, PersonName, Tags, Ticket, TicketSource, User,
+    is_own_address,
 };
 use growdesk_mail::inbound::{Address, MailClass, ParsedMail, parse};
 use growdesk_store::StoreError;
@@ -18,7 +19,7 @@ use uuid::Uuid;
 
 use super::automatic::Bounced;
 use super::content::{self, Content, Stored};
-use super::threading::{Decision, decide, is_own_address};
+use super::threading::{Decision, decide};
 use super::{BOUNCED, EmailChannel, outbound, templates};
 use crate::ServiceError;
 use crate::messages::reply_rules;
@@ -111,10 +112,7 @@ impl EmailChannel<'_> {
         let Some(from) = sender(&mail).cloned() else {
             return self.ignore(&mailbox, &mail, "the mail has no sender").await;
         };
-        // As the sender's account would be found: NFKC-normalised, so no look-alike passes.
-        let normalised =
-            Email::parse(&from.email).map_or_else(|_| from.email.clone(), Email::into_inner);
-        if is_own_address(&normalised, &store.mailboxes().addresses().await?) {
+        if is_own_address(&from.email, &store.mailboxes().addresses().await?) {
             return self
                 .ignore(&mailbox, &mail, "mail from one of our own addresses")
                 .await;

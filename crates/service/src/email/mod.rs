@@ -10,7 +10,6 @@ mod threading;
 pub mod unsubscribe;
 
 pub use inbound::Received;
-pub use threading::is_own_address;
 
 use std::sync::Arc;
 

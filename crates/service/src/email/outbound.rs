@@ -16,14 +16,14 @@
 //! | one of our own mailboxes | no (no loops) | no | no |
 //! | no mailbox can send | no | no | no |
 
-use growdesk_domain::{MailKind, Mailbox, Ticket, TicketSource, User};
+use growdesk_domain::{MailKind, Mailbox, Ticket, TicketSource, User, is_own_address};
 use growdesk_store::Stamp;
 use growdesk_store::mail::NewOutboundMail;
 use growdesk_store::messages::NewMessage;
 use uuid::Uuid;
 
 use super::templates::{Template, Values, locale_for};
-use super::{BOUNCED, is_own_address, unsubscribe};
+use super::{BOUNCED, unsubscribe};
 use crate::{Service, ServiceError};
 
 /// Most `Message-ID`s a mail names in `References`: enough for any client to thread it.

@@ -102,25 +102,6 @@ pub(crate) fn plus_number<'a>(
     })
 }
 
-/// Whether `address` is one of ours: a mailbox's address (`ours`, lower-cased) or a tagged form
-/// of one (`support+t12@example.com`), which is delivered to that mailbox. Nothing is ever sent
-/// to one, and mail from one is never a customer's.
-pub fn is_own_address(address: &str, ours: &[String]) -> bool {
-    let address = address.trim().to_lowercase();
-    let Some((local, domain)) = address.rsplit_once('@') else {
-        return false;
-    };
-    ours.iter().any(|own| {
-        own.rsplit_once('@').is_some_and(|(own_local, own_domain)| {
-            own_domain == domain
-                && (local == own_local
-                    || local
-                        .strip_prefix(own_local)
-                        .is_some_and(|tag| tag.starts_with('+')))
-        })
-    })
-}
-
 /// A positive ticket number written in ASCII digits only.
 fn number(digits: &str) -> Option<i64> {
     if digits.is_empty()
@@ -254,33 +235,6 @@ mod tests {
             plus_number("not an address", ["a+t1@b.c"].into_iter()),
             None
         );
-    }
-
-    #[test]
-    fn our_addresses_include_their_tagged_forms() {
-        let ours = [
-            "support@example.com".to_owned(),
-            "help+desk@example.org".to_owned(),
-        ];
-        for address in [
-            "support@example.com",
-            " Support@EXAMPLE.com",
-            "support+t42@example.com",
-            "support+anything@example.com",
-            "help+desk@example.org",
-            "help+desk+t3@example.org",
-        ] {
-            assert!(is_own_address(address, &ours), "{address}");
-        }
-        for address in [
-            "supporter@example.com",
-            "support@example.org",
-            "help@example.org",
-            "support",
-            "",
-        ] {
-            assert!(!is_own_address(address, &ours), "{address}");
-        }
     }
 
     #[test]

@@ -8,8 +8,8 @@ use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use futures_util::StreamExt as _;
-use growdesk_domain::Attachment;
 use growdesk_domain::mail::{MailKind, Mailbox, SmtpSettings};
+use growdesk_domain::{Attachment, is_own_address};
 use growdesk_mail::SendError;
 use growdesk_mail::inbound::Address;
 use growdesk_mail::outbound::{DkimKey, OutgoingAttachment, OutgoingMail, compose, compose_signed};
@@ -52,7 +52,7 @@ pub(super) async fn send_due(jobs: &MailJobs, now: Stamp) -> anyhow::Result<Valu
     if due.is_empty() {
         return Ok(json!({"sent": 0, "retrying": 0, "failed": 0}));
     }
-    let own: HashSet<String> = store.mailboxes().addresses().await?.into_iter().collect();
+    let own = store.mailboxes().addresses().await?;
     let recipients: Vec<String> = due
         .iter()
         .map(|mail| mail.mail.recipient.to_lowercase())
@@ -136,7 +136,8 @@ async fn record(
 
 /// What every mail of a pass is checked against, read once for the pass.
 struct Checks<'a> {
-    own: &'a HashSet<String>,
+    /// Our mailboxes' addresses.
+    own: &'a [String],
     /// Suppressed recipients (lower-cased) and why.
     suppressions: &'a HashMap<String, String>,
     attachments: &'a HashMap<Uuid, Attachment>,
@@ -235,7 +236,7 @@ async fn attempt(
     mail: &OutboundMail,
 ) -> Attempt {
     let recipient = mail.mail.recipient.to_lowercase();
-    if checks.own.contains(&recipient) {
+    if is_own_address(&recipient, checks.own) {
         return Attempt::Failed(format!("{recipient} is one of our own mailboxes"));
     }
     if let Some(reason) = checks.suppressions.get(&recipient) {
