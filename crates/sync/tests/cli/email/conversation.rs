@@ -19,11 +19,11 @@ use super::{CUSTOMER, MailDesk, PATIENCE, SUPPORT, eventually, header, mail, on_
 
 on_both_backends!(a_conversation_by_mail_reaches_the_socket_and_threads_both_ways);
 
-const ADMIN: &str = "admin@example.com";
-const PASSWORD: &str = "a-password-for-tests-1";
+pub(crate) const ADMIN: &str = "admin@example.com";
+pub(crate) const PASSWORD: &str = "a-password-for-tests-1";
 
 /// The server of the desk, on its database and data directory (so `run` signs with its key).
-struct Server {
+pub(crate) struct Server {
     base: String,
     http: reqwest::Client,
     shutdown: CancellationToken,
@@ -31,7 +31,7 @@ struct Server {
 }
 
 impl Server {
-    async fn start(desk: &MailDesk) -> Self {
+    pub(crate) async fn start(desk: &MailDesk) -> Self {
         let settings = Settings {
             database_url: DatabaseUrl(desk.database.url().to_owned()),
             addr: SocketAddr::from(([127, 0, 0, 1], 0)),
@@ -54,7 +54,7 @@ impl Server {
         }
     }
 
-    async fn call(
+    pub(crate) async fn call(
         &self,
         method: reqwest::Method,
         path: &str,
@@ -74,7 +74,7 @@ impl Server {
         (status, body)
     }
 
-    async fn sign_in(&self, email: &str) -> String {
+    pub(crate) async fn sign_in(&self, email: &str) -> String {
         let (status, body) = self
             .call(
                 reqwest::Method::POST,
@@ -87,7 +87,7 @@ impl Server {
         body["access_token"].as_str().unwrap().to_owned()
     }
 
-    async fn stop(self) {
+    pub(crate) async fn stop(self) {
         self.shutdown.cancel();
         self.task.await.unwrap();
     }

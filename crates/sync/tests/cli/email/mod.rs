@@ -1,21 +1,23 @@
 //! The email channel against real mail servers (a throwaway Dovecot for IMAP and LMTP, an SMTP
 //! sink that delivers into it, `growdesk_mail::testkit`) with `growdesk-sync run` as a child
 //! process: mail becomes tickets once whatever kills the fetcher, replies thread both ways,
-//! sending fails and retries as it should, and two autoresponders cannot loop.
+//! sending fails and retries as it should, two autoresponders cannot loop, and all of it works
+//! over TLS and STARTTLS with a private CA the process trusts through `SSL_CERT_FILE`.
 
 mod conversation;
 mod crashes;
 mod loops;
 mod sending;
+mod tls;
 
 use std::path::Path;
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-use growdesk_domain::mail::{AfterImport, Mailbox};
+use growdesk_domain::mail::{AfterImport, Mailbox, TransportSecurity};
 use growdesk_domain::{Email, Priority};
 use growdesk_mail::imap::ImapSession;
-use growdesk_mail::testkit::{Dovecot, SmtpSink};
+use growdesk_mail::testkit::{Dovecot, SmtpSink, TestCa};
 use growdesk_store::mailboxes::{MailboxFields, NewMailbox};
 use growdesk_store::testkit::TestDatabase;
 use growdesk_store::{BackendKind, Store};
@@ -53,7 +55,7 @@ pub(crate) const ROBOT: &str = "robot@example.test";
 pub(crate) const PATIENCE: Duration = Duration::from_secs(120);
 
 /// A desk with one mailbox, `support@`, read from a throwaway Dovecot and sending through an
-/// SMTP sink that delivers into the same Dovecot.
+/// SMTP sink that delivers into the same Dovecot — in the clear, or encrypted (`start_encrypted`).
 pub(crate) struct MailDesk {
     pub(crate) kind: BackendKind,
     pub(crate) database: TestDatabase,
@@ -62,6 +64,16 @@ pub(crate) struct MailDesk {
     pub(crate) dovecot: Dovecot,
     pub(crate) sink: SmtpSink,
     pub(crate) mailbox: Mailbox,
+    /// The PEM of the servers' throwaway CA when they speak TLS: `growdesk-sync`'s
+    /// `SSL_CERT_FILE`, as an operator trusts a private CA.
+    ca_bundle: Option<tempfile::NamedTempFile>,
+}
+
+/// How the desk's mailbox reaches its servers: IMAP's security and SMTP's.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Encryption {
+    pub(crate) imap: TransportSecurity,
+    pub(crate) smtp: TransportSecurity,
 }
 
 impl MailDesk {
@@ -71,12 +83,45 @@ impl MailDesk {
         acknowledge: bool,
         after_import: AfterImport,
     ) -> Self {
+        Self::launch(kind, acknowledge, after_import, None).await
+    }
+
+    /// A desk whose servers present a certificate of a throwaway CA for 127.0.0.1, reached with
+    /// `encryption`; `growdesk-sync` trusts the CA through `SSL_CERT_FILE`.
+    pub(crate) async fn start_encrypted(kind: BackendKind, encryption: Encryption) -> Self {
+        Self::launch(kind, false, AfterImport::MarkSeen, Some(encryption)).await
+    }
+
+    async fn launch(
+        kind: BackendKind,
+        acknowledge: bool,
+        after_import: AfterImport,
+        encryption: Option<Encryption>,
+    ) -> Self {
         let database = TestDatabase::create(kind).await;
         let data = tempfile::tempdir().unwrap();
         let store = store_of(&database).await;
-        let dovecot = Dovecot::start(&[SUPPORT, CUSTOMER, ROBOT]).await.unwrap();
-        let sink = SmtpSink::start(&dovecot).await.unwrap();
-        let mut imap = dovecot.imap_settings(SUPPORT);
+        let users = [SUPPORT, CUSTOMER, ROBOT];
+        let (dovecot, sink, ca_bundle) = match encryption {
+            None => {
+                let dovecot = Dovecot::start(&users).await.unwrap();
+                let sink = SmtpSink::start(&dovecot).await.unwrap();
+                (dovecot, sink, None)
+            }
+            Some(encryption) => {
+                let ca = TestCa::new().unwrap();
+                let cert = ca.localhost().unwrap();
+                let dovecot = Dovecot::start_tls(&users, &cert).await.unwrap();
+                let sink = SmtpSink::start_tls(&dovecot, encryption.smtp, &cert)
+                    .await
+                    .unwrap();
+                let bundle = tempfile::NamedTempFile::new().unwrap();
+                std::fs::write(bundle.path(), ca.pem()).unwrap();
+                (dovecot, sink, Some(bundle))
+            }
+        };
+        let security = encryption.map_or(TransportSecurity::None, |encryption| encryption.imap);
+        let mut imap = dovecot.imap_settings_over(SUPPORT, security);
         imap.after_import = after_import;
         let mailbox = store
             .mailboxes()
@@ -105,6 +150,7 @@ impl MailDesk {
             dovecot,
             sink,
             mailbox,
+            ca_bundle,
         }
     }
 
@@ -116,6 +162,9 @@ impl MailDesk {
             .arg(self.database.url())
             .arg("--data-dir")
             .arg(self.data.path());
+        if let Some(bundle) = &self.ca_bundle {
+            command.env("SSL_CERT_FILE", bundle.path());
+        }
         command
     }
 
