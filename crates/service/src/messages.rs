@@ -1,5 +1,6 @@
 //! Message use cases: the conversation on a ticket — public replies, internal notes, files.
 
+use std::collections::HashSet;
 use std::path::PathBuf;
 
 use growdesk_domain::event::Change;
@@ -45,6 +46,13 @@ pub struct Upload {
     pub filename: String,
     pub content_type: String,
     pub bytes: Vec<u8>,
+}
+
+/// Files written for a change before it commits: their attachments, and which contents this
+/// write created (the rest were stored already, for other records).
+pub(crate) struct WrittenFiles {
+    pub(crate) attachments: Vec<NewAttachment>,
+    created: Vec<String>,
 }
 
 /// A message to post.
@@ -244,7 +252,7 @@ impl Messages<'_> {
                 self.service.attachments.max_bytes
             )));
         }
-        let attachments = self.store_files(draft.files).await?;
+        let attachments = self.store_files(draft.files).await?.attachments;
         let claim = idempotency::claim(
             actor.user.id,
             idempotency_key,
@@ -386,13 +394,17 @@ impl Messages<'_> {
     pub(crate) async fn store_files(
         self,
         files: Vec<crate::messages::Upload>,
-    ) -> Result<Vec<NewAttachment>, ServiceError> {
+    ) -> Result<WrittenFiles, ServiceError> {
         let store = self.service.attachments.files.clone();
         let stored = tokio::task::spawn_blocking(move || {
-            files
+            let mut created = Vec::new();
+            let attachments = files
                 .into_iter()
                 .map(|file| {
-                    let sha256 = store.put(&file.bytes)?;
+                    let (sha256, new) = store.put_new(&file.bytes)?;
+                    if new {
+                        created.push(sha256.clone());
+                    }
                     Ok(NewAttachment {
                         id: Uuid::now_v7(),
                         filename: clean_filename(&file.filename),
@@ -401,10 +413,51 @@ impl Messages<'_> {
                         sha256,
                     })
                 })
-                .collect::<std::io::Result<Vec<_>>>()
+                .collect::<std::io::Result<Vec<_>>>()?;
+            Ok::<_, std::io::Error>(WrittenFiles {
+                attachments,
+                created,
+            })
         })
         .await?;
         stored.map_err(|error| ServiceError::Internal(Box::new(error)))
+    }
+
+    /// Removes the files `written` created when none of its attachments was committed (the
+    /// change was dropped, refused, a duplicate, or failed), so that no file stays on disk that
+    /// no record names. A file that was there before belongs to another record and stays.
+    pub(crate) async fn discard_uncommitted(
+        self,
+        written: WrittenFiles,
+    ) -> Result<(), ServiceError> {
+        if written.created.is_empty() {
+            return Ok(());
+        }
+        let ids: Vec<Uuid> = written.attachments.iter().map(|file| file.id).collect();
+        let committed = self
+            .service
+            .store
+            .messages()
+            .stored_attachments(&ids)
+            .await?;
+        let kept: HashSet<&str> = written
+            .attachments
+            .iter()
+            .filter(|file| committed.contains(&file.id))
+            .map(|file| file.sha256.as_str())
+            .collect();
+        let orphans: Vec<String> = written
+            .created
+            .iter()
+            .filter(|sha256| !kept.contains(sha256.as_str()))
+            .cloned()
+            .collect();
+        let files = self.service.attachments.files.clone();
+        tokio::task::spawn_blocking(move || {
+            orphans.iter().try_for_each(|sha256| files.remove(sha256))
+        })
+        .await?
+        .map_err(|error| ServiceError::Internal(Box::new(error)))
     }
 
     /// An attachment the caller may download, with the path of its bytes.

@@ -1,6 +1,7 @@
 //! Receiving mail through the service on both backends: threading, the staff rule, duplicates,
 //! automatic mail and the limits of a message; and the mailboxes it arrives in.
 
+use std::collections::BTreeSet;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -51,6 +52,7 @@ on_both_backends!(
     a_permanent_bounce_marks_the_mail_and_stops_mail_to_the_address,
     our_own_addresses_garbage_and_deactivated_senders_are_ignored,
     attachments_beyond_the_limit_are_named_not_kept,
+    files_of_dropped_mail_are_removed,
     mailboxes_are_for_admins_checked_and_tested,
     only_a_persons_new_mail_is_acknowledged_and_a_staff_reply_is_mailed,
     a_reply_wakes_a_resolved_ticket_and_a_closed_one_opens_another,
@@ -62,7 +64,7 @@ const MAX_BYTES: usize = 4_000;
 
 struct Desk {
     _db: TestDatabase,
-    _files: tempfile::TempDir,
+    files: tempfile::TempDir,
     store: Store,
     service: Service,
     mailbox: Uuid,
@@ -115,7 +117,7 @@ async fn desk(kind: BackendKind) -> Desk {
         .expect("mailbox");
     Desk {
         _db: db,
-        _files: files,
+        files,
         store,
         service,
         mailbox: mailbox.id,
@@ -671,6 +673,83 @@ async fn attachments_beyond_the_limit_are_named_not_kept(kind: BackendKind) {
     assert_eq!(files, ["original.eml", "small.txt"]);
     let note = messages.iter().find(|m| m.internal).expect("a note");
     assert!(note.body.contains("huge.bin"), "{}", note.body);
+}
+
+/// A mail from `from` with `headers`, a line of text and the file `name` holding `content`.
+fn mail_with_file(from: &str, headers: &str, name: &str, content: &str) -> Vec<u8> {
+    format!(
+        "From: {from}\r\nTo: support@example.com\r\nSubject: A file\r\n\
+         Message-ID: <file-{}@example.org>\r\nMIME-Version: 1.0\r\n{headers}\
+         Content-Type: multipart/mixed; boundary=\"b\"\r\n\r\n\
+         --b\r\nContent-Type: text/plain\r\n\r\nSee attached.\r\n\
+         --b\r\nContent-Type: application/octet-stream\r\n\
+         Content-Disposition: attachment; filename=\"{name}\"\r\n\r\n{content}\r\n--b--\r\n",
+        Uuid::now_v7()
+    )
+    .into_bytes()
+}
+
+impl Desk {
+    /// The names (hashes) of the files in the attachments directory.
+    fn files_on_disk(&self) -> BTreeSet<String> {
+        let mut found = BTreeSet::new();
+        let mut dirs = vec![self.files.path().to_path_buf()];
+        while let Some(dir) = dirs.pop() {
+            for entry in std::fs::read_dir(dir).unwrap() {
+                let entry = entry.unwrap();
+                if entry.file_type().unwrap().is_dir() {
+                    dirs.push(entry.path());
+                } else {
+                    found.insert(entry.file_name().to_string_lossy().into_owned());
+                }
+            }
+        }
+        found
+    }
+}
+
+async fn files_of_dropped_mail_are_removed(kind: BackendKind) {
+    let desk = desk(kind).await;
+    let taken = mail_with_file("ana@example.org", "", "kept.txt", "kept");
+    let ticket_id = desk.opened(taken.clone()).await;
+    assert_eq!(desk.receive(taken).await, Received::Duplicate);
+    let gone = user(&desk.service, "gone@example.org", Role::Customer).await;
+    desk.store
+        .users()
+        .update(
+            gone.id,
+            growdesk_store::users::UserChanges {
+                active: Some(false),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    let from_gone = mail_with_file("gone@example.org", "", "gone.txt", "dropped");
+    assert!(matches!(
+        desk.receive(from_gone).await,
+        Received::Ignored(_)
+    ));
+    let unthreaded = mail_with_file(
+        "robot@example.org",
+        "Auto-Submitted: auto-replied\r\n",
+        "away.txt",
+        "away",
+    );
+    assert_eq!(
+        desk.receive(unthreaded).await,
+        Received::AutoReply { ticket_id: None }
+    );
+
+    let referenced: BTreeSet<String> = desk
+        .messages(ticket_id)
+        .await
+        .into_iter()
+        .flat_map(|message| message.attachments)
+        .map(|file| file.sha256)
+        .collect();
+    assert_eq!(referenced.len(), 2, "the file and the raw mail");
+    assert_eq!(desk.files_on_disk(), referenced);
 }
 
 async fn mailboxes_are_for_admins_checked_and_tested(kind: BackendKind) {

@@ -36,12 +36,21 @@ impl FileStore {
     /// # Errors
     /// The directory cannot be written.
     pub fn put(&self, bytes: &[u8]) -> std::io::Result<String> {
+        self.put_new(bytes).map(|(sha256, _)| sha256)
+    }
+
+    /// As [`put`](Self::put), and whether this call wrote the file (it was not there before):
+    /// only a file a write created may be removed when that write is not committed.
+    ///
+    /// # Errors
+    /// The directory cannot be written.
+    pub fn put_new(&self, bytes: &[u8]) -> std::io::Result<(String, bool)> {
         let sha256 = hex(&Sha256::digest(bytes));
         let Some(path) = self.path_of(&sha256) else {
             return Err(std::io::Error::other("bad digest"));
         };
         if path.exists() {
-            return Ok(sha256);
+            return Ok((sha256, false));
         }
         let dir = path.parent().unwrap_or(Path::new("."));
         crate::private_dir::create_private_dir_all(dir)?;
@@ -49,7 +58,18 @@ impl FileStore {
         temporary.write_all(bytes)?;
         temporary.as_file().sync_all()?;
         temporary.persist(&path).map_err(|error| error.error)?;
-        Ok(sha256)
+        Ok((sha256, true))
+    }
+
+    /// Removes stored content; content that is not there is not an error. Blocking.
+    ///
+    /// # Errors
+    /// The file is there and cannot be removed.
+    pub fn remove(&self, sha256: &str) -> std::io::Result<()> {
+        match self.path_of(sha256).map(std::fs::remove_file) {
+            Some(Err(error)) if error.kind() != std::io::ErrorKind::NotFound => Err(error),
+            _ => Ok(()),
+        }
     }
 
     /// The path of stored content, if it is there.
@@ -78,6 +98,11 @@ mod tests {
         assert_eq!(files.put(b"hello").unwrap(), first);
         let path = files.locate(&first).unwrap();
         assert_eq!(std::fs::read(path).unwrap(), b"hello");
+        assert_eq!(files.put_new(b"hello").unwrap(), (first.clone(), false));
+        files.remove(&first).unwrap();
+        assert!(files.locate(&first).is_none());
+        files.remove(&first).unwrap();
+        assert_eq!(files.put_new(b"hello").unwrap(), (first, true));
         assert!(files.locate("../../etc/passwd").is_none());
         assert!(files.locate(&"0".repeat(64)).is_none());
     }

@@ -1,6 +1,6 @@
 //! Messages on tickets (public replies and internal notes) and their attachments.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use growdesk_domain::{Attachment, Author, Message, MessageChannel, Role};
 use sqlx::QueryBuilder;
@@ -229,6 +229,26 @@ impl Messages<'_> {
                 })
             })
             .collect()
+    }
+
+    /// Which of these attachments are stored.
+    ///
+    /// # Errors
+    /// The database failed.
+    pub async fn stored_attachments(&self, ids: &[Uuid]) -> Result<HashSet<Uuid>, StoreError> {
+        if ids.is_empty() {
+            return Ok(HashSet::new());
+        }
+        let stored: Vec<Uuid> = on_backend!(self.store, pool => {
+            let mut query = QueryBuilder::new("SELECT id FROM attachments WHERE id IN (");
+            let mut list = query.separated(", ");
+            for id in ids {
+                list.push_bind(*id);
+            }
+            query.push(")");
+            query.build_query_scalar().fetch_all(pool).await
+        })?;
+        Ok(stored.into_iter().collect())
     }
 
     /// An attachment with its ticket and whether it belongs to an internal note.

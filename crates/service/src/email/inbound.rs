@@ -124,7 +124,8 @@ impl EmailChannel<'_> {
             &mut remarks,
         );
         uploads.push(content::original(raw));
-        let mut attachments = self.service.messages().store_files(uploads).await?;
+        let written = self.service.messages().store_files(uploads).await?;
+        let mut attachments = written.attachments.clone();
         let original = attachments
             .pop()
             .ok_or_else(|| ServiceError::Internal("the raw mail was not stored".into()))?;
@@ -132,6 +133,25 @@ impl EmailChannel<'_> {
             attachments,
             original,
         };
+        let received = self.take_in(&mailbox, &mail, &from, files, remarks).await;
+        // Ignored after all, a duplicate, or failed: its files are removed with it. Failing to
+        // remove them leaves files nothing names, not a mail lost, so the outcome stands.
+        if let Err(error) = self.service.messages().discard_uncommitted(written).await {
+            tracing::warn!(mailbox_id = %mailbox.id, %error, "files of a dropped mail not removed");
+        }
+        received
+    }
+
+    /// Takes in `mail`, its files stored, as what it is: a bounce, an automatic reply, or a
+    /// person's mail.
+    async fn take_in(
+        self,
+        mailbox: &Mailbox,
+        mail: &ParsedMail,
+        from: &Address,
+        files: Stored,
+        mut remarks: Vec<String>,
+    ) -> Result<Received, ServiceError> {
         match mail.kind.clone() {
             MailClass::Bounce {
                 original_message_id,
@@ -143,9 +163,9 @@ impl EmailChannel<'_> {
                     permanent,
                     diagnostic,
                 };
-                self.bounce(&mailbox, &mail, bounce, files).await
+                self.bounce(mailbox, mail, bounce, files).await
             }
-            MailClass::AutoReply => self.auto_reply(&mailbox, &mail, &from, files).await,
+            MailClass::AutoReply => self.auto_reply(mailbox, mail, from, files).await,
             MailClass::Regular => {
                 let body = content::body(&mail.text, &mail.full_text, &mut remarks)?;
                 let content = Content {
@@ -153,7 +173,7 @@ impl EmailChannel<'_> {
                     files,
                     remarks,
                 };
-                self.regular(&mailbox, &mail, &from, content).await
+                self.regular(mailbox, mail, from, content).await
             }
         }
     }
