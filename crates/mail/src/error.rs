@@ -35,6 +35,18 @@ pub enum SendError {
     Transient(String),
 }
 
+/// What a failed TLS handshake means to an administrator: rustls' words and, for a certificate
+/// from an authority this machine does not trust, where that trust comes from.
+pub(crate) fn tls_failure(error: &rustls::Error) -> String {
+    match error {
+        rustls::Error::InvalidCertificate(rustls::CertificateError::UnknownIssuer) => format!(
+            "{error} (no authority this machine trusts issued the server's certificate; for a \
+             private CA, point SSL_CERT_FILE at a bundle that includes it)"
+        ),
+        _ => error.to_string(),
+    }
+}
+
 /// Why an IMAP conversation failed. Every variant but `Protocol` means the session is gone and
 /// must be opened again.
 #[derive(Debug, thiserror::Error)]

@@ -31,7 +31,7 @@ use tokio::time::Instant;
 use tokio_rustls::TlsConnector;
 use tokio_rustls::client::TlsStream;
 
-use crate::error::ImapError;
+use crate::error::{ImapError, tls_failure};
 
 /// A batch of `fetch_after` stops growing past this many bytes of mail.
 const BATCH_BYTES: u64 = 64 << 20;
@@ -608,7 +608,15 @@ async fn tls(
     let connector = TlsConnector::from(config.map_err(failure)?);
     match tokio::time::timeout(timeout, connector.connect(name, tcp)).await {
         Err(_) => Err(timeout_error("the TLS handshake", timeout)),
-        Ok(Err(error)) => Err(failure(error.to_string())),
+        Ok(Err(error)) => Err(failure(
+            match error
+                .get_ref()
+                .and_then(|inner| inner.downcast_ref::<rustls::Error>())
+            {
+                Some(tls) => tls_failure(tls),
+                None => error.to_string(),
+            },
+        )),
         Ok(Ok(stream)) => Ok(Transport::Tls(Box::new(stream))),
     }
 }

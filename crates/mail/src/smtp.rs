@@ -22,7 +22,7 @@ use lettre::transport::smtp::client::{Certificate, Tls, TlsParameters};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
 use rustls::pki_types::CertificateDer;
 
-use crate::error::SendError;
+use crate::error::{SendError, tls_failure};
 
 /// A client of one SMTP server. Each mail has a connection of its own: lettre bounds only the
 /// connecting with a timeout (not the server's answers), so every conversation here runs under a
@@ -180,7 +180,13 @@ impl SmtpClient {
                 self.timeout.as_secs()
             );
         }
-        if error.is_tls() || tls_cause(error) {
+        if let Some(tls) = tls_cause(error) {
+            return format!(
+                "TLS with the SMTP server {target} failed: {}",
+                tls_failure(tls)
+            );
+        }
+        if error.is_tls() {
             return format!(
                 "TLS with the SMTP server {target} failed: {}",
                 describe(error)
@@ -215,21 +221,22 @@ fn describe(error: &lettre::transport::smtp::Error) -> String {
     text
 }
 
-/// Whether a TLS failure lies under `error`: lettre reports a failed handshake as a connection
+/// The TLS failure under `error`, if any: lettre reports a failed handshake as a connection
 /// error around rustls' own.
-fn tls_cause(error: &lettre::transport::smtp::Error) -> bool {
+fn tls_cause(error: &lettre::transport::smtp::Error) -> Option<&rustls::Error> {
     let mut source = error.source();
     while let Some(cause) = source {
-        let wrapped = cause
+        let tls = cause
             .downcast_ref::<io::Error>()
             .and_then(|io| io.get_ref())
-            .is_some_and(|inner| inner.is::<rustls::Error>());
-        if wrapped || cause.is::<rustls::Error>() {
-            return true;
+            .and_then(|inner| inner.downcast_ref::<rustls::Error>())
+            .or_else(|| cause.downcast_ref::<rustls::Error>());
+        if tls.is_some() {
+            return tls;
         }
         source = cause.source();
     }
-    false
+    None
 }
 
 fn io_cause(error: &lettre::transport::smtp::Error) -> Option<&io::Error> {
