@@ -397,7 +397,7 @@ async fn next_text(socket: &mut Socket) -> serde_json::Value {
 }
 
 /// Signs in as the admin the multi-process tests configure (`root@example.com`).
-async fn root_token(client: &reqwest::Client, base: &str) -> String {
+pub(crate) async fn root_token(client: &reqwest::Client, base: &str) -> String {
     let login: serde_json::Value = client
         .post(format!("{base}/api/auth/login"))
         .json(&json!({"email": "root@example.com", "password": "root-password-1"}))

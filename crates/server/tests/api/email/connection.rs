@@ -1,17 +1,20 @@
 //! "Test connection" against a real IMAP server (Dovecot) and a real SMTP server started for
-//! the test, and mailbox passwords kept out of the server's log.
+//! the test, plain or over TLS with a private CA, and mailbox passwords kept out of the server's
+//! log.
 
-use growdesk_mail::testkit::{Dovecot, SmtpSink};
+use growdesk_domain::mail::TransportSecurity;
+use growdesk_mail::testkit::{Dovecot, SmtpSink, TestCa};
 use growdesk_store::BackendKind;
 use serde_json::{Value, json};
 
 use super::{IMAP_PASSWORD, SMTP_PASSWORD, holds_no_password, mailbox_body};
-use crate::binary::Server;
+use crate::binary::{Server, root_token};
 use crate::helpers::spawn_app;
 
 on_both_backends!(
     the_connection_test_reports_each_side,
     mailbox_passwords_never_reach_the_log,
+    a_private_ca_is_trusted_through_ssl_cert_file,
 );
 
 const SUPPORT: &str = "support@example.test";
@@ -177,5 +180,88 @@ async fn mailbox_passwords_never_reach_the_log(kind: BackendKind) {
     );
     for secret in [IMAP_PASSWORD, SMTP_PASSWORD, WRONG_PASSWORD] {
         assert!(!logs.contains(secret), "{secret} in the log:\n{logs}");
+    }
+}
+
+/// The real binary, as the README says: servers whose certificates a private CA issued fail the
+/// connection test with a reason that names the way out, until `SSL_CERT_FILE` holds the CA.
+async fn a_private_ca_is_trusted_through_ssl_cert_file(kind: BackendKind) {
+    let ca = TestCa::new().unwrap();
+    let cert = ca.localhost().unwrap();
+    let dovecot = Dovecot::start_tls(&[SUPPORT], &cert).await.unwrap();
+    let sink = SmtpSink::start_tls(&dovecot, TransportSecurity::StartTls, &cert)
+        .await
+        .unwrap();
+    let password = dovecot.password(SUPPORT);
+    let mut imap =
+        serde_json::to_value(dovecot.imap_settings_over(SUPPORT, TransportSecurity::Tls)).unwrap();
+    imap["password"] = json!(password);
+    let mut smtp = serde_json::to_value(sink.smtp_settings(SUPPORT)).unwrap();
+    smtp["password"] = json!(password);
+
+    let database = growdesk_store::testkit::TestDatabase::create(kind).await;
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data").display().to_string();
+    let bundle = dir.path().join("private-ca.pem");
+    std::fs::write(&bundle, ca.pem()).unwrap();
+    let bundle = bundle.display().to_string();
+    let client = reqwest::Client::new();
+    let mut test = None;
+    for trusted in [false, true] {
+        let mut env = vec![
+            ("GROWDESK_DATABASE_URL", database.url()),
+            ("GROWDESK_DATA_DIR", data.as_str()),
+            ("GROWDESK_ADMIN_EMAIL", "root@example.com"),
+            ("GROWDESK_ADMIN_PASSWORD", "root-password-1"),
+        ];
+        if trusted {
+            env.push(("SSL_CERT_FILE", bundle.as_str()));
+        }
+        let server = Server::start(dir.path(), &env);
+        let token = root_token(&client, &server.base).await;
+        let path = match &test {
+            Some(path) => path,
+            None => {
+                let created: Value = client
+                    .post(format!("{}/api/mailboxes", server.base))
+                    .bearer_auth(&token)
+                    .json(&json!({"address": SUPPORT, "display_name": "Support", "imap": imap, "smtp": smtp}))
+                    .send()
+                    .await
+                    .unwrap()
+                    .json()
+                    .await
+                    .unwrap();
+                let id = created["id"].as_str().expect("the mailbox is created");
+                test.insert(format!("/api/mailboxes/{id}/test"))
+            }
+        };
+        let report: Value = client
+            .post(format!("{}{path}", server.base))
+            .bearer_auth(&token)
+            .json(&json!({}))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        if trusted {
+            assert_eq!(
+                report,
+                json!({"imap": {"ok": true, "error": null}, "smtp": {"ok": true, "error": null}})
+            );
+        } else {
+            for side in ["imap", "smtp"] {
+                assert_eq!(report[side]["ok"], false, "{report}");
+                let error = report[side]["error"].as_str().unwrap_or_default();
+                assert!(
+                    error.contains("UnknownIssuer") && error.contains("SSL_CERT_FILE"),
+                    "{report}"
+                );
+            }
+        }
+        let (status, logs) = server.terminate();
+        assert!(status.success(), "{logs}");
     }
 }
