@@ -238,13 +238,17 @@ async fn an_agents_reply_to_a_mail_ticket_is_queued_threaded_with_its_files(desk
     let ticket = desk
         .ticket("ana@customer.example", TicketSource::Email)
         .await;
-    for id in ["first@customer.example", "second@customer.example"] {
+    // More mails than `References` holds (20): it names the last of them, oldest first.
+    let received: Vec<String> = (0..25)
+        .map(|n| format!("m{n:02}@customer.example"))
+        .collect();
+    for id in &received {
         desk.store
             .mail()
             .record_inbound(
                 &InboundRecord {
                     mailbox_id: desk.mailbox.id,
-                    message_id: id.to_owned(),
+                    message_id: id.clone(),
                     kind: InboundKind::Message,
                 },
                 Some(ticket.id),
@@ -283,14 +287,9 @@ async fn an_agents_reply_to_a_mail_ticket_is_queued_threaded_with_its_files(desk
         (Some(ticket.id), Some(message.id))
     );
     assert_eq!(mail.header_message_id, format!("<{}@example.com>", mail.id));
-    assert_eq!(
-        mail.in_reply_to.as_deref(),
-        Some("<second@customer.example>")
-    );
-    assert_eq!(
-        mail.references,
-        ["<first@customer.example>", "<second@customer.example>"]
-    );
+    assert_eq!(mail.in_reply_to.as_deref(), Some("<m24@customer.example>"));
+    let named: Vec<String> = received[5..].iter().map(|id| format!("<{id}>")).collect();
+    assert_eq!(mail.references, named);
     assert_eq!(
         mail.reply_to,
         Some(format!("support+t{}@example.com", ticket.number))

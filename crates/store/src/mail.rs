@@ -529,21 +529,9 @@ impl Mail<'_> {
         })?)
     }
 
-    /// The `Message-ID`s (without `<>`) of the mails imported into a ticket, oldest first: a
-    /// reply names the last in `In-Reply-To` and them in `References`.
-    ///
-    /// # Errors
-    /// The database failed.
-    pub async fn received_ids(&self, ticket_id: Uuid) -> Result<Vec<String>, StoreError> {
-        Ok(on_backend!(self.store, pool => sqlx::query_scalar(
-                "SELECT message_id FROM inbound_mails WHERE ticket_id = $1 AND kind = 'message' \
-                 ORDER BY received_at, message_id")
-            .bind(ticket_id)
-            .fetch_all(pool)
-            .await)?)
-    }
-
-    /// The last `limit` of `received_ids`, oldest first: what a reply's `References` can hold.
+    /// The `Message-ID`s (without `<>`) of the last `limit` mails imported into a ticket as
+    /// messages, oldest first: a reply names the last in `In-Reply-To` and them in `References`,
+    /// which holds only so many.
     ///
     /// # Errors
     /// The database failed.

@@ -27,7 +27,7 @@ use super::{BOUNCED, unsubscribe};
 use crate::{Service, ServiceError};
 
 /// Most `Message-ID`s a mail names in `References`: enough for any client to thread it.
-const MAX_REFERENCES: usize = 20;
+const MAX_REFERENCES: u32 = 20;
 
 /// Most acknowledgements one address gets in an hour: two autoresponders writing to each
 /// other stop there.
@@ -231,7 +231,11 @@ impl TicketMail<'_> {
             .email_templates()
             .render(self.kind, self.recipient.locale, &values)
             .await?;
-        let received = service.store.mail().received_ids(self.ticket.id).await?;
+        let received = service
+            .store
+            .mail()
+            .latest_received_ids(self.ticket.id, MAX_REFERENCES)
+            .await?;
         let references = references(&received);
         Ok(NewOutboundMail {
             id,
@@ -263,7 +267,7 @@ fn references(received: &[String]) -> Vec<String> {
         .collect();
     usable
         .iter()
-        .skip(usable.len().saturating_sub(MAX_REFERENCES))
+        .skip(usable.len().saturating_sub(MAX_REFERENCES as usize))
         .map(|id| format!("<{}>", id.trim_matches(['<', '>'])))
         .collect()
 }
@@ -581,7 +585,7 @@ mod tests {
             .chain(["abc".to_owned(), "<ñ@x.example>".to_owned()])
             .collect();
         let kept = references(&received);
-        assert_eq!(kept.len(), MAX_REFERENCES);
+        assert_eq!(kept.len(), MAX_REFERENCES as usize);
         assert_eq!(kept[0], "<m10@customer.example>");
         assert_eq!(
             kept.last().map(String::as_str),

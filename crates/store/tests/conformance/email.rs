@@ -899,11 +899,14 @@ async fn replies_thread_by_the_message_ids_of_the_ticket(store: &Store) {
             .unwrap(),
         None
     );
-    assert_eq!(
-        store.mail().received_ids(id).await.unwrap(),
-        ["first@customer.example", "second@customer.example"]
+    assert!(
+        store
+            .mail()
+            .latest_received_ids(other, 5)
+            .await
+            .unwrap()
+            .is_empty()
     );
-    assert!(store.mail().received_ids(other).await.unwrap().is_empty());
     assert_eq!(
         store.mail().latest_received_ids(id, 1).await.unwrap(),
         ["second@customer.example"]
