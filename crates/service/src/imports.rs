@@ -16,12 +16,17 @@
 //!   included, without the workflow's moves: its history happened elsewhere.
 //! - **Assignees who left.** A ticket stays with the staff account that held it at the source,
 //!   even an inactive one; never with a customer (`assignee`), as the policy has it.
-//! - **Secrets kept.** Password hashes, widget keys and identity secrets and webhook secrets
-//!   come over as they are, so people sign in and integrations go on as before.
+//! - **Secrets kept.** Password hashes, widget keys and identity secrets, webhook secrets and
+//!   mailboxes' IMAP and SMTP passwords come over as they are, so people sign in and
+//!   integrations and mail go on as before.
 //! - **The log.** A new ticket's creation is logged, as any ticket's is, so it shows in its
 //!   history and reaches sockets and webhooks; imported messages notify no one. A backup brings
 //!   its own log, notifications, saved views and canned replies, restored under their ids, and
 //!   staff's read marks, with no webhook delivery queued for events that happened before it.
+//! - **Mail as it stood.** A backup's mailboxes keep how far their folders were read and the
+//!   record of every mail taken in, so nothing is fetched or imported twice; its outbox keeps
+//!   each mail's status, so a sent mail is never sent again and one still queued is sent once,
+//!   by the restored desk.
 //!
 //! A dry run asks every question of a preview that answers as the store would and writes
 //! nothing, so it reports the created, updated, unchanged and refused counts the run then does.
@@ -33,12 +38,13 @@ use growdesk_domain::event::{self, Created, Event};
 use growdesk_store::{
     FileStore, Stamp, Store, StoreError,
     backup::{
-        ImportedVisitor, ImportedWebhook, ImportedWidget, NotificationRecord, RestoredEvent,
-        TimedTable,
+        ImportedVisitor, ImportedWebhook, ImportedWidget, MailRecord, NotificationRecord,
+        RestoredEvent, TimedTable,
     },
     canned_replies::RestoredReply,
     import_preview::ImportPreview,
     imports::{Imported, ImportedCategory, ImportedFaq, ImportedTicket, ImportedUser, RecordKind},
+    mailboxes::MailboxBackup,
     tickets::ReadMark,
     views::RestoredView,
 };
@@ -264,6 +270,45 @@ impl Import {
         })
     }
 
+    /// A mailbox with its passwords and cursor.
+    ///
+    /// # Errors
+    /// `Conflict` for an address another mailbox has or an unknown category; the database
+    /// failed.
+    pub async fn mailbox(
+        &mut self,
+        source: &str,
+        external_id: &str,
+        mailbox: &MailboxBackup,
+    ) -> Result<Imported, ServiceError> {
+        settled(match &mut self.preview {
+            Some(preview) => {
+                self.store
+                    .previews()
+                    .mailbox(preview, source, external_id, mailbox)
+                    .await
+            }
+            None => {
+                self.store
+                    .mailboxes()
+                    .import(source, external_id, mailbox)
+                    .await
+            }
+        })
+    }
+
+    /// A backup's record of the email channel: a mail taken in or sent, a template, a
+    /// suppressed address.
+    ///
+    /// # Errors
+    /// `Conflict` for an unknown mailbox, ticket or message; the database failed.
+    pub async fn mail(&mut self, record: &MailRecord) -> Result<Imported, ServiceError> {
+        settled(match &mut self.preview {
+            Some(preview) => self.store.previews().mail(preview, record).await,
+            None => self.store.backup().restore_mail(record).await,
+        })
+    }
+
     /// A widget's visitor.
     ///
     /// # Errors
@@ -374,15 +419,21 @@ impl Import {
         Ok(())
     }
 
-    /// Keeps a restored account's choice of being told of every new ticket.
+    /// Keeps a restored account's choices: being told of every new ticket, the locale of its
+    /// mail.
     ///
     /// # Errors
     /// The database failed.
-    pub async fn keep_following_new_tickets(&self, outcome: Imported) -> Result<(), ServiceError> {
+    pub async fn keep_preferences(
+        &self,
+        outcome: Imported,
+        notify_new_tickets: bool,
+        locale: Option<&str>,
+    ) -> Result<(), ServiceError> {
         if let (Imported::Created(id), None) = (outcome, &self.preview) {
             self.store
                 .backup()
-                .keep_notify_new_tickets(id, true)
+                .keep_preferences(id, notify_new_tickets, locale)
                 .await?;
         }
         Ok(())
@@ -404,19 +455,21 @@ impl Import {
         Ok(())
     }
 
-    /// Links a ticket to the widget visitor who opened it.
+    /// Links a ticket to the widget visitor who opened it and the mailbox its mail goes out
+    /// from, each when given.
     ///
     /// # Errors
     /// The database failed.
-    pub async fn link_ticket_visitor(
+    pub async fn link_ticket_origin(
         &self,
         ticket_id: Uuid,
-        visitor_id: Uuid,
+        visitor_id: Option<Uuid>,
+        mailbox_id: Option<Uuid>,
     ) -> Result<(), ServiceError> {
-        if self.preview.is_none() {
+        if self.preview.is_none() && (visitor_id.is_some() || mailbox_id.is_some()) {
             self.store
                 .backup()
-                .link_ticket_visitor(ticket_id, visitor_id)
+                .link_ticket_origin(ticket_id, visitor_id, mailbox_id)
                 .await?;
         }
         Ok(())

@@ -1,7 +1,10 @@
 //! Backups: what `growdesk-sync export` reads beyond the API's own views (visitors) and what `import json` writes back under the ids,
 //! keys and secrets it had, so a restored widget or webhook keeps working where it is embedded.
 
+use std::collections::HashMap;
+
 use growdesk_domain::{Event, NotificationKind};
+use sqlx::QueryBuilder;
 use sqlx::types::Json;
 use uuid::Uuid;
 
@@ -9,6 +12,10 @@ use crate::imports::{Imported, RecordKind};
 use crate::widgets::WidgetFields;
 use crate::write_tx::WriteTx as _;
 use crate::{Stamp, Store, StoreError, on_backend};
+
+mod mail;
+
+pub use mail::{InboundMailRecord, MailRecord, SuppressionRecord};
 
 /// A widget from a GrowDesk export, with its public key and identity secret.
 #[derive(Debug, Clone)]
@@ -282,14 +289,42 @@ impl Backup<'_> {
         Ok(())
     }
 
-    /// Gives a restored staff member the choice they had about new-ticket notifications.
+    /// The locales of those of `users` who chose one (the language of their mail), in one
+    /// query.
     ///
     /// # Errors
     /// The database failed.
-    pub async fn keep_notify_new_tickets(&self, id: Uuid, notify: bool) -> Result<(), StoreError> {
-        on_backend!(write self.store, pool => sqlx::query("UPDATE users SET notify_new_tickets = $2 WHERE id = $1")
+    pub async fn user_locales(&self, users: &[Uuid]) -> Result<HashMap<Uuid, String>, StoreError> {
+        if users.is_empty() {
+            return Ok(HashMap::new());
+        }
+        let rows: Vec<(Uuid, String)> = on_backend!(self.store, pool => {
+            let mut query = QueryBuilder::new("SELECT id, locale FROM users WHERE locale IS NOT NULL AND id IN (");
+            let mut list = query.separated(", ");
+            for id in users {
+                list.push_bind(*id);
+            }
+            query.push(")");
+            query.build_query_as().fetch_all(pool).await
+        })?;
+        Ok(rows.into_iter().collect())
+    }
+
+    /// Gives a restored account the choices it had: new-ticket notifications (staff) and the
+    /// locale of its mail.
+    ///
+    /// # Errors
+    /// The database failed.
+    pub async fn keep_preferences(
+        &self,
+        id: Uuid,
+        notify_new_tickets: bool,
+        locale: Option<&str>,
+    ) -> Result<(), StoreError> {
+        on_backend!(write self.store, pool => sqlx::query("UPDATE users SET notify_new_tickets = $2, locale = $3 WHERE id = $1")
             .bind(id)
-            .bind(notify)
+            .bind(notify_new_tickets)
+            .bind(locale)
             .execute(pool)
             .await
             .map(drop))?;
@@ -311,18 +346,22 @@ impl Backup<'_> {
         Ok(())
     }
 
-    /// Links an imported ticket to the visitor it came through.
+    /// Links an imported ticket to the widget visitor it came through and the mailbox its mail
+    /// goes out from, each when given.
     ///
     /// # Errors
-    /// `MissingReference` for an unknown visitor.
-    pub async fn link_ticket_visitor(
+    /// `MissingReference` for an unknown visitor or mailbox.
+    pub async fn link_ticket_origin(
         &self,
         ticket_id: Uuid,
-        visitor_id: Uuid,
+        visitor_id: Option<Uuid>,
+        mailbox_id: Option<Uuid>,
     ) -> Result<(), StoreError> {
-        on_backend!(write self.store, pool => sqlx::query("UPDATE tickets SET visitor_id = $2 WHERE id = $1")
+        on_backend!(write self.store, pool => sqlx::query(
+                "UPDATE tickets SET visitor_id = COALESCE($2, visitor_id), mailbox_id = COALESCE($3, mailbox_id) WHERE id = $1")
             .bind(ticket_id)
             .bind(visitor_id)
+            .bind(mailbox_id)
             .execute(pool)
             .await
             .map(drop))?;
@@ -446,7 +485,8 @@ impl Backup<'_> {
         })
     }
 
-    /// Whether the database holds any account, category, FAQ, ticket, widget or webhook that
+    /// Whether the database holds any account, category, FAQ, ticket, widget, webhook or
+    /// mailbox that
     /// an import from `source` did not write: a restore into it would merge two installations.
     ///
     /// # Errors
@@ -459,6 +499,7 @@ impl Backup<'_> {
             "tickets",
             "widgets",
             "webhooks",
+            "mailboxes",
         ];
         let checks: Vec<String> = tables
             .iter()

@@ -1,7 +1,7 @@
 //! Dry runs of imports: what `Imports::{user, category, faq, ticket}` and a backup's
-//! `Backup::{import_widget, import_webhook, import_visitor, restore_event, restore_notification}`
-//! (and, beside them, `Views::restore`, `CannedReplies::restore` and
-//! `Tickets::restore_read_mark`) would answer, worked out
+//! `Backup::{import_widget, import_webhook, import_visitor, restore_event, restore_notification,
+//! restore_mail}` (and, beside them, `Views::restore`, `CannedReplies::restore`,
+//! `Tickets::restore_read_mark` and `Mailboxes::import`) would answer, worked out
 //! by reading alone, with the run's own would-be writes kept in memory, so that a dry run reports the very created / updated / unchanged / refused counts
 //! the real run then does.
 
@@ -16,6 +16,7 @@ use crate::backup::{
 use crate::imports::{
     Imported, ImportedCategory, ImportedFaq, ImportedTicket, ImportedUser, RecordKind,
 };
+use crate::mailboxes::MailboxBackup;
 use crate::{Store, StoreError, on_backend};
 
 /// What a dry run would have written so far, in place of the database's writes.
@@ -30,13 +31,16 @@ pub struct ImportPreview {
     /// Emails (lower-cased) and category name keys of the records the run would have created.
     emails: HashMap<String, Uuid>,
     category_keys: HashMap<String, Uuid>,
-    /// Keys of the widgets the run would have created.
-    widget_keys: HashSet<String>,
+    /// Keys of the widgets and addresses of the mailboxes the run would have created, by
+    /// table.
+    unique_keys: HashSet<(&'static str, String)>,
     /// Notifications, saved views and canned replies the run would have restored under their
     /// ids.
     restored: HashSet<Uuid>,
     /// Read marks the run would have restored, by reader and ticket.
     pub(crate) read_marks: HashSet<(Uuid, Uuid)>,
+    /// The email channel's records the run would have restored, by table and key.
+    pub(crate) mail_keys: HashSet<(&'static str, String)>,
     /// Records the run would have created, of every table.
     created: HashSet<Uuid>,
 }
@@ -59,6 +63,8 @@ pub(crate) enum Referenced {
     Category,
     Widget,
     Ticket,
+    Message,
+    Mailbox,
 }
 
 /// What an import would do with each record, without writing it.
@@ -109,6 +115,8 @@ impl Previews<'_> {
             Referenced::Category => "SELECT 1 FROM categories WHERE id = $1",
             Referenced::Widget => "SELECT 1 FROM widgets WHERE id = $1",
             Referenced::Ticket => "SELECT 1 FROM tickets WHERE id = $1",
+            Referenced::Message => "SELECT 1 FROM messages WHERE id = $1",
+            Referenced::Mailbox => "SELECT 1 FROM mailboxes WHERE id = $1",
         };
         let found: Option<i32> = on_backend!(self.store, pool => sqlx::query_scalar(sql)
             .bind(id)
@@ -265,15 +273,63 @@ impl Previews<'_> {
         source: &str,
         widget: &ImportedWidget,
     ) -> Result<Imported, StoreError> {
+        self.preview_unique(
+            preview,
+            (source, RecordKind::Widget, &widget.external_id),
+            (
+                "widgets",
+                "SELECT 1 FROM widgets WHERE key = $1",
+                &widget.key,
+            ),
+            widget.fields.default_category_id,
+        )
+        .await
+    }
+
+    /// What `Mailboxes::import` would answer.
+    ///
+    /// # Errors
+    /// `Conflict` when another mailbox has the address; `MissingReference` for an unknown
+    /// category.
+    pub async fn mailbox(
+        &self,
+        preview: &mut ImportPreview,
+        source: &str,
+        external_id: &str,
+        mailbox: &MailboxBackup,
+    ) -> Result<Imported, StoreError> {
+        self.preview_unique(
+            preview,
+            (source, RecordKind::Mailbox, external_id),
+            (
+                "mailboxes",
+                "SELECT 1 FROM mailboxes WHERE address = $1",
+                mailbox.fields.address.as_str(),
+            ),
+            mailbox.fields.default_category_id,
+        )
+        .await
+    }
+
+    /// What an import of a record with a unique key (`table`'s row found by `sql`, a constant)
+    /// and a default category would answer: as `preview_once`, and `Conflict` when a record
+    /// new to this source has a key another record has.
+    async fn preview_unique(
+        &self,
+        preview: &mut ImportPreview,
+        (source, kind, external_id): (&str, RecordKind, &str),
+        (table, sql, key): (&'static str, &'static str, &str),
+        category_id: Option<Uuid>,
+    ) -> Result<Imported, StoreError> {
         let known = self
-            .local_id(preview, source, RecordKind::Widget, &widget.external_id)
+            .local_id(preview, source, kind, external_id)
             .await?
             .is_some();
+        let unique = (table, key.to_owned());
         if !known {
-            let key_taken = preview.widget_keys.contains(&widget.key)
-                || on_backend!(self.store, pool => sqlx::query_scalar::<_, i32>(
-                        "SELECT 1 FROM widgets WHERE key = $1")
-                    .bind(&widget.key)
+            let key_taken = preview.unique_keys.contains(&unique)
+                || on_backend!(self.store, pool => sqlx::query_scalar::<_, i32>(sql)
+                    .bind(key)
                     .fetch_optional(pool)
                     .await)?
                 .is_some();
@@ -281,19 +337,12 @@ impl Previews<'_> {
                 return Err(StoreError::Conflict);
             }
         }
-        let category = widget
-            .fields
-            .default_category_id
-            .map(|id| (Referenced::Category, id));
+        let category = category_id.map(|id| (Referenced::Category, id));
         let outcome = self
-            .preview_once(
-                preview,
-                (source, RecordKind::Widget, &widget.external_id),
-                category.as_slice(),
-            )
+            .preview_once(preview, (source, kind, external_id), category.as_slice())
             .await?;
         if let Imported::Created(_) = outcome {
-            preview.widget_keys.insert(widget.key.clone());
+            preview.unique_keys.insert(unique);
         }
         Ok(outcome)
     }
@@ -492,7 +541,9 @@ impl Previews<'_> {
             preview.created.insert(id);
         }
         for message in new_messages {
-            preview.remember(source, RecordKind::Message, message, Uuid::now_v7());
+            let local = Uuid::now_v7();
+            preview.remember(source, RecordKind::Message, message, local);
+            preview.created.insert(local);
         }
         Ok(outcome)
     }

@@ -23,6 +23,7 @@ pub enum RecordKind {
     Visitor,
     Webhook,
     Event,
+    Mailbox,
 }
 
 impl RecordKind {
@@ -38,6 +39,7 @@ impl RecordKind {
             Self::Visitor => "visitor",
             Self::Webhook => "webhook",
             Self::Event => "event",
+            Self::Mailbox => "mailbox",
         }
     }
 }

@@ -95,6 +95,13 @@ impl InboundKind {
             Self::Ignored => "ignored",
         }
     }
+
+    /// The kind `as_str` stored, if it is one.
+    pub fn from_stored(stored: &str) -> Option<Self> {
+        [Self::Message, Self::AutoReply, Self::Bounce, Self::Ignored]
+            .into_iter()
+            .find(|kind| kind.as_str() == stored)
+    }
 }
 
 /// A mail imported from a mailbox, recorded with what it became.
@@ -209,12 +216,12 @@ fn unencodable(error: serde_json::Error) -> sqlx::Error {
     sqlx::Error::Encode(Box::new(error))
 }
 
-const OUTBOUND_COLUMNS: &str = "SELECT id, mailbox_id, ticket_id, message_id, kind, recipient, subject, text_body, \
+pub(crate) const OUTBOUND_COLUMNS: &str = "SELECT id, mailbox_id, ticket_id, message_id, kind, recipient, subject, text_body, \
      html_body, header_message_id, in_reply_to, reference_ids, reply_to, unsubscribe_url, attachment_ids, status, \
      attempts, next_attempt_at, last_error, created_at, sent_at FROM outbound_mails";
 
 #[derive(sqlx::FromRow)]
-struct OutboundRow {
+pub(crate) struct OutboundRow {
     id: Uuid,
     mailbox_id: Option<Uuid>,
     ticket_id: Option<Uuid>,
@@ -320,7 +327,7 @@ impl DeliveryRow {
     }
 }
 
-fn into_mails(rows: Vec<OutboundRow>) -> Result<Vec<OutboundMail>, StoreError> {
+pub(crate) fn into_mails(rows: Vec<OutboundRow>) -> Result<Vec<OutboundMail>, StoreError> {
     rows.into_iter().map(OutboundMail::try_from).collect()
 }
 

@@ -8,6 +8,8 @@ use growdesk_domain::mail::{AfterImport, ImapSettings, Mailbox, SmtpSettings, Tr
 use growdesk_domain::{Email, Priority};
 use uuid::Uuid;
 
+use crate::imports::{Imported, RecordKind};
+use crate::write_tx::WriteTx as _;
 use crate::{Stamp, Store, StoreError, on_backend};
 
 /// A mailbox's fields, complete (passwords apart).
@@ -92,6 +94,80 @@ impl std::fmt::Debug for MailboxSecrets {
 pub struct MailboxCursor {
     pub uid_validity: u32,
     pub last_uid: u32,
+}
+
+/// A mailbox as a backup carries it (`growdesk-sync export`, restored by `import json`): with
+/// its passwords, as webhooks' secrets are carried, and how far its folder was read, so a
+/// restored desk neither needs them typed again nor fetches the whole folder again.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MailboxBackup {
+    pub id: Uuid,
+    pub fields: MailboxFields,
+    pub secrets: MailboxSecrets,
+    pub cursor: Option<MailboxCursor>,
+    pub created_at: Stamp,
+    pub updated_at: Stamp,
+}
+
+impl From<Mailbox> for MailboxFields {
+    fn from(mailbox: Mailbox) -> Self {
+        Self {
+            address: mailbox.address,
+            display_name: mailbox.display_name,
+            imap: mailbox.imap,
+            smtp: mailbox.smtp,
+            default_category_id: mailbox.default_category_id,
+            default_priority: mailbox.default_priority,
+            acknowledge: mailbox.acknowledge,
+            active: mailbox.active,
+        }
+    }
+}
+
+/// A cursor as stored, checked: UIDs are 32-bit.
+fn stored_cursor(id: Uuid, uid_validity: i64, last_uid: i64) -> Result<MailboxCursor, StoreError> {
+    let corrupt =
+        || StoreError::Corrupt(format!("mailbox {id} has cursor {uid_validity}:{last_uid}"));
+    Ok(MailboxCursor {
+        uid_validity: u32::try_from(uid_validity).map_err(|_| corrupt())?,
+        last_uid: u32::try_from(last_uid).map_err(|_| corrupt())?,
+    })
+}
+
+#[derive(sqlx::FromRow)]
+struct BackupRow {
+    #[sqlx(flatten)]
+    mailbox: MailboxRow,
+    imap_password: Option<String>,
+    smtp_password: Option<String>,
+    uid_validity: Option<i64>,
+    last_uid: Option<i64>,
+}
+
+impl TryFrom<BackupRow> for MailboxBackup {
+    type Error = StoreError;
+
+    fn try_from(row: BackupRow) -> Result<Self, Self::Error> {
+        let (created_at, updated_at) = (row.mailbox.created_at, row.mailbox.updated_at);
+        let mailbox = Mailbox::try_from(row.mailbox)?;
+        let cursor = match (row.uid_validity, row.last_uid) {
+            (Some(uid_validity), Some(last_uid)) => {
+                Some(stored_cursor(mailbox.id, uid_validity, last_uid)?)
+            }
+            _ => None,
+        };
+        Ok(Self {
+            id: mailbox.id,
+            fields: mailbox.into(),
+            secrets: MailboxSecrets {
+                imap_password: row.imap_password,
+                smtp_password: row.smtp_password,
+            },
+            cursor,
+            created_at,
+            updated_at,
+        })
+    }
 }
 
 const COLUMNS: &str = "id, address, display_name, imap_host, imap_port, imap_security, imap_username, imap_folder, \
@@ -241,6 +317,13 @@ impl<'a> Columns<'a> {
     }
 }
 
+/// A new mailbox's row: the id, the columns `bind_columns!` binds, the passwords, the times.
+const INSERT: &str = "INSERT INTO mailboxes (id, address, display_name, imap_host, imap_port, imap_security, \
+     imap_username, imap_folder, imap_after_import, smtp_host, smtp_port, smtp_security, smtp_username, \
+     default_category_id, default_priority, acknowledge, active, imap_password, smtp_password, created_at, \
+     updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, \
+     $20, $21)";
+
 /// Binds `$columns` to `$query`'s parameters `$2` to `$17` (`$1` is the id), in the order
 /// the insert and the update name them.
 macro_rules! bind_columns {
@@ -292,18 +375,13 @@ impl Mailboxes<'_> {
         let columns = Columns::of(&new.fields);
         let imap_password = new.fields.imap.as_ref().and(new.imap_password.as_deref());
         let smtp_password = new.fields.smtp.as_ref().and(new.smtp_password.as_deref());
-        let sql = format!(
-            "INSERT INTO mailboxes (id, address, display_name, imap_host, imap_port, imap_security, imap_username, \
-             imap_folder, imap_after_import, smtp_host, smtp_port, smtp_security, smtp_username, default_category_id, \
-             default_priority, acknowledge, active, imap_password, smtp_password, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $20) \
-             RETURNING {COLUMNS}"
-        );
+        let sql = format!("{INSERT} RETURNING {COLUMNS}");
         let row: MailboxRow = on_backend!(write self.store, pool => {
             let query = sqlx::query_as(sqlx::AssertSqlSafe(sql.clone())).bind(new.id);
             bind_columns!(query, &columns)
                 .bind(imap_password)
                 .bind(smtp_password)
+                .bind(now)
                 .bind(now)
                 .fetch_one(pool)
                 .await
@@ -432,16 +510,8 @@ impl Mailboxes<'_> {
             .bind(id)
             .fetch_optional(pool)
             .await)?;
-        row.map(|(uid_validity, last_uid)| {
-            let corrupt = || {
-                StoreError::Corrupt(format!("mailbox {id} has cursor {uid_validity}:{last_uid}"))
-            };
-            Ok(MailboxCursor {
-                uid_validity: u32::try_from(uid_validity).map_err(|_| corrupt())?,
-                last_uid: u32::try_from(last_uid).map_err(|_| corrupt())?,
-            })
-        })
-        .transpose()
+        row.map(|(uid_validity, last_uid)| stored_cursor(id, uid_validity, last_uid))
+            .transpose()
     }
 
     /// Moves a mailbox's cursor to `cursor`, in one statement: within one `UIDVALIDITY` only
@@ -462,6 +532,75 @@ impl Mailboxes<'_> {
             .await
             .map(|done| done.rows_affected()))?;
         Ok(moved > 0)
+    }
+
+    /// Every mailbox with its passwords and cursor, oldest first, for a backup (mailboxes are
+    /// few).
+    ///
+    /// # Errors
+    /// The database failed.
+    pub async fn export(&self) -> Result<Vec<MailboxBackup>, StoreError> {
+        let sql = format!(
+            "SELECT {COLUMNS}, imap_password, smtp_password, uid_validity, last_uid FROM mailboxes \
+             LEFT JOIN mailbox_cursors ON mailbox_id = id ORDER BY created_at, id"
+        );
+        let rows: Vec<BackupRow> = on_backend!(self.store, pool => sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()))
+            .fetch_all(pool)
+            .await)?;
+        rows.into_iter().map(MailboxBackup::try_from).collect()
+    }
+
+    /// Restores a backup's mailbox with its passwords, cursor and times, under its id where
+    /// free: the one imported before from `source` as `external_id` is left as it is.
+    ///
+    /// # Errors
+    /// `Conflict` when another mailbox has the address; `MissingReference` for an unknown
+    /// category.
+    pub async fn import(
+        &self,
+        source: &str,
+        external_id: &str,
+        mailbox: &MailboxBackup,
+    ) -> Result<Imported, StoreError> {
+        let now = Stamp::now();
+        let columns = Columns::of(&mailbox.fields);
+        let imap_password = mailbox
+            .fields
+            .imap
+            .as_ref()
+            .and(mailbox.secrets.imap_password.as_deref());
+        let smtp_password = mailbox
+            .fields
+            .smtp
+            .as_ref()
+            .and(mailbox.secrets.smtp_password.as_deref());
+        on_backend!(self.store, pool => {
+            let mut tx = self.store.begin_write(pool).await?;
+            if let Some(id) = tx.local_ref(source, RecordKind::Mailbox, external_id).await? {
+                tx.commit().await?;
+                return Ok(Imported::Unchanged(id));
+            }
+            let id = tx.free_id("mailboxes", Some(mailbox.id)).await?;
+            let query = sqlx::query(INSERT).bind(id);
+            bind_columns!(query, &columns)
+                .bind(imap_password)
+                .bind(smtp_password)
+                .bind(mailbox.created_at)
+                .bind(mailbox.updated_at)
+                .execute(&mut *tx)
+                .await?;
+            if let Some(cursor) = mailbox.cursor {
+                sqlx::query("INSERT INTO mailbox_cursors (mailbox_id, uid_validity, last_uid) VALUES ($1, $2, $3)")
+                    .bind(id)
+                    .bind(i64::from(cursor.uid_validity))
+                    .bind(i64::from(cursor.last_uid))
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            tx.remember_ref(source, RecordKind::Mailbox, external_id, id, now).await?;
+            tx.commit().await?;
+            Ok(Imported::Created(id))
+        })
     }
 
     /// Every mailbox's address, lower-cased: our own addresses, never mailed.

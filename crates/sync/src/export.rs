@@ -16,9 +16,11 @@ use growdesk_store::{
 };
 
 use crate::format::{
-    self, ExportedAttachment, ExportedCannedReply, ExportedCategory, ExportedEvent, ExportedFaq,
-    ExportedMessage, ExportedNotification, ExportedReadMark, ExportedTicket, ExportedUser,
-    ExportedView, ExportedVisitor, ExportedWebhook, ExportedWidget, Header, Line,
+    self, ExportedAttachment, ExportedCannedReply, ExportedCategory, ExportedCursor,
+    ExportedEmailSuppression, ExportedEmailTemplate, ExportedEvent, ExportedFaq,
+    ExportedInboundMail, ExportedMailbox, ExportedMessage, ExportedNotification,
+    ExportedOutboundMail, ExportedReadMark, ExportedTicket, ExportedUser, ExportedView,
+    ExportedVisitor, ExportedWebhook, ExportedWidget, Header, Line,
 };
 
 /// Records read per query.
@@ -41,6 +43,11 @@ pub(crate) struct Exported {
     pub(crate) views: usize,
     pub(crate) canned_replies: usize,
     pub(crate) read_marks: usize,
+    pub(crate) mailboxes: usize,
+    pub(crate) inbound_mails: usize,
+    pub(crate) outbound_mails: usize,
+    pub(crate) email_templates: usize,
+    pub(crate) email_suppressions: usize,
 }
 
 /// Where the export goes: a `.jsonl` file, or the standard file inside a directory.
@@ -63,9 +70,10 @@ pub(crate) fn attachments_dir(export_file: &Path) -> PathBuf {
         .join(format::ATTACHMENTS_DIR)
 }
 
-/// Writes every user, category, FAQ, widget, visitor, ticket (with its messages and their
-/// attachments), event, notification, saved view, canned reply, read mark and webhook of `store` to `path`, and copies the attachments' files from
-/// `files` beside it. The file holds password hashes and secrets: it is written as a
+/// Writes every user, category, mailbox, FAQ, widget, visitor, ticket (with its messages and
+/// their attachments), event, notification, saved view, canned reply, read mark, mail taken in
+/// and sent, email template, suppressed address and webhook of `store` to `path`, and copies
+/// the attachments' files from `files` beside it. The file holds password hashes and secrets: it is written as a
 /// `PrivateFile`, readable by its owner only, and appears at `path` only once complete.
 ///
 /// # Errors
@@ -96,8 +104,11 @@ pub(crate) async fn export(
         let page = store.users().export(after, PAGE).await?;
         let Some(last) = page.last() else { break };
         after = Some(last.user.id);
+        let ids: Vec<uuid::Uuid> = page.iter().map(|credentials| credentials.user.id).collect();
+        let mut locales = store.backup().user_locales(&ids).await?;
         for credentials in page {
             let user = credentials.user;
+            let locale = locales.remove(&user.id);
             write(&Line::User(ExportedUser {
                 id: user.id,
                 email: user.email,
@@ -108,6 +119,7 @@ pub(crate) async fn export(
                 created_at: user.created_at,
                 updated_at: Some(user.updated_at),
                 notify_new_tickets: user.notify_new_tickets,
+                locale,
             }))?;
             counts.users += 1;
         }
@@ -124,6 +136,29 @@ pub(crate) async fn export(
             updated_at: Some(category.updated_at),
         }))?;
         counts.categories += 1;
+    }
+    for mailbox in store.mailboxes().export().await? {
+        let fields = mailbox.fields;
+        write(&Line::Mailbox(Box::new(ExportedMailbox {
+            id: mailbox.id,
+            address: fields.address.into_inner(),
+            display_name: fields.display_name,
+            imap: fields.imap,
+            imap_password: mailbox.secrets.imap_password,
+            smtp: fields.smtp,
+            smtp_password: mailbox.secrets.smtp_password,
+            default_category_id: fields.default_category_id,
+            default_priority: fields.default_priority,
+            acknowledge: fields.acknowledge,
+            active: fields.active,
+            cursor: mailbox.cursor.map(|cursor| ExportedCursor {
+                uid_validity: cursor.uid_validity,
+                last_uid: cursor.last_uid,
+            }),
+            created_at: mailbox.created_at.into(),
+            updated_at: mailbox.updated_at.into(),
+        })))?;
+        counts.mailboxes += 1;
     }
     let mut after = None;
     loop {
@@ -229,6 +264,7 @@ pub(crate) async fn export(
                 closed_at: ticket.closed_at,
                 version: Some(ticket.version),
                 visitor_id: ticket.visitor_id,
+                mailbox_id: ticket.mailbox_id,
                 messages: mine
                     .into_iter()
                     .map(|message| ExportedMessage {
@@ -345,6 +381,7 @@ pub(crate) async fn export(
             counts.read_marks += 1;
         }
     }
+    export_mail(store, &mut write, &mut counts).await?;
     for webhook in store.webhooks().list().await? {
         write(&Line::Webhook(ExportedWebhook {
             id: webhook.id,
@@ -360,6 +397,91 @@ pub(crate) async fn export(
     out.persist()
         .map_err(|error| anyhow::anyhow!("cannot write {}: {error}", file.display()))?;
     Ok(counts)
+}
+
+/// Writes the email channel's records that follow the tickets they name: the mail taken in and
+/// sent, the admins' templates and the suppressed addresses.
+async fn export_mail(
+    store: &Store,
+    write: &mut impl FnMut(&Line) -> anyhow::Result<()>,
+    counts: &mut Exported,
+) -> anyhow::Result<()> {
+    let mut after = None;
+    loop {
+        let page = store.backup().export_inbound_mails(after, PAGE).await?;
+        let Some(last) = page.last() else { break };
+        after = Some((last.mailbox_id, last.message_id.clone()));
+        for mail in page {
+            write(&Line::InboundMail(ExportedInboundMail {
+                mailbox_id: mail.mailbox_id,
+                message_id: mail.message_id,
+                ticket_id: mail.ticket_id,
+                chat_message_id: mail.chat_message_id,
+                mail_kind: mail.kind.as_str().to_owned(),
+                received_at: mail.received_at.into(),
+            }))?;
+            counts.inbound_mails += 1;
+        }
+    }
+    let mut after = None;
+    loop {
+        let page = store.backup().export_outbound_mails(after, PAGE).await?;
+        let Some(last) = page.last() else { break };
+        after = Some(last.mail.id);
+        for outbound in page {
+            let mail = outbound.mail;
+            write(&Line::OutboundMail(Box::new(ExportedOutboundMail {
+                id: mail.id,
+                mailbox_id: mail.mailbox_id,
+                ticket_id: mail.ticket_id,
+                message_id: mail.message_id,
+                mail_kind: mail.kind,
+                recipient: mail.recipient,
+                subject: mail.subject,
+                text_body: mail.text_body,
+                html_body: mail.html_body,
+                header_message_id: mail.header_message_id,
+                in_reply_to: mail.in_reply_to,
+                references: mail.references,
+                reply_to: mail.reply_to,
+                unsubscribe_url: mail.unsubscribe_url,
+                attachment_ids: mail.attachment_ids,
+                status: outbound.status,
+                attempts: outbound.attempts,
+                next_attempt_at: outbound.next_attempt_at.into(),
+                last_error: outbound.last_error,
+                created_at: outbound.created_at.into(),
+                sent_at: outbound.sent_at.map(Into::into),
+            })))?;
+            counts.outbound_mails += 1;
+        }
+    }
+    for template in store.email_templates().list().await? {
+        write(&Line::EmailTemplate(ExportedEmailTemplate {
+            mail_kind: template.kind,
+            locale: template.locale,
+            subject: template.subject,
+            text_body: template.text_body,
+            html_body: template.html_body,
+            updated_at: template.updated_at.into(),
+        }))?;
+        counts.email_templates += 1;
+    }
+    let mut after = None;
+    loop {
+        let page = store.backup().export_suppressions(after, PAGE).await?;
+        let Some(last) = page.last() else { break };
+        after = Some(last.email.clone());
+        for suppression in page {
+            write(&Line::EmailSuppression(ExportedEmailSuppression {
+                email: suppression.email,
+                reason: suppression.reason,
+                created_at: suppression.created_at.into(),
+            }))?;
+            counts.email_suppressions += 1;
+        }
+    }
+    Ok(())
 }
 
 /// Copies an attachment's stored bytes to `dir/<sha256>`, owner-only like the export itself

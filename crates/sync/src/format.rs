@@ -4,11 +4,15 @@
 //! export, in `attachments/`, each named by its SHA-256.
 //!
 //! Version 2 added widgets, visitors, webhooks, a ticket's visitor and version, users',
-//! categories' and FAQs' times, staff's new-ticket notification choice, messages' attachments, the event log and notifications, then saved views, canned replies and read marks (which a version 2 file
-//! without them still is); version 1 files,
+//! categories' and FAQs' times, staff's new-ticket notification choice, messages' attachments, the event log and notifications, then saved views, canned replies and read marks, then the
+//! email channel: mailboxes (with their passwords and cursors) before the tickets that name
+//! them, users' locales, tickets' mailboxes, and after the tickets the mail taken in and sent,
+//! the admins' templates and the suppressed addresses (a version 2 file without any of these
+//! still is one); version 1 files,
 //! which have none of them, still import (their tickets' creation is logged at import).
 //! Webhooks come last, after the log, so restoring old events queues no deliveries.
 
+use growdesk_domain::mail::{DeliveryStatus, ImapSettings, MailKind, SmtpSettings};
 use growdesk_domain::workspace::ViewFilter;
 use growdesk_domain::{MessageChannel, Priority, Role, TicketSource, TicketStatus, WidgetSettings};
 use serde::{Deserialize, Serialize};
@@ -40,6 +44,11 @@ pub(crate) enum Line {
     View(ExportedView),
     CannedReply(ExportedCannedReply),
     ReadMark(ExportedReadMark),
+    Mailbox(Box<ExportedMailbox>),
+    InboundMail(ExportedInboundMail),
+    OutboundMail(Box<ExportedOutboundMail>),
+    EmailTemplate(ExportedEmailTemplate),
+    EmailSuppression(ExportedEmailSuppression),
     Webhook(ExportedWebhook),
 }
 
@@ -68,6 +77,9 @@ pub(crate) struct ExportedUser {
     /// Staff: notified of every new ticket.
     #[serde(default)]
     pub(crate) notify_new_tickets: bool,
+    /// The locale of their mail, when they chose one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) locale: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -274,5 +286,112 @@ pub(crate) struct ExportedTicket {
     /// The widget visitor the ticket came through.
     #[serde(default)]
     pub(crate) visitor_id: Option<Uuid>,
+    /// The mailbox its mail goes out from (a ticket opened by mail).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) mailbox_id: Option<Uuid>,
     pub(crate) messages: Vec<ExportedMessage>,
+}
+
+/// A mailbox with its IMAP and SMTP passwords (carried as webhooks' secrets are, so mail goes
+/// on without typing them again) and how far its folder was read (so a restored desk does not
+/// fetch it all again).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct ExportedMailbox {
+    pub(crate) id: Uuid,
+    pub(crate) address: String,
+    pub(crate) display_name: String,
+    pub(crate) imap: Option<ImapSettings>,
+    pub(crate) imap_password: Option<String>,
+    pub(crate) smtp: Option<SmtpSettings>,
+    pub(crate) smtp_password: Option<String>,
+    pub(crate) default_category_id: Option<Uuid>,
+    pub(crate) default_priority: Priority,
+    pub(crate) acknowledge: bool,
+    pub(crate) active: bool,
+    /// `UIDVALIDITY` and the last UID read, absent before the first fetch.
+    pub(crate) cursor: Option<ExportedCursor>,
+    #[serde(with = "time::serde::rfc3339")]
+    pub(crate) created_at: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339")]
+    pub(crate) updated_at: OffsetDateTime,
+}
+
+#[derive(Debug, Clone, Copy, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct ExportedCursor {
+    pub(crate) uid_validity: u32,
+    pub(crate) last_uid: u32,
+}
+
+/// A mail taken in, by mailbox and `Message-ID`, and what it became: a mail fetched again
+/// after a restore is recognised and not imported twice.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct ExportedInboundMail {
+    pub(crate) mailbox_id: Uuid,
+    pub(crate) message_id: String,
+    pub(crate) ticket_id: Option<Uuid>,
+    /// The ticket message it became.
+    pub(crate) chat_message_id: Option<Uuid>,
+    /// What it was: `message`, `auto_reply`, `bounce` or `ignored` (`kind` names the line's).
+    pub(crate) mail_kind: String,
+    #[serde(with = "time::serde::rfc3339")]
+    pub(crate) received_at: OffsetDateTime,
+}
+
+/// A mail of the outbox with where it stands: sent ones are never sent again; one still
+/// queued is sent once, by the restored desk. Password resets are not carried.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct ExportedOutboundMail {
+    pub(crate) id: Uuid,
+    pub(crate) mailbox_id: Option<Uuid>,
+    pub(crate) ticket_id: Option<Uuid>,
+    pub(crate) message_id: Option<Uuid>,
+    /// Why it was sent (`kind` names the line's).
+    pub(crate) mail_kind: MailKind,
+    pub(crate) recipient: String,
+    pub(crate) subject: String,
+    pub(crate) text_body: String,
+    pub(crate) html_body: Option<String>,
+    pub(crate) header_message_id: String,
+    pub(crate) in_reply_to: Option<String>,
+    pub(crate) references: Vec<String>,
+    pub(crate) reply_to: Option<String>,
+    pub(crate) unsubscribe_url: Option<String>,
+    pub(crate) attachment_ids: Vec<Uuid>,
+    pub(crate) status: DeliveryStatus,
+    pub(crate) attempts: i32,
+    #[serde(with = "time::serde::rfc3339")]
+    pub(crate) next_attempt_at: OffsetDateTime,
+    pub(crate) last_error: Option<String>,
+    #[serde(with = "time::serde::rfc3339")]
+    pub(crate) created_at: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub(crate) sent_at: Option<OffsetDateTime>,
+}
+
+/// An admin's wording of a kind of mail in a locale.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct ExportedEmailTemplate {
+    /// The kind of mail it words (`kind` names the line's).
+    pub(crate) mail_kind: MailKind,
+    pub(crate) locale: String,
+    pub(crate) subject: String,
+    pub(crate) text_body: String,
+    pub(crate) html_body: String,
+    #[serde(with = "time::serde::rfc3339")]
+    pub(crate) updated_at: OffsetDateTime,
+}
+
+/// An address never mailed again (unsubscribed, or bounced for good), and why.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct ExportedEmailSuppression {
+    pub(crate) email: String,
+    pub(crate) reason: String,
+    #[serde(with = "time::serde::rfc3339")]
+    pub(crate) created_at: OffsetDateTime,
 }

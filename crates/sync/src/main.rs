@@ -133,7 +133,8 @@ fn main() -> ExitCode {
                     println!(
                         "exported {} users, {} categories, {} FAQs, {} widgets, {} visitors, {} webhooks, \
                          {} tickets, {} messages, {} attachments, {} events, {} notifications, {} views, \
-                         {} canned replies, {} read marks to {}",
+                         {} canned replies, {} read marks, {} mailboxes, {} mails taken in, {} mails sent or \
+                         queued, {} email templates, {} suppressed addresses to {}",
                         counts.users,
                         counts.categories,
                         counts.faqs,
@@ -148,6 +149,11 @@ fn main() -> ExitCode {
                         counts.views,
                         counts.canned_replies,
                         counts.read_marks,
+                        counts.mailboxes,
+                        counts.inbound_mails,
+                        counts.outbound_mails,
+                        counts.email_templates,
+                        counts.email_suppressions,
                         export::target(&path).display()
                     );
                 }

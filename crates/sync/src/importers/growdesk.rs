@@ -1,7 +1,8 @@
 //! `import json`: GrowDesk's own export (see `format`). Ids and ticket numbers are kept where
 //! they are free, so an export imported into an empty instance reproduces it — the documented
-//! way to move from SQLite to PostgreSQL, and to restore a backup. Widgets and webhooks keep
-//! their keys and secrets; attachments' files are checked against their SHA-256 and stored.
+//! way to move from SQLite to PostgreSQL, and to restore a backup. Widgets, webhooks and
+//! mailboxes keep their keys, secrets and passwords; attachments' files are checked against
+//! their SHA-256 and stored.
 
 use std::path::Path;
 
@@ -28,6 +29,7 @@ use crate::format::{self, ExportedTicket, Line};
 use crate::importers::Report;
 
 mod attachments;
+mod mail;
 mod workspace;
 
 use crate::importers::records::{Lines, MAX_LINE_BYTES};
@@ -164,6 +166,7 @@ fn check(record: &Line, attachments: &Attachments<'_>) -> Result<(), String> {
                 return Err("key must not be empty".to_owned());
             }
         }
+        Line::Mailbox(mailbox) => mail::check_mailbox(mailbox)?,
         // Views and canned replies are checked as they are built (`workspace`); a read mark's
         // reader and ticket, as it is restored.
         Line::Visitor(_)
@@ -172,6 +175,11 @@ fn check(record: &Line, attachments: &Attachments<'_>) -> Result<(), String> {
         | Line::View(_)
         | Line::CannedReply(_)
         | Line::ReadMark(_) => {}
+        // The email channel's records are checked as they are built (`mail`).
+        Line::InboundMail(_)
+        | Line::OutboundMail(_)
+        | Line::EmailTemplate(_)
+        | Line::EmailSuppression(_) => {}
         Line::Webhook(webhook) => {
             // As the API checks at save; whether the target is globally reachable is checked
             // at each delivery, as for every webhook.
@@ -231,6 +239,7 @@ async fn write(
         Line::User(user) => {
             let times = (Some(user.created_at), user.updated_at);
             let notify_new_tickets = user.notify_new_tickets;
+            let locale = user.locale;
             let email =
                 Email::parse(&user.email).map_err(|error| Refusal::Record(error.to_string()))?;
             let outcome = target
@@ -248,8 +257,10 @@ async fn write(
                     },
                 )
                 .await?;
-            if notify_new_tickets {
-                target.keep_following_new_tickets(outcome).await?;
+            if notify_new_tickets || locale.is_some() {
+                target
+                    .keep_preferences(outcome, notify_new_tickets, locale.as_deref())
+                    .await?;
             }
             keep_times(target, TimedTable::Users, outcome, times).await?
         }
@@ -383,6 +394,13 @@ async fn write(
         Line::View(view) => workspace::restore_view(target, view).await?,
         Line::CannedReply(reply) => workspace::restore_canned_reply(target, reply).await?,
         Line::ReadMark(mark) => workspace::restore_read_mark(target, mark).await?,
+        Line::Mailbox(mailbox) => mail::restore_mailbox(target, *mailbox).await?,
+        Line::InboundMail(inbound) => mail::restore_inbound(target, inbound).await?,
+        Line::OutboundMail(outbound) => mail::restore_outbound(target, *outbound).await?,
+        Line::EmailTemplate(template) => mail::restore_template(target, template).await?,
+        Line::EmailSuppression(suppression) => {
+            mail::restore_suppression(target, suppression).await?
+        }
     })
 }
 
@@ -431,6 +449,7 @@ async fn import_ticket(
     ticket: ExportedTicket,
 ) -> Result<growdesk_store::imports::Imported, Refusal> {
     let visitor_id = local_opt(target, RecordKind::Visitor, ticket.visitor_id).await?;
+    let mailbox_id = local_opt(target, RecordKind::Mailbox, ticket.mailbox_id).await?;
     let version = ticket.version;
     let mut messages = Vec::with_capacity(ticket.messages.len());
     for message in ticket.messages {
@@ -489,8 +508,8 @@ async fn import_ticket(
     if let Some(version) = version {
         target.keep_ticket_version(outcome, version).await?;
     }
-    if let Some(visitor_id) = visitor_id {
-        target.link_ticket_visitor(outcome.id(), visitor_id).await?;
-    }
+    target
+        .link_ticket_origin(outcome.id(), visitor_id, mailbox_id)
+        .await?;
     Ok(outcome)
 }

@@ -5,18 +5,22 @@ use std::path::Path;
 use std::process::{Command, Output};
 
 use growdesk_domain::event::Unrecognised;
+use growdesk_domain::mail::{AfterImport, ImapSettings, MailKind, SmtpSettings, TransportSecurity};
 use growdesk_domain::workspace::{Shortcut, Title, ViewFilter};
 use growdesk_domain::{
-    Event, EventKind, MessageBody, MessageChannel, NotificationData, NotificationKind, Priority,
-    Role, Subject, Tags, TicketSource, TicketStatus, WidgetSettings,
+    Email, Event, EventKind, MessageBody, MessageChannel, NotificationData, NotificationKind,
+    Priority, Role, Subject, Tags, TicketSource, TicketStatus, WidgetSettings,
 };
 use growdesk_store::testkit::TestDatabase;
 use growdesk_store::{
-    BackendKind, FileStore, Store,
+    BackendKind, FileStore, Stamp, Store,
     canned_replies::ReplyFields,
     categories::CategoryFields,
+    email_templates::StoredTemplate,
     events::{NewEvent, Span},
     faqs::{FaqFields, FaqFilter},
+    mail::{InboundKind, InboundRecord, NewOutboundMail},
+    mailboxes::{MailboxCursor, MailboxFields, NewMailbox},
     messages::{NewAttachment, NewMessage},
     tickets::{
         Changed, MessageRecord, NewTicket, TicketChange, TicketFilter, TicketSort, TicketState,
@@ -66,6 +70,161 @@ impl Installation {
 }
 
 pub(super) const ATTACHMENT: &[u8] = b"%PDF-1.4 a receipt\n";
+
+/// A mailbox's passwords, which a backup carries as it carries webhooks' secrets.
+pub(super) const MAILBOX_PASSWORDS: [&str; 2] = ["imap-password-backup", "smtp-password-backup"];
+
+/// The mail a desk sends to `recipient` about `ticket_id` from `mailbox_id`.
+fn outbound(
+    kind: MailKind,
+    recipient: &str,
+    ticket_id: Option<Uuid>,
+    mailbox_id: Uuid,
+) -> NewOutboundMail {
+    let id = Uuid::now_v7();
+    NewOutboundMail {
+        id,
+        mailbox_id: Some(mailbox_id),
+        ticket_id,
+        message_id: None,
+        kind,
+        recipient: recipient.to_owned(),
+        subject: format!("{} about your request", kind.as_str()),
+        text_body: "Hello".to_owned(),
+        html_body: Some("<p>Hello</p>".to_owned()),
+        header_message_id: format!("<{id}@example.com>"),
+        in_reply_to: Some("<first@client.example>".to_owned()),
+        references: vec!["<first@client.example>".to_owned()],
+        reply_to: None,
+        unsubscribe_url: None,
+        attachment_ids: Vec::new(),
+    }
+}
+
+/// The email channel: a mailbox read up to a cursor, a ticket that came by mail with its
+/// inbound record, an acknowledgement sent and a mail still queued, an automatic reply
+/// recorded, a password reset queued (not carried), a template, a suppressed address and a
+/// customer's locale.
+async fn seed_mail(store: &Store, category_id: Uuid, customer_id: Uuid, new_ticket: NewTicket) {
+    let mailbox = store
+        .mailboxes()
+        .create(NewMailbox {
+            id: Uuid::now_v7(),
+            fields: MailboxFields {
+                address: Email::parse("support@example.com").unwrap(),
+                display_name: "Example Support".into(),
+                imap: Some(ImapSettings {
+                    host: "imap.example.com".into(),
+                    port: 993,
+                    security: TransportSecurity::Tls,
+                    username: "support".into(),
+                    folder: "INBOX".into(),
+                    after_import: AfterImport::MarkSeen,
+                }),
+                smtp: Some(SmtpSettings {
+                    host: "smtp.example.com".into(),
+                    port: 465,
+                    security: TransportSecurity::Tls,
+                    username: "support".into(),
+                }),
+                default_category_id: Some(category_id),
+                default_priority: Priority::High,
+                acknowledge: true,
+                active: true,
+            },
+            imap_password: Some(MAILBOX_PASSWORDS[0].into()),
+            smtp_password: Some(MAILBOX_PASSWORDS[1].into()),
+        })
+        .await
+        .unwrap();
+    let cursor = MailboxCursor {
+        uid_validity: 7,
+        last_uid: 42,
+    };
+    assert!(
+        store
+            .mailboxes()
+            .set_cursor(mailbox.id, cursor)
+            .await
+            .unwrap()
+    );
+    let acknowledgement = outbound(
+        MailKind::Acknowledgement,
+        "cy@example.com",
+        Some(new_ticket.id),
+        mailbox.id,
+    );
+    let by_mail = NewTicket {
+        source: TicketSource::Email,
+        channel: MessageChannel::Email,
+        mailbox_id: Some(mailbox.id),
+        mail: vec![acknowledgement.clone()],
+        inbound: Some(InboundRecord {
+            mailbox_id: mailbox.id,
+            message_id: "first@client.example".into(),
+            kind: InboundKind::Message,
+        }),
+        ..new_ticket
+    };
+    let ticket_id = by_mail.id;
+    store.tickets().create(by_mail, None).await.unwrap();
+    assert!(
+        store
+            .mail()
+            .mark_sent(acknowledgement.id, Stamp::now())
+            .await
+            .unwrap()
+    );
+    store
+        .mail()
+        .enqueue(vec![
+            outbound(
+                MailKind::Resolved,
+                "cy@example.com",
+                Some(ticket_id),
+                mailbox.id,
+            ),
+            outbound(MailKind::PasswordReset, "cy@example.com", None, mailbox.id),
+        ])
+        .await
+        .unwrap();
+    let auto_reply = InboundRecord {
+        mailbox_id: mailbox.id,
+        message_id: "away@client.example".into(),
+        kind: InboundKind::AutoReply,
+    };
+    assert!(
+        store
+            .mail()
+            .record_inbound(&auto_reply, Some(ticket_id))
+            .await
+            .unwrap()
+    );
+    store
+        .email_templates()
+        .put(StoredTemplate {
+            kind: MailKind::Reply,
+            locale: "fr".into(),
+            subject: "Re: {{ticket.subject}}".into(),
+            text_body: "Bonjour {{requester.name}}".into(),
+            html_body: "<p>Bonjour {{requester.name}}</p>".into(),
+            updated_at: Stamp::now(),
+        })
+        .await
+        .unwrap();
+    store
+        .mail()
+        .suppress("gone@example.com", "bounced")
+        .await
+        .unwrap();
+    assert!(
+        store
+            .users()
+            .set_locale(customer_id, Some("fr"))
+            .await
+            .unwrap()
+    );
+}
 
 /// An installation using every kind of record a backup must carry.
 /// A notification's details naming only the ticket's subject.
@@ -198,6 +357,13 @@ async fn seed(installation: &Installation) {
         .create_with_visitor(through_widget, Some(&visitor), None)
         .await
         .unwrap();
+    seed_mail(
+        &store,
+        category.id,
+        customer.id,
+        ticket("Mailed in", customer.id, None),
+    )
+    .await;
     let with_file = ticket("Charged twice", customer.id, None);
     let ticket_id = with_file.id;
     store.tickets().create(with_file, None).await.unwrap();
@@ -320,6 +486,34 @@ pub(super) async fn content(installation: &Installation) -> Value {
         .await
         .unwrap();
     let ids: Vec<Uuid> = tickets.iter().map(|t| t.id).collect();
+    let user_ids: Vec<Uuid> = store
+        .users()
+        .export(None, 1000)
+        .await
+        .unwrap()
+        .iter()
+        .map(|c| c.user.id)
+        .collect();
+    let mut locales: Vec<(Uuid, String)> = store
+        .backup()
+        .user_locales(&user_ids)
+        .await
+        .unwrap()
+        .into_iter()
+        .collect();
+    locales.sort();
+    let backup = store.backup();
+    let debug = |records: Vec<String>| json!(records);
+    let mail = json!({
+        "mailboxes": debug(store.mailboxes().export().await.unwrap().into_iter()
+            .map(|m| format!("{:?} {:?} {:?}", (m.id, &m.fields, m.cursor, m.created_at, m.updated_at),
+                m.secrets.imap_password, m.secrets.smtp_password)).collect()),
+        "inbound": debug(backup.export_inbound_mails(None, 100).await.unwrap().iter().map(|m| format!("{m:?}")).collect()),
+        "outbound": debug(backup.export_outbound_mails(None, 100).await.unwrap().iter().map(|m| format!("{m:?}")).collect()),
+        "templates": debug(store.email_templates().list().await.unwrap().iter().map(|t| format!("{t:?}")).collect()),
+        "suppressions": debug(backup.export_suppressions(None, 100).await.unwrap().iter().map(|s| format!("{s:?}")).collect()),
+        "locales": locales,
+    });
     let files = installation.files();
     let messages: Vec<Value> = store
         .messages()
@@ -341,7 +535,7 @@ pub(super) async fn content(installation: &Installation) -> Value {
         .collect();
     let tickets: Vec<Value> = tickets
         .into_iter()
-        .map(|t| json!([t, t.visitor_id]))
+        .map(|t| json!([t, t.visitor_id, t.mailbox_id]))
         .collect();
     let value = json!({
         "users": users,
@@ -361,6 +555,7 @@ pub(super) async fn content(installation: &Installation) -> Value {
         "canned_replies": store.canned_replies().export(None, 100).await.unwrap(),
         "read_marks": store.tickets().export_read_marks(None, 100).await.unwrap().into_iter()
             .map(|m| json!([m.user_id, m.ticket_id, m.last_event_id])).collect::<Vec<_>>(),
+        "mail": mail,
     });
     store.close().await;
     value
