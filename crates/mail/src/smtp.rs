@@ -134,6 +134,10 @@ impl SmtpClient {
             ))),
             Ok(Ok(_)) => Ok(()),
             Ok(Err(error)) if error.is_permanent() => Err(SendError::Permanent(describe(&error))),
+            // A refused certificate reads as the connection test says it, with its way out.
+            Ok(Err(error)) if tls_cause(&error).is_some() => {
+                Err(SendError::Transient(self.explain(&error)))
+            }
             Ok(Err(error)) => Err(SendError::Transient(describe(&error))),
         }
     }
