@@ -4,9 +4,8 @@
 //! (a client that does not authenticate is served too, as a local relay would).
 //!
 //! Started with a certificate (`start_tls`), the same sink speaks implicit TLS (the handshake
-//! before the greeting) or STARTTLS (offered in EHLO; nothing but EHLO, STARTTLS, NOOP and QUIT is
-//! served before it, as a server that requires encryption answers), so a mail it received went
-//! over TLS.
+//! before the greeting) or STARTTLS (offered in EHLO; HELO, AUTH and MAIL before it are answered
+//! 530, as a server that requires encryption answers), so a mail it received went over TLS.
 
 use std::collections::{BTreeMap, HashSet};
 use std::io;
@@ -61,7 +60,7 @@ impl std::fmt::Debug for SmtpSink {
 impl SmtpSink {
     /// Starts the sink, delivering into `dovecot` and authenticating its users.
     pub async fn start(dovecot: &Dovecot) -> io::Result<Self> {
-        Self::launch(dovecot, None).await
+        Self::launch(dovecot, Encryption::None).await
     }
 
     /// As `start`, presenting `cert` with `security`: implicit TLS or STARTTLS (`None` is the
@@ -71,20 +70,20 @@ impl SmtpSink {
         security: TransportSecurity,
         cert: &ServerCert,
     ) -> io::Result<Self> {
-        let tls = match security {
-            TransportSecurity::None => None,
-            TransportSecurity::Tls | TransportSecurity::StartTls => Some(cert.acceptor()?),
+        let encryption = match security {
+            TransportSecurity::None => Encryption::None,
+            TransportSecurity::Tls => Encryption::Implicit(cert.acceptor()?),
+            TransportSecurity::StartTls => Encryption::StartTls(cert.acceptor()?),
         };
-        Self::launch(dovecot, tls.map(|acceptor| (security, acceptor))).await
+        Self::launch(dovecot, encryption).await
     }
 
-    async fn launch(
-        dovecot: &Dovecot,
-        tls: Option<(TransportSecurity, TlsAcceptor)>,
-    ) -> io::Result<Self> {
-        let security = tls
-            .as_ref()
-            .map_or(TransportSecurity::None, |(security, _)| *security);
+    async fn launch(dovecot: &Dovecot, encryption: Encryption) -> io::Result<Self> {
+        let security = match encryption {
+            Encryption::None => TransportSecurity::None,
+            Encryption::Implicit(_) => TransportSecurity::Tls,
+            Encryption::StartTls(_) => TransportSecurity::StartTls,
+        };
         let listener = TcpListener::bind(("127.0.0.1", 0)).await?;
         let port = listener.local_addr()?.port();
         let state = Arc::new(Mutex::new(State::default()));
@@ -92,8 +91,7 @@ impl SmtpSink {
             lmtp_port: dovecot.lmtp_port,
             passwords: dovecot.passwords().clone(),
             state: Arc::clone(&state),
-            tls: tls.map(|(_, acceptor)| acceptor),
-            security,
+            encryption,
         });
         let server = tokio::spawn(async move {
             while let Ok((stream, _)) = listener.accept().await {
@@ -160,9 +158,16 @@ struct Backend {
     lmtp_port: u16,
     passwords: BTreeMap<String, String>,
     state: Arc<Mutex<State>>,
-    /// Present for implicit TLS and STARTTLS.
-    tls: Option<TlsAcceptor>,
-    security: TransportSecurity,
+    encryption: Encryption,
+}
+
+/// How the sink encrypts its sessions.
+enum Encryption {
+    None,
+    /// TLS from the first byte.
+    Implicit(TlsAcceptor),
+    /// Plain until the client's STARTTLS.
+    StartTls(TlsAcceptor),
 }
 
 /// A client's connection, plain or TLS: STARTTLS swaps one for the other in the middle of a
@@ -173,8 +178,8 @@ impl<T: AsyncRead + AsyncWrite + Unpin + Send> Connection for T {}
 
 struct Session {
     stream: Box<dyn Connection>,
-    /// Whether the connection is TLS (from the start, or since STARTTLS).
-    secured: bool,
+    /// While the session is plain on a STARTTLS sink: what its upgrade presents.
+    starttls: Option<TlsAcceptor>,
     backend: Arc<Backend>,
     /// Bytes read and not yet parsed.
     pending: Vec<u8>,
@@ -185,25 +190,21 @@ struct Session {
 impl Session {
     /// Serves one client: after the TLS handshake when the sink speaks implicit TLS.
     async fn open(stream: tokio::net::TcpStream, backend: Arc<Backend>) -> io::Result<()> {
-        let session = match (&backend.tls, backend.security) {
-            (Some(acceptor), TransportSecurity::Tls) => {
-                let stream = Box::new(acceptor.accept(stream).await?);
-                Self::new(stream, true, backend)
-            }
-            _ => Self::new(Box::new(stream), false, backend),
+        let (stream, starttls): (Box<dyn Connection>, _) = match &backend.encryption {
+            Encryption::None => (Box::new(stream), None),
+            Encryption::Implicit(acceptor) => (Box::new(acceptor.accept(stream).await?), None),
+            Encryption::StartTls(acceptor) => (Box::new(stream), Some(acceptor.clone())),
         };
-        session.serve().await
-    }
-
-    fn new(stream: Box<dyn Connection>, secured: bool, backend: Arc<Backend>) -> Self {
         Self {
             stream,
-            secured,
+            starttls,
             backend,
             pending: Vec::new(),
             from: None,
             to: Vec::new(),
         }
+        .serve()
+        .await
     }
 
     async fn serve(mut self) -> io::Result<()> {
@@ -238,7 +239,14 @@ impl Session {
 
     /// Answers one command; `false` ends the session.
     async fn handle(&mut self, request: Request<String>) -> io::Result<bool> {
-        let starttls = self.backend.security == TransportSecurity::StartTls && !self.secured;
+        if matches!(request, Request::StartTls)
+            && let Some(acceptor) = self.starttls.take()
+        {
+            self.reply("220 2.0.0 ready to start TLS").await?;
+            self.upgrade(acceptor).await?;
+            return Ok(true);
+        }
+        let starttls = self.starttls.is_some();
         match request {
             Request::Ehlo { .. } => {
                 let offer = if starttls { "250-STARTTLS\r\n" } else { "" };
@@ -246,10 +254,6 @@ impl Session {
                     "250-localhost\r\n{offer}250-AUTH PLAIN LOGIN\r\n250-8BITMIME\r\n250 SIZE 67108864"
                 ))
                 .await?
-            }
-            Request::StartTls if starttls => {
-                self.reply("220 2.0.0 ready to start TLS").await?;
-                self.upgrade().await?
             }
             Request::Noop { .. } => self.reply("250 2.0.0 ok").await?,
             Request::Quit => {
@@ -298,13 +302,9 @@ impl Session {
 
     /// The TLS handshake after STARTTLS. What the client sent before it is dropped and the
     /// session starts over (RFC 3207 4.2): nothing said in the clear carries over.
-    async fn upgrade(&mut self) -> io::Result<()> {
-        let Some(acceptor) = self.backend.tls.clone() else {
-            return Err(io::Error::other("STARTTLS without a certificate"));
-        };
+    async fn upgrade(&mut self, acceptor: TlsAcceptor) -> io::Result<()> {
         let plain = std::mem::replace(&mut self.stream, Box::new(tokio::io::empty()));
         self.stream = Box::new(acceptor.accept(plain).await?);
-        self.secured = true;
         self.pending.clear();
         self.from = None;
         self.to.clear();
