@@ -123,18 +123,21 @@ impl Tickets<'_> {
 
     /// The dashboard's counts, for staff member `viewer`, with days and medians counted from
     /// `since` (a UTC midnight). The counts come from the counter tables the ticket triggers
-    /// keep (migration 0010), so they cost the same at any number of tickets.
+    /// keep (migration 0010), so they cost the same at any number of tickets; on PostgreSQL a
+    /// counter is split over slots (migration 0021), summed here.
     ///
     /// # Errors
     /// The database failed.
     pub async fn stats(&self, viewer: Uuid, since: Stamp) -> Result<TicketStats, StoreError> {
         let counts: Vec<(String, i16, Uuid, i64)> = on_backend!(self.store, pool => sqlx::query_as(
-                "SELECT status, priority, assignee_key, tickets FROM ticket_counts WHERE tickets <> 0")
+                "SELECT status, priority, assignee_key, CAST(SUM(tickets) AS BIGINT) FROM ticket_counts \
+                 GROUP BY status, priority, assignee_key HAVING SUM(tickets) <> 0")
             .fetch_all(pool)
             .await)?;
         let first_day = since.into_inner().date().to_string();
         let created_per_day: Vec<(String, i64)> = on_backend!(self.store, pool => sqlx::query_as(
-                "SELECT day, tickets FROM ticket_days WHERE day >= $1 AND tickets <> 0 ORDER BY day")
+                "SELECT day, CAST(SUM(tickets) AS BIGINT) FROM ticket_days WHERE day >= $1 \
+                 GROUP BY day HAVING SUM(tickets) <> 0 ORDER BY day")
             .bind(&first_day)
             .fetch_all(pool)
             .await)?;
