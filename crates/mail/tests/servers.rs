@@ -643,42 +643,98 @@ async fn a_certificate_for_another_host_name_is_refused() {
     }
 }
 
+/// A server that greets with `greeting`, answers the lines it reads with `replies` in turn
+/// (`{tag}` standing for the line's first word, as IMAP answers), then never says a word more:
+/// the STARTTLS it accepted never gets its handshake.
+async fn stalling_server(
+    greeting: &'static str,
+    replies: &'static [&'static str],
+) -> (u16, tokio::task::JoinHandle<()>) {
+    use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+    let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0))
+        .await
+        .unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let server = tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((stream, _)) = listener.accept().await {
+            let mut stream = BufReader::new(stream);
+            let mut answered = stream.write_all(greeting.as_bytes()).await;
+            for reply in replies {
+                let mut line = String::new();
+                answered = answered.and(stream.read_line(&mut line).await.map(drop));
+                let tag = line.split_whitespace().next().unwrap_or_default();
+                let reply = reply.replace("{tag}", tag);
+                answered = answered.and(stream.write_all(reply.as_bytes()).await);
+            }
+            if answered.is_ok() {
+                held.push(stream);
+            }
+        }
+    });
+    (port, server)
+}
+
 #[tokio::test]
 async fn a_tls_handshake_that_never_completes_ends_in_a_timeout() {
     let ca = TestCa::new().unwrap();
-    let (port, server) = silent_server().await;
     let short = Duration::from_secs(1);
-    let imap = ImapSettings {
-        host: "127.0.0.1".to_owned(),
-        port,
-        security: TransportSecurity::Tls,
-        username: SUPPORT.to_owned(),
-        folder: "INBOX".to_owned(),
-        after_import: growdesk_domain::mail::AfterImport::MarkSeen,
-    };
-    let error = ImapSession::connect_trusting(&imap, "secret", short, &[ca.der()])
-        .await
-        .unwrap_err();
-    assert!(
-        matches!(
-            error,
-            ImapError::Timeout {
-                step: "the TLS handshake",
-                ..
-            }
-        ),
-        "{error:?}"
-    );
-    let smtp = SmtpSettings {
-        host: "127.0.0.1".to_owned(),
-        port,
-        security: TransportSecurity::Tls,
-        username: SUPPORT.to_owned(),
-    };
-    let client = SmtpClient::trusting(&smtp, Some("secret"), short, &[ca.der()]).unwrap();
-    let error = client.check().await.unwrap_err();
-    assert!(error.contains("did not answer within"), "{error}");
-    let sent = client.send(SUPPORT, CUSTOMER, &mail(1)).await;
-    assert!(matches!(sent, Err(SendError::Transient(_))), "{sent:?}");
-    server.abort();
+    let (silent, silent_server) = silent_server().await;
+    let (imap_stalling, imap_server) =
+        stalling_server("* OK ready\r\n", &["{tag} OK begin TLS now\r\n"]).await;
+    let (smtp_stalling, smtp_server) = stalling_server(
+        "220 localhost ESMTP\r\n",
+        &[
+            "250-localhost\r\n250 STARTTLS\r\n",
+            "220 2.0.0 go ahead\r\n",
+        ],
+    )
+    .await;
+    let cases = [
+        (TransportSecurity::Tls, silent, silent),
+        (TransportSecurity::StartTls, imap_stalling, smtp_stalling),
+    ];
+    for (security, imap_port, smtp_port) in cases {
+        let imap = ImapSettings {
+            host: "127.0.0.1".to_owned(),
+            port: imap_port,
+            security,
+            username: SUPPORT.to_owned(),
+            folder: "INBOX".to_owned(),
+            after_import: growdesk_domain::mail::AfterImport::MarkSeen,
+        };
+        let error = ImapSession::connect_trusting(&imap, "secret", short, &[ca.der()])
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(
+                error,
+                ImapError::Timeout {
+                    step: "the TLS handshake",
+                    ..
+                }
+            ),
+            "{security:?}: {error:?}"
+        );
+        let smtp = SmtpSettings {
+            host: "127.0.0.1".to_owned(),
+            port: smtp_port,
+            security,
+            username: SUPPORT.to_owned(),
+        };
+        let client = SmtpClient::trusting(&smtp, Some("secret"), short, &[ca.der()]).unwrap();
+        let error = client.check().await.unwrap_err();
+        assert!(
+            error.contains("did not answer within"),
+            "{security:?}: {error}"
+        );
+        let sent = client.send(SUPPORT, CUSTOMER, &mail(1)).await;
+        assert!(
+            matches!(sent, Err(SendError::Transient(_))),
+            "{security:?}: {sent:?}"
+        );
+    }
+    for server in [silent_server, imap_server, smtp_server] {
+        server.abort();
+    }
 }
