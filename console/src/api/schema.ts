@@ -131,7 +131,7 @@ export interface paths {
          * Set a new password with a reset link's token.
          * @description The token works once and for 30 minutes; a used, expired or unknown one is 400. Every session
          *     of the account ends: its refresh tokens stop working, and it signs in again with the new
-         *     password.
+         *     password. Limited per client address (429 with Retry-After).
          */
         post: operations["confirm_reset"];
         delete?: never;
@@ -3284,6 +3284,15 @@ export interface operations {
             };
             /** @description The new password is not acceptable */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many attempts */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };

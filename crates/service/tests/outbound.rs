@@ -518,24 +518,24 @@ async fn a_reset_link_works_once_and_ends_every_session(desk: &Desk) {
     assert!(
         matches!(
             accounts
-                .reset_password(&first, "a brand new passphrase")
+                .reset_password(&first, "a brand new passphrase", ip())
                 .await,
             Err(ServiceError::InvalidLink)
         ),
         "a newer link replaces the older one"
     );
     assert!(matches!(
-        accounts.reset_password(&second, "short").await,
+        accounts.reset_password(&second, "short", ip()).await,
         Err(ServiceError::Validation(_))
     ));
     accounts
-        .reset_password(&second, "a brand new passphrase")
+        .reset_password(&second, "a brand new passphrase", ip())
         .await
         .unwrap();
     assert!(
         matches!(
             accounts
-                .reset_password(&second, "another new passphrase")
+                .reset_password(&second, "another new passphrase", ip())
                 .await,
             Err(ServiceError::InvalidLink)
         ),
@@ -577,7 +577,7 @@ async fn a_reset_request_answers_the_same_for_any_address(desk: &Desk) {
     ));
     assert!(matches!(
         accounts
-            .reset_password("garbage", "a brand new passphrase")
+            .reset_password("garbage", "a brand new passphrase", ip())
             .await,
         Err(ServiceError::InvalidLink)
     ));
@@ -627,7 +627,7 @@ async fn an_expired_reset_link_is_refused(desk: &Desk) {
     assert!(matches!(
         desk.service
             .accounts()
-            .reset_password(&token, "a brand new passphrase")
+            .reset_password(&token, "a brand new passphrase", ip())
             .await,
         Err(ServiceError::InvalidLink)
     ));

@@ -1,6 +1,7 @@
 //! Forgot password, after the OWASP Forgot Password cheat sheet: a single-use link valid for
 //! 30 minutes, sent by mail; the same answer whether or not the address has an account;
-//! requests limited per client address and per address asked for; a reset ends every session.
+//! requests limited per client address and per address asked for, confirmations per client
+//! address; a reset ends every session.
 
 use std::net::IpAddr;
 use std::time::Duration;
@@ -77,10 +78,19 @@ impl Accounts<'_> {
     /// Sets a new password with the token of a reset link, once: the link stops working, and
     /// every session and token of the account ends, in one transaction.
     ///
+    /// Limited per client address, as signing in is: a token guessed is a password guessed.
+    ///
     /// # Errors
     /// `Validation` for a password the rules refuse (the link still works); `InvalidLink` for
-    /// a token unknown, used or expired, with one message for all three.
-    pub async fn reset_password(self, token: &str, new_password: &str) -> Result<(), ServiceError> {
+    /// a token unknown, used or expired, with one message for all three; `RateLimited` after
+    /// too many attempts from this client.
+    pub async fn reset_password(
+        self,
+        token: &str,
+        new_password: &str,
+        ip: IpAddr,
+    ) -> Result<(), ServiceError> {
+        self.service.limits.check_ip(ip)?;
         let password = Password::parse(new_password)
             .map_err(|error| ValidationErrors::single("password", error.to_string()))?;
         let token_hash = refresh_token_hash(token).ok_or(ServiceError::InvalidLink)?;

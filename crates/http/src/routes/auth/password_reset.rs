@@ -67,22 +67,24 @@ async fn request_reset(
 ///
 /// The token works once and for 30 minutes; a used, expired or unknown one is 400. Every session
 /// of the account ends: its refresh tokens stop working, and it signs in again with the new
-/// password.
+/// password. Limited per client address (429 with Retry-After).
 #[utoipa::path(post, path = "/api/auth/password-reset/confirm", tag = "auth",
     request_body(content = PasswordResetConfirmation, example = json!({"token": "q3Jt0mVb8nWzY1xQ5cR7dE9fG2hK4lM6oP8sT0uV2wX", "password": "a-new-long-passphrase"})),
     responses(
         (status = 204, description = "The password is changed and every session ended"),
         (status = 400, description = "The link is invalid or has expired", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "The new password is not acceptable", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Too many attempts", body = Problem, content_type = "application/problem+json"),
     ))]
 async fn confirm_reset(
     State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
     ApiJson(body): ApiJson<PasswordResetConfirmation>,
 ) -> Result<StatusCode, ApiError> {
     state
         .service
         .accounts()
-        .reset_password(&body.token, &body.password)
+        .reset_password(&body.token, &body.password, ip)
         .await?;
     Ok(StatusCode::NO_CONTENT)
 }

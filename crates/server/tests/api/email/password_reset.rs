@@ -14,6 +14,7 @@ on_both_backends!(
     every_address_gets_the_same_answer,
     expired_reset_links_are_refused,
     reset_requests_are_rate_limited,
+    reset_confirmations_are_rate_limited_per_client_address,
 );
 
 const CUSTOMER: &str = "cy@example.com";
@@ -218,4 +219,25 @@ async fn reset_requests_are_rate_limited(kind: BackendKind) {
         (1..=2).contains(&sent),
         "{sent} mails for 2 accepted requests"
     );
+}
+
+async fn reset_confirmations_are_rate_limited_per_client_address(kind: BackendKind) {
+    let app = spawn_app_with(kind, |settings| {
+        settings.auth_attempts_per_ip_per_minute = 3;
+    })
+    .await;
+    // Guessing tokens from one client: each wrong one is a 400, until the client's share runs
+    // out, whatever the token.
+    for guess in ["guess-1", "guess-2", "guess-3"] {
+        confirm(&app, guess, NEW_PASSWORD).await.problem(400);
+    }
+    let limited = confirm(&app, "guess-4", NEW_PASSWORD).await;
+    let retry_after: u64 = limited.headers["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((1..=60).contains(&retry_after), "{retry_after}");
+    let problem = limited.problem(429);
+    assert_eq!(problem["type"], "urn:growdesk:problem:rate-limited");
 }
