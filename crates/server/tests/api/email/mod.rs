@@ -9,6 +9,8 @@ mod password_reset;
 mod templates;
 mod unsubscribe;
 
+use std::path::Path;
+
 use growdesk_service::Service;
 use growdesk_store::Stamp;
 use growdesk_store::mail::OutboundMail;
@@ -43,16 +45,24 @@ pub(crate) async fn mailbox(app: &TestApp, admin: &str, address: &str) -> Value 
 /// mail rather than through the API; its data directory lives as long as it is kept.
 pub(crate) struct MailSide {
     pub(crate) service: Service,
-    _data: tempfile::TempDir,
+    _data: Option<tempfile::TempDir>,
 }
 
 pub(crate) async fn mail_side(app: &TestApp) -> MailSide {
     let data = tempfile::tempdir().unwrap();
-    let settings = test_settings(app.database_url(), data.path().to_owned());
+    let mut side = mail_side_in(app, data.path()).await;
+    side._data = Some(data);
+    side
+}
+
+/// As `mail_side`, keeping what arrives (each mail's original, its attachments) in
+/// `data_dir`: the server's own, for a test that needs those files where the server has them.
+pub(crate) async fn mail_side_in(app: &TestApp, data_dir: &Path) -> MailSide {
+    let settings = test_settings(app.database_url(), data_dir.to_owned());
     let (service, _) = growdesk_app::build_service(&settings).await.unwrap();
     MailSide {
         service,
-        _data: data,
+        _data: None,
     }
 }
 
