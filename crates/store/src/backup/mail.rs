@@ -286,12 +286,32 @@ impl Previews<'_> {
         if stored {
             return Ok(Imported::Unchanged(record.id()));
         }
+        // A new mail whose `Message-ID` another mail has breaks that column's uniqueness.
+        let header = match record {
+            MailRecord::Outbound(mail) => {
+                Some(("outbound header", mail.mail.header_message_id.clone()))
+            }
+            _ => None,
+        };
+        if let Some(header) = &header {
+            let taken = preview.mail_keys.contains(header)
+                || on_backend!(self.store, pool => sqlx::query_scalar::<_, i32>(
+                        "SELECT 1 FROM outbound_mails WHERE header_message_id = $1")
+                    .bind(header.1.as_str())
+                    .fetch_optional(pool)
+                    .await)?
+                .is_some();
+            if taken {
+                return Err(StoreError::Conflict);
+            }
+        }
         for (table, id) in record.references() {
             if !self.preview_exists(preview, table, id).await? {
                 return Err(StoreError::MissingReference);
             }
         }
         preview.mail_keys.insert(key);
+        preview.mail_keys.extend(header);
         Ok(Imported::Created(record.id()))
     }
 

@@ -13,10 +13,14 @@ use std::process::Output;
 
 use growdesk_domain::mail::MailKind;
 use growdesk_domain::{
-    MessageBody, MessageChannel, Priority, Role, Subject, Tags, TicketSource, WidgetSettings,
+    Email, MessageBody, MessageChannel, Priority, Role, Subject, Tags, TicketSource, WidgetSettings,
 };
 use growdesk_store::{
-    BackendKind, Stamp, categories::CategoryFields, tickets::NewTicket, users::NewUser,
+    BackendKind, Stamp,
+    categories::CategoryFields,
+    mailboxes::{MailboxFields, NewMailbox},
+    tickets::NewTicket,
+    users::NewUser,
     widgets::WidgetFields,
 };
 use serde_json::{Value, json};
@@ -359,6 +363,25 @@ async fn a_dry_run_of_a_merge_predicts_its_matches_and_refusals() {
             )
             .await
             .unwrap();
+        store
+            .mailboxes()
+            .create(NewMailbox {
+                id: Uuid::now_v7(),
+                fields: MailboxFields {
+                    address: Email::parse("Support@example.com").unwrap(),
+                    display_name: "Our own support".into(),
+                    imap: None,
+                    smtp: None,
+                    default_category_id: None,
+                    default_priority: Priority::Low,
+                    acknowledge: false,
+                    active: true,
+                },
+                imap_password: None,
+                smtp_password: None,
+            })
+            .await
+            .unwrap();
         store.close().await;
 
         let merge = ["--merge"];
@@ -376,8 +399,10 @@ async fn a_dry_run_of_a_merge_predicts_its_matches_and_refusals() {
         );
         let refused = merged["refused"].as_array().unwrap();
         assert!(
-            refused.len() == 3,
-            "{kind:?}: the widget whose key is taken, its visitor and that visitor's ticket: {refused:?}"
+            refused.len() == 9,
+            "{kind:?}: the widget whose key is taken, its visitor and that visitor's ticket; the \
+             mailbox whose address is taken, the ticket that came to it and that mailbox's two \
+             mails taken in and two sent: {refused:?}"
         );
 
         let predicted = outcome_counts(&target, dir.path(), "dry-again.json", &dry_merge);
