@@ -1,5 +1,7 @@
-//! Backups: what `growdesk-sync export` reads beyond the API's own views (visitors) and what `import json` writes back under the ids,
-//! keys and secrets it had, so a restored widget or webhook keeps working where it is embedded.
+//! Backups: what `growdesk-sync export` reads beyond the API's own views (visitors,
+//! notifications, users' locales, the email channel's records in `mail`) and what
+//! `import json` writes back under the ids, keys and secrets it had, so a restored widget or
+//! webhook keeps working where it is embedded.
 
 use std::collections::HashMap;
 
@@ -486,8 +488,8 @@ impl Backup<'_> {
     }
 
     /// Whether the database holds any account, category, FAQ, ticket, widget, webhook or
-    /// mailbox that
-    /// an import from `source` did not write: a restore into it would merge two installations.
+    /// mailbox that an import from `source` did not write: a restore into it would merge two
+    /// installations.
     ///
     /// # Errors
     /// The database failed.
