@@ -347,8 +347,17 @@ export class Api {
   }
 
   /** The mail a ticket caused (acknowledgement, replies, resolved notice) and how far each got. */
+  /** Every mail of a ticket, newest first, read a page at a time. */
   async ticketDeliveries(ticketId: string): Promise<MailDelivery[]> {
-    return (await this.send<Page<MailDelivery>>("GET", `/api/tickets/${encodeURIComponent(ticketId)}/deliveries`)).data.items;
+    const all: MailDelivery[] = [];
+    let cursor: string | undefined;
+    do {
+      const query = { limit: 100, cursor } satisfies NonNullable<operations["list_ticket_deliveries"]["parameters"]["query"]>;
+      const page = (await this.send<Page<MailDelivery>>("GET", `/api/tickets/${encodeURIComponent(ticketId)}/deliveries`, { query })).data;
+      all.push(...page.items);
+      cursor = page.next_cursor ?? undefined;
+    } while (cursor);
+    return all;
   }
 
   /** Asks for a reset link by mail; the server answers the same whether the address is known or not. */

@@ -695,8 +695,9 @@ export interface paths {
         };
         /**
          * The mail a ticket caused, newest first (staff).
-         * @description The newest 100 replies, acknowledgements and resolved notices sent to the requester, each
-         *     with its status (`queued`, `sent`, `failed` or `bounced`), attempts and last error.
+         * @description The replies, acknowledgements and resolved notices sent to the requester, each with its
+         *     status (`queued`, `sent`, `failed` or `bounced`), attempts and last error. Paged with `limit`
+         *     and `cursor`.
          */
         get: operations["list_ticket_deliveries"];
         put?: never;
@@ -6430,7 +6431,11 @@ export interface operations {
     };
     list_ticket_deliveries: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description Page size, 1 to 100 (default 25). */
+                limit?: number;
+                cursor?: string;
+            };
             header?: never;
             path: {
                 id: string;
@@ -6439,7 +6444,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description The ticket's mail */
+            /** @description A page of the ticket's mail */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -6463,6 +6468,15 @@ export interface operations {
                      *     }
                      */
                     "application/json": components["schemas"]["List_Delivery"];
+                };
+            };
+            /** @description A query parameter does not parse */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Missing, invalid or expired credentials */
@@ -6494,6 +6508,15 @@ export interface operations {
             };
             /** @description The request took too long */
             408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A bad `limit` or a cursor this list did not issue */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };

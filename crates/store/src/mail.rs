@@ -656,26 +656,38 @@ impl Mail<'_> {
     /// # Errors
     /// The database failed.
     pub async fn of_ticket(&self, ticket_id: Uuid) -> Result<Vec<Delivery>, StoreError> {
-        self.latest_of_ticket(ticket_id, u32::MAX).await
+        self.page_of_ticket(ticket_id, None, u32::MAX).await
     }
 
-    /// The newest `limit` mails of a ticket, newest first.
+    /// Up to `limit` mails of a ticket, newest first (by when they were queued, then id),
+    /// after the mail queued at `after` with that id: a page of [`of_ticket`](Self::of_ticket).
     ///
     /// # Errors
     /// The database failed.
-    pub async fn latest_of_ticket(
+    pub async fn page_of_ticket(
         &self,
         ticket_id: Uuid,
+        after: Option<(Stamp, Uuid)>,
         limit: u32,
     ) -> Result<Vec<Delivery>, StoreError> {
-        let sql = format!(
-            "{DELIVERY_COLUMNS} WHERE ticket_id = $1 ORDER BY created_at DESC, id DESC LIMIT $2"
-        );
-        let rows: Vec<DeliveryRow> = on_backend!(self.store, pool => sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()))
-            .bind(ticket_id)
-            .bind(i64::from(limit))
-            .fetch_all(pool)
-            .await)?;
+        let rows: Vec<DeliveryRow> = on_backend!(self.store, pool => {
+            let mut query = QueryBuilder::new(DELIVERY_COLUMNS);
+            query.push(" WHERE ticket_id = ").push_bind(ticket_id);
+            if let Some((at, id)) = after {
+                query
+                    .push(" AND (created_at < ")
+                    .push_bind(at)
+                    .push(" OR (created_at = ")
+                    .push_bind(at)
+                    .push(" AND id < ")
+                    .push_bind(id)
+                    .push("))");
+            }
+            query
+                .push(" ORDER BY created_at DESC, id DESC LIMIT ")
+                .push_bind(i64::from(limit));
+            query.build_query_as().fetch_all(pool).await
+        })?;
         rows.into_iter().map(DeliveryRow::into_delivery).collect()
     }
 

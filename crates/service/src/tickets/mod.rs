@@ -11,6 +11,7 @@ mod reads;
 
 pub use change::TicketChanges;
 pub(crate) use change::{set_status, status_changed};
+pub use deliveries::DeliveryPosition;
 pub use list::{SlaFigures, Stats, TicketPosition, TicketQuery};
 pub use open::TicketDraft;
 

@@ -12,6 +12,7 @@ use crate::widgets::{SITE, public, visitor_ticket, widget};
 on_both_backends!(
     messages_carry_their_channel,
     staff_see_deliveries_and_customers_do_not,
+    deliveries_are_paged,
 );
 
 const CUSTOMER: &str = "cy@example.com";
@@ -207,4 +208,67 @@ async fn staff_see_deliveries_and_customers_do_not(kind: BackendKind) {
     )
     .await
     .problem(404);
+}
+
+async fn deliveries_are_paged(kind: BackendKind) {
+    let app = spawn_app(kind).await;
+    let admin = app.admin_token().await;
+    let (agent, _) = app.user_token("agent@example.com", "agent").await;
+    let support = mailbox(&app, &admin, "support@example.test").await;
+    mail_side(&app)
+        .await
+        .receive(
+            &support["id"],
+            plain_mail(CUSTOMER, "support@example.test", "Paged", "Hello."),
+        )
+        .await;
+    let id = ticket_titled(&app, &admin, "Paged").await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    for n in 0..4 {
+        app.post(
+            &format!("/api/tickets/{id}/messages"),
+            Some(&agent),
+            json!({"body": format!("Answer {n}.")}),
+        )
+        .await
+        .expect(201);
+    }
+    let deliveries = format!("/api/tickets/{id}/deliveries");
+    let whole = app
+        .get(&format!("{deliveries}?limit=100"), &agent)
+        .await
+        .expect(200)
+        .body;
+    assert_eq!(whole["next_cursor"], Value::Null);
+    let whole = whole["items"].as_array().unwrap().clone();
+    assert_eq!(whole.len(), 5, "the acknowledgement and four replies");
+
+    // Two at a time, following `next_cursor`: the same mails in the same order, each once.
+    let mut paged = Vec::new();
+    let mut cursor: Option<String> = None;
+    loop {
+        let url = match &cursor {
+            Some(cursor) => format!("{deliveries}?limit=2&cursor={cursor}"),
+            None => format!("{deliveries}?limit=2"),
+        };
+        let page = app.get(&url, &agent).await.expect(200).body;
+        let items = page["items"].as_array().unwrap();
+        assert!(items.len() <= 2, "{page}");
+        paged.extend(items.iter().cloned());
+        match page["next_cursor"].as_str() {
+            Some(next) => cursor = Some(next.to_owned()),
+            None => break,
+        }
+        assert!(paged.len() < whole.len() + 2, "the pages end");
+    }
+    assert_eq!(paged, whole);
+
+    app.get(&format!("{deliveries}?cursor=garbage"), &agent)
+        .await
+        .problem(422);
+    app.get(&format!("{deliveries}?limit=0"), &agent)
+        .await
+        .problem(422);
 }
