@@ -4,8 +4,10 @@
 # database of TICKETS tickets (default 1,000), the release server, then for each write scenario
 # and each level of CONCURRENCY (default "1 32"): the statistics reset, `growdesk-bench load`
 # for SECONDS (default 5), and a table of every statement the server ran, per request — calls,
-# rows, execution time — with the request's own latency beside it. What is not execution is
-# round trips, waiting for locks and the commit's WAL flush, and the server's own work.
+# rows, execution time — with the request's own latency beside it. Statements run by a trigger
+# or a function show as nested (their time is also inside the statement that ran them, so the
+# totals count top-level statements only). What is not execution is round trips, waiting for
+# the commit's WAL flush, and the server's own work.
 #
 #   scripts/profile-writes.sh [TICKETS] [SECONDS] [CONCURRENCY...]
 #
@@ -82,13 +84,14 @@ SELECT round(calls / requests.n, 2) AS "calls/req",
        round(rows / greatest(calls, 1)::numeric, 1) AS "rows/call",
        round(mean_exec_time::numeric, 3) AS "mean ms",
        round((total_exec_time / requests.n)::numeric, 3) AS "ms/req",
-       left(regexp_replace(query, '\s+', ' ', 'g'), 110) AS statement
+       CASE WHEN toplevel THEN '' ELSE 'nested' END AS "run by",
+       left(regexp_replace(query, '\s+', ' ', 'g'), 100) AS statement
 FROM mine, requests
 WHERE calls >= requests.n / 10
 ORDER BY total_exec_time DESC;
 SELECT round((sum(total_exec_time) / requests.n)::numeric, 3) AS "execution ms per request, all statements",
        round(sum(calls) / requests.n, 1) AS "statements per request"
-FROM mine, requests GROUP BY requests.n;
+FROM mine, requests WHERE toplevel GROUP BY requests.n;
 SQL
   done
 done
