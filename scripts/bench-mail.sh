@@ -6,12 +6,19 @@
 # postgres (a throwaway PostgreSQL is started).
 #
 #   scripts/bench-mail.sh [MAILS] [LATENCY_MAILS] [BACKEND]
+#
+# BENCH_BINARIES, a directory holding release binaries, measures that build (nothing is built).
 set -euo pipefail
 mails="${1:-10000}"
 latency_mails="${2:-200}"
 backend="${3:-sqlite}"
 cd "$(dirname "$0")/.."
-cargo build --release --locked --quiet -p growdesk-sync -p growdesk-server -p growdesk-bench
+if [ -n "${BENCH_BINARIES:-}" ]; then
+  BIN=$(realpath "$BENCH_BINARIES")
+else
+  BIN=target/release
+  cargo build --release --locked --quiet -p growdesk-sync -p growdesk-server -p growdesk-bench
+fi
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 
@@ -28,6 +35,6 @@ case "$backend" in
 esac
 
 echo "backend: $backend"
-target/release/growdesk-bench mail --database-url "$url" --work "$work" \
-  --sync target/release/growdesk-sync --server target/release/growdesk-server \
+"$BIN"/growdesk-bench mail --database-url "$url" --work "$work" \
+  --sync "$BIN"/growdesk-sync --server "$BIN"/growdesk-server \
   --mails "$mails" --latency-mails "$latency_mails"
