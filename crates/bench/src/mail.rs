@@ -188,7 +188,13 @@ pub(crate) async fn run(args: Args) -> anyhow::Result<()> {
     next_frame(&mut socket, is_created).await?;
 
     let mut delays = Latencies::new();
+    let mut pause = 0.0_f64;
     for n in 0..args.latency_mails {
+        // Mails sent back to back would arrive in step with the periodic timers on the way
+        // (Dovecot's change check, the relay's poll on SQLite) and measure one phase of them: a
+        // pause spread evenly over a second (steps of the golden ratio) samples every phase.
+        pause = (pause + 0.618_034).fract();
+        tokio::time::sleep(Duration::from_secs_f64(pause)).await;
         let sent = Instant::now();
         dovecot.deliver(SUPPORT, &customer_mail("timed", n)).await?;
         next_frame(&mut socket, is_created).await?;
