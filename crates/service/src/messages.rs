@@ -252,142 +252,149 @@ impl Messages<'_> {
                 self.service.attachments.max_bytes
             )));
         }
-        let attachments = self.store_files(draft.files).await?.attachments;
-        let claim = idempotency::claim(
-            actor.user.id,
-            idempotency_key,
-            "post_message",
-            &Fingerprint {
-                ticket_id,
-                body: &draft.body,
-                internal: draft.internal,
-                files: attachments
-                    .iter()
-                    .map(|a| {
-                        (
-                            a.filename.as_str(),
-                            a.content_type.as_str(),
-                            a.sha256.as_str(),
-                        )
-                    })
-                    .collect(),
-            },
-        )?;
-        let message = NewMessage {
-            id: Uuid::now_v7(),
-            ticket_id,
-            author_id: actor.user.id,
-            body: body.into_inner(),
-            internal: draft.internal,
-            channel,
-        };
-
-        let mentions = if message.internal {
-            self.service
-                .notifications()
-                .for_mentions(&current, message.id, &message.body, &actor.user)
-                .await?
-        } else {
-            Vec::new()
-        };
-        // An agent's public reply may go out by mail, queued with the message.
-        let mail = if staff {
-            let files: Vec<Uuid> = attachments.iter().map(|file| file.id).collect();
-            outbound::reply(self.service, &current, &message, &actor.user, &files).await?
-        } else {
-            None
-        };
-        let message_id = message.id;
-        // The mail is queued in the change's transaction: its delivery reads back as queued.
-        let queued = mail
-            .as_ref()
-            .map(|mail| (mail.id, mail.kind, mail.recipient.clone()));
-        // The message as it is read back, but for its time, which the store's transaction sets:
-        // answering from it saves reading the message and its files again.
-        let author = Author {
-            id: actor.user.id,
-            name: actor.user.name.clone(),
-            role: actor.user.role,
-        };
-        let files: Vec<Attachment> = attachments
-            .iter()
-            .map(|file| Attachment {
-                id: file.id,
-                filename: file.filename.clone(),
-                content_type: file.content_type.clone(),
-                size: file.size,
-                sha256: file.sha256.clone(),
-                message_id,
-            })
-            .collect();
-        let (body, internal) = (message.body.clone(), message.internal);
-        let record = MessageRecord {
-            message,
-            attachments,
-        };
-        let outcome = self
-            .service
-            .store
-            .tickets()
-            .change(
-                ticket_id,
-                claim.as_ref().map(|claim| (claim, message_id)),
-                |ticket| {
-                    if !can_see(actor, ticket) {
-                        return Err(ServiceError::NotFound("ticket"));
-                    }
-                    let mut events = mentions;
-                    let customer = (!staff).then_some(&actor.user);
-                    let state = reply_rules(ticket, &record.message, customer, &mut events)?;
-                    Ok(TicketChange {
-                        state,
-                        events,
-                        message: Some(record),
-                        notes: Vec::new(),
-                        mail: mail.into_iter().collect(),
-                        inbound: None,
-                    })
+        let written = self.store_files(draft.files).await?;
+        let attachments = written.attachments.clone();
+        // Refused, replayed or failed: the files this request wrote and nothing names go.
+        let posted: Result<Message, ServiceError> = async {
+            let claim = idempotency::claim(
+                actor.user.id,
+                idempotency_key,
+                "post_message",
+                &Fingerprint {
+                    ticket_id,
+                    body: &draft.body,
+                    internal: draft.internal,
+                    files: attachments
+                        .iter()
+                        .map(|a| {
+                            (
+                                a.filename.as_str(),
+                                a.content_type.as_str(),
+                                a.sha256.as_str(),
+                            )
+                        })
+                        .collect(),
                 },
-            )
-            .await?;
-        match outcome {
-            Changed::Applied {
-                message_id: Some(_),
-                at,
-            } => Ok(Message {
-                id: message_id,
+            )?;
+            let message = NewMessage {
+                id: Uuid::now_v7(),
                 ticket_id,
-                author,
-                body,
-                internal,
-                created_at: at.into(),
-                attachments: files,
+                author_id: actor.user.id,
+                body: body.into_inner(),
+                internal: draft.internal,
                 channel,
-                delivery: queued.map(|(mail_id, kind, recipient)| Delivery {
-                    mail_id,
-                    kind,
-                    recipient,
-                    status: DeliveryStatus::Queued,
-                    attempts: 0,
-                    last_error: None,
+            };
+
+            let mentions = if message.internal {
+                self.service
+                    .notifications()
+                    .for_mentions(&current, message.id, &message.body, &actor.user)
+                    .await?
+            } else {
+                Vec::new()
+            };
+            // An agent's public reply may go out by mail, queued with the message.
+            let mail = if staff {
+                let files: Vec<Uuid> = attachments.iter().map(|file| file.id).collect();
+                outbound::reply(self.service, &current, &message, &actor.user, &files).await?
+            } else {
+                None
+            };
+            let message_id = message.id;
+            // The mail is queued in the change's transaction: its delivery reads back as queued.
+            let queued = mail
+                .as_ref()
+                .map(|mail| (mail.id, mail.kind, mail.recipient.clone()));
+            // The message as it is read back, but for its time, which the store's transaction sets:
+            // answering from it saves reading the message and its files again.
+            let author = Author {
+                id: actor.user.id,
+                name: actor.user.name.clone(),
+                role: actor.user.role,
+            };
+            let files: Vec<Attachment> = attachments
+                .iter()
+                .map(|file| Attachment {
+                    id: file.id,
+                    filename: file.filename.clone(),
+                    content_type: file.content_type.clone(),
+                    size: file.size,
+                    sha256: file.sha256.clone(),
+                    message_id,
+                })
+                .collect();
+            let (body, internal) = (message.body.clone(), message.internal);
+            let record = MessageRecord {
+                message,
+                attachments,
+            };
+            let outcome = self
+                .service
+                .store
+                .tickets()
+                .change(
+                    ticket_id,
+                    claim.as_ref().map(|claim| (claim, message_id)),
+                    |ticket| {
+                        if !can_see(actor, ticket) {
+                            return Err(ServiceError::NotFound("ticket"));
+                        }
+                        let mut events = mentions;
+                        let customer = (!staff).then_some(&actor.user);
+                        let state = reply_rules(ticket, &record.message, customer, &mut events)?;
+                        Ok(TicketChange {
+                            state,
+                            events,
+                            message: Some(record),
+                            notes: Vec::new(),
+                            mail: mail.into_iter().collect(),
+                            inbound: None,
+                        })
+                    },
+                )
+                .await?;
+            match outcome {
+                Changed::Applied {
+                    message_id: Some(_),
+                    at,
+                } => Ok(Message {
+                    id: message_id,
+                    ticket_id,
+                    author,
+                    body,
+                    internal,
                     created_at: at.into(),
-                    sent_at: None,
+                    attachments: files,
+                    channel,
+                    delivery: queued.map(|(mail_id, kind, recipient)| Delivery {
+                        mail_id,
+                        kind,
+                        recipient,
+                        status: DeliveryStatus::Queued,
+                        attempts: 0,
+                        last_error: None,
+                        created_at: at.into(),
+                        sent_at: None,
+                    }),
                 }),
-            }),
-            Changed::Replayed(id) => {
-                let first = self.service.store.messages().get(id).await?;
-                let first = first.ok_or(ServiceError::NotFound("message"))?;
-                let mut answer = self.with_deliveries(actor, vec![first]).await?;
-                answer.pop().ok_or(ServiceError::NotFound("message"))
+                Changed::Replayed(id) => {
+                    let first = self.service.store.messages().get(id).await?;
+                    let first = first.ok_or(ServiceError::NotFound("message"))?;
+                    let mut answer = self.with_deliveries(actor, vec![first]).await?;
+                    answer.pop().ok_or(ServiceError::NotFound("message"))
+                }
+                Changed::KeyReused => Err(idempotency::reused()),
+                Changed::Refused(refusal) => Err(refusal),
+                Changed::Applied {
+                    message_id: None, ..
+                }
+                | Changed::Unchanged
+                | Changed::NotFound => Err(ServiceError::NotFound("ticket")),
             }
-            Changed::KeyReused => Err(idempotency::reused()),
-            Changed::Refused(refusal) => Err(refusal),
-            Changed::Applied {
-                message_id: None, ..
-            }
-            | Changed::Unchanged
-            | Changed::NotFound => Err(ServiceError::NotFound("ticket")),
         }
+        .await;
+        self.discard_uncommitted(written).await;
+        posted
     }
 
     /// Stores the files' bytes (off the async threads) and names them safely.
@@ -426,13 +433,17 @@ impl Messages<'_> {
     /// Removes the files `written` created when none of its attachments was committed (the
     /// change was dropped, refused, a duplicate, or failed), so that no file stays on disk that
     /// no record names. A file that was there before belongs to another record and stays.
-    pub(crate) async fn discard_uncommitted(
-        self,
-        written: WrittenFiles,
-    ) -> Result<(), ServiceError> {
+    /// Failing leaves files that nothing names, not a change undone: it is logged, not answered.
+    pub(crate) async fn discard_uncommitted(self, written: WrittenFiles) {
         if written.created.is_empty() {
-            return Ok(());
+            return;
         }
+        if let Err(error) = self.remove_uncommitted(written).await {
+            tracing::warn!(%error, "files of a change that was not written are not removed");
+        }
+    }
+
+    async fn remove_uncommitted(self, written: WrittenFiles) -> Result<(), ServiceError> {
         let ids: Vec<Uuid> = written.attachments.iter().map(|file| file.id).collect();
         let committed = self
             .service

@@ -689,25 +689,6 @@ fn mail_with_file(from: &str, headers: &str, name: &str, content: &str) -> Vec<u
     .into_bytes()
 }
 
-impl Desk {
-    /// The names (hashes) of the files in the attachments directory.
-    fn files_on_disk(&self) -> BTreeSet<String> {
-        let mut found = BTreeSet::new();
-        let mut dirs = vec![self.files.path().to_path_buf()];
-        while let Some(dir) = dirs.pop() {
-            for entry in std::fs::read_dir(dir).unwrap() {
-                let entry = entry.unwrap();
-                if entry.file_type().unwrap().is_dir() {
-                    dirs.push(entry.path());
-                } else {
-                    found.insert(entry.file_name().to_string_lossy().into_owned());
-                }
-            }
-        }
-        found
-    }
-}
-
 async fn files_of_dropped_mail_are_removed(kind: BackendKind) {
     let desk = desk(kind).await;
     let taken = mail_with_file("ana@example.org", "", "kept.txt", "kept");
@@ -749,7 +730,10 @@ async fn files_of_dropped_mail_are_removed(kind: BackendKind) {
         .map(|file| file.sha256)
         .collect();
     assert_eq!(referenced.len(), 2, "the file and the raw mail");
-    assert_eq!(desk.files_on_disk(), referenced);
+    assert_eq!(
+        FileStore::new(desk.files.path()).stored().unwrap(),
+        referenced
+    );
 }
 
 async fn mailboxes_are_for_admins_checked_and_tested(kind: BackendKind) {

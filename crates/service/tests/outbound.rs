@@ -61,6 +61,7 @@ on_both_backends!(
     a_reset_request_answers_the_same_for_any_address,
     an_expired_reset_link_is_refused,
     templates_are_for_admins_checked_and_used,
+    a_refused_message_leaves_none_of_its_files,
 );
 
 const PASSWORD: &str = "correct horse battery staple";
@@ -82,7 +83,7 @@ struct Desk {
     admin: Principal,
     agent: Principal,
     mailbox: Mailbox,
-    _files: tempfile::TempDir,
+    files: tempfile::TempDir,
 }
 
 fn ip() -> IpAddr {
@@ -159,7 +160,7 @@ impl Desk {
             admin,
             agent,
             mailbox,
-            _files: files,
+            files,
         };
         (db, desk)
     }
@@ -694,4 +695,57 @@ async fn templates_are_for_admins_checked_and_used(desk: &Desk) {
         .unwrap();
     assert!(!restored.customised);
     assert_eq!(restored.template, Template::built_in(MailKind::Reply, "en"));
+}
+
+async fn a_refused_message_leaves_none_of_its_files(desk: &Desk) {
+    let ticket = desk
+        .ticket("ana@customer.example", TicketSource::Email)
+        .await;
+    desk.service
+        .tickets()
+        .update(
+            &desk.agent,
+            ticket.id,
+            TicketChanges {
+                status: Some(TicketStatus::Closed),
+                ..TicketChanges::default()
+            },
+            None,
+        )
+        .await
+        .unwrap();
+    let draft = |internal| MessageDraft {
+        body: "The file you asked for.".to_owned(),
+        internal,
+        files: vec![Upload {
+            filename: "asked.txt".to_owned(),
+            content_type: "text/plain".to_owned(),
+            bytes: b"kept only with a message".to_vec(),
+        }],
+    };
+    let stored = || FileStore::new(desk.files.path()).stored().unwrap();
+    let before = stored();
+
+    // A closed ticket takes no reply: its file, written before the refusal, goes with it.
+    let refused = desk
+        .service
+        .messages()
+        .post(&desk.agent, ticket.id, draft(false), None)
+        .await;
+    assert!(
+        matches!(refused, Err(ServiceError::Conflict(_))),
+        "{refused:?}"
+    );
+    assert_eq!(stored(), before, "no file of a refused message");
+
+    // A note is taken: its file stays.
+    let note = desk
+        .service
+        .messages()
+        .post(&desk.agent, ticket.id, draft(true), None)
+        .await
+        .unwrap();
+    let mut expected = before;
+    expected.insert(note.attachments[0].sha256.clone());
+    assert_eq!(stored(), expected);
 }

@@ -72,6 +72,31 @@ impl FileStore {
         }
     }
 
+    /// The hashes of everything stored, sorted: for tests to compare the directory with the
+    /// records that name its files.
+    ///
+    /// # Errors
+    /// The directory cannot be read.
+    #[cfg(feature = "testkit")]
+    pub fn stored(&self) -> std::io::Result<std::collections::BTreeSet<String>> {
+        let mut found = std::collections::BTreeSet::new();
+        if !self.root.exists() {
+            return Ok(found);
+        }
+        let mut dirs = vec![self.root.clone()];
+        while let Some(dir) = dirs.pop() {
+            for entry in std::fs::read_dir(dir)? {
+                let entry = entry?;
+                if entry.file_type()?.is_dir() {
+                    dirs.push(entry.path());
+                } else {
+                    found.insert(entry.file_name().to_string_lossy().into_owned());
+                }
+            }
+        }
+        Ok(found)
+    }
+
     /// The path of stored content, if it is there.
     pub fn locate(&self, sha256: &str) -> Option<PathBuf> {
         self.path_of(sha256).filter(|path| path.is_file())

@@ -134,11 +134,8 @@ impl EmailChannel<'_> {
             original,
         };
         let received = self.take_in(&mailbox, &mail, &from, files, remarks).await;
-        // Ignored after all, a duplicate, or failed: its files are removed with it. Failing to
-        // remove them leaves files nothing names, not a mail lost, so the outcome stands.
-        if let Err(error) = self.service.messages().discard_uncommitted(written).await {
-            tracing::warn!(mailbox_id = %mailbox.id, %error, "files of a dropped mail not removed");
-        }
+        // Ignored after all, a duplicate, or failed: its files are removed with it.
+        self.service.messages().discard_uncommitted(written).await;
         received
     }
 
