@@ -734,6 +734,35 @@ async fn files_of_dropped_mail_are_removed(kind: BackendKind) {
         FileStore::new(desk.files.path()).stored().unwrap(),
         referenced
     );
+
+    // Two mails under one Message-ID, with other files, taken in at once: one is written, and
+    // the other's files go whether it found the mail taken or lost the race in its transaction.
+    let one = mail_with_file("bo@example.org", "", "one.txt", "first of two");
+    let other = mail_with_file("bo@example.org", "", "other.txt", "second of two");
+    let other = String::from_utf8(other.clone())
+        .unwrap()
+        .replace(&message_id_of(&other), &message_id_of(&one))
+        .into_bytes();
+    let receive = |raw: Vec<u8>| desk.service.email().receive(desk.mailbox, raw);
+    let (first, second) = tokio::join!(receive(one), receive(other));
+    let mut taken = Vec::new();
+    for outcome in [first, second] {
+        match outcome {
+            Ok(Received::Opened { ticket_id }) => taken.push(ticket_id),
+            // Lost the race for the new sender's account (SQLite): nothing written.
+            Ok(Received::Duplicate) | Err(ServiceError::Conflict(_)) => {}
+            other => panic!("{other:?}"),
+        }
+    }
+    assert_eq!(taken.len(), 1, "one of the two is taken in");
+    let mut referenced = referenced;
+    for message in desk.messages(taken[0]).await {
+        referenced.extend(message.attachments.into_iter().map(|file| file.sha256));
+    }
+    assert_eq!(
+        FileStore::new(desk.files.path()).stored().unwrap(),
+        referenced
+    );
 }
 
 async fn mailboxes_are_for_admins_checked_and_tested(kind: BackendKind) {
