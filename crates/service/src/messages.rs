@@ -1,6 +1,6 @@
 //! Message use cases: the conversation on a ticket — public replies, internal notes, files.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
 
 use growdesk_domain::event::Change;
@@ -48,11 +48,22 @@ pub struct Upload {
     pub bytes: Vec<u8>,
 }
 
-/// Files written for a change before it commits: their attachments, and which contents this
-/// write created (the rest were stored already, for other records).
+/// Files written for a change before it commits: their attachments, which contents this
+/// write created (the rest were stored already, for other records), and every content's bytes,
+/// kept until the change is settled (`settle_files`).
 pub(crate) struct WrittenFiles {
     pub(crate) attachments: Vec<NewAttachment>,
-    created: Vec<String>,
+    created: HashSet<String>,
+    contents: HashMap<String, Vec<u8>>,
+}
+
+/// File work off the async threads.
+async fn blocking<T: Send + 'static>(
+    work: impl FnOnce() -> std::io::Result<T> + Send + 'static,
+) -> Result<T, ServiceError> {
+    tokio::task::spawn_blocking(work)
+        .await?
+        .map_err(|error| ServiceError::Internal(Box::new(error)))
 }
 
 /// A message to post.
@@ -254,7 +265,8 @@ impl Messages<'_> {
         }
         let written = self.store_files(draft.files).await?;
         let attachments = written.attachments.clone();
-        // Refused, replayed or failed: the files this request wrote and nothing names go.
+        // Refused, replayed or failed: the files this request wrote and nothing names go;
+        // written: its files are on disk (`settle_files`).
         let posted: Result<Message, ServiceError> = async {
             let claim = idempotency::claim(
                 actor.user.id,
@@ -393,7 +405,7 @@ impl Messages<'_> {
             }
         }
         .await;
-        self.discard_uncommitted(written).await;
+        self.settle_files(written).await;
         posted
     }
 
@@ -403,72 +415,83 @@ impl Messages<'_> {
         files: Vec<crate::messages::Upload>,
     ) -> Result<WrittenFiles, ServiceError> {
         let store = self.service.attachments.files.clone();
-        let stored = tokio::task::spawn_blocking(move || {
-            let mut created = Vec::new();
-            let attachments = files
-                .into_iter()
-                .map(|file| {
-                    let (sha256, new) = store.put_new(&file.bytes)?;
-                    if new {
-                        created.push(sha256.clone());
-                    }
-                    Ok(NewAttachment {
-                        id: Uuid::now_v7(),
-                        filename: clean_filename(&file.filename),
-                        content_type: clean_content_type(&file.content_type),
-                        size: i64::try_from(file.bytes.len()).unwrap_or(i64::MAX),
-                        sha256,
-                    })
-                })
-                .collect::<std::io::Result<Vec<_>>>()?;
-            Ok::<_, std::io::Error>(WrittenFiles {
-                attachments,
-                created,
-            })
+        blocking(move || {
+            let mut written = WrittenFiles {
+                attachments: Vec::with_capacity(files.len()),
+                created: HashSet::new(),
+                contents: HashMap::new(),
+            };
+            for file in files {
+                let (sha256, new) = store.put_new(&file.bytes)?;
+                if new {
+                    written.created.insert(sha256.clone());
+                }
+                written.attachments.push(NewAttachment {
+                    id: Uuid::now_v7(),
+                    filename: clean_filename(&file.filename),
+                    content_type: clean_content_type(&file.content_type),
+                    size: i64::try_from(file.bytes.len()).unwrap_or(i64::MAX),
+                    sha256: sha256.clone(),
+                });
+                written.contents.insert(sha256, file.bytes);
+            }
+            Ok(written)
         })
-        .await?;
-        stored.map_err(|error| ServiceError::Internal(Box::new(error)))
+        .await
     }
 
-    /// Removes the files `written` created when none of its attachments was committed (the
-    /// change was dropped, refused, a duplicate, or failed), so that no file stays on disk that
-    /// no record names. A file that was there before belongs to another record and stays.
-    /// Failing leaves files that nothing names, not a change undone: it is logged, not answered.
-    pub(crate) async fn discard_uncommitted(self, written: WrittenFiles) {
-        if written.created.is_empty() {
+    /// After a change, written or not, leaves on disk exactly the contents records name.
+    /// A file is stored once per content and shared by every attachment with those bytes, and
+    /// changes run side by side in several processes (the same mail taken in by two mailboxes'
+    /// fetchers, the same file posted twice): a change that is not written removes the files
+    /// it created that nothing names, then puts back any that a change committed meanwhile;
+    /// every change puts back the named contents it holds that are missing. Between the two,
+    /// a content some committed record names is always on disk once both have settled.
+    /// Failing leaves a file too many or one to be put back by the next change with its bytes;
+    /// it is logged, not answered.
+    pub(crate) async fn settle_files(self, written: WrittenFiles) {
+        if written.contents.is_empty() {
             return;
         }
-        if let Err(error) = self.remove_uncommitted(written).await {
-            tracing::warn!(%error, "files of a change that was not written are not removed");
+        if let Err(error) = self.try_settle_files(written).await {
+            tracing::warn!(%error, "the files of a change are not settled");
         }
     }
 
-    async fn remove_uncommitted(self, written: WrittenFiles) -> Result<(), ServiceError> {
-        let ids: Vec<Uuid> = written.attachments.iter().map(|file| file.id).collect();
-        let committed = self
-            .service
-            .store
-            .messages()
-            .stored_attachments(&ids)
-            .await?;
-        let kept: HashSet<&str> = written
-            .attachments
-            .iter()
-            .filter(|file| committed.contains(&file.id))
-            .map(|file| file.sha256.as_str())
-            .collect();
-        let orphans: Vec<String> = written
-            .created
-            .iter()
-            .filter(|sha256| !kept.contains(sha256.as_str()))
-            .cloned()
-            .collect();
+    async fn try_settle_files(self, written: WrittenFiles) -> Result<(), ServiceError> {
+        let WrittenFiles {
+            created, contents, ..
+        } = written;
+        let messages = self.service.store.messages();
+        let held: Vec<String> = contents.keys().cloned().collect();
+        let named = messages.named_contents(&held).await?;
         let files = self.service.attachments.files.clone();
-        tokio::task::spawn_blocking(move || {
-            orphans.iter().try_for_each(|sha256| files.remove(sha256))
+        let (contents, removed) = blocking(move || {
+            let mut removed = Vec::new();
+            for sha256 in &held {
+                if named.contains(sha256) {
+                    if files.locate(sha256).is_none() {
+                        files.put(&contents[sha256])?;
+                    }
+                } else if created.contains(sha256) {
+                    files.remove(sha256)?;
+                    removed.push(sha256.clone());
+                }
+            }
+            Ok((contents, removed))
         })
-        .await?
-        .map_err(|error| ServiceError::Internal(Box::new(error)))
+        .await?;
+        if removed.is_empty() {
+            return Ok(());
+        }
+        let named_since = messages.named_contents(&removed).await?;
+        let files = self.service.attachments.files.clone();
+        blocking(move || {
+            named_since
+                .iter()
+                .try_for_each(|sha256| files.put(&contents[sha256]).map(drop))
+        })
+        .await
     }
 
     /// An attachment the caller may download, with the path of its bytes.

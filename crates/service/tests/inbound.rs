@@ -763,6 +763,29 @@ async fn files_of_dropped_mail_are_removed(kind: BackendKind) {
         FileStore::new(desk.files.path()).stored().unwrap(),
         referenced
     );
+
+    // The same mail taken in twice at once (sent to two of our addresses, read by two
+    // fetchers): a file is stored once per content, so the one that is not written must
+    // leave the files of the one that is, whichever of the two wrote them to disk.
+    let twice = mail_with_file("cy@example.org", "", "shared.txt", "one content for both");
+    let (first, second) = tokio::join!(receive(twice.clone()), receive(twice));
+    let mut taken = Vec::new();
+    for outcome in [first, second] {
+        match outcome {
+            Ok(Received::Opened { ticket_id }) => taken.push(ticket_id),
+            Ok(Received::Duplicate) | Err(ServiceError::Conflict(_)) => {}
+            other => panic!("{other:?}"),
+        }
+    }
+    assert_eq!(taken.len(), 1, "the mail is taken in once");
+    for message in desk.messages(taken[0]).await {
+        referenced.extend(message.attachments.into_iter().map(|file| file.sha256));
+    }
+    assert_eq!(
+        FileStore::new(desk.files.path()).stored().unwrap(),
+        referenced,
+        "every file a stored attachment names is on disk, and no other"
+    );
 }
 
 async fn mailboxes_are_for_admins_checked_and_tested(kind: BackendKind) {

@@ -231,24 +231,24 @@ impl Messages<'_> {
             .collect()
     }
 
-    /// Which of these attachments are stored.
+    /// Which of these contents (hex SHA-256) a stored attachment names.
     ///
     /// # Errors
     /// The database failed.
-    pub async fn stored_attachments(&self, ids: &[Uuid]) -> Result<HashSet<Uuid>, StoreError> {
-        if ids.is_empty() {
+    pub async fn named_contents(&self, sha256s: &[String]) -> Result<HashSet<String>, StoreError> {
+        if sha256s.is_empty() {
             return Ok(HashSet::new());
         }
-        let stored: Vec<Uuid> = on_backend!(self.store, pool => {
-            let mut query = QueryBuilder::new("SELECT id FROM attachments WHERE id IN (");
+        let named: Vec<String> = on_backend!(self.store, pool => {
+            let mut query = QueryBuilder::new("SELECT DISTINCT sha256 FROM attachments WHERE sha256 IN (");
             let mut list = query.separated(", ");
-            for id in ids {
-                list.push_bind(*id);
+            for sha256 in sha256s {
+                list.push_bind(sha256.as_str());
             }
             query.push(")");
             query.build_query_scalar().fetch_all(pool).await
         })?;
-        Ok(stored.into_iter().collect())
+        Ok(named.into_iter().collect())
     }
 
     /// An attachment with its ticket and whether it belongs to an internal note.

@@ -134,8 +134,9 @@ impl EmailChannel<'_> {
             original,
         };
         let received = self.take_in(&mailbox, &mail, &from, files, remarks).await;
-        // Ignored after all, a duplicate, or failed: its files are removed with it.
-        self.service.messages().discard_uncommitted(written).await;
+        // Ignored after all, a duplicate, or failed: its files are removed with it (unless
+        // another record names the same content); taken in: its files are on disk.
+        self.service.messages().settle_files(written).await;
         received
     }
 
