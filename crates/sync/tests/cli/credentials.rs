@@ -1,11 +1,9 @@
 //! A database URL's credentials, in whatever form they are given, never reach the output.
 
-use std::process::Command;
-
 use growdesk_store::BackendKind;
 use growdesk_store::testkit::TestDatabase;
 
-use crate::support::BINARY;
+use crate::support::growdesk_sync;
 
 /// `url` with its password (or a stand-in, for a server that asks none) moved into a
 /// `password` parameter, beside other secret-bearing parameters; and the secrets given.
@@ -39,7 +37,7 @@ async fn credentials_stay_out_of_the_output(kind: BackendKind) {
             vec!["hunter2-sqlite".to_owned()],
         ),
     };
-    let output = Command::new(BINARY)
+    let output = growdesk_sync()
         .env_clear()
         .args(["migrate", "--database-url", &url])
         .output()

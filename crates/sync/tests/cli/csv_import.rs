@@ -1,13 +1,13 @@
 //! `import csv` with real data (CFPB complaints) and a conversation export.
 
 use std::path::PathBuf;
-use std::process::{Command, Output};
+use std::process::Output;
 
 use growdesk_store::BackendKind;
 use growdesk_store::testkit::TestDatabase;
 use serde_json::Value;
 
-use crate::support::{BINARY, fixture, sync, tickets_and_messages};
+use crate::support::{fixture, growdesk_sync, sync, tickets_and_messages};
 
 fn report_of(output: &Output, file: &std::path::Path) -> Value {
     assert!(
@@ -343,7 +343,7 @@ async fn an_import_killed_mid_run_then_rerun_equals_a_clean_run() {
 
     let killed = TestDatabase::create(BackendKind::Sqlite).await;
     assert!(sync(&killed, &["migrate"]).status.success());
-    let mut child = Command::new(BINARY)
+    let mut child = growdesk_sync()
         .env_clear()
         .arg("--database-url")
         .arg(killed.url())

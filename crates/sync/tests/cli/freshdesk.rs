@@ -1,7 +1,5 @@
 //! `import freshdesk` from API responses on disk and from a live (test) API.
 
-use std::process::Command;
-
 use axum::extract::{Path, Query};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::IntoResponse;
@@ -12,7 +10,7 @@ use growdesk_store::{
 };
 use serde_json::{Value, json};
 
-use crate::support::{BINARY, fixture, serve_on_loopback, sync, tickets_and_messages};
+use crate::support::{fixture, growdesk_sync, serve_on_loopback, sync, tickets_and_messages};
 
 async fn imported(database: &TestDatabase) -> Vec<Value> {
     let (tickets, messages) = tickets_and_messages(database).await;
@@ -157,7 +155,7 @@ async fn freshdesk_api_is_pulled_from_the_stored_cursor() {
     let database = TestDatabase::create(BackendKind::Sqlite).await;
     let url = database.url().to_owned();
     let run = move || {
-        Command::new(BINARY)
+        growdesk_sync()
             .env_clear()
             .arg("--database-url")
             .arg(&url)
@@ -268,7 +266,7 @@ async fn a_live_import_keeps_every_message(kind: BackendKind) {
     let report = dir.path().join("report.json");
     let url = database.url().to_owned();
     let run = move |dry_run: bool| {
-        let mut command = Command::new(BINARY);
+        let mut command = growdesk_sync();
         command
             .env_clear()
             .arg("--database-url")

@@ -5,7 +5,7 @@
 use std::fs::File;
 use std::os::unix::fs::{PermissionsExt as _, symlink};
 use std::path::Path;
-use std::process::{Command, Output, Stdio};
+use std::process::{Output, Stdio};
 use std::time::{Duration, Instant};
 
 use axum::http::{StatusCode, header};
@@ -13,7 +13,7 @@ use growdesk_store::BackendKind;
 use growdesk_store::testkit::TestDatabase;
 use serde_json::{Value, json};
 
-use crate::support::{BINARY, mode, serve_on_loopback, text};
+use crate::support::{growdesk_sync, mode, serve_on_loopback, text};
 
 /// A Zendesk import from the source at `base`.
 fn import_zendesk_from(database: &TestDatabase, dir: &Path, base: &str) -> Output {
@@ -38,7 +38,7 @@ const PATIENCE: Duration = Duration::from_secs(30);
 fn sync(database: &TestDatabase, dir: &Path, args: &[&str]) -> Output {
     let stdout = dir.join("stdout");
     let stderr = dir.join("stderr");
-    let mut child = Command::new(BINARY)
+    let mut child = growdesk_sync()
         .env_clear()
         .arg("--database-url")
         .arg(database.url())
@@ -182,7 +182,7 @@ async fn written_files_replace_links_and_are_owner_only_on_postgres() {
 fn a_new_sqlite_database_is_readable_by_its_owner_only() {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("data").join("growdesk.db");
-    let migrate = Command::new(BINARY)
+    let migrate = growdesk_sync()
         .env_clear()
         .arg("--database-url")
         .arg(format!("sqlite://{}", file.display()))

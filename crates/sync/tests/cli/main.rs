@@ -15,16 +15,14 @@ mod transfer;
 mod webhook_delivery;
 mod zendesk;
 
-use std::process::Command;
-
 use growdesk_store::BackendKind;
 use growdesk_store::testkit::TestDatabase;
 
-use support::BINARY;
+use support::growdesk_sync;
 
 #[test]
 fn help_lists_the_commands() {
-    let output = Command::new(BINARY).arg("--help").output().unwrap();
+    let output = growdesk_sync().arg("--help").output().unwrap();
     assert!(output.status.success());
     let help = String::from_utf8_lossy(&output.stdout);
     assert!(help.contains("migrate"), "{help}");
@@ -35,7 +33,7 @@ async fn migrate_creates_the_schema(kind: BackendKind) {
     let database = TestDatabase::create(kind).await;
     let dir = tempfile::tempdir().unwrap();
     let run = || {
-        Command::new(BINARY)
+        growdesk_sync()
             .current_dir(dir.path())
             .env_clear()
             .env("GROWDESK_DATABASE_URL", database.url())
@@ -85,7 +83,7 @@ async fn migrate_on_postgres() {
 
 #[test]
 fn an_unknown_scheme_is_a_clear_error() {
-    let output = Command::new(BINARY)
+    let output = growdesk_sync()
         .env_clear()
         .args(["migrate", "--database-url", "mysql://localhost/x"])
         .output()

@@ -13,7 +13,7 @@ use growdesk_store::{BackendKind, PoolSettings, Stamp, Store, sessions::NewSessi
 use time::format_description::well_known::Rfc3339;
 use uuid::Uuid;
 
-use crate::support::{BINARY, fixture, store_of, succeeded};
+use crate::support::{BINARY, fixture, growdesk_sync, store_of, succeeded};
 use fixtures::{breach_kinds, first_ticket_priority, ticket, user};
 
 fn run_once(
@@ -22,7 +22,7 @@ fn run_once(
     now: time::OffsetDateTime,
     holder: &str,
 ) -> Output {
-    Command::new(BINARY)
+    growdesk_sync()
         .env_clear()
         .arg("--database-url")
         .arg(database.url())
@@ -161,7 +161,7 @@ async fn maintenance(kind: BackendKind) {
     // Later still, by two processes at once: each job runs exactly once, and re-runs tell nothing new.
     let forty_days = start + time::Duration::days(40);
     let spawn = |holder: &str| {
-        Command::new(BINARY)
+        growdesk_sync()
             .env_clear()
             .arg("--database-url")
             .arg(database.url())
@@ -228,7 +228,7 @@ async fn scheduled_imports(kind: BackendKind) {
     .unwrap();
     let start = time::OffsetDateTime::now_utc();
     let run_at = |offset: time::Duration| {
-        let output = Command::new(BINARY)
+        let output = growdesk_sync()
             .env_clear()
             .arg("--config")
             .arg(&config)
@@ -277,7 +277,7 @@ async fn scheduled_imports(kind: BackendKind) {
         "[[scheduled_imports]]\nname = \"broken\"\nevery_minutes = 5\nargs = [\"ftp\"]\n",
     )
     .unwrap();
-    let refused = Command::new(BINARY)
+    let refused = growdesk_sync()
         .env_clear()
         .arg("--config")
         .arg(&config)
@@ -305,7 +305,7 @@ async fn scheduled_imports_on_postgres() {
 async fn run_stops_cleanly_on_sigterm() {
     let database = TestDatabase::create(BackendKind::Sqlite).await;
     let data_dir = tempfile::tempdir().unwrap();
-    let mut child = Command::new(BINARY)
+    let mut child = growdesk_sync()
         .env_clear()
         .arg("--database-url")
         .arg(database.url())
@@ -388,7 +388,7 @@ async fn sigterm_as_soon_as_run_says_it_runs_stops_cleanly() {
 #[test]
 fn bad_targets_are_a_clear_error() {
     let dir = tempfile::tempdir().unwrap();
-    let output = Command::new(BINARY)
+    let output = growdesk_sync()
         .env_clear()
         .env("GROWDESK_SLA_FIRST_RESPONSE_HOURS", "low=24,medium=soon")
         .arg("--database-url")

@@ -17,9 +17,23 @@ use uuid::Uuid;
 
 pub(crate) const BINARY: &str = env!("CARGO_BIN_EXE_growdesk-sync");
 
+/// The binary, started in a scratch directory this test process keeps: what a run writes beside
+/// itself (`run` keeps its signing key in `./data` when no data directory is set) stays out of
+/// the source tree.
+pub(crate) fn growdesk_sync() -> Command {
+    static SCRATCH: std::sync::OnceLock<tempfile::TempDir> = std::sync::OnceLock::new();
+    let mut command = Command::new(BINARY);
+    command.current_dir(
+        SCRATCH
+            .get_or_init(|| tempfile::tempdir().expect("a scratch directory"))
+            .path(),
+    );
+    command
+}
+
 /// Runs the binary on `database` with `args`, to its end.
 pub(crate) fn sync(database: &TestDatabase, args: &[&str]) -> Output {
-    Command::new(BINARY)
+    growdesk_sync()
         .env_clear()
         .arg("--database-url")
         .arg(database.url())

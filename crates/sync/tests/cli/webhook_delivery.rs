@@ -1,7 +1,7 @@
 //! `growdesk-sync run` delivers the outbox: Standard Webhooks signatures that verify, retries
 //! that back off and give up after a day, and internal targets refused at send time.
 
-use std::process::{Command, Output};
+use std::process::Output;
 use std::sync::atomic::{AtomicU16, Ordering};
 use std::sync::{Arc, Mutex};
 
@@ -17,7 +17,7 @@ use sha2::Sha256;
 use time::format_description::well_known::Rfc3339;
 use uuid::Uuid;
 
-use crate::support::{BINARY, open_ticket, serve_on_loopback, store_of};
+use crate::support::{growdesk_sync, open_ticket, serve_on_loopback, store_of};
 
 const KEY: [u8; 24] = *b"a test key of 24 bytes!!";
 
@@ -43,7 +43,7 @@ async fn receiver(answer: Arc<AtomicU16>) -> (String, Received) {
 }
 
 fn run_at(database: &TestDatabase, now: time::OffsetDateTime, allow_private: bool) -> Output {
-    let output = Command::new(BINARY)
+    let output = growdesk_sync()
         .env_clear()
         .env(
             "GROWDESK_WEBHOOK_ALLOW_PRIVATE_TARGETS",

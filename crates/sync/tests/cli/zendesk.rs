@@ -1,7 +1,6 @@
 //! `import zendesk` from API responses on disk and from a live (test) API with pagination,
 //! a 429, and a stored cursor.
 
-use std::process::Command;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
@@ -15,7 +14,7 @@ use growdesk_store::{
 };
 use serde_json::{Value, json};
 
-use crate::support::{BINARY, fixture, sync, tickets_and_messages};
+use crate::support::{fixture, growdesk_sync, sync, tickets_and_messages};
 
 async fn imported(database: &TestDatabase) -> Vec<Value> {
     let (tickets, messages) = tickets_and_messages(database).await;
@@ -318,7 +317,7 @@ async fn zendesk_api_is_pulled_page_by_page_through_a_429() {
     .collect();
     let url = database.url().to_owned();
     let run = move || {
-        Command::new(BINARY)
+        growdesk_sync()
             .env_clear()
             .arg("--database-url")
             .arg(&url)

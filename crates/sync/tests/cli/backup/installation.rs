@@ -2,7 +2,7 @@
 //! every kind of record a backup carries, and its content in a comparable form.
 
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Output;
 
 use growdesk_domain::event::Unrecognised;
 use growdesk_domain::mail::{AfterImport, ImapSettings, MailKind, SmtpSettings, TransportSecurity};
@@ -32,7 +32,7 @@ use growdesk_store::{
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-use crate::support::{BINARY, store_of, succeeded, text};
+use crate::support::{growdesk_sync, store_of, succeeded, text};
 
 /// An installation: its database and its data directory (where attachments' files live).
 pub(super) struct Installation {
@@ -49,7 +49,7 @@ impl Installation {
     }
 
     pub(super) fn sync(&self, args: &[&str]) -> Output {
-        Command::new(BINARY)
+        growdesk_sync()
             .env_clear()
             .arg("--database-url")
             .arg(self.database.url())

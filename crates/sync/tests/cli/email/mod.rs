@@ -24,7 +24,7 @@ use growdesk_store::{BackendKind, Store};
 use time::format_description::well_known::Rfc3339;
 use uuid::Uuid;
 
-use crate::support::{BINARY, store_of};
+use crate::support::{growdesk_sync, store_of};
 
 /// Generates `sqlite::name` and `postgres::name` tests for each scenario `name(BackendKind)`.
 macro_rules! on_both_backends {
@@ -155,7 +155,7 @@ impl MailDesk {
     }
 
     fn command(&self) -> Command {
-        let mut command = Command::new(BINARY);
+        let mut command = growdesk_sync();
         command
             .env_clear()
             .arg("--database-url")

@@ -2,7 +2,7 @@
 //! processes, each with its own writer, write one SQLite file at once, and neither loses a
 //! write (one waits for the other's transaction in SQLite's busy handler).
 
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 
 use growdesk_domain::{Priority, Role, TicketStatus};
 use growdesk_store::BackendKind;
@@ -10,7 +10,7 @@ use growdesk_store::testkit::TestDatabase;
 use time::format_description::well_known::Rfc3339;
 
 use super::fixtures::{ticket, user};
-use crate::support::{BINARY, open_ticket, store_of, succeeded};
+use crate::support::{growdesk_sync, open_ticket, store_of, succeeded};
 
 /// The least this process writes, however quickly the jobs end.
 const WRITES: usize = 32;
@@ -39,7 +39,7 @@ async fn sqlite_jobs_and_another_writer_share_the_file() {
     // Eight days on, the jobs close the resolved tickets, while this process opens new ones
     // until the jobs are over.
     let later = time::OffsetDateTime::now_utc() + time::Duration::days(8);
-    let mut jobs = Command::new(BINARY)
+    let mut jobs = growdesk_sync()
         .env_clear()
         .arg("--database-url")
         .arg(database.url())
