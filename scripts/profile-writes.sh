@@ -7,7 +7,8 @@
 # rows, execution time — with the request's own latency beside it. Statements run by a trigger
 # or a function show as nested (their time is also inside the statement that ran them, so the
 # totals count top-level statements only). What is not execution is round trips, waiting for
-# the commit's WAL flush, and the server's own work.
+# the commit's WAL flush, and the server's own work. Beside it, the CPU time each request cost the
+# server, PostgreSQL and the load generator, which share the machine's cores.
 #
 #   scripts/profile-writes.sh [TICKETS] [SECONDS] [CONCURRENCY...]
 #
@@ -60,19 +61,54 @@ for _ in $(seq 1 200); do
   sleep 0.1
 done
 
+# CPU time used so far, in clock ticks: by processes PIDS (ticks PID...), or by this shell's
+# finished children in milliseconds (child_ms sets CHILD_MS; `times` must run in this shell, not
+# in a command substitution's).
+ticks() {
+  local total=0 pid fields
+  for pid in "$@"; do
+    if [ -r "/proc/$pid/stat" ]; then
+      read -r -a fields < <(sed 's/^.*) //' "/proc/$pid/stat")
+      total=$((total + fields[11] + fields[12]))
+    fi
+  done
+  echo "$total"
+}
+child_ms() {
+  times >"$WORK/times"
+  CHILD_MS=$(tail -1 "$WORK/times" | awk '{ split($1, u, /[ms]/); split($2, s, /[ms]/); printf "%d", (u[1] * 60 + u[2] + s[1] * 60 + s[2]) * 1000 }')
+}
+postgres_pids() {
+  local postmaster
+  postmaster=$(head -1 "$PG_DIR/data/postmaster.pid")
+  echo "$postmaster" $(pgrep -P "$postmaster")
+}
+HZ=$(getconf CLK_TCK)
+CORES=$(nproc)
+
 # The statement each request runs once, whose calls count the requests (warm-up included).
 declare -A ONCE=([create_ticket]='INSERT INTO tickets %' [post_message]='INSERT INTO messages %')
 for scenario in create_ticket post_message; do
   for clients in "${levels[@]}"; do
     sql -c 'SELECT pg_stat_statements_reset()' >/dev/null
+    read -r -a pg_before < <(postgres_pids)
+    child_ms
+    server_ticks=$(ticks "$server") pg_ticks=$(ticks "${pg_before[@]}") load_ms=$CHILD_MS
     "$BIN"/growdesk-bench load --label profile --backend postgres-defaults --database-url "$url" \
       --target http://127.0.0.1:18080 --floor http://127.0.0.1:18090 --server-pid "$server" \
       --seconds "$seconds" --concurrency "$clients" --settle-seconds 0 --only "$scenario" \
       --out "$WORK/$scenario-$clients.json" >/dev/null
+    server_ticks=$(($(ticks "$server") - server_ticks)) pg_ticks=$(($(ticks "${pg_before[@]}") - pg_ticks))
+    child_ms
+    load_ms=$((CHILD_MS - load_ms))
     echo
     echo "### $scenario, $clients client(s) on PostgreSQL with its defaults"
     jq -r '.runs[] | "\(.rps | floor) req/s, p50 \(.p50_ms) ms, p99 \(.p99_ms) ms, server CPU \(.server_cpu_us | floor) µs/req"' \
       "$WORK/$scenario-$clients.json"
+    requests=$(sql -At -c "SELECT sum(calls) FROM pg_stat_statements WHERE query LIKE '${ONCE[$scenario]}'")
+    awk -v r="$requests" -v s="$server_ticks" -v p="$pg_ticks" -v l="$load_ms" -v hz="$HZ" -v cores="$CORES" 'BEGIN {
+      server = s * 1e6 / hz / r; pg = p * 1e6 / hz / r; load = l * 1e3 / r; all = server + pg + load
+      printf "CPU per request (warm-up included): server %.0f µs, PostgreSQL %.0f µs, load generator %.0f µs; together %.0f µs, so %d cores hold at most %.0f req/s\n", server, pg, load, all, cores, cores * 1e6 / all }'
     sql -v once="${ONCE[$scenario]}" <<'SQL'
 \pset footer off
 CREATE TEMP VIEW mine AS
