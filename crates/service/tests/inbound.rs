@@ -620,18 +620,7 @@ async fn our_own_addresses_garbage_and_deactivated_senders_are_ignored(kind: Bac
         Received::Ignored(_)
     ));
     assert_eq!(desk.receive(own).await, Received::Duplicate);
-    let gone = user(&desk.service, "gone@example.org", Role::Customer).await;
-    desk.store
-        .users()
-        .update(
-            gone.id,
-            growdesk_store::users::UserChanges {
-                active: Some(false),
-                ..Default::default()
-            },
-        )
-        .await
-        .unwrap();
+    deactivated_customer(&desk, "gone@example.org").await;
     for garbage in [Vec::new(), b"\x00\xff\r\n\r\nnot a mail".to_vec()] {
         assert!(matches!(desk.receive(garbage).await, Received::Ignored(_)));
     }
@@ -689,16 +678,13 @@ fn mail_with_file(from: &str, headers: &str, name: &str, content: &str) -> Vec<u
     .into_bytes()
 }
 
-async fn files_of_dropped_mail_are_removed(kind: BackendKind) {
-    let desk = desk(kind).await;
-    let taken = mail_with_file("ana@example.org", "", "kept.txt", "kept");
-    let ticket_id = desk.opened(taken.clone()).await;
-    assert_eq!(desk.receive(taken).await, Received::Duplicate);
-    let gone = user(&desk.service, "gone@example.org", Role::Customer).await;
+/// A customer whose account was deactivated: mail from them is ignored.
+async fn deactivated_customer(desk: &Desk, email: &str) {
+    let customer = user(&desk.service, email, Role::Customer).await;
     desk.store
         .users()
         .update(
-            gone.id,
+            customer.id,
             growdesk_store::users::UserChanges {
                 active: Some(false),
                 ..Default::default()
@@ -706,6 +692,14 @@ async fn files_of_dropped_mail_are_removed(kind: BackendKind) {
         )
         .await
         .unwrap();
+}
+
+async fn files_of_dropped_mail_are_removed(kind: BackendKind) {
+    let desk = desk(kind).await;
+    let taken = mail_with_file("ana@example.org", "", "kept.txt", "kept");
+    let ticket_id = desk.opened(taken.clone()).await;
+    assert_eq!(desk.receive(taken).await, Received::Duplicate);
+    deactivated_customer(&desk, "gone@example.org").await;
     let from_gone = mail_with_file("gone@example.org", "", "gone.txt", "dropped");
     assert!(matches!(
         desk.receive(from_gone).await,

@@ -371,14 +371,14 @@ async fn an_away_visitor_and_an_unsubscribed_address_still_get_replies(desk: &De
     );
 }
 
-async fn resolve(desk: &Desk, ticket: &Ticket) {
+async fn set_status(desk: &Desk, ticket: &Ticket, status: TicketStatus) {
     desk.service
         .tickets()
         .update(
             &desk.agent,
             ticket.id,
             TicketChanges {
-                status: Some(TicketStatus::Resolved),
+                status: Some(status),
                 ..TicketChanges::default()
             },
             None,
@@ -391,8 +391,8 @@ async fn resolving_notifies_with_a_signed_unsubscribe_link(desk: &Desk) {
     let ticket = desk
         .ticket("ana@customer.example", TicketSource::Email)
         .await;
-    resolve(desk, &ticket).await;
-    resolve(desk, &ticket).await;
+    set_status(desk, &ticket, TicketStatus::Resolved).await;
+    set_status(desk, &ticket, TicketStatus::Resolved).await;
     let notices = desk.queued_of(MailKind::Resolved).await;
     assert_eq!(
         notices.len(),
@@ -441,7 +441,7 @@ async fn resolving_notifies_with_a_signed_unsubscribe_link(desk: &Desk) {
     let reopened = desk
         .ticket("ana@customer.example", TicketSource::Email)
         .await;
-    resolve(desk, &reopened).await;
+    set_status(desk, &reopened, TicketStatus::Resolved).await;
     assert_eq!(
         desk.queued_of(MailKind::Resolved).await.len(),
         1,
@@ -701,19 +701,7 @@ async fn a_refused_message_leaves_none_of_its_files(desk: &Desk) {
     let ticket = desk
         .ticket("ana@customer.example", TicketSource::Email)
         .await;
-    desk.service
-        .tickets()
-        .update(
-            &desk.agent,
-            ticket.id,
-            TicketChanges {
-                status: Some(TicketStatus::Closed),
-                ..TicketChanges::default()
-            },
-            None,
-        )
-        .await
-        .unwrap();
+    set_status(desk, &ticket, TicketStatus::Closed).await;
     let draft = |internal| MessageDraft {
         body: "The file you asked for.".to_owned(),
         internal,
