@@ -11,14 +11,22 @@
 //! Settling reads, in one statement, the sequences' last values (every id up to them has been
 //! drawn) and then takes a transaction id of its own, which is higher than that of every
 //! transaction that drew one of those ids, because a writer has its transaction id before it
-//! draws an event id (`WriteTx::append_events` and `before_append` make sure of it). Once a later snapshot's `xmin` (every transaction below it has ended) passes
-//! that id, the ids read are settled. Recording each event's own transaction id and reading
-//! "below `xmin`, in id order" is not enough: a transaction may take its id first, draw its
+//! draws an event id (`WriteTx::append_events` and `before_append` make sure of it). Once a
+//! later reading finds every transaction of this database below that id ended, the ids read
+//! are settled. Recording each event's own transaction id and reading "below the oldest open
+//! transaction", in id order, is not enough: a transaction may take its id first, draw its
 //! event id after another's, and commit before it, so the reader would pass the other's id
 //! while it is still uncommitted. A transaction left open holds the settled id back, and with
 //! it every relay and the start of every socket (which replays the log up to a settled id
 //! beyond everything committed before it connected): they wait, which is correct, and go on as
 //! soon as it ends; a socket that waits past the store's deadline is closed with "try again".
+//!
+//! Only this database's transactions count. A snapshot's `xmin` is the oldest transaction of
+//! the whole server: on a PostgreSQL shared with other applications, any long transaction of
+//! theirs held back every live update here, though it cannot write to these tables. So a
+//! reading takes the transactions its snapshot saw running and keeps those that a backend
+//! connected to this database still runs; one that has left `pg_stat_activity` since has
+//! ended, and one that began after the snapshot has an id above its `xmax`.
 //!
 //! A ticket's own history needs no settling: every transaction that logs an event of an
 //! existing ticket holds the ticket's row lock (the change's `FOR UPDATE`, a delete, a category
@@ -38,10 +46,17 @@ use uuid::Uuid;
 use crate::{Backend, Stamp, Store, StoreError, on_backend};
 
 /// Settling on PostgreSQL: the ids drawn so far, then (the projection runs after the scans) a
-/// transaction id higher than every drawer's, and the `xmin` of the statement's snapshot.
+/// transaction id higher than every drawer's, and the id below which every transaction of this
+/// database had ended: the oldest one the statement's snapshot saw running that a backend of
+/// this database still runs, else the snapshot's `xmax`. `pg_stat_activity` shows a backend's
+/// transaction id, 32 bits of it, to every role.
 const SETTLE_POSTGRES: &str = "SELECT CASE WHEN e.is_called THEN e.last_value ELSE 0 END, \
      CASE WHEN r.is_called THEN r.last_value ELSE 0 END, \
-     pg_current_xact_id()::text::bigint, pg_snapshot_xmin(pg_current_snapshot())::text::bigint \
+     pg_current_xact_id()::text::bigint, \
+     (SELECT COALESCE(MIN(running::text::bigint), pg_snapshot_xmax(pg_current_snapshot())::text::bigint) \
+      FROM pg_snapshot_xip(pg_current_snapshot()) AS running \
+      WHERE running::text::bigint % 4294967296 IN (SELECT backend_xid::text::bigint \
+          FROM pg_stat_activity WHERE datname = current_database() AND backend_xid IS NOT NULL)) \
      FROM ticket_events_id_seq e, session_revocations_id_seq r";
 
 /// Settling on SQLite: what is committed is settled, as ids are committed in order.
@@ -205,8 +220,8 @@ pub struct Span {
 enum Reading {
     /// Every id up to these is committed (SQLite).
     Committed(Settled),
-    /// Ids up to `drawn` were drawn by transactions below `xid`; every transaction below
-    /// `ended_below` had ended when the reading began (PostgreSQL).
+    /// Ids up to `drawn` were drawn by transactions below `xid`; every transaction of this
+    /// database below `ended_below` had ended when the reading ran (PostgreSQL).
     Drawn {
         drawn: Settled,
         xid: i64,
@@ -223,7 +238,7 @@ pub(crate) struct Horizon {
 #[derive(Debug, Default)]
 struct HorizonState {
     settled: Option<Settled>,
-    /// The highest `xmin` seen: every transaction below it has ended.
+    /// The highest `ended_below` read: every transaction of this database below it has ended.
     ended_below: i64,
     /// Readings whose drawers may still be open: (ids drawn, a transaction id above theirs).
     drawn: VecDeque<(Settled, i64)>,

@@ -223,3 +223,26 @@ async fn postgres_transactions_committing_out_of_id_order_are_read_in_id_order()
     assert!(ids.windows(2).all(|pair| pair[0] < pair[1]), "{ids:?}");
     assert_eq!(ids, logged_after(&store, start).await, "none missed");
 }
+
+/// A transaction left open in another database of the same PostgreSQL server holds nothing
+/// back: it cannot write to this log, so a shared server's other applications cannot stall the
+/// relay or the start of a socket here.
+#[tokio::test]
+async fn postgres_transactions_of_other_databases_hold_nothing_back() {
+    let (_db, store) = crate::fresh(BackendKind::Postgres).await;
+    let (_neighbour_db, neighbour) = crate::fresh(BackendKind::Postgres).await;
+    let mut neighbours_write = OpenWrite::begin(&neighbour).await;
+    neighbours_write.append(&[deleted(Uuid::now_v7())]).await;
+
+    let mut tail = Tail::start(&store).await;
+    let mut write = OpenWrite::begin(&store).await;
+    write.append(&[deleted(Uuid::now_v7())]).await;
+    write.commit().await;
+    tail.read_until(&store, 1).await;
+    let settled = store.events().settled().await.expect("settles").events;
+    assert_eq!(tail.ids(), vec![settled], "the committed event is read");
+
+    neighbours_write.commit().await;
+    store.close().await;
+    neighbour.close().await;
+}
