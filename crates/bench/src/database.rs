@@ -4,10 +4,9 @@
 use std::str::FromStr;
 use std::time::Duration;
 
-use sqlx::postgres::{PgPool, PgPoolOptions};
-use sqlx::sqlite::{
-    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
-};
+use growdesk_store::{PoolSettings, pool_options};
+use sqlx::postgres::PgPool;
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqliteSynchronous};
 
 pub(crate) enum Database {
     Postgres(PgPool),
@@ -25,9 +24,15 @@ macro_rules! on_pool {
 pub(crate) use on_pool;
 
 impl Database {
-    /// A pool of `connections` on `url`; SQLite with the server's settings (WAL, normal
-    /// synchronous, a 5 s busy timeout), so that the floor and the server pay the same costs.
+    /// A pool of `connections` on `url`, with the server's pool options, and SQLite with the
+    /// server's settings (WAL, normal synchronous, a 5 s busy timeout), so that the floor and
+    /// the server pay the same costs.
     pub(crate) async fn connect(url: &str, connections: u32) -> anyhow::Result<Self> {
+        let settings = PoolSettings {
+            max_connections: connections,
+            // sqlx's default: a loaded benchmark queues for connections, and must not fail.
+            timeout: Duration::from_secs(30),
+        };
         if url.starts_with("sqlite:") {
             let options = SqliteConnectOptions::from_str(url)?
                 .create_if_missing(true)
@@ -35,16 +40,10 @@ impl Database {
                 .synchronous(SqliteSynchronous::Normal)
                 .busy_timeout(Duration::from_secs(5))
                 .foreign_keys(true);
-            let pool = SqlitePoolOptions::new()
-                .max_connections(connections)
-                .connect_with(options)
-                .await?;
+            let pool = pool_options(settings).connect_with(options).await?;
             Ok(Self::Sqlite(pool))
         } else {
-            let pool = PgPoolOptions::new()
-                .max_connections(connections)
-                .connect(url)
-                .await?;
+            let pool = pool_options(settings).connect(url).await?;
             Ok(Self::Postgres(pool))
         }
     }

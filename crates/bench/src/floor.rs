@@ -1,6 +1,9 @@
 //! `floor`: the floor of the stack on this machine. axum, tokio and a pool on the same database
 //! with nothing of GrowDesk between them: a constant, one indexed SELECT of a row and of a page,
-//! and one INSERT. `load` prints every figure of the server beside these.
+//! and one INSERT. `load` prints every figure of the server beside these. Beside them, the
+//! store's own reads of a ticket and of the first page, served as the API serves them but with
+//! nothing around them (no authentication, policy or middleware): what the server's reads cost
+//! beyond these is the HTTP API's, and what these cost beyond the plain SELECTs is the query's.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -9,7 +12,9 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use growdesk_store::Stamp;
+use growdesk_domain::Ticket;
+use growdesk_store::tickets::{TicketFilter, TicketSort};
+use growdesk_store::{PoolSettings, Stamp, Store};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
@@ -32,18 +37,44 @@ const WRITES_TABLE_POSTGRES: &str = "CREATE TABLE IF NOT EXISTS bench_floor_writ
 const WRITES_TABLE_SQLITE: &str = "CREATE TABLE IF NOT EXISTS bench_floor_writes \
      (id BLOB PRIMARY KEY NOT NULL, body TEXT NOT NULL, created_at TEXT NOT NULL) STRICT";
 
+/// The store's reads, for the reader the server's reads are made for (any staff member: the
+/// unread flag costs the same for each).
+struct StoreFloor {
+    store: Store,
+    reader: Uuid,
+}
+
 pub(crate) async fn run(args: Args) -> anyhow::Result<()> {
     let database = Database::connect(&args.database_url, args.connections).await?;
     on_pool!(&database, pool => {
         let ddl = if database.name() == "postgres" { WRITES_TABLE_POSTGRES } else { WRITES_TABLE_SQLITE };
         sqlx::query(ddl).execute(pool).await?;
     });
+    let store = Store::connect(
+        &args.database_url,
+        PoolSettings {
+            max_connections: args.connections,
+            timeout: std::time::Duration::from_secs(30),
+        },
+    )?;
+    let reader = store
+        .users()
+        .active_staff()
+        .await?
+        .first()
+        .map(|user| user.id)
+        .ok_or_else(|| anyhow::anyhow!("the database has no staff: seed it first"))?;
+    let store_floor = Router::new()
+        .route("/floor/store/ticket/{id}", get(store_ticket))
+        .route("/floor/store/page", get(store_page))
+        .with_state(Arc::new(StoreFloor { store, reader }));
     let app = Router::new()
         .route("/floor/constant", get(|| async { "ok" }))
         .route("/floor/select/{id}", get(select))
         .route("/floor/page", get(page))
         .route("/floor/insert", post(insert))
-        .with_state(Arc::new(database));
+        .with_state(Arc::new(database))
+        .merge(store_floor);
     let listener = tokio::net::TcpListener::bind(args.addr).await?;
     println!("floor listening on http://{}", listener.local_addr()?);
     axum::serve(listener, app).await?;
@@ -95,6 +126,37 @@ async fn page(State(database): State<Arc<Database>>) -> Result<Json<Value>, Stat
             })
         })
         .collect();
+    Ok(Json(json!({ "items": items })))
+}
+
+/// One ticket as the store reads it for a staff member's `GET /api/tickets/{id}`.
+async fn store_ticket(
+    State(floor): State<Arc<StoreFloor>>,
+    Path(id): Path<Uuid>,
+) -> Result<Json<Ticket>, StatusCode> {
+    floor
+        .store
+        .tickets()
+        .get_read_by(id, floor.reader)
+        .await
+        .map_err(|_| StatusCode::SERVICE_UNAVAILABLE)?
+        .map(Json)
+        .ok_or(StatusCode::NOT_FOUND)
+}
+
+/// The first page as the store reads it for a staff member's `GET /api/tickets?limit=25` (one
+/// more row, which tells whether a next page exists).
+async fn store_page(State(floor): State<Arc<StoreFloor>>) -> Result<Json<Value>, StatusCode> {
+    let filter = TicketFilter {
+        reader: Some(floor.reader),
+        ..TicketFilter::default()
+    };
+    let items = floor
+        .store
+        .tickets()
+        .list(&filter, TicketSort::CreatedAt, true, None, 26)
+        .await
+        .map_err(|_| StatusCode::SERVICE_UNAVAILABLE)?;
     Ok(Json(json!({ "items": items })))
 }
 

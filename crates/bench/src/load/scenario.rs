@@ -34,14 +34,18 @@ pub(crate) enum Scenario {
     FloorSelect,
     FloorPage,
     FloorInsert,
+    FloorStoreTicket,
+    FloorStorePage,
 }
 
 impl Scenario {
-    pub(crate) const ALL: [Self; 22] = [
+    pub(crate) const ALL: [Self; 24] = [
         Self::FloorConstant,
         Self::FloorSelect,
         Self::FloorPage,
         Self::FloorInsert,
+        Self::FloorStoreTicket,
+        Self::FloorStorePage,
         Self::GetTicket,
         Self::ListFirstPage,
         Self::ListDeepPage,
@@ -86,6 +90,8 @@ impl Scenario {
             Self::FloorSelect => "floor_select",
             Self::FloorPage => "floor_page",
             Self::FloorInsert => "floor_insert",
+            Self::FloorStoreTicket => "floor_store_ticket",
+            Self::FloorStorePage => "floor_store_page",
         }
     }
 
@@ -93,7 +99,12 @@ impl Scenario {
     pub(crate) fn on_floor(self) -> bool {
         matches!(
             self,
-            Self::FloorConstant | Self::FloorSelect | Self::FloorPage | Self::FloorInsert
+            Self::FloorConstant
+                | Self::FloorSelect
+                | Self::FloorPage
+                | Self::FloorInsert
+                | Self::FloorStoreTicket
+                | Self::FloorStorePage
         )
     }
 
@@ -178,6 +189,10 @@ impl Scenario {
             Self::FloorSelect => client.get(format!("{}/floor/select/{ticket}", context.floor)),
             Self::FloorPage => client.get(format!("{}/floor/page", context.floor)),
             Self::FloorInsert => client.post(format!("{}/floor/insert", context.floor)),
+            Self::FloorStoreTicket => {
+                client.get(format!("{}/floor/store/ticket/{ticket}", context.floor))
+            }
+            Self::FloorStorePage => client.get(format!("{}/floor/store/page", context.floor)),
         }
     }
 }
