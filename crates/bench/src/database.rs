@@ -23,16 +23,21 @@ macro_rules! on_pool {
 }
 pub(crate) use on_pool;
 
+/// The benchmarks' pool limits: `connections`, and sqlx's default wait for one, since a loaded
+/// benchmark queues for connections and must not fail.
+pub(crate) fn pool_settings(connections: u32) -> PoolSettings {
+    PoolSettings {
+        max_connections: connections,
+        timeout: Duration::from_secs(30),
+    }
+}
+
 impl Database {
     /// A pool of `connections` on `url`, with the server's pool options, and SQLite with the
     /// server's settings (WAL, normal synchronous, a 5 s busy timeout), so that the floor and
     /// the server pay the same costs.
     pub(crate) async fn connect(url: &str, connections: u32) -> anyhow::Result<Self> {
-        let settings = PoolSettings {
-            max_connections: connections,
-            // sqlx's default: a loaded benchmark queues for connections, and must not fail.
-            timeout: Duration::from_secs(30),
-        };
+        let settings = pool_settings(connections);
         if url.starts_with("sqlite:") {
             let options = SqliteConnectOptions::from_str(url)?
                 .create_if_missing(true)

@@ -14,11 +14,11 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use growdesk_domain::Ticket;
 use growdesk_store::tickets::{TicketFilter, TicketSort};
-use growdesk_store::{PoolSettings, Stamp, Store};
+use growdesk_store::{Stamp, Store};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-use crate::database::{Database, on_pool};
+use crate::database::{Database, on_pool, pool_settings};
 
 #[derive(Debug, clap::Args)]
 pub(crate) struct Args {
@@ -50,13 +50,7 @@ pub(crate) async fn run(args: Args) -> anyhow::Result<()> {
         let ddl = if database.name() == "postgres" { WRITES_TABLE_POSTGRES } else { WRITES_TABLE_SQLITE };
         sqlx::query(ddl).execute(pool).await?;
     });
-    let store = Store::connect(
-        &args.database_url,
-        PoolSettings {
-            max_connections: args.connections,
-            timeout: std::time::Duration::from_secs(30),
-        },
-    )?;
+    let store = Store::connect(&args.database_url, pool_settings(args.connections))?;
     let reader = store
         .users()
         .active_staff()
